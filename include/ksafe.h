@@ -1,0 +1,391 @@
+/*
+ * ksafe - Kafka producers that are safe by construction.
+ *
+ * ksafe validates a librdkafka producer configuration against a policy
+ * (a JSON file, or the safe default compiled into the library), forces the
+ * settings the policy enforces, refuses what it rejects, and returns a plain
+ * rd_kafka_t *: nothing of ksafe sits on the produce path.
+ *
+ * Conventions, as in librdkafka:
+ *  - every object that a _new/_load function returns has a _destroy, and
+ *    _destroy(NULL) does nothing;
+ *  - strings that a function returns with "free() it" are the caller's;
+ *    every other pointer stays owned by the object it came from and is
+ *    valid until that object is destroyed;
+ *  - a loaded policy is immutable: it may be shared between threads
+ *    without locking. Reports and configs are not shared objects: use one
+ *    from one thread at a time.
+ *  - the library keeps no global state, needs no init call, never prints
+ *    and never exits.
+ */
+#ifndef KSAFE_H
+#define KSAFE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <librdkafka/rdkafka.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(KSAFE_BUILDING) && defined(__GNUC__)
+#define KSAFE_EXPORT __attribute__((visibility("default")))
+#else
+#define KSAFE_EXPORT
+#endif
+
+/** ksafe's version as a string, e.g. "0.1.0". */
+#define KSAFE_VERSION_STR "0.1.0"
+
+/** The version of the JSON shape that ksafe_report_to_json() writes. */
+#define KSAFE_REPORT_JSON_VERSION 1
+
+/** A loaded, resolved policy. Opaque and immutable. */
+typedef struct ksafe_policy_s ksafe_policy_t;
+
+/** The result of judging one configuration against a policy. Opaque. */
+typedef struct ksafe_report_s ksafe_report_t;
+
+/** A producer configuration read from a file or a buffer. Opaque. */
+typedef struct ksafe_config_s ksafe_config_t;
+
+/**
+ * Where and why an operation failed, filled in by any function that takes
+ * a `ksafe_error_t *err` (which may always be NULL).
+ *
+ * Like jansson's json_error_t it is allocated by the caller. Fields that do
+ * not apply are empty strings or 0. Secret values never appear in `text`.
+ */
+typedef struct ksafe_error_s {
+        char text[256];   /**< what went wrong, one sentence */
+        char source[256]; /**< file name, "<string>", "KSAFE_POLICY", ... */
+        char path[128];   /**< JSON path inside a policy: "rules[2].action" */
+        int line;         /**< 1-based line, 0 when unknown */
+        int column;       /**< 1-based column, 0 when unknown */
+} ksafe_error_t;
+
+/** What a policy rule does when a configuration fails it. */
+typedef enum ksafe_action_e {
+        /** The facade sets a compliant value; the linter reports an error
+         *  that --fix can repair. */
+        KSAFE_ACTION_ENFORCE = 0,
+        /** The facade refuses to create the handle; the linter reports an
+         *  error. */
+        KSAFE_ACTION_REJECT = 1,
+        /** Reported, never fatal (unless the linter is told -W error). */
+        KSAFE_ACTION_WARN = 2,
+} ksafe_action_t;
+
+/** How serious a violation is for a reader: reject and enforce are
+ *  errors, warn is a warning. */
+typedef enum ksafe_severity_e {
+        KSAFE_SEVERITY_ERROR = 0,
+        KSAFE_SEVERITY_WARNING = 1,
+} ksafe_severity_t;
+
+/**
+ * One rule that one configuration failed.
+ *
+ * All strings are owned by the report and valid until
+ * ksafe_report_destroy(). Fields that do not apply are NULL (strings) or 0.
+ * New fields may be added at the end in later versions: never allocate or
+ * copy this struct yourself.
+ */
+typedef struct ksafe_violation_s {
+        const char *rule_id;   /**< "acks-all", or an engine rule such as
+                                *   "ksafe-invalid-value" */
+        const char *property;  /**< the name as written: "acks", "topic.acks" */
+        const char *canonical; /**< librdkafka's canonical name:
+                                *   "request.required.acks" */
+        const char *actual;    /**< the value as librdkafka reads it, or
+                                *   "(redacted)" for a sensitive property;
+                                *   NULL when the value is unknown */
+        const char *expected;  /**< what the rule wants: "all (-1)",
+                                *   "<= 5", "one of ssl, sasl_ssl" */
+        const char *fix;       /**< the compliant value that enforcement sets
+                                *   (and --fix writes), NULL if none */
+        const char *why;       /**< the rule's reason, NULL if none */
+        const char *message;   /**< one sentence for a person */
+        const char *file;      /**< the file that set the value, or NULL */
+        int line;              /**< 1-based line in file, 0 if unknown */
+        int column;            /**< 1-based column in file, 0 if unknown */
+        ksafe_action_t action;
+        ksafe_severity_t severity;
+        bool is_set;           /**< false: the value is librdkafka's default
+                                *   (or what its finalize derives) */
+        bool fixed;            /**< enforcement set `fix` in the conf */
+} ksafe_violation_t;
+
+/*
+ * Policies
+ */
+
+/**
+ * The safe default policy compiled into the library (conf/policies/default.json):
+ * idempotence on, acks=all, at most 5 requests in flight, retries >= 1 and
+ * a bounded delivery.timeout.ms that covers linger.ms + request.timeout.ms.
+ *
+ * Returns a new policy (ksafe_policy_destroy() it), or NULL only when out
+ * of memory. Thread-safe.
+ */
+KSAFE_EXPORT ksafe_policy_t *ksafe_policy_default(void);
+
+/**
+ * Load a policy file (format version 1, see README) and resolve it for one
+ * environment.
+ *
+ * `path` must not be NULL; "builtin:default" names the compiled-in default
+ * policy. `env` selects a section of "environments"
+ * ("dev", "staging", "prod", ...); NULL or "" uses the rules without any
+ * environment section. `extends` paths are relative to the file's folder.
+ *
+ * Returns the resolved policy, or NULL with `err` filled in: unreadable
+ * file, JSON syntax (line and column), unknown field or wrong type (JSON
+ * path), unknown property (with a "did you mean"), duplicate rule id,
+ * extends cycle, unknown environment (the known ones listed), or a
+ * weakened baseline rule without "allow_unsafe": true. Thread-safe.
+ */
+KSAFE_EXPORT ksafe_policy_t *ksafe_policy_load(const char *path, const char *env,
+                                               ksafe_error_t *err);
+
+/**
+ * Like ksafe_policy_load() for a policy held in memory. A relative
+ * `extends` path is resolved against the current directory. `json` must
+ * be a NUL-terminated string.
+ */
+KSAFE_EXPORT ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env,
+                                                      ksafe_error_t *err);
+
+/**
+ * The policy that the deployment chose: the file named by the environment
+ * variable KSAFE_POLICY resolved for KSAFE_ENV, or the default policy
+ * (resolved for KSAFE_ENV) when KSAFE_POLICY is unset or empty.
+ *
+ * A KSAFE_POLICY that is set but cannot be loaded is an error (NULL, `err`
+ * filled in), never a silent fallback to the default. Thread-safe as far as
+ * getenv() is.
+ */
+KSAFE_EXPORT ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err);
+
+/** Free a policy. NULL does nothing. */
+KSAFE_EXPORT void ksafe_policy_destroy(ksafe_policy_t *policy);
+
+/** The policy's "name" (never NULL; "builtin:default" for the default). */
+KSAFE_EXPORT const char *ksafe_policy_name(const ksafe_policy_t *policy);
+
+/** The environment the policy was resolved for, or NULL for none. */
+KSAFE_EXPORT const char *ksafe_policy_env(const ksafe_policy_t *policy);
+
+/** true when the policy weakens the safety baseline ("allow_unsafe"). */
+KSAFE_EXPORT bool ksafe_policy_allows_unsafe(const ksafe_policy_t *policy);
+
+/**
+ * The resolved policy as JSON (version 1, "extends" and "environments"
+ * applied): what the engine will actually judge by. free() it.
+ * NULL only when out of memory.
+ */
+KSAFE_EXPORT char *ksafe_policy_to_json(const ksafe_policy_t *policy);
+
+/*
+ * Judging librdkafka configurations and handles
+ */
+
+/**
+ * Judge `conf` (with the default topic conf it carries) against `policy`
+ * without changing it. Values the caller did not set are judged as
+ * librdkafka's rd_kafka_new() would finalize them (with idempotence on,
+ * unset acks, max.in.flight and retries become -1, 5 and INT32_MAX).
+ *
+ * Both arguments must not be NULL. Returns a report (destroy it), NULL
+ * only when out of memory.
+ */
+KSAFE_EXPORT ksafe_report_t *ksafe_conf_check(const rd_kafka_conf_t *conf,
+                                              const ksafe_policy_t *policy);
+
+/**
+ * Judge `conf` and apply the policy's enforce actions to it.
+ *
+ * reject and warn rules are judged on the configuration as given. When a
+ * reject rule fails, `conf` is left unchanged. Otherwise every failing
+ * enforce rule gets its compliant value set in `conf` (topic-level
+ * properties in its default topic conf), and the result is judged once
+ * more: an enforce rule still failing then is an error of the report.
+ *
+ * Returns a report (destroy it); ksafe_report_rejected() tells whether the
+ * configuration is refused. NULL only when out of memory.
+ */
+KSAFE_EXPORT ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
+                                                const ksafe_policy_t *policy);
+
+/**
+ * Create a producer that satisfies `policy`: the drop-in for
+ * rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size).
+ *
+ * The configuration is enforced (see ksafe_conf_enforce()) on a copy of
+ * `conf`, the producer is created from that copy, and the created handle
+ * is audited (ksafe_handle_audit()) before it is returned.
+ *
+ * Ownership follows rd_kafka_new(): on success the handle owns `conf` (do
+ * not use or destroy it again); on failure the caller still owns `conf`,
+ * which is then exactly as it was passed in (not enforced, not finalized).
+ *
+ * `policy` NULL means ksafe_policy_from_env() (loaded for this call).
+ * `reportp` may be NULL; otherwise *reportp receives the report (also on
+ * failure, when one was made; NULL otherwise), to be destroyed by the
+ * caller. `errstr` may be NULL when errstr_size is 0.
+ *
+ * Returns the handle, or NULL with a reason in errstr: a reject rule
+ * failed (every such rule named), an enforce rule could not be satisfied,
+ * the policy could not be loaded, rd_kafka_new() failed, or the created
+ * handle failed the audit. Thread-safe.
+ */
+KSAFE_EXPORT rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *policy,
+                                            ksafe_report_t **reportp, char *errstr,
+                                            size_t errstr_size);
+
+/**
+ * Judge an existing handle: its configuration as rd_kafka_new() finalized
+ * it (rd_kafka_conf(rk)) and its default topic configuration.
+ *
+ * Works on any handle; for a consumer, producer rules are judged all the
+ * same. Both arguments must not be NULL. Returns a report, NULL only when
+ * out of memory.
+ */
+KSAFE_EXPORT ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_policy_t *policy);
+
+/**
+ * Create a topic handle whose topic-level configuration satisfies `policy`:
+ * the drop-in for rd_kafka_topic_new(rk, topic, tconf).
+ *
+ * rd_kafka_topic_new() with a topic conf replaces the producer's default
+ * topic conf, so a per-topic `acks=1` would bypass ksafe_producer_new().
+ * This function enforces the topic-level rules on `tconf` (NULL means the
+ * producer's default topic conf, which is already safe), refuses reject
+ * violations, and audits the result.
+ *
+ * Like rd_kafka_topic_new(), `tconf` is consumed: freed by this function
+ * also when it fails. `reportp` and `errstr` as for ksafe_producer_new();
+ * `policy` NULL means ksafe_policy_from_env().
+ */
+KSAFE_EXPORT rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic,
+                                               rd_kafka_topic_conf_t *tconf,
+                                               const ksafe_policy_t *policy,
+                                               ksafe_report_t **reportp, char *errstr,
+                                               size_t errstr_size);
+
+/*
+ * Producer configuration files
+ */
+
+/** The syntax of a configuration file. */
+typedef enum ksafe_format_e {
+        /** JSON when the name ends in ".json" or the text starts with '{',
+         *  else properties. */
+        KSAFE_FORMAT_AUTO = 0,
+        /** librdkafka/kcat/Java .properties: key=value, key: value,
+         *  key value; # and ! comments; backslash continuations. */
+        KSAFE_FORMAT_PROPERTIES = 1,
+        /** A flat JSON object of property names to scalars. */
+        KSAFE_FORMAT_JSON = 2,
+} ksafe_format_t;
+
+/**
+ * Parse a producer configuration held in memory.
+ *
+ * `data` (`len` bytes, need not be NUL-terminated) is read with `format`;
+ * `source` names it in findings ("-" or "<stdin>" for standard input; NULL
+ * means "<string>"). Every property keeps the line and column that set it.
+ *
+ * Returns the config (ksafe_config_destroy() it), or NULL with `err` filled
+ * in for what cannot be read at all (malformed JSON, not an object).
+ * Problems of single lines (unknown property, invalid value, duplicate key)
+ * are not errors here: ksafe_config_check() reports them as findings.
+ */
+KSAFE_EXPORT ksafe_config_t *ksafe_config_parse(const char *data, size_t len,
+                                                const char *source, ksafe_format_t format,
+                                                ksafe_error_t *err);
+
+/** Read and parse the file at `path` (see ksafe_config_parse()). */
+KSAFE_EXPORT ksafe_config_t *ksafe_config_load(const char *path, ksafe_format_t format,
+                                               ksafe_error_t *err);
+
+/** Free a config. NULL does nothing. */
+KSAFE_EXPORT void ksafe_config_destroy(ksafe_config_t *config);
+
+/**
+ * Judge a config read from a file against `policy`.
+ *
+ * Besides the policy's rules this reports what librdkafka would do with the
+ * file that its author may not expect: unknown properties (with a "did you
+ * mean"), values librdkafka refuses, values it reads differently from how
+ * they are written (`1e3` is 1, `010` is 8, `4294967301` is 5), and keys set
+ * twice (the last one wins). Returns a report, NULL only when out of memory.
+ */
+KSAFE_EXPORT ksafe_report_t *ksafe_config_check(const ksafe_config_t *config,
+                                                const ksafe_policy_t *policy);
+
+/*
+ * Reports
+ */
+
+/** Number of violations in the report (0 for NULL). */
+KSAFE_EXPORT size_t ksafe_report_count(const ksafe_report_t *report);
+
+/** The i-th violation, in the order of the configuration, or NULL when
+ *  i >= ksafe_report_count(). Valid until the report is destroyed. */
+KSAFE_EXPORT const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *report, size_t i);
+
+/**
+ * Non-zero when the configuration is refused: a reject rule failed, or
+ * (after enforcement) an enforce rule could not be satisfied. A report
+ * made without enforcement (ksafe_conf_check(), ksafe_config_check()) is
+ * refused only for reject rules.
+ */
+KSAFE_EXPORT int ksafe_report_rejected(const ksafe_report_t *report);
+
+/** Number of violations of the given severity. */
+KSAFE_EXPORT size_t ksafe_report_severity_count(const ksafe_report_t *report,
+                                                ksafe_severity_t severity);
+
+/**
+ * The report as JSON: {"version":1,"policy":...,"environment":...,
+ * "allow_unsafe":...,"rejected":...,"violations":[{...}]} (shape in the
+ * README). Sensitive values are redacted. free() it; NULL when out of memory.
+ */
+KSAFE_EXPORT char *ksafe_report_to_json(const ksafe_report_t *report);
+
+/**
+ * The report as text, one line per violation:
+ * "file:line:col: error: message [rule-id]" (the location only when the
+ * configuration came from a file). Empty string for a clean report.
+ * free() it; NULL when out of memory.
+ */
+KSAFE_EXPORT char *ksafe_report_to_text(const ksafe_report_t *report);
+
+/** Free a report. NULL does nothing. */
+KSAFE_EXPORT void ksafe_report_destroy(ksafe_report_t *report);
+
+/*
+ * Small helpers
+ */
+
+/** "enforce", "reject" or "warn". */
+KSAFE_EXPORT const char *ksafe_action_name(ksafe_action_t action);
+
+/** "error" or "warning". */
+KSAFE_EXPORT const char *ksafe_severity_name(ksafe_severity_t severity);
+
+/** true when the values of property `name` must never be printed
+ *  (passwords, secrets, private keys, *.pem, ...). Any name, known or not. */
+KSAFE_EXPORT bool ksafe_property_is_sensitive(const char *name);
+
+/** ksafe's version string (KSAFE_VERSION_STR of the linked library). */
+KSAFE_EXPORT const char *ksafe_version_str(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KSAFE_H */

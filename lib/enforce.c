@@ -1,0 +1,89 @@
+/*
+ * Enforcement: judge, repair what the policy enforces, judge again.
+ *
+ * reject and warn rules are judged on the configuration as given, so a
+ * property with a reject rule is refused before any enforce rule could
+ * repair it. Each enforce rule then sets its compliant value once, in
+ * policy order, and the result is judged once more: a rule that still
+ * fails is an error of the report, never a second round.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksafe_int.h"
+
+static bool in_scope(const ksafe_rule_t *rule, const ksafe_view_t *view)
+{
+        return !ksafe_view_is_topic_only(view) || rule->prop->scope == KSAFE_SCOPE_TOPIC;
+}
+
+ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
+                              ksafe_setter_t set, void *target)
+{
+        ksafe_report_t *report = ksafe_report_new(policy);
+        if (!report)
+                return NULL;
+        ksafe_eval(policy, view, KSAFE_ALL_ACTIONS, report);
+        ksafe_report_set_enforced(report);
+        for (size_t i = 0; i < ksafe_report_count(report); i++)
+                if (ksafe_report_get(report, i)->action == KSAFE_ACTION_REJECT)
+                        return report; /* refused as given: change nothing */
+
+        for (size_t i = 0; i < policy->rule_count; i++) {
+                const ksafe_rule_t *rule = &policy->rules[i];
+                if (rule->action != KSAFE_ACTION_ENFORCE || !in_scope(rule, view))
+                        continue;
+                ksafe_verdict_t verdict;
+                char fix[512];
+                ksafe_rule_judge(rule, view, &verdict);
+                if (!verdict.pass && ksafe_rule_fix(rule, view, fix, sizeof(fix)))
+                        set(target, rule->prop, fix);
+        }
+
+        /* Judge once more; mark what is now compliant as fixed. */
+        ksafe_report_t *after = ksafe_report_new(policy);
+        if (!after) {
+                ksafe_report_destroy(report);
+                return NULL;
+        }
+        ksafe_eval(policy, view, KSAFE_ACTION_BIT(KSAFE_ACTION_ENFORCE), after);
+        for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                ksafe_violation_t *v = ksafe_report_at(report, i);
+                if (v->action == KSAFE_ACTION_ENFORCE)
+                        v->fixed = !ksafe_report_find(after, v->rule_id);
+        }
+        /* A repair that broke another enforce rule is reported, unfixed. */
+        for (size_t i = 0; i < ksafe_report_count(after); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(after, i);
+                if (!ksafe_report_find(report, v->rule_id))
+                        ksafe_report_add(report, v);
+        }
+        ksafe_report_destroy(after);
+        return report;
+}
+
+static bool conf_setter(void *target, const ksafe_prop_t *prop, const char *value)
+{
+        char errstr[512];
+        return rd_kafka_conf_set(target, prop->name, value, errstr, sizeof(errstr)) ==
+               RD_KAFKA_CONF_OK;
+}
+
+ksafe_report_t *ksafe_conf_check(const rd_kafka_conf_t *conf, const ksafe_policy_t *policy)
+{
+        ksafe_view_t *view = ksafe_view_from_conf(policy->props, conf);
+        ksafe_report_t *report = view ? ksafe_report_new(policy) : NULL;
+        if (report)
+                ksafe_eval(policy, view, KSAFE_ALL_ACTIONS, report);
+        ksafe_view_destroy(view);
+        return report;
+}
+
+ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf, const ksafe_policy_t *policy)
+{
+        ksafe_view_t *view = ksafe_view_from_conf(policy->props, conf);
+        ksafe_report_t *report = view ? ksafe_enforce(policy, view, conf_setter, conf) : NULL;
+        ksafe_view_destroy(view);
+        return report;
+}

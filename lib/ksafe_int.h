@@ -1,0 +1,277 @@
+/*
+ * Internal declarations shared between the files of lib/.
+ * Nothing here is exported: only include/ksafe.h is the API.
+ */
+#ifndef KSAFE_INT_H
+#define KSAFE_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ksafe.h"
+
+#define KSAFE_REDACTED "(redacted)"
+
+#if defined(__GNUC__)
+#define KSAFE_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define KSAFE_PRINTF(fmt, args)
+#endif
+
+/*
+ * util.c: strings, a growable buffer, errors
+ */
+
+/** A growable string. A failed allocation sets `failed` and makes
+ *  ksafe_buf_take() return NULL, so callers check once at the end. */
+typedef struct ksafe_buf_s {
+        char *data;
+        size_t len;
+        size_t cap;
+        bool failed;
+} ksafe_buf_t;
+
+void ksafe_buf_printf(ksafe_buf_t *buf, const char *fmt, ...) KSAFE_PRINTF(2, 3);
+void ksafe_buf_append(ksafe_buf_t *buf, const char *s, size_t len);
+/** Append `s` as a JSON string literal, quotes included. */
+void ksafe_buf_json_string(ksafe_buf_t *buf, const char *s);
+/** Hand over the string (never NULL unless failed); the buffer is reset. */
+char *ksafe_buf_take(ksafe_buf_t *buf);
+void ksafe_buf_free(ksafe_buf_t *buf);
+
+/** strdup() that passes NULL through. */
+char *ksafe_strdup(const char *s);
+/** Read a whole file; NULL with errno set on failure. */
+char *ksafe_read_file(const char *path, size_t *lenp);
+
+void ksafe_error_set(ksafe_error_t *err, const char *source, const char *path, int line,
+                     int column, const char *fmt, ...) KSAFE_PRINTF(6, 7);
+
+/*
+ * props.c: librdkafka's property table, read from the linked library
+ */
+
+typedef enum ksafe_prop_type_e {
+        KSAFE_PROP_INT,
+        KSAFE_PROP_FLOAT,
+        KSAFE_PROP_BOOL,
+        KSAFE_PROP_ENUM,
+        KSAFE_PROP_FLAGS,
+        KSAFE_PROP_STRING,
+        KSAFE_PROP_PATTERN,
+        KSAFE_PROP_POINTER, /* set through a dedicated API only */
+} ksafe_prop_type_t;
+
+typedef enum ksafe_scope_e {
+        KSAFE_SCOPE_GLOBAL,
+        KSAFE_SCOPE_TOPIC,
+} ksafe_scope_t;
+
+typedef struct ksafe_prop_s {
+        char *name;
+        const struct ksafe_prop_s *canon; /* itself unless an alias */
+        char *alias_of;                   /* the alias target's name, or NULL */
+        ksafe_scope_t scope;
+        ksafe_prop_type_t type;
+        bool has_range;
+        double min, max;
+        char *values;  /* enum/flags choices as listed, or NULL */
+        char *def;     /* default as librdkafka reads it back; "" if none */
+        bool sensitive;
+        bool zero_infinite; /* "A time of 0 is infinite" */
+} ksafe_prop_t;
+
+typedef struct ksafe_props_s ksafe_props_t;
+
+ksafe_props_t *ksafe_props_new(void);
+void ksafe_props_destroy(ksafe_props_t *props);
+/** Look a name up as librdkafka would on a global conf: global first,
+ *  then topic-level, a "topic." prefix stripped. NULL when unknown. */
+const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *name);
+/** The known name nearest to `name` by edit distance, or NULL. */
+const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name);
+
+/** Canonical properties the engine itself knows about (finalize model). */
+typedef enum ksafe_well_known_e {
+        KSAFE_P_IDEMPOTENCE,
+        KSAFE_P_TRANSACTIONAL_ID,
+        KSAFE_P_ACKS,
+        KSAFE_P_INFLIGHT,
+        KSAFE_P_RETRIES,
+        KSAFE_P_MESSAGE_TIMEOUT,
+        KSAFE_P_TRANSACTION_TIMEOUT,
+        KSAFE_P__COUNT
+} ksafe_well_known_t;
+const ksafe_prop_t *ksafe_props_well_known(const ksafe_props_t *props, ksafe_well_known_t which);
+
+/**
+ * Parse `raw` as librdkafka does (set on a scratch conf, read back) into
+ * `out`. Returns false with a message in errstr when librdkafka refuses
+ * it; the message never contains the value of a sensitive property.
+ */
+bool ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *out, size_t out_size,
+                      char *errstr, size_t errstr_size);
+/**
+ * When librdkafka reads `raw` as `parsed` but a person reads it otherwise
+ * ("1e3" is 1, "010" is 8, "4294967301" is 5), describe how into `why`
+ * and return true.
+ */
+bool ksafe_prop_misread(const ksafe_prop_t *prop, const char *raw, const char *parsed, char *why,
+                        size_t why_size);
+/** A numeric value as the engine compares it: 0 is +inf for properties
+ *  where librdkafka treats 0 as infinite. false when not a number. */
+bool ksafe_prop_number(const ksafe_prop_t *prop, const char *value, double *out);
+
+/*
+ * view.c: a configuration as librdkafka will see it, from any source
+ */
+
+typedef enum ksafe_entry_status_e {
+        KSAFE_ENTRY_OK,
+        KSAFE_ENTRY_UNKNOWN,  /* no such property */
+        KSAFE_ENTRY_INVALID,  /* librdkafka refuses the value */
+        KSAFE_ENTRY_MISREAD,  /* librdkafka reads it otherwise than written */
+} ksafe_entry_status_t;
+
+/** One property as written in a file (or given on a command line). */
+typedef struct ksafe_entry_s {
+        char *name;  /* as written */
+        char *raw;   /* as written */
+        char *value; /* as librdkafka reads it; NULL when invalid/unknown */
+        char *note;  /* why invalid or misread; NULL otherwise */
+        const ksafe_prop_t *prop; /* canonical; NULL when unknown */
+        int line;
+        int column;
+        ksafe_entry_status_t status;
+        int shadowed_by; /* index of the later entry that wins, or -1 */
+} ksafe_entry_t;
+
+typedef struct ksafe_view_s ksafe_view_t;
+
+/** A view of an unfinalized conf (values the caller did not set are
+ *  judged as rd_kafka_new() would finalize them). Borrows `conf`. */
+ksafe_view_t *ksafe_view_from_conf(const ksafe_props_t *props, const rd_kafka_conf_t *conf);
+/** A view of a created handle: finalized values, read from the handle. */
+ksafe_view_t *ksafe_view_from_handle(const ksafe_props_t *props, rd_kafka_t *rk);
+/** A view of a topic conf for a topic of `rk` (global values from `rk`).
+ *  Borrows `tconf`. */
+ksafe_view_t *ksafe_view_from_topic_conf(const ksafe_props_t *props, rd_kafka_t *rk,
+                                         const rd_kafka_topic_conf_t *tconf);
+/** A view of entries read from a file; borrows `entries` and `file`. */
+ksafe_view_t *ksafe_view_from_entries(const ksafe_props_t *props, const char *file,
+                                      const ksafe_entry_t *entries, size_t count);
+void ksafe_view_destroy(ksafe_view_t *view);
+
+/** Where a value comes from, for reports. */
+typedef struct ksafe_value_s {
+        char text[512];   /* as librdkafka reads it */
+        bool is_set;      /* set by the user (else default or derived) */
+        bool derived;     /* not set, but finalize changes the default */
+        const ksafe_entry_t *entry; /* the file line that set it, or NULL */
+} ksafe_value_t;
+
+/** The value of canonical property `prop` in the view. */
+void ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
+const char *ksafe_view_file(const ksafe_view_t *view);
+const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp);
+bool ksafe_view_is_topic_only(const ksafe_view_t *view);
+
+/*
+ * policy.c: the loaded, resolved policy
+ */
+
+enum {
+        KSAFE_CHECK_EQUALS = 1 << 0,
+        KSAFE_CHECK_ONE_OF = 1 << 1,
+        KSAFE_CHECK_MIN = 1 << 2,
+        KSAFE_CHECK_MAX = 1 << 3,
+        KSAFE_CHECK_MIN_SUM = 1 << 4,
+        KSAFE_CHECK_REQUIRED = 1 << 5,
+        KSAFE_CHECK_FORBIDDEN = 1 << 6,
+};
+
+typedef struct ksafe_rule_s {
+        char *id;
+        char *property;           /* as written in the policy */
+        const ksafe_prop_t *prop; /* canonical */
+        unsigned checks;          /* KSAFE_CHECK_* */
+        char *equals;             /* as librdkafka reads it */
+        char *equals_raw;         /* as written in the policy */
+        char **one_of;            /* as librdkafka reads them */
+        char **one_of_raw;
+        size_t one_of_count;
+        double min, max;
+        const ksafe_prop_t **min_sum;
+        char **min_sum_raw; /* the names as written */
+        size_t min_sum_count;
+        char *set;     /* as written, or NULL */
+        ksafe_action_t action;
+        char *why;
+} ksafe_rule_t;
+
+struct ksafe_policy_s {
+        char *name;
+        char *env;
+        bool allow_unsafe;
+        ksafe_props_t *props;
+        ksafe_rule_t *rules;
+        size_t rule_count;
+        char *resolved_json;
+};
+
+/*
+ * eval.c: the one evaluator
+ */
+
+/** Which actions to judge, as a bit mask of (1 << ksafe_action_t). */
+#define KSAFE_ALL_ACTIONS 7u
+#define KSAFE_ACTION_BIT(a) (1u << (a))
+
+/** The outcome of one rule on one view. */
+typedef struct ksafe_verdict_s {
+        bool pass;
+        ksafe_value_t value;
+        char expected[256];
+} ksafe_verdict_t;
+
+void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out);
+/** The compliant value for a failed rule, into buf; false if none. */
+bool ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view, char *buf, size_t size);
+/** Judge every rule of `policy` whose action is in `actions` and add a
+ *  violation to `report` for each failure. */
+void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned actions,
+                ksafe_report_t *report);
+/** Add the view's own findings (unknown, invalid, misread, duplicate). */
+void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                        ksafe_report_t *report);
+
+/*
+ * report.c
+ */
+
+ksafe_report_t *ksafe_report_new(const ksafe_policy_t *policy);
+/** Append a violation; strings are copied. Returns it for further
+ *  changes, or NULL when out of memory (the report then says so). */
+ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violation_t *v);
+/** The violation of `rule_id` on `canonical`, or NULL. */
+ksafe_violation_t *ksafe_report_find(ksafe_report_t *report, const char *rule_id);
+void ksafe_report_set_enforced(ksafe_report_t *report);
+/** Order violations by line and column, keeping rule order on a line. */
+void ksafe_report_sort(ksafe_report_t *report);
+/** The i-th violation, to change (internal counterpart of _get). */
+ksafe_violation_t *ksafe_report_at(ksafe_report_t *report, size_t i);
+/** Describe the refusal in errstr: "ksafe: refused by policy ...: ...". */
+void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
+
+/*
+ * enforce.c
+ */
+
+/** The shared enforcement loop on any view whose values can be set with
+ *  `set` (a conf, a topic conf). */
+typedef bool (*ksafe_setter_t)(void *target, const ksafe_prop_t *prop, const char *value);
+ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
+                              ksafe_setter_t set, void *target);
+
+#endif /* KSAFE_INT_H */

@@ -1,0 +1,434 @@
+/*
+ * librdkafka's property table, read from the linked library.
+ *
+ * rd_kafka_conf_properties_show() prints every property with its scope,
+ * range, type and "Alias for `x`" notes; defaults are read back from fresh
+ * confs. Nothing here is a hand-kept list that could go stale, except the
+ * names whose values are secret (librdkafka does not publish its
+ * _RK_SENSITIVE flag) and the well-known names of the finalize model.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksafe_int.h"
+
+struct ksafe_props_s {
+        ksafe_prop_t *all; /* sorted by (scope, name) */
+        size_t count;
+        const ksafe_prop_t *well_known[KSAFE_P__COUNT];
+};
+
+static const char *const well_known_names[KSAFE_P__COUNT] = {
+        [KSAFE_P_IDEMPOTENCE] = "enable.idempotence",
+        [KSAFE_P_TRANSACTIONAL_ID] = "transactional.id",
+        [KSAFE_P_ACKS] = "request.required.acks",
+        [KSAFE_P_INFLIGHT] = "max.in.flight.requests.per.connection",
+        [KSAFE_P_RETRIES] = "message.send.max.retries",
+        [KSAFE_P_MESSAGE_TIMEOUT] = "message.timeout.ms",
+        [KSAFE_P_TRANSACTION_TIMEOUT] = "transaction.timeout.ms",
+};
+
+bool ksafe_property_is_sensitive(const char *name)
+{
+        static const char *const exact[] = {
+                "sasl.username", "sasl.oauthbearer.config", "ssl.key.location",
+                "ssl.keystore.location", "sasl.kerberos.keytab",
+        };
+        static const char *const parts[] = {
+                "password", "secret", "pem", "jaas", "credential", "token", "private",
+        };
+        if (!name)
+                return false;
+        char lower[256];
+        size_t n = 0;
+        for (; name[n] && n < sizeof(lower) - 1; n++)
+                lower[n] = (char)tolower((unsigned char)name[n]);
+        lower[n] = '\0';
+        const char *base = strncmp(lower, "topic.", 6) == 0 ? lower + 6 : lower;
+        for (size_t i = 0; i < sizeof(exact) / sizeof(*exact); i++)
+                if (strcmp(base, exact[i]) == 0)
+                        return true;
+        for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++)
+                if (strstr(base, parts[i]))
+                        return true;
+        return false;
+}
+
+static char *trim(char *s)
+{
+        while (isspace((unsigned char)*s))
+                s++;
+        char *end = s + strlen(s);
+        while (end > s && isspace((unsigned char)end[-1]))
+                *--end = '\0';
+        return s;
+}
+
+static ksafe_prop_type_t type_from_description(const char *desc)
+{
+        static const struct {
+                const char *text;
+                ksafe_prop_type_t type;
+        } types[] = {
+                {"*Type: integer*", KSAFE_PROP_INT},
+                {"*Type: float*", KSAFE_PROP_FLOAT},
+                {"*Type: boolean*", KSAFE_PROP_BOOL},
+                {"*Type: enum value*", KSAFE_PROP_ENUM},
+                {"*Type: CSV flags*", KSAFE_PROP_FLAGS},
+                {"*Type: pattern list*", KSAFE_PROP_PATTERN},
+                {"*Type: string*", KSAFE_PROP_STRING},
+        };
+        for (size_t i = 0; i < sizeof(types) / sizeof(*types); i++)
+                if (strstr(desc, types[i].text))
+                        return types[i].type;
+        return KSAFE_PROP_POINTER; /* "see dedicated API" */
+}
+
+/* One table row: name | C/P | range | default | importance | description */
+static bool parse_row(char *line, ksafe_scope_t scope, ksafe_prop_t *p)
+{
+        char *cols[6];
+        char *s = line;
+        for (int i = 0; i < 5; i++) {
+                char *bar = strchr(s, '|');
+                if (!bar)
+                        return false;
+                *bar = '\0';
+                cols[i] = trim(s);
+                s = bar + 1;
+        }
+        cols[5] = trim(s);
+        if (!*cols[0] || strspn(cols[0], "-") == strlen(cols[0]) ||
+            strcmp(cols[0], "Property") == 0)
+                return false;
+
+        *p = (ksafe_prop_t){.scope = scope};
+        p->name = strdup(cols[0]);
+        p->type = type_from_description(cols[5]);
+        p->sensitive = ksafe_property_is_sensitive(p->name);
+        p->zero_infinite = strstr(cols[5], "0 is infinite") != NULL;
+
+        char *dots = strstr(cols[2], " .. ");
+        if (dots && (p->type == KSAFE_PROP_INT || p->type == KSAFE_PROP_FLOAT)) {
+                p->has_range = true;
+                p->min = strtod(cols[2], NULL);
+                p->max = strtod(dots + 4, NULL);
+        } else if (*cols[2]) {
+                p->values = strdup(cols[2]);
+        }
+
+        char *alias = strstr(cols[5], "Alias for `");
+        if (alias) {
+                alias += strlen("Alias for `");
+                char *end = strchr(alias, '`');
+                if (end)
+                        p->alias_of = strndup(alias, (size_t)(end - alias));
+        }
+        return p->name != NULL;
+}
+
+static int prop_cmp(const void *a, const void *b)
+{
+        const ksafe_prop_t *x = a, *y = b;
+        if (x->scope != y->scope)
+                return (int)x->scope - (int)y->scope;
+        return strcmp(x->name, y->name);
+}
+
+static ksafe_prop_t *find_in_scope(const ksafe_props_t *props, ksafe_scope_t scope,
+                                   const char *name)
+{
+        ksafe_prop_t key = {.name = (char *)name, .scope = scope};
+        return bsearch(&key, props->all, props->count, sizeof(*props->all), prop_cmp);
+}
+
+/* Read librdkafka's default for each canonical property from fresh confs. */
+static void read_defaults(ksafe_props_t *props)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        for (size_t i = 0; i < props->count; i++) {
+                ksafe_prop_t *p = &props->all[i];
+                char buf[1024];
+                size_t size = sizeof(buf);
+                rd_kafka_conf_res_t res = RD_KAFKA_CONF_UNKNOWN;
+                if (p->type != KSAFE_PROP_POINTER)
+                        res = p->scope == KSAFE_SCOPE_GLOBAL
+                                      ? rd_kafka_conf_get(conf, p->canon->name, buf, &size)
+                                      : rd_kafka_topic_conf_get(tconf, p->canon->name, buf,
+                                                                &size);
+                p->def = strdup(res == RD_KAFKA_CONF_OK ? buf : "");
+        }
+        rd_kafka_topic_conf_destroy(tconf);
+        rd_kafka_conf_destroy(conf);
+}
+
+ksafe_props_t *ksafe_props_new(void)
+{
+        char *text = NULL;
+        size_t text_len = 0;
+        FILE *mem = open_memstream(&text, &text_len);
+        if (!mem)
+                return NULL;
+        rd_kafka_conf_properties_show(mem);
+        if (fclose(mem) != 0) {
+                free(text);
+                return NULL;
+        }
+
+        ksafe_props_t *props = calloc(1, sizeof(*props));
+        size_t cap = 256;
+        if (props)
+                props->all = calloc(cap, sizeof(*props->all));
+        if (!props || !props->all) {
+                free(text);
+                ksafe_props_destroy(props);
+                return NULL;
+        }
+
+        ksafe_scope_t scope = KSAFE_SCOPE_GLOBAL;
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (strncmp(line, "## Topic", 8) == 0)
+                        scope = KSAFE_SCOPE_TOPIC;
+                if (line[0] == '#' || !strchr(line, '|'))
+                        continue;
+                if (props->count == cap) {
+                        ksafe_prop_t *all = realloc(props->all, 2 * cap * sizeof(*all));
+                        if (!all)
+                                break;
+                        props->all = all;
+                        cap *= 2;
+                }
+                if (parse_row(line, scope, &props->all[props->count]))
+                        props->count++;
+        }
+        free(text);
+
+        qsort(props->all, props->count, sizeof(*props->all), prop_cmp);
+        for (size_t i = 0; i < props->count; i++) {
+                ksafe_prop_t *p = &props->all[i];
+                const ksafe_prop_t *target =
+                        p->alias_of ? find_in_scope(props, p->scope, p->alias_of) : NULL;
+                p->canon = target ? target : p;
+        }
+
+        read_defaults(props);
+        for (int w = 0; w < KSAFE_P__COUNT; w++)
+                props->well_known[w] = ksafe_props_find(props, well_known_names[w]);
+        return props;
+}
+
+void ksafe_props_destroy(ksafe_props_t *props)
+{
+        if (!props)
+                return;
+        for (size_t i = 0; i < props->count; i++) {
+                free(props->all[i].name);
+                free(props->all[i].values);
+                free(props->all[i].def);
+                free(props->all[i].alias_of);
+        }
+        free(props->all);
+        free(props);
+}
+
+const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *name)
+{
+        const ksafe_prop_t *p = find_in_scope(props, KSAFE_SCOPE_GLOBAL, name);
+        if (!p && strncmp(name, "topic.", 6) == 0)
+                name += 6;
+        if (!p)
+                p = find_in_scope(props, KSAFE_SCOPE_TOPIC, name);
+        return p ? p->canon : NULL;
+}
+
+const ksafe_prop_t *ksafe_props_well_known(const ksafe_props_t *props, ksafe_well_known_t which)
+{
+        return props->well_known[which];
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 128 || lb > 128)
+                return SIZE_MAX;
+        size_t row[129];
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j];
+                        size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                        size_t best = diag + cost;
+                        if (row[j] + 1 < best)
+                                best = row[j] + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        row[j] = best;
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
+const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name)
+{
+        const char *best = NULL;
+        size_t best_d = SIZE_MAX;
+        size_t limit = strlen(name) / 3;
+        if (limit < 2)
+                limit = 2;
+        if (limit > 4)
+                limit = 4;
+        for (size_t i = 0; i < props->count; i++) {
+                size_t d = edit_distance(name, props->all[i].name);
+                if (d < best_d) {
+                        best_d = d;
+                        best = props->all[i].name;
+                }
+        }
+        return best_d <= limit ? best : NULL;
+}
+
+bool ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *out, size_t out_size,
+                      char *errstr, size_t errstr_size)
+{
+        const ksafe_prop_t *canon = prop->canon;
+        if (canon->type == KSAFE_PROP_POINTER) {
+                snprintf(errstr, errstr_size,
+                         "\"%s\" is set through a dedicated API, not from a string", prop->name);
+                return false;
+        }
+        /* Strings are taken as they are (and never given to librdkafka
+         * here: plugin.library.paths would load a plugin). */
+        if (canon->type == KSAFE_PROP_STRING || canon->type == KSAFE_PROP_PATTERN) {
+                snprintf(out, out_size, "%s", raw);
+                return true;
+        }
+
+        char lib_err[512] = "";
+        char buf[1024];
+        size_t size = sizeof(buf);
+        rd_kafka_conf_res_t res;
+        if (canon->scope == KSAFE_SCOPE_GLOBAL) {
+                rd_kafka_conf_t *conf = rd_kafka_conf_new();
+                res = rd_kafka_conf_set(conf, canon->name, raw, lib_err, sizeof(lib_err));
+                if (res == RD_KAFKA_CONF_OK)
+                        res = rd_kafka_conf_get(conf, canon->name, buf, &size);
+                rd_kafka_conf_destroy(conf);
+        } else {
+                rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+                res = rd_kafka_topic_conf_set(tconf, canon->name, raw, lib_err, sizeof(lib_err));
+                if (res == RD_KAFKA_CONF_OK)
+                        res = rd_kafka_topic_conf_get(tconf, canon->name, buf, &size);
+                rd_kafka_topic_conf_destroy(tconf);
+        }
+        if (res != RD_KAFKA_CONF_OK) {
+                if (canon->sensitive || prop->sensitive || !*lib_err)
+                        snprintf(errstr, errstr_size, "librdkafka refuses this value for \"%s\"",
+                                 prop->name);
+                else
+                        snprintf(errstr, errstr_size, "%s", lib_err);
+                return false;
+        }
+        snprintf(out, out_size, "%s", buf);
+        return true;
+}
+
+/* How a person reads an integer: decimal, or 0x hex. false if neither. */
+static bool person_int(const char *raw, long long *out)
+{
+        while (isspace((unsigned char)*raw))
+                raw++;
+        const char *s = raw;
+        if (*s == '+' || *s == '-')
+                s++;
+        int base = 10;
+        const char *digits = s;
+        if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+                base = 16;
+                digits = s + 2;
+        }
+        size_t n = base == 16 ? strspn(digits, "0123456789abcdefABCDEF")
+                              : strspn(digits, "0123456789");
+        const char *end = digits + n;
+        while (isspace((unsigned char)*end))
+                end++;
+        if (n == 0 || *end)
+                return false;
+        errno = 0;
+        long long v = strtoll(raw, NULL, base);
+        if (errno == ERANGE)
+                v = raw[0] == '-' ? LLONG_MIN : LLONG_MAX;
+        *out = v;
+        return true;
+}
+
+bool ksafe_prop_misread(const ksafe_prop_t *prop, const char *raw, const char *parsed, char *why,
+                        size_t why_size)
+{
+        const ksafe_prop_t *canon = prop->canon;
+        if (canon->type == KSAFE_PROP_INT) {
+                /* A value with no digit that librdkafka accepted is a name
+                 * such as acks=all: read as written. */
+                if (!strpbrk(raw, "0123456789"))
+                        return false;
+                long long lib = strtoll(parsed, NULL, 10);
+                long long person;
+                if (!person_int(raw, &person)) {
+                        snprintf(why, why_size,
+                                 "\"%s\" is not an integer; librdkafka reads it as %lld", raw, lib);
+                        return true;
+                }
+                if (person < INT32_MIN || person > INT32_MAX) {
+                        snprintf(why, why_size,
+                                 "%s does not fit in 32 bits; librdkafka silently reads it as %lld",
+                                 raw, lib);
+                        return true;
+                }
+                if (person != lib) {
+                        snprintf(why, why_size, "librdkafka reads \"%s\" as %lld%s", raw, lib,
+                                 strchr("+-0", raw[strspn(raw, " \t")]) ? " (octal)" : "");
+                        return true;
+                }
+                return false;
+        }
+        if (canon->type == KSAFE_PROP_FLOAT) {
+                char *end;
+                errno = 0;
+                double person = strtod(raw, &end);
+                while (isspace((unsigned char)*end))
+                        end++;
+                double lib = strtod(parsed, NULL);
+                if (end == raw || *end || errno == ERANGE || !isfinite(person) ||
+                    person != lib) {
+                        snprintf(why, why_size,
+                                 "\"%s\" is not a number; librdkafka reads it as %g", raw, lib);
+                        return true;
+                }
+        }
+        return false;
+}
+
+bool ksafe_prop_number(const ksafe_prop_t *prop, const char *value, double *out)
+{
+        char *end;
+        double v = strtod(value, &end);
+        if (end == value || *end)
+                return false;
+        if (v == 0 && prop->canon->zero_infinite)
+                v = INFINITY;
+        *out = v;
+        return true;
+}

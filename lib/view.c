@@ -1,0 +1,197 @@
+/*
+ * The config view: one way to ask "what value will librdkafka use for
+ * property P, and who set it?" whatever the source is: a conf not yet given
+ * to rd_kafka_new(), a created handle, a topic conf, or the lines of a file.
+ *
+ * Values that the user did not set are what librdkafka's finalize step
+ * makes of them: with idempotence on (set, or implied by transactional.id)
+ * unset acks, max.in.flight and retries become -1, 5 and INT32_MAX, and
+ * with transactional.id an unset message.timeout.ms becomes
+ * transaction.timeout.ms. A created handle is read as it is: finalized.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksafe_int.h"
+
+typedef enum ksafe_source_e {
+        SOURCE_CONF,    /* unfinalized conf; set = differs from the default */
+        SOURCE_HANDLE,  /* a created handle's conf: finalized */
+        SOURCE_ENTRIES, /* lines of a file; set = a line sets it */
+} ksafe_source_t;
+
+struct ksafe_view_s {
+        const ksafe_props_t *props;
+        ksafe_source_t source;
+        const rd_kafka_conf_t *conf;         /* global values, or NULL */
+        const rd_kafka_topic_conf_t *tconf;  /* topic values, or NULL */
+        rd_kafka_topic_conf_t *owned_tconf;  /* a dup the view must free */
+        bool topic_only;                     /* judge topic-level rules only */
+        const char *file;
+        const ksafe_entry_t *entries;
+        size_t count;
+};
+
+static ksafe_view_t *view_new(const ksafe_props_t *props, ksafe_source_t source)
+{
+        ksafe_view_t *view = calloc(1, sizeof(*view));
+        if (view) {
+                view->props = props;
+                view->source = source;
+        }
+        return view;
+}
+
+ksafe_view_t *ksafe_view_from_conf(const ksafe_props_t *props, const rd_kafka_conf_t *conf)
+{
+        ksafe_view_t *view = view_new(props, SOURCE_CONF);
+        if (view)
+                view->conf = conf;
+        return view;
+}
+
+ksafe_view_t *ksafe_view_from_handle(const ksafe_props_t *props, rd_kafka_t *rk)
+{
+        ksafe_view_t *view = view_new(props, SOURCE_HANDLE);
+        if (view) {
+                view->conf = rd_kafka_conf(rk);
+                view->owned_tconf = rd_kafka_default_topic_conf_dup(rk);
+                view->tconf = view->owned_tconf;
+        }
+        return view;
+}
+
+ksafe_view_t *ksafe_view_from_topic_conf(const ksafe_props_t *props, rd_kafka_t *rk,
+                                         const rd_kafka_topic_conf_t *tconf)
+{
+        ksafe_view_t *view = view_new(props, SOURCE_HANDLE);
+        if (view) {
+                view->conf = rd_kafka_conf(rk);
+                view->tconf = tconf;
+                view->topic_only = true;
+        }
+        return view;
+}
+
+ksafe_view_t *ksafe_view_from_entries(const ksafe_props_t *props, const char *file,
+                                      const ksafe_entry_t *entries, size_t count)
+{
+        ksafe_view_t *view = view_new(props, SOURCE_ENTRIES);
+        if (view) {
+                view->file = file;
+                view->entries = entries;
+                view->count = count;
+        }
+        return view;
+}
+
+void ksafe_view_destroy(ksafe_view_t *view)
+{
+        if (!view)
+                return;
+        if (view->owned_tconf)
+                rd_kafka_topic_conf_destroy(view->owned_tconf);
+        free(view);
+}
+
+const char *ksafe_view_file(const ksafe_view_t *view)
+{
+        return view->file;
+}
+
+const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp)
+{
+        *countp = view->count;
+        return view->entries;
+}
+
+bool ksafe_view_is_topic_only(const ksafe_view_t *view)
+{
+        return view->topic_only;
+}
+
+/* The value as stored, before the finalize model. */
+static void stored_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
+{
+        *out = (ksafe_value_t){0};
+        if (view->source == SOURCE_ENTRIES) {
+                for (size_t i = view->count; i-- > 0;) {
+                        const ksafe_entry_t *e = &view->entries[i];
+                        if (e->prop == prop && e->value) {
+                                snprintf(out->text, sizeof(out->text), "%s", e->value);
+                                out->is_set = true;
+                                out->entry = e;
+                                return;
+                        }
+                }
+                snprintf(out->text, sizeof(out->text), "%s", prop->def);
+                return;
+        }
+
+        size_t size = sizeof(out->text);
+        rd_kafka_conf_res_t res = RD_KAFKA_CONF_UNKNOWN;
+        if (prop->scope == KSAFE_SCOPE_TOPIC && view->tconf)
+                res = rd_kafka_topic_conf_get(view->tconf, prop->name, out->text, &size);
+        else if (view->conf)
+                /* On a global conf this falls through to its default topic
+                 * conf, when it has one. */
+                res = rd_kafka_conf_get(view->conf, prop->name, out->text, &size);
+        if (res != RD_KAFKA_CONF_OK)
+                snprintf(out->text, sizeof(out->text), "%s",
+                         /* A NULL string reads as not found: unset. */
+                         prop->type == KSAFE_PROP_STRING ? "" : prop->def);
+        out->is_set = strcmp(out->text, prop->def) != 0;
+}
+
+static bool is_true(const char *s)
+{
+        return strcmp(s, "true") == 0;
+}
+
+void ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
+{
+        prop = prop->canon;
+        stored_value(view, prop, out);
+        if (view->source == SOURCE_HANDLE || out->is_set)
+                return;
+
+        const ksafe_props_t *props = view->props;
+        const ksafe_prop_t *idem = ksafe_props_well_known(props, KSAFE_P_IDEMPOTENCE);
+        const ksafe_prop_t *txid = ksafe_props_well_known(props, KSAFE_P_TRANSACTIONAL_ID);
+        ksafe_value_t v;
+        bool transactional = false;
+        if (txid) {
+                stored_value(view, txid, &v);
+                transactional = v.is_set && v.text[0];
+        }
+        bool idempotent = transactional;
+        if (idem && !idempotent) {
+                stored_value(view, idem, &v);
+                idempotent = is_true(v.text);
+        }
+
+        const char *derived = NULL;
+        char buf[sizeof(out->text)];
+        if (prop == idem && transactional)
+                derived = "true";
+        else if (prop == ksafe_props_well_known(props, KSAFE_P_ACKS) && idempotent)
+                derived = "-1";
+        else if (prop == ksafe_props_well_known(props, KSAFE_P_INFLIGHT) && idempotent)
+                derived = "5";
+        else if (prop == ksafe_props_well_known(props, KSAFE_P_RETRIES) && idempotent)
+                derived = "2147483647";
+        else if (prop == ksafe_props_well_known(props, KSAFE_P_MESSAGE_TIMEOUT) && transactional) {
+                const ksafe_prop_t *tt =
+                        ksafe_props_well_known(props, KSAFE_P_TRANSACTION_TIMEOUT);
+                if (tt) {
+                        stored_value(view, tt, &v);
+                        snprintf(buf, sizeof(buf), "%s", v.text);
+                        derived = buf;
+                }
+        }
+        if (derived && strcmp(derived, out->text) != 0) {
+                snprintf(out->text, sizeof(out->text), "%s", derived);
+                out->derived = true;
+        }
+}
