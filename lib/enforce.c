@@ -37,29 +37,26 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                 ksafe_verdict_t verdict;
                 char fix[512];
                 ksafe_rule_judge(rule, view, &verdict);
-                if (!verdict.pass && ksafe_rule_fix(rule, view, fix, sizeof(fix)))
+                if (!verdict.pass && ksafe_rule_fix(rule, view, fix, sizeof(fix))) {
                         set(target, rule->prop, fix);
+                        ksafe_view_forget(view, rule->prop);
+                }
         }
 
-        /* Judge once more; mark what is now compliant as fixed. */
-        ksafe_report_t *after = ksafe_report_new(policy);
-        if (!after) {
-                ksafe_report_destroy(report);
-                return NULL;
+        /* Judge once more: what passes now was fixed; a repair that broke
+         * another enforce rule is reported, unfixed. */
+        for (size_t i = 0; i < policy->rule_count; i++) {
+                const ksafe_rule_t *rule = &policy->rules[i];
+                if (rule->action != KSAFE_ACTION_ENFORCE || !in_scope(rule, view))
+                        continue;
+                ksafe_verdict_t verdict;
+                ksafe_rule_judge(rule, view, &verdict);
+                ksafe_violation_t *v = ksafe_report_find(report, rule->id);
+                if (v)
+                        v->fixed = verdict.pass;
+                else if (!verdict.pass)
+                        ksafe_eval_rule(rule, view, report);
         }
-        ksafe_eval(policy, view, KSAFE_ACTION_BIT(KSAFE_ACTION_ENFORCE), after);
-        for (size_t i = 0; i < ksafe_report_count(report); i++) {
-                ksafe_violation_t *v = ksafe_report_at(report, i);
-                if (v->action == KSAFE_ACTION_ENFORCE)
-                        v->fixed = !ksafe_report_find(after, v->rule_id);
-        }
-        /* A repair that broke another enforce rule is reported, unfixed. */
-        for (size_t i = 0; i < ksafe_report_count(after); i++) {
-                const ksafe_violation_t *v = ksafe_report_get(after, i);
-                if (!ksafe_report_find(report, v->rule_id))
-                        ksafe_report_add(report, v);
-        }
-        ksafe_report_destroy(after);
         return report;
 }
 

@@ -162,6 +162,9 @@ ksafe_view_t *ksafe_view_from_topic_conf(const ksafe_props_t *props, rd_kafka_t 
 ksafe_view_t *ksafe_view_from_entries(const ksafe_props_t *props, const char *file,
                                       const ksafe_entry_t *entries, size_t count);
 void ksafe_view_destroy(ksafe_view_t *view);
+/** Forget the cached value of `prop`: call after setting it in the conf
+ *  behind the view. */
+void ksafe_view_forget(ksafe_view_t *view, const ksafe_prop_t *prop);
 
 /** Where a value comes from, for reports. */
 typedef struct ksafe_value_s {
@@ -238,6 +241,8 @@ typedef struct ksafe_verdict_s {
 void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out);
 /** The compliant value for a failed rule, into buf; false if none. */
 bool ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view, char *buf, size_t size);
+/** Judge one rule and add a violation to `report` when it fails. */
+void ksafe_eval_rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_report_t *report);
 /** Judge every rule of `policy` whose action is in `actions` and add a
  *  violation to `report` for each failure. */
 void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned actions,

@@ -21,7 +21,18 @@ typedef enum ksafe_source_e {
         SOURCE_ENTRIES, /* lines of a file; set = a line sets it */
 } ksafe_source_t;
 
+/* rd_kafka_conf_get() scans librdkafka's whole property table: values read
+ * from a conf are cached per property until the view is invalidated. */
+#define CACHE_SIZE 32
+
+typedef struct cache_s {
+        const ksafe_prop_t *prop[CACHE_SIZE];
+        ksafe_value_t value[CACHE_SIZE];
+        size_t count;
+} cache_t;
+
 struct ksafe_view_s {
+        cache_t *cache; /* not part of the view's value: filled in by reads */
         const ksafe_props_t *props;
         ksafe_source_t source;
         const rd_kafka_conf_t *conf;         /* global values, or NULL */
@@ -36,6 +47,10 @@ struct ksafe_view_s {
 static ksafe_view_t *view_new(const ksafe_props_t *props, ksafe_source_t source)
 {
         ksafe_view_t *view = calloc(1, sizeof(*view));
+        if (view && !(view->cache = calloc(1, sizeof(*view->cache)))) {
+                free(view);
+                return NULL;
+        }
         if (view) {
                 view->props = props;
                 view->source = source;
@@ -92,6 +107,7 @@ void ksafe_view_destroy(ksafe_view_t *view)
                 return;
         if (view->owned_tconf)
                 rd_kafka_topic_conf_destroy(view->owned_tconf);
+        free(view->cache);
         free(view);
 }
 
@@ -111,8 +127,37 @@ bool ksafe_view_is_topic_only(const ksafe_view_t *view)
         return view->topic_only;
 }
 
+void ksafe_view_forget(ksafe_view_t *view, const ksafe_prop_t *prop)
+{
+        cache_t *cache = view->cache;
+        for (size_t i = 0; i < cache->count; i++)
+                if (cache->prop[i] == prop->canon) {
+                        cache->count--;
+                        cache->prop[i] = cache->prop[cache->count];
+                        cache->value[i] = cache->value[cache->count];
+                        return;
+                }
+}
+
+static void read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
+
 /* The value as stored, before the finalize model. */
 static void stored_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
+{
+        cache_t *cache = view->cache;
+        for (size_t i = 0; i < cache->count; i++)
+                if (cache->prop[i] == prop) {
+                        *out = cache->value[i];
+                        return;
+                }
+        read_value(view, prop, out);
+        if (cache->count < CACHE_SIZE) {
+                cache->prop[cache->count] = prop;
+                cache->value[cache->count++] = *out;
+        }
+}
+
+static void read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
 {
         *out = (ksafe_value_t){0};
         if (view->source == SOURCE_ENTRIES) {
@@ -131,11 +176,13 @@ static void stored_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksa
 
         size_t size = sizeof(out->text);
         rd_kafka_conf_res_t res = RD_KAFKA_CONF_UNKNOWN;
-        if (prop->scope == KSAFE_SCOPE_TOPIC && view->tconf)
-                res = rd_kafka_topic_conf_get(view->tconf, prop->name, out->text, &size);
-        else if (view->conf)
-                /* On a global conf this falls through to its default topic
-                 * conf, when it has one. */
+        const rd_kafka_topic_conf_t *tconf = view->tconf;
+        if (!tconf && view->conf && prop->scope == KSAFE_SCOPE_TOPIC)
+                /* Read only: librdkafka's getter just lacks the const. */
+                tconf = rd_kafka_conf_get_default_topic_conf((rd_kafka_conf_t *)view->conf);
+        if (prop->scope == KSAFE_SCOPE_TOPIC && tconf)
+                res = rd_kafka_topic_conf_get(tconf, prop->name, out->text, &size);
+        else if (prop->scope == KSAFE_SCOPE_GLOBAL && view->conf)
                 res = rd_kafka_conf_get(view->conf, prop->name, out->text, &size);
         if (res != RD_KAFKA_CONF_OK)
                 snprintf(out->text, sizeof(out->text), "%s",

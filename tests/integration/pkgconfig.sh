@@ -1,0 +1,24 @@
+#!/bin/sh
+# A program outside the tree builds with `pkg-config --cflags --libs ksafe`
+# (meson's uninstalled .pc) and gets a working, safe producer.
+# Usage: pkgconfig.sh BUILD_ROOT SOURCE_ROOT   (prints TAP)
+set -u
+build=$1 src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "1..2"
+export PKG_CONFIG_PATH="$build/meson-uninstalled"
+if flags=$(pkg-config --cflags --libs ksafe) &&
+   ${CC:-cc} -std=c11 -Wall -Wextra -Werror "$src/examples/safe_producer.c" $flags \
+     -Wl,-rpath,"$build/lib" -o "$tmp/safe_producer" 2>"$tmp/cc.log"; then
+  echo "ok 1 - examples/safe_producer.c builds with pkg-config ksafe"
+else
+  echo "not ok 1 - build failed:"; sed 's/^/# /' "$tmp/cc.log"
+  exit 0
+fi
+if "$tmp/safe_producer" >"$tmp/out" 2>"$tmp/err" && grep -q "10 of 10" "$tmp/out" &&
+   grep -q "acks-all" "$tmp/err"; then
+  echo "ok 2 - it delivers 10 messages and reports the enforced acks"
+else
+  echo "not ok 2 - unexpected output:"; sed 's/^/# /' "$tmp/out" "$tmp/err"
+fi
