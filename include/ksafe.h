@@ -311,6 +311,43 @@ KSAFE_EXPORT ksafe_config_t *ksafe_config_parse(const char *data, size_t len,
 KSAFE_EXPORT ksafe_config_t *ksafe_config_load(const char *path, ksafe_format_t format,
                                                ksafe_error_t *err);
 
+/** Whose property names a config file is written for. */
+typedef enum ksafe_dialect_e {
+        /** librdkafka's names: any other name is an unknown property. */
+        KSAFE_DIALECT_LIBRDKAFKA = 0,
+        /** Also accept the Java client's own properties (key.serializer,
+         *  buffer.memory, ...) without a warning. */
+        KSAFE_DIALECT_JAVA = 1,
+} ksafe_dialect_t;
+
+/** How to read a config file. Zero-initialise it for the defaults. */
+typedef struct ksafe_config_options_s {
+        ksafe_format_t format;
+        ksafe_dialect_t dialect;
+        /** For JSON: an RFC 6901 pointer to the object that holds the
+         *  properties ("/kafka/producer"); NULL or "" for the top level. */
+        const char *json_pointer;
+} ksafe_config_options_t;
+
+/** ksafe_config_parse() with options (`options` may be NULL). */
+KSAFE_EXPORT ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *source,
+                                               const ksafe_config_options_t *options,
+                                               ksafe_error_t *err);
+
+/** ksafe_config_load() with options (`options` may be NULL). */
+KSAFE_EXPORT ksafe_config_t *ksafe_config_read_file(const char *path,
+                                                    const ksafe_config_options_t *options,
+                                                    ksafe_error_t *err);
+
+/**
+ * Add a property after those of the file, as kcat's -X does: it wins over
+ * the file's own setting. `origin` names it in findings (NULL means
+ * "<command line>"); its line is the count of properties added so far.
+ * Returns false when out of memory.
+ */
+KSAFE_EXPORT bool ksafe_config_set(ksafe_config_t *config, const char *name, const char *value,
+                                   const char *origin);
+
 /** Free a config. NULL does nothing. */
 KSAFE_EXPORT void ksafe_config_destroy(ksafe_config_t *config);
 
@@ -325,6 +362,38 @@ KSAFE_EXPORT void ksafe_config_destroy(ksafe_config_t *config);
  */
 KSAFE_EXPORT ksafe_report_t *ksafe_config_check(const ksafe_config_t *config,
                                                 const ksafe_policy_t *policy);
+
+/**
+ * Apply the policy's enforce actions to a config read from a file: the
+ * same judgement and repair as ksafe_conf_enforce(), on the file's values.
+ * Nothing is written anywhere: ksafe_config_render() gives the new text.
+ * reject rules that fail leave the config unchanged. Returns the report
+ * (each repaired violation has `fixed` set), NULL when out of memory.
+ */
+KSAFE_EXPORT ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config,
+                                                  const ksafe_policy_t *policy);
+
+/**
+ * The config's text with the changes of ksafe_config_enforce(): a changed
+ * value is replaced where it was written, a missing property is appended,
+ * a forbidden one is removed; comments, order, line endings and a BOM are
+ * kept. *lenp (may be NULL) gets the length. free() it; NULL when out of
+ * memory. Properties added with ksafe_config_set() are not part of it.
+ */
+KSAFE_EXPORT char *ksafe_config_render(const ksafe_config_t *config, size_t *lenp);
+
+/** Number of properties that ksafe_config_enforce() changed. */
+KSAFE_EXPORT size_t ksafe_config_change_count(const ksafe_config_t *config);
+
+/**
+ * The effective configuration as librdkafka would see it: every property
+ * the config sets and every property the policy judges, one
+ * "name=value" line each, with the changes of ksafe_config_enforce() and
+ * the values librdkafka derives; sensitive values are "(redacted)".
+ * free() it; NULL when out of memory.
+ */
+KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
+                                          const ksafe_policy_t *policy);
 
 /*
  * Reports

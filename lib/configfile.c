@@ -1,7 +1,8 @@
 /*
- * Producer configuration files: .properties (librdkafka, kcat, Java) and
- * flat JSON objects, read into entries that keep the line and column that
- * set each value, then judged through a view like any other source.
+ * Reading producer configuration files: .properties (librdkafka, kcat,
+ * Java) and JSON objects, into entries that keep the line and column that
+ * set each value and where its text is, so that a repair can rewrite just
+ * that value. Judging them is config.c's business.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -13,17 +14,8 @@
 
 #include "ksafe_int.h"
 
-/* Entries as read: name, raw value, line and column. Their props and
- * parsed values are filled in per check, on a copy (a config is const). */
-struct ksafe_config_s {
-        char *source;
-        ksafe_entry_t *entries;
-        size_t count;
-        size_t cap;
-};
-
-static ksafe_entry_t *add_entry(ksafe_config_t *cfg, const char *name, size_t name_len,
-                                const char *raw, size_t raw_len, int line, int column)
+ksafe_entry_t *ksafe_config_add_entry(ksafe_config_t *cfg, const char *name, size_t name_len,
+                                      const char *raw, size_t raw_len, int line, int column)
 {
         if (cfg->count == cfg->cap) {
                 size_t cap = cfg->cap ? cfg->cap * 2 : 16;
@@ -46,6 +38,21 @@ static ksafe_entry_t *add_entry(ksafe_config_t *cfg, const char *name, size_t na
         return e;
 }
 
+static size_t bom_length(const char *data, size_t len)
+{
+        return len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+/* The line ending of the first line: kept for lines that --fix adds. */
+static const char *detect_newline(const char *data, size_t len)
+{
+        const char *p = memchr(data, '\n', len);
+        const char *r = memchr(data, '\r', len);
+        if (r && (!p || r < p))
+                return r + 1 < data + len && r[1] == '\n' ? "\r\n" : "\r";
+        return "\n";
+}
+
 /*
  * .properties
  *
@@ -53,8 +60,7 @@ static ksafe_entry_t *add_entry(ksafe_config_t *cfg, const char *name, size_t na
  * first unescaped '=', ':' or blank; the separator may be surrounded by
  * blanks; '#' and '!' start comment lines; a line ending in an odd number
  * of backslashes continues on the next, whose leading blanks are dropped.
- * Backslash escapes are kept literally in values (Windows paths), except
- * for the continuation itself. CRLF, CR and a UTF-8 BOM are accepted.
+ * Backslashes are otherwise kept literally in values (Windows paths).
  */
 
 static bool is_blank(char c)
@@ -88,31 +94,57 @@ static bool continues(const char *start, const char *e)
         return n % 2 == 1;
 }
 
-static bool parse_properties(ksafe_config_t *cfg, const char *data, size_t len,
-                             ksafe_error_t *err)
+/* A logical line: the pieces of physical lines it joins, so that a
+ * position in it maps back to an offset in the file. */
+typedef struct logical_s {
+        ksafe_buf_t text;
+        size_t piece_at[64];  /* offset in text where piece i starts */
+        size_t piece_off[64]; /* offset in the file where piece i starts */
+        size_t pieces;
+} logical_t;
+
+static void logical_add(logical_t *l, const char *data, const char *s, size_t n)
 {
-        const char *p = data, *end = data + len;
-        if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-                p += 3;
+        if (l->pieces < 64) {
+                l->piece_at[l->pieces] = l->text.len;
+                l->piece_off[l->pieces++] = (size_t)(s - data);
+        }
+        ksafe_buf_append(&l->text, s, n);
+}
+
+static size_t logical_offset(const logical_t *l, size_t at)
+{
+        size_t i = l->pieces;
+        while (i > 1 && l->piece_at[i - 1] > at)
+                i--;
+        return l->piece_off[i - 1] + (at - l->piece_at[i - 1]);
+}
+
+static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
+{
+        const char *data = cfg->data, *end = data + cfg->len;
+        const char *p = data + bom_length(data, cfg->len);
         int line = 1;
-        ksafe_buf_t logical = {0};
-        while (p < end) {
+        logical_t l = {0};
+        bool ok = true;
+        while (ok && p < end) {
                 const char *next;
                 const char *e = line_end(p, end, &next);
-                int first_line = line;
+                const char *span_start = p;
+                int first_line = line++;
                 const char *s = p;
                 while (s < e && is_blank(*s))
                         s++;
                 int column = (int)(s - p) + 1;
-                line++;
                 if (s == e || *s == '#' || *s == '!') {
                         p = next;
                         continue;
                 }
                 /* Join continuation lines into one logical line. */
-                logical.len = 0;
+                l.text.len = 0;
+                l.pieces = 0;
                 while (continues(s, e) && next < end) {
-                        ksafe_buf_append(&logical, s, (size_t)(e - s - 1));
+                        logical_add(&l, data, s, (size_t)(e - s - 1));
                         p = next;
                         e = line_end(p, end, &next);
                         s = p;
@@ -120,15 +152,12 @@ static bool parse_properties(ksafe_config_t *cfg, const char *data, size_t len,
                                 s++;
                         line++;
                 }
-                ksafe_buf_append(&logical, s, (size_t)(e - s));
+                logical_add(&l, data, s, (size_t)(e - s));
                 p = next;
-                if (logical.failed) {
-                        ksafe_buf_free(&logical);
-                        ksafe_error_set(err, cfg->source, "", first_line, 0, "out of memory");
-                        return false;
-                }
-                const char *k = logical.data, *lend = logical.data + logical.len;
-                if (logical.len && lend[-1] == '\\')
+                if (l.text.failed)
+                        break;
+                const char *k = l.text.data, *lend = l.text.data + l.text.len;
+                if (l.text.len && lend[-1] == '\\' && continues(k, lend))
                         lend--; /* a continuation at the end of the file */
                 const char *ke = k;
                 while (ke < lend && *ke != '=' && *ke != ':' && !is_blank(*ke))
@@ -143,27 +172,35 @@ static bool parse_properties(ksafe_config_t *cfg, const char *data, size_t len,
                 const char *ve = lend;
                 while (ve > v && isspace((unsigned char)ve[-1]))
                         ve--;
-                if (!add_entry(cfg, k, (size_t)(ke - k), v, (size_t)(ve - v), first_line,
-                               column)) {
-                        ksafe_buf_free(&logical);
-                        ksafe_error_set(err, cfg->source, "", first_line, 0, "out of memory");
-                        return false;
+                ksafe_entry_t *entry = ksafe_config_add_entry(
+                        cfg, k, (size_t)(ke - k), v, (size_t)(ve - v), first_line, column);
+                ok = entry != NULL;
+                if (ok) {
+                        entry->value_start = logical_offset(&l, (size_t)(v - k));
+                        entry->value_end = ve > v ? logical_offset(&l, (size_t)(ve - k) - 1) + 1
+                                                  : entry->value_start;
+                        entry->span_start = (size_t)(span_start - data);
+                        entry->span_end = (size_t)(next - data);
                 }
         }
-        ksafe_buf_free(&logical);
-        return true;
+        ok = ok && !l.text.failed;
+        ksafe_buf_free(&l.text);
+        if (!ok)
+                ksafe_error_set(err, cfg->source, "", line, 0, "out of memory");
+        return ok;
 }
 
 /*
- * Flat JSON objects
+ * JSON
  *
- * jansson checks the syntax; a small scanner then walks the top-level
- * object to keep each member's line, column and value as written (so that
- * 1e3 stays "1e3" and a duplicate key keeps both of its lines).
+ * jansson checks the syntax; a small scanner then walks the object that
+ * holds the properties (the top level, or the one a JSON pointer names) to
+ * keep each member's line, column and text as written: 1e3 stays "1e3",
+ * and a key given twice keeps both of its lines.
  */
 
 typedef struct scanner_s {
-        const char *p, *end, *start;
+        const char *data, *p, *end;
         int line;
         const char *line_start;
 } scanner_t;
@@ -171,7 +208,7 @@ typedef struct scanner_s {
 static void skip_space(scanner_t *s)
 {
         while (s->p < s->end && isspace((unsigned char)*s->p)) {
-                if (*s->p == '\n') {
+                if (*s->p == '\n' || (*s->p == '\r' && (s->p + 1 == s->end || s->p[1] != '\n'))) {
                         s->line++;
                         s->line_start = s->p + 1;
                 }
@@ -179,7 +216,7 @@ static void skip_space(scanner_t *s)
         }
 }
 
-/* Skip one JSON value (input already validated by jansson). */
+/* Skip one JSON value (the text is already known to be valid JSON). */
 static void skip_value(scanner_t *s)
 {
         skip_space(s);
@@ -195,7 +232,7 @@ static void skip_value(scanner_t *s)
                 s->p++;
                 skip_space(s);
                 while (s->p < s->end && *s->p != close) {
-                        skip_value(s); /* key or value */
+                        skip_value(s); /* a key or a value */
                         skip_space(s);
                         if (s->p < s->end && (*s->p == ':' || *s->p == ','))
                                 s->p++;
@@ -208,77 +245,170 @@ static void skip_value(scanner_t *s)
         }
 }
 
-static char *json_token_text(const char *tok, size_t len, bool *is_scalar)
+/* A JSON string token's text, or a scalar token as written. */
+static char *token_text(const char *tok, size_t len)
 {
-        *is_scalar = true;
-        if (tok[0] == '{' || tok[0] == '[') {
-                *is_scalar = false;
-                return NULL;
-        }
         if (tok[0] != '"')
                 return strndup(tok, len);
-        json_t *v = json_loadb(tok, len, JSON_DECODE_ANY, NULL);
-        char *text = json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+        json_t *v = json_loadb(tok, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        const char *s = json_string_value(v);
+        char *text = s && strlen(s) == json_string_length(v) ? strdup(s) : NULL;
         json_decref(v);
         return text;
 }
 
-static bool parse_json(ksafe_config_t *cfg, const char *data, size_t len, ksafe_error_t *err)
+/* One member of the object at s->p: key and value spans. */
+typedef struct member_s {
+        const char *key, *key_end, *value, *value_end;
+        int line, column;
+} member_t;
+
+/* Read the next member of an object; false at its closing brace. */
+static bool next_member(scanner_t *s, member_t *m)
+{
+        skip_space(s);
+        if (s->p < s->end && *s->p == ',') {
+                s->p++;
+                skip_space(s);
+        }
+        if (s->p >= s->end || *s->p != '"')
+                return false;
+        m->line = s->line;
+        m->column = (int)(s->p - s->line_start) + 1;
+        m->key = s->p;
+        skip_value(s);
+        m->key_end = s->p;
+        skip_space(s);
+        s->p++; /* ':' */
+        skip_space(s);
+        m->value = s->p;
+        skip_value(s);
+        m->value_end = s->p;
+        return true;
+}
+
+/* Decode one reference token of a JSON pointer (~1 is '/', ~0 is '~'). */
+static char *pointer_token(const char **pp)
+{
+        const char *p = *pp + 1; /* past '/' */
+        const char *e = strchr(p, '/');
+        if (!e)
+                e = p + strlen(p);
+        char *tok = strndup(p, (size_t)(e - p));
+        if (!tok)
+                return NULL;
+        char *w = tok;
+        for (const char *r = tok; *r; r++, w++) {
+                *w = *r;
+                if (r[0] == '~' && (r[1] == '0' || r[1] == '1'))
+                        *w = *++r == '0' ? '~' : '/';
+        }
+        *w = '\0';
+        *pp = e;
+        return tok;
+}
+
+/* Move the scanner to the '{' of the object that `pointer` names. */
+static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointer,
+                           ksafe_error_t *err)
+{
+        skip_space(s);
+        if (pointer && *pointer && *pointer != '/') {
+                ksafe_error_set(err, cfg->source, "", 0, 0,
+                                "JSON pointer \"%s\" must start with '/'", pointer);
+                return false;
+        }
+        const char *p = pointer ? pointer : "";
+        while (*p) {
+                char *tok = pointer_token(&p);
+                if (!tok || *s->p != '{') {
+                        free(tok);
+                        ksafe_error_set(err, cfg->source, "", s->line, 0,
+                                        "JSON pointer \"%s\": no object at this path", pointer);
+                        return false;
+                }
+                s->p++;
+                member_t m;
+                bool found = false;
+                while (!found && next_member(s, &m)) {
+                        char *key = token_text(m.key, (size_t)(m.key_end - m.key));
+                        found = key && strcmp(key, tok) == 0;
+                        free(key);
+                }
+                free(tok);
+                if (!found) {
+                        ksafe_error_set(err, cfg->source, "", 0, 0,
+                                        "JSON pointer \"%s\" names nothing in this file",
+                                        pointer);
+                        return false;
+                }
+                /* Rescan the value from its start to keep line counting. */
+                s->p = m.value;
+        }
+        if (*s->p != '{') {
+                ksafe_error_set(err, cfg->source, "", s->line,
+                                (int)(s->p - s->line_start) + 1,
+                                "expected a JSON object of property names%s%s",
+                                pointer && *pointer ? " at " : "", pointer ? pointer : "");
+                return false;
+        }
+        return true;
+}
+
+static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *err)
 {
         json_error_t jerr;
-        json_t *doc = json_loadb(data, len, 0, &jerr);
+        json_t *doc = json_loadb(cfg->data, cfg->len, JSON_DECODE_ANY, &jerr);
         if (!doc) {
                 ksafe_error_set(err, cfg->source, "", jerr.line, jerr.column, "%s", jerr.text);
                 return false;
         }
-        bool is_object = json_is_object(doc);
         json_decref(doc);
-        if (!is_object) {
-                ksafe_error_set(err, cfg->source, "", 1, 1,
-                                "a JSON config must be an object of property names");
+        size_t bom = bom_length(cfg->data, cfg->len);
+        scanner_t s = {.data = cfg->data, .p = cfg->data + bom, .end = cfg->data + cfg->len,
+                       .line = 1, .line_start = cfg->data + bom};
+        if (!follow_pointer(cfg, &s, pointer, err))
                 return false;
-        }
-        scanner_t s = {.p = data, .end = data + len, .start = data, .line = 1,
-                       .line_start = data};
-        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-                s.p = s.line_start = data + 3;
-        skip_space(&s);
-        s.p++; /* '{' */
-        for (;;) {
-                skip_space(&s);
-                if (s.p >= s.end || *s.p == '}')
-                        break;
-                int line = s.line;
-                int column = (int)(s.p - s.line_start) + 1;
-                const char *kstart = s.p;
-                skip_value(&s);
-                bool scalar;
-                char *key = json_token_text(kstart, (size_t)(s.p - kstart), &scalar);
-                skip_space(&s);
-                s.p++; /* ':' */
-                skip_space(&s);
-                const char *vstart = s.p;
-                skip_value(&s);
-                char *raw = json_token_text(vstart, (size_t)(s.p - vstart), &scalar);
-                ksafe_entry_t *e = key ? add_entry(cfg, key, strlen(key), raw ? raw : "",
-                                                   raw ? strlen(raw) : 0, line, column)
-                                       : NULL;
-                if (e && (!scalar || (strcmp(e->raw, "null") == 0 && vstart[0] == 'n'))) {
-                        e->status = KSAFE_ENTRY_INVALID;
-                        e->note = strdup(scalar ? "null is not a value"
-                                                : "a nested object or array is not a "
-                                                  "property value");
-                }
+        cfg->object_open = (size_t)(s.p - cfg->data);
+        s.p++;
+        member_t m;
+        bool first = true;
+        while (next_member(&s, &m)) {
+                char *key = token_text(m.key, (size_t)(m.key_end - m.key));
+                char *raw = token_text(m.value, (size_t)(m.value_end - m.value));
+                bool scalar = *m.value != '{' && *m.value != '[';
+                ksafe_entry_t *e = NULL;
+                if (key)
+                        e = ksafe_config_add_entry(cfg, key, strlen(key), raw ? raw : "",
+                                                   raw ? strlen(raw) : 0, m.line, m.column);
                 free(key);
                 free(raw);
                 if (!e) {
-                        ksafe_error_set(err, cfg->source, "", line, column, "out of memory");
+                        ksafe_error_set(err, cfg->source, "", m.line, m.column,
+                                        "cannot read this member (out of memory, or a NUL "
+                                        "character in its text)");
                         return false;
                 }
-                skip_space(&s);
-                if (s.p < s.end && *s.p == ',')
-                        s.p++;
+                e->quoted = *m.value == '"';
+                e->value_start = (size_t)(m.value - cfg->data);
+                e->value_end = (size_t)(m.value_end - cfg->data);
+                e->span_start = (size_t)(m.key - cfg->data);
+                e->span_end = e->value_end;
+                if (!scalar || strncmp(m.value, "null", 4) == 0) {
+                        e->status = KSAFE_ENTRY_INVALID;
+                        e->note = strdup(scalar ? "null is not a value"
+                                                : "an object or array is not a property value");
+                }
+                if (first) {
+                        size_t n = (size_t)(m.key - s.line_start);
+                        if (m.line > 1 && n < sizeof(cfg->indent) &&
+                            strspn(s.line_start, " \t") >= n)
+                                snprintf(cfg->indent, sizeof(cfg->indent), "%.*s", (int)n,
+                                         s.line_start);
+                        first = false;
+                }
         }
+        cfg->object_close = (size_t)(s.p - cfg->data);
         return true;
 }
 
@@ -287,133 +417,115 @@ static bool looks_like_json(const char *source, const char *data, size_t len)
         size_t n = source ? strlen(source) : 0;
         if (n >= 5 && strcmp(source + n - 5, ".json") == 0)
                 return true;
-        size_t i = len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        size_t i = bom_length(data, len);
         while (i < len && isspace((unsigned char)data[i]))
                 i++;
         return i < len && data[i] == '{';
 }
 
-ksafe_config_t *ksafe_config_parse(const char *data, size_t len, const char *source,
-                                   ksafe_format_t format, ksafe_error_t *err)
+ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *source,
+                                  const ksafe_config_options_t *options, ksafe_error_t *err)
 {
+        ksafe_config_options_t defaults = {0};
+        if (!options)
+                options = &defaults;
+        if (!source)
+                source = "<string>";
         ksafe_config_t *cfg = calloc(1, sizeof(*cfg));
-        if (!cfg || !(cfg->source = strdup(source ? source : "<string>"))) {
-                free(cfg);
+        if (cfg) {
+                cfg->source = strdup(source);
+                cfg->data = malloc(len + 1);
+        }
+        if (!cfg || !cfg->source || !cfg->data) {
+                ksafe_config_destroy(cfg);
                 ksafe_error_set(err, source, "", 0, 0, "out of memory");
                 return NULL;
         }
+        memcpy(cfg->data, data, len);
+        cfg->data[len] = '\0';
+        cfg->len = len;
+        cfg->dialect = options->dialect;
+        cfg->newline = detect_newline(data, len);
+        snprintf(cfg->indent, sizeof(cfg->indent), "  ");
         if (memchr(data, '\0', len)) {
-                ksafe_error_set(err, cfg->source, "", 0, 0,
-                                "contains a NUL byte: not a text config");
+                ksafe_error_set(err, source, "", 0, 0, "contains a NUL byte: not a text config");
                 ksafe_config_destroy(cfg);
                 return NULL;
         }
-        if (format == KSAFE_FORMAT_AUTO)
-                format = looks_like_json(source, data, len) ? KSAFE_FORMAT_JSON
-                                                            : KSAFE_FORMAT_PROPERTIES;
-        bool ok = format == KSAFE_FORMAT_JSON ? parse_json(cfg, data, len, err)
-                                              : parse_properties(cfg, data, len, err);
+        cfg->format = options->format;
+        if (cfg->format == KSAFE_FORMAT_AUTO)
+                cfg->format = looks_like_json(source, data, len) ? KSAFE_FORMAT_JSON
+                                                                 : KSAFE_FORMAT_PROPERTIES;
+        bool ok = cfg->format == KSAFE_FORMAT_JSON ? parse_json(cfg, options->json_pointer, err)
+                                                   : parse_properties(cfg, err);
         if (!ok) {
                 ksafe_config_destroy(cfg);
                 return NULL;
         }
+        cfg->file_count = cfg->count;
+        return cfg;
+}
+
+ksafe_config_t *ksafe_config_parse(const char *data, size_t len, const char *source,
+                                   ksafe_format_t format, ksafe_error_t *err)
+{
+        ksafe_config_options_t options = {.format = format};
+        return ksafe_config_read(data, len, source, &options, err);
+}
+
+ksafe_config_t *ksafe_config_read_file(const char *path, const ksafe_config_options_t *options,
+                                       ksafe_error_t *err)
+{
+        size_t len;
+        char *data = ksafe_read_file(path, &len);
+        if (!data) {
+                ksafe_error_set(err, path, "", 0, 0, "cannot read: %s", strerror(errno));
+                return NULL;
+        }
+        ksafe_config_t *cfg = ksafe_config_read(data, len, path, options, err);
+        free(data);
         return cfg;
 }
 
 ksafe_config_t *ksafe_config_load(const char *path, ksafe_format_t format, ksafe_error_t *err)
 {
-        size_t len;
-        char *data = ksafe_read_file(path, &len);
-        if (!data) {
-                ksafe_error_set(err, path, "", 0, 0, "cannot read: %s",
-                                strerror(errno));
-                return NULL;
-        }
-        ksafe_config_t *cfg = ksafe_config_parse(data, len, path, format, err);
-        free(data);
-        return cfg;
+        ksafe_config_options_t options = {.format = format};
+        return ksafe_config_read_file(path, &options, err);
 }
 
-static void free_entries(ksafe_entry_t *entries, size_t count)
+bool ksafe_config_set(ksafe_config_t *config, const char *name, const char *value,
+                      const char *origin)
 {
-        for (size_t i = 0; i < count; i++) {
-                free(entries[i].name);
-                free(entries[i].raw);
-                free(entries[i].value);
-                free(entries[i].note);
+        int line = (int)(config->count - config->file_count) + 1;
+        ksafe_entry_t *e =
+                ksafe_config_add_entry(config, name, strlen(name), value, strlen(value), line, 1);
+        if (e && !(e->origin = strdup(origin ? origin : "<command line>"))) {
+                free(e->name);
+                free(e->raw);
+                config->count--;
+                return false;
         }
-        free(entries);
+        return e != NULL;
 }
 
 void ksafe_config_destroy(ksafe_config_t *cfg)
 {
         if (!cfg)
                 return;
-        free_entries(cfg->entries, cfg->count);
+        for (size_t i = 0; i < cfg->count; i++) {
+                free(cfg->entries[i].name);
+                free(cfg->entries[i].raw);
+                free(cfg->entries[i].note);
+                free((char *)cfg->entries[i].origin);
+        }
+        for (size_t i = 0; i < cfg->change_count; i++) {
+                free(cfg->changes[i].name);
+                free(cfg->changes[i].canonical);
+                free(cfg->changes[i].value);
+        }
+        free(cfg->changes);
+        free(cfg->entries);
         free(cfg->source);
+        free(cfg->data);
         free(cfg);
-}
-
-/* Resolve one entry's name and parse its value with the property table. */
-static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read, const ksafe_props_t *props)
-{
-        *e = (ksafe_entry_t){
-                .name = strdup(read->name),
-                .raw = strdup(read->raw),
-                .note = ksafe_strdup(read->note),
-                .line = read->line,
-                .column = read->column,
-                .status = read->status,
-                .shadowed_by = -1,
-                .prop = ksafe_props_find(props, read->name),
-        };
-        if (!e->name || !e->raw || (read->note && !e->note))
-                return false;
-        if (e->status == KSAFE_ENTRY_INVALID)
-                return true; /* a JSON value that is no scalar */
-        if (!e->prop) {
-                e->status = KSAFE_ENTRY_UNKNOWN;
-                return true;
-        }
-        char out[1024], why[512];
-        if (!ksafe_prop_parse(e->prop, e->raw, out, sizeof(out), why, sizeof(why))) {
-                e->status = KSAFE_ENTRY_INVALID;
-                return (e->note = strdup(why)) != NULL;
-        }
-        if (!(e->value = strdup(out)))
-                return false;
-        if (ksafe_prop_misread(e->prop, e->raw, out, why, sizeof(why))) {
-                e->status = KSAFE_ENTRY_MISREAD;
-                return (e->note = strdup(why)) != NULL;
-        }
-        return true;
-}
-
-ksafe_report_t *ksafe_config_check(const ksafe_config_t *config, const ksafe_policy_t *policy)
-{
-        size_t n = config->count;
-        ksafe_entry_t *entries = calloc(n ? n : 1, sizeof(*entries));
-        if (!entries)
-                return NULL;
-        bool ok = true;
-        for (size_t i = 0; ok && i < n; i++)
-                ok = resolve_entry(&entries[i], &config->entries[i], policy->props);
-        /* The last setting of a property wins, as in librdkafka. */
-        for (size_t i = 0; ok && i < n; i++)
-                for (size_t j = i + 1; entries[i].prop && j < n; j++)
-                        if (entries[j].prop == entries[i].prop && entries[j].value)
-                                entries[i].shadowed_by = (int)j;
-
-        ksafe_view_t *view = ok ? ksafe_view_from_entries(policy->props, config->source,
-                                                          entries, n)
-                                : NULL;
-        ksafe_report_t *report = view ? ksafe_report_new(policy) : NULL;
-        if (report) {
-                ksafe_eval_entries(policy, view, report);
-                ksafe_eval(policy, view, KSAFE_ALL_ACTIONS, report);
-                ksafe_report_sort(report);
-        }
-        ksafe_view_destroy(view);
-        free_entries(entries, n);
-        return report;
 }

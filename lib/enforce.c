@@ -30,6 +30,11 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                 if (ksafe_report_get(report, i)->action == KSAFE_ACTION_REJECT)
                         return report; /* refused as given: change nothing */
 
+        bool *was_set = calloc(policy->rule_count + 1, sizeof(*was_set));
+        if (!was_set) {
+                ksafe_report_destroy(report);
+                return NULL;
+        }
         for (size_t i = 0; i < policy->rule_count; i++) {
                 const ksafe_rule_t *rule = &policy->rules[i];
                 if (rule->action != KSAFE_ACTION_ENFORCE || !in_scope(rule, view))
@@ -38,7 +43,7 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                 char fix[512];
                 ksafe_rule_judge(rule, view, &verdict);
                 if (!verdict.pass && ksafe_rule_fix(rule, view, fix, sizeof(fix))) {
-                        set(target, rule->prop, fix);
+                        was_set[i] = set(target, rule, fix);
                         ksafe_view_forget(view, rule->prop);
                 }
         }
@@ -56,14 +61,19 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                         v->fixed = verdict.pass;
                 else if (!verdict.pass)
                         ksafe_eval_rule(rule, view, report);
+                /* Fixed by another rule's change (idempotence makes
+                 * librdkafka set max.in.flight): this rule set nothing. */
+                if (v && v->fixed && !was_set[i])
+                        ksafe_violation_clear_fix(v);
         }
+        free(was_set);
         return report;
 }
 
-static bool conf_setter(void *target, const ksafe_prop_t *prop, const char *value)
+static bool conf_setter(void *target, const ksafe_rule_t *rule, const char *value)
 {
         char errstr[512];
-        return rd_kafka_conf_set(target, prop->name, value, errstr, sizeof(errstr)) ==
+        return rd_kafka_conf_set(target, rule->prop->name, value, errstr, sizeof(errstr)) ==
                RD_KAFKA_CONF_OK;
 }
 

@@ -208,7 +208,7 @@ static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
                 .fix = has_fix ? (rule->prop->sensitive ? KSAFE_REDACTED : fix) : NULL,
                 .why = rule->why,
                 .message = message,
-                .file = ksafe_view_file(view),
+                .file = e && e->origin ? e->origin : ksafe_view_file(view),
                 .line = e ? e->line : ksafe_view_file(view) ? 1 : 0,
                 .column = e ? e->column : ksafe_view_file(view) ? 1 : 0,
                 .action = rule->action,
@@ -252,7 +252,7 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         .property = e->name,
                         .canonical = e->prop ? e->prop->name : NULL,
                         .message = message,
-                        .file = ksafe_view_file(view),
+                        .file = e->origin ? e->origin : ksafe_view_file(view),
                         .line = e->line,
                         .column = e->column,
                         .action = KSAFE_ACTION_REJECT,
@@ -298,6 +298,8 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                                 "written";
                         snprintf(message, sizeof(message), "%s: %s", e->name, e->note);
                         break;
+                case KSAFE_ENTRY_FOREIGN:
+                        continue;
                 case KSAFE_ENTRY_OK:
                         if (e->shadowed_by < 0)
                                 continue;

@@ -132,6 +132,7 @@ typedef enum ksafe_entry_status_e {
         KSAFE_ENTRY_UNKNOWN,  /* no such property */
         KSAFE_ENTRY_INVALID,  /* librdkafka refuses the value */
         KSAFE_ENTRY_MISREAD,  /* librdkafka reads it otherwise than written */
+        KSAFE_ENTRY_FOREIGN,  /* another client's property (--dialect java) */
 } ksafe_entry_status_t;
 
 /** One property as written in a file (or given on a command line). */
@@ -145,6 +146,15 @@ typedef struct ksafe_entry_s {
         int column;
         ksafe_entry_status_t status;
         int shadowed_by; /* index of the later entry that wins, or -1 */
+        const char *origin; /* set for ksafe_config_set() entries: the
+                             * source to report instead of the file's */
+        /* Where it is in the file's text, for ksafe_config_render(). */
+        size_t value_start, value_end; /* the value as written */
+        size_t span_start, span_end;   /* the whole line(s) or JSON member */
+        bool quoted;                   /* a JSON string */
+        /* What ksafe_config_enforce() does to this line. */
+        const char *replacement; /* the new value (a change's), or NULL */
+        bool removed;
 } ksafe_entry_t;
 
 typedef struct ksafe_view_s ksafe_view_t;
@@ -174,11 +184,55 @@ typedef struct ksafe_value_s {
         const ksafe_entry_t *entry; /* the file line that set it, or NULL */
 } ksafe_value_t;
 
+/** Give `prop` a new value (as librdkafka reads it) in the view only: the
+ *  way enforcement changes a view of a file, whose text it cannot set. */
+bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value);
+
 /** The value of canonical property `prop` in the view. */
 void ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
 const char *ksafe_view_file(const ksafe_view_t *view);
 const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp);
 bool ksafe_view_is_topic_only(const ksafe_view_t *view);
+
+/*
+ * configfile.c (reading) and config.c (judging, repairing, rendering)
+ */
+
+/** A change that ksafe_config_enforce() made. */
+typedef struct ksafe_change_s {
+        char *name;      /* as the policy writes it, for appended lines */
+        char *canonical; /* librdkafka's canonical name */
+        char *value;     /* as written into the file; NULL: removed */
+} ksafe_change_t;
+
+struct ksafe_config_s {
+        char *source;
+        char *data; /* the text as read */
+        size_t len;
+        ksafe_format_t format;
+        ksafe_dialect_t dialect;
+        const char *newline;  /* the file's own line ending */
+        ksafe_entry_t *entries; /* name, raw, origin and spans only */
+        size_t count, cap;
+        size_t file_count;    /* entries[0..file_count) come from the file */
+        size_t object_open;   /* JSON: offset of the properties' '{' */
+        size_t object_close;  /* JSON: offset of its '}' */
+        char indent[32];      /* JSON: the members' indentation */
+        ksafe_change_t *changes;
+        size_t change_count;
+};
+
+/** Append an entry (strings copied). NULL when out of memory. */
+ksafe_entry_t *ksafe_config_add_entry(ksafe_config_t *cfg, const char *name, size_t name_len,
+                                      const char *raw, size_t raw_len, int line, int column);
+
+/*
+ * dialect.c: other clients' property names
+ */
+
+/** true when `name` is a property of the Java producer/admin client
+ *  that librdkafka does not have. */
+bool ksafe_dialect_java_knows(const char *name);
 
 /*
  * policy.c: the loaded, resolved policy
@@ -262,6 +316,8 @@ ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violatio
 /** The violation of `rule_id` on `canonical`, or NULL. */
 ksafe_violation_t *ksafe_report_find(ksafe_report_t *report, const char *rule_id);
 void ksafe_report_set_enforced(ksafe_report_t *report);
+/** Drop a violation's `fix`: the rule was satisfied without setting it. */
+void ksafe_violation_clear_fix(ksafe_violation_t *v);
 /** Order violations by line and column, keeping rule order on a line. */
 void ksafe_report_sort(ksafe_report_t *report);
 /** The i-th violation, to change (internal counterpart of _get). */
@@ -275,7 +331,7 @@ void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t err
 
 /** The shared enforcement loop on any view whose values can be set with
  *  `set` (a conf, a topic conf). */
-typedef bool (*ksafe_setter_t)(void *target, const ksafe_prop_t *prop, const char *value);
+typedef bool (*ksafe_setter_t)(void *target, const ksafe_rule_t *rule, const char *value);
 ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                               ksafe_setter_t set, void *target);
 

@@ -105,11 +105,11 @@ ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_policy_t *policy)
         return report;
 }
 
-static bool topic_conf_setter(void *target, const ksafe_prop_t *prop, const char *value)
+static bool topic_conf_setter(void *target, const ksafe_rule_t *rule, const char *value)
 {
         char errstr[512];
-        return rd_kafka_topic_conf_set(target, prop->name, value, errstr, sizeof(errstr)) ==
-               RD_KAFKA_CONF_OK;
+        return rd_kafka_topic_conf_set(target, rule->prop->name, value, errstr,
+                                       sizeof(errstr)) == RD_KAFKA_CONF_OK;
 }
 
 rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_topic_conf_t *tconf,

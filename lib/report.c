@@ -70,6 +70,12 @@ ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violatio
         return out;
 }
 
+void ksafe_violation_clear_fix(ksafe_violation_t *v)
+{
+        free((char *)v->fix);
+        v->fix = NULL;
+}
+
 ksafe_violation_t *ksafe_report_find(ksafe_report_t *report, const char *rule_id)
 {
         for (size_t i = 0; i < report->count; i++)

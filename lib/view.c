@@ -33,6 +33,7 @@ typedef struct cache_s {
 
 struct ksafe_view_s {
         cache_t *cache; /* not part of the view's value: filled in by reads */
+        cache_t *overrides; /* values given by ksafe_view_override(), or NULL */
         const ksafe_props_t *props;
         ksafe_source_t source;
         const rd_kafka_conf_t *conf;         /* global values, or NULL */
@@ -108,6 +109,7 @@ void ksafe_view_destroy(ksafe_view_t *view)
         if (view->owned_tconf)
                 rd_kafka_topic_conf_destroy(view->owned_tconf);
         free(view->cache);
+        free(view->overrides);
         free(view);
 }
 
@@ -141,9 +143,43 @@ void ksafe_view_forget(ksafe_view_t *view, const ksafe_prop_t *prop)
 
 static void read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
 
+static ksafe_value_t *cache_find(cache_t *cache, const ksafe_prop_t *prop)
+{
+        for (size_t i = 0; cache && i < cache->count; i++)
+                if (cache->prop[i] == prop)
+                        return &cache->value[i];
+        return NULL;
+}
+
+bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value)
+{
+        prop = prop->canon;
+        if (!view->overrides && !(view->overrides = calloc(1, sizeof(*view->overrides))))
+                return false;
+        ksafe_value_t *v = cache_find(view->overrides, prop);
+        if (!v) {
+                if (view->overrides->count == CACHE_SIZE)
+                        return false;
+                view->overrides->prop[view->overrides->count] = prop;
+                v = &view->overrides->value[view->overrides->count++];
+        }
+        ksafe_value_t prev;
+        read_value(view, prop, &prev);
+        /* A value set back to its default counts as not set (forbidden). */
+        *v = (ksafe_value_t){.is_set = strcmp(value, prop->def) != 0, .entry = prev.entry};
+        snprintf(v->text, sizeof(v->text), "%s", value);
+        ksafe_view_forget(view, prop);
+        return true;
+}
+
 /* The value as stored, before the finalize model. */
 static void stored_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
 {
+        const ksafe_value_t *over = cache_find(view->overrides, prop);
+        if (over) {
+                *out = *over;
+                return;
+        }
         cache_t *cache = view->cache;
         for (size_t i = 0; i < cache->count; i++)
                 if (cache->prop[i] == prop) {

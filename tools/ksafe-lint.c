@@ -1,57 +1,78 @@
 /*
  * ksafe-lint: judge producer config files against a ksafe policy.
  *
- * A thin CLI: parse options, let the library read and judge each file,
- * print the findings. Every rule and parser lives in libksafe.
+ * A thin CLI: parse options, find the inputs, let the library read, judge
+ * and repair each one, and print the findings (lint-output.c). Every rule
+ * and every parser lives in libksafe.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
-#include "ksafe.h"
+#include "lint.h"
 
-/** Exit codes, as documented in --help and the README. */
-enum lint_exit {
-        LINT_EXIT_CLEAN = 0,    /* no findings, or warnings only */
-        LINT_EXIT_FINDINGS = 1, /* at least one error (warnings too with -W error) */
-        LINT_EXIT_USAGE = 2,    /* bad usage, unreadable input or a bad policy */
-};
-
-typedef enum lint_format_e { FORMAT_TEXT, FORMAT_JSON } lint_format_t;
+#define MAX_X 256
 
 typedef struct lint_opts_s {
         const char *policy_path;
         const char *env;
-        lint_format_t format;
-        bool werror;
-        bool quiet;
+        const char *json_pointer;
+        const char *extensions;
+        ksafe_dialect_t dialect;
+        bool check_policy;
+        bool print_policy;
+        bool effective;
+        const char *x[MAX_X]; /* -X key=value, in order */
+        size_t x_count;
 } lint_opts_t;
 
 static void usage(FILE *out)
 {
         fprintf(out,
-                "Usage: ksafe-lint [OPTIONS] FILE...\n"
-                "Check librdkafka producer config files (.properties or flat JSON) against a\n"
-                "ksafe policy. FILE '-' reads standard input.\n"
+                "Usage: ksafe-lint [OPTIONS] [FILE|DIR|-]...\n"
+                "Check librdkafka producer configs (.properties or JSON) against a ksafe\n"
+                "policy. '-' reads standard input; a directory is searched recursively.\n"
                 "\n"
-                "Options:\n"
-                "  -p, --policy FILE   policy file (default: $KSAFE_POLICY, else the built-in\n"
-                "                      default policy)\n"
-                "  -e, --env NAME      policy environment (default: $KSAFE_ENV)\n"
-                "  -f, --format FMT    output format: text (default) or json\n"
-                "  -W error            treat warnings as errors\n"
-                "  -q, --quiet         print errors only, no warnings and no summary\n"
-                "  -h, --help          show this help and exit\n"
-                "  -V, --version       show the versions of ksafe, librdkafka and jansson\n"
+                "Policy:\n"
+                "  -p, --policy FILE      policy file (default: $KSAFE_POLICY, else the built-in\n"
+                "                         default; 'builtin:default' names it)\n"
+                "  -e, --env NAME         policy environment (default: $KSAFE_ENV)\n"
+                "      --check-policy     validate the policy and exit\n"
+                "      --print-policy     print the resolved policy as JSON and exit\n"
                 "\n"
-                "Findings go to standard output as FILE:LINE:COL: SEVERITY: MESSAGE [RULE].\n"
+                "Input:\n"
+                "  -X KEY=VALUE           a property on the command line, as in kcat; it wins\n"
+                "                         over the files' (alone, it is linted by itself)\n"
+                "      --json-pointer PTR the object that holds the properties in JSON files\n"
+                "                         (e.g. /kafka/producer)\n"
+                "      --dialect NAME     librdkafka (default) or java: accept the Java\n"
+                "                         client's own properties (key.serializer, ...)\n"
+                "      --ext LIST         extensions searched in directories\n"
+                "                         (default: properties,conf,json)\n"
+                "\n"
+                "Output:\n"
+                "  -f, --format FMT       text (default), json, sarif, github or junit\n"
+                "      --fix              rewrite files in place with the policy's enforced\n"
+                "                         values (comments, order, line endings kept)\n"
+                "      --effective        print each config as librdkafka would use it, after\n"
+                "                         enforcement (secrets redacted)\n"
+                "  -W error               treat warnings as errors\n"
+                "  -q, --quiet            errors only; no warnings, no summary\n"
+                "  -h, --help             show this help and exit\n"
+                "  -V, --version          show the versions of ksafe, librdkafka and jansson\n"
+                "\n"
+                "Text findings are FILE:LINE:COL: SEVERITY: MESSAGE [RULE] on stdout;\n"
+                "operational errors go to stderr.\n"
                 "\n"
                 "Exit status:\n"
-                "  0  no findings, or warnings only\n"
+                "  0  no findings, or warnings only (or all fixed, with --fix)\n"
                 "  1  at least one error (or warning, with -W error)\n"
                 "  2  bad usage, unreadable input or a bad policy\n");
 }
@@ -64,7 +85,7 @@ static int bad_usage(const char *fmt, const char *arg)
         return LINT_EXIT_USAGE;
 }
 
-/* "ksafe-lint: SOURCE:LINE:COL: TEXT", the location as far as known. */
+/* "ksafe-lint: SOURCE:LINE:COL: TEXT", with the location as far as known. */
 static void print_error(const ksafe_error_t *err)
 {
         fprintf(stderr, "ksafe-lint: ");
@@ -75,10 +96,76 @@ static void print_error(const ksafe_error_t *err)
         fprintf(stderr, "%s%s\n", err->source[0] || err->line > 0 ? " " : "", err->text);
 }
 
-static ksafe_config_t *read_config(const char *path, ksafe_error_t *err)
+/*
+ * Inputs
+ */
+
+typedef struct inputs_s {
+        char **names;
+        size_t count, cap;
+} inputs_t;
+
+static bool inputs_add(inputs_t *in, const char *name)
 {
-        if (strcmp(path, "-") != 0)
-                return ksafe_config_load(path, KSAFE_FORMAT_AUTO, err);
+        if (in->count == in->cap) {
+                size_t cap = in->cap ? in->cap * 2 : 64;
+                char **names = realloc(in->names, cap * sizeof(*names));
+                if (!names)
+                        return false;
+                in->names = names;
+                in->cap = cap;
+        }
+        return (in->names[in->count++] = strdup(name)) != NULL;
+}
+
+static bool has_extension(const char *name, const char *extensions)
+{
+        const char *dot = strrchr(name, '.');
+        if (!dot || dot == name)
+                return false;
+        size_t n = strlen(dot + 1);
+        for (const char *p = extensions; *p;) {
+                size_t len = strcspn(p, ",");
+                if (len == n && strncmp(p, dot + 1, n) == 0)
+                        return true;
+                p += len + (p[len] == ',');
+        }
+        return false;
+}
+
+/* Files below `dir` with one of the extensions, in sorted order. */
+static int walk(inputs_t *in, const char *dir, const char *extensions)
+{
+        struct dirent **list;
+        int n = scandir(dir, &list, NULL, alphasort);
+        if (n < 0) {
+                fprintf(stderr, "ksafe-lint: %s: %s\n", dir, strerror(errno));
+                return LINT_EXIT_USAGE;
+        }
+        int status = LINT_EXIT_CLEAN;
+        for (int i = 0; i < n; i++) {
+                const char *name = list[i]->d_name;
+                char path[4096];
+                struct stat st;
+                if (name[0] == '.' ||
+                    snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
+                    stat(path, &st) != 0) {
+                        free(list[i]);
+                        continue;
+                }
+                if (S_ISDIR(st.st_mode))
+                        status |= walk(in, path, extensions);
+                else if (S_ISREG(st.st_mode) && has_extension(name, extensions) &&
+                         !inputs_add(in, path))
+                        status = LINT_EXIT_USAGE;
+                free(list[i]);
+        }
+        free(list);
+        return status;
+}
+
+static char *read_stdin(size_t *lenp)
+{
         char *data = NULL;
         size_t len = 0, cap = 0, n;
         do {
@@ -86,7 +173,6 @@ static ksafe_config_t *read_config(const char *path, ksafe_error_t *err)
                         char *bigger = realloc(data, cap = 2 * cap + 65536);
                         if (!bigger) {
                                 free(data);
-                                snprintf(err->text, sizeof(err->text), "<stdin>: out of memory");
                                 return NULL;
                         }
                         data = bigger;
@@ -96,82 +182,151 @@ static ksafe_config_t *read_config(const char *path, ksafe_error_t *err)
         } while (n > 0);
         if (ferror(stdin)) {
                 free(data);
-                snprintf(err->text, sizeof(err->text), "<stdin>: read error");
                 return NULL;
         }
-        ksafe_config_t *cfg = ksafe_config_parse(data ? data : "", len, "<stdin>",
-                                                 KSAFE_FORMAT_AUTO, err);
-        free(data);
+        *lenp = len;
+        return data;
+}
+
+static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksafe_error_t *err)
+{
+        ksafe_config_options_t options = {.dialect = opts->dialect,
+                                          .json_pointer = opts->json_pointer};
+        ksafe_config_t *cfg;
+        if (strcmp(name, "-") == 0) {
+                size_t len = 0;
+                char *data = read_stdin(&len);
+                if (!data) {
+                        snprintf(err->text, sizeof(err->text), "<stdin>: cannot read: %s",
+                                 strerror(errno));
+                        return NULL;
+                }
+                cfg = ksafe_config_read(data, len, "<stdin>", &options, err);
+                free(data);
+        } else if (strcmp(name, "<command line>") == 0) {
+                cfg = ksafe_config_read("", 0, name, &options, err);
+        } else {
+                cfg = ksafe_config_read_file(name, &options, err);
+        }
+        for (size_t i = 0; cfg && i < opts->x_count; i++) {
+                const char *eq = strchr(opts->x[i], '=');
+                char key[512];
+                snprintf(key, sizeof(key), "%.*s", (int)(eq - opts->x[i]), opts->x[i]);
+                if (!ksafe_config_set(cfg, key, eq + 1, "<command line>")) {
+                        ksafe_config_destroy(cfg);
+                        snprintf(err->text, sizeof(err->text), "out of memory");
+                        return NULL;
+                }
+        }
         return cfg;
 }
 
-static bool counts_as_error(const ksafe_violation_t *v, const lint_opts_t *opts)
+/* Replace `path` with `text`: a temporary file beside it, then rename. */
+static bool write_file(const char *path, const char *text, size_t len)
 {
-        return v->severity == KSAFE_SEVERITY_ERROR || opts->werror;
+        char tmp[4096];
+        struct stat st;
+        if (snprintf(tmp, sizeof(tmp), "%s.ksafe-XXXXXX", path) >= (int)sizeof(tmp))
+                return false;
+        int fd = mkstemp(tmp);
+        if (fd < 0)
+                return false;
+        FILE *f = fdopen(fd, "wb");
+        bool ok = f && fwrite(text, 1, len, f) == len;
+        if (f)
+                ok = fclose(f) == 0 && ok;
+        else
+                close(fd);
+        if (ok && stat(path, &st) == 0)
+                ok = chmod(tmp, st.st_mode & 07777) == 0;
+        ok = ok && rename(tmp, path) == 0;
+        if (!ok)
+                unlink(tmp);
+        return ok;
 }
 
-static void print_text(const ksafe_report_t *report, const lint_opts_t *opts)
+/* Judge one input (and repair it with --fix); NULL report when unreadable. */
+static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *result)
 {
-        for (size_t i = 0; i < ksafe_report_count(report); i++) {
-                const ksafe_violation_t *v = ksafe_report_get(report, i);
-                if (opts->quiet && !counts_as_error(v, opts))
-                        continue;
-                printf("%s:%d:%d: %s: %s [%s]\n", v->file, v->line, v->column,
-                       ksafe_severity_name(v->severity), v->message, v->rule_id);
+        ksafe_error_t err = {0};
+        ksafe_config_t *cfg = read_input(result->name, opts, &err);
+        if (!cfg) {
+                print_error(&err);
+                return LINT_EXIT_USAGE;
         }
-}
-
-static int lint_files(char **files, int count, const ksafe_policy_t *policy,
-                      const lint_opts_t *opts)
-{
         int status = LINT_EXIT_CLEAN;
-        size_t errors = 0, warnings = 0;
-        if (opts->format == FORMAT_JSON)
-                printf("{\"version\":1,\"reports\":[");
-        for (int i = 0; i < count; i++) {
-                ksafe_error_t err = {0};
-                ksafe_config_t *cfg = read_config(files[i], &err);
-                if (!cfg) {
-                        print_error(&err);
-                        status = LINT_EXIT_USAGE;
-                        continue;
-                }
-                ksafe_report_t *report = ksafe_config_check(cfg, policy);
-                if (!report) {
-                        fprintf(stderr, "ksafe-lint: %s: out of memory\n", files[i]);
-                        status = LINT_EXIT_USAGE;
-                } else if (opts->format == FORMAT_JSON) {
-                        char *json = ksafe_report_to_json(report);
-                        printf("%s{\"file\":", i ? "," : "");
-                        char *quoted = json_dumps(json_string(files[i]), JSON_ENCODE_ANY);
-                        printf("%s,\"report\":%s}", quoted ? quoted : "null", json ? json : "null");
-                        free(quoted);
-                        free(json);
-                } else {
-                        print_text(report, opts);
-                }
-                for (size_t k = 0; k < ksafe_report_count(report); k++) {
-                        const ksafe_violation_t *v = ksafe_report_get(report, k);
-                        if (v->severity == KSAFE_SEVERITY_ERROR)
-                                errors++;
-                        else
-                                warnings++;
-                        if (counts_as_error(v, opts) && status == LINT_EXIT_CLEAN)
-                                status = LINT_EXIT_FINDINGS;
-                }
-                ksafe_report_destroy(report);
-                ksafe_config_destroy(cfg);
+        bool is_file = strcmp(result->name, "-") != 0 &&
+                       strcmp(result->name, "<command line>") != 0;
+        if (run->fix && !is_file) {
+                fprintf(stderr, "ksafe-lint: %s: --fix rewrites files only\n", result->name);
+                status = LINT_EXIT_USAGE;
         }
-        if (opts->format == FORMAT_JSON)
-                printf("]}\n");
-        else if (!opts->quiet)
-                printf("%d file%s checked: %zu error%s, %zu warning%s\n", count,
-                       count == 1 ? "" : "s", errors, errors == 1 ? "" : "s", warnings,
-                       warnings == 1 ? "" : "s");
+        if (run->fix && is_file) {
+                result->report = ksafe_config_enforce(cfg, run->policy);
+                size_t len;
+                char *text = ksafe_config_change_count(cfg) ? ksafe_config_render(cfg, &len)
+                                                             : NULL;
+                if (text && !write_file(result->name, text, len)) {
+                        fprintf(stderr, "ksafe-lint: %s: cannot write the fixed file: %s\n",
+                                result->name, strerror(errno));
+                        status = LINT_EXIT_USAGE;
+                }
+                free(text);
+        } else {
+                result->report = ksafe_config_check(cfg, run->policy);
+        }
+        if (opts->effective) {
+                ksafe_report_t *enforced = run->fix ? NULL : ksafe_config_enforce(cfg, run->policy);
+                char *text = ksafe_config_effective(cfg, run->policy);
+                printf("# %s, as librdkafka would use it after enforcement\n%s", result->name,
+                       text ? text : "");
+                free(text);
+                ksafe_report_destroy(enforced);
+        }
+        if (!result->report) {
+                fprintf(stderr, "ksafe-lint: %s: out of memory\n", result->name);
+                status = LINT_EXIT_USAGE;
+        }
+        ksafe_config_destroy(cfg);
         return status;
 }
 
-int main(int argc, char **argv)
+static void print_summary(const lint_run_t *run)
+{
+        size_t errors = 0, warnings = 0, fixed = 0;
+        for (size_t i = 0; i < run->count; i++)
+                for (size_t k = 0; k < ksafe_report_count(run->results[i].report); k++) {
+                        const ksafe_violation_t *v = ksafe_report_get(run->results[i].report, k);
+                        if (run->fix && v->fixed)
+                                fixed++;
+                        else if (v->severity == KSAFE_SEVERITY_ERROR)
+                                errors++;
+                        else
+                                warnings++;
+                }
+        fprintf(stderr, "ksafe-lint: %zu file%s checked: %zu error%s, %zu warning%s", run->count,
+                run->count == 1 ? "" : "s", errors, errors == 1 ? "" : "s", warnings,
+                warnings == 1 ? "" : "s");
+        if (run->fix)
+                fprintf(stderr, ", %zu fixed", fixed);
+        fprintf(stderr, "\n");
+}
+
+static int parse_format(const char *s, lint_format_t *out)
+{
+        static const char *const names[] = {"text", "json", "sarif", "github", "junit"};
+        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+                if (strcmp(s, names[i]) == 0) {
+                        *out = (lint_format_t)i;
+                        return 0;
+                }
+        return -1;
+}
+
+enum long_only { OPT_FIX = 256, OPT_CHECK_POLICY, OPT_PRINT_POLICY, OPT_EFFECTIVE,
+                 OPT_JSON_POINTER, OPT_DIALECT, OPT_EXT };
+
+static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *run)
 {
         static const struct option long_opts[] = {
                 {"policy", required_argument, NULL, 'p'},
@@ -180,44 +335,93 @@ int main(int argc, char **argv)
                 {"quiet", no_argument, NULL, 'q'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
+                {"fix", no_argument, NULL, OPT_FIX},
+                {"check-policy", no_argument, NULL, OPT_CHECK_POLICY},
+                {"print-policy", no_argument, NULL, OPT_PRINT_POLICY},
+                {"effective", no_argument, NULL, OPT_EFFECTIVE},
+                {"json-pointer", required_argument, NULL, OPT_JSON_POINTER},
+                {"dialect", required_argument, NULL, OPT_DIALECT},
+                {"ext", required_argument, NULL, OPT_EXT},
                 {NULL, 0, NULL, 0},
-        };
-        lint_opts_t opts = {
-                .policy_path = getenv("KSAFE_POLICY"),
-                .env = getenv("KSAFE_ENV"),
         };
         int c;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":p:e:f:W:qhV", long_opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, ":p:e:f:W:X:qhV", long_opts, NULL)) != -1) {
                 switch (c) {
-                case 'p': opts.policy_path = optarg; break;
-                case 'e': opts.env = optarg; break;
+                case 'p': opts->policy_path = optarg; break;
+                case 'e': opts->env = optarg; break;
                 case 'f':
-                        if (strcmp(optarg, "text") == 0)
-                                opts.format = FORMAT_TEXT;
-                        else if (strcmp(optarg, "json") == 0)
-                                opts.format = FORMAT_JSON;
-                        else
-                                return bad_usage("unknown format '%s' (text or json)", optarg);
+                        if (parse_format(optarg, &run->format) != 0)
+                                return bad_usage("unknown format '%s' (text, json, sarif, "
+                                                 "github or junit)",
+                                                 optarg);
                         break;
                 case 'W':
                         if (strcmp(optarg, "error") != 0)
                                 return bad_usage("unknown -W option '%s' (only -W error)", optarg);
-                        opts.werror = true;
+                        run->werror = true;
                         break;
-                case 'q': opts.quiet = true; break;
+                case 'X':
+                        if (!strchr(optarg, '=') || optarg[0] == '=')
+                                return bad_usage("-X needs KEY=VALUE, not '%s'", optarg);
+                        if (opts->x_count == MAX_X)
+                                return bad_usage("%s", "too many -X options");
+                        opts->x[opts->x_count++] = optarg;
+                        break;
+                case 'q': run->quiet = true; break;
+                case OPT_FIX: run->fix = true; break;
+                case OPT_CHECK_POLICY: opts->check_policy = true; break;
+                case OPT_PRINT_POLICY: opts->print_policy = true; break;
+                case OPT_EFFECTIVE: opts->effective = true; break;
+                case OPT_JSON_POINTER: opts->json_pointer = optarg; break;
+                case OPT_EXT: opts->extensions = optarg; break;
+                case OPT_DIALECT:
+                        if (strcmp(optarg, "java") == 0)
+                                opts->dialect = KSAFE_DIALECT_JAVA;
+                        else if (strcmp(optarg, "librdkafka") == 0)
+                                opts->dialect = KSAFE_DIALECT_LIBRDKAFKA;
+                        else
+                                return bad_usage("unknown dialect '%s' (librdkafka or java)",
+                                                 optarg);
+                        break;
                 case 'h':
                         usage(stdout);
-                        return fclose(stdout) == 0 ? LINT_EXIT_CLEAN : LINT_EXIT_USAGE;
+                        return -LINT_EXIT_CLEAN - 1;
                 case 'V':
                         printf("ksafe-lint %s (librdkafka %s, jansson %s)\n", ksafe_version_str(),
                                rd_kafka_version_str(), jansson_version_str());
-                        return fclose(stdout) == 0 ? LINT_EXIT_CLEAN : LINT_EXIT_USAGE;
+                        return -LINT_EXIT_CLEAN - 1;
                 case ':': return bad_usage("option '%s' needs an argument", argv[optind - 1]);
                 default: return bad_usage("unknown option '%s'", argv[optind - 1]);
                 }
         }
-        if (optind == argc)
+        return 0;
+}
+
+static int finish(int status)
+{
+        if (fclose(stdout) != 0) {
+                perror("ksafe-lint: stdout");
+                return LINT_EXIT_USAGE;
+        }
+        return status;
+}
+
+int main(int argc, char **argv)
+{
+        lint_opts_t opts = {
+                .policy_path = getenv("KSAFE_POLICY"),
+                .env = getenv("KSAFE_ENV"),
+                .extensions = "properties,conf,json",
+        };
+        lint_run_t run = {0};
+        int status = parse_options(argc, argv, &opts, &run);
+        if (status < 0)
+                return finish(-status - 1); /* --help, --version */
+        if (status > 0)
+                return status;
+        bool policy_only = opts.check_policy || opts.print_policy;
+        if (optind == argc && !opts.x_count && !policy_only)
                 return bad_usage("%s", "no config file given");
 
         ksafe_error_t err = {0};
@@ -226,13 +430,56 @@ int main(int argc, char **argv)
         ksafe_policy_t *policy = ksafe_policy_load(path, opts.env, &err);
         if (!policy) {
                 print_error(&err);
-                return LINT_EXIT_USAGE;
+                return finish(LINT_EXIT_USAGE);
         }
-        int status = lint_files(argv + optind, argc - optind, policy, &opts);
+        run.policy = policy;
+        if (policy_only) {
+                if (opts.print_policy) {
+                        char *json = ksafe_policy_to_json(policy);
+                        printf("%s\n", json ? json : "null");
+                        free(json);
+                } else {
+                        fprintf(stderr, "ksafe-lint: %s: policy \"%s\"%s%s is valid\n", path,
+                                ksafe_policy_name(policy), opts.env && *opts.env ? " for " : "",
+                                opts.env && *opts.env ? opts.env : "");
+                }
+                ksafe_policy_destroy(policy);
+                return finish(LINT_EXIT_CLEAN);
+        }
+
+        inputs_t in = {0};
+        for (int i = optind; i < argc; i++) {
+                struct stat st;
+                if (strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
+                        status |= walk(&in, argv[i], opts.extensions);
+                else if (!inputs_add(&in, argv[i]))
+                        status = LINT_EXIT_USAGE;
+        }
+        if (optind == argc && !inputs_add(&in, "<command line>"))
+                status = LINT_EXIT_USAGE;
+
+        run.results = calloc(in.count ? in.count : 1, sizeof(*run.results));
+        for (size_t i = 0; run.results && i < in.count; i++) {
+                lint_result_t *r = &run.results[run.count++];
+                r->name = in.names[i];
+                status |= lint_one(&run, &opts, r);
+        }
+        lint_print(&run);
+        if (!run.quiet && run.format == LINT_FORMAT_TEXT)
+                print_summary(&run);
+
+        int result = status ? LINT_EXIT_USAGE : LINT_EXIT_CLEAN;
+        for (size_t i = 0; i < run.count; i++) {
+                for (size_t k = 0; k < ksafe_report_count(run.results[i].report); k++)
+                        if (result == LINT_EXIT_CLEAN &&
+                            lint_is_failure(&run, ksafe_report_get(run.results[i].report, k)))
+                                result = LINT_EXIT_FINDINGS;
+                ksafe_report_destroy(run.results[i].report);
+        }
+        for (size_t i = 0; i < in.count; i++)
+                free(in.names[i]);
+        free(in.names);
+        free(run.results);
         ksafe_policy_destroy(policy);
-        if (fclose(stdout) != 0) {
-                perror("ksafe-lint: stdout");
-                return LINT_EXIT_USAGE;
-        }
-        return status;
+        return finish(result);
 }

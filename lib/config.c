@@ -1,0 +1,406 @@
+/*
+ * A config read from a file, judged, repaired and written back.
+ *
+ * Its entries are resolved against a policy's property table on a private
+ * copy each time (so that a config can be judged against several policies)
+ * and seen through a view like any other source. Repairs are the shared
+ * enforcement loop's, with a setter that records a change per property;
+ * ksafe_config_render() then rewrites only the text of those values.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksafe_int.h"
+
+typedef struct resolved_s {
+        ksafe_entry_t *entries;
+        size_t count;
+        ksafe_view_t *view;
+} resolved_t;
+
+static void resolved_free(resolved_t *r)
+{
+        for (size_t i = 0; r->entries && i < r->count; i++) {
+                free(r->entries[i].name);
+                free(r->entries[i].raw);
+                free(r->entries[i].value);
+                free(r->entries[i].note);
+        }
+        free(r->entries);
+        ksafe_view_destroy(r->view);
+        *r = (resolved_t){0};
+}
+
+/* Resolve one entry's name and parse its value as librdkafka would. */
+static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
+                          const ksafe_props_t *props, ksafe_dialect_t dialect)
+{
+        *e = *read;
+        e->name = strdup(read->name);
+        e->raw = strdup(read->raw);
+        e->note = ksafe_strdup(read->note);
+        e->value = NULL;
+        e->shadowed_by = -1;
+        e->prop = ksafe_props_find(props, read->name);
+        if (!e->name || !e->raw || (read->note && !e->note))
+                return false;
+        if (e->status == KSAFE_ENTRY_INVALID)
+                return true; /* a JSON value that is no scalar */
+        if (!e->prop) {
+                e->status = dialect == KSAFE_DIALECT_JAVA && ksafe_dialect_java_knows(e->name)
+                                    ? KSAFE_ENTRY_FOREIGN
+                                    : KSAFE_ENTRY_UNKNOWN;
+                return true;
+        }
+        char out[1024], why[512];
+        if (!ksafe_prop_parse(e->prop, e->raw, out, sizeof(out), why, sizeof(why))) {
+                e->status = KSAFE_ENTRY_INVALID;
+                return (e->note = strdup(why)) != NULL;
+        }
+        if (!(e->value = strdup(out)))
+                return false;
+        if (ksafe_prop_misread(e->prop, e->raw, out, why, sizeof(why))) {
+                e->status = KSAFE_ENTRY_MISREAD;
+                return (e->note = strdup(why)) != NULL;
+        }
+        return true;
+}
+
+/* Apply a recorded change to the view, as librdkafka would read it. */
+static bool override_change(ksafe_view_t *view, const ksafe_props_t *props,
+                            const ksafe_change_t *c)
+{
+        const ksafe_prop_t *prop = ksafe_props_find(props, c->canonical);
+        if (!prop)
+                return true;
+        char out[1024], why[512];
+        if (!c->value)
+                return ksafe_view_override(view, prop, prop->def);
+        return ksafe_prop_parse(prop, c->value, out, sizeof(out), why, sizeof(why)) &&
+               ksafe_view_override(view, prop, out);
+}
+
+/* The config's entries resolved for `policy`, seen through a view. */
+static bool resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, resolved_t *r)
+{
+        *r = (resolved_t){0};
+        size_t n = cfg->count;
+        if (!(r->entries = calloc(n ? n : 1, sizeof(*r->entries))))
+                return false;
+        bool ok = true;
+        for (; ok && r->count < n; r->count++)
+                ok = resolve_entry(&r->entries[r->count], &cfg->entries[r->count], policy->props,
+                                   cfg->dialect);
+        /* The last setting of a property wins, as in librdkafka. */
+        for (size_t i = 0; ok && i < n; i++)
+                for (size_t j = i + 1; r->entries[i].prop && j < n; j++)
+                        if (r->entries[j].prop == r->entries[i].prop && r->entries[j].value)
+                                r->entries[i].shadowed_by = (int)j;
+        if (ok)
+                r->view = ksafe_view_from_entries(policy->props, cfg->source, r->entries, n);
+        ok = ok && r->view;
+        for (size_t i = 0; ok && i < cfg->change_count; i++)
+                ok = override_change(r->view, policy->props, &cfg->changes[i]);
+        if (!ok)
+                resolved_free(r);
+        return ok;
+}
+
+ksafe_report_t *ksafe_config_check(const ksafe_config_t *config, const ksafe_policy_t *policy)
+{
+        resolved_t r;
+        if (!resolve(config, policy, &r))
+                return NULL;
+        ksafe_report_t *report = ksafe_report_new(policy);
+        if (report) {
+                ksafe_eval_entries(policy, r.view, report);
+                ksafe_eval(policy, r.view, KSAFE_ALL_ACTIONS, report);
+                ksafe_report_sort(report);
+        }
+        resolved_free(&r);
+        return report;
+}
+
+/*
+ * Repairs
+ */
+
+typedef struct repair_s {
+        ksafe_config_t *cfg;
+        resolved_t *resolved;
+} repair_t;
+
+static ksafe_change_t *change_for(ksafe_config_t *cfg, const char *canonical)
+{
+        for (size_t i = 0; i < cfg->change_count; i++)
+                if (strcmp(cfg->changes[i].canonical, canonical) == 0)
+                        return &cfg->changes[i];
+        ksafe_change_t *changes =
+                realloc(cfg->changes, (cfg->change_count + 1) * sizeof(*changes));
+        if (!changes)
+                return NULL;
+        cfg->changes = changes;
+        ksafe_change_t *c = &changes[cfg->change_count];
+        *c = (ksafe_change_t){.canonical = strdup(canonical)};
+        if (!c->canonical)
+                return NULL;
+        cfg->change_count++;
+        return c;
+}
+
+/* The enforcement loop's setter for a file: remember the change, mark the
+ * lines it rewrites, and let the view see the new value. */
+static bool config_setter(void *target, const ksafe_rule_t *rule, const char *value)
+{
+        repair_t *rp = target;
+        ksafe_config_t *cfg = rp->cfg;
+        const ksafe_prop_t *prop = rule->prop;
+        bool remove = rule->checks & KSAFE_CHECK_FORBIDDEN;
+        char out[1024], why[512];
+        if (!remove && !ksafe_prop_parse(prop, value, out, sizeof(out), why, sizeof(why)))
+                return false;
+        ksafe_change_t *c = change_for(cfg, prop->name);
+        if (!c)
+                return false;
+        free(c->name);
+        free(c->value);
+        c->name = strdup(rule->property);
+        c->value = remove ? NULL : strdup(value);
+        if (!c->name || (!remove && !c->value))
+                return false;
+
+        /* The file's last line for this property gets the new value (a
+         * property set with ksafe_config_set() is not the file's). */
+        int winner = -1;
+        for (size_t i = 0; i < cfg->file_count; i++) {
+                if (rp->resolved->entries[i].prop != prop)
+                        continue;
+                cfg->entries[i].removed = remove;
+                cfg->entries[i].replacement = NULL;
+                winner = (int)i;
+        }
+        if (winner >= 0 && !remove)
+                cfg->entries[winner].replacement = c->value;
+        return ksafe_view_override(rp->resolved->view, prop, remove ? prop->def : out);
+}
+
+ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config, const ksafe_policy_t *policy)
+{
+        resolved_t r;
+        if (!resolve(config, policy, &r))
+                return NULL;
+        repair_t rp = {.cfg = config, .resolved = &r};
+        ksafe_report_t *report = ksafe_enforce(policy, r.view, config_setter, &rp);
+        /* A rewritten value is no longer misread or invalid. */
+        for (size_t i = 0; i < config->file_count; i++)
+                if (config->entries[i].replacement || config->entries[i].removed)
+                        r.entries[i].status = KSAFE_ENTRY_OK;
+        if (report) {
+                ksafe_eval_entries(policy, r.view, report);
+                ksafe_report_sort(report);
+        }
+        resolved_free(&r);
+        return report;
+}
+
+size_t ksafe_config_change_count(const ksafe_config_t *config)
+{
+        return config->change_count;
+}
+
+/*
+ * Rendering
+ */
+
+/* A change appended to the file (no line of the file had the property). */
+static bool is_appended(const ksafe_config_t *cfg, const ksafe_change_t *c)
+{
+        if (!c->value)
+                return false;
+        for (size_t i = 0; i < cfg->file_count; i++)
+                if (cfg->entries[i].replacement == c->value)
+                        return false;
+        return true;
+}
+
+static bool json_bare(const char *v)
+{
+        if (!strcmp(v, "true") || !strcmp(v, "false"))
+                return true;
+        const char *p = v + (*v == '-');
+        if (!isdigit((unsigned char)*p) || (p[0] == '0' && isdigit((unsigned char)p[1])))
+                return false;
+        while (isdigit((unsigned char)*p))
+                p++;
+        return *p == '\0';
+}
+
+static void json_value(ksafe_buf_t *out, const char *value, bool quoted)
+{
+        if (!quoted && json_bare(value))
+                ksafe_buf_append(out, value, strlen(value));
+        else
+                ksafe_buf_json_string(out, value);
+}
+
+static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
+{
+        size_t pos = 0;
+        for (size_t i = 0; i < cfg->file_count; i++) {
+                const ksafe_entry_t *e = &cfg->entries[i];
+                if (e->removed) {
+                        ksafe_buf_append(out, cfg->data + pos, e->span_start - pos);
+                        pos = e->span_end;
+                } else if (e->replacement) {
+                        ksafe_buf_append(out, cfg->data + pos, e->value_start - pos);
+                        /* "key" alone on its line needs a separator. */
+                        char before = e->value_start ? cfg->data[e->value_start - 1] : '=';
+                        if (!strchr("=: \t\f", before))
+                                ksafe_buf_append(out, "=", 1);
+                        ksafe_buf_append(out, e->replacement, strlen(e->replacement));
+                        pos = e->value_end;
+                }
+        }
+        ksafe_buf_append(out, cfg->data + pos, cfg->len - pos);
+        bool need_newline = cfg->len > 0 && !strchr("\r\n", cfg->data[cfg->len - 1]);
+        for (size_t i = 0; i < cfg->change_count; i++) {
+                const ksafe_change_t *c = &cfg->changes[i];
+                if (!is_appended(cfg, c))
+                        continue;
+                if (need_newline)
+                        ksafe_buf_printf(out, "%s", cfg->newline);
+                need_newline = false;
+                ksafe_buf_printf(out, "%s=%s%s", c->name, c->value, cfg->newline);
+        }
+}
+
+/* Removed JSON members go with one comma: the next member's for a run
+ * that has a member after it, else the previous member's. */
+static void json_removal(const ksafe_config_t *cfg, size_t first, size_t last, size_t *start,
+                         size_t *end)
+{
+        const ksafe_entry_t *e = cfg->entries;
+        if (last + 1 < cfg->file_count) {
+                *start = e[first].span_start;
+                *end = e[last + 1].span_start;
+        } else if (first > 0) {
+                *start = e[first - 1].span_end;
+                *end = e[last].span_end;
+        } else {
+                *start = e[first].span_start;
+                *end = e[last].span_end;
+        }
+}
+
+static void render_json(const ksafe_config_t *cfg, ksafe_buf_t *out)
+{
+        size_t pos = 0;
+        size_t last_kept_end = cfg->object_open + 1;
+        bool any_kept = false;
+        for (size_t i = 0; i < cfg->file_count; i++) {
+                const ksafe_entry_t *e = &cfg->entries[i];
+                if (e->removed) {
+                        size_t last = i;
+                        while (last + 1 < cfg->file_count && cfg->entries[last + 1].removed)
+                                last++;
+                        size_t start, end;
+                        json_removal(cfg, i, last, &start, &end);
+                        ksafe_buf_append(out, cfg->data + pos, start - pos);
+                        pos = end;
+                        i = last;
+                        continue;
+                }
+                if (e->replacement) {
+                        ksafe_buf_append(out, cfg->data + pos, e->value_start - pos);
+                        json_value(out, e->replacement, e->quoted);
+                        pos = e->value_end;
+                }
+                any_kept = true;
+                last_kept_end = e->span_end;
+        }
+        /* New members go after the last one kept, in the file's style. */
+        ksafe_buf_append(out, cfg->data + pos, last_kept_end - pos);
+        pos = last_kept_end;
+        bool appended = false;
+        for (size_t i = 0; i < cfg->change_count; i++) {
+                const ksafe_change_t *c = &cfg->changes[i];
+                if (!is_appended(cfg, c))
+                        continue;
+                ksafe_buf_printf(out, "%s%s%s", any_kept ? "," : "", cfg->newline, cfg->indent);
+                ksafe_buf_json_string(out, c->name);
+                ksafe_buf_append(out, ": ", 2);
+                json_value(out, c->value, false);
+                any_kept = appended = true;
+        }
+        if (appended && last_kept_end == cfg->object_open + 1)
+                ksafe_buf_printf(out, "%s", cfg->newline);
+        ksafe_buf_append(out, cfg->data + pos, cfg->len - pos);
+}
+
+char *ksafe_config_render(const ksafe_config_t *config, size_t *lenp)
+{
+        ksafe_buf_t out = {0};
+        if (config->format == KSAFE_FORMAT_JSON)
+                render_json(config, &out);
+        else
+                render_properties(config, &out);
+        size_t len = out.len;
+        char *text = ksafe_buf_take(&out);
+        if (text && lenp)
+                *lenp = len;
+        return text;
+}
+
+/*
+ * The effective configuration
+ */
+
+static bool listed(const ksafe_prop_t **seen, size_t n, const ksafe_prop_t *p)
+{
+        for (size_t i = 0; i < n; i++)
+                if (seen[i] == p)
+                        return true;
+        return false;
+}
+
+char *ksafe_config_effective(const ksafe_config_t *config, const ksafe_policy_t *policy)
+{
+        resolved_t r;
+        if (!resolve(config, policy, &r))
+                return NULL;
+        size_t cap = r.count + 2 * policy->rule_count;
+        for (size_t i = 0; i < policy->rule_count; i++)
+                cap += policy->rules[i].min_sum_count;
+        const ksafe_prop_t **props = calloc(cap + 1, sizeof(*props));
+        size_t n = 0;
+        for (size_t i = 0; props && i < r.count; i++)
+                if (r.entries[i].prop && !listed(props, n, r.entries[i].prop))
+                        props[n++] = r.entries[i].prop;
+        for (size_t i = 0; props && i < policy->rule_count; i++) {
+                const ksafe_rule_t *rule = &policy->rules[i];
+                if (!listed(props, n, rule->prop))
+                        props[n++] = rule->prop;
+                for (size_t k = 0; k < rule->min_sum_count; k++)
+                        if (!listed(props, n, rule->min_sum[k]))
+                                props[n++] = rule->min_sum[k];
+        }
+        ksafe_buf_t out = {0};
+        for (size_t i = 0; props && i < n; i++) {
+                ksafe_value_t v;
+                ksafe_view_value(r.view, props[i], &v);
+                ksafe_buf_printf(&out, "%s=%s", props[i]->name,
+                                 props[i]->sensitive ? KSAFE_REDACTED : v.text);
+                if (v.derived)
+                        ksafe_buf_printf(&out, "  # not set: librdkafka derives it");
+                else if (!v.is_set)
+                        ksafe_buf_printf(&out, "  # not set: librdkafka's default");
+                ksafe_buf_append(&out, "\n", 1);
+        }
+        char *text = props ? ksafe_buf_take(&out) : NULL;
+        ksafe_buf_free(&out);
+        free(props);
+        resolved_free(&r);
+        return text;
+}

@@ -1,0 +1,293 @@
+/*
+ * ksafe-lint's output formats: text for people and editors, JSON, SARIF
+ * 2.1.0 for code scanning, GitHub workflow commands and JUnit XML for CI.
+ * Every value shown comes from the library's reports, where secrets were
+ * already redacted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "lint.h"
+
+#define INFO_URI "https://github.com/ksafe/ksafe"
+
+bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v)
+{
+        if (run->fix && v->fixed)
+                return false;
+        return v->severity == KSAFE_SEVERITY_ERROR || run->werror;
+}
+
+static bool shown(const lint_run_t *run, const ksafe_violation_t *v)
+{
+        return !run->quiet || lint_is_failure(run, v);
+}
+
+static const char *location_file(const lint_result_t *r, const ksafe_violation_t *v)
+{
+        return v->file ? v->file : r->name;
+}
+
+/*
+ * text: file:line:col: severity: message [rule]
+ */
+static void print_text(const lint_run_t *run)
+{
+        for (size_t i = 0; i < run->count; i++) {
+                const lint_result_t *r = &run->results[i];
+                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
+                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+                        if (!shown(run, v))
+                                continue;
+                        printf("%s:%d:%d: ", location_file(r, v), v->line, v->column);
+                        if (run->fix && v->fixed && v->fix)
+                                printf("fixed: %s; set to %s [%s]\n", v->message, v->fix,
+                                       v->rule_id);
+                        else if (run->fix && v->fixed)
+                                printf("fixed: %s [%s]\n", v->message, v->rule_id);
+                        else if (v->fix)
+                                printf("%s: %s (fix: %s=%s) [%s]\n",
+                                       ksafe_severity_name(v->severity), v->message,
+                                       v->property, v->fix, v->rule_id);
+                        else
+                                printf("%s: %s [%s]\n", ksafe_severity_name(v->severity),
+                                       v->message, v->rule_id);
+                }
+        }
+}
+
+/*
+ * json: {"version":1,"findings":[...],"summary":{...}}
+ */
+static json_t *str_or_null(const char *s)
+{
+        return s ? json_string(s) : json_null();
+}
+
+static json_t *finding_json(const lint_result_t *r, const ksafe_violation_t *v)
+{
+        return json_pack("{s:s, s:i, s:i, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:o, "
+                         "s:b, s:b}",
+                         "file", location_file(r, v), "line", v->line, "column", v->column,
+                         "rule", v->rule_id, "property", v->property, "canonical",
+                         str_or_null(v->canonical), "severity", ksafe_severity_name(v->severity),
+                         "action", ksafe_action_name(v->action), "actual", str_or_null(v->actual),
+                         "expected", str_or_null(v->expected), "fix", str_or_null(v->fix),
+                         "message", v->message, "why", str_or_null(v->why), "fixed", v->fixed,
+                         "is_set", v->is_set);
+}
+
+static void print_json(const lint_run_t *run)
+{
+        json_t *findings = json_array();
+        size_t errors = 0, warnings = 0, fixed = 0;
+        for (size_t i = 0; i < run->count; i++) {
+                const lint_result_t *r = &run->results[i];
+                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
+                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+                        if (!shown(run, v))
+                                continue;
+                        json_array_append_new(findings, finding_json(r, v));
+                        fixed += run->fix && v->fixed;
+                        if (run->fix && v->fixed)
+                                continue;
+                        errors += v->severity == KSAFE_SEVERITY_ERROR;
+                        warnings += v->severity == KSAFE_SEVERITY_WARNING;
+                }
+        }
+        const char *env = ksafe_policy_env(run->policy);
+        json_t *doc = json_pack("{s:i, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}}", "version", 1,
+                                "policy", ksafe_policy_name(run->policy), "environment",
+                                str_or_null(env), "findings", findings, "summary", "files",
+                                (json_int_t)run->count, "errors", (json_int_t)errors, "warnings",
+                                (json_int_t)warnings, "fixed", (json_int_t)fixed);
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(doc);
+}
+
+/*
+ * SARIF 2.1.0, as GitHub code scanning reads it
+ */
+static const char *sarif_level(const lint_run_t *run, const ksafe_violation_t *v)
+{
+        if (run->fix && v->fixed)
+                return "note";
+        return lint_is_failure(run, v) ? "error" : "warning";
+}
+
+static size_t sarif_rule_index(json_t *rules, const ksafe_violation_t *v)
+{
+        size_t i;
+        json_t *rule;
+        json_array_foreach(rules, i, rule) {
+                if (strcmp(json_string_value(json_object_get(rule, "id")), v->rule_id) == 0)
+                        return i;
+        }
+        char help[1024];
+        snprintf(help, sizeof(help), "%s%s%s", v->why ? v->why : "",
+                 v->why && v->expected ? ". Expected: " : "", v->expected ? v->expected : "");
+        json_array_append_new(
+                rules, json_pack("{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:s}", "id",
+                                 v->rule_id, "name", v->rule_id, "shortDescription", "text",
+                                 v->canonical ? v->canonical : v->rule_id, "fullDescription",
+                                 "text", help[0] ? help : v->rule_id, "help", "text",
+                                 help[0] ? help : v->message, "defaultConfiguration", "level",
+                                 v->severity == KSAFE_SEVERITY_ERROR ? "error" : "warning",
+                                 "helpUri", INFO_URI "#the-default-policy"));
+        return json_array_size(rules) - 1;
+}
+
+static void print_sarif(const lint_run_t *run)
+{
+        json_t *rules = json_array();
+        json_t *results = json_array();
+        for (size_t i = 0; i < run->count; i++) {
+                const lint_result_t *r = &run->results[i];
+                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
+                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+                        if (!shown(run, v))
+                                continue;
+                        const char *uri = location_file(r, v);
+                        if (strncmp(uri, "./", 2) == 0)
+                                uri += 2;
+                        json_array_append_new(
+                                results,
+                                json_pack("{s:s, s:I, s:s, s:{s:s}, s:[{s:{s:{s:s}, s:{s:i, "
+                                          "s:i}}}]}",
+                                          "ruleId", v->rule_id, "ruleIndex",
+                                          (json_int_t)sarif_rule_index(rules, v), "level",
+                                          sarif_level(run, v), "message", "text", v->message,
+                                          "locations", "physicalLocation", "artifactLocation",
+                                          "uri", uri, "region", "startLine",
+                                          v->line > 0 ? v->line : 1, "startColumn",
+                                          v->column > 0 ? v->column : 1));
+                }
+        }
+        json_t *doc = json_pack(
+                "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}", "$schema",
+                "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
+                "tool", "driver", "name", "ksafe-lint", "version", ksafe_version_str(),
+                "informationUri", INFO_URI, "rules", rules, "results", results);
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(doc);
+}
+
+/*
+ * GitHub workflow commands: ::error file=F,line=L,col=C,title=T::MESSAGE
+ */
+static void github_escape(const char *s, bool property)
+{
+        for (; *s; s++) {
+                switch (*s) {
+                case '%': fputs("%25", stdout); break;
+                case '\r': fputs("%0D", stdout); break;
+                case '\n': fputs("%0A", stdout); break;
+                case ':': fputs(property ? "%3A" : ":", stdout); break;
+                case ',': fputs(property ? "%2C" : ",", stdout); break;
+                default: putchar(*s);
+                }
+        }
+}
+
+static void print_github(const lint_run_t *run)
+{
+        for (size_t i = 0; i < run->count; i++) {
+                const lint_result_t *r = &run->results[i];
+                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
+                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+                        if (!shown(run, v))
+                                continue;
+                        const char *level = run->fix && v->fixed ? "notice"
+                                            : lint_is_failure(run, v) ? "error"
+                                                                      : "warning";
+                        printf("::%s file=", level);
+                        github_escape(location_file(r, v), true);
+                        printf(",line=%d,col=%d,title=", v->line > 0 ? v->line : 1,
+                               v->column > 0 ? v->column : 1);
+                        github_escape(v->rule_id, true);
+                        fputs("::", stdout);
+                        github_escape(v->message, false);
+                        putchar('\n');
+                }
+        }
+}
+
+/*
+ * JUnit XML: one testcase per file, a failure per error
+ */
+static void xml_escape(const char *s)
+{
+        for (; *s; s++) {
+                switch (*s) {
+                case '&': fputs("&amp;", stdout); break;
+                case '<': fputs("&lt;", stdout); break;
+                case '>': fputs("&gt;", stdout); break;
+                case '"': fputs("&quot;", stdout); break;
+                case '\'': fputs("&apos;", stdout); break;
+                default:
+                        if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+                                printf("&#%d;", *s); /* not valid XML 1.0 either way */
+                        else
+                                putchar(*s);
+                }
+        }
+}
+
+static size_t failures_of(const lint_run_t *run, const lint_result_t *r)
+{
+        size_t n = 0;
+        for (size_t k = 0; k < ksafe_report_count(r->report); k++)
+                n += lint_is_failure(run, ksafe_report_get(r->report, k));
+        return n;
+}
+
+static void print_junit(const lint_run_t *run)
+{
+        size_t failed = 0;
+        for (size_t i = 0; i < run->count; i++)
+                failed += failures_of(run, &run->results[i]) > 0;
+        printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<testsuites name=\"ksafe-lint\" tests=\"%zu\" failures=\"%zu\">\n"
+               "  <testsuite name=\"ksafe-lint\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
+               run->count, failed, run->count, failed);
+        for (size_t i = 0; i < run->count; i++) {
+                const lint_result_t *r = &run->results[i];
+                printf("    <testcase classname=\"ksafe-lint\" name=\"");
+                xml_escape(r->name);
+                printf("\">\n");
+                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
+                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+                        if (!lint_is_failure(run, v))
+                                continue;
+                        printf("      <failure type=\"");
+                        xml_escape(v->rule_id);
+                        printf("\" message=\"");
+                        xml_escape(v->message);
+                        printf("\">");
+                        char where[64];
+                        snprintf(where, sizeof(where), ":%d:%d: ", v->line, v->column);
+                        xml_escape(location_file(r, v));
+                        xml_escape(where);
+                        xml_escape(v->message);
+                        printf("</failure>\n");
+                }
+                printf("    </testcase>\n");
+        }
+        printf("  </testsuite>\n</testsuites>\n");
+}
+
+void lint_print(const lint_run_t *run)
+{
+        switch (run->format) {
+        case LINT_FORMAT_TEXT: print_text(run); break;
+        case LINT_FORMAT_JSON: print_json(run); break;
+        case LINT_FORMAT_SARIF: print_sarif(run); break;
+        case LINT_FORMAT_GITHUB: print_github(run); break;
+        case LINT_FORMAT_JUNIT: print_junit(run); break;
+        }
+}

@@ -1,0 +1,48 @@
+/* ksafe-lint's parts: the options and inputs (ksafe-lint.c) and the output
+ * formats (lint-output.c). */
+#ifndef KSAFE_LINT_H
+#define KSAFE_LINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ksafe.h"
+
+/** Exit codes, as documented in --help, the README and ksafe-lint.1. */
+enum lint_exit {
+        LINT_EXIT_CLEAN = 0,    /* no findings, or warnings only */
+        LINT_EXIT_FINDINGS = 1, /* at least one error (warnings too with -W error) */
+        LINT_EXIT_USAGE = 2,    /* bad usage, unreadable input or a bad policy */
+};
+
+typedef enum lint_format_e {
+        LINT_FORMAT_TEXT,
+        LINT_FORMAT_JSON,
+        LINT_FORMAT_SARIF,
+        LINT_FORMAT_GITHUB,
+        LINT_FORMAT_JUNIT,
+} lint_format_t;
+
+/** One input and what judging it found. */
+typedef struct lint_result_s {
+        char *name;             /* as given, or found in a directory */
+        ksafe_report_t *report; /* NULL when the input could not be read */
+} lint_result_t;
+
+typedef struct lint_run_s {
+        const ksafe_policy_t *policy;
+        lint_format_t format;
+        bool werror;
+        bool quiet;
+        bool fix;
+        lint_result_t *results;
+        size_t count;
+} lint_run_t;
+
+/** Does this finding fail the run (an error, or any finding with -W error)? */
+bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v);
+
+/** Print every result in the run's format to stdout. */
+void lint_print(const lint_run_t *run);
+
+#endif /* KSAFE_LINT_H */
