@@ -90,6 +90,9 @@ typedef enum ksafe_severity_e {
  *
  * All strings are owned by the report and valid until
  * ksafe_report_destroy(). Fields that do not apply are NULL (strings) or 0.
+ * `property`, `actual`, `message` and `file` are safe to print on one
+ * line: control characters and bytes that are not UTF-8 appear escaped
+ * ("\n", "\x01"), so a value cannot forge a finding of its own.
  * New fields may be added at the end in later versions: never allocate or
  * copy this struct yourself.
  */
@@ -113,8 +116,10 @@ typedef struct ksafe_violation_s {
         int column;            /**< 1-based column in file, 0 if unknown */
         ksafe_action_t action;
         ksafe_severity_t severity;
-        bool is_set;           /**< false: the value is librdkafka's default
-                                *   (or what its finalize derives) */
+        bool is_set;           /**< true: the configuration sets it (even
+                                *   to librdkafka's default value); false:
+                                *   librdkafka's default, or what its
+                                *   finalize derives */
         bool fixed;            /**< enforcement set `fix` in the conf */
 } ksafe_violation_t;
 

@@ -261,6 +261,8 @@ static char *token_text(const char *tok, size_t len)
 typedef struct member_s {
         const char *key, *key_end, *value, *value_end;
         int line, column;
+        int value_line;                /* the scanner's state at the value */
+        const char *value_line_start;
 } member_t;
 
 /* Read the next member of an object; false at its closing brace. */
@@ -282,6 +284,8 @@ static bool next_member(scanner_t *s, member_t *m)
         s->p++; /* ':' */
         skip_space(s);
         m->value = s->p;
+        m->value_line = s->line;
+        m->value_line_start = s->line_start;
         skip_value(s);
         m->value_end = s->p;
         return true;
@@ -342,8 +346,10 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                                         pointer);
                         return false;
                 }
-                /* Rescan the value from its start to keep line counting. */
+                /* Go back to the value's start, and to its line. */
                 s->p = m.value;
+                s->line = m.value_line;
+                s->line_start = m.value_line_start;
         }
         if (*s->p != '{') {
                 ksafe_error_set(err, cfg->source, "", s->line,
@@ -358,13 +364,14 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
 static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *err)
 {
         json_error_t jerr;
-        json_t *doc = json_loadb(cfg->data, cfg->len, JSON_DECODE_ANY, &jerr);
+        size_t bom = bom_length(cfg->data, cfg->len);
+        json_t *doc = json_loadb(cfg->data + bom, cfg->len - bom, JSON_DECODE_ANY, &jerr);
         if (!doc) {
-                ksafe_error_set(err, cfg->source, "", jerr.line, jerr.column, "%s", jerr.text);
+                ksafe_error_set(err, cfg->source, "", jerr.line, jerr.column, "%s",
+                                ksafe_json_error_text(&jerr));
                 return false;
         }
         json_decref(doc);
-        size_t bom = bom_length(cfg->data, cfg->len);
         scanner_t s = {.data = cfg->data, .p = cfg->data + bom, .end = cfg->data + cfg->len,
                        .line = 1, .line_start = cfg->data + bom};
         if (!follow_pointer(cfg, &s, pointer, err))

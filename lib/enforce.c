@@ -44,7 +44,7 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                 ksafe_rule_judge(rule, view, &verdict);
                 if (!verdict.pass && ksafe_rule_fix(rule, view, fix, sizeof(fix))) {
                         was_set[i] = set(target, rule, fix);
-                        ksafe_view_forget(view, rule->prop);
+                        ksafe_view_changed(view, rule->prop);
                 }
         }
 
@@ -65,6 +65,19 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                  * librdkafka set max.in.flight): this rule set nothing. */
                 if (v && v->fixed && !was_set[i])
                         ksafe_violation_clear_fix(v);
+        }
+        /* A rule whose repair set a value that another rule then refuses
+         * is part of the conflict: it is not fixed either. */
+        for (size_t i = 0; i < policy->rule_count; i++) {
+                ksafe_violation_t *v = ksafe_report_find(report, policy->rules[i].id);
+                if (!v || v->fixed || v->action != KSAFE_ACTION_ENFORCE)
+                        continue;
+                for (size_t j = 0; j < policy->rule_count; j++) {
+                        ksafe_violation_t *w = ksafe_report_find(report, policy->rules[j].id);
+                        if (was_set[j] && w && j != i &&
+                            policy->rules[j].prop == policy->rules[i].prop)
+                                w->fixed = false;
+                }
         }
         free(was_set);
         return report;

@@ -307,10 +307,17 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         v.action = KSAFE_ACTION_WARN;
                         v.severity = KSAFE_SEVERITY_WARNING;
                         v.why = "the last setting wins in librdkafka: this line has no effect";
-                        snprintf(message, sizeof(message),
-                                 "%s is set again on line %d (as %s); this line has no effect",
-                                 e->name, entries[e->shadowed_by].line,
-                                 entries[e->shadowed_by].name);
+                        const ksafe_entry_t *w = &entries[e->shadowed_by];
+                        if (w->origin)
+                                snprintf(message, sizeof(message),
+                                         "%s is set again on the %s (as %s); this line has no "
+                                         "effect",
+                                         e->name, w->origin, w->name);
+                        else
+                                snprintf(message, sizeof(message),
+                                         "%s is set again on line %d (as %s); this line has no "
+                                         "effect",
+                                         e->name, w->line, w->name);
                         break;
                 }
                 ksafe_report_add(report, &v);

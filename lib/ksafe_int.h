@@ -45,6 +45,11 @@ char *ksafe_strdup(const char *s);
 /** Read a whole file; NULL with errno set on failure. */
 char *ksafe_read_file(const char *path, size_t *lenp);
 
+/** jansson's error text without the "near '...'" token it quotes: the
+ *  token may be a secret value. Truncates jerr->text in place. */
+struct json_error_t;
+const char *ksafe_json_error_text(struct json_error_t *jerr);
+
 void ksafe_error_set(ksafe_error_t *err, const char *source, const char *path, int line,
                      int column, const char *fmt, ...) KSAFE_PRINTF(6, 7);
 
@@ -172,9 +177,9 @@ ksafe_view_t *ksafe_view_from_topic_conf(const ksafe_props_t *props, rd_kafka_t 
 ksafe_view_t *ksafe_view_from_entries(const ksafe_props_t *props, const char *file,
                                       const ksafe_entry_t *entries, size_t count);
 void ksafe_view_destroy(ksafe_view_t *view);
-/** Forget the cached value of `prop`: call after setting it in the conf
- *  behind the view. */
-void ksafe_view_forget(ksafe_view_t *view, const ksafe_prop_t *prop);
+/** Tell the view that `prop` was just set in the conf behind it: its cached
+ *  value is dropped, and it now counts as set by the user. */
+void ksafe_view_changed(ksafe_view_t *view, const ksafe_prop_t *prop);
 
 /** Where a value comes from, for reports. */
 typedef struct ksafe_value_s {

@@ -496,9 +496,10 @@ static bool apply_overrides(loader_t *L, const where_t *w, const json_t *overrid
         return true;
 }
 
-/* Apply one environment section to L (chosen) or check it on a copy. */
-static bool apply_environment(loader_t *L, const where_t *ew, const json_t *env, bool chosen)
+static bool check_environment_fields(loader_t *L, const where_t *ew, const json_t *env)
 {
+        if (!json_is_object(env))
+                return fail(L, ew, "must be an object, not %s", json_type_name(env));
         const char *key;
         json_t *v;
         json_object_foreach((json_t *)env, key, v) {
@@ -510,30 +511,11 @@ static bool apply_environment(loader_t *L, const where_t *ew, const json_t *env,
                         return fail(L, &kw, "unknown field \"%s\" (description, rules, override)",
                                     key);
         }
-        loader_t target = *L;
-        if (!chosen) {
-                target.rules = json_deep_copy(L->rules);
-                target.origins = json_deep_copy(L->origins);
-        }
-        bool ok = true;
-        json_t *v2;
-        if (ok && (v2 = json_object_get(env, "rules"))) {
-                where_t f = where_sub(ew, "rules");
-                ok = add_rules(&target, &f, v2);
-        }
-        if (ok && (v2 = json_object_get(env, "override"))) {
-                where_t f = where_sub(ew, "override");
-                ok = apply_overrides(&target, &f, v2);
-        }
-        if (!chosen) {
-                json_decref(target.rules);
-                json_decref(target.origins);
-        }
-        return ok;
+        return true;
 }
 
-/* Every section is checked against the rules as they were before any
- * environment applied; only the chosen one changes them. */
+/* Apply the chosen section. The others are checked by resolving the whole
+ * policy for each of them (see resolve()). */
 static bool apply_environments(loader_t *L, const where_t *w, const json_t *envs)
 {
         if (!json_is_object(envs))
@@ -543,19 +525,27 @@ static bool apply_environments(loader_t *L, const where_t *w, const json_t *envs
         json_t *env;
         json_object_foreach((json_t *)envs, name, env) {
                 where_t ew = where_sub(w, "%s", name);
-                if (!json_is_object(env))
-                        return fail(L, &ew, "must be an object, not %s", json_type_name(env));
-                json_object_set_new(L->env_names, name, json_true());
-                bool chosen = L->env && strcmp(L->env, name) == 0;
-                if (!chosen && !apply_environment(L, &ew, env, false))
+                if (!check_environment_fields(L, &ew, env))
                         return false;
+                json_object_set_new(L->env_names, name, json_true());
         }
         json_t *chosen = L->env ? json_object_get(envs, L->env) : NULL;
         if (!chosen)
                 return true;
-        where_t ew = where_sub(w, "%s", L->env);
         L->env_found = true;
-        return apply_environment(L, &ew, chosen, true);
+        where_t ew = where_sub(w, "%s", L->env);
+        json_t *v;
+        if ((v = json_object_get(chosen, "rules"))) {
+                where_t f = where_sub(&ew, "rules");
+                if (!add_rules(L, &f, v))
+                        return false;
+        }
+        if ((v = json_object_get(chosen, "override"))) {
+                where_t f = where_sub(&ew, "override");
+                if (!apply_overrides(L, &f, v))
+                        return false;
+        }
+        return true;
 }
 
 static bool load_text(loader_t *L, const char *text, const char *source, const char *dir);
@@ -611,7 +601,8 @@ static bool load_text(loader_t *L, const char *text, const char *source, const c
         json_error_t jerr;
         json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (!doc) {
-                ksafe_error_set(L->err, source, "", jerr.line, jerr.column, "%s", jerr.text);
+                ksafe_error_set(L->err, source, "", jerr.line, jerr.column, "%s",
+                                ksafe_json_error_text(&jerr));
                 return false;
         }
         char *saved = strdup(id);
@@ -663,7 +654,7 @@ static bool load_text(loader_t *L, const char *text, const char *source, const c
         }
         if (json_is_true(json_object_get(doc, "allow_unsafe")))
                 L->allow_unsafe = true;
-        if ((v = json_object_get(doc, "name"))) {
+        if (L->depth == 1 && (v = json_object_get(doc, "name"))) {
                 free(L->name);
                 L->name = strdup(json_string_value(v));
         }
@@ -697,51 +688,59 @@ out:
 static bool stricter_or_equal(const ksafe_rule_t *base, const ksafe_rule_t *r, char *why,
                               size_t size)
 {
+        const char *id = base->id;
         if (!r) {
-                snprintf(why, size, "baseline rule \"%s\" is off or missing", base->id);
+                snprintf(why, size, "baseline rule \"%s\" is off or missing", id);
                 return false;
         }
-        const char *id = base->id;
-        if (r->prop != base->prop)
+        if (r->prop != base->prop) {
                 snprintf(why, size, "rule \"%s\" no longer judges %s", id, base->prop->name);
-        else if (r->action == KSAFE_ACTION_WARN && base->action != KSAFE_ACTION_WARN)
+                return false;
+        }
+        if (r->action == KSAFE_ACTION_WARN && base->action != KSAFE_ACTION_WARN) {
                 snprintf(why, size, "baseline rule \"%s\" only warns", id);
-        else if ((base->checks & ~r->checks) != 0)
+                return false;
+        }
+        if ((base->checks & ~r->checks) != 0) {
                 snprintf(why, size, "baseline rule \"%s\" lost one of its checks", id);
-        else if ((base->checks & KSAFE_CHECK_EQUALS) && strcmp(base->equals, r->equals) != 0)
+                return false;
+        }
+        if ((base->checks & KSAFE_CHECK_EQUALS) && strcmp(base->equals, r->equals) != 0) {
                 snprintf(why, size, "baseline rule \"%s\" requires %s, not %s", id,
                          base->equals_raw, r->equals_raw);
-        else if ((base->checks & KSAFE_CHECK_MIN) && r->min < base->min)
+                return false;
+        }
+        if ((base->checks & KSAFE_CHECK_MIN) && r->min < base->min) {
                 snprintf(why, size, "baseline rule \"%s\" has min %g, below %g", id, r->min,
                          base->min);
-        else if ((base->checks & KSAFE_CHECK_MAX) && r->max > base->max)
+                return false;
+        }
+        if ((base->checks & KSAFE_CHECK_MAX) && r->max > base->max) {
                 snprintf(why, size, "baseline rule \"%s\" has max %g, above %g", id, r->max,
                          base->max);
-        else
-                return true;
-        if ((base->checks & KSAFE_CHECK_ONE_OF) && (r->checks & KSAFE_CHECK_ONE_OF))
-                for (size_t i = 0; i < r->one_of_count; i++) {
-                        bool found = false;
-                        for (size_t j = 0; j < base->one_of_count; j++)
-                                found |= strcmp(r->one_of[i], base->one_of[j]) == 0;
-                        if (!found) {
-                                snprintf(why, size, "baseline rule \"%s\" now allows %s", id,
-                                         r->one_of_raw[i]);
-                                return false;
-                        }
+                return false;
+        }
+        for (size_t i = 0; (base->checks & KSAFE_CHECK_ONE_OF) && i < r->one_of_count; i++) {
+                bool found = false;
+                for (size_t j = 0; j < base->one_of_count; j++)
+                        found |= strcmp(r->one_of[i], base->one_of[j]) == 0;
+                if (!found) {
+                        snprintf(why, size, "baseline rule \"%s\" now allows %s", id,
+                                 r->one_of_raw[i]);
+                        return false;
                 }
-        if ((base->checks & KSAFE_CHECK_MIN_SUM))
-                for (size_t i = 0; i < base->min_sum_count; i++) {
-                        bool found = false;
-                        for (size_t j = 0; j < r->min_sum_count; j++)
-                                found |= r->min_sum[j] == base->min_sum[i];
-                        if (!found) {
-                                snprintf(why, size, "baseline rule \"%s\" no longer counts %s",
-                                         id, base->min_sum[i]->name);
-                                return false;
-                        }
+        }
+        for (size_t i = 0; (base->checks & KSAFE_CHECK_MIN_SUM) && i < base->min_sum_count; i++) {
+                bool found = false;
+                for (size_t j = 0; j < r->min_sum_count; j++)
+                        found |= r->min_sum[j] == base->min_sum[i];
+                if (!found) {
+                        snprintf(why, size, "baseline rule \"%s\" no longer counts %s", id,
+                                 base->min_sum_raw[i]);
+                        return false;
                 }
-        return false;
+        }
+        return true;
 }
 
 static const ksafe_rule_t *find_rule(const ksafe_policy_t *policy, const char *id)
@@ -754,12 +753,12 @@ static const ksafe_rule_t *find_rule(const ksafe_policy_t *policy, const char *i
 
 static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char *text,
                                const char *source, const char *dir, const char *env,
-                               ksafe_error_t *err);
+                               bool check_others, ksafe_error_t *err);
 
 static bool check_baseline(ksafe_policy_t *policy, loader_t *L, const char *source)
 {
         ksafe_policy_t *base = resolve(L->props, false, ksafe_default_policy_json,
-                                       BUILTIN_DEFAULT, NULL, NULL, L->err);
+                                       BUILTIN_DEFAULT, NULL, NULL, false, L->err);
         if (!base)
                 return false;
         bool ok = true;
@@ -770,7 +769,8 @@ static bool check_baseline(ksafe_policy_t *policy, loader_t *L, const char *sour
                         continue;
                 ok = false;
                 where_t w = {.source = source};
-                fail(L, &w, "%s: weakening the safety baseline needs \"allow_unsafe\": true", why);
+                fail(L, &w, "%s%s%s: weakening the safety baseline needs \"allow_unsafe\": true",
+                     why, L->env ? " in environment " : "", L->env ? L->env : "");
         }
         ksafe_policy_destroy(base);
         return ok;
@@ -812,11 +812,37 @@ static void known_envs(const loader_t *L, char *buf, size_t size)
         }
 }
 
-/* Resolve a policy text. With owns_props, the policy takes `props` (and
- * destroys it on failure); otherwise it only borrows it while loading. */
+/* A policy must load for every environment it names (and for none), not
+ * only for the one a CI job happens to choose. */
+static bool check_other_environments(loader_t *L, const char *text, const char *source,
+                                     const char *dir)
+{
+        const char *name;
+        json_t *v;
+        if (L->env) {
+                ksafe_policy_t *p = resolve(L->props, false, text, source, dir, NULL, false,
+                                            L->err);
+                if (!p)
+                        return false;
+                ksafe_policy_destroy(p);
+        }
+        json_object_foreach(L->env_names, name, v) {
+                if (L->env && strcmp(name, L->env) == 0)
+                        continue;
+                ksafe_policy_t *p = resolve(L->props, false, text, source, dir, name, false,
+                                            L->err);
+                if (!p)
+                        return false;
+                ksafe_policy_destroy(p);
+        }
+        return true;
+}
+
+/* Resolve a policy text for `env`. With owns_props, the policy takes `props`
+ * (and destroys it on failure); otherwise it only borrows it. */
 static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char *text,
                                const char *source, const char *dir, const char *env,
-                               ksafe_error_t *err)
+                               bool check_others, ksafe_error_t *err)
 {
         loader_t L = {
                 .props = props,
@@ -854,6 +880,8 @@ static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char
         }
         if (ok && strcmp(source, BUILTIN_DEFAULT) != 0 && !L.allow_unsafe)
                 ok = check_baseline(policy, &L, source);
+        if (ok && check_others)
+                ok = check_other_environments(&L, text, source, dir);
         if (ok)
                 ok = (policy->resolved_json = render_json(policy, L.rules)) != NULL;
         json_decref(L.rules);
@@ -874,7 +902,7 @@ static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char
 ksafe_policy_t *ksafe_policy_default(void)
 {
         return resolve(ksafe_props_new(), true, ksafe_default_policy_json, BUILTIN_DEFAULT, NULL, NULL,
-                       NULL);
+                       false, NULL);
 }
 
 ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env, ksafe_error_t *err)
@@ -883,7 +911,7 @@ ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env, ksaf
                 ksafe_error_set(err, "<string>", "", 0, 0, "no policy text given");
                 return NULL;
         }
-        return resolve(ksafe_props_new(), true, json, "<string>", NULL, env, err);
+        return resolve(ksafe_props_new(), true, json, "<string>", NULL, env, true, err);
 }
 
 ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error_t *err)
@@ -894,7 +922,12 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
         }
         if (strcmp(path, BUILTIN_DEFAULT) == 0)
                 return resolve(ksafe_props_new(), true, ksafe_default_policy_json,
-                               BUILTIN_DEFAULT, NULL, env, err);
+                               BUILTIN_DEFAULT, NULL, env, false, err);
+        if (strncmp(path, "builtin:", 8) == 0) {
+                ksafe_error_set(err, path, "", 0, 0, "unknown built-in policy \"%s\" (known: %s)",
+                                path, BUILTIN_DEFAULT);
+                return NULL;
+        }
         size_t len;
         char *text = ksafe_read_file(path, &len);
         if (!text) {
@@ -909,7 +942,8 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
         }
         char *dcopy = strdup(path);
         ksafe_policy_t *policy =
-                dcopy ? resolve(ksafe_props_new(), true, text, path, dirname(dcopy), env, err)
+                dcopy ? resolve(ksafe_props_new(), true, text, path, dirname(dcopy), env, true,
+                                err)
                       : NULL;
         free(dcopy);
         free(text);
@@ -923,7 +957,7 @@ ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err)
         if (path && *path)
                 return ksafe_policy_load(path, env, err);
         return resolve(ksafe_props_new(), true, ksafe_default_policy_json, BUILTIN_DEFAULT, NULL, env,
-                       err);
+                       false, err);
 }
 
 void ksafe_policy_destroy(ksafe_policy_t *policy)

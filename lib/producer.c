@@ -30,8 +30,12 @@ static const ksafe_policy_t *policy_or_env(const ksafe_policy_t *policy, ksafe_p
                 return policy;
         ksafe_error_t err = {0};
         *owned = ksafe_policy_from_env(&err);
-        if (!*owned)
-                set_errstr(errstr, errstr_size, "ksafe: cannot load the policy: %s", err.text);
+        if (!*owned && err.line > 0)
+                set_errstr(errstr, errstr_size, "ksafe: cannot load the policy %s:%d:%d: %s",
+                           err.source, err.line, err.column, err.text);
+        else if (!*owned)
+                set_errstr(errstr, errstr_size, "ksafe: cannot load the policy %s: %s",
+                           err.source[0] ? err.source : "(KSAFE_POLICY)", err.text);
         return *owned;
 }
 

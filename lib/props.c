@@ -335,6 +335,9 @@ bool ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *out, size
                 rd_kafka_topic_conf_destroy(tconf);
         }
         if (res != RD_KAFKA_CONF_OK) {
+                size_t n = strlen(lib_err);
+                while (n > 0 && isspace((unsigned char)lib_err[n - 1]))
+                        lib_err[--n] = '\0';
                 if (canon->sensitive || prop->sensitive || !*lib_err)
                         snprintf(errstr, errstr_size, "librdkafka refuses this value for \"%s\"",
                                  prop->name);

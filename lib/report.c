@@ -44,6 +44,44 @@ static void violation_free(ksafe_violation_t *v)
         free((char *)v->file);
 }
 
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t utf8_length(const unsigned char *p)
+{
+        size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+                                : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+        if (n == 2 && p[0] < 0xc2)
+                return 0; /* overlong */
+        for (size_t i = 1; i < n; i++)
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+        return n;
+}
+
+/* A copy safe to print on one line and in JSON: control characters and
+ * bytes that are not UTF-8 as \n, \x01, ... (a value in a config must not
+ * forge a finding of its own, nor break a report). */
+static char *printable(const char *s)
+{
+        if (!s)
+                return NULL;
+        ksafe_buf_t buf = {0};
+        for (const unsigned char *p = (const unsigned char *)s; *p;) {
+                size_t n = utf8_length(p);
+                if (*p == '\n')
+                        ksafe_buf_append(&buf, "\\n", 2);
+                else if (*p == '\r')
+                        ksafe_buf_append(&buf, "\\r", 2);
+                else if (*p == '\t')
+                        ksafe_buf_append(&buf, "\\t", 2);
+                else if (*p < 0x20 || *p == 0x7f || n == 0)
+                        ksafe_buf_printf(&buf, "\\x%02x", *p);
+                else
+                        ksafe_buf_append(&buf, (const char *)p, n);
+                p += n ? n : 1;
+        }
+        return ksafe_buf_take(&buf);
+}
+
 ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violation_t *v)
 {
         if (report->count == report->cap) {
@@ -59,14 +97,14 @@ ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violatio
         ksafe_violation_t *out = &report->items[report->count++];
         *out = *v;
         out->rule_id = ksafe_strdup(v->rule_id);
-        out->property = ksafe_strdup(v->property);
+        out->property = printable(v->property);
         out->canonical = ksafe_strdup(v->canonical);
-        out->actual = ksafe_strdup(v->actual);
+        out->actual = printable(v->actual);
         out->expected = ksafe_strdup(v->expected);
         out->fix = ksafe_strdup(v->fix);
         out->why = ksafe_strdup(v->why);
-        out->message = ksafe_strdup(v->message);
-        out->file = ksafe_strdup(v->file);
+        out->message = printable(v->message);
+        out->file = printable(v->file);
         return out;
 }
 

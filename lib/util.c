@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "ksafe_int.h"
 
 static bool buf_reserve(ksafe_buf_t *buf, size_t extra)
@@ -138,6 +140,15 @@ void ksafe_error_set(ksafe_error_t *err, const char *source, const char *path, i
         va_start(ap, fmt);
         vsnprintf(err->text, sizeof(err->text), fmt, ap);
         va_end(ap);
+}
+
+const char *ksafe_json_error_text(struct json_error_t *jerr)
+{
+        /* jansson ends with "near '<token>'", and the token may be a secret. */
+        char *near = strstr(jerr->text, " near ");
+        if (near)
+                *near = '\0';
+        return jerr->text;
 }
 
 const char *ksafe_action_name(ksafe_action_t action)

@@ -31,7 +31,17 @@ typedef struct cache_s {
         size_t count;
 } cache_t;
 
+/* The global properties a user set on a conf (librdkafka keeps that to
+ * itself: see user_set_of()). */
+typedef struct set_list_s {
+        const ksafe_props_t *props;
+        const ksafe_prop_t **items;
+        size_t count, cap;
+        bool known; /* false: fall back to "differs from the default" */
+} set_list_t;
+
 struct ksafe_view_s {
+        set_list_t user_set;
         cache_t *cache; /* not part of the view's value: filled in by reads */
         cache_t *overrides; /* values given by ksafe_view_override(), or NULL */
         const ksafe_props_t *props;
@@ -48,6 +58,8 @@ struct ksafe_view_s {
 static ksafe_view_t *view_new(const ksafe_props_t *props, ksafe_source_t source)
 {
         ksafe_view_t *view = calloc(1, sizeof(*view));
+        if (view)
+                view->user_set.props = props;
         if (view && !(view->cache = calloc(1, sizeof(*view->cache)))) {
                 free(view);
                 return NULL;
@@ -59,11 +71,79 @@ static ksafe_view_t *view_new(const ksafe_props_t *props, ksafe_source_t source)
         return view;
 }
 
+static bool set_list_add(set_list_t *list, const ksafe_prop_t *prop)
+{
+        for (size_t i = 0; i < list->count; i++)
+                if (list->items[i] == prop)
+                        return true;
+        if (list->count == list->cap) {
+                size_t cap = list->cap ? list->cap * 2 : 16;
+                const ksafe_prop_t **items = realloc(list->items, cap * sizeof(*items));
+                if (!items)
+                        return false;
+                list->items = items;
+                list->cap = cap;
+        }
+        list->items[list->count++] = prop;
+        return true;
+}
+
+static bool set_list_has(const set_list_t *list, const ksafe_prop_t *prop)
+{
+        for (size_t i = 0; i < list->count; i++)
+                if (list->items[i] == prop)
+                        return true;
+        return false;
+}
+
+static rd_kafka_conf_res_t collect_set(rd_kafka_conf_t *conf, const char *name, const char *val,
+                                       char *errstr, size_t errstr_size, void *ic_opaque)
+{
+        (void)conf, (void)val, (void)errstr, (void)errstr_size;
+        set_list_t *list = ic_opaque;
+        const ksafe_prop_t *prop = ksafe_props_find(list->props, name);
+        if (prop && !set_list_add(list, prop))
+                list->known = false;
+        return RD_KAFKA_CONF_UNKNOWN; /* not ours: librdkafka goes on */
+}
+
+static rd_kafka_resp_err_t collect_on_dup(rd_kafka_conf_t *new_conf,
+                                          const rd_kafka_conf_t *old_conf, size_t filter_cnt,
+                                          const char **filter, void *ic_opaque)
+{
+        (void)old_conf, (void)filter_cnt, (void)filter;
+        return rd_kafka_conf_interceptor_add_on_conf_set(new_conf, "ksafe-user-set", collect_set,
+                                                         ic_opaque);
+}
+
+/*
+ * Which global properties did the user set? librdkafka's finalize adjusts
+ * only those that were not set, and a value equal to the default may still
+ * have been set (max.in.flight=1000000 with idempotence is an error, not 5).
+ * rd_kafka_conf_dup() copies exactly the set ones and replays each through
+ * the on_conf_set interceptors of the copy, so a dup of a dup with a
+ * collecting interceptor lists them. Topic-level properties have no
+ * interceptors: for those "set" stays "differs from the default".
+ */
+static void user_set_of(const rd_kafka_conf_t *conf, set_list_t *list)
+{
+        list->known = true;
+        rd_kafka_conf_t *probe = rd_kafka_conf_dup(conf);
+        if (rd_kafka_conf_interceptor_add_on_conf_dup(probe, "ksafe-user-set", collect_on_dup,
+                                                      list) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                list->known = false;
+        else
+                rd_kafka_conf_destroy(rd_kafka_conf_dup(probe));
+        rd_kafka_conf_destroy(probe);
+}
+
 ksafe_view_t *ksafe_view_from_conf(const ksafe_props_t *props, const rd_kafka_conf_t *conf)
 {
         ksafe_view_t *view = view_new(props, SOURCE_CONF);
-        if (view)
+        if (view) {
                 view->conf = conf;
+                user_set_of(conf, &view->user_set);
+        }
         return view;
 }
 
@@ -110,6 +190,7 @@ void ksafe_view_destroy(ksafe_view_t *view)
                 rd_kafka_topic_conf_destroy(view->owned_tconf);
         free(view->cache);
         free(view->overrides);
+        free(view->user_set.items);
         free(view);
 }
 
@@ -129,8 +210,10 @@ bool ksafe_view_is_topic_only(const ksafe_view_t *view)
         return view->topic_only;
 }
 
-void ksafe_view_forget(ksafe_view_t *view, const ksafe_prop_t *prop)
+void ksafe_view_changed(ksafe_view_t *view, const ksafe_prop_t *prop)
 {
+        if (view->user_set.known && !set_list_add(&view->user_set, prop->canon))
+                view->user_set.known = false;
         cache_t *cache = view->cache;
         for (size_t i = 0; i < cache->count; i++)
                 if (cache->prop[i] == prop->canon) {
@@ -168,7 +251,7 @@ bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const cha
         /* A value set back to its default counts as not set (forbidden). */
         *v = (ksafe_value_t){.is_set = strcmp(value, prop->def) != 0, .entry = prev.entry};
         snprintf(v->text, sizeof(v->text), "%s", value);
-        ksafe_view_forget(view, prop);
+        ksafe_view_changed(view, prop);
         return true;
 }
 
@@ -224,7 +307,10 @@ static void read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
                 snprintf(out->text, sizeof(out->text), "%s",
                          /* A NULL string reads as not found: unset. */
                          prop->type == KSAFE_PROP_STRING ? "" : prop->def);
-        out->is_set = strcmp(out->text, prop->def) != 0;
+        if (view->user_set.known && prop->scope == KSAFE_SCOPE_GLOBAL)
+                out->is_set = set_list_has(&view->user_set, prop);
+        else
+                out->is_set = strcmp(out->text, prop->def) != 0;
 }
 
 static bool is_true(const char *s)

@@ -1,0 +1,848 @@
+/*
+ * Integration tests of ksafe_conf_check() and ksafe_conf_enforce() on real
+ * librdkafka confs, and of the reports they make: accessors, JSON, text,
+ * and the redaction of secrets in everything rendered.
+ *
+ * Only the public API (ksafe.h), librdkafka's and jansson's (to read the
+ * JSON report back) are used. stdout is TAP: nothing here prints.
+ */
+#define _POSIX_C_SOURCE 200809L /* open_memstream, strdup */
+
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ksafe.h>
+
+/* A NULL-terminated list of "name", "value" pairs. */
+#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Everything the default policy enforces, broken at once. */
+#define UNSAFE_KV                                                                              \
+        KV("acks", "1", "enable.idempotence", "false", "max.in.flight", "100", "retries", "0", \
+           "delivery.timeout.ms", "0")
+
+/*
+ * Helpers
+ */
+
+static rd_kafka_conf_t *conf_with(const char *const kv[])
+{
+        char errstr[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        for (size_t i = 0; kv[i]; i += 2)
+                ck_assert_msg(rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr,
+                                                sizeof(errstr)) == RD_KAFKA_CONF_OK,
+                              "set %s=%s: %s", kv[i], kv[i + 1], errstr);
+        return conf;
+}
+
+static ksafe_policy_t *policy_from(const char *json, const char *env)
+{
+        ksafe_error_t err = {0};
+        ksafe_policy_t *policy = ksafe_policy_load_string(json, env, &err);
+        ck_assert_msg(policy != NULL, "policy: %s (%s)", err.text, err.path);
+        return policy;
+}
+
+/* Every property of a conf and of its default topic conf, "name=value\n"
+ * each. free() it. */
+static char *conf_snapshot(rd_kafka_conf_t *conf)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+        ck_assert_ptr_nonnull(out);
+        size_t count;
+        const char **dump = rd_kafka_conf_dump(conf, &count);
+        for (size_t i = 0; i < count; i += 2)
+                fprintf(out, "%s=%s\n", dump[i], dump[i + 1]);
+        rd_kafka_conf_dump_free(dump, count);
+        rd_kafka_topic_conf_t *tconf = rd_kafka_conf_get_default_topic_conf(conf);
+        if (tconf) {
+                dump = rd_kafka_topic_conf_dump(tconf, &count);
+                for (size_t i = 0; i < count; i += 2)
+                        fprintf(out, "topic %s=%s\n", dump[i], dump[i + 1]);
+                rd_kafka_conf_dump_free(dump, count);
+        }
+        fclose(out);
+        return text;
+}
+
+static const char *first_change(const char *before, const char *after)
+{
+        const char *line = after;
+        for (size_t i = 0; after[i] && after[i] == before[i]; i++)
+                if (after[i] == '\n')
+                        line = after + i + 1;
+        return line;
+}
+
+#define ck_assert_conf_unchanged(before, conf)                                                 \
+        do {                                                                                   \
+                char *_after = conf_snapshot(conf);                                            \
+                ck_assert_msg(strcmp(before, _after) == 0, "conf changed at: %.80s",           \
+                              first_change(before, _after));                                   \
+                free(_after);                                                                  \
+        } while (0)
+
+/* rd_kafka_conf_get() falls through to the default topic conf for
+ * topic-level names. */
+#define ck_assert_conf_value(conf, name, want)                                                 \
+        do {                                                                                   \
+                char _v[512];                                                                  \
+                size_t _size = sizeof(_v);                                                     \
+                ck_assert_int_eq(rd_kafka_conf_get(conf, name, _v, &_size), RD_KAFKA_CONF_OK); \
+                ck_assert_msg(strcmp(_v, want) == 0, "%s is %s, expected %s", name, _v, want); \
+        } while (0)
+
+static const ksafe_violation_t *find_violation(const ksafe_report_t *report, const char *rule_id)
+{
+        for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(report, i);
+                if (v->rule_id && strcmp(v->rule_id, rule_id) == 0)
+                        return v;
+        }
+        return NULL;
+}
+
+static const char *json_str(const json_t *obj, const char *key)
+{
+        return json_string_value(json_object_get(obj, key));
+}
+
+/* check or enforce `kv` with `policy_json` (NULL: the default policy). */
+static ksafe_report_t *judge(const char *const kv[], const char *policy_json, bool enforce)
+{
+        rd_kafka_conf_t *conf = conf_with(kv);
+        ksafe_policy_t *policy = policy_json ? policy_from(policy_json, NULL)
+                                             : ksafe_policy_default();
+        ksafe_report_t *report = enforce ? ksafe_conf_enforce(conf, policy)
+                                         : ksafe_conf_check(conf, policy);
+        ck_assert_ptr_nonnull(report);
+        ksafe_policy_destroy(policy); /* the report outlives it */
+        rd_kafka_conf_destroy(conf);
+        return report;
+}
+
+/* Number of lines in s (each ends with '\n'). */
+static size_t count_lines(const char *s)
+{
+        size_t n = 0;
+        for (; *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+/*
+ * ksafe_conf_check(): judges, changes nothing
+ */
+
+START_TEST(check_reports_and_changes_nothing)
+{
+        rd_kafka_conf_t *conf = conf_with(UNSAFE_KV);
+        char *before = conf_snapshot(conf);
+        ksafe_policy_t *policy = ksafe_policy_default();
+
+        ksafe_report_t *report = ksafe_conf_check(conf, policy);
+        ck_assert_conf_unchanged(before, conf);
+        static const char *const rules[] = {"idempotence", "acks-all", "in-flight", "retries",
+                                            "delivery-timeout"};
+        for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
+                const ksafe_violation_t *v = find_violation(report, rules[i]);
+                ck_assert_msg(v != NULL, "%s not reported", rules[i]);
+                ck_assert_msg(!v->fixed, "%s fixed by a check", rules[i]);
+                ck_assert_int_eq(v->action, KSAFE_ACTION_ENFORCE);
+                ck_assert_int_eq(v->severity, KSAFE_SEVERITY_ERROR);
+                /* all set by the conf, enable.idempotence=false (the default) too */
+                ck_assert_int_eq(v->is_set, true);
+        }
+        ck_assert_uint_eq(ksafe_report_count(report), 5);
+        ck_assert_uint_eq(ksafe_report_severity_count(report, KSAFE_SEVERITY_ERROR), 5);
+        ck_assert_uint_eq(ksafe_report_severity_count(report, KSAFE_SEVERITY_WARNING), 0);
+        /* without enforcement only reject rules refuse */
+        ck_assert_int_eq(ksafe_report_rejected(report), 0);
+
+        free(before);
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+/* The values in a violation are librdkafka's reading of the conf. */
+START_TEST(check_shows_values_as_librdkafka_reads_them)
+{
+        ksafe_report_t *report = judge(
+                KV("request.required.acks", "1", "enable.idempotence", "FALSE",
+                   "max.in.flight.requests.per.connection", "0x10", "message.timeout.ms", "0"),
+                NULL, false);
+        const ksafe_violation_t *v = find_violation(report, "acks-all");
+        ck_assert_ptr_nonnull(v);
+        ck_assert_str_eq(v->actual, "1");
+        ck_assert_str_eq(v->canonical, "request.required.acks");
+        ck_assert_msg(strstr(v->expected, "all"), "expected: %s", v->expected);
+        ck_assert_str_eq(v->fix, "all");
+        ck_assert_ptr_nonnull(v->why);
+        ck_assert_ptr_nonnull(v->message);
+        ck_assert_ptr_null(v->file);
+        ck_assert_int_eq(v->line, 0);
+
+        v = find_violation(report, "idempotence");
+        ck_assert_ptr_nonnull(v);
+        ck_assert_str_eq(v->actual, "false");
+        ck_assert_str_eq(v->fix, "true");
+
+        v = find_violation(report, "in-flight");
+        ck_assert_ptr_nonnull(v);
+        ck_assert_str_eq(v->actual, "16");
+        ck_assert_str_eq(v->fix, "5");
+
+        v = find_violation(report, "delivery-timeout");
+        ck_assert_ptr_nonnull(v);
+        ck_assert_msg(strstr(v->actual, "0") && strstr(v->actual, "infinite"), "actual: %s",
+                      v->actual);
+        ck_assert_str_eq(v->fix, "120000");
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+/* librdkafka's finalize will set acks, max.in.flight and retries for an
+ * idempotent producer: they are not violations of a conf that leaves them
+ * unset. */
+START_TEST(check_follows_finalize_model)
+{
+        const char *const *const confs[] = {
+                KV("enable.idempotence", "true"),
+                KV("enable.idempotence", "t"),
+                KV("transactional.id", "ksafe-tx"),
+        };
+        for (size_t i = 0; i < sizeof(confs) / sizeof(*confs); i++) {
+                ksafe_report_t *report = judge(confs[i], NULL, false);
+                ck_assert_msg(ksafe_report_count(report) == 0, "%s=%s: %zu violations, first %s",
+                              confs[i][0], confs[i][1], ksafe_report_count(report),
+                              ksafe_report_count(report) ? ksafe_report_get(report, 0)->rule_id
+                                                         : "");
+                ksafe_report_destroy(report);
+        }
+}
+END_TEST
+
+/* An empty conf is judged by librdkafka's defaults: not idempotent, a
+ * million requests in flight; the violations say the value is not set. */
+START_TEST(check_empty_conf_judges_defaults)
+{
+        ksafe_report_t *report = judge(KV(NULL), NULL, false);
+        const ksafe_violation_t *v = find_violation(report, "idempotence");
+        ck_assert_ptr_nonnull(v);
+        ck_assert(!v->is_set);
+        ck_assert_str_eq(v->actual, "false");
+        ck_assert_msg(strstr(v->message, "not set"), "message: %s", v->message);
+        v = find_violation(report, "in-flight");
+        ck_assert_ptr_nonnull(v);
+        ck_assert(!v->is_set);
+        ck_assert_str_eq(v->actual, "1000000");
+        ck_assert_ptr_null(find_violation(report, "acks-all"));
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+/* Setting a value explicitly to what finalize would have made of it is no
+ * violation either; setting it otherwise is. */
+START_TEST(check_explicit_values_with_idempotence)
+{
+        ksafe_report_t *report =
+                judge(KV("enable.idempotence", "true", "max.in.flight", "6"), NULL, false);
+        ck_assert_uint_eq(ksafe_report_count(report), 1);
+        ck_assert_str_eq(ksafe_report_get(report, 0)->rule_id, "in-flight");
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+/* A value set explicitly to librdkafka's default is still set: finalize
+ * does not adjust it, rd_kafka_new() judges it (and refuses these two). */
+START_TEST(check_explicit_default_values_are_set)
+{
+        ksafe_report_t *report =
+                judge(KV("enable.idempotence", "true", "max.in.flight", "1000000"), NULL, false);
+        const ksafe_violation_t *v = find_violation(report, "in-flight");
+        ck_assert_msg(v != NULL, "max.in.flight=1000000 with idempotence not reported");
+        ck_assert_str_eq(v->actual, "1000000");
+        ksafe_report_destroy(report);
+
+        report = judge(KV("transactional.id", "ksafe-tx", "enable.idempotence", "false"), NULL,
+                       false);
+        v = find_violation(report, "idempotence");
+        ck_assert_msg(v != NULL, "enable.idempotence=false with transactional.id not reported");
+        ck_assert_str_eq(v->actual, "false");
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+/*
+ * ksafe_conf_enforce(): repairs in place
+ */
+
+START_TEST(enforce_sets_compliant_values)
+{
+        rd_kafka_conf_t *conf = conf_with(UNSAFE_KV);
+        ksafe_policy_t *policy = ksafe_policy_default();
+
+        ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+        ck_assert_ptr_nonnull(report);
+        ck_assert_int_eq(ksafe_report_rejected(report), 0);
+        ck_assert_uint_eq(ksafe_report_count(report), 5);
+        for (size_t i = 0; i < ksafe_report_count(report); i++)
+                ck_assert_msg(ksafe_report_get(report, i)->fixed, "%s not fixed",
+                              ksafe_report_get(report, i)->rule_id);
+        ck_assert_conf_value(conf, "acks", "-1");
+        ck_assert_conf_value(conf, "enable.idempotence", "true");
+        ck_assert_conf_value(conf, "max.in.flight", "5");
+        ck_assert_conf_value(conf, "retries", "2147483647");
+        ck_assert_conf_value(conf, "delivery.timeout.ms", "120000");
+
+        /* the result passes a check */
+        ksafe_report_t *again = ksafe_conf_check(conf, policy);
+        ck_assert_uint_eq(ksafe_report_count(again), 0);
+
+        ksafe_report_destroy(again);
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+/* topic.acks lands in the default topic conf: so does its repair. */
+START_TEST(enforce_topic_prefixed_property)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("topic.acks", "0"));
+        ksafe_policy_t *policy = ksafe_policy_default();
+        ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+        const ksafe_violation_t *v = find_violation(report, "acks-all");
+        ck_assert_ptr_nonnull(v);
+        ck_assert(v->fixed);
+        ck_assert_conf_value(conf, "acks", "-1");
+        char value[64];
+        size_t size = sizeof(value);
+        ck_assert_int_eq(rd_kafka_topic_conf_get(rd_kafka_conf_get_default_topic_conf(conf),
+                                                 "acks", value, &size),
+                         RD_KAFKA_CONF_OK);
+        ck_assert_str_eq(value, "-1");
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+/* Enforcing a safe conf changes nothing. */
+START_TEST(enforce_safe_conf_is_a_no_op)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("enable.idempotence", "true", "linger.ms", "20"));
+        char *before = conf_snapshot(conf);
+        ksafe_policy_t *policy = ksafe_policy_default();
+        ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+        ck_assert_uint_eq(ksafe_report_count(report), 0);
+        ck_assert_conf_unchanged(before, conf);
+        free(before);
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+/* A reject rule on a property that the default also enforces: refused as
+ * given, nothing repaired, the conf unchanged. */
+START_TEST(enforce_reject_leaves_conf_unchanged)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("acks", "1", "enable.idempotence", "false"));
+        char *before = conf_snapshot(conf);
+        ksafe_policy_t *policy = policy_from(
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                "{\"id\":\"no-acks-1\",\"property\":\"acks\",\"one_of\":[\"all\",\"-1\"],"
+                "\"action\":\"reject\"}]}",
+                NULL);
+
+        ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+        ck_assert_int_ne(ksafe_report_rejected(report), 0);
+        const ksafe_violation_t *v = find_violation(report, "no-acks-1");
+        ck_assert_ptr_nonnull(v);
+        ck_assert_int_eq(v->action, KSAFE_ACTION_REJECT);
+        ck_assert_int_eq(v->severity, KSAFE_SEVERITY_ERROR);
+        ck_assert(!v->fixed);
+        ck_assert_ptr_null(v->fix);
+        ck_assert(!find_violation(report, "acks-all")->fixed);
+        ck_assert(!find_violation(report, "idempotence")->fixed);
+        ck_assert_conf_unchanged(before, conf);
+
+        free(before);
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+/* Warnings are reported, never fatal, never enforced. */
+START_TEST(enforce_warn_is_not_fatal)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("enable.idempotence", "true"));
+        ksafe_policy_t *policy = policy_from(
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                "{\"id\":\"want-lz4\",\"property\":\"compression.type\",\"equals\":\"lz4\","
+                "\"action\":\"warn\",\"why\":\"cheaper bandwidth\"}]}",
+                NULL);
+        ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+        ck_assert_uint_eq(ksafe_report_count(report), 1);
+        const ksafe_violation_t *v = ksafe_report_get(report, 0);
+        ck_assert_str_eq(v->rule_id, "want-lz4");
+        ck_assert_int_eq(v->severity, KSAFE_SEVERITY_WARNING);
+        ck_assert_int_eq(v->action, KSAFE_ACTION_WARN);
+        ck_assert_str_eq(v->why, "cheaper bandwidth");
+        ck_assert(!v->fixed);
+        ck_assert_int_eq(ksafe_report_rejected(report), 0);
+        ck_assert_uint_eq(ksafe_report_severity_count(report, KSAFE_SEVERITY_WARNING), 1);
+        ck_assert_uint_eq(ksafe_report_severity_count(report, KSAFE_SEVERITY_ERROR), 0);
+        ck_assert_conf_value(conf, "compression.type", "none");
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+/* Two enforce rules that cannot both hold: an error of the report. */
+START_TEST(enforce_conflict_is_refused)
+{
+        ksafe_report_t *report = judge(KV("linger.ms", "100", "request.timeout.ms", "300000",
+                                          "delivery.timeout.ms", "200000"),
+                                       NULL, true);
+        ck_assert_int_ne(ksafe_report_rejected(report), 0);
+        const ksafe_violation_t *v = find_violation(report, "delivery-timeout");
+        ck_assert_ptr_nonnull(v);
+        ck_assert(!v->fixed);
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+/* A policy "set" value and an environment chosen at load time. */
+START_TEST(enforce_policy_environment)
+{
+        static const char policy_json[] =
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"environments\":{"
+                "\"dev\":{},"
+                "\"prod\":{\"rules\":[{\"id\":\"lz4\",\"property\":\"compression.type\","
+                "\"equals\":\"lz4\",\"action\":\"enforce\"}]}}}";
+        for (int prod = 0; prod < 2; prod++) {
+                rd_kafka_conf_t *conf = conf_with(KV("enable.idempotence", "true"));
+                ksafe_policy_t *policy = policy_from(policy_json, prod ? "prod" : "dev");
+                ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+                ck_assert_uint_eq(ksafe_report_count(report), prod ? 1 : 0);
+                ck_assert_conf_value(conf, "compression.type", prod ? "lz4" : "none");
+                char *json = ksafe_report_to_json(report);
+                json_t *doc = json_loads(json, 0, NULL);
+                ck_assert_ptr_nonnull(doc);
+                ck_assert_str_eq(json_string_value(json_object_get(doc, "environment")),
+                                 prod ? "prod" : "dev");
+                json_decref(doc);
+                free(json);
+                ksafe_report_destroy(report);
+                ksafe_policy_destroy(policy);
+                rd_kafka_conf_destroy(conf);
+        }
+}
+END_TEST
+
+/*
+ * Reports: accessors and renderings
+ */
+
+START_TEST(report_accessors)
+{
+        ksafe_report_t *report = judge(UNSAFE_KV, NULL, false);
+        size_t n = ksafe_report_count(report);
+        ck_assert_uint_eq(n, 5);
+        for (size_t i = 0; i < n; i++) {
+                const ksafe_violation_t *v = ksafe_report_get(report, i);
+                ck_assert_ptr_nonnull(v);
+                ck_assert_ptr_nonnull(v->rule_id);
+                ck_assert_ptr_nonnull(v->property);
+                ck_assert_ptr_nonnull(v->canonical);
+                ck_assert_ptr_nonnull(v->actual);
+                ck_assert_ptr_nonnull(v->expected);
+                ck_assert_ptr_nonnull(v->message);
+        }
+        ck_assert_ptr_null(ksafe_report_get(report, n));
+        ck_assert_ptr_null(ksafe_report_get(report, (size_t)-1));
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+START_TEST(report_null_safety)
+{
+        ksafe_report_destroy(NULL);
+        ck_assert_uint_eq(ksafe_report_count(NULL), 0);
+        ck_assert_ptr_null(ksafe_report_get(NULL, 0));
+        ck_assert_int_eq(ksafe_report_rejected(NULL), 0);
+        ck_assert_uint_eq(ksafe_report_severity_count(NULL, KSAFE_SEVERITY_ERROR), 0);
+        ksafe_policy_destroy(NULL);
+}
+END_TEST
+
+START_TEST(report_json_shape)
+{
+        ksafe_report_t *report = judge(UNSAFE_KV, NULL, true);
+        char *text = ksafe_report_to_json(report);
+        ck_assert_ptr_nonnull(text);
+        json_error_t jerr;
+        json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+        ck_assert_msg(doc != NULL, "invalid JSON at %d:%d: %s", jerr.line, jerr.column,
+                      jerr.text);
+
+        ck_assert_int_eq(json_integer_value(json_object_get(doc, "version")),
+                         KSAFE_REPORT_JSON_VERSION);
+        ck_assert_int_eq(KSAFE_REPORT_JSON_VERSION, 1);
+        ck_assert_str_eq(json_str(doc, "policy"), "builtin:default");
+        ck_assert(json_is_null(json_object_get(doc, "environment")));
+        ck_assert(json_is_false(json_object_get(doc, "allow_unsafe")));
+        ck_assert(json_is_false(json_object_get(doc, "rejected")));
+        json_t *list = json_object_get(doc, "violations");
+        ck_assert(json_is_array(list));
+        ck_assert_uint_eq(json_array_size(list), ksafe_report_count(report));
+
+        for (size_t i = 0; i < json_array_size(list); i++) {
+                const json_t *item = json_array_get(list, i);
+                const ksafe_violation_t *v = ksafe_report_get(report, i);
+                /* the same violations, in the same order, field by field */
+                ck_assert_str_eq(json_str(item, "rule"), v->rule_id);
+                ck_assert_str_eq(json_str(item, "property"), v->property);
+                ck_assert_str_eq(json_str(item, "canonical"), v->canonical);
+                ck_assert_str_eq(json_str(item, "actual"), v->actual);
+                ck_assert_str_eq(json_str(item, "expected"), v->expected);
+                ck_assert_str_eq(json_str(item, "message"), v->message);
+                ck_assert_str_eq(json_str(item, "action"), ksafe_action_name(v->action));
+                ck_assert_str_eq(json_str(item, "severity"), ksafe_severity_name(v->severity));
+                ck_assert(json_is_boolean(json_object_get(item, "fixed")));
+                ck_assert_int_eq(json_is_true(json_object_get(item, "fixed")), v->fixed);
+                ck_assert_int_eq(json_is_true(json_object_get(item, "is_set")), v->is_set);
+                ck_assert(json_is_null(json_object_get(item, "file")));
+                ck_assert_int_eq(json_integer_value(json_object_get(item, "line")), 0);
+        }
+        const json_t *acks = NULL;
+        for (size_t i = 0; i < json_array_size(list); i++)
+                if (strcmp(json_str(json_array_get(list, i), "rule"), "acks-all") == 0)
+                        acks = json_array_get(list, i);
+        ck_assert_ptr_nonnull(acks);
+        ck_assert_str_eq(json_str(acks, "property"), "acks");
+        ck_assert_str_eq(json_str(acks, "actual"), "1");
+        ck_assert_str_eq(json_str(acks, "action"), "enforce");
+        ck_assert_str_eq(json_str(acks, "fix"), "all");
+        ck_assert(json_is_true(json_object_get(acks, "fixed")));
+
+        json_decref(doc);
+        free(text);
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+START_TEST(report_json_rejected_and_clean)
+{
+        ksafe_report_t *report = judge(
+                KV("acks", "1"),
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                "{\"id\":\"no-acks-1\",\"property\":\"acks\",\"one_of\":[\"all\",\"-1\"],"
+                "\"action\":\"reject\"}]}",
+                false);
+        char *text = ksafe_report_to_json(report);
+        json_t *doc = json_loads(text, 0, NULL);
+        ck_assert_ptr_nonnull(doc);
+        ck_assert(json_is_true(json_object_get(doc, "rejected")));
+        json_decref(doc);
+        free(text);
+        ksafe_report_destroy(report);
+
+        report = judge(KV("enable.idempotence", "true"), NULL, false);
+        text = ksafe_report_to_json(report);
+        doc = json_loads(text, 0, NULL);
+        ck_assert_ptr_nonnull(doc);
+        ck_assert_uint_eq(json_array_size(json_object_get(doc, "violations")), 0);
+        ck_assert(json_is_false(json_object_get(doc, "rejected")));
+        json_decref(doc);
+        free(text);
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+START_TEST(report_text_one_line_per_violation)
+{
+        ksafe_report_t *report = judge(UNSAFE_KV, NULL, false);
+        char *text = ksafe_report_to_text(report);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_uint_eq(count_lines(text), ksafe_report_count(report));
+        const char *line = text;
+        for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(report, i);
+                const char *end = strchr(line, '\n');
+                char want[128];
+                snprintf(want, sizeof(want), "[%s]", v->rule_id);
+                char *copy = strndup(line, (size_t)(end - line));
+                ck_assert_msg(strstr(copy, want), "line %zu lacks %s: %s", i + 1, want, copy);
+                ck_assert_msg(strncmp(copy, "error: ", 7) == 0, "line %zu: %s", i + 1, copy);
+                free(copy);
+                line = end + 1;
+        }
+        free(text);
+        ksafe_report_destroy(report);
+
+        /* a clean report is an empty string, not NULL */
+        report = judge(KV("enable.idempotence", "true"), NULL, false);
+        text = ksafe_report_to_text(report);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_str_eq(text, "");
+        free(text);
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+/* After enforcement the text says what was set. */
+START_TEST(report_text_says_what_was_enforced)
+{
+        ksafe_report_t *report = judge(KV("max.in.flight", "100", "enable.idempotence", "true"),
+                                       NULL, true);
+        char *text = ksafe_report_to_text(report);
+        ck_assert_uint_eq(count_lines(text), 1);
+        ck_assert_msg(strstr(text, "[in-flight]") && strstr(text, "100") && strstr(text, "5"),
+                      "text: %s", text);
+        free(text);
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+/* Values are data, not markup: quotes, backslashes and control characters
+ * stay inside their JSON string and their text line. */
+START_TEST(report_escapes_values)
+{
+        static const char odd[] = "app \"quoted\" back\\slash\ttab\nerror: forged [x]";
+        /* Control characters come out escaped, so the value stays on one line. */
+        static const char shown[] = "app \"quoted\" back\\slash\\ttab\\nerror: forged [x]";
+        ksafe_report_t *report = judge(
+                KV("enable.idempotence", "true", "client.id", odd),
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                "{\"id\":\"client-id\",\"property\":\"client.id\",\"equals\":\"app\","
+                "\"action\":\"warn\"}]}",
+                false);
+        ck_assert_uint_eq(ksafe_report_count(report), 1);
+        ck_assert_str_eq(ksafe_report_get(report, 0)->actual, shown);
+
+        char *json = ksafe_report_to_json(report);
+        json_error_t jerr;
+        json_t *doc = json_loads(json, 0, &jerr);
+        ck_assert_msg(doc != NULL, "invalid JSON: %s", jerr.text);
+        const json_t *item = json_array_get(json_object_get(doc, "violations"), 0);
+        ck_assert_str_eq(json_str(item, "actual"), shown);
+        json_decref(doc);
+        free(json);
+
+        char *text = ksafe_report_to_text(report);
+        /* (not printed: the text would break the TAP stream as it breaks the report) */
+        ck_assert_msg(count_lines(text) == 1, "one violation rendered on %zu lines",
+                      count_lines(text));
+        free(text);
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+/* required + set: enforcement sets the value. (Without "set" there is no
+ * value to enforce: the policy itself is refused at load time.) */
+START_TEST(enforce_required)
+{
+        static const char policy_json[] =
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                "{\"id\":\"client-id\",\"property\":\"client.id\",\"required\":true,"
+                "%s\"action\":\"enforce\"}]}";
+        char with_set[512], without_set[512];
+        snprintf(with_set, sizeof(with_set), policy_json, "\"set\":\"billing\",");
+        snprintf(without_set, sizeof(without_set), policy_json, "");
+
+        rd_kafka_conf_t *conf = conf_with(KV("enable.idempotence", "true"));
+        ksafe_policy_t *policy = policy_from(with_set, NULL);
+        ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+        ck_assert_int_eq(ksafe_report_rejected(report), 0);
+        ck_assert(find_violation(report, "client-id")->fixed);
+        ck_assert_conf_value(conf, "client.id", "billing");
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_conf_destroy(conf);
+
+        ksafe_error_t err = {0};
+        ck_assert_ptr_null(ksafe_policy_load_string(without_set, NULL, &err));
+        ck_assert_str_eq(err.path, "rules[0].action");
+        ck_assert_msg(strstr(err.text, "set"), "err: %s", err.text);
+}
+END_TEST
+
+/* A weakened baseline says so in every report. */
+START_TEST(report_allow_unsafe_is_visible)
+{
+        ksafe_report_t *report = judge(
+                KV("enable.idempotence", "false"),
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"allow_unsafe\":true,"
+                "\"override\":{\"idempotence\":{\"action\":\"warn\"}}}",
+                true);
+        const ksafe_violation_t *v = find_violation(report, "idempotence");
+        ck_assert_ptr_nonnull(v);
+        ck_assert_int_eq(v->severity, KSAFE_SEVERITY_WARNING);
+        ck_assert(!v->fixed);
+        char *json = ksafe_report_to_json(report);
+        json_t *doc = json_loads(json, 0, NULL);
+        ck_assert_ptr_nonnull(doc);
+        ck_assert(json_is_true(json_object_get(doc, "allow_unsafe")));
+        char *text = ksafe_report_to_text(report);
+        ck_assert_msg(strstr(text, "allow_unsafe"), "text: %s", text);
+        free(text);
+        json_decref(doc);
+        free(json);
+        ksafe_report_destroy(report);
+}
+END_TEST
+
+/*
+ * Secrets: never in any rendered output
+ */
+
+static const struct secret_case {
+        const char *property;
+        const char *value;
+        const char *rule; /* the rule's checks and action */
+} secret_cases[] = {
+        {"sasl.password", "hunter2-secret", "\"forbidden\":true,\"action\":\"warn\""},
+        {"sasl.password", "hunter2-secret", "\"forbidden\":true,\"action\":\"reject\""},
+        {"sasl.password", "hunter2-secret", "\"forbidden\":true,\"action\":\"enforce\""},
+        /* the policy's own value is a secret too */
+        {"sasl.password", "hunter2-secret",
+         "\"equals\":\"policy-secret-value\",\"action\":\"enforce\""},
+        {"sasl.password", "hunter2-secret",
+         "\"one_of\":[\"policy-secret-value\"],\"action\":\"warn\""},
+        {"ssl.key.password", "hunter2-secret", "\"forbidden\":true,\"action\":\"warn\""},
+        {"sasl.username", "hunter2-secret", "\"forbidden\":true,\"action\":\"warn\""},
+        {"ssl.keystore.password", "hunter2-secret", "\"forbidden\":true,\"action\":\"warn\""},
+        {"sasl.oauthbearer.config", "principal=hunter2-secret",
+         "\"forbidden\":true,\"action\":\"warn\""},
+        {"ssl.key.pem", "hunter2-secret", "\"forbidden\":true,\"action\":\"warn\""},
+};
+
+static void assert_hidden(const char *where, const char *text)
+{
+        if (!text)
+                return;
+        ck_assert_msg(!strstr(text, "hunter2-secret"), "%s shows the secret: %s", where, text);
+        ck_assert_msg(!strstr(text, "policy-secret-value"), "%s shows the policy's secret: %s",
+                      where, text);
+}
+
+START_TEST(report_redacts_secrets)
+{
+        const struct secret_case *c = &secret_cases[_i];
+        char policy_json[512];
+        snprintf(policy_json, sizeof(policy_json),
+                 "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                 "{\"id\":\"no-pw\",\"property\":\"%s\",%s}]}",
+                 c->property, c->rule);
+        for (int enforce = 0; enforce < 2; enforce++) {
+                ksafe_report_t *report = judge(KV(c->property, c->value), policy_json, enforce);
+                const ksafe_violation_t *v = find_violation(report, "no-pw");
+                ck_assert_msg(v != NULL, "%s: not reported", c->property);
+                ck_assert_str_eq(v->actual, "(redacted)");
+                for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                        v = ksafe_report_get(report, i);
+                        const char *fields[] = {v->rule_id, v->property, v->canonical,
+                                                v->actual,  v->expected, v->fix,
+                                                v->why,     v->message,  v->file};
+                        for (size_t f = 0; f < sizeof(fields) / sizeof(*fields); f++)
+                                assert_hidden("a violation field", fields[f]);
+                }
+                char *json = ksafe_report_to_json(report);
+                char *text = ksafe_report_to_text(report);
+                assert_hidden("the JSON report", json);
+                assert_hidden("the text report", text);
+                free(json);
+                free(text);
+                ksafe_report_destroy(report);
+        }
+}
+END_TEST
+
+/* Enforcing a secret value sets it, and shows it nowhere. */
+START_TEST(enforce_secret_value_is_set_not_shown)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("sasl.password", "hunter2-secret"));
+        ksafe_policy_t *policy = policy_from(
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                "{\"id\":\"pw\",\"property\":\"sasl.password\","
+                "\"equals\":\"policy-secret-value\",\"action\":\"enforce\"}]}",
+                NULL);
+        ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+        const ksafe_violation_t *v = find_violation(report, "pw");
+        ck_assert_ptr_nonnull(v);
+        ck_assert(v->fixed);
+        ck_assert_conf_value(conf, "sasl.password", "policy-secret-value");
+        char *text = ksafe_report_to_text(report);
+        assert_hidden("the text report", text);
+        free(text);
+        char *json = ksafe_policy_to_json(policy);
+        assert_hidden("the resolved policy", json);
+        free(json);
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+static Suite *conf_suite(void)
+{
+        Suite *s = suite_create("conf");
+        TCase *tc;
+
+        tc = tcase_create("check");
+        tcase_add_test(tc, check_reports_and_changes_nothing);
+        tcase_add_test(tc, check_shows_values_as_librdkafka_reads_them);
+        tcase_add_test(tc, check_follows_finalize_model);
+        tcase_add_test(tc, check_empty_conf_judges_defaults);
+        tcase_add_test(tc, check_explicit_values_with_idempotence);
+        tcase_add_test(tc, check_explicit_default_values_are_set);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("enforce");
+        tcase_add_test(tc, enforce_sets_compliant_values);
+        tcase_add_test(tc, enforce_topic_prefixed_property);
+        tcase_add_test(tc, enforce_safe_conf_is_a_no_op);
+        tcase_add_test(tc, enforce_reject_leaves_conf_unchanged);
+        tcase_add_test(tc, enforce_warn_is_not_fatal);
+        tcase_add_test(tc, enforce_conflict_is_refused);
+        tcase_add_test(tc, enforce_policy_environment);
+        tcase_add_test(tc, enforce_secret_value_is_set_not_shown);
+        tcase_add_test(tc, enforce_required);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("report");
+        tcase_add_test(tc, report_accessors);
+        tcase_add_test(tc, report_null_safety);
+        tcase_add_test(tc, report_json_shape);
+        tcase_add_test(tc, report_json_rejected_and_clean);
+        tcase_add_test(tc, report_text_one_line_per_violation);
+        tcase_add_test(tc, report_text_says_what_was_enforced);
+        tcase_add_test(tc, report_allow_unsafe_is_visible);
+        tcase_add_test(tc, report_escapes_values);
+        tcase_add_loop_test(tc, report_redacts_secrets, 0,
+                            (int)(sizeof(secret_cases) / sizeof(*secret_cases)));
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(conf_suite());
+        srunner_run_all(sr, CK_ENV);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed != 0;
+}

@@ -1,0 +1,986 @@
+/*
+ * Integration tests of the facade: ksafe_producer_new(), ksafe_handle_audit()
+ * and ksafe_topic_new() on librdkafka's embedded mock cluster.
+ *
+ * Only the public API (ksafe.h) and librdkafka's are used. Every effective
+ * value is read back from librdkafka itself: the handle's finalized conf
+ * (rd_kafka_conf(rk)) and its default topic conf
+ * (rd_kafka_default_topic_conf_dup(rk)).
+ *
+ * stdout is TAP: nothing here prints; librdkafka logs go to stderr.
+ */
+#define _POSIX_C_SOURCE 200809L /* setenv, open_memstream */
+
+#include <check.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ksafe.h>
+
+/* A NULL-terminated list of "name", "value" pairs. */
+#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* A policy that refuses acks other than all, on top of the default (which
+ * enforces acks=all: reject wins, the conf is refused, not repaired). */
+static const char REJECT_ACKS_POLICY[] =
+        "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+        "{\"id\":\"no-acks-1\",\"property\":\"acks\",\"one_of\":[\"all\",\"-1\"],"
+        "\"action\":\"reject\"}]}";
+
+/*
+ * Helpers
+ */
+
+static void set_all(rd_kafka_conf_t *conf, const char *const kv[])
+{
+        char errstr[512];
+        for (size_t i = 0; kv[i]; i += 2)
+                ck_assert_msg(rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr,
+                                                sizeof(errstr)) == RD_KAFKA_CONF_OK,
+                              "set %s=%s: %s", kv[i], kv[i + 1], errstr);
+}
+
+/* A producer conf on a one-broker mock cluster, quiet below errors, with
+ * the given properties set. */
+static rd_kafka_conf_t *conf_with(const char *const kv[])
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        set_all(conf, KV("test.mock.num.brokers", "1", "log_level", "3"));
+        set_all(conf, kv);
+        return conf;
+}
+
+static ksafe_policy_t *policy_from(const char *json)
+{
+        ksafe_error_t err = {0};
+        ksafe_policy_t *policy = ksafe_policy_load_string(json, NULL, &err);
+        ck_assert_msg(policy != NULL, "policy: %s (%s)", err.text, err.path);
+        return policy;
+}
+
+/* Every property of a conf and of its default topic conf, "name=value\n"
+ * each, to compare a conf before and after a call. free() it. */
+static char *conf_snapshot(rd_kafka_conf_t *conf)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+        ck_assert_ptr_nonnull(out);
+        size_t count;
+        const char **dump = rd_kafka_conf_dump(conf, &count);
+        for (size_t i = 0; i < count; i += 2)
+                fprintf(out, "%s=%s\n", dump[i], dump[i + 1]);
+        rd_kafka_conf_dump_free(dump, count);
+        rd_kafka_topic_conf_t *tconf = rd_kafka_conf_get_default_topic_conf(conf);
+        if (tconf) {
+                dump = rd_kafka_topic_conf_dump(tconf, &count);
+                for (size_t i = 0; i < count; i += 2)
+                        fprintf(out, "topic %s=%s\n", dump[i], dump[i + 1]);
+                rd_kafka_conf_dump_free(dump, count);
+        }
+        fclose(out);
+        return text;
+}
+
+/* The first line of `after` that differs from `before` (for messages). */
+static const char *first_change(const char *before, const char *after)
+{
+        const char *line = after;
+        for (size_t i = 0; after[i] && after[i] == before[i]; i++)
+                if (after[i] == '\n')
+                        line = after + i + 1;
+        return line;
+}
+
+#define ck_assert_conf_unchanged(before, conf)                                                 \
+        do {                                                                                   \
+                char *_after = conf_snapshot(conf);                                            \
+                ck_assert_msg(strcmp(before, _after) == 0, "conf changed at: %.80s",           \
+                              first_change(before, _after));                                   \
+                free(_after);                                                                  \
+        } while (0)
+
+/* The value the handle uses for `name`: from its default topic conf for
+ * topic-level properties, else from its finalized global conf. free() it. */
+static char *handle_get(rd_kafka_t *rk, const char *name)
+{
+        char value[512];
+        size_t size = sizeof(value);
+        rd_kafka_topic_conf_t *tconf = rd_kafka_default_topic_conf_dup(rk);
+        rd_kafka_conf_res_t res = rd_kafka_topic_conf_get(tconf, name, value, &size);
+        rd_kafka_topic_conf_destroy(tconf);
+        if (res == RD_KAFKA_CONF_UNKNOWN) {
+                size = sizeof(value);
+                res = rd_kafka_conf_get(rd_kafka_conf(rk), name, value, &size);
+        }
+        ck_assert_msg(res == RD_KAFKA_CONF_OK, "cannot read %s from the handle", name);
+        return strdup(value);
+}
+
+#define ck_assert_handle_value(rk, name, want)                                                 \
+        do {                                                                                   \
+                char *_v = handle_get(rk, name);                                               \
+                ck_assert_msg(strcmp(_v, want) == 0, "%s is %s, expected %s", name, _v, want); \
+                free(_v);                                                                      \
+        } while (0)
+
+static const ksafe_violation_t *find_violation(const ksafe_report_t *report, const char *rule_id)
+{
+        for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(report, i);
+                if (v->rule_id && strcmp(v->rule_id, rule_id) == 0)
+                        return v;
+        }
+        return NULL;
+}
+
+#define ck_assert_fixed(report, rule_id)                                                       \
+        do {                                                                                   \
+                const ksafe_violation_t *_v = find_violation(report, rule_id);                 \
+                ck_assert_msg(_v != NULL, "no violation of %s in the report", rule_id);        \
+                ck_assert_msg(_v->fixed, "%s not marked fixed", rule_id);                      \
+                ck_assert_int_eq(_v->action, KSAFE_ACTION_ENFORCE);                            \
+        } while (0)
+
+/* Restores an environment variable at teardown (tests run unforked under
+ * valgrind, so a test must not leave its environment behind). */
+static void set_env(const char *name, const char *value)
+{
+        if (value)
+                ck_assert_int_eq(setenv(name, value, 1), 0);
+        else
+                ck_assert_int_eq(unsetenv(name), 0);
+}
+
+static void restore_env(void)
+{
+        set_env("KSAFE_POLICY", "");
+        set_env("KSAFE_ENV", "");
+}
+
+/* "$KSAFE_TEST_DATA/integration/<name>", static storage. */
+static const char *data_path(const char *name)
+{
+        static char path[1024];
+        const char *dir = getenv("KSAFE_TEST_DATA");
+        snprintf(path, sizeof(path), "%s/integration/%s", dir ? dir : "tests/data", name);
+        return path;
+}
+
+/* Delivery reports of the producer under test. */
+typedef struct deliveries_s {
+        int ok;
+        int failed;
+        int wrong_opaque; /* the callback got another opaque than the conf's */
+        char last_error[256];
+} deliveries_t;
+
+static deliveries_t deliveries;
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+{
+        (void)rk;
+        if (opaque != &deliveries)
+                deliveries.wrong_opaque++;
+        if (msg->err) {
+                deliveries.failed++;
+                snprintf(deliveries.last_error, sizeof(deliveries.last_error), "%s",
+                         rd_kafka_err2str(msg->err));
+        } else {
+                deliveries.ok++;
+        }
+}
+
+static void reset_deliveries(void)
+{
+        memset(&deliveries, 0, sizeof(deliveries));
+}
+
+/* Produce `n` messages (through `rkt` when given, else to `topic`) and
+ * wait for their delivery reports. */
+static void produce_and_flush(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *topic, int n)
+{
+        for (int i = 0; i < n; i++) {
+                char payload[32];
+                int len = snprintf(payload, sizeof(payload), "message %d", i);
+                rd_kafka_resp_err_t err;
+                if (rkt)
+                        err = rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                                               payload, (size_t)len, NULL, 0, NULL) == 0
+                                      ? RD_KAFKA_RESP_ERR_NO_ERROR
+                                      : rd_kafka_last_error();
+                else
+                        err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                                RD_KAFKA_V_VALUE(payload, (size_t)len),
+                                                RD_KAFKA_V_END);
+                ck_assert_msg(!err, "produce: %s", rd_kafka_err2str(err));
+        }
+        ck_assert_int_eq(rd_kafka_flush(rk, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+/* A safe producer made by ksafe_producer_new() with the default policy
+ * and a delivery report callback. */
+static rd_kafka_t *safe_producer(const char *const kv[])
+{
+        rd_kafka_conf_t *conf = conf_with(kv);
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+        rd_kafka_conf_set_opaque(conf, &deliveries);
+        ksafe_policy_t *policy = ksafe_policy_default();
+        char errstr[512] = "";
+        rd_kafka_t *rk = ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr));
+        ck_assert_msg(rk != NULL, "ksafe_producer_new: %s", errstr);
+        ksafe_policy_destroy(policy);
+        return rk;
+}
+
+static void setup(void)
+{
+        reset_deliveries();
+        restore_env();
+}
+
+/*
+ * ksafe_producer_new() repairs what the default policy enforces
+ */
+
+typedef struct expect_s {
+        const char *property; /* read back from the handle */
+        const char *value;
+} expect_t;
+
+static const struct enforce_case {
+        const char *kv[12];
+        const char *rules[3]; /* reported, fixed */
+        expect_t expect[3];
+} enforce_cases[] = {
+        {{"acks", "1"}, {"acks-all"}, {{"acks", "-1"}}},
+        {{"enable.idempotence", "false"}, {"idempotence"}, {{"enable.idempotence", "true"}}},
+        {{"max.in.flight", "100"}, {"in-flight"}, {{"max.in.flight", "5"}}},
+        {{"delivery.timeout.ms", "0"}, {"delivery-timeout"}, {{"delivery.timeout.ms", "120000"}}},
+        {{"topic.acks", "0"}, {"acks-all"}, {{"acks", "-1"}}},
+        {{"retries", "0"}, {"retries"}, {{"retries", "2147483647"}}},
+        /* transactional.id alone: librdkafka turns idempotence on, nothing to fix */
+        {{"transactional.id", "ksafe-tx"},
+         {NULL},
+         {{"enable.idempotence", "true"}, {"acks", "-1"}, {"max.in.flight", "5"}}},
+        /* aliases */
+        {{"request.required.acks", "0"}, {"acks-all"}, {{"acks", "-1"}}},
+        {{"max.in.flight.requests.per.connection", "1000"},
+         {"in-flight"},
+         {{"max.in.flight", "5"}}},
+        {{"message.timeout.ms", "0"}, {"delivery-timeout"}, {{"delivery.timeout.ms", "120000"}}},
+        {{"message.send.max.retries", "0"}, {"retries"}, {{"retries", "2147483647"}}},
+        /* everything at once */
+        {{"acks", "1", "enable.idempotence", "false", "max.in.flight", "100", "retries", "0"},
+         {"acks-all", "idempotence", "in-flight"},
+         {{"acks", "-1"}, {"enable.idempotence", "true"}, {"max.in.flight", "5"}}},
+        /* explicitly set to librdkafka's default value: still set, and
+         * rd_kafka_new() refuses it with idempotence on */
+        {{"enable.idempotence", "true", "max.in.flight", "1000000"},
+         {"in-flight"},
+         {{"max.in.flight", "5"}}},
+        {{"transactional.id", "ksafe-tx", "enable.idempotence", "false"},
+         {"idempotence"},
+         {{"enable.idempotence", "true"}}},
+        /* a delivery timeout below linger.ms + request.timeout.ms is raised */
+        {{"linger.ms", "100", "request.timeout.ms", "200000", "delivery.timeout.ms", "150000"},
+         {"delivery-covers-request"},
+         {{"delivery.timeout.ms", "200100"}}},
+};
+
+START_TEST(producer_new_enforces)
+{
+        const struct enforce_case *c = &enforce_cases[_i];
+        rd_kafka_conf_t *conf = conf_with(c->kv);
+        ksafe_policy_t *policy = ksafe_policy_default();
+        ksafe_report_t *report = NULL;
+        char errstr[512] = "";
+
+        rd_kafka_t *rk = ksafe_producer_new(conf, policy, &report, errstr, sizeof(errstr));
+        ck_assert_msg(rk != NULL, "case %s=%s: %s", c->kv[0], c->kv[1], errstr);
+        ck_assert_ptr_nonnull(report);
+        ck_assert_int_eq(ksafe_report_rejected(report), 0);
+        for (size_t i = 0; i < 3 && c->rules[i]; i++)
+                ck_assert_fixed(report, c->rules[i]);
+        for (size_t i = 0; i < 3 && c->expect[i].property; i++)
+                ck_assert_handle_value(rk, c->expect[i].property, c->expect[i].value);
+
+        /* and the handle passes its own audit */
+        ksafe_report_t *audit = ksafe_handle_audit(rk, policy);
+        ck_assert_uint_eq(ksafe_report_severity_count(audit, KSAFE_SEVERITY_ERROR), 0);
+
+        ksafe_report_destroy(audit);
+        ksafe_report_destroy(report);
+        rd_kafka_destroy(rk); /* owns conf */
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+START_TEST(producer_new_clean_conf_has_empty_report)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("enable.idempotence", "true"));
+        ksafe_policy_t *policy = ksafe_policy_default();
+        ksafe_report_t *report = NULL;
+        char errstr[512] = "";
+        rd_kafka_t *rk = ksafe_producer_new(conf, policy, &report, errstr, sizeof(errstr));
+        ck_assert_msg(rk != NULL, "%s", errstr);
+        ck_assert_ptr_nonnull(report);
+        ck_assert_uint_eq(ksafe_report_count(report), 0);
+        ck_assert_handle_value(rk, "max.in.flight", "5");
+        ksafe_report_destroy(report);
+        rd_kafka_destroy(rk);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/* Older code sets topic-level values on a default topic conf of its own:
+ * those are judged and enforced too. */
+START_TEST(producer_new_enforces_default_topic_conf)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("linger.ms", "5"));
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        char errstr[512] = "";
+        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "acks", "0", errstr, sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "message.timeout.ms", "0", errstr,
+                                                 sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        rd_kafka_conf_set_default_topic_conf(conf, tconf); /* conf owns tconf */
+        ksafe_policy_t *policy = ksafe_policy_default();
+        ksafe_report_t *report = NULL;
+
+        rd_kafka_t *rk = ksafe_producer_new(conf, policy, &report, errstr, sizeof(errstr));
+        ck_assert_msg(rk != NULL, "%s", errstr);
+        ck_assert_fixed(report, "acks-all");
+        ck_assert_fixed(report, "delivery-timeout");
+        ck_assert_handle_value(rk, "acks", "-1");
+        ck_assert_handle_value(rk, "message.timeout.ms", "120000");
+
+        ksafe_report_destroy(report);
+        rd_kafka_destroy(rk);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/* rd_kafka_new() accepts a NULL conf; so does the drop-in. */
+START_TEST(producer_new_null_conf)
+{
+        ksafe_policy_t *policy = ksafe_policy_default();
+        char errstr[512] = "";
+        rd_kafka_t *rk = ksafe_producer_new(NULL, policy, NULL, errstr, sizeof(errstr));
+        ck_assert_msg(rk != NULL, "%s", errstr);
+        ck_assert_handle_value(rk, "enable.idempotence", "true");
+        ck_assert_handle_value(rk, "acks", "-1");
+        rd_kafka_destroy(rk);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/*
+ * Refusals: NULL, a reason in errstr, and the caller's conf as it was
+ */
+
+/* delivery-covers-request raises delivery.timeout.ms above the maximum of
+ * delivery-timeout: no compliant value exists, so the facade refuses. */
+START_TEST(producer_new_refuses_unsatisfiable_enforce)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("linger.ms", "100", "request.timeout.ms", "300000",
+                                             "delivery.timeout.ms", "200000"));
+        char *before = conf_snapshot(conf);
+        ksafe_policy_t *policy = ksafe_policy_default();
+        ksafe_report_t *report = NULL;
+        char errstr[512] = "";
+
+        rd_kafka_t *rk = ksafe_producer_new(conf, policy, &report, errstr, sizeof(errstr));
+        ck_assert_ptr_null(rk);
+        ck_assert_msg(strstr(errstr, "[delivery-timeout]"), "errstr: %s", errstr);
+        ck_assert_msg(strstr(errstr, "delivery-covers-request"), "errstr: %s", errstr);
+        ck_assert_ptr_nonnull(report);
+        ck_assert_int_ne(ksafe_report_rejected(report), 0);
+        const ksafe_violation_t *v = find_violation(report, "delivery-timeout");
+        ck_assert_ptr_nonnull(v);
+        ck_assert(!v->fixed);
+        ck_assert_conf_unchanged(before, conf);
+
+        free(before);
+        ksafe_report_destroy(report);
+        rd_kafka_conf_destroy(conf); /* still the caller's */
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+START_TEST(producer_new_reject_keeps_conf_usable)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("acks", "1", "enable.idempotence", "false"));
+        char *before = conf_snapshot(conf);
+        ksafe_policy_t *policy = policy_from(REJECT_ACKS_POLICY);
+        ksafe_report_t *report = NULL;
+        char errstr[512] = "";
+
+        rd_kafka_t *rk = ksafe_producer_new(conf, policy, &report, errstr, sizeof(errstr));
+        ck_assert_ptr_null(rk);
+        ck_assert_msg(strstr(errstr, "[no-acks-1]"), "errstr: %s", errstr);
+        ck_assert_int_ne(ksafe_report_rejected(report), 0);
+        const ksafe_violation_t *v = find_violation(report, "no-acks-1");
+        ck_assert_ptr_nonnull(v);
+        ck_assert_int_eq(v->action, KSAFE_ACTION_REJECT);
+        ck_assert_str_eq(v->actual, "1");
+
+        /* not enforced, not finalized */
+        ck_assert_conf_unchanged(before, conf);
+        char value[64];
+        size_t size = sizeof(value);
+        ck_assert_int_eq(rd_kafka_conf_get(conf, "acks", value, &size), RD_KAFKA_CONF_OK);
+        ck_assert_str_eq(value, "1");
+        size = sizeof(value);
+        ck_assert_int_eq(rd_kafka_conf_get(conf, "enable.idempotence", value, &size),
+                         RD_KAFKA_CONF_OK);
+        ck_assert_str_eq(value, "false");
+        ksafe_report_destroy(report);
+
+        /* the caller fixes it and tries again */
+        ck_assert_int_eq(rd_kafka_conf_set(conf, "acks", "all", errstr, sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        rk = ksafe_producer_new(conf, policy, &report, errstr, sizeof(errstr));
+        ck_assert_msg(rk != NULL, "%s", errstr);
+        ck_assert_fixed(report, "idempotence");
+        ck_assert_handle_value(rk, "enable.idempotence", "true");
+
+        free(before);
+        ksafe_report_destroy(report);
+        rd_kafka_destroy(rk); /* owns conf now */
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/* The default enforces max.in.flight <= 5; this policy also rejects it. */
+START_TEST(producer_new_reject_beats_enforce)
+{
+        ksafe_policy_t *policy = policy_from(
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                "{\"id\":\"few-in-flight\",\"property\":\"max.in.flight\",\"max\":5,"
+                "\"action\":\"reject\"}]}");
+        rd_kafka_conf_t *conf = conf_with(KV("max.in.flight", "100"));
+        char *before = conf_snapshot(conf);
+        ksafe_report_t *report = NULL;
+        char errstr[512] = "";
+
+        ck_assert_ptr_null(ksafe_producer_new(conf, policy, &report, errstr, sizeof(errstr)));
+        ck_assert_msg(strstr(errstr, "[few-in-flight]"), "errstr: %s", errstr);
+        const ksafe_violation_t *v = find_violation(report, "in-flight");
+        ck_assert_ptr_nonnull(v);
+        ck_assert_msg(!v->fixed, "in-flight was repaired although a reject rule failed");
+        ck_assert_conf_unchanged(before, conf);
+
+        free(before);
+        ksafe_report_destroy(report);
+        rd_kafka_conf_destroy(conf);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/* Every failing reject rule is named, not only the first. */
+START_TEST(producer_new_names_every_reject)
+{
+        ksafe_policy_t *policy = policy_from(
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                "{\"id\":\"no-acks-1\",\"property\":\"acks\",\"one_of\":[\"all\",\"-1\"],"
+                "\"action\":\"reject\"},"
+                "{\"id\":\"need-tls\",\"property\":\"security.protocol\","
+                "\"one_of\":[\"ssl\",\"sasl_ssl\"],\"action\":\"reject\"}]}");
+        rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
+        char errstr[1024] = "";
+        ck_assert_ptr_null(ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr)));
+        ck_assert_msg(strstr(errstr, "[no-acks-1]") && strstr(errstr, "[need-tls]"), "errstr: %s",
+                      errstr);
+        rd_kafka_conf_destroy(conf);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/* A refusal over a secret names the rule, never the value: not in errstr,
+ * not in the report. */
+START_TEST(producer_new_errstr_hides_secret)
+{
+        static const char secret[] = "hunter2-secret";
+        ksafe_policy_t *policy = policy_from(
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                "{\"id\":\"no-pw\",\"property\":\"sasl.password\",\"forbidden\":true,"
+                "\"action\":\"reject\"}]}");
+        rd_kafka_conf_t *conf = conf_with(KV("sasl.password", secret));
+        ksafe_report_t *report = NULL;
+        char errstr[1024] = "";
+
+        ck_assert_ptr_null(ksafe_producer_new(conf, policy, &report, errstr, sizeof(errstr)));
+        ck_assert_msg(strstr(errstr, "[no-pw]"), "errstr: %s", errstr);
+        ck_assert_msg(!strstr(errstr, secret), "errstr shows the secret");
+        char *json = ksafe_report_to_json(report);
+        char *text = ksafe_report_to_text(report);
+        ck_assert_msg(!strstr(json, secret), "the JSON report shows the secret");
+        ck_assert_msg(!strstr(text, secret), "the text report shows the secret");
+
+        free(json);
+        free(text);
+        ksafe_report_destroy(report);
+        rd_kafka_conf_destroy(conf);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/* errstr NULL with size 0 and reportp NULL are allowed, on failure too. */
+START_TEST(producer_new_refusal_without_errstr_or_report)
+{
+        ksafe_policy_t *policy = policy_from(REJECT_ACKS_POLICY);
+        rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
+        ck_assert_ptr_null(ksafe_producer_new(conf, policy, NULL, NULL, 0));
+        rd_kafka_conf_destroy(conf);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/* rd_kafka_new() itself refuses queuing.strategy=lifo with idempotence:
+ * its errstr comes through and the conf stays the caller's, unfinalized. */
+START_TEST(producer_new_passes_rd_kafka_new_error)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("queuing.strategy", "lifo"));
+        char *before = conf_snapshot(conf);
+        ksafe_policy_t *policy = ksafe_policy_default();
+        char errstr[512] = "";
+        ck_assert_ptr_null(ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr)));
+        ck_assert_msg(strstr(errstr, "queuing.strategy"), "errstr: %s", errstr);
+        ck_assert_conf_unchanged(before, conf);
+        free(before);
+        rd_kafka_conf_destroy(conf);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/*
+ * policy NULL: ksafe_policy_from_env()
+ */
+
+START_TEST(producer_new_env_policy_missing_file)
+{
+        const char *path = data_path("no-such-policy.json");
+        set_env("KSAFE_POLICY", path);
+        rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
+        char *before = conf_snapshot(conf);
+        ksafe_report_t *report = NULL;
+        char errstr[512] = "";
+
+        ck_assert_ptr_null(ksafe_producer_new(conf, NULL, &report, errstr, sizeof(errstr)));
+        ck_assert_ptr_null(report);
+        ck_assert_msg(strstr(errstr, "policy"), "errstr: %s", errstr);
+        ck_assert_msg(strstr(errstr, "no-such-policy.json"), "errstr does not name the file: %s",
+                      errstr);
+        ck_assert_conf_unchanged(before, conf);
+
+        free(before);
+        rd_kafka_conf_destroy(conf);
+        restore_env();
+}
+END_TEST
+
+/* A policy file with a syntax error: the errstr says where. */
+START_TEST(producer_new_env_policy_syntax_error)
+{
+        set_env("KSAFE_POLICY", data_path("broken-policy.json"));
+        rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
+        char errstr[512] = "";
+        ck_assert_ptr_null(ksafe_producer_new(conf, NULL, NULL, errstr, sizeof(errstr)));
+        ck_assert_msg(strstr(errstr, "broken-policy.json:3"), "errstr lacks file:line: %s",
+                      errstr);
+        rd_kafka_conf_destroy(conf);
+        restore_env();
+}
+END_TEST
+
+START_TEST(producer_new_env_default_when_unset_or_empty)
+{
+        for (int unset = 0; unset < 2; unset++) {
+                set_env("KSAFE_POLICY", unset ? NULL : "");
+                rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
+                ksafe_report_t *report = NULL;
+                char errstr[512] = "";
+                rd_kafka_t *rk = ksafe_producer_new(conf, NULL, &report, errstr, sizeof(errstr));
+                ck_assert_msg(rk != NULL, "%s", errstr);
+                ck_assert_fixed(report, "acks-all");
+                ck_assert_handle_value(rk, "acks", "-1");
+                ksafe_report_destroy(report);
+                rd_kafka_destroy(rk);
+        }
+        restore_env();
+}
+END_TEST
+
+/* tests/data/integration/env-policy.json rejects acks=1 only in "prod". */
+START_TEST(producer_new_env_policy_file_and_environment)
+{
+        set_env("KSAFE_POLICY", data_path("env-policy.json"));
+        static const struct {
+                const char *env;
+                bool refused;
+        } cases[] = {{"", false}, {"dev", false}, {"prod", true}};
+        for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+                set_env("KSAFE_ENV", cases[i].env);
+                rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
+                char errstr[512] = "";
+                rd_kafka_t *rk = ksafe_producer_new(conf, NULL, NULL, errstr, sizeof(errstr));
+                if (cases[i].refused) {
+                        ck_assert_msg(rk == NULL, "KSAFE_ENV=%s: not refused", cases[i].env);
+                        ck_assert_msg(strstr(errstr, "[prod-acks]"), "errstr: %s", errstr);
+                        rd_kafka_conf_destroy(conf);
+                } else {
+                        ck_assert_msg(rk != NULL, "KSAFE_ENV=%s: %s", cases[i].env, errstr);
+                        ck_assert_handle_value(rk, "acks", "-1");
+                        rd_kafka_destroy(rk);
+                }
+        }
+        restore_env();
+}
+END_TEST
+
+START_TEST(producer_new_env_unknown_environment)
+{
+        set_env("KSAFE_ENV", "prdo");
+        rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
+        char errstr[512] = "";
+        ck_assert_ptr_null(ksafe_producer_new(conf, NULL, NULL, errstr, sizeof(errstr)));
+        ck_assert_msg(strstr(errstr, "prdo") && strstr(errstr, "prod"), "errstr: %s", errstr);
+        rd_kafka_conf_destroy(conf);
+        restore_env();
+}
+END_TEST
+
+/*
+ * The created producer works, with the caller's callbacks and opaque
+ */
+
+START_TEST(producer_new_delivers_with_callbacks_and_opaque)
+{
+        rd_kafka_t *rk = safe_producer(KV("acks", "1", "linger.ms", "0"));
+        ck_assert_ptr_eq(rd_kafka_opaque(rk), &deliveries);
+        produce_and_flush(rk, NULL, "ksafe-it", 5);
+        ck_assert_msg(deliveries.ok == 5, "%d delivered, %d failed (%s)", deliveries.ok,
+                      deliveries.failed, deliveries.last_error);
+        ck_assert_int_eq(deliveries.wrong_opaque, 0);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+START_TEST(producer_new_transactional_delivers)
+{
+        rd_kafka_t *rk = safe_producer(KV("transactional.id", "ksafe-it-tx", "linger.ms", "0"));
+        rd_kafka_error_t *error = rd_kafka_init_transactions(rk, 10000);
+        ck_assert_msg(!error, "init_transactions: %s", rd_kafka_error_string(error));
+        ck_assert_ptr_null(rd_kafka_begin_transaction(rk));
+        produce_and_flush(rk, NULL, "ksafe-it-tx", 3);
+        error = rd_kafka_commit_transaction(rk, 10000);
+        ck_assert_msg(!error, "commit: %s", rd_kafka_error_string(error));
+        ck_assert_int_eq(deliveries.ok, 3);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+/*
+ * ksafe_handle_audit()
+ */
+
+START_TEST(audit_plain_rd_kafka_new_handle)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("linger.ms", "5"));
+        char errstr[512];
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        ck_assert_msg(rk != NULL, "%s", errstr);
+        ksafe_policy_t *policy = ksafe_policy_default();
+
+        ksafe_report_t *report = ksafe_handle_audit(rk, policy);
+        const ksafe_violation_t *idem = find_violation(report, "idempotence");
+        const ksafe_violation_t *inflight = find_violation(report, "in-flight");
+        ck_assert_ptr_nonnull(idem);
+        ck_assert_str_eq(idem->actual, "false");
+        ck_assert_int_eq(idem->severity, KSAFE_SEVERITY_ERROR);
+        ck_assert(!idem->fixed);
+        ck_assert_ptr_nonnull(inflight);
+        ck_assert_str_eq(inflight->actual, "1000000");
+        /* librdkafka's own defaults for these are safe already */
+        ck_assert_ptr_null(find_violation(report, "acks-all"));
+        ck_assert_ptr_null(find_violation(report, "retries"));
+        /* an audit changes nothing */
+        ck_assert_handle_value(rk, "enable.idempotence", "false");
+
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+START_TEST(audit_ksafe_handle_is_clean)
+{
+        rd_kafka_t *rk = safe_producer(KV("acks", "0", "max.in.flight", "50"));
+        ksafe_policy_t *policy = ksafe_policy_default();
+        ksafe_report_t *report = ksafe_handle_audit(rk, policy);
+        ck_assert_ptr_nonnull(report);
+        ck_assert_uint_eq(ksafe_report_severity_count(report, KSAFE_SEVERITY_ERROR), 0);
+        ck_assert_int_eq(ksafe_report_rejected(report), 0);
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+/*
+ * ksafe_topic_new()
+ */
+
+/* librdkafka refuses a topic conf with acks=1 on an idempotent producer,
+ * so the topic exists only because ksafe set acks back to all. */
+START_TEST(topic_new_enforces_acks)
+{
+        rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        char errstr[512] = "";
+        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "acks", "1", errstr, sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        ksafe_report_t *report = NULL;
+
+        rd_kafka_topic_t *rkt =
+                ksafe_topic_new(rk, "ksafe-topic", tconf, NULL, &report, errstr, sizeof(errstr));
+        ck_assert_msg(rkt != NULL, "%s", errstr);
+        ck_assert_fixed(report, "acks-all");
+        ck_assert_str_eq(find_violation(report, "acks-all")->actual, "1");
+        /* only topic-level rules are judged on a topic conf */
+        ck_assert_ptr_null(find_violation(report, "idempotence"));
+        produce_and_flush(rk, rkt, NULL, 3);
+        ck_assert_msg(deliveries.ok == 3, "%d delivered, %d failed (%s)", deliveries.ok,
+                      deliveries.failed, deliveries.last_error);
+
+        ksafe_report_destroy(report);
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+START_TEST(topic_new_enforces_delivery_timeout)
+{
+        rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        char errstr[512] = "";
+        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "delivery.timeout.ms", "0", errstr,
+                                                 sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        ksafe_policy_t *policy = ksafe_policy_default();
+        ksafe_report_t *report = NULL;
+
+        rd_kafka_topic_t *rkt =
+                ksafe_topic_new(rk, "ksafe-topic", tconf, policy, &report, errstr, sizeof(errstr));
+        ck_assert_msg(rkt != NULL, "%s", errstr);
+        ck_assert_fixed(report, "delivery-timeout");
+        ck_assert_str_eq(find_violation(report, "delivery-timeout")->fix, "120000");
+        produce_and_flush(rk, rkt, NULL, 2);
+        ck_assert_int_eq(deliveries.ok, 2);
+
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+/* Refused: NULL, the rule named, and tconf freed all the same (valgrind). */
+START_TEST(topic_new_reject_consumes_tconf)
+{
+        rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
+        ksafe_policy_t *policy = policy_from(REJECT_ACKS_POLICY);
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        char errstr[512] = "";
+        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "acks", "1", errstr, sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        ksafe_report_t *report = NULL;
+
+        ck_assert_ptr_null(
+                ksafe_topic_new(rk, "ksafe-topic", tconf, policy, &report, errstr, sizeof(errstr)));
+        ck_assert_msg(strstr(errstr, "[no-acks-1]"), "errstr: %s", errstr);
+        ck_assert_int_ne(ksafe_report_rejected(report), 0);
+
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+START_TEST(topic_new_env_policy_error_consumes_tconf)
+{
+        rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
+        set_env("KSAFE_POLICY", data_path("no-such-policy.json"));
+        char errstr[512] = "";
+        ck_assert_ptr_null(ksafe_topic_new(rk, "ksafe-topic", rd_kafka_topic_conf_new(), NULL,
+                                           NULL, errstr, sizeof(errstr)));
+        ck_assert_msg(strstr(errstr, "policy"), "errstr: %s", errstr);
+        restore_env();
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+START_TEST(topic_new_null_tconf)
+{
+        rd_kafka_t *rk = safe_producer(KV("acks", "1", "linger.ms", "0"));
+        ksafe_report_t *report = NULL;
+        char errstr[512] = "";
+        rd_kafka_topic_t *rkt =
+                ksafe_topic_new(rk, "ksafe-topic", NULL, NULL, &report, errstr, sizeof(errstr));
+        ck_assert_msg(rkt != NULL, "%s", errstr);
+        ck_assert_uint_eq(ksafe_report_count(report), 0);
+        produce_and_flush(rk, rkt, NULL, 2);
+        ck_assert_int_eq(deliveries.ok, 2);
+        ksafe_report_destroy(report);
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+/* rd_kafka_topic_new() refuses a name longer than 512 bytes and frees the
+ * topic conf itself: the facade must not free it a second time. */
+START_TEST(topic_new_rd_kafka_failure)
+{
+        rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
+        char topic[600];
+        memset(topic, 'x', sizeof(topic) - 1);
+        topic[sizeof(topic) - 1] = '\0';
+        char errstr[512] = "";
+        ck_assert_ptr_null(ksafe_topic_new(rk, topic, rd_kafka_topic_conf_new(), NULL, NULL,
+                                           errstr, sizeof(errstr)));
+        ck_assert_msg(strstr(errstr, "rd_kafka_topic_new"), "errstr: %s", errstr);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+/*
+ * Thread safety: one policy shared by threads that create producers
+ */
+
+#define THREADS 4
+
+static void *create_producers(void *arg)
+{
+        const ksafe_policy_t *policy = arg;
+        intptr_t failures = 0;
+        for (int i = 0; i < 3; i++) {
+                rd_kafka_conf_t *conf = rd_kafka_conf_new();
+                char errstr[512];
+                if (rd_kafka_conf_set(conf, "acks", "1", errstr, sizeof(errstr)) ||
+                    rd_kafka_conf_set(conf, "max.in.flight", "100", errstr, sizeof(errstr)) ||
+                    rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr))) {
+                        rd_kafka_conf_destroy(conf);
+                        failures++;
+                        continue;
+                }
+                ksafe_report_t *report = NULL;
+                rd_kafka_t *rk = ksafe_producer_new(conf, policy, &report, errstr, sizeof(errstr));
+                if (!rk) {
+                        rd_kafka_conf_destroy(conf);
+                        failures++;
+                } else {
+                        char *acks = handle_get(rk, "acks");
+                        char *inflight = handle_get(rk, "max.in.flight");
+                        failures += strcmp(acks, "-1") != 0 || strcmp(inflight, "5") != 0 ||
+                                    ksafe_report_count(report) != 3; /* + idempotence */
+                        free(acks);
+                        free(inflight);
+                        rd_kafka_destroy(rk);
+                }
+                ksafe_report_destroy(report);
+        }
+        return (void *)failures;
+}
+
+START_TEST(producer_new_shared_policy_threads)
+{
+        ksafe_policy_t *policy = ksafe_policy_default();
+        pthread_t threads[THREADS];
+        for (int i = 0; i < THREADS; i++)
+                ck_assert_int_eq(pthread_create(&threads[i], NULL, create_producers, policy), 0);
+        intptr_t failures = 0;
+        for (int i = 0; i < THREADS; i++) {
+                void *result;
+                ck_assert_int_eq(pthread_join(threads[i], &result), 0);
+                failures += (intptr_t)result;
+        }
+        ck_assert_msg(failures == 0, "%ld producers were not created safe", (long)failures);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+static Suite *producer_suite(void)
+{
+        Suite *s = suite_create("producer");
+        TCase *tc;
+
+        tc = tcase_create("producer_new");
+        tcase_add_checked_fixture(tc, setup, NULL);
+        tcase_add_loop_test(tc, producer_new_enforces, 0,
+                            (int)(sizeof(enforce_cases) / sizeof(*enforce_cases)));
+        tcase_add_test(tc, producer_new_clean_conf_has_empty_report);
+        tcase_add_test(tc, producer_new_enforces_default_topic_conf);
+        tcase_add_test(tc, producer_new_null_conf);
+        tcase_add_test(tc, producer_new_refuses_unsatisfiable_enforce);
+        tcase_add_test(tc, producer_new_reject_keeps_conf_usable);
+        tcase_add_test(tc, producer_new_reject_beats_enforce);
+        tcase_add_test(tc, producer_new_names_every_reject);
+        tcase_add_test(tc, producer_new_errstr_hides_secret);
+        tcase_add_test(tc, producer_new_refusal_without_errstr_or_report);
+        tcase_add_test(tc, producer_new_passes_rd_kafka_new_error);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("policy_from_env");
+        tcase_add_checked_fixture(tc, setup, NULL);
+        tcase_add_test(tc, producer_new_env_policy_missing_file);
+        tcase_add_test(tc, producer_new_env_policy_syntax_error);
+        tcase_add_test(tc, producer_new_env_default_when_unset_or_empty);
+        tcase_add_test(tc, producer_new_env_policy_file_and_environment);
+        tcase_add_test(tc, producer_new_env_unknown_environment);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("produce");
+        tcase_add_checked_fixture(tc, setup, NULL);
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, producer_new_delivers_with_callbacks_and_opaque);
+        tcase_add_test(tc, producer_new_transactional_delivers);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("audit");
+        tcase_add_checked_fixture(tc, setup, NULL);
+        tcase_add_test(tc, audit_plain_rd_kafka_new_handle);
+        tcase_add_test(tc, audit_ksafe_handle_is_clean);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("topic_new");
+        tcase_add_checked_fixture(tc, setup, NULL);
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, topic_new_enforces_acks);
+        tcase_add_test(tc, topic_new_enforces_delivery_timeout);
+        tcase_add_test(tc, topic_new_reject_consumes_tconf);
+        tcase_add_test(tc, topic_new_env_policy_error_consumes_tconf);
+        tcase_add_test(tc, topic_new_null_tconf);
+        tcase_add_test(tc, topic_new_rd_kafka_failure);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("threads");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, producer_new_shared_policy_threads);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(producer_suite());
+        srunner_run_all(sr, CK_ENV);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed != 0;
+}

@@ -1,0 +1,441 @@
+/*
+ * Unit tests of lib/props.c: librdkafka's property table as ksafe reads it
+ * from the linked library (names, aliases, scopes, defaults), values parsed
+ * as librdkafka parses them, values it reads otherwise than they are
+ * written, "did you mean" suggestions and sensitive names.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "ksafe_int.h"
+
+#define ck_assert_contains(haystack, needle)                                                  \
+        ck_assert_msg(strstr((haystack), (needle)) != NULL, "\"%s\" does not contain \"%s\"", \
+                      (haystack), (needle))
+
+static ksafe_props_t *props;
+
+static void setup(void)
+{
+        props = ksafe_props_new();
+        ck_assert_ptr_nonnull(props);
+}
+
+static void teardown(void)
+{
+        ksafe_props_destroy(props);
+        props = NULL;
+}
+
+/* The canonical property behind `name`; the test fails when it is unknown. */
+static const ksafe_prop_t *prop(const char *name)
+{
+        const ksafe_prop_t *p = ksafe_props_find(props, name);
+        ck_assert_msg(p != NULL, "property \"%s\" is unknown", name);
+        return p;
+}
+
+/*
+ * Names and aliases
+ */
+
+static const struct {
+        const char *name;
+        const char *canonical;
+        ksafe_scope_t scope;
+} aliases[] = {
+        {"acks", "request.required.acks", KSAFE_SCOPE_TOPIC},
+        {"topic.acks", "request.required.acks", KSAFE_SCOPE_TOPIC},
+        {"request.required.acks", "request.required.acks", KSAFE_SCOPE_TOPIC},
+        {"max.in.flight", "max.in.flight.requests.per.connection", KSAFE_SCOPE_GLOBAL},
+        {"max.in.flight.requests.per.connection", "max.in.flight.requests.per.connection",
+         KSAFE_SCOPE_GLOBAL},
+        {"delivery.timeout.ms", "message.timeout.ms", KSAFE_SCOPE_TOPIC},
+        {"retries", "message.send.max.retries", KSAFE_SCOPE_GLOBAL},
+        {"linger.ms", "queue.buffering.max.ms", KSAFE_SCOPE_GLOBAL},
+        {"bootstrap.servers", "metadata.broker.list", KSAFE_SCOPE_GLOBAL},
+        {"enable.idempotence", "enable.idempotence", KSAFE_SCOPE_GLOBAL},
+        /* a global property whose own name starts with "topic." */
+        {"topic.metadata.refresh.interval.ms", "topic.metadata.refresh.interval.ms",
+         KSAFE_SCOPE_GLOBAL},
+};
+
+START_TEST(test_alias_resolves_to_canonical)
+{
+        const ksafe_prop_t *p = prop(aliases[_i].name);
+        ck_assert_str_eq(p->name, aliases[_i].canonical);
+        ck_assert_ptr_eq(p->canon, p);
+        ck_assert_ptr_null(p->alias_of);
+        ck_assert_int_eq(p->scope, aliases[_i].scope);
+}
+END_TEST
+
+START_TEST(test_unknown_names)
+{
+        ck_assert_ptr_null(ksafe_props_find(props, "no.such.property"));
+        ck_assert_ptr_null(ksafe_props_find(props, "enable.idempotance"));
+        ck_assert_ptr_null(ksafe_props_find(props, "topic.no.such.property"));
+        ck_assert_ptr_null(ksafe_props_find(props, ""));
+        /* "topic." selects a topic-level property only */
+        ck_assert_ptr_null(ksafe_props_find(props, "topic.linger.ms"));
+}
+END_TEST
+
+START_TEST(test_well_known)
+{
+        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_ACKS), prop("acks"));
+        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_INFLIGHT), prop("max.in.flight"));
+        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_RETRIES), prop("retries"));
+        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_MESSAGE_TIMEOUT),
+                         prop("delivery.timeout.ms"));
+        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_IDEMPOTENCE),
+                         prop("enable.idempotence"));
+        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_TRANSACTIONAL_ID),
+                         prop("transactional.id"));
+        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_TRANSACTION_TIMEOUT),
+                         prop("transaction.timeout.ms"));
+}
+END_TEST
+
+/*
+ * Defaults, types and ranges as librdkafka reports them
+ */
+
+START_TEST(test_defaults_from_librdkafka)
+{
+        ck_assert_str_eq(prop("max.in.flight")->def, "1000000");
+        ck_assert_str_eq(prop("acks")->def, "-1");
+        ck_assert_str_eq(prop("enable.idempotence")->def, "false");
+        ck_assert_str_eq(prop("delivery.timeout.ms")->def, "300000");
+        ck_assert_str_eq(prop("retries")->def, "2147483647");
+        ck_assert_str_eq(prop("security.protocol")->def, "plaintext");
+        /* no default: empty, never NULL */
+        ck_assert_str_eq(prop("transactional.id")->def, "");
+}
+END_TEST
+
+START_TEST(test_types)
+{
+        ck_assert_int_eq(prop("acks")->type, KSAFE_PROP_INT);
+        ck_assert_int_eq(prop("max.in.flight")->type, KSAFE_PROP_INT);
+        ck_assert_int_eq(prop("enable.idempotence")->type, KSAFE_PROP_BOOL);
+        ck_assert_int_eq(prop("linger.ms")->type, KSAFE_PROP_FLOAT);
+        ck_assert_int_eq(prop("security.protocol")->type, KSAFE_PROP_ENUM);
+        ck_assert_int_eq(prop("bootstrap.servers")->type, KSAFE_PROP_STRING);
+}
+END_TEST
+
+START_TEST(test_ranges_and_choices)
+{
+        const ksafe_prop_t *acks = prop("acks");
+        ck_assert(acks->has_range);
+        ck_assert_double_eq(acks->min, -1);
+        ck_assert_double_eq(acks->max, 1000);
+        const ksafe_prop_t *inflight = prop("max.in.flight");
+        ck_assert(inflight->has_range);
+        ck_assert_double_eq(inflight->min, 1);
+        ck_assert_double_eq(inflight->max, 1000000);
+        ck_assert_contains(prop("security.protocol")->values, "sasl_ssl");
+        ck_assert(!prop("enable.idempotence")->has_range);
+}
+END_TEST
+
+START_TEST(test_zero_is_infinite)
+{
+        ck_assert(prop("delivery.timeout.ms")->zero_infinite);
+        ck_assert(!prop("linger.ms")->zero_infinite);
+        ck_assert(!prop("acks")->zero_infinite);
+}
+END_TEST
+
+/*
+ * Parsing values as librdkafka does
+ */
+
+static const struct {
+        const char *property;
+        const char *raw;
+        const char *parsed;
+} parses[] = {
+        {"acks", "all", "-1"},
+        {"topic.acks", "all", "-1"},
+        {"acks", "1", "1"},
+        {"enable.idempotence", "t", "true"},
+        {"enable.idempotence", "TRUE", "true"},
+        {"enable.idempotence", "1", "true"},
+        {"enable.idempotence", "F", "false"},
+        {"enable.idempotence", "0", "false"},
+        {"max.in.flight", "0x10", "16"},
+        {"security.protocol", "SSL", "ssl"},
+        {"linger.ms", "1e3", "1000"},
+        {"linger.ms", "0.5", "0.5"},
+        {"bootstrap.servers", " a:9092 ", " a:9092 "}, /* strings are taken as written */
+};
+
+START_TEST(test_parse_as_librdkafka)
+{
+        char out[256] = "", errstr[256] = "";
+        bool ok = ksafe_prop_parse(prop(parses[_i].property), parses[_i].raw, out, sizeof(out),
+                                   errstr, sizeof(errstr));
+        ck_assert_msg(ok, "%s=\"%s\" refused: %s", parses[_i].property, parses[_i].raw, errstr);
+        ck_assert_str_eq(out, parses[_i].parsed);
+}
+END_TEST
+
+static const struct {
+        const char *property;
+        const char *raw;
+        const char *message;
+} refusals[] = {
+        {"enable.idempotence", "yes", "Expected bool value for \"enable.idempotence\""},
+        {"enable.idempotence", "on", "Expected bool value for \"enable.idempotence\""},
+        {"enable.idempotence", " true", "Expected bool value for \"enable.idempotence\""},
+        {"security.protocol", "tls", "security.protocol"},
+        {"linger.ms", "soon", "queue.buffering.max.ms"},
+        {"acks", "2000", "outside allowed range -1..1000"},
+        {"acks", "", "empty value"},
+};
+
+START_TEST(test_parse_refused_with_message)
+{
+        char out[256] = "", errstr[256] = "";
+        bool ok = ksafe_prop_parse(prop(refusals[_i].property), refusals[_i].raw, out, sizeof(out),
+                                   errstr, sizeof(errstr));
+        ck_assert_msg(!ok, "%s=\"%s\" accepted as \"%s\"", refusals[_i].property,
+                      refusals[_i].raw, out);
+        ck_assert_contains(errstr, refusals[_i].message);
+        /* one sentence, ready to be put in a longer message */
+        size_t len = strlen(errstr);
+        ck_assert_msg(len > 0 && errstr[len - 1] != '\n',
+                      "message ends with a newline: \"%.*s\\n\"", (int)len - 1, errstr);
+}
+END_TEST
+
+START_TEST(test_parse_pointer_property)
+{
+        char out[256] = "", errstr[256] = "";
+        ck_assert(!ksafe_prop_parse(prop("oauthbearer_token_refresh_cb"), "x", out, sizeof(out),
+                                    errstr, sizeof(errstr)));
+        ck_assert_contains(errstr, "dedicated API");
+}
+END_TEST
+
+/* librdkafka 2.0.2 has no sensitive property that it could refuse (they are
+ * all strings): judge the rule on an integer property marked sensitive. */
+START_TEST(test_parse_refusal_hides_sensitive_value)
+{
+        ksafe_prop_t secret = *prop("acks");
+        secret.canon = &secret;
+        secret.sensitive = true;
+        char out[256] = "", errstr[256] = "";
+        ck_assert(!ksafe_prop_parse(&secret, "hunter2", out, sizeof(out), errstr, sizeof(errstr)));
+        ck_assert_contains(errstr, "request.required.acks");
+        ck_assert_ptr_null(strstr(errstr, "hunter2"));
+
+        /* the same value on the plain property: librdkafka's own message */
+        ck_assert(!ksafe_prop_parse(prop("acks"), "hunter2", out, sizeof(out), errstr,
+                                    sizeof(errstr)));
+        ck_assert_str_ne(errstr, "");
+}
+END_TEST
+
+/*
+ * Values librdkafka reads otherwise than a person does
+ */
+
+/* Parse `raw` for `property` (it must be accepted) and ask whether it is
+ * misread; `why` receives the explanation. */
+static bool misread(const char *property, const char *raw, char *why, size_t why_size)
+{
+        char out[256] = "", errstr[256] = "";
+        const ksafe_prop_t *p = prop(property);
+        ck_assert_msg(ksafe_prop_parse(p, raw, out, sizeof(out), errstr, sizeof(errstr)),
+                      "%s=\"%s\" refused: %s", property, raw, errstr);
+        why[0] = '\0';
+        return ksafe_prop_misread(p, raw, out, why, why_size);
+}
+
+static const struct {
+        const char *property;
+        const char *raw;
+        const char *why; /* NULL: read as written */
+} misreads[] = {
+        {"acks", "1e3", "librdkafka reads it as 1"},
+        {"delivery.timeout.ms", "1e3", "librdkafka reads it as 1"},
+        {"acks", "1.9", "librdkafka reads it as 1"},
+        {"acks", "5abc", "librdkafka reads it as 5"},
+        {"acks", "010", "librdkafka reads \"010\" as 8 (octal)"},
+        {"max.in.flight", "4294967301", "does not fit in 32 bits; librdkafka silently reads it as 5"},
+        {"acks", "4294967295", "does not fit in 32 bits; librdkafka silently reads it as -1"},
+        {"linger.ms", "1.5x", "librdkafka reads it as 1.5"},
+        {"acks", "5", NULL},
+        {"acks", " 5 ", NULL},
+        {"acks", "0x10", NULL},
+        {"acks", "all", NULL},
+        {"acks", "-1", NULL},
+        {"acks", "007", NULL}, /* 7 in octal and in decimal */
+        {"acks", "0", NULL},
+        {"linger.ms", "1e3", NULL}, /* strtod reads 1000 */
+        {"linger.ms", "0.5", NULL},
+        {"enable.idempotence", "t", NULL},
+        {"security.protocol", "SSL", NULL},
+};
+
+START_TEST(test_misread)
+{
+        char why[256];
+        bool is_misread = misread(misreads[_i].property, misreads[_i].raw, why, sizeof(why));
+        if (!misreads[_i].why) {
+                ck_assert_msg(!is_misread, "%s=\"%s\" reported as misread: %s",
+                              misreads[_i].property, misreads[_i].raw, why);
+                return;
+        }
+        ck_assert_msg(is_misread, "%s=\"%s\" not reported as misread", misreads[_i].property,
+                      misreads[_i].raw);
+        ck_assert_contains(why, misreads[_i].why);
+}
+END_TEST
+
+/*
+ * Numbers as the engine compares them
+ */
+
+START_TEST(test_number)
+{
+        double n = -1;
+        ck_assert(ksafe_prop_number(prop("linger.ms"), "0", &n));
+        ck_assert_double_eq(n, 0);
+        ck_assert(ksafe_prop_number(prop("linger.ms"), "0.5", &n));
+        ck_assert_double_eq(n, 0.5);
+        ck_assert(ksafe_prop_number(prop("acks"), "-1", &n));
+        ck_assert_double_eq(n, -1);
+        /* delivery.timeout.ms=0 means infinite: it fails any maximum */
+        ck_assert(ksafe_prop_number(prop("delivery.timeout.ms"), "0", &n));
+        ck_assert(isinf(n) && n > 0);
+        ck_assert(ksafe_prop_number(prop("delivery.timeout.ms"), "120000", &n));
+        ck_assert_double_eq(n, 120000);
+        ck_assert(!ksafe_prop_number(prop("acks"), "all", &n));
+        ck_assert(!ksafe_prop_number(prop("acks"), "", &n));
+        ck_assert(!ksafe_prop_number(prop("acks"), "5abc", &n));
+}
+END_TEST
+
+/*
+ * "Did you mean"
+ */
+
+START_TEST(test_suggest)
+{
+        ck_assert_pstr_eq(ksafe_props_suggest(props, "enable.idempotance"), "enable.idempotence");
+        ck_assert_pstr_eq(ksafe_props_suggest(props, "ackz"), "acks");
+        ck_assert_pstr_eq(ksafe_props_suggest(props, "bootstrap.server"), "bootstrap.servers");
+        ck_assert_pstr_eq(ksafe_props_suggest(props, "zzzzzzzzzzzz"), NULL);
+        ck_assert_pstr_eq(ksafe_props_suggest(props, ""), NULL);
+}
+END_TEST
+
+/*
+ * Sensitive names
+ */
+
+static const char *const sensitive_names[] = {
+        "sasl.password",
+        "ssl.key.password",
+        "ssl.key.pem",
+        "ssl.ca.pem",
+        "ssl.keystore.password",
+        "sasl.username",
+        "sasl.oauthbearer.config",
+        "sasl.oauthbearer.client.secret",
+        "ssl.key.location",
+        "my.custom.password",
+        "topic.sasl.password",
+        "SASL.PASSWORD",
+};
+
+START_TEST(test_sensitive)
+{
+        ck_assert_msg(ksafe_property_is_sensitive(sensitive_names[_i]), "%s is not sensitive",
+                      sensitive_names[_i]);
+}
+END_TEST
+
+START_TEST(test_not_sensitive)
+{
+        ck_assert(!ksafe_property_is_sensitive("acks"));
+        ck_assert(!ksafe_property_is_sensitive("bootstrap.servers"));
+        ck_assert(!ksafe_property_is_sensitive("enable.idempotence"));
+        ck_assert(!ksafe_property_is_sensitive(NULL));
+}
+END_TEST
+
+START_TEST(test_sensitive_flag_in_table)
+{
+        ck_assert(prop("sasl.password")->sensitive);
+        ck_assert(prop("ssl.key.pem")->sensitive);
+        ck_assert(!prop("acks")->sensitive);
+}
+END_TEST
+
+#define N(array) ((int)(sizeof(array) / sizeof(*(array))))
+
+static Suite *props_suite(void)
+{
+        Suite *s = suite_create("props");
+        TCase *tc;
+
+        tc = tcase_create("names");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_loop_test(tc, test_alias_resolves_to_canonical, 0, N(aliases));
+        tcase_add_test(tc, test_unknown_names);
+        tcase_add_test(tc, test_well_known);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("defaults");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_defaults_from_librdkafka);
+        tcase_add_test(tc, test_types);
+        tcase_add_test(tc, test_ranges_and_choices);
+        tcase_add_test(tc, test_zero_is_infinite);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("parse");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_loop_test(tc, test_parse_as_librdkafka, 0, N(parses));
+        tcase_add_loop_test(tc, test_parse_refused_with_message, 0, N(refusals));
+        tcase_add_test(tc, test_parse_pointer_property);
+        tcase_add_test(tc, test_parse_refusal_hides_sensitive_value);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("misread");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_loop_test(tc, test_misread, 0, N(misreads));
+        tcase_add_test(tc, test_number);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("suggest");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_suggest);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("sensitive");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_loop_test(tc, test_sensitive, 0, N(sensitive_names));
+        tcase_add_test(tc, test_not_sensitive);
+        tcase_add_test(tc, test_sensitive_flag_in_table);
+        suite_add_tcase(s, tc);
+
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(props_suite());
+        srunner_run_all(sr, CK_ENV);
+        int failures = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failures != 0;
+}
