@@ -310,7 +310,7 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         const ksafe_entry_t *w = &entries[e->shadowed_by];
                         if (w->origin)
                                 snprintf(message, sizeof(message),
-                                         "%s is set again on the %s (as %s); this line has no "
+                                         "%s is set again by %s (as %s); this line has no "
                                          "effect",
                                          e->name, w->origin, w->name);
                         else

@@ -3,6 +3,7 @@
  * and its renderings as text and JSON. Everything printed comes from here,
  * and sensitive values were redacted before they got here.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,16 +45,25 @@ static void violation_free(ksafe_violation_t *v)
         free((char *)v->file);
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
+/* Length of the valid UTF-8 sequence at p (shortest form, no surrogates,
+ * at most U+10FFFF), or 0. */
 static size_t utf8_length(const unsigned char *p)
 {
-        size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
-                                : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
-        if (n == 2 && p[0] < 0xc2)
-                return 0; /* overlong */
-        for (size_t i = 1; i < n; i++)
+        if (p[0] < 0x80)
+                return 1;
+        size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+                 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+        if (n == 0)
+                return 0;
+        uint32_t cp = p[0] & (0x7f >> n);
+        for (size_t i = 1; i < n; i++) {
                 if ((p[i] & 0xc0) != 0x80)
                         return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
         return n;
 }
 

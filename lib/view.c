@@ -48,7 +48,6 @@ struct ksafe_view_s {
         ksafe_source_t source;
         const rd_kafka_conf_t *conf;         /* global values, or NULL */
         const rd_kafka_topic_conf_t *tconf;  /* topic values, or NULL */
-        rd_kafka_topic_conf_t *owned_tconf;  /* a dup the view must free */
         bool topic_only;                     /* judge topic-level rules only */
         const char *file;
         const ksafe_entry_t *entries;
@@ -149,12 +148,12 @@ ksafe_view_t *ksafe_view_from_conf(const ksafe_props_t *props, const rd_kafka_co
 
 ksafe_view_t *ksafe_view_from_handle(const ksafe_props_t *props, rd_kafka_t *rk)
 {
+        /* Topic-level values are read from the handle's own default topic
+         * conf, which rd_kafka_new() finalized (a dup of it would not be:
+         * rd_kafka_conf_dup copies only what the user set). */
         ksafe_view_t *view = view_new(props, SOURCE_HANDLE);
-        if (view) {
+        if (view)
                 view->conf = rd_kafka_conf(rk);
-                view->owned_tconf = rd_kafka_default_topic_conf_dup(rk);
-                view->tconf = view->owned_tconf;
-        }
         return view;
 }
 
@@ -186,8 +185,6 @@ void ksafe_view_destroy(ksafe_view_t *view)
 {
         if (!view)
                 return;
-        if (view->owned_tconf)
-                rd_kafka_topic_conf_destroy(view->owned_tconf);
         free(view->cache);
         free(view->overrides);
         free(view->user_set.items);
@@ -299,14 +296,19 @@ static void read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
         if (!tconf && view->conf && prop->scope == KSAFE_SCOPE_TOPIC)
                 /* Read only: librdkafka's getter just lacks the const. */
                 tconf = rd_kafka_conf_get_default_topic_conf((rd_kafka_conf_t *)view->conf);
-        if (prop->scope == KSAFE_SCOPE_TOPIC && tconf)
+        bool asked = false;
+        if (prop->scope == KSAFE_SCOPE_TOPIC && tconf) {
                 res = rd_kafka_topic_conf_get(tconf, prop->name, out->text, &size);
-        else if (prop->scope == KSAFE_SCOPE_GLOBAL && view->conf)
+                asked = true;
+        } else if (prop->scope == KSAFE_SCOPE_GLOBAL && view->conf) {
                 res = rd_kafka_conf_get(view->conf, prop->name, out->text, &size);
+                asked = true;
+        }
+        /* A string that is not set reads as not found; with no topic conf
+         * at all, a topic-level property has its default. */
         if (res != RD_KAFKA_CONF_OK)
                 snprintf(out->text, sizeof(out->text), "%s",
-                         /* A NULL string reads as not found: unset. */
-                         prop->type == KSAFE_PROP_STRING ? "" : prop->def);
+                         asked && prop->type == KSAFE_PROP_STRING ? "" : prop->def);
         if (view->user_set.known && prop->scope == KSAFE_SCOPE_GLOBAL)
                 out->is_set = set_list_has(&view->user_set, prop);
         else
@@ -322,7 +324,9 @@ void ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_
 {
         prop = prop->canon;
         stored_value(view, prop, out);
-        if (view->source == SOURCE_HANDLE || out->is_set)
+        /* A handle's global conf is finalized; its topic confs are
+         * finalized per topic, so the model still applies to them. */
+        if (out->is_set || (view->source == SOURCE_HANDLE && prop->scope == KSAFE_SCOPE_GLOBAL))
                 return;
 
         const ksafe_props_t *props = view->props;

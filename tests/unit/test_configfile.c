@@ -1,0 +1,1271 @@
+/*
+ * Producer configuration files: the .properties and JSON readers, and the
+ * findings that ksafe_config_check() makes of them (file:line:column,
+ * messages, the finalize model, secrets).
+ *
+ * Most syntax tests read values back through a "probe" policy: it forbids a
+ * few string properties with warn rules, so every one of them that a file
+ * sets comes back as a finding carrying its value as read and its location.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksafe_int.h"
+
+static ksafe_policy_t *default_policy;
+static ksafe_policy_t *probe_policy;
+static ksafe_policy_t *secret_policy;
+
+static const char probe_policy_json[] =
+        "{\"ksafe_policy\": 1, \"name\": \"probe\", \"allow_unsafe\": true, \"rules\": ["
+        " {\"id\": \"probe-client.id\", \"property\": \"client.id\","
+        "  \"forbidden\": true, \"action\": \"warn\"},"
+        " {\"id\": \"probe-bootstrap.servers\", \"property\": \"bootstrap.servers\","
+        "  \"forbidden\": true, \"action\": \"warn\"},"
+        " {\"id\": \"probe-group.id\", \"property\": \"group.id\","
+        "  \"forbidden\": true, \"action\": \"warn\"}]}";
+
+/* The default rules, plus one on a sensitive property. */
+static const char secret_policy_json[] =
+        "{\"ksafe_policy\": 1, \"name\": \"secret\", \"extends\": \"builtin:default\","
+        " \"rules\": [{\"id\": \"no-sasl-password\", \"property\": \"sasl.password\","
+        "  \"forbidden\": true, \"action\": \"enforce\"}]}";
+
+static void load_policies(void)
+{
+        ksafe_error_t err = {0};
+        default_policy = ksafe_policy_default();
+        probe_policy = ksafe_policy_load_string(probe_policy_json, NULL, &err);
+        ck_assert_msg(probe_policy, "probe policy: %s", err.text);
+        secret_policy = ksafe_policy_load_string(secret_policy_json, NULL, &err);
+        ck_assert_msg(secret_policy, "secret policy: %s", err.text);
+        ck_assert_ptr_nonnull(default_policy);
+}
+
+static void free_policies(void)
+{
+        ksafe_policy_destroy(default_policy);
+        ksafe_policy_destroy(probe_policy);
+        ksafe_policy_destroy(secret_policy);
+}
+
+/*
+ * Helpers
+ */
+
+/* Parse and check `len` bytes; the test fails when they cannot be read. */
+static ksafe_report_t *check_data(const ksafe_policy_t *policy, const char *data, size_t len,
+                                  const char *source, ksafe_format_t format)
+{
+        ksafe_error_t err = {0};
+        ksafe_config_t *config = ksafe_config_parse(data, len, source, format, &err);
+        ck_assert_msg(config, "cannot parse: %s:%d:%d: %s", err.source, err.line, err.column,
+                      err.text);
+        ksafe_report_t *report = ksafe_config_check(config, policy);
+        ksafe_config_destroy(config);
+        ck_assert_ptr_nonnull(report);
+        return report;
+}
+
+static ksafe_report_t *check_string(const ksafe_policy_t *policy, const char *text,
+                                    const char *source, ksafe_format_t format)
+{
+        return check_data(policy, text, strlen(text), source, format);
+}
+
+/* A .properties text judged by the default policy, as "test.properties". */
+static ksafe_report_t *check_text(const char *text)
+{
+        return check_string(default_policy, text, "test.properties", KSAFE_FORMAT_PROPERTIES);
+}
+
+/* A JSON text judged by the default policy, as "test.json". */
+static ksafe_report_t *check_json(const char *text)
+{
+        return check_string(default_policy, text, "test.json", KSAFE_FORMAT_JSON);
+}
+
+/* A .properties text judged by the probe policy. */
+static ksafe_report_t *probe(const char *text)
+{
+        return check_string(probe_policy, text, "probe.properties", KSAFE_FORMAT_PROPERTIES);
+}
+
+static ksafe_config_t *parse_fails(const char *data, size_t len, const char *source,
+                                   ksafe_format_t format, ksafe_error_t *err)
+{
+        *err = (ksafe_error_t){0};
+        ksafe_config_t *config = ksafe_config_parse(data, len, source, format, err);
+        ck_assert_msg(!config, "\"%s\" should not parse", data);
+        return config;
+}
+
+static bool str_is(const char *s, const char *want)
+{
+        return s && strcmp(s, want) == 0;
+}
+
+/* The first finding of `rule` (any if NULL) on `property` (any if NULL). */
+static const ksafe_violation_t *find(const ksafe_report_t *report, const char *rule,
+                                     const char *property)
+{
+        for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(report, i);
+                if ((!rule || str_is(v->rule_id, rule)) &&
+                    (!property || str_is(v->property, property)))
+                        return v;
+        }
+        return NULL;
+}
+
+static size_t count_rule(const ksafe_report_t *report, const char *rule)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < ksafe_report_count(report); i++)
+                n += str_is(ksafe_report_get(report, i)->rule_id, rule);
+        return n;
+}
+
+static const ksafe_violation_t *expect(const ksafe_report_t *report, const char *rule,
+                                       const char *property)
+{
+        const ksafe_violation_t *v = find(report, rule, property);
+        if (!v) {
+                char *text = ksafe_report_to_text(report);
+                ck_abort_msg("no [%s] finding on %s in:\n%s", rule ? rule : "any",
+                             property ? property : "any property", text);
+        }
+        return v;
+}
+
+static void expect_none(const ksafe_report_t *report, const char *rule)
+{
+        const ksafe_violation_t *v = find(report, rule, NULL);
+        ck_assert_msg(!v, "unexpected finding %s:%d:%d: %s [%s]", v ? v->file : "",
+                      v ? v->line : 0, v ? v->column : 0, v ? v->message : "",
+                      v ? v->rule_id : "");
+}
+
+static void expect_clean(const ksafe_report_t *report)
+{
+        expect_none(report, NULL);
+}
+
+static void assert_at(const ksafe_violation_t *v, int line, int column)
+{
+        ck_assert_msg(v->line == line && v->column == column,
+                      "[%s] on %s is at %d:%d, expected %d:%d", v->rule_id, v->property,
+                      v->line, v->column, line, column);
+}
+
+/* A finding with this exact message, at line:column. */
+static void expect_message(const ksafe_report_t *report, const char *rule, const char *property,
+                           const char *message, int line, int column)
+{
+        const ksafe_violation_t *v = expect(report, rule, property);
+        ck_assert_str_eq(v->message, message);
+        assert_at(v, line, column);
+}
+
+/* The probe saw `property` set to `value` at line:column. */
+static void assert_probe(const ksafe_report_t *report, const char *property, const char *value,
+                         int line, int column)
+{
+        char rule[64];
+        snprintf(rule, sizeof(rule), "probe-%s", property);
+        const ksafe_violation_t *v = expect(report, rule, NULL);
+        ck_assert_str_eq(v->actual, value);
+        assert_at(v, line, column);
+}
+
+/* Findings are sorted by line, then column. */
+static void assert_ordered(const ksafe_report_t *report)
+{
+        for (size_t i = 1; i < ksafe_report_count(report); i++) {
+                const ksafe_violation_t *a = ksafe_report_get(report, i - 1);
+                const ksafe_violation_t *b = ksafe_report_get(report, i);
+                ck_assert_msg(a->line < b->line || (a->line == b->line && a->column <= b->column),
+                              "finding %zu (%d:%d) comes after %d:%d", i, b->line, b->column,
+                              a->line, a->column);
+        }
+}
+
+static void data_path(char *buf, size_t size, const char *name)
+{
+        const char *dir = getenv("KSAFE_TEST_DATA");
+        ck_assert_msg(dir && *dir, "KSAFE_TEST_DATA is not set");
+        snprintf(buf, size, "%s/%s", dir, name);
+}
+
+static ksafe_report_t *check_file(const char *name, ksafe_format_t format)
+{
+        char path[4096];
+        data_path(path, sizeof(path), name);
+        ksafe_error_t err = {0};
+        ksafe_config_t *config = ksafe_config_load(path, format, &err);
+        ck_assert_msg(config, "%s: %s", path, err.text);
+        ksafe_report_t *report = ksafe_config_check(config, default_policy);
+        ksafe_config_destroy(config);
+        ck_assert_ptr_nonnull(report);
+        for (size_t i = 0; i < ksafe_report_count(report); i++)
+                ck_assert_str_eq(ksafe_report_get(report, i)->file, path);
+        return report;
+}
+
+/*
+ * .properties syntax
+ */
+
+START_TEST(properties_separators)
+{
+        ksafe_report_t *r = probe("client.id=equals\n"
+                                  "bootstrap.servers: colon\n"
+                                  "group.id blank\n");
+        assert_probe(r, "client.id", "equals", 1, 1);
+        assert_probe(r, "bootstrap.servers", "colon", 2, 1);
+        assert_probe(r, "group.id", "blank", 3, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 3);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_blanks_around_separator)
+{
+        ksafe_report_t *r = probe("client.id   =   two words  \n"
+                                  "bootstrap.servers\t:\thost:9092\t\n"
+                                  "group.id \t  tabbed\n");
+        assert_probe(r, "client.id", "two words", 1, 1);
+        assert_probe(r, "bootstrap.servers", "host:9092", 2, 1);
+        assert_probe(r, "group.id", "tabbed", 3, 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_comments_and_blank_lines)
+{
+        ksafe_report_t *r = probe("# a comment: client.id=hash\n"
+                                  "! another: group.id=bang\n"
+                                  "\n"
+                                  "   \t\n"
+                                  "   # indented comment\n"
+                                  "client.id=real\n"
+                                  "\t! bootstrap.servers=x\n");
+        assert_probe(r, "client.id", "real", 6, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_indented_key_column)
+{
+        ksafe_report_t *r = probe("   client.id=a\n"
+                                  "\tgroup.id=b\n"
+                                  " \t bootstrap.servers : c\n");
+        assert_probe(r, "client.id", "a", 1, 4);
+        assert_probe(r, "group.id", "b", 2, 2);
+        assert_probe(r, "bootstrap.servers", "c", 3, 4);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_continuation)
+{
+        ksafe_report_t *r = probe("bootstrap.servers=a:9092,\\\n"
+                                  "    b:9092,\\\n"
+                                  "\t\tc:9092\n"
+                                  "client.id = x\\\n"
+                                  "y\n"
+                                  "group.id=after\n");
+        /* Joined, the next line's leading blanks dropped, located at the
+         * first line. */
+        assert_probe(r, "bootstrap.servers", "a:9092,b:9092,c:9092", 1, 1);
+        assert_probe(r, "client.id", "xy", 4, 1);
+        assert_probe(r, "group.id", "after", 6, 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_continuation_at_end_of_file)
+{
+        ksafe_report_t *r = probe("client.id=last\\");
+        assert_probe(r, "client.id", "last", 1, 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_escaped_backslash_is_not_a_continuation)
+{
+        /* An even number of backslashes ends the line; backslashes are kept
+         * literally in values (Windows paths), in the middle as at the
+         * end: "C:\\certs\\" stays as written. */
+        ksafe_report_t *r = probe("client.id=C:\\\\certs\\\\\n"
+                                  "group.id=next\n");
+        assert_probe(r, "client.id", "C:\\\\certs\\\\", 1, 1);
+        assert_probe(r, "group.id", "next", 2, 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_crlf)
+{
+        ksafe_report_t *r = probe("client.id=a\r\n"
+                                  "\r\n"
+                                  "group.id = b \r\n"
+                                  "bootstrap.servers=c,\\\r\n"
+                                  "  d\r\n");
+        assert_probe(r, "client.id", "a", 1, 1);
+        assert_probe(r, "group.id", "b", 3, 1);
+        assert_probe(r, "bootstrap.servers", "c,d", 4, 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_cr_only)
+{
+        ksafe_report_t *r = probe("client.id=a\r"
+                                  "\r"
+                                  "  group.id=b\r"
+                                  "bootstrap.servers=c,\\\r"
+                                  "d\r");
+        assert_probe(r, "client.id", "a", 1, 1);
+        assert_probe(r, "group.id", "b", 3, 3);
+        assert_probe(r, "bootstrap.servers", "c,d", 4, 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_bom)
+{
+        ksafe_report_t *r = probe("\xEF\xBB\xBF"
+                                  "client.id=a\n"
+                                  "group.id=b\n");
+        /* The BOM is no part of the first key, and takes no column. */
+        assert_probe(r, "client.id", "a", 1, 1);
+        assert_probe(r, "group.id", "b", 2, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 2);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_no_trailing_newline)
+{
+        ksafe_report_t *r = probe("client.id=a\ngroup.id=b");
+        assert_probe(r, "group.id", "b", 2, 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_empty_and_comment_only)
+{
+        static const char *const texts[] = {"", "\n\n", "# only\n! comments\n", "\xEF\xBB\xBF"};
+        for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
+                ksafe_report_t *r = probe(texts[i]);
+                ck_assert_uint_eq(ksafe_report_count(r), 0);
+                ksafe_report_destroy(r);
+        }
+}
+END_TEST
+
+START_TEST(properties_key_without_value)
+{
+        ksafe_report_t *r = check_text("enable.idempotence=true\n"
+                                       "  acks\n"
+                                       "linger.ms =\n");
+        /* Set to "": librdkafka refuses an empty integer. */
+        const ksafe_violation_t *v = expect(r, "ksafe-invalid-value", "acks");
+        assert_at(v, 2, 3);
+        ck_assert_str_eq(v->actual, "");
+        ck_assert_ptr_nonnull(strstr(v->message, "invalid value for acks"));
+        assert_at(expect(r, "ksafe-invalid-value", "linger.ms"), 3, 1);
+        ksafe_report_destroy(r);
+
+        /* A string property without a value is set to "" (i.e. not set). */
+        r = probe("client.id\n");
+        ck_assert_uint_eq(ksafe_report_count(r), 0);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(properties_unknown_keys_keep_their_location)
+{
+        ksafe_report_t *r = check_text("enable.idempotence=true\n"
+                                       "\n"
+                                       "    no.such.thing = 1\n"
+                                       "\xEF\xBB\xBF" "bom.in.the.middle=1\n");
+        assert_at(expect(r, "ksafe-unknown-property", "no.such.thing"), 3, 5);
+        /* Only a leading BOM is skipped. */
+        assert_at(expect(r, "ksafe-unknown-property", "\xEF\xBB\xBF" "bom.in.the.middle"), 4, 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+/*
+ * JSON
+ */
+
+START_TEST(json_scalars)
+{
+        ksafe_report_t *r = check_json("{\n"
+                                       "  \"bootstrap.servers\": \"b:9092\",\n"
+                                       "  \"acks\": 1,\n"
+                                       "    \"enable.idempotence\": false,\n"
+                                       "  \"linger.ms\": 5\n"
+                                       "}\n");
+        const ksafe_violation_t *acks = expect(r, "acks-all", "acks");
+        ck_assert_str_eq(acks->actual, "1");
+        assert_at(acks, 3, 3);
+        const ksafe_violation_t *idem = expect(r, "idempotence", "enable.idempotence");
+        ck_assert_str_eq(idem->actual, "false");
+        ck_assert_str_eq(idem->message, "enable.idempotence is false; expected true");
+        assert_at(idem, 4, 5);
+        ck_assert_str_eq(idem->file, "test.json");
+        expect_none(r, "ksafe-invalid-value");
+        expect_none(r, "ksafe-misread-value");
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(json_string_values_are_decoded)
+{
+        ksafe_report_t *r = check_string(probe_policy,
+                                         "{\"client.id\": \"say \\\"hi\\\" \\u00e9\\\\\"}",
+                                         "p.json", KSAFE_FORMAT_JSON);
+        assert_probe(r, "client.id", "say \"hi\" \xC3\xA9\\", 1, 2);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(json_safe_config_is_clean)
+{
+        ksafe_report_t *r = check_json("{\"enable.idempotence\": true, \"acks\": \"all\","
+                                       " \"max.in.flight\": 5, \"linger.ms\": 10,"
+                                       " \"delivery.timeout.ms\": 120000}");
+        expect_clean(r);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(json_number_kept_as_written)
+{
+        ksafe_report_t *r = check_json("{\"enable.idempotence\": true,\n"
+                                       " \"delivery.timeout.ms\": 1e3}");
+        expect_message(r, "ksafe-misread-value", "delivery.timeout.ms",
+                       "delivery.timeout.ms: \"1e3\" is not an integer; librdkafka reads it as 1",
+                       2, 2);
+        ck_assert_str_eq(expect(r, "delivery-timeout", NULL)->actual, "1");
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(json_nested_value_is_invalid)
+{
+        ksafe_report_t *r = check_json("{\"enable.idempotence\": true,\n"
+                                       "  \"acks\": {\"value\": \"all\", \"x\": [1, {}]},\n"
+                                       "  \"linger.ms\": [5],\n"
+                                       "  \"client.id\": \"after\"}");
+        expect_message(r, "ksafe-invalid-value", "acks",
+                       "invalid value for acks: an object or array is not a property value", 2,
+                       3);
+        expect_message(r, "ksafe-invalid-value", "linger.ms",
+                       "invalid value for linger.ms: an object or array is not a property value",
+                       3, 3);
+        /* The scanner found its way out of the nested values. */
+        ck_assert_uint_eq(count_rule(r, "ksafe-invalid-value"), 2);
+        expect_none(r, "ksafe-unknown-property");
+        expect_none(r, "acks-all"); /* acks keeps its (derived) value */
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(json_null_is_invalid)
+{
+        ksafe_report_t *r = check_json("{\"enable.idempotence\": true, \"acks\": null,"
+                                       " \"client.id\": \"null\"}");
+        expect_message(r, "ksafe-invalid-value", "acks", "invalid value for acks: null is not a value",
+                       1, 30);
+        ck_assert_uint_eq(count_rule(r, "ksafe-invalid-value"), 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(json_not_an_object)
+{
+        static const struct {
+                const char *text;
+                int line, column;
+        } cases[] = {
+                {"[{\"acks\": 1}]", 1, 1},
+                {"\"acks\"", 1, 1},
+                {"\n  42\n", 2, 3},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+                ksafe_error_t err;
+                parse_fails(cases[i].text, strlen(cases[i].text), "x.json", KSAFE_FORMAT_JSON,
+                            &err);
+                ck_assert_str_eq(err.text, "expected a JSON object of property names");
+                ck_assert_str_eq(err.source, "x.json");
+                ck_assert_int_eq(err.line, cases[i].line);
+                ck_assert_int_eq(err.column, cases[i].column);
+        }
+}
+END_TEST
+
+START_TEST(json_syntax_error)
+{
+        static const char text[] = "{\n"
+                                   "  \"acks\": \"all\",\n"
+                                   "  \"linger.ms\": 5,,\n"
+                                   "}\n";
+        ksafe_error_t err;
+        parse_fails(text, strlen(text), "broken.json", KSAFE_FORMAT_JSON, &err);
+        ck_assert_str_eq(err.source, "broken.json");
+        ck_assert_int_eq(err.line, 3);
+        ck_assert_int_eq(err.column, 18);
+        ck_assert_msg(err.text[0], "no error text");
+}
+END_TEST
+
+START_TEST(json_duplicate_keys)
+{
+        ksafe_report_t *r = check_json("{\"enable.idempotence\": true,\n"
+                                       " \"acks\": \"all\",\n"
+                                       " \"linger.ms\": 5,\n"
+                                       " \"acks\": 1}");
+        const ksafe_violation_t *dup = expect(r, "ksafe-duplicate", "acks");
+        ck_assert_str_eq(dup->message,
+                         "acks is set again on line 4 (as acks); this line has no effect");
+        ck_assert_int_eq(dup->severity, KSAFE_SEVERITY_WARNING);
+        assert_at(dup, 2, 2);
+        const ksafe_violation_t *acks = expect(r, "acks-all", "acks");
+        ck_assert_str_eq(acks->actual, "1");
+        assert_at(acks, 4, 2);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(json_bom)
+{
+        /* As for .properties, the BOM takes no column. */
+        static const char text[] = "\xEF\xBB\xBF{\"client.id\": \"x\",\n \"group.id\": \"y\"}";
+        ksafe_format_t formats[] = {KSAFE_FORMAT_JSON, KSAFE_FORMAT_AUTO};
+        for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++) {
+                ksafe_report_t *r = check_string(probe_policy, text, "bom.conf", formats[i]);
+                assert_probe(r, "client.id", "x", 1, 2);
+                assert_probe(r, "group.id", "y", 2, 2);
+                ksafe_report_destroy(r);
+        }
+}
+END_TEST
+
+START_TEST(json_key_locations)
+{
+        /* The column of a key's opening quote, in bytes. */
+        ksafe_report_t *r = check_string(probe_policy,
+                                         "{\r\n"
+                                         "\t\"client.id\" : \"a\",\r\n"
+                                         "\r\n"
+                                         "        \"bootstrap.servers\":\"b\", \"group.id\": \"c\"\r\n"
+                                         "}",
+                                         "loc.json", KSAFE_FORMAT_JSON);
+        assert_probe(r, "client.id", "a", 2, 2);
+        assert_probe(r, "bootstrap.servers", "b", 4, 9);
+        assert_probe(r, "group.id", "c", 4, 34);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+/* Read with options and judge by the default policy. */
+static ksafe_report_t *check_read(const char *text, const char *source,
+                                  const ksafe_config_options_t *options)
+{
+        ksafe_error_t err = {0};
+        ksafe_config_t *config = ksafe_config_read(text, strlen(text), source, options, &err);
+        ck_assert_msg(config, "cannot read: %s:%d:%d: %s", err.source, err.line, err.column,
+                      err.text);
+        ksafe_report_t *report = ksafe_config_check(config, default_policy);
+        ksafe_config_destroy(config);
+        ck_assert_ptr_nonnull(report);
+        return report;
+}
+
+START_TEST(json_pointer)
+{
+        ksafe_config_options_t options = {.json_pointer = "/kafka/pro~1ducer"};
+        ksafe_report_t *r = check_read("{\n"
+                                       "  \"acks\": \"0\",\n"
+                                       "  \"kafka\": {\n"
+                                       "    \"consumer\": {\"acks\": \"0\"},\n"
+                                       "    \"pro/ducer\": {\n"
+                                       "      \"enable.idempotence\": true,\n"
+                                       "      \"acks\": 1\n"
+                                       "    }\n"
+                                       "  }\n"
+                                       "}\n",
+                                       "nested.json", &options);
+        /* Only the members of the object named, at their own lines. */
+        const ksafe_violation_t *acks = expect(r, "acks-all", "acks");
+        ck_assert_str_eq(acks->actual, "1");
+        assert_at(acks, 7, 7);
+        ck_assert_uint_eq(ksafe_report_count(r), 1);
+        ksafe_report_destroy(r);
+
+        /* NULL and "" are the top level. */
+        static const char *const top[] = {NULL, ""};
+        for (size_t i = 0; i < 2; i++) {
+                options.json_pointer = top[i];
+                r = check_read("{\"enable.idempotence\": true,\n \"acks\": 0}", "t.json",
+                               &options);
+                assert_at(expect(r, "acks-all", "acks"), 2, 2);
+                ksafe_report_destroy(r);
+        }
+}
+END_TEST
+
+START_TEST(json_pointer_errors)
+{
+        static const char text[] = "{\"kafka\": {\"producer\": {\"acks\": 1}, \"n\": 5}}";
+        static const struct {
+                const char *pointer, *message;
+        } cases[] = {
+                {"kafka", "JSON pointer \"kafka\" must start with '/'"},
+                {"/kafka/consumer", "JSON pointer \"/kafka/consumer\" names nothing in this file"},
+                {"/kafka/n", "expected a JSON object of property names at /kafka/n"},
+                {"/kafka/producer/acks/x", "JSON pointer \"/kafka/producer/acks/x\": no object at "
+                                           "this path"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+                ksafe_config_options_t options = {.json_pointer = cases[i].pointer};
+                ksafe_error_t err = {0};
+                ck_assert_ptr_null(ksafe_config_read(text, strlen(text), "p.json", &options, &err));
+                ck_assert_str_eq(err.text, cases[i].message);
+                ck_assert_str_eq(err.source, "p.json");
+        }
+}
+END_TEST
+
+START_TEST(java_dialect)
+{
+        static const char text[] = "enable.idempotence=true\n"
+                                   "key.serializer=org.apache.kafka.common.serialization."
+                                   "StringSerializer\n"
+                                   "buffer.memory=33554432\n";
+        ksafe_config_options_t options = {.dialect = KSAFE_DIALECT_JAVA};
+        ksafe_report_t *r = check_read(text, "java.properties", &options);
+        expect_clean(r);
+        ksafe_report_destroy(r);
+
+        options.dialect = KSAFE_DIALECT_LIBRDKAFKA;
+        r = check_read(text, "java.properties", &options);
+        assert_at(expect(r, "ksafe-unknown-property", "key.serializer"), 2, 1);
+        assert_at(expect(r, "ksafe-unknown-property", "buffer.memory"), 3, 1);
+        ksafe_report_destroy(r);
+
+        /* Typos are still typos in Java. */
+        options.dialect = KSAFE_DIALECT_JAVA;
+        r = check_read("enable.idempotance=true\n", "java.properties", &options);
+        expect(r, "ksafe-unknown-property", "enable.idempotance");
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(command_line_property_wins)
+{
+        static const char text[] = "enable.idempotence=true\nacks=1\n";
+        ksafe_config_t *config =
+                ksafe_config_parse(text, strlen(text), "cli.properties", KSAFE_FORMAT_AUTO, NULL);
+        ck_assert_ptr_nonnull(config);
+        ck_assert(ksafe_config_set(config, "max.in.flight", "50", NULL));
+        ck_assert(ksafe_config_set(config, "acks", "all", "-X"));
+        ksafe_report_t *r = ksafe_config_check(config, default_policy);
+        ksafe_config_destroy(config);
+
+        const ksafe_violation_t *inflight = expect(r, "in-flight", "max.in.flight");
+        ck_assert_str_eq(inflight->file, "<command line>");
+        assert_at(inflight, 1, 1);
+        expect_none(r, "acks-all"); /* -X acks=all wins */
+        /* The file's line is shadowed by the command line, not by a line
+         * of the file. */
+        const ksafe_violation_t *dup = expect(r, "ksafe-duplicate", "acks");
+        ck_assert_str_eq(dup->file, "cli.properties");
+        assert_at(dup, 2, 1);
+        ck_assert_msg(strstr(dup->message, "-X") && !strstr(dup->message, "line 2"),
+                      "the message does not say what shadows the line: %s", dup->message);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+/*
+ * Format detection, unreadable input
+ */
+
+START_TEST(auto_detects_json)
+{
+        struct {
+                const char *source, *text;
+                int line, column; /* of the key */
+        } cases[] = {
+                {"producer.json", "{\"client.id\": \"x\"}", 1, 2},
+                {"producer.conf", "\n  \t{\"client.id\": \"x\"}", 2, 5},
+                {NULL, "{\"client.id\": \"x\"}", 1, 2},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+                ksafe_report_t *r = check_string(probe_policy, cases[i].text, cases[i].source,
+                                                 KSAFE_FORMAT_AUTO);
+                assert_probe(r, "client.id", "x", cases[i].line, cases[i].column);
+                ksafe_report_destroy(r);
+        }
+}
+END_TEST
+
+START_TEST(auto_detects_properties)
+{
+        ksafe_report_t *r = check_string(probe_policy, "client.id={x}\n", NULL, KSAFE_FORMAT_AUTO);
+        assert_probe(r, "client.id", "{x}", 1, 1);
+        ck_assert_str_eq(expect(r, NULL, "client.id")->file, "<string>");
+        ksafe_report_destroy(r);
+
+        /* The extension decides: a .json file must be JSON. */
+        ksafe_error_t err;
+        parse_fails("client.id=x\n", 12, "p.json", KSAFE_FORMAT_AUTO, &err);
+        ck_assert_str_eq(err.source, "p.json");
+        ck_assert_int_eq(err.line, 1);
+}
+END_TEST
+
+START_TEST(nul_byte)
+{
+        static const char text[] = "client.id=a\0b\n";
+        ksafe_format_t formats[] = {KSAFE_FORMAT_AUTO, KSAFE_FORMAT_PROPERTIES, KSAFE_FORMAT_JSON};
+        for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++) {
+                ksafe_error_t err;
+                parse_fails(text, sizeof(text) - 1, "nul.properties", formats[i], &err);
+                ck_assert_str_eq(err.text, "contains a NUL byte: not a text config");
+                ck_assert_str_eq(err.source, "nul.properties");
+        }
+}
+END_TEST
+
+START_TEST(unreadable_path)
+{
+        ksafe_error_t err = {0};
+        const char *path = "/nonexistent/ksafe/producer.properties";
+        ck_assert_ptr_null(ksafe_config_load(path, KSAFE_FORMAT_AUTO, &err));
+        ck_assert_str_eq(err.source, path);
+        char want[300];
+        snprintf(want, sizeof(want), "cannot read: %s", strerror(ENOENT));
+        ck_assert_str_eq(err.text, want);
+
+        char dir[4096];
+        data_path(dir, sizeof(dir), "configs");
+        ck_assert_ptr_null(ksafe_config_load(dir, KSAFE_FORMAT_AUTO, &err));
+        snprintf(want, sizeof(want), "cannot read: %s", strerror(EISDIR));
+        ck_assert_str_eq(err.text, want);
+        ck_assert_str_eq(err.source, dir);
+
+        /* err may be NULL. */
+        ck_assert_ptr_null(ksafe_config_load(path, KSAFE_FORMAT_AUTO, NULL));
+}
+END_TEST
+
+START_TEST(destroy_null)
+{
+        ksafe_config_destroy(NULL);
+}
+END_TEST
+
+/*
+ * Findings through ksafe_config_check() and the default policy
+ */
+
+START_TEST(unknown_property_did_you_mean)
+{
+        ksafe_report_t *r = check_text("enable.idempotance=true\n"
+                                       "zzzz.qqqq.xxxx=1\n");
+        const ksafe_violation_t *v = expect(r, "ksafe-unknown-property", "enable.idempotance");
+        ck_assert_str_eq(v->message,
+                         "unknown property \"enable.idempotance\"; did you mean "
+                         "\"enable.idempotence\"?");
+        ck_assert_str_eq(v->fix, "enable.idempotence");
+        ck_assert_ptr_null(v->canonical);
+        ck_assert_int_eq(v->severity, KSAFE_SEVERITY_WARNING);
+        ck_assert_int_eq(v->action, KSAFE_ACTION_WARN);
+        ck_assert_str_eq(v->file, "test.properties");
+        assert_at(v, 1, 1);
+
+        char want[200];
+        snprintf(want, sizeof(want), "unknown property \"zzzz.qqqq.xxxx\" (not in librdkafka %s)",
+                 rd_kafka_version_str());
+        expect_message(r, "ksafe-unknown-property", "zzzz.qqqq.xxxx", want, 2, 1);
+        ck_assert_ptr_null(expect(r, NULL, "zzzz.qqqq.xxxx")->fix);
+
+        /* The typo does not set idempotence: the rule fails on the default. */
+        expect_message(r, "idempotence", NULL,
+                       "enable.idempotence is not set; librdkafka's default is false; "
+                       "expected true",
+                       1, 1);
+        ck_assert_int_eq(ksafe_report_rejected(r), 0);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(invalid_value)
+{
+        ksafe_report_t *r = check_text("acks=all\n"
+                                       "  enable.idempotence=yes\n");
+        const ksafe_violation_t *v = expect(r, "ksafe-invalid-value", "enable.idempotence");
+        ck_assert_str_eq(v->message,
+                         "invalid value for enable.idempotence: Expected bool value for "
+                         "\"enable.idempotence\": true or false");
+        ck_assert_str_eq(v->actual, "yes");
+        ck_assert_int_eq(v->severity, KSAFE_SEVERITY_ERROR);
+        ck_assert_int_eq(v->action, KSAFE_ACTION_REJECT);
+        assert_at(v, 2, 3);
+        ck_assert_int_eq(ksafe_report_rejected(r), 1);
+        /* The refused line sets nothing: the default is judged. */
+        ck_assert(!expect(r, "idempotence", NULL)->is_set);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(misread_values)
+{
+        struct {
+                const char *line, *property, *message, *actual;
+        } cases[] = {
+                {"delivery.timeout.ms=1e3", "delivery.timeout.ms",
+                 "delivery.timeout.ms: \"1e3\" is not an integer; librdkafka reads it as 1", "1"},
+                {"max.in.flight=4294967301", "max.in.flight",
+                 "max.in.flight: 4294967301 does not fit in 32 bits; librdkafka silently reads "
+                 "it as 5",
+                 "5"},
+                {"acks=010", "acks", "acks: librdkafka reads \"010\" as 8 (octal)", "8"},
+                {"acks=4294967295", "acks",
+                 "acks: 4294967295 does not fit in 32 bits; librdkafka silently reads it as -1",
+                 "-1"},
+                {"retries=5abc", "retries",
+                 "retries: \"5abc\" is not an integer; librdkafka reads it as 5", "5"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+                char text[200];
+                snprintf(text, sizeof(text), "enable.idempotence=true\n\n %s\n", cases[i].line);
+                ksafe_report_t *r = check_text(text);
+                const ksafe_violation_t *v = expect(r, "ksafe-misread-value", cases[i].property);
+                ck_assert_str_eq(v->message, cases[i].message);
+                ck_assert_str_eq(v->actual, cases[i].actual);
+                ck_assert_int_eq(v->severity, KSAFE_SEVERITY_ERROR);
+                assert_at(v, 3, 2);
+                ck_assert_uint_eq(count_rule(r, "ksafe-misread-value"), 1);
+                ksafe_report_destroy(r);
+        }
+}
+END_TEST
+
+START_TEST(misread_value_is_judged_as_librdkafka_reads_it)
+{
+        ksafe_report_t *r = check_text("enable.idempotence=true\nacks=010\n");
+        expect_message(r, "acks-all", "acks", "acks is 8; expected all (-1)", 2, 1);
+        ksafe_report_destroy(r);
+
+        r = check_text("enable.idempotence=true\nmax.in.flight=4294967301\n");
+        expect_none(r, "in-flight"); /* 5, as librdkafka reads it */
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(forms_read_as_written_are_no_findings)
+{
+        ksafe_report_t *r = check_text("enable.idempotence=TRUE\n"
+                                       "acks=all\n"
+                                       "max.in.flight=0x5\n"
+                                       "retries=+10\n"
+                                       "linger.ms=2.5\n"
+                                       "delivery.timeout.ms = 60000 \n");
+        expect_clean(r);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(duplicate_through_alias)
+{
+        ksafe_report_t *r = check_text("enable.idempotence=true\n"
+                                       "acks=all\n"
+                                       "linger.ms=5\n"
+                                       "client.id=x\n"
+                                       "request.required.acks=1\n");
+        const ksafe_violation_t *dup = expect(r, "ksafe-duplicate", "acks");
+        ck_assert_str_eq(dup->message, "acks is set again on line 5 (as request.required.acks); "
+                                       "this line has no effect");
+        ck_assert_str_eq(dup->canonical, "request.required.acks");
+        ck_assert_int_eq(dup->severity, KSAFE_SEVERITY_WARNING);
+        assert_at(dup, 2, 1);
+        const ksafe_violation_t *acks = expect(r, "acks-all", NULL);
+        ck_assert_str_eq(acks->property, "request.required.acks");
+        ck_assert_str_eq(acks->message, "request.required.acks is 1; expected all (-1)");
+        assert_at(acks, 5, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 2);
+        ck_assert_ptr_eq(ksafe_report_get(r, 0), dup); /* line 2 before line 5 */
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(duplicate_warns_on_every_shadowed_line)
+{
+        ksafe_report_t *r = check_text("enable.idempotence=true\n"
+                                       "acks=0\n"
+                                       "topic.acks=1\n"
+                                       "acks=all\n");
+        ck_assert_uint_eq(count_rule(r, "ksafe-duplicate"), 2);
+        expect_message(r, "ksafe-duplicate", "acks",
+                       "acks is set again on line 4 (as acks); this line has no effect", 2, 1);
+        expect_message(r, "ksafe-duplicate", "topic.acks",
+                       "topic.acks is set again on line 4 (as acks); this line has no effect",
+                       3, 1);
+        expect_none(r, "acks-all"); /* the last one wins */
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(refused_value_does_not_shadow)
+{
+        /* librdkafka refuses the second line, so the first one stays. */
+        ksafe_report_t *r = check_text("enable.idempotence=true\n"
+                                       "acks=1\n"
+                                       "acks=most\n");
+        expect_none(r, "ksafe-duplicate");
+        assert_at(expect(r, "ksafe-invalid-value", "acks"), 3, 1);
+        assert_at(expect(r, "acks-all", "acks"), 2, 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(rule_on_unset_default)
+{
+        ksafe_report_t *r = check_text("");
+        const ksafe_violation_t *idem = expect(r, "idempotence", NULL);
+        ck_assert_str_eq(idem->message,
+                         "enable.idempotence is not set; librdkafka's default is false; "
+                         "expected true");
+        ck_assert(!idem->is_set);
+        ck_assert_str_eq(idem->file, "test.properties");
+        assert_at(idem, 1, 1);
+        const ksafe_violation_t *inflight = expect(r, "in-flight", NULL);
+        ck_assert_str_eq(inflight->message,
+                         "max.in.flight is not set; librdkafka's default is 1000000; expected "
+                         "between 1 and 5");
+        ck_assert_str_eq(inflight->canonical, "max.in.flight.requests.per.connection");
+        ck_assert_str_eq(inflight->fix, "5");
+        assert_at(inflight, 1, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 2);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(finalize_model_idempotence)
+{
+        ksafe_report_t *r = check_text("enable.idempotence=true\n");
+        expect_clean(r);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(finalize_model_transactional)
+{
+        ksafe_report_t *r = check_text("transactional.id=x\n");
+        expect_clean(r);
+        ksafe_report_destroy(r);
+
+        /* message.timeout.ms follows transaction.timeout.ms. */
+        r = check_text("transactional.id=x\ntransaction.timeout.ms=900000\n");
+        expect_message(r, "delivery-timeout", "delivery.timeout.ms",
+                       "delivery.timeout.ms is not set; librdkafka makes it 900000; expected "
+                       "between 1000 and 300000",
+                       1, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(finalize_model_keeps_user_values)
+{
+        ksafe_report_t *r = check_text("enable.idempotence=true\n"
+                                       "max.in.flight=10\n"
+                                       "retries=0\n");
+        expect_message(r, "in-flight", "max.in.flight",
+                       "max.in.flight is 10; expected between 1 and 5", 2, 1);
+        expect_message(r, "retries", "retries", "retries is 0; expected >= 1", 3, 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(report_ordered_by_line)
+{
+        ksafe_report_t *r = check_text("max.in.flight=100\n"
+                                       "delivery.timeout.ms=0\n"
+                                       "  acks=1\n"
+                                       "enable.idempotence=false\n"
+                                       "enable.idempotance=true\n"
+                                       "retries=1e3\n");
+        assert_ordered(r);
+        ck_assert_int_eq(ksafe_report_get(r, 0)->line, 1);
+        ck_assert_int_eq(ksafe_report_get(r, ksafe_report_count(r) - 1)->line, 6);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(check_does_not_reject_enforce_findings)
+{
+        ksafe_report_t *r = check_text("acks=1\n");
+        ck_assert_uint_gt(ksafe_report_count(r), 0);
+        ck_assert_int_eq(ksafe_report_rejected(r), 0);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(config_checked_twice)
+{
+        /* A config is not changed by a check: two checks agree. */
+        static const char text[] = "acks=1\nretries=1e3\nacks=0\n";
+        ksafe_config_t *config =
+                ksafe_config_parse(text, strlen(text), "twice", KSAFE_FORMAT_PROPERTIES, NULL);
+        ck_assert_ptr_nonnull(config);
+        ksafe_report_t *a = ksafe_config_check(config, default_policy);
+        ksafe_report_t *b = ksafe_config_check(config, probe_policy);
+        ksafe_report_t *c = ksafe_config_check(config, default_policy);
+        char *ta = ksafe_report_to_json(a), *tc = ksafe_report_to_json(c);
+        ck_assert_str_eq(ta, tc);
+        free(ta);
+        free(tc);
+        ksafe_report_destroy(a);
+        ksafe_report_destroy(b);
+        ksafe_report_destroy(c);
+        ksafe_config_destroy(config);
+}
+END_TEST
+
+/*
+ * Files
+ */
+
+START_TEST(load_unsafe_properties)
+{
+        ksafe_report_t *r = check_file("configs/unsafe.properties", KSAFE_FORMAT_AUTO);
+        expect_message(r, "acks-all", "acks", "acks is 1; expected all (-1)", 4, 1);
+        expect_message(r, "idempotence", "enable.idempotence",
+                       "enable.idempotence is false; expected true", 5, 4);
+        expect_message(r, "in-flight", "max.in.flight",
+                       "max.in.flight is 100; expected between 1 and 5", 6, 1);
+        expect_message(r, "delivery-timeout", "delivery.timeout.ms",
+                       "delivery.timeout.ms is 0 (infinite); expected between 1000 and 300000", 7,
+                       1);
+        ck_assert_uint_eq(ksafe_report_count(r), 4);
+        assert_ordered(r);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(load_unsafe_json)
+{
+        ksafe_report_t *r = check_file("configs/unsafe.json", KSAFE_FORMAT_AUTO);
+        assert_at(expect(r, "acks-all", "acks"), 3, 3);
+        assert_at(expect(r, "idempotence", "enable.idempotence"), 4, 3);
+        assert_at(expect(r, "ksafe-misread-value", "delivery.timeout.ms"), 5, 3);
+        assert_at(expect(r, "delivery-timeout", "delivery.timeout.ms"), 5, 3);
+        assert_at(expect(r, "in-flight", NULL), 1, 1); /* not set */
+        assert_ordered(r);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(load_safe_files)
+{
+        static const char *const names[] = {"configs/safe.properties", "configs/safe.json"};
+        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+                ksafe_report_t *r = check_file(names[i], KSAFE_FORMAT_AUTO);
+                expect_clean(r);
+                ksafe_report_destroy(r);
+        }
+}
+END_TEST
+
+START_TEST(load_json_detected_by_content)
+{
+        ksafe_report_t *r = check_file("configs/json-content.conf", KSAFE_FORMAT_AUTO);
+        expect_message(r, "acks-all", "acks", "acks is 1; expected all (-1)", 2, 4);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+/*
+ * Secrets
+ */
+
+static void assert_no_secret(const char *where, const char *s)
+{
+        ck_assert_msg(!s || !strstr(s, "hunter2"), "secret in %s: %s", where, s);
+}
+
+static void assert_report_keeps_secrets(const ksafe_report_t *r)
+{
+        for (size_t i = 0; i < ksafe_report_count(r); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(r, i);
+                const char *fields[] = {v->rule_id, v->property, v->canonical, v->actual,
+                                        v->expected, v->fix, v->why, v->message, v->file};
+                for (size_t k = 0; k < sizeof(fields) / sizeof(*fields); k++)
+                        assert_no_secret(v->message, fields[k]);
+        }
+        char *text = ksafe_report_to_text(r);
+        char *json = ksafe_report_to_json(r);
+        assert_no_secret("text", text);
+        assert_no_secret("json", json);
+        free(text);
+        free(json);
+}
+
+START_TEST(secrets_never_shown)
+{
+        ksafe_report_t *r = check_string(secret_policy,
+                                         "sasl.pasword=hunter2-typo\n"
+                                         "sasl.password=hunter2-first\n"
+                                         "sasl.password=hunter2-last\n"
+                                         "ssl.key.password: hunter2-key\n"
+                                         "sasl.jaas.config hunter2-jaas\n"
+                                         "topic.sasl.password=hunter2-topic\n",
+                                         "secret.properties", KSAFE_FORMAT_PROPERTIES);
+        /* Each kind of finding was made, with the value hidden. */
+        expect(r, "ksafe-unknown-property", "sasl.pasword");
+        expect(r, "ksafe-unknown-property", "sasl.jaas.config");
+        expect(r, "ksafe-duplicate", "sasl.password");
+        const ksafe_violation_t *v = expect(r, "no-sasl-password", NULL);
+        ck_assert_str_eq(v->actual, KSAFE_REDACTED);
+        ck_assert_str_eq(v->fix, KSAFE_REDACTED);
+        assert_report_keeps_secrets(r);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(secrets_never_shown_json)
+{
+        ksafe_report_t *r = check_string(secret_policy,
+                                         "{\"sasl.password\": \"hunter2-first\",\n"
+                                         " \"sasl.password\": \"hunter2-last\",\n"
+                                         " \"sasl.pasword\": \"hunter2-typo\",\n"
+                                         " \"ssl.key.password\": [\"hunter2-nested\"]}",
+                                         "secret.json", KSAFE_FORMAT_JSON);
+        expect(r, "ksafe-duplicate", "sasl.password");
+        expect(r, "ksafe-invalid-value", "ssl.key.password");
+        ck_assert_str_eq(expect(r, "no-sasl-password", NULL)->actual, KSAFE_REDACTED);
+        assert_report_keeps_secrets(r);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(secrets_not_in_syntax_errors)
+{
+        /* ksafe_error_t: "Secret values never appear in `text`". */
+        static const char *const texts[] = {
+                "{\"sasl.password\": \"hunter2secret\n}",  /* unterminated string */
+                "{\"sasl.password\": hunterSecret}",       /* unquoted */
+                "{\"acks\": \"all\", \"sasl.password\": \"hunter2\" \"x\": 1}",
+        };
+        for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
+                ksafe_error_t err;
+                parse_fails(texts[i], strlen(texts[i]), "secret.json", KSAFE_FORMAT_JSON, &err);
+                ck_assert_int_gt(err.line, 0);
+                ck_assert_msg(!strstr(err.text, "hunter"), "secret in error text: %s", err.text);
+        }
+}
+END_TEST
+
+static Suite *configfile_suite(void)
+{
+        Suite *s = suite_create("configfile");
+
+        TCase *tc = tcase_create("properties");
+        tcase_add_unchecked_fixture(tc, load_policies, free_policies);
+        tcase_add_test(tc, properties_separators);
+        tcase_add_test(tc, properties_blanks_around_separator);
+        tcase_add_test(tc, properties_comments_and_blank_lines);
+        tcase_add_test(tc, properties_indented_key_column);
+        tcase_add_test(tc, properties_continuation);
+        tcase_add_test(tc, properties_continuation_at_end_of_file);
+        tcase_add_test(tc, properties_escaped_backslash_is_not_a_continuation);
+        tcase_add_test(tc, properties_crlf);
+        tcase_add_test(tc, properties_cr_only);
+        tcase_add_test(tc, properties_bom);
+        tcase_add_test(tc, properties_no_trailing_newline);
+        tcase_add_test(tc, properties_empty_and_comment_only);
+        tcase_add_test(tc, properties_key_without_value);
+        tcase_add_test(tc, properties_unknown_keys_keep_their_location);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("json");
+        tcase_add_unchecked_fixture(tc, load_policies, free_policies);
+        tcase_add_test(tc, json_scalars);
+        tcase_add_test(tc, json_string_values_are_decoded);
+        tcase_add_test(tc, json_safe_config_is_clean);
+        tcase_add_test(tc, json_number_kept_as_written);
+        tcase_add_test(tc, json_nested_value_is_invalid);
+        tcase_add_test(tc, json_null_is_invalid);
+        tcase_add_test(tc, json_not_an_object);
+        tcase_add_test(tc, json_syntax_error);
+        tcase_add_test(tc, json_duplicate_keys);
+        tcase_add_test(tc, json_bom);
+        tcase_add_test(tc, json_key_locations);
+        tcase_add_test(tc, json_pointer);
+        tcase_add_test(tc, json_pointer_errors);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("input");
+        tcase_add_unchecked_fixture(tc, load_policies, free_policies);
+        tcase_add_test(tc, auto_detects_json);
+        tcase_add_test(tc, auto_detects_properties);
+        tcase_add_test(tc, nul_byte);
+        tcase_add_test(tc, unreadable_path);
+        tcase_add_test(tc, destroy_null);
+        tcase_add_test(tc, load_unsafe_properties);
+        tcase_add_test(tc, load_unsafe_json);
+        tcase_add_test(tc, load_safe_files);
+        tcase_add_test(tc, load_json_detected_by_content);
+        tcase_add_test(tc, java_dialect);
+        tcase_add_test(tc, command_line_property_wins);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("findings");
+        tcase_add_unchecked_fixture(tc, load_policies, free_policies);
+        tcase_add_test(tc, unknown_property_did_you_mean);
+        tcase_add_test(tc, invalid_value);
+        tcase_add_test(tc, misread_values);
+        tcase_add_test(tc, misread_value_is_judged_as_librdkafka_reads_it);
+        tcase_add_test(tc, forms_read_as_written_are_no_findings);
+        tcase_add_test(tc, duplicate_through_alias);
+        tcase_add_test(tc, duplicate_warns_on_every_shadowed_line);
+        tcase_add_test(tc, refused_value_does_not_shadow);
+        tcase_add_test(tc, rule_on_unset_default);
+        tcase_add_test(tc, finalize_model_idempotence);
+        tcase_add_test(tc, finalize_model_transactional);
+        tcase_add_test(tc, finalize_model_keeps_user_values);
+        tcase_add_test(tc, report_ordered_by_line);
+        tcase_add_test(tc, check_does_not_reject_enforce_findings);
+        tcase_add_test(tc, config_checked_twice);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("secrets");
+        tcase_add_unchecked_fixture(tc, load_policies, free_policies);
+        tcase_add_test(tc, secrets_never_shown);
+        tcase_add_test(tc, secrets_never_shown_json);
+        tcase_add_test(tc, secrets_not_in_syntax_errors);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(configfile_suite());
+        srunner_run_all(sr, CK_ENV);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed != 0;
+}

@@ -1,0 +1,542 @@
+/*
+ * The config view: the value librdkafka will use for a property, whoever
+ * set it. A conf not yet given to rd_kafka_new() is read through the
+ * finalize model; a created handle is read as it is.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksafe_int.h"
+
+static ksafe_props_t *props;
+
+static void props_setup(void)
+{
+        props = ksafe_props_new();
+        ck_assert_ptr_nonnull(props);
+}
+
+static void props_teardown(void)
+{
+        ksafe_props_destroy(props);
+}
+
+/*
+ * Helpers
+ */
+
+static const ksafe_prop_t *prop(const char *name)
+{
+        const ksafe_prop_t *p = ksafe_props_find(props, name);
+        ck_assert_msg(p, "librdkafka has no property \"%s\"", name);
+        return p;
+}
+
+/* A conf with the given name/value pairs (NULL-terminated) set. */
+static rd_kafka_conf_t *conf_with(const char *const *pairs)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        char errstr[512];
+        for (size_t i = 0; pairs[i]; i += 2)
+                ck_assert_msg(rd_kafka_conf_set(conf, pairs[i], pairs[i + 1], errstr,
+                                                sizeof(errstr)) == RD_KAFKA_CONF_OK,
+                              "%s=%s: %s", pairs[i], pairs[i + 1], errstr);
+        return conf;
+}
+
+#define CONF(...) conf_with((const char *const[]){__VA_ARGS__, NULL})
+
+static ksafe_value_t value_of(const ksafe_view_t *view, const char *name)
+{
+        ksafe_value_t v;
+        ksafe_view_value(view, prop(name), &v);
+        return v;
+}
+
+/* `name` reads as `text`, set by the user or not. */
+static void assert_value(const ksafe_view_t *view, const char *name, const char *text,
+                         bool is_set)
+{
+        ksafe_value_t v = value_of(view, name);
+        ck_assert_msg(strcmp(v.text, text) == 0, "%s is \"%s\", expected \"%s\"", name, v.text,
+                      text);
+        ck_assert_msg(v.is_set == is_set, "%s: is_set is %d", name, v.is_set);
+        if (is_set)
+                ck_assert_msg(!v.derived, "%s: a set value is not derived", name);
+}
+
+/* `name` is not set and finalize makes it `text`: derived exactly when
+ * that differs from librdkafka's default. */
+static void assert_finalized(const ksafe_view_t *view, const char *name, const char *text)
+{
+        ksafe_value_t v = value_of(view, name);
+        ck_assert_msg(strcmp(v.text, text) == 0, "%s is \"%s\", expected \"%s\"", name, v.text,
+                      text);
+        ck_assert_msg(!v.is_set, "%s: is_set", name);
+        bool changed = strcmp(prop(name)->def, text) != 0;
+        ck_assert_msg(v.derived == changed, "%s: derived is %d, default \"%s\"", name, v.derived,
+                      prop(name)->def);
+}
+
+static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+        (void)rk, (void)level, (void)fac, (void)buf;
+}
+
+/* A producer created from `conf` (which it takes); no broker is needed. */
+static rd_kafka_t *producer(rd_kafka_conf_t *conf)
+{
+        char errstr[512];
+        rd_kafka_conf_set_log_cb(conf, quiet_log);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        ck_assert_msg(rk, "rd_kafka_new: %s", errstr);
+        return rk;
+}
+
+/*
+ * Confs
+ */
+
+START_TEST(defaults_are_not_set)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ck_assert_ptr_nonnull(view);
+        assert_value(view, "enable.idempotence", "false", false);
+        assert_value(view, "acks", "-1", false);
+        assert_value(view, "max.in.flight", "1000000", false);
+        assert_value(view, "retries", "2147483647", false);
+        assert_value(view, "delivery.timeout.ms", "300000", false);
+        assert_value(view, "transactional.id", "", false);
+        assert_value(view, "client.id", prop("client.id")->def, false);
+        /* Idempotence is off: nothing is derived. */
+        ck_assert(!value_of(view, "max.in.flight").derived);
+        ck_assert_ptr_null(ksafe_view_file(view));
+        ck_assert(!ksafe_view_is_topic_only(view));
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+START_TEST(values_as_librdkafka_stores_them)
+{
+        rd_kafka_conf_t *conf = CONF("enable.idempotence", "TRUE", "request.required.acks", "1",
+                                     "max.in.flight", "0x10", "message.send.max.retries", "7",
+                                     "delivery.timeout.ms", "60000", "client.id", "app-1",
+                                     "linger.ms", "2.5");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "enable.idempotence", "true", true);
+        assert_value(view, "acks", "1", true);
+        assert_value(view, "request.required.acks", "1", true);
+        assert_value(view, "max.in.flight.requests.per.connection", "16", true);
+        assert_value(view, "retries", "7", true);
+        assert_value(view, "message.timeout.ms", "60000", true);
+        assert_value(view, "client.id", "app-1", true);
+        assert_value(view, "linger.ms", "2.5", true);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+START_TEST(topic_prefix_on_global_conf)
+{
+        rd_kafka_conf_t *conf = CONF("topic.acks", "0");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "acks", "0", true);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+START_TEST(topic_defaults_without_topic_conf)
+{
+        /* Nothing topic-level set: the conf has no default topic conf yet,
+         * and topic-level properties read as librdkafka's defaults. */
+        rd_kafka_conf_t *conf = CONF("client.id", "x");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "partitioner", "consistent_random", false);
+        assert_value(view, "compression.codec", prop("compression.codec")->def, false);
+        assert_value(view, "acks", "-1", false);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+START_TEST(idempotence_derives_unset_values)
+{
+        rd_kafka_conf_t *conf = CONF("enable.idempotence", "true");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        assert_finalized(view, "acks", "-1");
+        assert_finalized(view, "max.in.flight", "5");
+        assert_finalized(view, "retries", "2147483647");
+        ck_assert(value_of(view, "max.in.flight").derived); /* 1000000 by default */
+        /* Not transactional: message.timeout.ms keeps its default. */
+        assert_value(view, "delivery.timeout.ms", "300000", false);
+        ck_assert(!value_of(view, "delivery.timeout.ms").derived);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+START_TEST(transactional_id_derives_idempotence)
+{
+        rd_kafka_conf_t *conf = CONF("transactional.id", "tx");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "transactional.id", "tx", true);
+        assert_finalized(view, "enable.idempotence", "true");
+        assert_finalized(view, "max.in.flight", "5");
+        assert_finalized(view, "acks", "-1");
+        assert_finalized(view, "delivery.timeout.ms", value_of(view, "transaction.timeout.ms").text);
+        assert_finalized(view, "message.timeout.ms", "60000");
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+
+        conf = CONF("transactional.id", "tx", "transaction.timeout.ms", "90000");
+        view = ksafe_view_from_conf(props, conf);
+        assert_finalized(view, "message.timeout.ms", "90000");
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+START_TEST(user_values_are_never_replaced)
+{
+        rd_kafka_conf_t *conf = CONF("enable.idempotence", "true", "max.in.flight", "3", "acks",
+                                     "1", "retries", "0");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "max.in.flight", "3", true);
+        assert_value(view, "acks", "1", true);
+        assert_value(view, "retries", "0", true);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+
+        conf = CONF("transactional.id", "tx", "message.timeout.ms", "30000");
+        view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "delivery.timeout.ms", "30000", true);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+START_TEST(value_set_to_its_default_is_set)
+{
+        /* librdkafka refuses max.in.flight=1000000 with idempotence instead
+         * of making it 5: a value the user set is set, default or not. */
+        rd_kafka_conf_t *conf = CONF("enable.idempotence", "true", "max.in.flight", "1000000",
+                                     "retries", "2147483647");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "max.in.flight", "1000000", true);
+        assert_value(view, "retries", "2147483647", true);
+        assert_value(view, "linger.ms", prop("linger.ms")->def, false);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+
+        /* Idempotence explicitly off stays off with transactional.id (and
+         * rd_kafka_new() refuses it). */
+        conf = CONF("enable.idempotence", "false", "transactional.id", "tx");
+        view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "enable.idempotence", "false", true);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+START_TEST(empty_transactional_id_is_not_transactional)
+{
+        rd_kafka_conf_t *conf = CONF("transactional.id", "");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "enable.idempotence", "false", false);
+        assert_value(view, "max.in.flight", "1000000", false);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+START_TEST(long_values_are_read)
+{
+        /* Longer than ksafe_value_t's text: still set, and kept as far as
+         * it goes (a policy's "required" or "forbidden" must see it). */
+        char servers[2000];
+        size_t len = 0;
+        for (int i = 0; len < 1500; i++)
+                len += (size_t)snprintf(servers + len, sizeof(servers) - len,
+                                        "%sbroker-%02d.kafka.example.com:9092", i ? "," : "", i);
+        rd_kafka_conf_t *conf = CONF("bootstrap.servers", servers, "transactional.id", servers);
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_value_t v = value_of(view, "bootstrap.servers");
+        ck_assert_msg(v.is_set, "a long bootstrap.servers reads as not set (\"%s\")", v.text);
+        ck_assert_int_eq(strncmp(v.text, servers, sizeof(v.text) - 1), 0);
+        /* A long transactional.id still makes the producer idempotent. */
+        assert_finalized(view, "enable.idempotence", "true");
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
+{
+        char errstr[256];
+        ck_assert_msg(rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) ==
+                              RD_KAFKA_CONF_OK,
+                      "%s=%s: %s", name, value, errstr);
+}
+
+START_TEST(changed_rereads_one_property)
+{
+        rd_kafka_conf_t *conf = CONF("client.id", "before", "max.in.flight", "3", "linger.ms",
+                                     "7");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "client.id", "before", true);
+        assert_value(view, "max.in.flight", "3", true);
+        assert_value(view, "enable.idempotence", "false", false);
+        assert_value(view, "linger.ms", "7", true);
+
+        /* What enforcement does: change the conf, tell the view. */
+        conf_set(conf, "client.id", "after");
+        conf_set(conf, "enable.idempotence", "true");
+        ksafe_view_changed(view, prop("client.id"));
+        ksafe_view_changed(view, prop("enable.idempotence"));
+        assert_value(view, "client.id", "after", true);
+        assert_value(view, "enable.idempotence", "true", true);
+        assert_finalized(view, "retries", "2147483647");
+        /* The others are still right. */
+        assert_value(view, "max.in.flight", "3", true);
+        assert_value(view, "linger.ms", "7", true);
+
+        /* Through an alias; and a value set to the default is set. */
+        conf_set(conf, "max.in.flight", "4");
+        ksafe_view_changed(view, prop("max.in.flight.requests.per.connection"));
+        assert_value(view, "max.in.flight", "4", true);
+        conf_set(conf, "retries", "2147483647");
+        ksafe_view_changed(view, prop("retries"));
+        assert_value(view, "retries", "2147483647", true);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+START_TEST(many_properties)
+{
+        /* More properties than the view caches: every one still right. */
+        static const char *const names[] = {
+                "client.id", "bootstrap.servers", "message.max.bytes", "receive.message.max.bytes",
+                "metadata.max.age.ms", "topic.metadata.refresh.interval.ms", "socket.timeout.ms",
+                "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "socket.nagle.disable",
+                "socket.max.fails", "broker.address.ttl", "reconnect.backoff.ms",
+                "reconnect.backoff.max.ms", "statistics.interval.ms", "log_level",
+                "queue.buffering.max.messages", "queue.buffering.max.kbytes", "linger.ms",
+                "retry.backoff.ms", "batch.num.messages", "batch.size", "request.timeout.ms",
+                "message.timeout.ms", "compression.codec", "compression.level",
+                "security.protocol", "sasl.mechanisms", "api.version.request",
+                "connections.max.idle.ms", "enable.idempotence", "max.in.flight",
+                "message.send.max.retries", "request.required.acks", "transaction.timeout.ms",
+                "sticky.partitioning.linger.ms", "topic.metadata.refresh.sparse",
+                "enable.gapless.guarantee", "queuing.strategy", "compression.type",
+        };
+        rd_kafka_conf_t *conf = CONF("client.id", "many");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        for (int round = 0; round < 2; round++)
+                for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+                        const ksafe_prop_t *p = prop(names[i]);
+                        ksafe_value_t v = value_of(view, names[i]);
+                        if (p == prop("client.id"))
+                                ck_assert_str_eq(v.text, "many");
+                        else
+                                ck_assert_msg(strcmp(v.text, p->def) == 0 && !v.is_set,
+                                              "%s: \"%s\", is_set %d (round %d)", names[i],
+                                              v.text, v.is_set, round);
+                }
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+/*
+ * Created handles
+ */
+
+START_TEST(handle_reads_finalized_values)
+{
+        rd_kafka_t *rk = producer(CONF("enable.idempotence", "true"));
+        ksafe_view_t *view = ksafe_view_from_handle(props, rk);
+        ck_assert_ptr_nonnull(view);
+        const char *const finalized[][2] = {
+                {"enable.idempotence", "true"},
+                {"max.in.flight", "5"},
+                {"acks", "-1"},
+                {"retries", "2147483647"},
+        };
+        for (size_t i = 0; i < sizeof(finalized) / sizeof(*finalized); i++) {
+                ksafe_value_t v = value_of(view, finalized[i][0]);
+                ck_assert_msg(strcmp(v.text, finalized[i][1]) == 0, "%s is \"%s\"",
+                              finalized[i][0], v.text);
+                ck_assert_msg(!v.derived, "%s: a handle's value is not modelled",
+                              finalized[i][0]);
+        }
+        ksafe_view_destroy(view);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+/* message.timeout.ms as rd_kafka_conf_get() reads it from the handle's
+ * own conf (which falls through to its live default topic conf), or NULL
+ * when the handle has no default topic conf. */
+static const char *handle_message_timeout(rd_kafka_t *rk, char *buf, size_t size)
+{
+        return rd_kafka_conf_get(rd_kafka_conf(rk), "message.timeout.ms", buf, &size) ==
+                               RD_KAFKA_CONF_OK
+                       ? buf
+                       : NULL;
+}
+
+START_TEST(handle_reads_finalized_topic_values)
+{
+        /* A topic-level property set: the handle has a default topic conf,
+         * which rd_kafka_new() finalized (message.timeout.ms becomes
+         * transaction.timeout.ms); read it as finalized. */
+        rd_kafka_t *rk = producer(CONF("transactional.id", "tx", "acks", "all"));
+        char used[64];
+        ck_assert_str_eq(handle_message_timeout(rk, used, sizeof(used)), "60000");
+        ksafe_view_t *view = ksafe_view_from_handle(props, rk);
+        ck_assert_str_eq(value_of(view, "enable.idempotence").text, "true");
+        ksafe_value_t timeout = value_of(view, "message.timeout.ms");
+        ck_assert_str_eq(timeout.text, used);
+        ck_assert(!timeout.derived);
+        ksafe_view_destroy(view);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+START_TEST(handle_without_topic_conf)
+{
+        /* No topic-level property set: the handle has no default topic
+         * conf, and every topic gets a fresh one that rd_kafka_topic_new()
+         * finalizes: for a transactional producer message.timeout.ms is
+         * transaction.timeout.ms there too. */
+        rd_kafka_t *rk = producer(CONF("transactional.id", "tx", "linger.ms", "20"));
+        char used[64];
+        ck_assert_ptr_null(handle_message_timeout(rk, used, sizeof(used)));
+        ksafe_view_t *view = ksafe_view_from_handle(props, rk);
+        ck_assert_str_eq(value_of(view, "linger.ms").text, "20");
+        ck_assert_str_eq(value_of(view, "acks").text, "-1");
+        ck_assert_str_eq(value_of(view, "message.timeout.ms").text,
+                         value_of(view, "transaction.timeout.ms").text);
+        ksafe_view_destroy(view);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+START_TEST(topic_conf_view)
+{
+        rd_kafka_t *rk = producer(CONF("enable.idempotence", "true", "linger.ms", "20"));
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        char errstr[256];
+        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "acks", "1", errstr, sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        ksafe_view_t *view = ksafe_view_from_topic_conf(props, rk, tconf);
+        ck_assert(ksafe_view_is_topic_only(view));
+        ck_assert_str_eq(value_of(view, "acks").text, "1");
+        ck_assert_str_eq(value_of(view, "linger.ms").text, "20"); /* from the handle */
+        ksafe_view_destroy(view);
+        rd_kafka_topic_conf_destroy(tconf);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+/*
+ * Entries read from a file
+ */
+
+static ksafe_entry_t entry(const char *name, const char *value, int line)
+{
+        return (ksafe_entry_t){
+                .name = (char *)name,
+                .raw = (char *)value,
+                .value = (char *)value,
+                .prop = value ? prop(name) : NULL,
+                .line = line,
+                .column = 1,
+                .status = KSAFE_ENTRY_OK,
+                .shadowed_by = -1,
+        };
+}
+
+START_TEST(entries_last_one_wins)
+{
+        ksafe_entry_t entries[] = {
+                entry("acks", "1", 1),
+                entry("request.required.acks", "0", 2),
+                entry("enable.idempotence", "true", 3),
+                entry("acks", NULL, 4), /* refused by librdkafka: no value */
+        };
+        entries[3].prop = prop("acks");
+        entries[3].status = KSAFE_ENTRY_INVALID;
+        ksafe_view_t *view = ksafe_view_from_entries(props, "f.properties", entries, 4);
+        ck_assert_str_eq(ksafe_view_file(view), "f.properties");
+        size_t count;
+        ck_assert_ptr_eq(ksafe_view_entries(view, &count), entries);
+        ck_assert_uint_eq(count, 4);
+
+        ksafe_value_t acks = value_of(view, "acks");
+        ck_assert_str_eq(acks.text, "0");
+        ck_assert(acks.is_set);
+        ck_assert_ptr_eq(acks.entry, &entries[1]);
+        /* Unset values follow the finalize model here too. */
+        assert_finalized(view, "max.in.flight", "5");
+        ck_assert_ptr_null(value_of(view, "max.in.flight").entry);
+        ksafe_view_destroy(view);
+}
+END_TEST
+
+START_TEST(destroy_null)
+{
+        ksafe_view_destroy(NULL);
+}
+END_TEST
+
+static Suite *view_suite(void)
+{
+        Suite *s = suite_create("view");
+        TCase *tc = tcase_create("conf");
+        tcase_add_unchecked_fixture(tc, props_setup, props_teardown);
+        tcase_add_test(tc, defaults_are_not_set);
+        tcase_add_test(tc, values_as_librdkafka_stores_them);
+        tcase_add_test(tc, topic_prefix_on_global_conf);
+        tcase_add_test(tc, topic_defaults_without_topic_conf);
+        tcase_add_test(tc, idempotence_derives_unset_values);
+        tcase_add_test(tc, transactional_id_derives_idempotence);
+        tcase_add_test(tc, user_values_are_never_replaced);
+        tcase_add_test(tc, value_set_to_its_default_is_set);
+        tcase_add_test(tc, empty_transactional_id_is_not_transactional);
+        tcase_add_test(tc, long_values_are_read);
+        tcase_add_test(tc, changed_rereads_one_property);
+        tcase_add_test(tc, many_properties);
+        tcase_add_test(tc, destroy_null);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("handle");
+        tcase_add_unchecked_fixture(tc, props_setup, props_teardown);
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, handle_reads_finalized_values);
+        tcase_add_test(tc, handle_reads_finalized_topic_values);
+        tcase_add_test(tc, handle_without_topic_conf);
+        tcase_add_test(tc, topic_conf_view);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("entries");
+        tcase_add_unchecked_fixture(tc, props_setup, props_teardown);
+        tcase_add_test(tc, entries_last_one_wins);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(view_suite());
+        srunner_run_all(sr, CK_ENV);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed != 0;
+}
