@@ -433,7 +433,9 @@ KSAFE_EXPORT char *ksafe_report_to_json(const ksafe_report_t *report);
 /**
  * The report as text, one line per violation:
  * "file:line:col: error: message [rule-id]" (the location only when the
- * configuration came from a file). Empty string for a clean report.
+ * configuration came from a file); a violation that enforcement repaired
+ * reads "enforced: message [rule-id] (set to VALUE)". Empty string for a
+ * clean report.
  * free() it; NULL when out of memory.
  */
 KSAFE_EXPORT char *ksafe_report_to_text(const ksafe_report_t *report);

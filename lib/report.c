@@ -287,10 +287,11 @@ char *ksafe_report_to_text(const ksafe_report_t *report)
                 const ksafe_violation_t *v = &report->items[i];
                 if (v->file)
                         ksafe_buf_printf(&buf, "%s:%d:%d: ", v->file, v->line, v->column);
-                ksafe_buf_printf(&buf, "%s: %s [%s]", ksafe_severity_name(v->severity),
+                ksafe_buf_printf(&buf, "%s: %s [%s]",
+                                 v->fixed ? "enforced" : ksafe_severity_name(v->severity),
                                  v->message, v->rule_id);
                 if (v->fixed && v->fix)
-                        ksafe_buf_printf(&buf, " (enforced: set to %s)", v->fix);
+                        ksafe_buf_printf(&buf, " (set to %s)", v->fix);
                 ksafe_buf_append(&buf, "\n", 1);
         }
         if (report->allow_unsafe)

@@ -293,6 +293,7 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
 
 static void print_summary(const lint_run_t *run)
 {
+        fflush(stdout); /* the findings first, also when both go to one pipe */
         size_t errors = 0, warnings = 0, fixed = 0;
         for (size_t i = 0; i < run->count; i++)
                 for (size_t k = 0; k < ksafe_report_count(run->results[i].report); k++) {

@@ -564,8 +564,8 @@ START_TEST(text_enforced)
         no_fix->fixed = true;
         ksafe_violation_t *unfixed = add(r, "in-flight", KSAFE_ACTION_ENFORCE, 2, 1);
         ck_assert_ptr_nonnull(unfixed->fix);
-        assert_text(r, "error: acks is 1 [acks-all] (enforced: set to -1)\n"
-                       "error: fixed, no value [odd]\n"
+        assert_text(r, "enforced: acks is 1 [acks-all] (set to -1)\n"
+                       "enforced: fixed, no value [odd]\n"
                        "producer.properties:2:1: error: acks is 1; expected all (-1) "
                        "[in-flight]\n");
         ksafe_report_destroy(r);
