@@ -1,15 +1,16 @@
 #!/bin/sh
 # A program outside the tree builds with `pkg-config --cflags --libs ksafe`
 # (meson's uninstalled .pc) and gets a working, safe producer.
-# Usage: pkgconfig.sh BUILD_ROOT SOURCE_ROOT   (prints TAP)
+# Usage: pkgconfig.sh BUILD_ROOT SOURCE_ROOT [EXTRA_CFLAGS]   (prints TAP)
+# EXTRA_CFLAGS is -fsanitize=... in a sanitizer build, whose library needs it.
 set -u
-build=$1 src=$2
+build=$1 src=$2 extra=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "1..2"
 export PKG_CONFIG_PATH="$build/meson-uninstalled"
 if flags=$(pkg-config --cflags --libs ksafe) &&
-   ${CC:-cc} -std=c11 -Wall -Wextra -Werror "$src/examples/safe_producer.c" $flags \
+   ${CC:-cc} -std=c11 -Wall -Wextra -Werror $extra "$src/examples/safe_producer.c" $flags \
      -Wl,-rpath,"$build/lib" -o "$tmp/safe_producer" 2>"$tmp/cc.log"; then
   echo "ok 1 - examples/safe_producer.c builds with pkg-config ksafe"
 else
