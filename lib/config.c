@@ -77,9 +77,9 @@ static bool override_change(ksafe_view_t *view, const ksafe_props_t *props,
                 return true;
         char out[1024], why[512];
         if (!c->value)
-                return ksafe_view_override(view, prop, prop->def);
+                return ksafe_view_override(view, prop, prop->def, false);
         return ksafe_prop_parse(prop, c->value, out, sizeof(out), why, sizeof(why)) &&
-               ksafe_view_override(view, prop, out);
+               ksafe_view_override(view, prop, out, true);
 }
 
 /* The config's entries resolved for `policy`, seen through a view. */
@@ -183,7 +183,7 @@ static bool config_setter(void *target, const ksafe_rule_t *rule, const char *va
         }
         if (winner >= 0 && !remove)
                 cfg->entries[winner].replacement = c->value;
-        return ksafe_view_override(rp->resolved->view, prop, remove ? prop->def : out);
+        return ksafe_view_override(rp->resolved->view, prop, remove ? prop->def : out, !remove);
 }
 
 ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config, const ksafe_policy_t *policy)

@@ -92,12 +92,7 @@ static bool conf_setter(void *target, const ksafe_rule_t *rule, const char *valu
 
 ksafe_report_t *ksafe_conf_check(const rd_kafka_conf_t *conf, const ksafe_policy_t *policy)
 {
-        ksafe_view_t *view = ksafe_view_from_conf(policy->props, conf);
-        ksafe_report_t *report = view ? ksafe_report_new(policy) : NULL;
-        if (report)
-                ksafe_eval(policy, view, KSAFE_ALL_ACTIONS, report);
-        ksafe_view_destroy(view);
-        return report;
+        return ksafe_eval_view(policy, ksafe_view_from_conf(policy->props, conf));
 }
 
 ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf, const ksafe_policy_t *policy)

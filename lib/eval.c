@@ -240,6 +240,15 @@ void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned
         }
 }
 
+ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view)
+{
+        ksafe_report_t *report = view ? ksafe_report_new(policy) : NULL;
+        if (report)
+                ksafe_eval(policy, view, KSAFE_ALL_ACTIONS, report);
+        ksafe_view_destroy(view);
+        return report;
+}
+
 void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         ksafe_report_t *report)
 {
@@ -278,7 +287,6 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                                 snprintf(message, sizeof(message),
                                          "unknown property \"%s\"; did you mean \"%s\"?", e->name,
                                          hint);
-                                v.fix = hint;
                         } else {
                                 snprintf(message, sizeof(message),
                                          "unknown property \"%s\" (not in librdkafka %s)", e->name,

@@ -190,8 +190,10 @@ typedef struct ksafe_value_s {
 } ksafe_value_t;
 
 /** Give `prop` a new value (as librdkafka reads it) in the view only: the
- *  way enforcement changes a view of a file, whose text it cannot set. */
-bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value);
+ *  way enforcement changes a view of a file, whose text it cannot set.
+ *  is_set false: the property is removed (its default applies). */
+bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value,
+                         bool is_set);
 
 /** The value of canonical property `prop` in the view. */
 void ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
@@ -306,6 +308,9 @@ void ksafe_eval_rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_r
  *  violation to `report` for each failure. */
 void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned actions,
                 ksafe_report_t *report);
+/** Judge every rule on `view` into a new report, and destroy the view
+ *  (NULL view: out of memory, NULL report). */
+ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view);
 /** Add the view's own findings (unknown, invalid, misread, duplicate). */
 void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         ksafe_report_t *report);

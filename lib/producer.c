@@ -101,12 +101,7 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
 
 ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_policy_t *policy)
 {
-        ksafe_view_t *view = ksafe_view_from_handle(policy->props, rk);
-        ksafe_report_t *report = view ? ksafe_report_new(policy) : NULL;
-        if (report)
-                ksafe_eval(policy, view, KSAFE_ALL_ACTIONS, report);
-        ksafe_view_destroy(view);
-        return report;
+        return ksafe_eval_view(policy, ksafe_view_from_handle(policy->props, rk));
 }
 
 static bool topic_conf_setter(void *target, const ksafe_rule_t *rule, const char *value)

@@ -231,7 +231,8 @@ static ksafe_value_t *cache_find(cache_t *cache, const ksafe_prop_t *prop)
         return NULL;
 }
 
-bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value)
+bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value,
+                         bool is_set)
 {
         prop = prop->canon;
         if (!view->overrides && !(view->overrides = calloc(1, sizeof(*view->overrides))))
@@ -245,8 +246,7 @@ bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const cha
         }
         ksafe_value_t prev;
         read_value(view, prop, &prev);
-        /* A value set back to its default counts as not set (forbidden). */
-        *v = (ksafe_value_t){.is_set = strcmp(value, prop->def) != 0, .entry = prev.entry};
+        *v = (ksafe_value_t){.is_set = is_set, .entry = prev.entry};
         snprintf(v->text, sizeof(v->text), "%s", value);
         ksafe_view_changed(view, prop);
         return true;

@@ -252,6 +252,7 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
         ksafe_config_t *cfg = read_input(result->name, opts, &err);
         if (!cfg) {
                 print_error(&err);
+                result->error = strdup(err.text);
                 return LINT_EXIT_USAGE;
         }
         int status = LINT_EXIT_CLEAN;
@@ -401,7 +402,8 @@ static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *r
 
 static int finish(int status)
 {
-        if (fclose(stdout) != 0) {
+        /* A write that failed earlier (a flush) leaves ferror(stdout) set. */
+        if (ferror(stdout) | fclose(stdout)) {
                 perror("ksafe-lint: stdout");
                 return LINT_EXIT_USAGE;
         }
@@ -476,6 +478,7 @@ int main(int argc, char **argv)
                             lint_is_failure(&run, ksafe_report_get(run.results[i].report, k)))
                                 result = LINT_EXIT_FINDINGS;
                 ksafe_report_destroy(run.results[i].report);
+                free(run.results[i].error);
         }
         for (size_t i = 0; i < in.count; i++)
                 free(in.names[i]);

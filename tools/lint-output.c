@@ -31,32 +31,40 @@ static const char *location_file(const lint_result_t *r, const ksafe_violation_t
         return v->file ? v->file : r->name;
 }
 
-/*
- * text: file:line:col: severity: message [rule]
- */
-static void print_text(const lint_run_t *run)
+typedef void (*finding_fn)(const lint_run_t *run, const lint_result_t *r,
+                           const ksafe_violation_t *v, void *ctx);
+
+/* Call fn for every finding the run shows (-q shows failures only). */
+static void each_finding(const lint_run_t *run, finding_fn fn, void *ctx)
 {
         for (size_t i = 0; i < run->count; i++) {
                 const lint_result_t *r = &run->results[i];
                 for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
                         const ksafe_violation_t *v = ksafe_report_get(r->report, k);
-                        if (!shown(run, v))
-                                continue;
-                        printf("%s:%d:%d: ", location_file(r, v), v->line, v->column);
-                        if (run->fix && v->fixed && v->fix)
-                                printf("fixed: %s; set to %s [%s]\n", v->message, v->fix,
-                                       v->rule_id);
-                        else if (run->fix && v->fixed)
-                                printf("fixed: %s [%s]\n", v->message, v->rule_id);
-                        else if (v->fix)
-                                printf("%s: %s (fix: %s=%s) [%s]\n",
-                                       ksafe_severity_name(v->severity), v->message,
-                                       v->property, v->fix, v->rule_id);
-                        else
-                                printf("%s: %s [%s]\n", ksafe_severity_name(v->severity),
-                                       v->message, v->rule_id);
+                        if (shown(run, v))
+                                fn(run, r, v, ctx);
                 }
         }
+}
+
+/*
+ * text: file:line:col: severity: message [rule]
+ */
+static void text_finding(const lint_run_t *run, const lint_result_t *r,
+                         const ksafe_violation_t *v, void *ctx)
+{
+        (void)ctx;
+        printf("%s:%d:%d: ", location_file(r, v), v->line, v->column);
+        if (run->fix && v->fixed && v->fix)
+                printf("fixed: %s; set to %s [%s]\n", v->message, v->fix, v->rule_id);
+        else if (run->fix && v->fixed)
+                printf("fixed: %s [%s]\n", v->message, v->rule_id);
+        else if (v->fix)
+                printf("%s: %s (fix: %s=%s) [%s]\n", ksafe_severity_name(v->severity), v->message,
+                       v->property, v->fix, v->rule_id);
+        else
+                printf("%s: %s [%s]\n", ksafe_severity_name(v->severity), v->message,
+                       v->rule_id);
 }
 
 /*
@@ -80,24 +88,30 @@ static json_t *finding_json(const lint_result_t *r, const ksafe_violation_t *v)
                          "is_set", v->is_set);
 }
 
+typedef struct json_ctx_s {
+        json_t *findings;
+        size_t errors, warnings, fixed;
+} json_ctx_t;
+
+static void json_finding(const lint_run_t *run, const lint_result_t *r,
+                         const ksafe_violation_t *v, void *ctx)
+{
+        json_ctx_t *c = ctx;
+        json_array_append_new(c->findings, finding_json(r, v));
+        if (run->fix && v->fixed)
+                c->fixed++;
+        else if (v->severity == KSAFE_SEVERITY_ERROR)
+                c->errors++;
+        else
+                c->warnings++;
+}
+
 static void print_json(const lint_run_t *run)
 {
-        json_t *findings = json_array();
-        size_t errors = 0, warnings = 0, fixed = 0;
-        for (size_t i = 0; i < run->count; i++) {
-                const lint_result_t *r = &run->results[i];
-                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
-                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
-                        if (!shown(run, v))
-                                continue;
-                        json_array_append_new(findings, finding_json(r, v));
-                        fixed += run->fix && v->fixed;
-                        if (run->fix && v->fixed)
-                                continue;
-                        errors += v->severity == KSAFE_SEVERITY_ERROR;
-                        warnings += v->severity == KSAFE_SEVERITY_WARNING;
-                }
-        }
+        json_ctx_t c = {.findings = json_array()};
+        each_finding(run, json_finding, &c);
+        json_t *findings = c.findings;
+        size_t errors = c.errors, warnings = c.warnings, fixed = c.fixed;
         const char *env = ksafe_policy_env(run->policy);
         json_t *doc = json_pack("{s:i, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}}", "version", 1,
                                 "policy", ksafe_policy_name(run->policy), "environment",
@@ -127,46 +141,54 @@ static size_t sarif_rule_index(json_t *rules, const ksafe_violation_t *v)
                 if (strcmp(json_string_value(json_object_get(rule, "id")), v->rule_id) == 0)
                         return i;
         }
+        /* Rules are described by what does not change from one finding to
+         * the next: the id and the reason. */
         char help[1024];
-        snprintf(help, sizeof(help), "%s%s%s", v->why ? v->why : "",
-                 v->why && v->expected ? ". Expected: " : "", v->expected ? v->expected : "");
+        snprintf(help, sizeof(help), "%s%s%s", v->why ? v->why : v->rule_id,
+                 v->why && v->expected && strncmp(v->rule_id, "ksafe-", 6) != 0 ? ". Expected: "
+                                                                              : "",
+                 v->why && v->expected && strncmp(v->rule_id, "ksafe-", 6) != 0 ? v->expected
+                                                                              : "");
         json_array_append_new(
                 rules, json_pack("{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:s}", "id",
                                  v->rule_id, "name", v->rule_id, "shortDescription", "text",
-                                 v->canonical ? v->canonical : v->rule_id, "fullDescription",
-                                 "text", help[0] ? help : v->rule_id, "help", "text",
-                                 help[0] ? help : v->message, "defaultConfiguration", "level",
+                                 v->why ? v->why : v->rule_id, "fullDescription", "text", help,
+                                 "help", "text", help, "defaultConfiguration", "level",
                                  v->severity == KSAFE_SEVERITY_ERROR ? "error" : "warning",
                                  "helpUri", INFO_URI "#the-default-policy"));
         return json_array_size(rules) - 1;
 }
 
+typedef struct sarif_ctx_s {
+        json_t *rules, *results;
+} sarif_ctx_t;
+
+static void sarif_finding(const lint_run_t *run, const lint_result_t *r,
+                          const ksafe_violation_t *v, void *ctx)
+{
+        sarif_ctx_t *c = ctx;
+        const char *uri = location_file(r, v);
+        if (strncmp(uri, "./", 2) == 0)
+                uri += 2;
+        json_t *result = json_pack("{s:s, s:I, s:s, s:{s:s}}", "ruleId", v->rule_id,
+                                   "ruleIndex", (json_int_t)sarif_rule_index(c->rules, v),
+                                   "level", sarif_level(run, v), "message", "text", v->message);
+        /* "<stdin>" and "<command line>" are no artifact a URI can name. */
+        if (uri[0] != '<')
+                json_object_set_new(
+                        result, "locations",
+                        json_pack("[{s:{s:{s:s}, s:{s:i, s:i}}}]", "physicalLocation",
+                                  "artifactLocation", "uri", uri, "region", "startLine",
+                                  v->line > 0 ? v->line : 1, "startColumn",
+                                  v->column > 0 ? v->column : 1));
+        json_array_append_new(c->results, result);
+}
+
 static void print_sarif(const lint_run_t *run)
 {
-        json_t *rules = json_array();
-        json_t *results = json_array();
-        for (size_t i = 0; i < run->count; i++) {
-                const lint_result_t *r = &run->results[i];
-                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
-                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
-                        if (!shown(run, v))
-                                continue;
-                        const char *uri = location_file(r, v);
-                        if (strncmp(uri, "./", 2) == 0)
-                                uri += 2;
-                        json_array_append_new(
-                                results,
-                                json_pack("{s:s, s:I, s:s, s:{s:s}, s:[{s:{s:{s:s}, s:{s:i, "
-                                          "s:i}}}]}",
-                                          "ruleId", v->rule_id, "ruleIndex",
-                                          (json_int_t)sarif_rule_index(rules, v), "level",
-                                          sarif_level(run, v), "message", "text", v->message,
-                                          "locations", "physicalLocation", "artifactLocation",
-                                          "uri", uri, "region", "startLine",
-                                          v->line > 0 ? v->line : 1, "startColumn",
-                                          v->column > 0 ? v->column : 1));
-                }
-        }
+        sarif_ctx_t c = {.rules = json_array(), .results = json_array()};
+        each_finding(run, sarif_finding, &c);
+        json_t *rules = c.rules, *results = c.results;
         json_t *doc = json_pack(
                 "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}", "$schema",
                 "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
@@ -194,27 +216,21 @@ static void github_escape(const char *s, bool property)
         }
 }
 
-static void print_github(const lint_run_t *run)
+static void github_finding(const lint_run_t *run, const lint_result_t *r,
+                           const ksafe_violation_t *v, void *ctx)
 {
-        for (size_t i = 0; i < run->count; i++) {
-                const lint_result_t *r = &run->results[i];
-                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
-                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
-                        if (!shown(run, v))
-                                continue;
-                        const char *level = run->fix && v->fixed ? "notice"
-                                            : lint_is_failure(run, v) ? "error"
-                                                                      : "warning";
-                        printf("::%s file=", level);
-                        github_escape(location_file(r, v), true);
-                        printf(",line=%d,col=%d,title=", v->line > 0 ? v->line : 1,
-                               v->column > 0 ? v->column : 1);
-                        github_escape(v->rule_id, true);
-                        fputs("::", stdout);
-                        github_escape(v->message, false);
-                        putchar('\n');
-                }
-        }
+        (void)ctx;
+        const char *level = run->fix && v->fixed     ? "notice"
+                            : lint_is_failure(run, v) ? "error"
+                                                      : "warning";
+        printf("::%s file=", level);
+        github_escape(location_file(r, v), true);
+        printf(",line=%d,col=%d,title=", v->line > 0 ? v->line : 1,
+               v->column > 0 ? v->column : 1);
+        github_escape(v->rule_id, true);
+        fputs("::", stdout);
+        github_escape(v->message, false);
+        putchar('\n');
 }
 
 /*
@@ -248,18 +264,28 @@ static size_t failures_of(const lint_run_t *run, const lint_result_t *r)
 
 static void print_junit(const lint_run_t *run)
 {
-        size_t failed = 0;
-        for (size_t i = 0; i < run->count; i++)
+        size_t failed = 0, errors = 0;
+        for (size_t i = 0; i < run->count; i++) {
                 failed += failures_of(run, &run->results[i]) > 0;
+                errors += run->results[i].report == NULL;
+        }
         printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<testsuites name=\"ksafe-lint\" tests=\"%zu\" failures=\"%zu\">\n"
-               "  <testsuite name=\"ksafe-lint\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
-               run->count, failed, run->count, failed);
+               "<testsuites name=\"ksafe-lint\" tests=\"%zu\" failures=\"%zu\" "
+               "errors=\"%zu\">\n"
+               "  <testsuite name=\"ksafe-lint\" tests=\"%zu\" failures=\"%zu\" "
+               "errors=\"%zu\">\n",
+               run->count, failed, errors, run->count, failed, errors);
         for (size_t i = 0; i < run->count; i++) {
                 const lint_result_t *r = &run->results[i];
                 printf("    <testcase classname=\"ksafe-lint\" name=\"");
                 xml_escape(r->name);
                 printf("\">\n");
+                if (!r->report) {
+                        /* An input that could not be read did not pass. */
+                        printf("      <error type=\"unreadable\" message=\"");
+                        xml_escape(r->error ? r->error : "cannot read this input");
+                        printf("\"/>\n");
+                }
                 for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
                         const ksafe_violation_t *v = ksafe_report_get(r->report, k);
                         if (!lint_is_failure(run, v))
@@ -284,10 +310,10 @@ static void print_junit(const lint_run_t *run)
 void lint_print(const lint_run_t *run)
 {
         switch (run->format) {
-        case LINT_FORMAT_TEXT: print_text(run); break;
+        case LINT_FORMAT_TEXT: each_finding(run, text_finding, NULL); break;
         case LINT_FORMAT_JSON: print_json(run); break;
         case LINT_FORMAT_SARIF: print_sarif(run); break;
-        case LINT_FORMAT_GITHUB: print_github(run); break;
+        case LINT_FORMAT_GITHUB: each_finding(run, github_finding, NULL); break;
         case LINT_FORMAT_JUNIT: print_junit(run); break;
         }
 }

@@ -27,6 +27,7 @@ typedef enum lint_format_e {
 typedef struct lint_result_s {
         char *name;             /* as given, or found in a directory */
         ksafe_report_t *report; /* NULL when the input could not be read */
+        char *error;            /* why it could not be read, or NULL */
 } lint_result_t;
 
 typedef struct lint_run_s {

@@ -788,7 +788,7 @@ START_TEST(unknown_property_did_you_mean)
         ck_assert_str_eq(v->message,
                          "unknown property \"enable.idempotance\"; did you mean "
                          "\"enable.idempotence\"?");
-        ck_assert_str_eq(v->fix, "enable.idempotence");
+        ck_assert_ptr_null(v->fix); /* a name to use, not a value to set: in the message */
         ck_assert_ptr_null(v->canonical);
         ck_assert_int_eq(v->severity, KSAFE_SEVERITY_WARNING);
         ck_assert_int_eq(v->action, KSAFE_ACTION_WARN);
