@@ -17,6 +17,7 @@ need valgrind       command -v valgrind
 need librdkafka-dev pkg-config --exists rdkafka
 need libjansson-dev pkg-config --exists jansson
 need check          pkg-config --exists check
+need python3-jsonschema python3 -c "import jsonschema"
 if [ -n "$missing" ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "${0##*/}: missing packages: $missing" >&2
