@@ -54,14 +54,12 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
                                     : KSAFE_ENTRY_UNKNOWN;
                 return true;
         }
-        char out[1024], why[512];
-        if (!ksafe_prop_parse(e->prop, e->raw, out, sizeof(out), why, sizeof(why))) {
+        char why[512];
+        if (!(e->value = ksafe_prop_parse(e->prop, e->raw, why, sizeof(why)))) {
                 e->status = KSAFE_ENTRY_INVALID;
                 return (e->note = strdup(why)) != NULL;
         }
-        if (!(e->value = strdup(out)))
-                return false;
-        if (ksafe_prop_misread(e->prop, e->raw, out, why, sizeof(why))) {
+        if (ksafe_prop_misread(e->prop, e->raw, e->value, why, sizeof(why))) {
                 e->status = KSAFE_ENTRY_MISREAD;
                 return (e->note = strdup(why)) != NULL;
         }
@@ -75,11 +73,13 @@ static bool override_change(ksafe_view_t *view, const ksafe_props_t *props,
         const ksafe_prop_t *prop = ksafe_props_find(props, c->canonical);
         if (!prop)
                 return true;
-        char out[1024], why[512];
         if (!c->value)
                 return ksafe_view_override(view, prop, prop->def, false);
-        return ksafe_prop_parse(prop, c->value, out, sizeof(out), why, sizeof(why)) &&
-               ksafe_view_override(view, prop, out, true);
+        char why[512];
+        char *value = ksafe_prop_parse(prop, c->value, why, sizeof(why));
+        bool ok = value && ksafe_view_override(view, prop, value, true);
+        free(value);
+        return ok;
 }
 
 /* The config's entries resolved for `policy`, seen through a view. */
@@ -158,18 +158,19 @@ static bool config_setter(void *target, const ksafe_rule_t *rule, const char *va
         ksafe_config_t *cfg = rp->cfg;
         const ksafe_prop_t *prop = rule->prop;
         bool remove = rule->checks & KSAFE_CHECK_FORBIDDEN;
-        char out[1024], why[512];
-        if (!remove && !ksafe_prop_parse(prop, value, out, sizeof(out), why, sizeof(why)))
+        char why[512];
+        char *parsed = remove ? strdup(prop->def) : ksafe_prop_parse(prop, value, why, sizeof(why));
+        ksafe_change_t *c = parsed ? change_for(cfg, prop->name) : NULL;
+        if (c) {
+                free(c->name);
+                free(c->value);
+                c->name = strdup(rule->property);
+                c->value = remove ? NULL : strdup(value);
+        }
+        if (!c || !c->name || (!remove && !c->value)) {
+                free(parsed);
                 return false;
-        ksafe_change_t *c = change_for(cfg, prop->name);
-        if (!c)
-                return false;
-        free(c->name);
-        free(c->value);
-        c->name = strdup(rule->property);
-        c->value = remove ? NULL : strdup(value);
-        if (!c->name || (!remove && !c->value))
-                return false;
+        }
 
         /* The file's last line for this property gets the new value (a
          * property set with ksafe_config_set() is not the file's). */
@@ -183,7 +184,9 @@ static bool config_setter(void *target, const ksafe_rule_t *rule, const char *va
         }
         if (winner >= 0 && !remove)
                 cfg->entries[winner].replacement = c->value;
-        return ksafe_view_override(rp->resolved->view, prop, remove ? prop->def : out, !remove);
+        bool ok = ksafe_view_override(rp->resolved->view, prop, parsed, !remove);
+        free(parsed);
+        return ok;
 }
 
 ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config, const ksafe_policy_t *policy)

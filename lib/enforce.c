@@ -40,12 +40,14 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                 if (rule->action != KSAFE_ACTION_ENFORCE || !in_scope(rule, view))
                         continue;
                 ksafe_verdict_t verdict;
-                char fix[512];
                 ksafe_rule_judge(rule, view, &verdict);
-                if (!verdict.pass && ksafe_rule_fix(rule, view, fix, sizeof(fix))) {
+                char *fix = verdict.pass ? NULL : ksafe_rule_fix(rule, view);
+                if (fix) {
                         was_set[i] = set(target, rule, fix);
-                        ksafe_view_changed(view, rule->prop);
+                        ksafe_view_changed(view, rule->prop,
+                                           !(rule->checks & KSAFE_CHECK_FORBIDDEN));
                 }
+                free(fix);
         }
 
         /* Judge once more: what passes now was fixed; a repair that broke

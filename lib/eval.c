@@ -12,19 +12,6 @@
 
 #include "ksafe_int.h"
 
-static void append(char *buf, size_t size, const char *fmt, ...) KSAFE_PRINTF(3, 4);
-
-static void append(char *buf, size_t size, const char *fmt, ...)
-{
-        size_t len = strlen(buf);
-        if (len >= size)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(buf + len, size - len, fmt, ap);
-        va_end(ap);
-}
-
 static double sum_of(const ksafe_rule_t *rule, const ksafe_view_t *view)
 {
         double sum = 0;
@@ -39,175 +26,167 @@ static double sum_of(const ksafe_rule_t *rule, const ksafe_view_t *view)
 }
 
 /* What the rule wants, for a person. Sensitive values are not shown. */
-static void describe(const ksafe_rule_t *rule, const ksafe_view_t *view, char *buf, size_t size)
+static void describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_buf_t *buf)
 {
         bool secret = rule->prop->sensitive;
-        buf[0] = '\0';
         const char *sep = "";
         if (rule->checks & KSAFE_CHECK_EQUALS) {
-                const char *shown = secret ? KSAFE_REDACTED : rule->equals_raw;
-                append(buf, size, "%s", shown);
+                ksafe_buf_printf(buf, "%s", secret ? KSAFE_REDACTED : rule->equals_raw);
                 if (!secret && strcmp(rule->equals_raw, rule->equals) != 0)
-                        append(buf, size, " (%s)", rule->equals);
+                        ksafe_buf_printf(buf, " (%s)", rule->equals);
                 sep = " and ";
         }
         if (rule->checks & KSAFE_CHECK_ONE_OF) {
-                append(buf, size, "%sone of ", sep);
+                ksafe_buf_printf(buf, "%sone of ", sep);
                 for (size_t i = 0; i < rule->one_of_count; i++)
-                        append(buf, size, "%s%s", i ? ", " : "",
-                               secret ? KSAFE_REDACTED : rule->one_of_raw[i]);
+                        ksafe_buf_printf(buf, "%s%s", i ? ", " : "",
+                                         secret ? KSAFE_REDACTED : rule->one_of_raw[i]);
                 sep = " and ";
         }
         bool min = rule->checks & KSAFE_CHECK_MIN, max = rule->checks & KSAFE_CHECK_MAX;
         if (min && max)
-                append(buf, size, "%sbetween %g and %g", sep, rule->min, rule->max);
+                ksafe_buf_printf(buf, "%sbetween %g and %g", sep, rule->min, rule->max);
         else if (min)
-                append(buf, size, "%s>= %g", sep, rule->min);
+                ksafe_buf_printf(buf, "%s>= %g", sep, rule->min);
         else if (max)
-                append(buf, size, "%s<= %g", sep, rule->max);
+                ksafe_buf_printf(buf, "%s<= %g", sep, rule->max);
         if (min || max)
                 sep = " and ";
         if (rule->checks & KSAFE_CHECK_MIN_SUM) {
-                append(buf, size, "%s>= ", sep);
+                ksafe_buf_printf(buf, "%s>= ", sep);
                 for (size_t i = 0; i < rule->min_sum_count; i++)
-                        append(buf, size, "%s%s", i ? " + " : "", rule->min_sum_raw[i]);
-                append(buf, size, " (%g)", sum_of(rule, view));
+                        ksafe_buf_printf(buf, "%s%s", i ? " + " : "", rule->min_sum_raw[i]);
+                ksafe_buf_printf(buf, " (%g)", sum_of(rule, view));
                 sep = " and ";
         }
         if (rule->checks & KSAFE_CHECK_REQUIRED)
-                append(buf, size, "%sset", sep);
+                ksafe_buf_printf(buf, "%sset", sep);
         if (rule->checks & KSAFE_CHECK_FORBIDDEN)
-                append(buf, size, "%snot set", sep);
+                ksafe_buf_printf(buf, "%snot set", sep);
+}
+
+bool ksafe_rule_accepts(const ksafe_rule_t *rule, const char *value, double sum)
+{
+        if ((rule->checks & KSAFE_CHECK_EQUALS) && strcmp(value, rule->equals) != 0)
+                return false;
+        if (rule->checks & KSAFE_CHECK_ONE_OF) {
+                size_t i = 0;
+                while (i < rule->one_of_count && strcmp(value, rule->one_of[i]) != 0)
+                        i++;
+                if (i == rule->one_of_count)
+                        return false;
+        }
+        if (rule->checks & (KSAFE_CHECK_MIN | KSAFE_CHECK_MAX | KSAFE_CHECK_MIN_SUM)) {
+                double n;
+                if (!ksafe_prop_number(rule->prop, value, &n))
+                        return false;
+                if ((rule->checks & KSAFE_CHECK_MIN) && n < rule->min)
+                        return false;
+                if ((rule->checks & KSAFE_CHECK_MAX) && n > rule->max)
+                        return false;
+                if ((rule->checks & KSAFE_CHECK_MIN_SUM) && n < sum)
+                        return false;
+        }
+        return true;
 }
 
 void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out)
 {
-        const ksafe_prop_t *prop = rule->prop;
-        ksafe_view_value(view, prop, &out->value);
-        const char *value = out->value.text;
-        bool pass = true;
-
-        if ((rule->checks & KSAFE_CHECK_EQUALS) && strcmp(value, rule->equals) != 0)
-                pass = false;
-        if (rule->checks & KSAFE_CHECK_ONE_OF) {
-                bool any = false;
-                for (size_t i = 0; i < rule->one_of_count; i++)
-                        any |= strcmp(value, rule->one_of[i]) == 0;
-                pass &= any;
-        }
-        if (rule->checks & (KSAFE_CHECK_MIN | KSAFE_CHECK_MAX | KSAFE_CHECK_MIN_SUM)) {
-                double n;
-                if (!ksafe_prop_number(prop, value, &n))
-                        pass = false;
-                else {
-                        if ((rule->checks & KSAFE_CHECK_MIN) && n < rule->min)
-                                pass = false;
-                        if ((rule->checks & KSAFE_CHECK_MAX) && n > rule->max)
-                                pass = false;
-                        if ((rule->checks & KSAFE_CHECK_MIN_SUM) && n < sum_of(rule, view))
-                                pass = false;
-                }
-        }
-        bool set = out->value.is_set && value[0];
+        ksafe_view_value(view, rule->prop, &out->value);
+        double sum = rule->checks & KSAFE_CHECK_MIN_SUM ? sum_of(rule, view) : 0;
+        bool pass = ksafe_rule_accepts(rule, out->value.text, sum);
+        bool set = out->value.is_set && out->value.text[0];
         if ((rule->checks & KSAFE_CHECK_REQUIRED) && !set)
                 pass = false;
         if ((rule->checks & KSAFE_CHECK_FORBIDDEN) && set)
                 pass = false;
         out->pass = pass;
-        out->expected[0] = '\0';
-        if (!pass) /* only a failure is described: judging must stay cheap */
-                describe(rule, view, out->expected, sizeof(out->expected));
 }
 
-bool ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view, char *buf, size_t size)
+char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view)
 {
-        if (rule->checks & KSAFE_CHECK_FORBIDDEN) {
-                snprintf(buf, size, "%s", rule->prop->def);
-                return true;
-        }
-        if (rule->set) {
-                snprintf(buf, size, "%s", rule->set);
-                return true;
-        }
-        if (rule->checks & KSAFE_CHECK_EQUALS) {
-                snprintf(buf, size, "%s", rule->equals_raw);
-                return true;
-        }
-        if (rule->checks & KSAFE_CHECK_ONE_OF) {
-                snprintf(buf, size, "%s", rule->one_of_raw[0]);
-                return true;
-        }
+        if (rule->checks & KSAFE_CHECK_FORBIDDEN)
+                return strdup(rule->prop->def);
+        if (rule->set)
+                return strdup(rule->set);
+        if (rule->checks & KSAFE_CHECK_EQUALS)
+                return strdup(rule->equals_raw);
+        if (rule->checks & KSAFE_CHECK_ONE_OF)
+                return strdup(rule->one_of_raw[0]);
         if (!(rule->checks & (KSAFE_CHECK_MIN | KSAFE_CHECK_MAX | KSAFE_CHECK_MIN_SUM)))
-                return false;
+                return NULL;
 
         /* The nearest bound. */
         ksafe_value_t v;
         double n;
         ksafe_view_value(view, rule->prop, &v);
         if (!ksafe_prop_number(rule->prop, v.text, &n))
-                return false;
+                return NULL;
         double lo = -INFINITY, hi = INFINITY;
         if (rule->checks & KSAFE_CHECK_MIN)
                 lo = rule->min;
-        if ((rule->checks & KSAFE_CHECK_MIN_SUM) && sum_of(rule, view) > lo)
-                lo = sum_of(rule, view);
+        if (rule->checks & KSAFE_CHECK_MIN_SUM) {
+                double sum = sum_of(rule, view);
+                if (sum > lo)
+                        lo = sum;
+        }
         if (rule->checks & KSAFE_CHECK_MAX)
                 hi = rule->max;
         if (lo > hi)
-                return false;
+                return NULL;
         n = n < lo ? lo : n > hi ? hi : n;
         if (rule->prop->type == KSAFE_PROP_INT)
                 n = ceil(n);
-        snprintf(buf, size, "%.15g", n);
-        return true;
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%.15g", n);
+        return strdup(buf);
 }
 
-/* "acks" is 1; "delivery.timeout.ms" is 0 (infinite). */
-static void shown_value(const ksafe_rule_t *rule, const ksafe_value_t *v, char *buf, size_t size)
+/* "acks is 1", "delivery.timeout.ms is 0 (infinite)". */
+static void shown_value(const ksafe_rule_t *rule, const ksafe_value_t *v, ksafe_buf_t *buf)
 {
         double n;
         if (rule->prop->sensitive)
-                snprintf(buf, size, KSAFE_REDACTED);
+                ksafe_buf_printf(buf, KSAFE_REDACTED);
         else if (!v->text[0])
-                snprintf(buf, size, "(empty)");
+                ksafe_buf_printf(buf, "(empty)");
         else if (ksafe_prop_number(rule->prop, v->text, &n) && isinf(n))
-                snprintf(buf, size, "%s (infinite)", v->text);
+                ksafe_buf_printf(buf, "%s (infinite)", v->text);
         else
-                snprintf(buf, size, "%s", v->text);
+                ksafe_buf_printf(buf, "%s", v->text);
 }
 
 static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
                           const ksafe_verdict_t *verdict, ksafe_report_t *report)
 {
-        char actual[600], message[1200], fix[600];
         const ksafe_value_t *v = &verdict->value;
-        shown_value(rule, v, actual, sizeof(actual));
         const ksafe_entry_t *e = v->entry;
         const char *name = e ? e->name : rule->property;
-
+        ksafe_buf_t actual = {0}, expected = {0}, message = {0};
+        shown_value(rule, v, &actual);
+        describe(rule, view, &expected);
+        char *actual_s = ksafe_buf_take(&actual), *expected_s = ksafe_buf_take(&expected);
         if (v->is_set)
-                snprintf(message, sizeof(message), "%s is %s; expected %s", name, actual,
-                         verdict->expected);
+                ksafe_buf_printf(&message, "%s is %s", name, actual_s);
         else if (v->derived)
-                snprintf(message, sizeof(message),
-                         "%s is not set; librdkafka makes it %s; expected %s", name, actual,
-                         verdict->expected);
+                ksafe_buf_printf(&message, "%s is not set; librdkafka makes it %s", name,
+                                 actual_s);
         else
-                snprintf(message, sizeof(message),
-                         "%s is not set; librdkafka's default is %s; expected %s", name, actual,
-                         verdict->expected);
+                ksafe_buf_printf(&message, "%s is not set; librdkafka's default is %s", name,
+                                 actual_s);
+        ksafe_buf_printf(&message, "; expected %s", expected_s);
+        char *message_s = ksafe_buf_take(&message);
+        char *fix = rule->action == KSAFE_ACTION_ENFORCE ? ksafe_rule_fix(rule, view) : NULL;
 
-        bool has_fix = rule->action == KSAFE_ACTION_ENFORCE &&
-                       ksafe_rule_fix(rule, view, fix, sizeof(fix));
         ksafe_violation_t out = {
                 .rule_id = rule->id,
                 .property = name,
                 .canonical = rule->prop->name,
-                .actual = actual,
-                .expected = verdict->expected,
-                .fix = has_fix ? (rule->prop->sensitive ? KSAFE_REDACTED : fix) : NULL,
+                .actual = actual_s,
+                .expected = expected_s,
+                .fix = fix && rule->prop->sensitive ? KSAFE_REDACTED : fix,
                 .why = rule->why,
-                .message = message,
+                .message = message_s,
                 .file = e && e->origin ? e->origin : ksafe_view_file(view),
                 .line = e ? e->line : ksafe_view_file(view) ? 1 : 0,
                 .column = e ? e->column : ksafe_view_file(view) ? 1 : 0,
@@ -216,7 +195,14 @@ static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
                                                               : KSAFE_SEVERITY_ERROR,
                 .is_set = v->is_set,
         };
-        ksafe_report_add(report, &out);
+        if (actual_s && expected_s && message_s)
+                ksafe_report_add(report, &out);
+        else
+                ksafe_report_add(report, NULL); /* out of memory: the report says so */
+        free(actual_s);
+        free(expected_s);
+        free(message_s);
+        free(fix);
 }
 
 void ksafe_eval_rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_report_t *report)

@@ -111,12 +111,13 @@ typedef enum ksafe_well_known_e {
 const ksafe_prop_t *ksafe_props_well_known(const ksafe_props_t *props, ksafe_well_known_t which);
 
 /**
- * Parse `raw` as librdkafka does (set on a scratch conf, read back) into
- * `out`. Returns false with a message in errstr when librdkafka refuses
- * it; the message never contains the value of a sensitive property.
+ * Parse `raw` as librdkafka does (set on a scratch conf, read back).
+ * Returns the value as librdkafka reads it (free() it), or NULL with a
+ * message in errstr when librdkafka refuses it (or out of memory); the
+ * message never contains the value of a sensitive property.
  */
-bool ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *out, size_t out_size,
-                      char *errstr, size_t errstr_size);
+char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
+                       size_t errstr_size);
 /**
  * When librdkafka reads `raw` as `parsed` but a person reads it otherwise
  * ("1e3" is 1, "010" is 8, "4294967301" is 5), describe how into `why`
@@ -178,12 +179,15 @@ ksafe_view_t *ksafe_view_from_entries(const ksafe_props_t *props, const char *fi
                                       const ksafe_entry_t *entries, size_t count);
 void ksafe_view_destroy(ksafe_view_t *view);
 /** Tell the view that `prop` was just set in the conf behind it: its cached
- *  value is dropped, and it now counts as set by the user. */
-void ksafe_view_changed(ksafe_view_t *view, const ksafe_prop_t *prop);
+ *  value is dropped, and it now counts as set by the user (or, now_set
+ *  false, as back to its default: a forbidden property). */
+void ksafe_view_changed(ksafe_view_t *view, const ksafe_prop_t *prop, bool now_set);
 
-/** Where a value comes from, for reports. */
+/** A value and where it comes from. */
 typedef struct ksafe_value_s {
-        char text[512];   /* as librdkafka reads it */
+        const char *text; /* as librdkafka reads it; owned by the view (or
+                           * the property table), valid until the property
+                           * changes in the view or the view is destroyed */
         bool is_set;      /* set by the user (else default or derived) */
         bool derived;     /* not set, but finalize changes the default */
         const ksafe_entry_t *entry; /* the file line that set it, or NULL */
@@ -195,8 +199,10 @@ typedef struct ksafe_value_s {
 bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value,
                          bool is_set);
 
-/** The value of canonical property `prop` in the view. */
-void ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
+/** The value of property `prop` in the view. false when out of memory
+ *  (out then holds the default, so that a caller that goes on judges
+ *  something, and reports the failure). */
+bool ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
 const char *ksafe_view_file(const ksafe_view_t *view);
 const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp);
 bool ksafe_view_is_topic_only(const ksafe_view_t *view);
@@ -296,12 +302,15 @@ struct ksafe_policy_s {
 typedef struct ksafe_verdict_s {
         bool pass;
         ksafe_value_t value;
-        char expected[256];
 } ksafe_verdict_t;
 
+/** Does `value` (as librdkafka reads it) pass the rule's equals, one_of,
+ *  min/max and, with `sum` its properties' sum, min_sum checks? */
+bool ksafe_rule_accepts(const ksafe_rule_t *rule, const char *value, double sum);
+
 void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out);
-/** The compliant value for a failed rule, into buf; false if none. */
-bool ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view, char *buf, size_t size);
+/** The compliant value for a failed rule (free() it), or NULL if none. */
+char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view);
 /** Judge one rule and add a violation to `report` when it fails. */
 void ksafe_eval_rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_report_t *report);
 /** Judge every rule of `policy` whose action is in `actions` and add a

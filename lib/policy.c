@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,20 +80,22 @@ static where_t where_sub(const where_t *w, const char *fmt, ...)
         return sub;
 }
 
-/* A JSON scalar as the string librdkafka would be given. */
-static bool scalar_text(const json_t *v, char *buf, size_t size)
+/* A JSON scalar as the string librdkafka would be given (free() it), or
+ * NULL for anything else. */
+static char *scalar_text(const json_t *v)
 {
+        char buf[64];
         if (json_is_string(v))
-                snprintf(buf, size, "%s", json_string_value(v));
-        else if (json_is_integer(v))
-                snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+                return strdup(json_string_value(v));
+        if (json_is_integer(v))
+                snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
         else if (json_is_real(v))
-                snprintf(buf, size, "%.17g", json_real_value(v));
+                snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
         else if (json_is_boolean(v))
-                snprintf(buf, size, "%s", json_is_true(v) ? "true" : "false");
+                snprintf(buf, sizeof(buf), "%s", json_is_true(v) ? "true" : "false");
         else
-                return false;
-        return true;
+                return NULL;
+        return strdup(buf);
 }
 
 static const char *json_type_name(const json_t *v)
@@ -164,22 +167,28 @@ static const ksafe_prop_t *known_property(loader_t *L, const where_t *w, const j
 static char *parsed_value(loader_t *L, const where_t *w, const ksafe_prop_t *p, const json_t *v,
                           char **rawp)
 {
-        char raw[1024], out[1024], why[512];
-        if (!scalar_text(v, raw, sizeof(raw))) {
+        char why[512];
+        char *raw = scalar_text(v);
+        if (!raw) {
                 fail(L, w, "must be a string, number or boolean, not %s", json_type_name(v));
                 return NULL;
         }
-        if (!ksafe_prop_parse(p, raw, out, sizeof(out), why, sizeof(why))) {
+        char *out = ksafe_prop_parse(p, raw, why, sizeof(why));
+        bool ok = out != NULL;
+        if (!ok)
                 fail(L, w, "not a valid value for %s: %s", p->name, why);
+        else if (ksafe_prop_misread(p, raw, out, why, sizeof(why)))
+                ok = fail(L, w, "%s", why);
+        if (ok && rawp) {
+                *rawp = raw;
+                raw = NULL;
+        }
+        free(raw);
+        if (!ok) {
+                free(out);
                 return NULL;
         }
-        if (ksafe_prop_misread(p, raw, out, why, sizeof(why))) {
-                fail(L, w, "%s", why);
-                return NULL;
-        }
-        if (rawp)
-                *rawp = strdup(raw);
-        return strdup(out);
+        return out;
 }
 
 static bool is_numeric(const ksafe_prop_t *p)
@@ -237,29 +246,6 @@ static bool parse_action(loader_t *L, const where_t *w, const char *s, ksafe_act
                         return true;
                 }
         return fail(L, w, "unknown action \"%s\" (enforce, reject or warn)", s);
-}
-
-/* Does a value (as librdkafka reads it) satisfy the rule's value checks? */
-static bool value_satisfies(const ksafe_rule_t *r, const char *value)
-{
-        if ((r->checks & KSAFE_CHECK_EQUALS) && strcmp(value, r->equals) != 0)
-                return false;
-        if (r->checks & KSAFE_CHECK_ONE_OF) {
-                size_t i = 0;
-                while (i < r->one_of_count && strcmp(value, r->one_of[i]) != 0)
-                        i++;
-                if (i == r->one_of_count)
-                        return false;
-        }
-        double n;
-        if ((r->checks & (KSAFE_CHECK_MIN | KSAFE_CHECK_MAX)) &&
-            !ksafe_prop_number(r->prop, value, &n))
-                return false;
-        if ((r->checks & KSAFE_CHECK_MIN) && n < r->min)
-                return false;
-        if ((r->checks & KSAFE_CHECK_MAX) && n > r->max)
-                return false;
-        return true;
 }
 
 /* Compile one rule object; on error the path names the bad field. */
@@ -383,7 +369,8 @@ static bool compile_rule(loader_t *L, const where_t *w, const json_t *obj, ksafe
                 char *parsed = parsed_value(L, &f, r->prop, v, &raw);
                 if (!parsed)
                         goto error;
-                bool ok = value_satisfies(r, parsed);
+                /* min_sum depends on other properties: judged later. */
+                bool ok = ksafe_rule_accepts(r, parsed, -INFINITY);
                 free(parsed);
                 r->set = raw;
                 if (!ok) {

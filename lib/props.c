@@ -301,40 +301,53 @@ const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name)
         return best_d <= limit ? best : NULL;
 }
 
-bool ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *out, size_t out_size,
-                      char *errstr, size_t errstr_size)
+char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
+                       size_t errstr_size)
 {
         const ksafe_prop_t *canon = prop->canon;
         if (canon->type == KSAFE_PROP_POINTER) {
                 snprintf(errstr, errstr_size,
                          "\"%s\" is set through a dedicated API, not from a string", prop->name);
-                return false;
+                return NULL;
         }
         /* Strings are taken as they are (and never given to librdkafka
          * here: plugin.library.paths would load a plugin). */
         if (canon->type == KSAFE_PROP_STRING || canon->type == KSAFE_PROP_PATTERN) {
-                snprintf(out, out_size, "%s", raw);
-                return true;
+                char *out = strdup(raw);
+                if (!out)
+                        snprintf(errstr, errstr_size, "out of memory");
+                return out;
         }
 
         char lib_err[512] = "";
-        char buf[1024];
-        size_t size = sizeof(buf);
+        char *out = NULL;
+        size_t size = 0;
         rd_kafka_conf_res_t res;
-        if (canon->scope == KSAFE_SCOPE_GLOBAL) {
-                rd_kafka_conf_t *conf = rd_kafka_conf_new();
-                res = rd_kafka_conf_set(conf, canon->name, raw, lib_err, sizeof(lib_err));
-                if (res == RD_KAFKA_CONF_OK)
-                        res = rd_kafka_conf_get(conf, canon->name, buf, &size);
+        bool global = canon->scope == KSAFE_SCOPE_GLOBAL;
+        rd_kafka_conf_t *conf = global ? rd_kafka_conf_new() : NULL;
+        rd_kafka_topic_conf_t *tconf = global ? NULL : rd_kafka_topic_conf_new();
+        res = global ? rd_kafka_conf_set(conf, canon->name, raw, lib_err, sizeof(lib_err))
+                     : rd_kafka_topic_conf_set(tconf, canon->name, raw, lib_err, sizeof(lib_err));
+        /* Ask for the length first: nothing librdkafka reads is cut short. */
+        if (res == RD_KAFKA_CONF_OK)
+                res = global ? rd_kafka_conf_get(conf, canon->name, NULL, &size)
+                             : rd_kafka_topic_conf_get(tconf, canon->name, NULL, &size);
+        if (res == RD_KAFKA_CONF_OK && (out = malloc(size ? size : 1)) != NULL) {
+                out[0] = '\0';
+                if (size)
+                        res = global ? rd_kafka_conf_get(conf, canon->name, out, &size)
+                                     : rd_kafka_topic_conf_get(tconf, canon->name, out, &size);
+        }
+        if (conf)
                 rd_kafka_conf_destroy(conf);
-        } else {
-                rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
-                res = rd_kafka_topic_conf_set(tconf, canon->name, raw, lib_err, sizeof(lib_err));
-                if (res == RD_KAFKA_CONF_OK)
-                        res = rd_kafka_topic_conf_get(tconf, canon->name, buf, &size);
+        if (tconf)
                 rd_kafka_topic_conf_destroy(tconf);
+        if (res == RD_KAFKA_CONF_OK && !out) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
         }
         if (res != RD_KAFKA_CONF_OK) {
+                free(out);
                 size_t n = strlen(lib_err);
                 while (n > 0 && isspace((unsigned char)lib_err[n - 1]))
                         lib_err[--n] = '\0';
@@ -343,10 +356,9 @@ bool ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *out, size
                                  prop->name);
                 else
                         snprintf(errstr, errstr_size, "%s", lib_err);
-                return false;
+                return NULL;
         }
-        snprintf(out, out_size, "%s", buf);
-        return true;
+        return out;
 }
 
 /* How a person reads an integer: decimal, or 0x hex. false if neither. */

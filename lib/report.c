@@ -94,6 +94,10 @@ static char *printable(const char *s)
 
 ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violation_t *v)
 {
+        if (!v) {
+                report->out_of_memory = true;
+                return NULL;
+        }
         if (report->count == report->cap) {
                 size_t cap = report->cap ? report->cap * 2 : 8;
                 ksafe_violation_t *items = realloc(report->items, cap * sizeof(*items));

@@ -21,15 +21,18 @@ typedef enum ksafe_source_e {
         SOURCE_ENTRIES, /* lines of a file; set = a line sets it */
 } ksafe_source_t;
 
-/* rd_kafka_conf_get() scans librdkafka's whole property table: values read
- * from a conf are cached per property until the view is invalidated. */
-#define CACHE_SIZE 32
+/* Values the view keeps, one per property, each owning its text (a value
+ * can be a 4 KB PEM: nothing is cut to a fixed size). */
+typedef struct slot_s {
+        const ksafe_prop_t *prop;
+        ksafe_value_t value; /* value.text is `text` */
+        char *text;
+} slot_t;
 
-typedef struct cache_s {
-        const ksafe_prop_t *prop[CACHE_SIZE];
-        ksafe_value_t value[CACHE_SIZE];
-        size_t count;
-} cache_t;
+typedef struct store_s {
+        slot_t *slots;
+        size_t count, cap;
+} store_t;
 
 /* The global properties a user set on a conf (librdkafka keeps that to
  * itself: see user_set_of()). */
@@ -42,8 +45,10 @@ typedef struct set_list_s {
 
 struct ksafe_view_s {
         set_list_t user_set;
-        cache_t *cache; /* not part of the view's value: filled in by reads */
-        cache_t *overrides; /* values given by ksafe_view_override(), or NULL */
+        /* rd_kafka_conf_get() scans librdkafka's whole property table:
+         * values read from a conf are cached until the property changes. */
+        store_t *cache;
+        store_t overrides; /* values given by ksafe_view_override() */
         const ksafe_props_t *props;
         ksafe_source_t source;
         const rd_kafka_conf_t *conf;         /* global values, or NULL */
@@ -54,16 +59,70 @@ struct ksafe_view_s {
         size_t count;
 };
 
+static slot_t *store_find(const store_t *s, const ksafe_prop_t *prop)
+{
+        for (size_t i = 0; i < s->count; i++)
+                if (s->slots[i].prop == prop)
+                        return &s->slots[i];
+        return NULL;
+}
+
+/* Keep `value` for `prop`, with a copy of `text`. false when out of memory. */
+static bool store_put(store_t *s, const ksafe_prop_t *prop, const ksafe_value_t *value,
+                      const char *text)
+{
+        char *copy = strdup(text);
+        if (!copy)
+                return false;
+        slot_t *slot = store_find(s, prop);
+        if (!slot) {
+                if (s->count == s->cap) {
+                        size_t cap = s->cap ? s->cap * 2 : 16;
+                        slot_t *slots = realloc(s->slots, cap * sizeof(*slots));
+                        if (!slots) {
+                                free(copy);
+                                return false;
+                        }
+                        s->slots = slots;
+                        s->cap = cap;
+                }
+                slot = &s->slots[s->count++];
+                slot->text = NULL;
+        }
+        free(slot->text);
+        slot->prop = prop;
+        slot->text = copy;
+        slot->value = *value;
+        slot->value.text = copy;
+        return true;
+}
+
+static void store_drop(store_t *s, const ksafe_prop_t *prop)
+{
+        slot_t *slot = store_find(s, prop);
+        if (!slot)
+                return;
+        free(slot->text);
+        *slot = s->slots[--s->count];
+}
+
+static void store_free(store_t *s)
+{
+        for (size_t i = 0; i < s->count; i++)
+                free(s->slots[i].text);
+        free(s->slots);
+        *s = (store_t){0};
+}
+
 static ksafe_view_t *view_new(const ksafe_props_t *props, ksafe_source_t source)
 {
         ksafe_view_t *view = calloc(1, sizeof(*view));
-        if (view)
-                view->user_set.props = props;
         if (view && !(view->cache = calloc(1, sizeof(*view->cache)))) {
                 free(view);
                 return NULL;
         }
         if (view) {
+                view->user_set.props = props;
                 view->props = props;
                 view->source = source;
         }
@@ -85,6 +144,15 @@ static bool set_list_add(set_list_t *list, const ksafe_prop_t *prop)
         }
         list->items[list->count++] = prop;
         return true;
+}
+
+static void set_list_remove(set_list_t *list, const ksafe_prop_t *prop)
+{
+        for (size_t i = 0; i < list->count; i++)
+                if (list->items[i] == prop) {
+                        list->items[i] = list->items[--list->count];
+                        return;
+                }
 }
 
 static bool set_list_has(const set_list_t *list, const ksafe_prop_t *prop)
@@ -185,8 +253,9 @@ void ksafe_view_destroy(ksafe_view_t *view)
 {
         if (!view)
                 return;
+        store_free(view->cache);
         free(view->cache);
-        free(view->overrides);
+        store_free(&view->overrides);
         free(view->user_set.items);
         free(view);
 }
@@ -207,145 +276,134 @@ bool ksafe_view_is_topic_only(const ksafe_view_t *view)
         return view->topic_only;
 }
 
-void ksafe_view_changed(ksafe_view_t *view, const ksafe_prop_t *prop)
+void ksafe_view_changed(ksafe_view_t *view, const ksafe_prop_t *prop, bool now_set)
 {
-        if (view->user_set.known && !set_list_add(&view->user_set, prop->canon))
-                view->user_set.known = false;
-        cache_t *cache = view->cache;
-        for (size_t i = 0; i < cache->count; i++)
-                if (cache->prop[i] == prop->canon) {
-                        cache->count--;
-                        cache->prop[i] = cache->prop[cache->count];
-                        cache->value[i] = cache->value[cache->count];
-                        return;
-                }
+        set_list_t *list = &view->user_set;
+        if (list->known && now_set && !set_list_add(list, prop->canon))
+                list->known = false;
+        if (list->known && !now_set)
+                set_list_remove(list, prop->canon);
+        store_drop(view->cache, prop->canon);
 }
 
-static void read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
-
-static ksafe_value_t *cache_find(cache_t *cache, const ksafe_prop_t *prop)
-{
-        for (size_t i = 0; cache && i < cache->count; i++)
-                if (cache->prop[i] == prop)
-                        return &cache->value[i];
-        return NULL;
-}
+static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out,
+                       char **owned);
 
 bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value,
                          bool is_set)
 {
         prop = prop->canon;
-        if (!view->overrides && !(view->overrides = calloc(1, sizeof(*view->overrides))))
-                return false;
-        ksafe_value_t *v = cache_find(view->overrides, prop);
-        if (!v) {
-                if (view->overrides->count == CACHE_SIZE)
-                        return false;
-                view->overrides->prop[view->overrides->count] = prop;
-                v = &view->overrides->value[view->overrides->count++];
-        }
         ksafe_value_t prev;
-        read_value(view, prop, &prev);
-        *v = (ksafe_value_t){.is_set = is_set, .entry = prev.entry};
-        snprintf(v->text, sizeof(v->text), "%s", value);
-        ksafe_view_changed(view, prop);
+        char *owned = NULL;
+        if (!read_value(view, prop, &prev, &owned))
+                return false;
+        free(owned);
+        ksafe_value_t v = {.is_set = is_set, .entry = prev.entry};
+        if (!store_put(&view->overrides, prop, &v, value))
+                return false;
+        ksafe_view_changed(view, prop, is_set);
         return true;
 }
 
-/* The value as stored, before the finalize model. */
-static void stored_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
+/* The value as stored, before the finalize model; its text is owned by
+ * the view. false when out of memory. */
+static bool stored_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
 {
-        const ksafe_value_t *over = cache_find(view->overrides, prop);
-        if (over) {
-                *out = *over;
-                return;
+        const slot_t *slot = store_find(&view->overrides, prop);
+        if (!slot)
+                slot = store_find(view->cache, prop);
+        if (slot) {
+                *out = slot->value;
+                return true;
         }
-        cache_t *cache = view->cache;
-        for (size_t i = 0; i < cache->count; i++)
-                if (cache->prop[i] == prop) {
-                        *out = cache->value[i];
-                        return;
-                }
-        read_value(view, prop, out);
-        if (cache->count < CACHE_SIZE) {
-                cache->prop[cache->count] = prop;
-                cache->value[cache->count++] = *out;
-        }
+        char *owned = NULL;
+        if (!read_value(view, prop, out, &owned))
+                return false;
+        /* The cache is not part of what the view means: a const view
+         * fills it too. */
+        bool ok = store_put(view->cache, prop, out, out->text);
+        free(owned);
+        if (ok)
+                *out = store_find(view->cache, prop)->value;
+        return ok;
 }
 
-static void read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
+/* Read a value from the source. Its text may point into the source, into
+ * the property table, or to a buffer returned in *owned (free() it). */
+static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out,
+                       char **owned)
 {
-        *out = (ksafe_value_t){0};
+        *out = (ksafe_value_t){.text = prop->def};
+        *owned = NULL;
         if (view->source == SOURCE_ENTRIES) {
                 for (size_t i = view->count; i-- > 0;) {
                         const ksafe_entry_t *e = &view->entries[i];
                         if (e->prop == prop && e->value) {
-                                snprintf(out->text, sizeof(out->text), "%s", e->value);
-                                out->is_set = true;
-                                out->entry = e;
-                                return;
+                                *out = (ksafe_value_t){.text = e->value, .is_set = true,
+                                                       .entry = e};
+                                break;
                         }
                 }
-                snprintf(out->text, sizeof(out->text), "%s", prop->def);
-                return;
+                return true;
         }
 
-        size_t size = sizeof(out->text);
-        rd_kafka_conf_res_t res = RD_KAFKA_CONF_UNKNOWN;
         const rd_kafka_topic_conf_t *tconf = view->tconf;
         if (!tconf && view->conf && prop->scope == KSAFE_SCOPE_TOPIC)
                 /* Read only: librdkafka's getter just lacks the const. */
                 tconf = rd_kafka_conf_get_default_topic_conf((rd_kafka_conf_t *)view->conf);
-        bool asked = false;
-        if (prop->scope == KSAFE_SCOPE_TOPIC && tconf) {
-                res = rd_kafka_topic_conf_get(tconf, prop->name, out->text, &size);
-                asked = true;
-        } else if (prop->scope == KSAFE_SCOPE_GLOBAL && view->conf) {
-                res = rd_kafka_conf_get(view->conf, prop->name, out->text, &size);
-                asked = true;
+        bool topic = prop->scope == KSAFE_SCOPE_TOPIC;
+        /* With no topic conf at all, a topic-level property has its default. */
+        if (topic ? tconf != NULL : view->conf != NULL) {
+                char small[256];
+                char *buf = small;
+                size_t size = sizeof(small);
+                rd_kafka_conf_res_t res;
+                for (;;) {
+                        size_t asked = size;
+                        res = topic ? rd_kafka_topic_conf_get(tconf, prop->name, buf, &size)
+                                    : rd_kafka_conf_get(view->conf, prop->name, buf, &size);
+                        if (res != RD_KAFKA_CONF_OK || size <= asked)
+                                break;
+                        /* Longer than the buffer: librdkafka said how long. */
+                        free(*owned);
+                        if (!(buf = *owned = malloc(size)))
+                                return false;
+                }
+                if (res == RD_KAFKA_CONF_OK && buf == small && !(*owned = strdup(small)))
+                        return false;
+                /* A string that is not set reads as not found. */
+                out->text = res == RD_KAFKA_CONF_OK                 ? *owned
+                            : prop->type == KSAFE_PROP_STRING ? ""
+                                                              : prop->def;
         }
-        /* A string that is not set reads as not found; with no topic conf
-         * at all, a topic-level property has its default. */
-        if (res != RD_KAFKA_CONF_OK)
-                snprintf(out->text, sizeof(out->text), "%s",
-                         asked && prop->type == KSAFE_PROP_STRING ? "" : prop->def);
-        if (view->user_set.known && prop->scope == KSAFE_SCOPE_GLOBAL)
+        if (view->user_set.known && !topic)
                 out->is_set = set_list_has(&view->user_set, prop);
         else
                 out->is_set = strcmp(out->text, prop->def) != 0;
+        return true;
 }
 
-static bool is_true(const char *s)
-{
-        return strcmp(s, "true") == 0;
-}
-
-void ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
+bool ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
 {
         prop = prop->canon;
-        stored_value(view, prop, out);
+        if (!stored_value(view, prop, out)) {
+                *out = (ksafe_value_t){.text = prop->def};
+                return false;
+        }
         /* A handle's global conf is finalized; its topic confs are
          * finalized per topic, so the model still applies to them. */
         if (out->is_set || (view->source == SOURCE_HANDLE && prop->scope == KSAFE_SCOPE_GLOBAL))
-                return;
+                return true;
 
         const ksafe_props_t *props = view->props;
         const ksafe_prop_t *idem = ksafe_props_well_known(props, KSAFE_P_IDEMPOTENCE);
         const ksafe_prop_t *txid = ksafe_props_well_known(props, KSAFE_P_TRANSACTIONAL_ID);
         ksafe_value_t v;
-        bool transactional = false;
-        if (txid) {
-                stored_value(view, txid, &v);
-                transactional = v.is_set && v.text[0];
-        }
-        bool idempotent = transactional;
-        if (idem && !idempotent) {
-                stored_value(view, idem, &v);
-                idempotent = is_true(v.text);
-        }
+        bool transactional = txid && stored_value(view, txid, &v) && v.is_set && v.text[0];
+        bool idempotent = transactional || (idem && stored_value(view, idem, &v) &&
+                                            strcmp(v.text, "true") == 0);
 
         const char *derived = NULL;
-        char buf[sizeof(out->text)];
         if (prop == idem && transactional)
                 derived = "true";
         else if (prop == ksafe_props_well_known(props, KSAFE_P_ACKS) && idempotent)
@@ -357,14 +415,12 @@ void ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_
         else if (prop == ksafe_props_well_known(props, KSAFE_P_MESSAGE_TIMEOUT) && transactional) {
                 const ksafe_prop_t *tt =
                         ksafe_props_well_known(props, KSAFE_P_TRANSACTION_TIMEOUT);
-                if (tt) {
-                        stored_value(view, tt, &v);
-                        snprintf(buf, sizeof(buf), "%s", v.text);
-                        derived = buf;
-                }
+                if (tt && stored_value(view, tt, &v))
+                        derived = v.text;
         }
         if (derived && strcmp(derived, out->text) != 0) {
-                snprintf(out->text, sizeof(out->text), "%s", derived);
+                out->text = derived;
                 out->derived = true;
         }
+        return true;
 }
