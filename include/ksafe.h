@@ -228,13 +228,22 @@ KSAFE_EXPORT ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
  * Create a producer that satisfies `policy`: the drop-in for
  * rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size).
  *
- * The configuration is enforced (see ksafe_conf_enforce()) on a copy of
- * `conf`, the producer is created from that copy, and the created handle
- * is audited (ksafe_handle_audit()) before it is returned.
+ * The policy is judged and enforced (see ksafe_conf_enforce()) on a copy of
+ * `conf` first. When it refuses, nothing else happens. Otherwise the same
+ * compliant values are set on `conf` itself (so that interceptors added to
+ * it stay: rd_kafka_conf_dup() would not copy them), the producer is created
+ * from it, and the created handle is audited (ksafe_handle_audit()) before
+ * it is returned. `conf` NULL means librdkafka's defaults.
  *
  * Ownership follows rd_kafka_new(): on success the handle owns `conf` (do
- * not use or destroy it again); on failure the caller still owns `conf`,
- * which is then exactly as it was passed in (not enforced, not finalized).
+ * not use or destroy it again); on failure the caller still owns `conf`:
+ *  - refused by the policy (or the policy could not be loaded): `conf` is
+ *    exactly as it was passed in;
+ *  - rd_kafka_new() failed: `conf` holds the enforced values and is left
+ *    as rd_kafka_new() leaves it.
+ * One exception: if the created handle fails the audit, which means ksafe's
+ * model of librdkafka is wrong (a bug to report), the handle is destroyed
+ * and `conf` with it; errstr then ends with "conf was consumed with it".
  *
  * `policy` NULL means ksafe_policy_from_env() (loaded for this call).
  * `reportp` may be NULL; otherwise *reportp receives the report (also on
@@ -244,7 +253,7 @@ KSAFE_EXPORT ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
  * Returns the handle, or NULL with a reason in errstr: a reject rule
  * failed (every such rule named), an enforce rule could not be satisfied,
  * the policy could not be loaded, rd_kafka_new() failed, or the created
- * handle failed the audit. Thread-safe.
+ * handle failed the audit. Thread-safe (for different confs).
  */
 KSAFE_EXPORT rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *policy,
                                             ksafe_report_t **reportp, char *errstr,

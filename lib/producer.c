@@ -63,6 +63,65 @@ static void hand_over(ksafe_report_t *report, ksafe_report_t **reportp)
                 ksafe_report_destroy(report);
 }
 
+/* The values enforcement set on the trial copy, to set on the real conf. */
+typedef struct fixes_s {
+        rd_kafka_conf_t *trial;
+        char **names, **values;
+        size_t count;
+        bool failed;
+} fixes_t;
+
+static bool recording_setter(void *target, const ksafe_rule_t *rule, const char *value)
+{
+        fixes_t *fx = target;
+        char errstr[512];
+        if (rd_kafka_conf_set(fx->trial, rule->prop->name, value, errstr, sizeof(errstr)) !=
+            RD_KAFKA_CONF_OK)
+                return false;
+        char **names = realloc(fx->names, (fx->count + 1) * sizeof(*names));
+        char **values = names ? realloc(fx->values, (fx->count + 1) * sizeof(*values)) : NULL;
+        if (names)
+                fx->names = names;
+        if (values)
+                fx->values = values;
+        if (!names || !values) {
+                fx->failed = true;
+                return false;
+        }
+        fx->names[fx->count] = strdup(rule->prop->name);
+        fx->values[fx->count] = strdup(value);
+        fx->failed |= !fx->names[fx->count] || !fx->values[fx->count];
+        fx->count++;
+        return true;
+}
+
+static bool apply_fixes(const fixes_t *fx, rd_kafka_conf_t *conf, char *errstr,
+                        size_t errstr_size)
+{
+        for (size_t i = 0; i < fx->count; i++)
+                if (rd_kafka_conf_set(conf, fx->names[i], fx->values[i], errstr, errstr_size) !=
+                    RD_KAFKA_CONF_OK)
+                        return false;
+        return true;
+}
+
+static void fixes_free(fixes_t *fx)
+{
+        for (size_t i = 0; i < fx->count; i++) {
+                free(fx->names[i]);
+                free(fx->values[i]);
+        }
+        free(fx->names);
+        free(fx->values);
+        rd_kafka_conf_destroy(fx->trial);
+}
+
+/*
+ * The policy is judged and enforced on a trial copy first, so that a
+ * refusal leaves the caller's conf as it was. Then the same values are set
+ * on the caller's own conf, which rd_kafka_new() gets: a copy would lose
+ * the interceptors added to it (rd_kafka_conf_dup() does not copy them).
+ */
 rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *policy,
                                ksafe_report_t **reportp, char *errstr, size_t errstr_size)
 {
@@ -71,29 +130,40 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
         ksafe_policy_t *owned;
         if (!(policy = policy_or_env(policy, &owned, errstr, errstr_size)))
                 return NULL;
+        rd_kafka_conf_t *fresh = conf ? NULL : rd_kafka_conf_new();
+        if (fresh)
+                conf = fresh;
 
-        /* Work on a copy so that on failure the caller's conf is untouched. */
-        rd_kafka_conf_t *copy = conf ? rd_kafka_conf_dup(conf) : rd_kafka_conf_new();
-        ksafe_report_t *report = ksafe_conf_enforce(copy, policy);
+        fixes_t fx = {.trial = rd_kafka_conf_dup(conf)};
+        ksafe_view_t *view = ksafe_view_from_conf(policy->props, fx.trial);
+        ksafe_report_t *report = view ? ksafe_enforce(policy, view, recording_setter, &fx) : NULL;
+        ksafe_view_destroy(view);
         rd_kafka_t *rk = NULL;
-        if (!report) {
+        if (!report || fx.failed) {
                 set_errstr(errstr, errstr_size, "ksafe: out of memory");
         } else if (ksafe_report_rejected(report)) {
                 ksafe_report_explain(report, errstr, errstr_size);
-        } else if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, copy, errstr, errstr_size))) {
-                copy = NULL; /* the handle owns it now */
+        } else if (apply_fixes(&fx, conf, errstr, errstr_size) &&
+                   (rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
+                fresh = NULL; /* the handle owns conf now */
                 ksafe_report_t *audit = ksafe_handle_audit(rk, policy);
                 if (!audit || audit_fails(report, audit)) {
+                        /* ksafe's model of librdkafka was wrong: never hand
+                         * out this handle. conf goes with it (see ksafe.h). */
                         ksafe_report_explain(report, errstr, errstr_size);
+                        size_t len = errstr ? strlen(errstr) : 0;
+                        if (errstr && len < errstr_size)
+                                snprintf(errstr + len, errstr_size - len,
+                                         " (the created handle failed the audit: conf was "
+                                         "consumed with it)");
                         rd_kafka_destroy(rk);
                         rk = NULL;
                 }
                 ksafe_report_destroy(audit);
         }
-        if (copy)
-                rd_kafka_conf_destroy(copy);
-        if (rk && conf)
-                rd_kafka_conf_destroy(conf); /* as rd_kafka_new would have taken it */
+        fixes_free(&fx);
+        if (fresh)
+                rd_kafka_conf_destroy(fresh);
         hand_over(report, reportp);
         ksafe_policy_destroy(owned);
         return rk;
