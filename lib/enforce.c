@@ -18,43 +18,54 @@ static bool in_scope(const ksafe_rule_t *rule, const ksafe_view_t *view)
         return !ksafe_view_is_topic_only(view) || rule->prop->scope == KSAFE_SCOPE_TOPIC;
 }
 
-ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
-                              ksafe_setter_t set, void *target)
+static bool enforced_here(const ksafe_rule_t *rule, const ksafe_view_t *view)
 {
-        ksafe_report_t *report = ksafe_report_new(policy);
-        if (!report)
-                return NULL;
-        ksafe_eval(policy, view, KSAFE_ALL_ACTIONS, report);
-        ksafe_report_set_enforced(report);
-        for (size_t i = 0; i < ksafe_report_count(report); i++)
-                if (ksafe_report_get(report, i)->action == KSAFE_ACTION_REJECT)
-                        return report; /* refused as given: change nothing */
+        return rule->action == KSAFE_ACTION_ENFORCE && in_scope(rule, view);
+}
 
-        bool *was_set = calloc(policy->rule_count + 1, sizeof(*was_set));
-        if (!was_set) {
-                ksafe_report_destroy(report);
-                return NULL;
-        }
-        for (size_t i = 0; i < policy->rule_count; i++) {
-                const ksafe_rule_t *rule = &policy->rules[i];
-                if (rule->action != KSAFE_ACTION_ENFORCE || !in_scope(rule, view))
-                        continue;
-                ksafe_verdict_t verdict;
-                ksafe_rule_judge(rule, view, &verdict);
-                char *fix = verdict.pass ? NULL : ksafe_rule_fix(rule, view);
-                if (fix) {
-                        was_set[i] = set(target, rule, fix);
+enum { TRIED = 1, SET = 2 };
+
+/* Each enforce rule sets its value at most once. A pass that set something
+ * is followed by another, since a change can make a rule that passed fail
+ * (removing transactional.id takes the idempotence it implied with it):
+ * at most one pass per rule, never a loop. */
+static void repair(const ksafe_policy_t *policy, ksafe_view_t *view, ksafe_setter_t set,
+                   void *target, unsigned char *state, ksafe_report_t *report)
+{
+        for (size_t pass = 0; pass < policy->rule_count; pass++) {
+                bool changed = false;
+                for (size_t i = 0; i < policy->rule_count; i++) {
+                        const ksafe_rule_t *rule = &policy->rules[i];
+                        if (!enforced_here(rule, view) || (state[i] & TRIED))
+                                continue;
+                        ksafe_verdict_t verdict;
+                        ksafe_rule_judge(rule, view, &verdict);
+                        char *fix = verdict.pass ? NULL : ksafe_rule_fix(rule, view);
+                        if (!fix)
+                                continue;
+                        /* A rule that fails only after another's repair is
+                         * reported too, as it failed then. */
+                        if (!ksafe_report_find(report, rule->id))
+                                ksafe_eval_rule(rule, view, report);
+                        state[i] |= TRIED | (set(target, rule, fix) ? SET : 0);
                         ksafe_view_changed(view, rule->prop,
                                            !(rule->checks & KSAFE_CHECK_FORBIDDEN));
+                        free(fix);
+                        changed = true;
                 }
-                free(fix);
+                if (!changed)
+                        break;
         }
+}
 
-        /* Judge once more: what passes now was fixed; a repair that broke
-         * another enforce rule is reported, unfixed. */
+/* Judge the enforce rules once more: what passes now was fixed; a repair
+ * that broke another rule is reported, unfixed. */
+static void rejudge(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                    const unsigned char *state, ksafe_report_t *report)
+{
         for (size_t i = 0; i < policy->rule_count; i++) {
                 const ksafe_rule_t *rule = &policy->rules[i];
-                if (rule->action != KSAFE_ACTION_ENFORCE || !in_scope(rule, view))
+                if (!enforced_here(rule, view))
                         continue;
                 ksafe_verdict_t verdict;
                 ksafe_rule_judge(rule, view, &verdict);
@@ -65,23 +76,50 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                         ksafe_eval_rule(rule, view, report);
                 /* Fixed by another rule's change (idempotence makes
                  * librdkafka set max.in.flight): this rule set nothing. */
-                if (v && v->fixed && !was_set[i])
+                if (v && v->fixed && !(state[i] & SET))
                         ksafe_violation_clear_fix(v);
         }
-        /* A rule whose repair set a value that another rule then refuses
-         * is part of the conflict: it is not fixed either. */
+}
+
+/* A rule whose repair set a value that another rule then refuses is part
+ * of the conflict: it is not fixed either, and the refusal names both. */
+static void blame_conflicts(const ksafe_policy_t *policy, const unsigned char *state,
+                            ksafe_report_t *report)
+{
         for (size_t i = 0; i < policy->rule_count; i++) {
                 ksafe_violation_t *v = ksafe_report_find(report, policy->rules[i].id);
                 if (!v || v->fixed || v->action != KSAFE_ACTION_ENFORCE)
                         continue;
                 for (size_t j = 0; j < policy->rule_count; j++) {
                         ksafe_violation_t *w = ksafe_report_find(report, policy->rules[j].id);
-                        if (was_set[j] && w && j != i &&
+                        if ((state[j] & SET) && w && j != i &&
                             policy->rules[j].prop == policy->rules[i].prop)
                                 w->fixed = false;
                 }
         }
-        free(was_set);
+}
+
+ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
+                              ksafe_setter_t set, void *target)
+{
+        ksafe_report_t *report = ksafe_report_new(policy);
+        if (!report)
+                return NULL;
+        ksafe_eval(policy, view, KSAFE_ALL_ACTIONS, report);
+        for (size_t i = 0; i < ksafe_report_count(report); i++)
+                if (ksafe_report_get(report, i)->action == KSAFE_ACTION_REJECT)
+                        return report; /* refused as given: change nothing */
+
+        unsigned char *state = calloc(policy->rule_count + 1, 1);
+        if (!state) {
+                ksafe_report_destroy(report);
+                return NULL;
+        }
+        ksafe_report_set_enforced(report);
+        repair(policy, view, set, target, state, report);
+        rejudge(policy, view, state, report);
+        blame_conflicts(policy, state, report);
+        free(state);
         return report;
 }
 

@@ -424,6 +424,56 @@ START_TEST(enforce_conflict_is_refused)
 }
 END_TEST
 
+/* A repair can make a rule that passed fail: enforcement goes on until
+ * nothing changes (removing transactional.id takes away the idempotence it
+ * implied, so the idempotence rule, judged earlier, must set it). */
+START_TEST(enforce_revisits_rules_after_a_repair)
+{
+        static const char policy_json[] =
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                "{\"id\":\"no-txid\",\"property\":\"transactional.id\",\"forbidden\":true,"
+                "\"action\":\"enforce\"}]}";
+        rd_kafka_conf_t *conf = conf_with(KV("transactional.id", "tx"));
+        ksafe_policy_t *policy = policy_from(policy_json, NULL);
+        ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+        ck_assert_int_eq(ksafe_report_rejected(report), 0);
+        ck_assert_conf_value(conf, "enable.idempotence", "true");
+        char value[64];
+        size_t size = sizeof(value);
+        ck_assert_int_ne(rd_kafka_conf_get(conf, "transactional.id", value, &size),
+                         RD_KAFKA_CONF_OK); /* unset again */
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+/* When a reject rule refuses, nothing is enforced, and the refusal does not
+ * claim that enforce rules "could not be enforced". */
+START_TEST(enforce_refused_as_given_names_reject_rules_only)
+{
+        static const char policy_json[] =
+                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                "{\"id\":\"cid\",\"property\":\"client.id\",\"required\":true,"
+                "\"action\":\"reject\"}]}";
+        ksafe_report_t *report = judge(KV("acks", "1"), policy_json, true);
+        ck_assert_int_ne(ksafe_report_rejected(report), 0);
+        char *json = ksafe_report_to_json(report);
+        ck_assert_ptr_nonnull(strstr(json, "\"enforced\":false"));
+        free(json);
+        ksafe_report_destroy(report);
+
+        rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
+        ksafe_policy_t *policy = policy_from(policy_json, NULL);
+        char errstr[1024] = "";
+        ck_assert_ptr_null(ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr)));
+        ck_assert_ptr_nonnull(strstr(errstr, "[cid]"));
+        ck_assert_msg(!strstr(errstr, "could not be enforced"), "errstr: %s", errstr);
+        ksafe_policy_destroy(policy);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
 /* A policy "set" value and an environment chosen at load time. */
 START_TEST(enforce_policy_environment)
 {
@@ -818,6 +868,8 @@ static Suite *conf_suite(void)
         tcase_add_test(tc, enforce_reject_leaves_conf_unchanged);
         tcase_add_test(tc, enforce_warn_is_not_fatal);
         tcase_add_test(tc, enforce_conflict_is_refused);
+        tcase_add_test(tc, enforce_revisits_rules_after_a_repair);
+        tcase_add_test(tc, enforce_refused_as_given_names_reject_rules_only);
         tcase_add_test(tc, enforce_policy_environment);
         tcase_add_test(tc, enforce_secret_value_is_set_not_shown);
         tcase_add_test(tc, enforce_required);
