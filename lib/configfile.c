@@ -14,8 +14,8 @@
 
 #include "ksafe_int.h"
 
-ksafe_entry_t *ksafe_config_add_entry(ksafe_config_t *cfg, const char *name, size_t name_len,
-                                      const char *raw, size_t raw_len, int line, int column)
+static ksafe_entry_t *add_entry(ksafe_config_t *cfg, const char *name, size_t name_len,
+                                const char *raw, size_t raw_len, int line, int column)
 {
         if (cfg->count == cfg->cap) {
                 size_t cap = cfg->cap ? cfg->cap * 2 : 16;
@@ -96,28 +96,39 @@ static bool continues(const char *start, const char *e)
 
 /* A logical line: the pieces of physical lines it joins, so that a
  * position in it maps back to an offset in the file. */
+typedef struct piece_s {
+        size_t at;  /* offset in text where the piece starts */
+        size_t off; /* offset in the file where it starts */
+} piece_t;
+
 typedef struct logical_s {
         ksafe_buf_t text;
-        size_t piece_at[64];  /* offset in text where piece i starts */
-        size_t piece_off[64]; /* offset in the file where piece i starts */
-        size_t pieces;
+        piece_t *pieces;
+        size_t count, cap;
 } logical_t;
 
 static void logical_add(logical_t *l, const char *data, const char *s, size_t n)
 {
-        if (l->pieces < 64) {
-                l->piece_at[l->pieces] = l->text.len;
-                l->piece_off[l->pieces++] = (size_t)(s - data);
+        if (l->count == l->cap) {
+                size_t cap = l->cap ? l->cap * 2 : 8;
+                piece_t *pieces = realloc(l->pieces, cap * sizeof(*pieces));
+                if (!pieces) {
+                        l->text.failed = true;
+                        return;
+                }
+                l->pieces = pieces;
+                l->cap = cap;
         }
+        l->pieces[l->count++] = (piece_t){.at = l->text.len, .off = (size_t)(s - data)};
         ksafe_buf_append(&l->text, s, n);
 }
 
 static size_t logical_offset(const logical_t *l, size_t at)
 {
-        size_t i = l->pieces;
-        while (i > 1 && l->piece_at[i - 1] > at)
+        size_t i = l->count;
+        while (i > 1 && l->pieces[i - 1].at > at)
                 i--;
-        return l->piece_off[i - 1] + (at - l->piece_at[i - 1]);
+        return l->pieces[i - 1].off + (at - l->pieces[i - 1].at);
 }
 
 static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
@@ -142,7 +153,7 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                 }
                 /* Join continuation lines into one logical line. */
                 l.text.len = 0;
-                l.pieces = 0;
+                l.count = 0;
                 while (continues(s, e) && next < end) {
                         logical_add(&l, data, s, (size_t)(e - s - 1));
                         p = next;
@@ -172,7 +183,7 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                 const char *ve = lend;
                 while (ve > v && isspace((unsigned char)ve[-1]))
                         ve--;
-                ksafe_entry_t *entry = ksafe_config_add_entry(
+                ksafe_entry_t *entry = add_entry(
                         cfg, k, (size_t)(ke - k), v, (size_t)(ve - v), first_line, column);
                 ok = entry != NULL;
                 if (ok) {
@@ -185,6 +196,7 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
         }
         ok = ok && !l.text.failed;
         ksafe_buf_free(&l.text);
+        free(l.pieces);
         if (!ok)
                 ksafe_error_set(err, cfg->source, "", line, 0, "out of memory");
         return ok;
@@ -386,7 +398,7 @@ static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *
                 bool scalar = *m.value != '{' && *m.value != '[';
                 ksafe_entry_t *e = NULL;
                 if (key)
-                        e = ksafe_config_add_entry(cfg, key, strlen(key), raw ? raw : "",
+                        e = add_entry(cfg, key, strlen(key), raw ? raw : "",
                                                    raw ? strlen(raw) : 0, m.line, m.column);
                 free(key);
                 free(raw);
@@ -505,7 +517,7 @@ bool ksafe_config_set(ksafe_config_t *config, const char *name, const char *valu
 {
         int line = (int)(config->count - config->file_count) + 1;
         ksafe_entry_t *e =
-                ksafe_config_add_entry(config, name, strlen(name), value, strlen(value), line, 1);
+                add_entry(config, name, strlen(name), value, strlen(value), line, 1);
         if (e && !(e->origin = strdup(origin ? origin : "<command line>"))) {
                 free(e->name);
                 free(e->raw);
@@ -523,7 +535,7 @@ void ksafe_config_destroy(ksafe_config_t *cfg)
                 free(cfg->entries[i].name);
                 free(cfg->entries[i].raw);
                 free(cfg->entries[i].note);
-                free((char *)cfg->entries[i].origin);
+                free(cfg->entries[i].origin);
         }
         for (size_t i = 0; i < cfg->change_count; i++) {
                 free(cfg->changes[i].name);

@@ -45,6 +45,9 @@ char *ksafe_strdup(const char *s);
 /** Read a whole file; NULL with errno set on failure. */
 char *ksafe_read_file(const char *path, size_t *lenp);
 
+/** conf/policies/default.json, compiled in (default_policy.c). */
+extern const char ksafe_default_policy_json[];
+
 /** jansson's error text without the "near '...'" token it quotes: the
  *  token may be a secret value. Truncates jerr->text in place. */
 struct json_error_t;
@@ -152,8 +155,8 @@ typedef struct ksafe_entry_s {
         int column;
         ksafe_entry_status_t status;
         int shadowed_by; /* index of the later entry that wins, or -1 */
-        const char *origin; /* set for ksafe_config_set() entries: the
-                             * source to report instead of the file's */
+        char *origin; /* for ksafe_config_set() entries: the source to
+                       * report instead of the file's (owned by the config) */
         /* Where it is in the file's text, for ksafe_config_render(). */
         size_t value_start, value_end; /* the value as written */
         size_t span_start, span_end;   /* the whole line(s) or JSON member */
@@ -235,9 +238,6 @@ struct ksafe_config_s {
         size_t change_count;
 };
 
-/** Append an entry (strings copied). NULL when out of memory. */
-ksafe_entry_t *ksafe_config_add_entry(ksafe_config_t *cfg, const char *name, size_t name_len,
-                                      const char *raw, size_t raw_len, int line, int column);
 
 /*
  * dialect.c: other clients' property names

@@ -20,8 +20,6 @@
 
 #include "ksafe_int.h"
 
-extern const char ksafe_default_policy_json[];
-
 #define BUILTIN_DEFAULT "builtin:default"
 #define MAX_EXTENDS_DEPTH 16
 

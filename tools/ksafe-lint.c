@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,8 @@ static void usage(FILE *out)
                 "  1  at least one error (or warning, with -W error)\n"
                 "  2  bad usage, unreadable input or a bad policy\n");
 }
+
+static int bad_usage(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -221,11 +224,15 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
         return cfg;
 }
 
-/* Replace `path` with `text`: a temporary file beside it, then rename. */
+/* Replace the file at `path` with `text`: a temporary file beside it, then
+ * rename. A symbolic link stays a link: its target is rewritten. */
 static bool write_file(const char *path, const char *text, size_t len)
 {
-        char tmp[4096];
+        char real[PATH_MAX], tmp[PATH_MAX + 32];
         struct stat st;
+        if (!realpath(path, real))
+                return false;
+        path = real;
         if (snprintf(tmp, sizeof(tmp), "%s.ksafe-XXXXXX", path) >= (int)sizeof(tmp))
                 return false;
         int fd = mkstemp(tmp);
@@ -295,7 +302,9 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
 static void print_summary(const lint_run_t *run)
 {
         fflush(stdout); /* the findings first, also when both go to one pipe */
-        size_t errors = 0, warnings = 0, fixed = 0;
+        size_t errors = 0, warnings = 0, fixed = 0, unreadable = 0;
+        for (size_t i = 0; i < run->count; i++)
+                unreadable += run->results[i].report == NULL;
         for (size_t i = 0; i < run->count; i++)
                 for (size_t k = 0; k < ksafe_report_count(run->results[i].report); k++) {
                         const ksafe_violation_t *v = ksafe_report_get(run->results[i].report, k);
@@ -306,9 +315,12 @@ static void print_summary(const lint_run_t *run)
                         else
                                 warnings++;
                 }
-        fprintf(stderr, "ksafe-lint: %zu file%s checked: %zu error%s, %zu warning%s", run->count,
-                run->count == 1 ? "" : "s", errors, errors == 1 ? "" : "s", warnings,
+        size_t checked = run->count - unreadable;
+        fprintf(stderr, "ksafe-lint: %zu file%s checked: %zu error%s, %zu warning%s", checked,
+                checked == 1 ? "" : "s", errors, errors == 1 ? "" : "s", warnings,
                 warnings == 1 ? "" : "s");
+        if (unreadable)
+                fprintf(stderr, ", %zu unreadable", unreadable);
         if (run->fix)
                 fprintf(stderr, ", %zu fixed", fixed);
         fprintf(stderr, "\n");
@@ -424,6 +436,8 @@ int main(int argc, char **argv)
         if (status > 0)
                 return status;
         bool policy_only = opts.check_policy || opts.print_policy;
+        if (opts.effective && run.format != LINT_FORMAT_TEXT)
+                return bad_usage("%s", "--effective prints text: it does not go with -f");
         if (optind == argc && !opts.x_count && !policy_only)
                 return bad_usage("%s", "no config file given");
 

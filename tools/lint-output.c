@@ -106,18 +106,37 @@ static void json_finding(const lint_run_t *run, const lint_result_t *r,
                 c->warnings++;
 }
 
+/* Inputs that could not be read: [{"file":..., "message":...}]. */
+static json_t *unreadable_json(const lint_run_t *run)
+{
+        json_t *list = json_array();
+        for (size_t i = 0; i < run->count; i++) {
+                const lint_result_t *r = &run->results[i];
+                if (!r->report)
+                        json_array_append_new(
+                                list, json_pack("{s:s, s:s}", "file", r->name, "message",
+                                                r->error ? r->error : "cannot read this input"));
+        }
+        return list;
+}
+
 static void print_json(const lint_run_t *run)
 {
         json_ctx_t c = {.findings = json_array()};
         each_finding(run, json_finding, &c);
         json_t *findings = c.findings;
+        json_t *unreadable = unreadable_json(run);
         size_t errors = c.errors, warnings = c.warnings, fixed = c.fixed;
         const char *env = ksafe_policy_env(run->policy);
-        json_t *doc = json_pack("{s:i, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}}", "version", 1,
-                                "policy", ksafe_policy_name(run->policy), "environment",
-                                str_or_null(env), "findings", findings, "summary", "files",
-                                (json_int_t)run->count, "errors", (json_int_t)errors, "warnings",
-                                (json_int_t)warnings, "fixed", (json_int_t)fixed);
+        json_t *doc = json_pack("{s:i, s:s, s:o, s:o, s:O, s:{s:I, s:I, s:I, s:I, s:I}}",
+                                "version", 1, "policy", ksafe_policy_name(run->policy),
+                                "environment", str_or_null(env), "findings", findings,
+                                "unreadable", unreadable, "summary", "files",
+                                (json_int_t)(run->count - json_array_size(unreadable)),
+                                "unreadable", (json_int_t)json_array_size(unreadable), "errors",
+                                (json_int_t)errors, "warnings", (json_int_t)warnings, "fixed",
+                                (json_int_t)fixed);
+        json_decref(unreadable);
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         putchar('\n');
         json_decref(doc);
@@ -189,11 +208,28 @@ static void print_sarif(const lint_run_t *run)
         sarif_ctx_t c = {.rules = json_array(), .results = json_array()};
         each_finding(run, sarif_finding, &c);
         json_t *rules = c.rules, *results = c.results;
+        /* Inputs that could not be read fail the run: SARIF says so in the
+         * invocation, where code scanning shows tool errors. */
+        json_t *notes = json_array();
+        for (size_t i = 0; i < run->count; i++)
+                if (!run->results[i].report)
+                        json_array_append_new(
+                                notes,
+                                json_pack("{s:s, s:{s:o}}", "level", "error", "message", "text",
+                                          json_sprintf("%s: %s", run->results[i].name,
+                                                       run->results[i].error
+                                                               ? run->results[i].error
+                                                               : "cannot read this input")));
+        json_t *invocation = json_pack("{s:b, s:o}", "executionSuccessful",
+                                       json_array_size(notes) == 0, "toolExecutionNotifications",
+                                       notes);
         json_t *doc = json_pack(
                 "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}", "$schema",
                 "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
                 "tool", "driver", "name", "ksafe-lint", "version", ksafe_version_str(),
                 "informationUri", INFO_URI, "rules", rules, "results", results);
+        json_object_set_new(json_array_get(json_object_get(doc, "runs"), 0), "invocations",
+                            json_pack("[o]", invocation));
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         putchar('\n');
         json_decref(doc);

@@ -759,6 +759,43 @@ def test_fix_stdin(t):
 
 
 @test
+def test_fix_symlink(t):
+    """--fix on a symbolic link rewrites its target and keeps the link"""
+    with tempfile.TemporaryDirectory() as tmp:
+        (path,) = copy_fixtures(tmp, 'fix-append.properties')
+        link = os.path.join(tmp, 'link.properties')
+        os.symlink(path, link)
+        r = run('--fix', link)
+        t.ok(r.code in (0, 1), f'exit {r.code}')
+        t.ok(os.path.islink(link), 'the link is still a link')
+        t.contains(read_bytes(path).decode(), 'enable.idempotence=true', 'the target is fixed')
+
+
+@test
+def test_effective_needs_text(t):
+    """--effective with a structured format is bad usage (exit 2), not broken JSON"""
+    r = run('--effective', '-f', 'json', 'duplicate.properties')
+    t.exit(r, 2)
+    t.eq(r.out, '', 'nothing on stdout')
+
+
+@test
+def test_unreadable_in_json_and_sarif(t):
+    """an unreadable input is listed in -f json and fails the SARIF invocation"""
+    r = run('-f', 'json', 'missing.properties', 'duplicate.properties')
+    t.exit(r, 2)
+    doc = json.loads(r.out)
+    t.eq([u['file'] for u in doc['unreadable']], ['missing.properties'], 'unreadable')
+    t.eq(doc['summary']['files'], 1, 'files checked')
+    r = run('-f', 'sarif', 'missing.properties')
+    t.exit(r, 2)
+    invocation = json.loads(r.out)['runs'][0]['invocations'][0]
+    t.eq(invocation['executionSuccessful'], False, 'executionSuccessful')
+    t.contains(invocation['toolExecutionNotifications'][0]['message']['text'],
+               'missing.properties', 'notification')
+
+
+@test
 def test_fix_partial(t):
     """--fix repairs what it can and leaves a misread value to a person (exit 1)"""
     with tempfile.TemporaryDirectory() as tmp:
