@@ -14,7 +14,9 @@
  *    valid until that object is destroyed;
  *  - a loaded policy is immutable: it may be shared between threads
  *    without locking. Reports and configs are not shared objects: use one
- *    from one thread at a time.
+ *    from one thread at a time. Every function is thread-safe on distinct
+ *    objects (and on a shared policy).
+ *  - pointer arguments must not be NULL unless the function says so;
  *  - the library keeps no global state, needs no init call, never prints
  *    and never exits.
  */
@@ -146,6 +148,9 @@ KSAFE_EXPORT ksafe_policy_t *ksafe_policy_default(void);
  * ("dev", "staging", "prod", ...); NULL or "" uses the rules without any
  * environment section. `extends` paths are relative to the file's folder.
  *
+ * The policy must load for every environment it names (and for none), not
+ * only for `env`: a section that breaks "prod" fails a load for "dev" too.
+ *
  * Returns the resolved policy, or NULL with `err` filled in: unreadable
  * file, JSON syntax (line and column), unknown field or wrong type (JSON
  * path), unknown property (with a "did you mean"), duplicate rule id,
@@ -177,10 +182,12 @@ KSAFE_EXPORT ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err);
 /** Free a policy. NULL does nothing. */
 KSAFE_EXPORT void ksafe_policy_destroy(ksafe_policy_t *policy);
 
-/** The policy's "name" (never NULL; "builtin:default" for the default). */
+/** The policy's "name", else its source (never NULL; "builtin:default" for
+ *  the default). Valid until the policy is destroyed. */
 KSAFE_EXPORT const char *ksafe_policy_name(const ksafe_policy_t *policy);
 
-/** The environment the policy was resolved for, or NULL for none. */
+/** The environment the policy was resolved for, or NULL for none. Valid
+ *  until the policy is destroyed. */
 KSAFE_EXPORT const char *ksafe_policy_env(const ksafe_policy_t *policy);
 
 /** true when the policy weakens the safety baseline ("allow_unsafe"). */
@@ -275,9 +282,11 @@ KSAFE_EXPORT ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_poli
  *
  * rd_kafka_topic_new() with a topic conf replaces the producer's default
  * topic conf, so a per-topic `acks=1` would bypass ksafe_producer_new().
- * This function enforces the topic-level rules on `tconf` (NULL means the
- * producer's default topic conf, which is already safe), refuses reject
- * violations, and audits the result.
+ * This function enforces the topic-level rules on `tconf` (NULL means a
+ * copy of the producer's default topic conf), refuses reject violations,
+ * and judges the result once more before creating the topic. Like
+ * rd_kafka_topic_new(), it returns the existing handle when the topic was
+ * already created.
  *
  * Like rd_kafka_topic_new(), `tconf` is consumed: freed by this function
  * also when it fails. `reportp` and `errstr` as for ksafe_producer_new();
@@ -424,7 +433,8 @@ KSAFE_EXPORT const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *rep
  * Non-zero when the configuration is refused: a reject rule failed, or
  * (after enforcement) an enforce rule could not be satisfied. A report
  * made without enforcement (ksafe_conf_check(), ksafe_config_check()) is
- * refused only for reject rules.
+ * refused only for reject rules. A NULL report (out of memory) is refused:
+ * a caller that only checks this fails closed.
  */
 KSAFE_EXPORT int ksafe_report_rejected(const ksafe_report_t *report);
 
@@ -443,8 +453,9 @@ KSAFE_EXPORT char *ksafe_report_to_json(const ksafe_report_t *report);
  * The report as text, one line per violation:
  * "file:line:col: error: message [rule-id]" (the location only when the
  * configuration came from a file); a violation that enforcement repaired
- * reads "enforced: message [rule-id] (set to VALUE)". Empty string for a
- * clean report.
+ * reads "enforced: message [rule-id] (set to VALUE)". A policy with
+ * "allow_unsafe" adds a last "note: ..." line; otherwise a clean report
+ * is the empty string.
  * free() it; NULL when out of memory.
  */
 KSAFE_EXPORT char *ksafe_report_to_text(const ksafe_report_t *report);

@@ -28,7 +28,7 @@ typedef struct loader_s {
         const char *env;   /* NULL: no environment */
         ksafe_error_t *err;
         json_t *rules;     /* merged rule objects, in order */
-        json_t *origins;   /* per rule: "source: path" where last written */
+        json_t *origins;   /* per rule: [source, path] where last written */
         json_t *env_names; /* every environment name seen, as object keys */
         bool env_found;
         bool allow_unsafe;
@@ -415,9 +415,16 @@ static ssize_t rule_index(const loader_t *L, const char *id)
 
 static json_t *origin_of(const where_t *w)
 {
-        char buf[400];
-        snprintf(buf, sizeof(buf), "%s: %s", w->source, w->path);
-        return json_string(buf);
+        return json_pack("[s, s]", w->source, w->path);
+}
+
+/* Where rule i was last written (valid while the loader lives). */
+static where_t origin_where(const loader_t *L, size_t i)
+{
+        const json_t *o = json_array_get(L->origins, i);
+        where_t w = {.source = json_string_value(json_array_get(o, 0))};
+        snprintf(w.path, sizeof(w.path), "%s", json_string_value(json_array_get(o, 1)));
+        return w;
 }
 
 static bool add_rules(loader_t *L, const where_t *w, const json_t *rules)
@@ -433,10 +440,11 @@ static bool add_rules(loader_t *L, const where_t *w, const json_t *rules)
                         return false;
                 ssize_t dup = rule_index(L, r.id);
                 if (dup >= 0) {
+                        where_t first = origin_where(L, (size_t)dup);
                         fail(L, &rw,
-                             "duplicate rule id \"%s\" (first defined at %s); change an "
+                             "duplicate rule id \"%s\" (first defined at %s: %s); change an "
                              "inherited rule with \"override\"",
-                             r.id, json_string_value(json_array_get(L->origins, (size_t)dup)));
+                             r.id, first.source, first.path);
                         rule_free(&r);
                         return false;
                 }
@@ -753,7 +761,9 @@ static bool check_baseline(ksafe_policy_t *policy, loader_t *L, const char *sour
                 if (stricter_or_equal(&base->rules[i], r, why, sizeof(why)))
                         continue;
                 ok = false;
-                where_t w = {.source = source};
+                /* Point at where the rule was weakened, when it still exists. */
+                where_t w = r ? origin_where(L, (size_t)(r - policy->rules))
+                              : (where_t){.source = source};
                 fail(L, &w, "%s%s%s: weakening the safety baseline needs \"allow_unsafe\": true",
                      why, L->env ? " in environment " : "", L->env ? L->env : "");
         }
@@ -857,9 +867,7 @@ static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char
                 ok = policy->rules != NULL;
         }
         for (size_t i = 0; ok && i < json_array_size(L.rules); i++) {
-                where_t w = {.source = source};
-                snprintf(w.path, sizeof(w.path), "%s",
-                         json_string_value(json_array_get(L.origins, i)));
+                where_t w = origin_where(&L, i);
                 ok = compile_rule(&L, &w, json_array_get(L.rules, i), &policy->rules[i]);
                 policy->rule_count += ok;
         }

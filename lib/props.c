@@ -90,15 +90,18 @@ static ksafe_prop_type_t type_from_description(const char *desc)
         return KSAFE_PROP_POINTER; /* "see dedicated API" */
 }
 
-/* One table row: name | C/P | range | default | importance | description */
-static bool parse_row(char *line, ksafe_scope_t scope, ksafe_prop_t *p)
+typedef enum row_e { ROW_NONE, ROW_OK, ROW_NOMEM } row_t;
+
+/* One table row: name | C/P | range | default | importance | description.
+ * ROW_NONE for header and separator rows. */
+static row_t parse_row(char *line, ksafe_scope_t scope, ksafe_prop_t *p)
 {
         char *cols[6];
         char *s = line;
         for (int i = 0; i < 5; i++) {
                 char *bar = strchr(s, '|');
                 if (!bar)
-                        return false;
+                        return ROW_NONE;
                 *bar = '\0';
                 cols[i] = trim(s);
                 s = bar + 1;
@@ -106,7 +109,7 @@ static bool parse_row(char *line, ksafe_scope_t scope, ksafe_prop_t *p)
         cols[5] = trim(s);
         if (!*cols[0] || strspn(cols[0], "-") == strlen(cols[0]) ||
             strcmp(cols[0], "Property") == 0)
-                return false;
+                return ROW_NONE;
 
         *p = (ksafe_prop_t){.scope = scope};
         p->name = strdup(cols[0]);
@@ -123,14 +126,15 @@ static bool parse_row(char *line, ksafe_scope_t scope, ksafe_prop_t *p)
                 p->values = strdup(cols[2]);
         }
 
+        bool complete = p->name && (p->has_range || !*cols[2] || p->values);
         char *alias = strstr(cols[5], "Alias for `");
         if (alias) {
                 alias += strlen("Alias for `");
                 char *end = strchr(alias, '`');
                 if (end)
-                        p->alias_of = strndup(alias, (size_t)(end - alias));
+                        complete &= (p->alias_of = strndup(alias, (size_t)(end - alias))) != NULL;
         }
-        return p->name != NULL;
+        return complete ? ROW_OK : ROW_NOMEM;
 }
 
 static int prop_cmp(const void *a, const void *b)
@@ -193,7 +197,8 @@ ksafe_props_t *ksafe_props_new(void)
         }
 
         ksafe_scope_t scope = KSAFE_SCOPE_GLOBAL;
-        for (char *line = text, *next; line && *line; line = next) {
+        bool ok = true;
+        for (char *line = text, *next; ok && line && *line; line = next) {
                 next = strchr(line, '\n');
                 if (next)
                         *next++ = '\0';
@@ -203,15 +208,22 @@ ksafe_props_t *ksafe_props_new(void)
                         continue;
                 if (props->count == cap) {
                         ksafe_prop_t *all = realloc(props->all, 2 * cap * sizeof(*all));
-                        if (!all)
+                        if (!(ok = all != NULL))
                                 break;
                         props->all = all;
                         cap *= 2;
                 }
-                if (parse_row(line, scope, &props->all[props->count]))
+                row_t row = parse_row(line, scope, &props->all[props->count]);
+                /* A partial table would judge with missing knowledge. */
+                if (row != ROW_NONE)
                         props->count++;
+                ok = row != ROW_NOMEM;
         }
         free(text);
+        if (!ok) {
+                ksafe_props_destroy(props);
+                return NULL;
+        }
 
         qsort(props->all, props->count, sizeof(*props->all), prop_cmp);
         for (size_t i = 0; i < props->count; i++) {
@@ -222,6 +234,11 @@ ksafe_props_t *ksafe_props_new(void)
         }
 
         read_defaults(props);
+        for (size_t i = 0; i < props->count; i++)
+                if (!props->all[i].def) {
+                        ksafe_props_destroy(props);
+                        return NULL;
+                }
         for (int w = 0; w < KSAFE_P__COUNT; w++)
                 props->well_known[w] = ksafe_props_find(props, well_known_names[w]);
         return props;

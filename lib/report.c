@@ -199,7 +199,7 @@ static bool refuses(const ksafe_report_t *report, const ksafe_violation_t *v)
 int ksafe_report_rejected(const ksafe_report_t *report)
 {
         if (!report)
-                return 0;
+                return 1; /* no report (out of memory): fail closed */
         if (report->out_of_memory)
                 return 1;
         for (size_t i = 0; i < report->count; i++)
