@@ -259,7 +259,8 @@ static bool compile_rule(loader_t *L, const where_t *w, const json_t *obj, ksafe
                 return fail(L, w, "a rule needs an \"id\"");
         if (strncmp(json_string_value(v), "ksafe-", 6) == 0)
                 return fail(L, &f, "rule ids starting with \"ksafe-\" are reserved");
-        r->id = strdup(json_string_value(v));
+        if (!(r->id = strdup(json_string_value(v))))
+                goto nomem;
 
         f = where_sub(w, "property");
         v = json_object_get(obj, "property");
@@ -267,7 +268,8 @@ static bool compile_rule(loader_t *L, const where_t *w, const json_t *obj, ksafe
                 goto missing_property;
         if (!(r->prop = known_property(L, &f, v)))
                 goto error;
-        r->property = strdup(json_string_value(v));
+        if (!(r->property = strdup(json_string_value(v))))
+                goto nomem;
 
         f = where_sub(w, "action");
         v = json_object_get(obj, "action");
@@ -278,8 +280,8 @@ static bool compile_rule(loader_t *L, const where_t *w, const json_t *obj, ksafe
         if (!parse_action(L, &f, json_string_value(v), &r->action))
                 goto error;
 
-        if ((v = json_object_get(obj, "why")))
-                r->why = strdup(json_string_value(v));
+        if ((v = json_object_get(obj, "why")) && !(r->why = strdup(json_string_value(v))))
+                goto nomem;
 
         if ((v = json_object_get(obj, "equals"))) {
                 f = where_sub(w, "equals");
@@ -344,6 +346,8 @@ static bool compile_rule(loader_t *L, const where_t *w, const json_t *obj, ksafe
                         r->min_sum_raw[r->min_sum_count] =
                                 strdup(json_string_value(json_array_get(v, i)));
                         r->min_sum[r->min_sum_count++] = p;
+                        if (!r->min_sum_raw[r->min_sum_count - 1])
+                                goto nomem;
                 }
         }
         if (json_is_true(json_object_get(obj, "required")))
@@ -599,6 +603,10 @@ static bool load_text(loader_t *L, const char *text, const char *source, const c
                 return false;
         }
         char *saved = strdup(id);
+        if (!saved) {
+                json_decref(doc);
+                return fail(L, &top, "out of memory");
+        }
         L->stack[L->depth++] = saved;
         bool ok = false;
         json_t *v;
@@ -864,7 +872,9 @@ static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char
                 policy->env = ksafe_strdup(L.env);
                 policy->allow_unsafe = L.allow_unsafe;
                 policy->rules = calloc(json_array_size(L.rules) + 1, sizeof(*policy->rules));
-                ok = policy->rules != NULL;
+                ok = policy->rules && policy->name && (policy->env || !L.env);
+                if (!ok)
+                        ksafe_error_set(err, source, "", 0, 0, "out of memory");
         }
         for (size_t i = 0; ok && i < json_array_size(L.rules); i++) {
                 where_t w = origin_where(&L, i);

@@ -119,6 +119,17 @@ ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violatio
         out->why = ksafe_strdup(v->why);
         out->message = printable(v->message);
         out->file = printable(v->file);
+        /* A copy that failed: the report is refused, never silently short. */
+        if ((v->rule_id && !out->rule_id) || (v->property && !out->property) ||
+            (v->canonical && !out->canonical) || (v->actual && !out->actual) ||
+            (v->expected && !out->expected) || (v->fix && !out->fix) ||
+            (v->why && !out->why) || (v->message && !out->message) ||
+            (v->file && !out->file)) {
+                violation_free(out);
+                report->count--;
+                report->out_of_memory = true;
+                return NULL;
+        }
         return out;
 }
 
