@@ -46,6 +46,13 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
         e->prop = ksafe_props_find(props, read->name);
         if (!e->name || !e->raw || (read->note && !e->note))
                 return false;
+        if (dialect == KSAFE_DIALECT_JAVA)
+                e->syntax = NULL; /* read by Java's rules, as written for them */
+        if (e->bare) {
+                e->status = KSAFE_ENTRY_MALFORMED;
+                e->prop = NULL;
+                return true;
+        }
         if (e->status == KSAFE_ENTRY_INVALID)
                 return true; /* a JSON value that is no scalar */
         if (!e->prop) {
@@ -323,9 +330,12 @@ static void render_json(const ksafe_config_t *cfg, ksafe_buf_t *out)
                 any_kept = true;
                 last_kept_end = e->span_end;
         }
-        /* New members go after the last one kept, in the file's style. */
-        ksafe_buf_append(out, cfg->data + pos, last_kept_end - pos);
-        pos = last_kept_end;
+        /* New members go after the last one kept (or after the removal
+         * that ended the object), in the file's style. */
+        if (last_kept_end > pos) {
+                ksafe_buf_append(out, cfg->data + pos, last_kept_end - pos);
+                pos = last_kept_end;
+        }
         bool appended = false;
         for (size_t i = 0; i < cfg->change_count; i++) {
                 const ksafe_change_t *c = &cfg->changes[i];

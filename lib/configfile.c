@@ -65,8 +65,9 @@ static const char *detect_newline(const char *data, size_t len)
 
 static bool is_blank(char c)
 {
-        return c == ' ' || c == '\t' || c == '\f';
+        return c == ' ' || c == '\t' || c == '\f' || c == '\v';
 }
+
 
 /* One physical line: returns its end (without the terminator) and sets
  * *next to the start of the following line. */
@@ -131,6 +132,27 @@ static size_t logical_offset(const logical_t *l, size_t at)
         return l->pieces[i - 1].off + (at - l->pieces[i - 1].at);
 }
 
+/* kcat -F (and the file readers of librdkafka-based tools) read a line as
+ * key=value up to its LF, and nothing else: what Java's rules read
+ * otherwise is said, so that a file cannot mean one thing to ksafe-lint and
+ * another to the client. */
+static const char *kcat_differs(const ksafe_config_t *cfg, const logical_t *l, bool long_line,
+                                const char *key, const char *key_end, char separator)
+{
+        if (strcmp(cfg->newline, "\r") == 0)
+                return "its line ends with a lone CR, and kcat reads lines up to LF";
+        if (l->count > 1)
+                return "it continues on the next line (a backslash at the end), which kcat "
+                       "keeps as part of the value";
+        if (long_line)
+                return "its line is longer than 511 bytes, which kcat reads as several lines";
+        if (memchr(key, '\\', (size_t)(key_end - key)))
+                return "its key has a backslash escape, which kcat keeps as it is";
+        if (separator != '=' && separator != 0) /* no separator at all: not key=value */
+                return "it separates key and value with ':' or a blank, and kcat needs '='";
+        return NULL;
+}
+
 static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
 {
         const char *data = cfg->data, *end = data + cfg->len;
@@ -142,6 +164,7 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                 const char *next;
                 const char *e = line_end(p, end, &next);
                 const char *span_start = p;
+                bool long_line = e - p > 511;
                 int first_line = line++;
                 const char *s = p;
                 while (s < e && is_blank(*s))
@@ -161,6 +184,7 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         s = p;
                         while (s < e && is_blank(*s))
                                 s++;
+                        long_line |= e - p > 511;
                         line++;
                 }
                 logical_add(&l, data, s, (size_t)(e - s));
@@ -176,7 +200,8 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                 const char *v = ke;
                 while (v < lend && is_blank(*v))
                         v++;
-                if (v < lend && (*v == '=' || *v == ':'))
+                char separator = v < lend && (*v == '=' || *v == ':') ? *v : v > ke ? ' ' : 0;
+                if (separator == '=' || separator == ':')
                         v++;
                 while (v < lend && is_blank(*v))
                         v++;
@@ -187,6 +212,10 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         cfg, k, (size_t)(ke - k), v, (size_t)(ve - v), first_line, column);
                 ok = entry != NULL;
                 if (ok) {
+                        /* A line with no separator at all is no property:
+                         * the tail of a multi-line secret, say. */
+                        entry->bare = separator == 0;
+                        entry->syntax = kcat_differs(cfg, &l, long_line, k, ke, separator);
                         entry->value_start = logical_offset(&l, (size_t)(v - k));
                         entry->value_end = ve > v ? logical_offset(&l, (size_t)(ve - k) - 1) + 1
                                                   : entry->value_start;

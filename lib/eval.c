@@ -235,6 +235,86 @@ ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view
         return report;
 }
 
+/* A name as written, when it is safe to show: an unknown name can be a
+ * secret (a password line with an escaped '=', the tail of a PEM key). */
+static const char *shown_name(const ksafe_entry_t *e)
+{
+        if (e->prop)
+                return e->name; /* known to librdkafka: a name, not a value */
+        size_t n = strlen(e->name);
+        if (n == 0 || n > 128 || strspn(e->name, "abcdefghijklmnopqrstuvwxyz0123456789._-") != n ||
+            ksafe_property_is_sensitive(e->name))
+                return NULL;
+        return e->name;
+}
+
+/* One finding about a line of a file, as the violation `v` describes it
+ * (rule_id still NULL: nothing to say about it). */
+static void judge_entry(const ksafe_policy_t *policy, const ksafe_entry_t *entries,
+                        const ksafe_entry_t *e, ksafe_violation_t *v, char *message, size_t size)
+{
+        const char *name = shown_name(e);
+        switch (e->status) {
+        case KSAFE_ENTRY_MALFORMED:
+                v->rule_id = "ksafe-not-key-value";
+                v->why = "kcat refuses a line without '='; Java reads it as a property with an "
+                         "empty value";
+                snprintf(message, size,
+                         "this line is not key=value (it is not shown: it may be part of a "
+                         "secret)");
+                break;
+        case KSAFE_ENTRY_UNKNOWN: {
+                const char *hint = ksafe_props_suggest(policy->props, e->name);
+                v->rule_id = "ksafe-unknown-property";
+                v->action = KSAFE_ACTION_WARN;
+                v->severity = KSAFE_SEVERITY_WARNING;
+                v->why = "librdkafka refuses unknown properties: rd_kafka_conf_set() fails";
+                char tail[128];
+                if (hint)
+                        snprintf(tail, sizeof(tail), "; did you mean \"%s\"?", hint);
+                else
+                        snprintf(tail, sizeof(tail), " (not in librdkafka %s)",
+                                 rd_kafka_version_str());
+                snprintf(message, size, "unknown property %s%s%s%s", name ? "\"" : "",
+                         name ? name : "(its name is not shown: it may hold a secret)",
+                         name ? "\"" : "", tail);
+                break;
+        }
+        case KSAFE_ENTRY_INVALID:
+                v->rule_id = "ksafe-invalid-value";
+                v->why = "rd_kafka_conf_set() refuses this value";
+                snprintf(message, size, "invalid value for %s: %s", name ? name : "a property",
+                         e->note ? e->note : "refused by librdkafka");
+                break;
+        case KSAFE_ENTRY_MISREAD:
+                v->rule_id = "ksafe-misread-value";
+                v->why = "librdkafka reads this value differently from how it is written";
+                snprintf(message, size, "%s: %s", e->name, e->note);
+                break;
+        case KSAFE_ENTRY_FOREIGN:
+                break;
+        case KSAFE_ENTRY_OK: {
+                if (e->shadowed_by < 0)
+                        break;
+                const ksafe_entry_t *w = &entries[e->shadowed_by];
+                v->rule_id = "ksafe-duplicate";
+                v->action = KSAFE_ACTION_WARN;
+                v->severity = KSAFE_SEVERITY_WARNING;
+                v->why = "the last setting wins in librdkafka: this line has no effect";
+                if (w->origin)
+                        snprintf(message, size,
+                                 "%s is set again by %s (as %s); this line has no effect",
+                                 e->name, w->origin, w->name);
+                else
+                        snprintf(message, size,
+                                 "%s is set again on line %d (as %s); this line has no effect",
+                                 e->name, w->line, w->name);
+                break;
+        }
+        }
+        v->property = name && e->status != KSAFE_ENTRY_MALFORMED ? name : "(not shown)";
+}
+
 void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         ksafe_report_t *report)
 {
@@ -244,7 +324,6 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                 const ksafe_entry_t *e = &entries[i];
                 char message[1200];
                 ksafe_violation_t v = {
-                        .property = e->name,
                         .canonical = e->prop ? e->prop->name : NULL,
                         .message = message,
                         .file = e->origin ? e->origin : ksafe_view_file(view),
@@ -256,64 +335,31 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                 };
                 bool secret = ksafe_property_is_sensitive(e->name) ||
                               (e->prop && e->prop->sensitive);
-                if (e->prop && !secret)
-                        v.actual = e->value ? e->value : e->raw;
-                else if (e->prop)
-                        v.actual = KSAFE_REDACTED;
-
-                switch (e->status) {
-                case KSAFE_ENTRY_UNKNOWN: {
-                        const char *hint = ksafe_props_suggest(policy->props, e->name);
-                        v.rule_id = "ksafe-unknown-property";
-                        v.action = KSAFE_ACTION_WARN;
-                        v.severity = KSAFE_SEVERITY_WARNING;
-                        v.why = "librdkafka refuses unknown properties: rd_kafka_conf_set() "
-                                "fails";
-                        if (hint) {
-                                snprintf(message, sizeof(message),
-                                         "unknown property \"%s\"; did you mean \"%s\"?", e->name,
-                                         hint);
-                        } else {
-                                snprintf(message, sizeof(message),
-                                         "unknown property \"%s\" (not in librdkafka %s)", e->name,
-                                         rd_kafka_version_str());
-                        }
-                        break;
-                }
-                case KSAFE_ENTRY_INVALID:
-                        v.rule_id = "ksafe-invalid-value";
-                        v.why = "rd_kafka_conf_set() refuses this value";
-                        snprintf(message, sizeof(message), "invalid value for %s: %s", e->name,
-                                 e->note ? e->note : "refused by librdkafka");
-                        break;
-                case KSAFE_ENTRY_MISREAD:
-                        v.rule_id = "ksafe-misread-value";
-                        v.why = "librdkafka reads this value differently from how it is "
-                                "written";
-                        snprintf(message, sizeof(message), "%s: %s", e->name, e->note);
-                        break;
-                case KSAFE_ENTRY_FOREIGN:
+                if (e->prop)
+                        v.actual = secret ? KSAFE_REDACTED : e->value ? e->value : e->raw;
+                judge_entry(policy, entries, e, &v, message, sizeof(message));
+                if (v.rule_id)
+                        ksafe_report_add(report, &v);
+                if (!e->syntax)
                         continue;
-                case KSAFE_ENTRY_OK:
-                        if (e->shadowed_by < 0)
-                                continue;
-                        v.rule_id = "ksafe-duplicate";
-                        v.action = KSAFE_ACTION_WARN;
-                        v.severity = KSAFE_SEVERITY_WARNING;
-                        v.why = "the last setting wins in librdkafka: this line has no effect";
-                        const ksafe_entry_t *w = &entries[e->shadowed_by];
-                        if (w->origin)
-                                snprintf(message, sizeof(message),
-                                         "%s is set again by %s (as %s); this line has no "
-                                         "effect",
-                                         e->name, w->origin, w->name);
-                        else
-                                snprintf(message, sizeof(message),
-                                         "%s is set again on line %d (as %s); this line has no "
-                                         "effect",
-                                         e->name, w->line, w->name);
-                        break;
-                }
+                /* The same line as kcat would read it: a finding of its own. */
+                v = (ksafe_violation_t){
+                        .rule_id = "ksafe-kcat-syntax",
+                        .property = shown_name(e) ? shown_name(e) : "(not shown)",
+                        .canonical = e->prop ? e->prop->name : NULL,
+                        .message = message,
+                        .why = "kcat and librdkafka-based tools read this file line by line as "
+                               "key=value; Java's .properties rules differ (--dialect java)",
+                        .file = ksafe_view_file(view),
+                        .line = e->line,
+                        .column = e->column,
+                        .action = KSAFE_ACTION_REJECT,
+                        .severity = KSAFE_SEVERITY_ERROR,
+                        .is_set = true,
+                };
+                snprintf(message, sizeof(message),
+                         "kcat reads this line differently: %s; write it as one key=value line",
+                         e->syntax);
                 ksafe_report_add(report, &v);
         }
 }

@@ -142,6 +142,7 @@ typedef enum ksafe_entry_status_e {
         KSAFE_ENTRY_INVALID,  /* librdkafka refuses the value */
         KSAFE_ENTRY_MISREAD,  /* librdkafka reads it otherwise than written */
         KSAFE_ENTRY_FOREIGN,  /* another client's property (--dialect java) */
+        KSAFE_ENTRY_MALFORMED, /* a line that is not key=value */
 } ksafe_entry_status_t;
 
 /** One property as written in a file (or given on a command line). */
@@ -161,6 +162,8 @@ typedef struct ksafe_entry_s {
         size_t value_start, value_end; /* the value as written */
         size_t span_start, span_end;   /* the whole line(s) or JSON member */
         bool quoted;                   /* a JSON string */
+        bool bare;           /* a line with no separator: not key=value */
+        const char *syntax;  /* how kcat reads this line otherwise, or NULL */
         /* What ksafe_config_enforce() does to this line. */
         const char *replacement; /* the new value (a change's), or NULL */
         bool removed;
@@ -171,6 +174,9 @@ typedef struct ksafe_view_s ksafe_view_t;
 /** A view of an unfinalized conf (values the caller did not set are
  *  judged as rd_kafka_new() would finalize them). Borrows `conf`. */
 ksafe_view_t *ksafe_view_from_conf(const ksafe_props_t *props, const rd_kafka_conf_t *conf);
+/** ksafe_view_from_conf() for a conf of ksafe's own that is thrown away
+ *  after: it gets an interceptor (cheaper than copying it first). */
+ksafe_view_t *ksafe_view_from_scratch_conf(const ksafe_props_t *props, rd_kafka_conf_t *conf);
 /** A view of a created handle: finalized values, read from the handle. */
 ksafe_view_t *ksafe_view_from_handle(const ksafe_props_t *props, rd_kafka_t *rk);
 /** A view of a topic conf for a topic of `rk` (global values from `rk`).

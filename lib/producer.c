@@ -135,7 +135,7 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
                 conf = fresh;
 
         fixes_t fx = {.trial = rd_kafka_conf_dup(conf)};
-        ksafe_view_t *view = ksafe_view_from_conf(policy->props, fx.trial);
+        ksafe_view_t *view = ksafe_view_from_scratch_conf(policy->props, fx.trial);
         ksafe_report_t *report = view ? ksafe_enforce(policy, view, recording_setter, &fx) : NULL;
         ksafe_view_destroy(view);
         rd_kafka_t *rk = NULL;

@@ -1,5 +1,6 @@
 /* Small helpers: a growable string, strdup, file reading, errors. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,10 @@ static bool buf_reserve(ksafe_buf_t *buf, size_t extra)
 {
         if (buf->failed)
                 return false;
+        if (extra > SIZE_MAX / 4 - buf->len) {
+                buf->failed = true; /* a length that can only be a bug */
+                return false;
+        }
         if (buf->len + extra + 1 <= buf->cap)
                 return true;
         size_t cap = buf->cap ? buf->cap : 256;
@@ -38,19 +43,25 @@ void ksafe_buf_append(ksafe_buf_t *buf, const char *s, size_t len)
 
 void ksafe_buf_printf(ksafe_buf_t *buf, const char *fmt, ...)
 {
+        if (!buf_reserve(buf, 64))
+                return;
+        /* Usually it fits in what is left: one pass. */
+        size_t room = buf->cap - buf->len;
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(NULL, 0, fmt, ap);
+        int n = vsnprintf(buf->data + buf->len, room, fmt, ap);
         va_end(ap);
         if (n < 0) {
                 buf->failed = true;
                 return;
         }
-        if (!buf_reserve(buf, (size_t)n))
-                return;
-        va_start(ap, fmt);
-        vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
-        va_end(ap);
+        if ((size_t)n >= room) {
+                if (!buf_reserve(buf, (size_t)n))
+                        return;
+                va_start(ap, fmt);
+                vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
+                va_end(ap);
+        }
         buf->len += (size_t)n;
 }
 

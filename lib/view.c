@@ -192,19 +192,29 @@ static rd_kafka_resp_err_t collect_on_dup(rd_kafka_conf_t *new_conf,
  * collecting interceptor lists them. Topic-level properties have no
  * interceptors: for those "set" stays "differs from the default".
  */
-static void user_set_of(const rd_kafka_conf_t *conf, set_list_t *list)
+static void user_set_of(rd_kafka_conf_t *probe, set_list_t *list)
 {
-        list->known = true;
-        rd_kafka_conf_t *probe = rd_kafka_conf_dup(conf);
-        if (rd_kafka_conf_interceptor_add_on_conf_dup(probe, "ksafe-user-set", collect_on_dup,
-                                                      list) != RD_KAFKA_RESP_ERR_NO_ERROR)
-                list->known = false;
-        else
+        list->known = rd_kafka_conf_interceptor_add_on_conf_dup(
+                              probe, "ksafe-user-set", collect_on_dup, list) ==
+                      RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (list->known)
                 rd_kafka_conf_destroy(rd_kafka_conf_dup(probe));
-        rd_kafka_conf_destroy(probe);
 }
 
 ksafe_view_t *ksafe_view_from_conf(const ksafe_props_t *props, const rd_kafka_conf_t *conf)
+{
+        ksafe_view_t *view = view_new(props, SOURCE_CONF);
+        if (view) {
+                view->conf = conf;
+                /* The caller's conf must not get an interceptor: probe a copy. */
+                rd_kafka_conf_t *probe = rd_kafka_conf_dup(conf);
+                user_set_of(probe, &view->user_set);
+                rd_kafka_conf_destroy(probe);
+        }
+        return view;
+}
+
+ksafe_view_t *ksafe_view_from_scratch_conf(const ksafe_props_t *props, rd_kafka_conf_t *conf)
 {
         ksafe_view_t *view = view_new(props, SOURCE_CONF);
         if (view) {

@@ -675,7 +675,8 @@ def test_fix_in_place(t):
         before = read_bytes(path)
         t.ok(before.startswith(b'\xef\xbb\xbf') and b'\r\n' in before,
              'fixture fix-crlf-bom.properties has a BOM and CRLF')
-        r = run('--fix', 'fix-crlf-bom.properties', cwd=tmp)
+        # The fixture uses Java's ':' and blank separators: read it as Java.
+        r = run('--fix', '--dialect', 'java', 'fix-crlf-bom.properties', cwd=tmp)
         t.exit(r, 0, 'everything was fixable')
         expected = (before.replace(b'acks = 1\r\n', b'acks = all\r\n')
                     .replace(b'enable.idempotence: false\r\n', b'enable.idempotence: true\r\n')
@@ -709,19 +710,19 @@ def test_fix_second_run(t):
     names = ('fix-crlf-bom.properties', 'fix-append.properties', 'fix.json')
     with tempfile.TemporaryDirectory() as tmp:
         copy_fixtures(tmp, *names)
-        first = run('--fix', *names, cwd=tmp)
+        first = run('--fix', '--dialect', 'java', *names, cwd=tmp)
         t.exit(first, 0, 'first --fix')
         fixed = {name: read_bytes(os.path.join(tmp, name)) for name in names}
         for name in names:
             t.ok(fixed[name] != read_bytes(os.path.join(DATA, name)),
                  f'the first --fix changed {name}')
-        second = run('--fix', *names, cwd=tmp)
+        second = run('--fix', '--dialect', 'java', *names, cwd=tmp)
         t.exit(second, 0, 'second --fix')
         t.eq([f for f in findings(second.out) if f.severity == 'fixed'], [],
              'second --fix: nothing fixed')
         for name in names:
             t.eq(read_bytes(os.path.join(tmp, name)), fixed[name], f'{name} after a second --fix')
-        plain = run(*names, cwd=tmp)
+        plain = run('--dialect', 'java', *names, cwd=tmp)
         t.exit(plain, 0, 'lint after --fix')
         t.eq([f for f in findings(plain.out) if f.severity == 'error'], [],
              'lint after --fix: errors')

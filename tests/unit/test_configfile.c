@@ -227,7 +227,10 @@ START_TEST(properties_separators)
         assert_probe(r, "client.id", "equals", 1, 1);
         assert_probe(r, "bootstrap.servers", "colon", 2, 1);
         assert_probe(r, "group.id", "blank", 3, 1);
-        ck_assert_uint_eq(ksafe_report_count(r), 3);
+        /* kcat needs '=': the other two lines are errors of their own. */
+        assert_at(expect(r, "ksafe-kcat-syntax", "bootstrap.servers"), 2, 1);
+        assert_at(expect(r, "ksafe-kcat-syntax", "group.id"), 3, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 5);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -374,17 +377,15 @@ START_TEST(properties_key_without_value)
         ksafe_report_t *r = check_text("enable.idempotence=true\n"
                                        "  acks\n"
                                        "linger.ms =\n");
-        /* Set to "": librdkafka refuses an empty integer. */
-        const ksafe_violation_t *v = expect(r, "ksafe-invalid-value", "acks");
+        /* A line without a separator is no key=value line (and, as it may
+         * be the tail of a multi-line secret, is not shown). */
+        const ksafe_violation_t *v = expect(r, "ksafe-not-key-value", "(not shown)");
         assert_at(v, 2, 3);
+        ck_assert_ptr_null(strstr(v->message, "acks"));
+        /* Set to "": librdkafka refuses an empty integer. */
+        v = expect(r, "ksafe-invalid-value", "linger.ms");
+        assert_at(v, 3, 1);
         ck_assert_str_eq(v->actual, "");
-        ck_assert_ptr_nonnull(strstr(v->message, "invalid value for acks"));
-        assert_at(expect(r, "ksafe-invalid-value", "linger.ms"), 3, 1);
-        ksafe_report_destroy(r);
-
-        /* A string property without a value is set to "" (i.e. not set). */
-        r = probe("client.id\n");
-        ck_assert_uint_eq(ksafe_report_count(r), 0);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -396,8 +397,9 @@ START_TEST(properties_unknown_keys_keep_their_location)
                                        "    no.such.thing = 1\n"
                                        "\xEF\xBB\xBF" "bom.in.the.middle=1\n");
         assert_at(expect(r, "ksafe-unknown-property", "no.such.thing"), 3, 5);
-        /* Only a leading BOM is skipped. */
-        assert_at(expect(r, "ksafe-unknown-property", "\xEF\xBB\xBF" "bom.in.the.middle"), 4, 1);
+        /* Only a leading BOM is skipped; a name that does not look like a
+         * property name is not shown (it could be a secret). */
+        assert_at(expect(r, "ksafe-unknown-property", "(not shown)"), 4, 1);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -1060,7 +1062,11 @@ START_TEST(load_unsafe_properties)
         expect_message(r, "delivery-timeout", "delivery.timeout.ms",
                        "delivery.timeout.ms is 0 (infinite); expected between 1000 and 300000", 7,
                        1);
-        ck_assert_uint_eq(ksafe_report_count(r), 4);
+        /* Lines 2, 5 and 6 use Java syntax that kcat reads otherwise. */
+        assert_at(expect(r, "ksafe-kcat-syntax", "bootstrap.servers"), 2, 1);
+        assert_at(expect(r, "ksafe-kcat-syntax", "enable.idempotence"), 5, 4);
+        assert_at(expect(r, "ksafe-kcat-syntax", "max.in.flight"), 6, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 7);
         assert_ordered(r);
         ksafe_report_destroy(r);
 }
@@ -1136,7 +1142,7 @@ START_TEST(secrets_never_shown)
                                          "secret.properties", KSAFE_FORMAT_PROPERTIES);
         /* Each kind of finding was made, with the value hidden. */
         expect(r, "ksafe-unknown-property", "sasl.pasword");
-        expect(r, "ksafe-unknown-property", "sasl.jaas.config");
+        expect(r, "ksafe-unknown-property", "(not shown)"); /* sasl.jaas.config */
         expect(r, "ksafe-duplicate", "sasl.password");
         const ksafe_violation_t *v = expect(r, "no-sasl-password", NULL);
         ck_assert_str_eq(v->actual, KSAFE_REDACTED);
