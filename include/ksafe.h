@@ -390,8 +390,11 @@ KSAFE_EXPORT ksafe_report_t *ksafe_config_check(const ksafe_config_t *config,
  * Apply the policy's enforce actions to a config read from a file: the
  * same judgement and repair as ksafe_conf_enforce(), on the file's values.
  * Nothing is written anywhere: ksafe_config_render() gives the new text.
- * reject rules that fail leave the config unchanged. Returns the report
- * (each repaired violation has `fixed` set), NULL when out of memory.
+ * When a reject rule fails, or enforcement cannot satisfy every enforce
+ * rule (two rules that want different values), the config is left
+ * unchanged. Findings about single lines (misread values, ...) do not stop
+ * the repair of other lines. Returns the report (each repaired violation
+ * has `fixed` set), NULL when out of memory.
  */
 KSAFE_EXPORT ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config,
                                                   const ksafe_policy_t *policy);

@@ -196,6 +196,20 @@ static bool config_setter(void *target, const ksafe_rule_t *rule, const char *va
         return ok;
 }
 
+static void drop_changes(ksafe_config_t *cfg)
+{
+        for (size_t i = 0; i < cfg->change_count; i++) {
+                free(cfg->changes[i].name);
+                free(cfg->changes[i].canonical);
+                free(cfg->changes[i].value);
+        }
+        cfg->change_count = 0;
+        for (size_t i = 0; i < cfg->count; i++) {
+                cfg->entries[i].replacement = NULL;
+                cfg->entries[i].removed = false;
+        }
+}
+
 ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config, const ksafe_policy_t *policy)
 {
         resolved_t r;
@@ -203,6 +217,10 @@ ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config, const ksafe_policy_
                 return NULL;
         repair_t rp = {.cfg = config, .resolved = &r};
         ksafe_report_t *report = ksafe_enforce(policy, r.view, config_setter, &rp);
+        /* Enforcement that cannot satisfy the policy changes nothing: half
+         * a repair is no repair. */
+        if (!report || ksafe_report_rejected(report))
+                drop_changes(config);
         /* A rewritten value is no longer misread or invalid. */
         for (size_t i = 0; i < config->file_count; i++)
                 if (config->entries[i].replacement || config->entries[i].removed)

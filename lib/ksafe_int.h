@@ -42,6 +42,9 @@ void ksafe_buf_free(ksafe_buf_t *buf);
 
 /** strdup() that passes NULL through. */
 char *ksafe_strdup(const char *s);
+/** The largest config or policy file ksafe reads (EFBIG beyond). */
+#define KSAFE_MAX_FILE ((size_t)64 << 20)
+
 /** Read a whole file; NULL with errno set on failure. */
 char *ksafe_read_file(const char *path, size_t *lenp);
 

@@ -744,6 +744,34 @@ static bool stricter_or_equal(const ksafe_rule_t *base, const ksafe_rule_t *r, c
         return true;
 }
 
+/* A rule of its own on a baseline property must not enforce a value the
+ * baseline refuses (acks equals 1): the two could never both hold. */
+static bool enforces_refused_value(const ksafe_rule_t *base, const ksafe_rule_t *r, char *why,
+                                   size_t size)
+{
+        if (r->prop != base->prop || r->action != KSAFE_ACTION_ENFORCE)
+                return false;
+        const char *value = NULL;
+        char *parsed = NULL;
+        char errstr[256];
+        if (r->checks & KSAFE_CHECK_FORBIDDEN)
+                value = r->prop->def;
+        else if (r->set)
+                value = parsed = ksafe_prop_parse(r->prop, r->set, errstr, sizeof(errstr));
+        else if (r->checks & KSAFE_CHECK_EQUALS)
+                value = r->equals;
+        else if (r->checks & KSAFE_CHECK_ONE_OF)
+                value = r->one_of[0];
+        bool refused = value && !ksafe_rule_accepts(base, value, -INFINITY);
+        if (refused)
+                snprintf(why, size, "rule \"%s\" enforces %s=%s, which baseline rule \"%s\" "
+                                    "refuses",
+                         r->id, r->property, r->prop->sensitive ? KSAFE_REDACTED : value,
+                         base->id);
+        free(parsed);
+        return refused;
+}
+
 static const ksafe_rule_t *find_rule(const ksafe_policy_t *policy, const char *id)
 {
         for (size_t i = 0; i < policy->rule_count; i++)
@@ -775,6 +803,18 @@ static bool check_baseline(ksafe_policy_t *policy, loader_t *L, const char *sour
                 fail(L, &w, "%s%s%s: weakening the safety baseline needs \"allow_unsafe\": true",
                      why, L->env ? " in environment " : "", L->env ? L->env : "");
         }
+        for (size_t i = 0; ok && i < base->rule_count; i++)
+                for (size_t k = 0; ok && k < policy->rule_count; k++) {
+                        char why[256];
+                        const ksafe_rule_t *r = &policy->rules[k];
+                        if (strcmp(r->id, base->rules[i].id) == 0 ||
+                            !enforces_refused_value(&base->rules[i], r, why, sizeof(why)))
+                                continue;
+                        ok = false;
+                        where_t w = origin_where(L, k);
+                        fail(L, &w, "%s: weakening the safety baseline needs \"allow_unsafe\": true",
+                             why);
+                }
         ksafe_policy_destroy(base);
         return ok;
 }

@@ -117,14 +117,15 @@ char *ksafe_read_file(const char *path, size_t *lenp)
         ksafe_buf_t buf = {0};
         char chunk[65536];
         size_t n;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        /* Configs and policies are small: /dev/zero is not read forever. */
+        while (!buf.failed && buf.len <= KSAFE_MAX_FILE && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
                 ksafe_buf_append(&buf, chunk, n);
         int failed = ferror(f);
         int saved = errno;
         fclose(f);
-        if (failed) {
+        if (failed || buf.failed || buf.len > KSAFE_MAX_FILE) {
+                errno = failed ? (saved ? saved : EIO) : buf.failed ? ENOMEM : EFBIG;
                 ksafe_buf_free(&buf);
-                errno = saved ? saved : EIO;
                 return NULL;
         }
         size_t len = buf.len;

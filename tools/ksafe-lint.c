@@ -136,9 +136,32 @@ static bool has_extension(const char *name, const char *extensions)
         return false;
 }
 
-/* Files below `dir` with one of the extensions, in sorted order. */
-static int walk(inputs_t *in, const char *dir, const char *extensions)
+/* Directories already searched, by device and inode: a symbolic link
+ * back up the tree is followed once, not forever. */
+typedef struct visited_s {
+        dev_t dev[256];
+        ino_t ino[256];
+        size_t count;
+} visited_t;
+
+static bool first_visit(visited_t *seen, const struct stat *st)
 {
+        for (size_t i = 0; i < seen->count; i++)
+                if (seen->dev[i] == st->st_dev && seen->ino[i] == st->st_ino)
+                        return false;
+        if (seen->count == 256)
+                return false; /* deeper than any real config tree */
+        seen->dev[seen->count] = st->st_dev;
+        seen->ino[seen->count++] = st->st_ino;
+        return true;
+}
+
+/* Files below `dir` with one of the extensions, in sorted order. */
+static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t *seen)
+{
+        struct stat self;
+        if (stat(dir, &self) == 0 && !first_visit(seen, &self))
+                return LINT_EXIT_CLEAN;
         struct dirent **list;
         int n = scandir(dir, &list, NULL, alphasort);
         if (n < 0) {
@@ -157,7 +180,7 @@ static int walk(inputs_t *in, const char *dir, const char *extensions)
                         continue;
                 }
                 if (S_ISDIR(st.st_mode))
-                        status |= walk(in, path, extensions);
+                        status |= walk(in, path, extensions, seen);
                 else if (S_ISREG(st.st_mode) && has_extension(name, extensions) &&
                          !inputs_add(in, path))
                         status = LINT_EXIT_USAGE;
@@ -270,6 +293,8 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                 status = LINT_EXIT_USAGE;
         }
         if (run->fix && is_file) {
+                /* A refused enforcement (a conflict, a reject rule) leaves
+                 * no change to write. */
                 result->report = ksafe_config_enforce(cfg, run->policy);
                 size_t len;
                 char *text = ksafe_config_change_count(cfg) ? ksafe_config_render(cfg, &len)
@@ -376,8 +401,9 @@ static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *r
                         run->werror = true;
                         break;
                 case 'X':
+                        /* The argument is not echoed: it may hold a secret. */
                         if (!strchr(optarg, '=') || optarg[0] == '=')
-                                return bad_usage("-X needs KEY=VALUE, not '%s'", optarg);
+                                return bad_usage("%s", "-X needs KEY=VALUE");
                         if (opts->x_count == MAX_X)
                                 return bad_usage("%s", "too many -X options");
                         opts->x[opts->x_count++] = optarg;
@@ -438,6 +464,8 @@ int main(int argc, char **argv)
         bool policy_only = opts.check_policy || opts.print_policy;
         if (opts.effective && run.format != LINT_FORMAT_TEXT)
                 return bad_usage("%s", "--effective prints text: it does not go with -f");
+        if (run.fix && opts.x_count)
+                return bad_usage("%s", "--fix rewrites files: it does not go with -X");
         if (optind == argc && !opts.x_count && !policy_only)
                 return bad_usage("%s", "no config file given");
 
@@ -467,10 +495,19 @@ int main(int argc, char **argv)
         inputs_t in = {0};
         for (int i = optind; i < argc; i++) {
                 struct stat st;
-                if (strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
-                        status |= walk(&in, argv[i], opts.extensions);
-                else if (!inputs_add(&in, argv[i]))
+                if (strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+                        visited_t seen = {0};
+                        size_t before = in.count;
+                        status |= walk(&in, argv[i], opts.extensions, &seen);
+                        if (in.count == before) {
+                                fprintf(stderr,
+                                        "ksafe-lint: %s: no config file here (extensions: %s)\n",
+                                        argv[i], opts.extensions);
+                                status = LINT_EXIT_USAGE;
+                        }
+                } else if (!inputs_add(&in, argv[i])) {
                         status = LINT_EXIT_USAGE;
+                }
         }
         if (optind == argc && !inputs_add(&in, "<command line>"))
                 status = LINT_EXIT_USAGE;
@@ -484,6 +521,11 @@ int main(int argc, char **argv)
         lint_print(&run);
         if (!run.quiet && run.format == LINT_FORMAT_TEXT)
                 print_summary(&run);
+        if (ksafe_policy_allows_unsafe(policy))
+                fprintf(stderr,
+                        "ksafe-lint: note: policy \"%s\" sets allow_unsafe: it may weaken the "
+                        "safety baseline\n",
+                        ksafe_policy_name(policy));
 
         int result = status ? LINT_EXIT_USAGE : LINT_EXIT_CLEAN;
         for (size_t i = 0; i < run.count; i++) {

@@ -128,9 +128,10 @@ static void print_json(const lint_run_t *run)
         json_t *unreadable = unreadable_json(run);
         size_t errors = c.errors, warnings = c.warnings, fixed = c.fixed;
         const char *env = ksafe_policy_env(run->policy);
-        json_t *doc = json_pack("{s:i, s:s, s:o, s:o, s:O, s:{s:I, s:I, s:I, s:I, s:I}}",
+        json_t *doc = json_pack("{s:i, s:s, s:o, s:b, s:o, s:O, s:{s:I, s:I, s:I, s:I, s:I}}",
                                 "version", 1, "policy", ksafe_policy_name(run->policy),
-                                "environment", str_or_null(env), "findings", findings,
+                                "environment", str_or_null(env), "allow_unsafe",
+                                ksafe_policy_allows_unsafe(run->policy), "findings", findings,
                                 "unreadable", unreadable, "summary", "files",
                                 (json_int_t)(run->count - json_array_size(unreadable)),
                                 "unreadable", (json_int_t)json_array_size(unreadable), "errors",
@@ -203,6 +204,14 @@ static void sarif_finding(const lint_run_t *run, const lint_result_t *r,
         json_array_append_new(c->results, result);
 }
 
+static bool has_unreadable(const lint_run_t *run)
+{
+        for (size_t i = 0; i < run->count; i++)
+                if (!run->results[i].report)
+                        return true;
+        return false;
+}
+
 static void print_sarif(const lint_run_t *run)
 {
         sarif_ctx_t c = {.rules = json_array(), .results = json_array()};
@@ -220,8 +229,14 @@ static void print_sarif(const lint_run_t *run)
                                                        run->results[i].error
                                                                ? run->results[i].error
                                                                : "cannot read this input")));
+        if (ksafe_policy_allows_unsafe(run->policy))
+                json_array_append_new(
+                        notes, json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
+                                         json_sprintf("policy \"%s\" sets allow_unsafe: it may "
+                                                      "weaken the safety baseline",
+                                                      ksafe_policy_name(run->policy))));
         json_t *invocation = json_pack("{s:b, s:o}", "executionSuccessful",
-                                       json_array_size(notes) == 0, "toolExecutionNotifications",
+                                       !has_unreadable(run), "toolExecutionNotifications",
                                        notes);
         json_t *doc = json_pack(
                 "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}", "$schema",
@@ -282,10 +297,8 @@ static void xml_escape(const char *s)
                 case '"': fputs("&quot;", stdout); break;
                 case '\'': fputs("&apos;", stdout); break;
                 default:
-                        if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-                                printf("&#%d;", *s); /* not valid XML 1.0 either way */
-                        else
-                                putchar(*s);
+                        /* XML 1.0 has no way to write other control characters. */
+                        putchar((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' ? '?' : *s);
                 }
         }
 }
