@@ -124,6 +124,7 @@ ksafe_report_t *ksafe_config_check(const ksafe_config_t *config, const ksafe_pol
         if (report) {
                 ksafe_eval_entries(policy, r.view, report);
                 ksafe_eval(policy, r.view, KSAFE_ALL_ACTIONS, report);
+                ksafe_eval_limits(policy, r.view, report);
                 ksafe_report_sort(report);
         }
         resolved_free(&r);

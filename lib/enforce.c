@@ -119,6 +119,7 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
         repair(policy, view, set, target, state, report);
         rejudge(policy, view, state, report);
         blame_conflicts(policy, state, report);
+        ksafe_eval_limits(policy, view, report); /* what rd_kafka_new() would refuse */
         free(state);
         return report;
 }

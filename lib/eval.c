@@ -105,9 +105,13 @@ void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_
 
 char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view)
 {
+        /* librdkafka's own bound for this producer, if any: a `set` value
+         * beyond it would only swap one refusal for another. */
+        double limit = INFINITY, n;
+        ksafe_view_limit(view, rule->prop, &limit);
         if (rule->checks & KSAFE_CHECK_FORBIDDEN)
                 return strdup(rule->prop->def);
-        if (rule->set)
+        if (rule->set && (!ksafe_prop_number(rule->prop, rule->set, &n) || n <= limit))
                 return strdup(rule->set);
         if (rule->checks & KSAFE_CHECK_EQUALS)
                 return strdup(rule->equals_raw);
@@ -118,11 +122,10 @@ char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view)
 
         /* The nearest bound. */
         ksafe_value_t v;
-        double n;
         ksafe_view_value(view, rule->prop, &v);
         if (!ksafe_prop_number(rule->prop, v.text, &n))
-                return NULL;
-        double lo = -INFINITY, hi = INFINITY;
+                n = limit; /* not a number: start from librdkafka's bound */
+        double lo = -INFINITY, hi = limit;
         if (rule->checks & KSAFE_CHECK_MIN)
                 lo = rule->min;
         if (rule->checks & KSAFE_CHECK_MIN_SUM) {
@@ -130,9 +133,9 @@ char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view)
                 if (sum > lo)
                         lo = sum;
         }
-        if (rule->checks & KSAFE_CHECK_MAX)
+        if ((rule->checks & KSAFE_CHECK_MAX) && rule->max < hi)
                 hi = rule->max;
-        if (lo > hi)
+        if (lo > hi || isnan(n))
                 return NULL;
         n = n < lo ? lo : n > hi ? hi : n;
         if (rule->prop->type == KSAFE_PROP_INT)
@@ -229,10 +232,52 @@ void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned
 ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view)
 {
         ksafe_report_t *report = view ? ksafe_report_new(policy) : NULL;
-        if (report)
+        if (report) {
                 ksafe_eval(policy, view, KSAFE_ALL_ACTIONS, report);
+                ksafe_eval_limits(policy, view, report);
+        }
         ksafe_view_destroy(view);
         return report;
+}
+
+void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                       ksafe_report_t *report)
+{
+        const ksafe_prop_t *mt = ksafe_props_well_known(policy->props, KSAFE_P_MESSAGE_TIMEOUT);
+        ksafe_value_t v;
+        double limit;
+        char *end;
+        if (!mt || !ksafe_view_limit(view, mt, &limit) || !ksafe_view_value(view, mt, &v))
+                return;
+        /* librdkafka compares the numbers as they are: 0 (infinite) passes. */
+        double n = strtod(v.text, &end);
+        if (end == v.text || *end || n <= limit)
+                return;
+        char message[300], actual[64], expected[64];
+        snprintf(actual, sizeof(actual), "%s", v.text);
+        snprintf(expected, sizeof(expected), "<= %g (transaction.timeout.ms)", limit);
+        snprintf(message, sizeof(message),
+                 "librdkafka refuses delivery.timeout.ms %s above transaction.timeout.ms "
+                 "(%g) for a transactional producer",
+                 v.text, limit);
+        const ksafe_entry_t *e = v.entry;
+        ksafe_violation_t out = {
+                .rule_id = "ksafe-librdkafka-refuses",
+                .property = e ? e->name : "delivery.timeout.ms",
+                .canonical = mt->name,
+                .actual = actual,
+                .expected = expected,
+                .why = "rd_kafka_new() fails: message.timeout.ms must be <= "
+                       "transaction.timeout.ms",
+                .message = message,
+                .file = e && e->origin ? e->origin : ksafe_view_file(view),
+                .line = e ? e->line : ksafe_view_file(view) ? 1 : 0,
+                .column = e ? e->column : ksafe_view_file(view) ? 1 : 0,
+                .action = KSAFE_ACTION_REJECT,
+                .severity = KSAFE_SEVERITY_ERROR,
+                .is_set = v.is_set,
+        };
+        ksafe_report_add(report, &out);
 }
 
 /* A name as written, when it is safe to show: an unknown name can be a

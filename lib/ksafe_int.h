@@ -215,6 +215,14 @@ bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const cha
  *  (out then holds the default, so that a caller that goes on judges
  *  something, and reports the failure). */
 bool ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
+/** Whether the producer the view describes is transactional (a
+ *  transactional.id), or idempotent (that, or enable.idempotence). */
+bool ksafe_view_transactional(const ksafe_view_t *view);
+bool ksafe_view_idempotent(const ksafe_view_t *view);
+/** An upper bound librdkafka itself puts on `prop` for this view (a
+ *  transactional producer's message.timeout.ms <= transaction.timeout.ms).
+ *  false when there is none. */
+bool ksafe_view_limit(const ksafe_view_t *view, const ksafe_prop_t *prop, double *hi);
 const char *ksafe_view_file(const ksafe_view_t *view);
 const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp);
 bool ksafe_view_is_topic_only(const ksafe_view_t *view);
@@ -329,6 +337,11 @@ void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned
 /** Judge every rule on `view` into a new report, and destroy the view
  *  (NULL view: out of memory, NULL report). */
 ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view);
+/** Add what rd_kafka_new() would refuse although no policy rule fails
+ *  (ksafe-librdkafka-refuses): a transactional producer's message timeout
+ *  above its transaction timeout. */
+void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                       ksafe_report_t *report);
 /** Add the view's own findings (unknown, invalid, misread, duplicate). */
 void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         ksafe_report_t *report);

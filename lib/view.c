@@ -393,6 +393,34 @@ static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
         return true;
 }
 
+bool ksafe_view_transactional(const ksafe_view_t *view)
+{
+        const ksafe_prop_t *txid = ksafe_props_well_known(view->props, KSAFE_P_TRANSACTIONAL_ID);
+        ksafe_value_t v;
+        return txid && stored_value(view, txid, &v) && v.is_set && v.text[0];
+}
+
+bool ksafe_view_idempotent(const ksafe_view_t *view)
+{
+        const ksafe_prop_t *idem = ksafe_props_well_known(view->props, KSAFE_P_IDEMPOTENCE);
+        ksafe_value_t v;
+        return ksafe_view_transactional(view) ||
+               (idem && stored_value(view, idem, &v) && strcmp(v.text, "true") == 0);
+}
+
+bool ksafe_view_limit(const ksafe_view_t *view, const ksafe_prop_t *prop, double *hi)
+{
+        const ksafe_props_t *props = view->props;
+        const ksafe_prop_t *tt = ksafe_props_well_known(props, KSAFE_P_TRANSACTION_TIMEOUT);
+        ksafe_value_t v;
+        /* rd_kafka_new(): "message.timeout.ms must be <= transaction.timeout.ms". */
+        if (prop->canon == ksafe_props_well_known(props, KSAFE_P_MESSAGE_TIMEOUT) && tt &&
+            ksafe_view_transactional(view) && ksafe_view_value(view, tt, &v) &&
+            ksafe_prop_number(tt, v.text, hi))
+                return true;
+        return false;
+}
+
 bool ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
 {
         prop = prop->canon;
@@ -407,11 +435,9 @@ bool ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_
 
         const ksafe_props_t *props = view->props;
         const ksafe_prop_t *idem = ksafe_props_well_known(props, KSAFE_P_IDEMPOTENCE);
-        const ksafe_prop_t *txid = ksafe_props_well_known(props, KSAFE_P_TRANSACTIONAL_ID);
         ksafe_value_t v;
-        bool transactional = txid && stored_value(view, txid, &v) && v.is_set && v.text[0];
-        bool idempotent = transactional || (idem && stored_value(view, idem, &v) &&
-                                            strcmp(v.text, "true") == 0);
+        bool transactional = ksafe_view_transactional(view);
+        bool idempotent = ksafe_view_idempotent(view);
 
         const char *derived = NULL;
         if (prop == idem && transactional)

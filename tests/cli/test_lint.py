@@ -760,6 +760,35 @@ def test_fix_stdin(t):
 
 
 @test
+def test_fix_removes_last_json_member(t):
+    """--fix removes a forbidden last JSON member and the file stays valid JSON"""
+    policy = ('{"ksafe_policy":1,"extends":"builtin:default","rules":[{"id":"no-debug",'
+              '"property":"debug","forbidden":true,"action":"enforce"}]}')
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, 'p.json'), 'w') as f:
+            f.write(policy)
+        for body in ('{"enable.idempotence": true, "debug": "all"}', '{"debug":"all"}',
+                     '{\n  "enable.idempotence": true,\n  "debug": "all"\n}\n'):
+            path = os.path.join(tmp, 'c.json')
+            with open(path, 'w') as f:
+                f.write(body)
+            r = run('--fix', '-p', 'p.json', 'c.json', cwd=tmp)
+            t.exit(r, 0, f'--fix on {body!r}')
+            doc = json.loads(read_bytes(path))
+            t.ok('debug' not in doc and doc.get('enable.idempotence') is True,
+                 f'fixed {body!r}: {doc}')
+
+
+@test
+def test_transaction_timeout(t):
+    """a transactional producer's timeout above transaction.timeout.ms is an error"""
+    r = run('-', stdin='transactional.id=tx\ndelivery.timeout.ms=90000\n')
+    t.exit(r, 1)
+    t.eq([(f.line, f.rule) for f in findings(r.out)], [(2, 'ksafe-librdkafka-refuses')],
+         'findings')
+
+
+@test
 def test_fix_symlink(t):
     """--fix on a symbolic link rewrites its target and keeps the link"""
     with tempfile.TemporaryDirectory() as tmp:

@@ -436,6 +436,30 @@ START_TEST(enforce_refused_as_given_names_reject_rules_only)
 }
 END_TEST
 
+/* A transactional producer's message timeout may not pass its transaction
+ * timeout (rd_kafka_new() refuses it): enforcement sets the largest value
+ * that both the policy and librdkafka accept, and a value the user set
+ * above it is reported. */
+START_TEST(enforce_respects_transaction_timeout)
+{
+        rd_kafka_conf_t *conf = conf_with(KV("transactional.id", "tx", "delivery.timeout.ms", "0"));
+        ksafe_policy_t *policy = ksafe_policy_default();
+        ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+        ck_assert_int_eq(ksafe_report_rejected(report), 0);
+        ck_assert_conf_value(conf, "message.timeout.ms", "60000");
+        ksafe_report_destroy(report);
+        rd_kafka_conf_destroy(conf);
+
+        conf = conf_with(KV("transactional.id", "tx", "delivery.timeout.ms", "90000"));
+        report = ksafe_conf_check(conf, policy);
+        ck_assert_ptr_nonnull(find_violation(report, "ksafe-librdkafka-refuses"));
+        ck_assert_int_ne(ksafe_report_rejected(report), 0);
+        ksafe_report_destroy(report);
+        rd_kafka_conf_destroy(conf);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
 /* A policy "set" value and an environment chosen at load time. */
 START_TEST(enforce_policy_environment)
 {
@@ -831,6 +855,7 @@ static Suite *conf_suite(void)
         tcase_add_test(tc, enforce_warn_is_not_fatal);
         tcase_add_test(tc, enforce_conflict_is_refused);
         tcase_add_test(tc, enforce_revisits_rules_after_a_repair);
+        tcase_add_test(tc, enforce_respects_transaction_timeout);
         tcase_add_test(tc, enforce_refused_as_given_names_reject_rules_only);
         tcase_add_test(tc, enforce_policy_environment);
         tcase_add_test(tc, enforce_secret_value_is_set_not_shown);
