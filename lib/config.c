@@ -100,11 +100,23 @@ static bool resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, res
         for (; ok && r->count < n; r->count++)
                 ok = resolve_entry(&r->entries[r->count], &cfg->entries[r->count], policy->props,
                                    cfg->dialect);
-        /* The last setting of a property wins, as in librdkafka. */
-        for (size_t i = 0; ok && i < n; i++)
-                for (size_t j = i + 1; r->entries[i].prop && j < n; j++)
-                        if (r->entries[j].prop == r->entries[i].prop && r->entries[j].value)
-                                r->entries[i].shadowed_by = (int)j;
+        /* The last setting of a property wins, as in librdkafka: walk back
+         * remembering, per property, the line that wins. */
+        size_t nprops = ksafe_props_count(policy->props);
+        int *winner = ok ? malloc((nprops ? nprops : 1) * sizeof(*winner)) : NULL;
+        ok = ok && winner;
+        for (size_t p = 0; ok && p < nprops; p++)
+                winner[p] = -1;
+        for (size_t i = n; ok && i-- > 0;) {
+                ksafe_entry_t *e = &r->entries[i];
+                if (!e->prop)
+                        continue;
+                size_t p = ksafe_props_index(policy->props, e->prop);
+                e->shadowed_by = winner[p];
+                if (e->value && winner[p] < 0)
+                        winner[p] = (int)i;
+        }
+        free(winner);
         if (ok)
                 r->view = ksafe_view_from_entries(policy->props, cfg->source, r->entries, n);
         ok = ok && r->view;
@@ -294,13 +306,24 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
         }
         ksafe_buf_append(out, cfg->data + pos, cfg->len - pos);
         bool need_newline = cfg->len > 0 && !strchr("\r\n", cfg->data[cfg->len - 1]);
+        /* A last line ending in a continuation would swallow the first new
+         * line: an empty line ends it. */
+        size_t end = cfg->len;
+        while (end > 0 && strchr("\r\n", cfg->data[end - 1]))
+                end--;
+        size_t slashes = 0;
+        while (end > slashes && cfg->data[end - 1 - slashes] == '\\')
+                slashes++;
+        bool continued = slashes % 2 == 1;
         for (size_t i = 0; i < cfg->change_count; i++) {
                 const ksafe_change_t *c = &cfg->changes[i];
                 if (!is_appended(cfg, c))
                         continue;
                 if (need_newline)
                         ksafe_buf_printf(out, "%s", cfg->newline);
-                need_newline = false;
+                if (continued)
+                        ksafe_buf_printf(out, "%s", cfg->newline);
+                need_newline = continued = false;
                 ksafe_buf_printf(out, "%s=%s%s", c->name, c->value, cfg->newline);
         }
 }

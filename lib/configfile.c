@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,11 +287,24 @@ static void skip_value(scanner_t *s)
         }
 }
 
-/* A JSON string token's text, or a scalar token as written. */
+/* A JSON string token's text, or a scalar token as a client passes it: a
+ * number that is whole (1e3, 120000.0) as the integer it is, since Python's
+ * and Go's clients hand librdkafka the number, not the token. */
 static char *token_text(const char *tok, size_t len)
 {
-        if (tok[0] != '"')
-                return strndup(tok, len);
+        if (tok[0] != '"') {
+                char *text = strndup(tok, len);
+                char *end;
+                double n = text && strchr("-0123456789", text[0]) ? strtod(text, &end) : NAN;
+                if (!isnan(n) && *end == '\0' && isfinite(n) && n == floor(n) &&
+                    fabs(n) < 9007199254740992.0) {
+                        char whole[32];
+                        snprintf(whole, sizeof(whole), "%.0f", n);
+                        free(text);
+                        text = strdup(whole);
+                }
+                return text;
+        }
         json_t *v = json_loadb(tok, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         const char *s = json_string_value(v);
         char *text = s && strlen(s) == json_string_length(v) ? strdup(s) : NULL;

@@ -100,6 +100,10 @@ void ksafe_props_destroy(ksafe_props_t *props);
 /** Look a name up as librdkafka would on a global conf: global first,
  *  then topic-level, a "topic." prefix stripped. NULL when unknown. */
 const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *name);
+/** Number of rows of the table, and the row of a property in it (for
+ *  arrays indexed by property). */
+size_t ksafe_props_count(const ksafe_props_t *props);
+size_t ksafe_props_index(const ksafe_props_t *props, const ksafe_prop_t *prop);
 /** The known name nearest to `name` by edit distance, or NULL. */
 const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name);
 

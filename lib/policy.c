@@ -171,6 +171,13 @@ static char *parsed_value(loader_t *L, const where_t *w, const ksafe_prop_t *p, 
                 fail(L, w, "must be a string, number or boolean, not %s", json_type_name(v));
                 return NULL;
         }
+        for (const char *c = raw; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+                        free(raw);
+                        fail(L, w, "a value cannot hold control characters (a newline would "
+                                   "write a second line into a config)");
+                        return NULL;
+                }
         char *out = ksafe_prop_parse(p, raw, why, sizeof(why));
         bool ok = out != NULL;
         if (!ok)
@@ -522,6 +529,12 @@ static bool apply_environments(loader_t *L, const where_t *w, const json_t *envs
         json_t *env;
         json_object_foreach((json_t *)envs, name, env) {
                 where_t ew = where_sub(w, "%s", name);
+                size_t n = strlen(name);
+                if (n == 0 || n > 64 ||
+                    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+                            n)
+                        return fail(L, w, "environment names are 1 to 64 letters, digits, '-' "
+                                          "or '_'");
                 if (!check_environment_fields(L, &ew, env))
                         return false;
                 json_object_set_new(L->env_names, name, json_true());
@@ -596,6 +609,8 @@ static bool load_text(loader_t *L, const char *text, const char *source, const c
                 return fail(L, &top, "\"extends\" nested deeper than %d", MAX_EXTENDS_DEPTH);
 
         json_error_t jerr;
+        if (strncmp(text, "\xEF\xBB\xBF", 3) == 0)
+                text += 3; /* a UTF-8 BOM, as some editors write */
         json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (!doc) {
                 ksafe_error_set(L->err, source, "", jerr.line, jerr.column, "%s",

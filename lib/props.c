@@ -268,6 +268,16 @@ const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *nam
         return p ? p->canon : NULL;
 }
 
+size_t ksafe_props_count(const ksafe_props_t *props)
+{
+        return props->count;
+}
+
+size_t ksafe_props_index(const ksafe_props_t *props, const ksafe_prop_t *prop)
+{
+        return (size_t)(prop - props->all);
+}
+
 const ksafe_prop_t *ksafe_props_well_known(const ksafe_props_t *props, ksafe_well_known_t which)
 {
         return props->well_known[which];
@@ -443,8 +453,12 @@ bool ksafe_prop_misread(const ksafe_prop_t *prop, const char *raw, const char *p
                 while (isspace((unsigned char)*end))
                         end++;
                 double lib = strtod(parsed, NULL);
+                /* librdkafka keeps the double and shows it with %g: compare
+                 * in that form (123456.7 reads back as 123457). */
+                char shown[64];
+                snprintf(shown, sizeof(shown), "%g", person);
                 if (end == raw || *end || errno == ERANGE || !isfinite(person) ||
-                    person != lib) {
+                    (person != lib && strcmp(shown, parsed) != 0)) {
                         snprintf(why, why_size,
                                  "\"%s\" is not a number; librdkafka reads it as %g", raw, lib);
                         return true;
@@ -457,7 +471,7 @@ bool ksafe_prop_number(const ksafe_prop_t *prop, const char *value, double *out)
 {
         char *end;
         double v = strtod(value, &end);
-        if (end == value || *end)
+        if (end == value || *end || isnan(v))
                 return false;
         if (v == 0 && prop->canon->zero_infinite)
                 v = INFINITY;
