@@ -358,14 +358,14 @@ ksafe_report_t *ksafe_report_new(const ksafe_policy_t *policy);
 /** Append a violation; strings are copied. Returns it for further
  *  changes, or NULL when out of memory (the report then says so). */
 ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violation_t *v);
-/** The violation of `rule_id` on `canonical`, or NULL. */
+/** The first violation of rule `rule_id`, or NULL. */
 ksafe_violation_t *ksafe_report_find(ksafe_report_t *report, const char *rule_id);
 void ksafe_report_set_enforced(ksafe_report_t *report);
 /** Drop a violation's `fix`: the rule was satisfied without setting it. */
 void ksafe_violation_clear_fix(ksafe_violation_t *v);
 /** Order violations by line and column, keeping rule order on a line. */
 void ksafe_report_sort(ksafe_report_t *report);
-/** The i-th violation, to change (internal counterpart of _get). */
+/** The i-th violation, to change (the internal counterpart of _get). */
 ksafe_violation_t *ksafe_report_at(ksafe_report_t *report, size_t i);
 /** Describe the refusal in errstr: "ksafe: refused by policy ...: ...". */
 void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);

@@ -7,7 +7,9 @@
  * makes of them: with idempotence on (set, or implied by transactional.id)
  * unset acks, max.in.flight and retries become -1, 5 and INT32_MAX, and
  * with transactional.id an unset message.timeout.ms becomes
- * transaction.timeout.ms. A created handle is read as it is: finalized.
+ * transaction.timeout.ms. A created handle's global conf is read as it is
+ * (finalized); its topic confs are finalized per topic, so the model still
+ * applies to topic-level values it does not hold.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +18,8 @@
 #include "ksafe_int.h"
 
 typedef enum ksafe_source_e {
-        SOURCE_CONF,    /* unfinalized conf; set = differs from the default */
-        SOURCE_HANDLE,  /* a created handle's conf: finalized */
+        SOURCE_CONF,    /* unfinalized conf; set = what rd_kafka_conf_dup copies */
+        SOURCE_HANDLE,  /* a created handle (or a topic conf of one): finalized */
         SOURCE_ENTRIES, /* lines of a file; set = a line sets it */
 } ksafe_source_t;
 
