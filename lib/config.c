@@ -48,6 +48,14 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
                 return false;
         if (dialect == KSAFE_DIALECT_JAVA)
                 e->syntax = NULL; /* read by Java's rules, as written for them */
+        if (e->comment) {
+                e->status = KSAFE_ENTRY_FOREIGN; /* no property: only `syntax` */
+                e->prop = NULL;
+                return true;
+        }
+        if (strncmp(e->name, "topic.topic.", 12) == 0 && !e->syntax)
+                e->syntax = "kcat strips \"topic.\" twice and applies it, other clients "
+                            "refuse the name";
         if (e->bare) {
                 e->status = KSAFE_ENTRY_MALFORMED;
                 e->prop = NULL;

@@ -70,6 +70,12 @@ static bool is_blank(char c)
 }
 
 
+/* Does the line that ends at e end with a CR that is not part of CRLF? */
+static bool ends_lone_cr(const char *e, const char *end)
+{
+        return e < end && *e == '\r' && (e + 1 == end || e[1] != '\n');
+}
+
 /* One physical line: returns its end (without the terminator) and sets
  * *next to the start of the following line. */
 static const char *line_end(const char *p, const char *end, const char **next)
@@ -137,20 +143,24 @@ static size_t logical_offset(const logical_t *l, size_t at)
  * key=value up to its LF, and nothing else: what Java's rules read
  * otherwise is said, so that a file cannot mean one thing to ksafe-lint and
  * another to the client. */
-static const char *kcat_differs(const ksafe_config_t *cfg, const logical_t *l, bool long_line,
-                                const char *key, const char *key_end, char separator)
+static const char *kcat_differs(bool lone_cr, const logical_t *l, bool long_line,
+                                const char *key, const char *key_end, char separator,
+                                bool blank_around)
 {
-        if (strcmp(cfg->newline, "\r") == 0)
-                return "its line ends with a lone CR, and kcat reads lines up to LF";
+        if (lone_cr)
+                return "a lone CR (not CRLF) splits its line here, and kcat reads lines up to "
+                       "LF";
         if (l->count > 1)
                 return "it continues on the next line (a backslash at the end), which kcat "
                        "keeps as part of the value";
         if (long_line)
                 return "its line is longer than 511 bytes, which kcat reads as several lines";
         if (memchr(key, '\\', (size_t)(key_end - key)))
-                return "its key has a backslash escape, which kcat keeps as it is";
+                return "its key has a backslash escape, which kcat reads by rules of its own";
         if (separator != '=' && separator != 0) /* no separator at all: not key=value */
                 return "it separates key and value with ':' or a blank, and kcat needs '='";
+        if (blank_around)
+                return "it has blanks around '=', which kcat keeps in the key and value";
         return NULL;
 }
 
@@ -161,16 +171,32 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
         int line = 1;
         logical_t l = {0};
         bool ok = true;
+        bool after_lone_cr = false; /* kcat reads this line as part of the last */
         while (ok && p < end) {
                 const char *next;
                 const char *e = line_end(p, end, &next);
                 const char *span_start = p;
                 bool long_line = e - p > 511;
+                bool lone_cr = after_lone_cr || ends_lone_cr(e, end);
+                after_lone_cr = ends_lone_cr(e, end);
                 int first_line = line++;
                 const char *s = p;
                 while (s < e && is_blank(*s))
                         s++;
                 int column = (int)(s - p) + 1;
+                if (s < e && (*s == '#' || *s == '!') && (long_line || lone_cr)) {
+                        /* kcat reads the rest of a long (or CR-split)
+                         * comment as a line of its own: say so. */
+                        ksafe_entry_t *entry = add_entry(cfg, "", 0, "", 0, first_line, column);
+                        if (!(ok = entry != NULL))
+                                break;
+                        entry->comment = true;
+                        entry->syntax = long_line ? "this comment is longer than 511 bytes, and "
+                                                    "kcat reads its tail as a property"
+                                                  : "a lone CR (not CRLF) ends this comment, "
+                                                    "and kcat reads what follows as comment";
+                        entry->span_start = entry->span_end = (size_t)(p - data);
+                }
                 if (s == e || *s == '#' || *s == '!') {
                         p = next;
                         continue;
@@ -186,6 +212,8 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         while (s < e && is_blank(*s))
                                 s++;
                         long_line |= e - p > 511;
+                        lone_cr |= ends_lone_cr(e, end);
+                        after_lone_cr = ends_lone_cr(e, end);
                         line++;
                 }
                 logical_add(&l, data, s, (size_t)(e - s));
@@ -201,9 +229,12 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                 const char *v = ke;
                 while (v < lend && is_blank(*v))
                         v++;
+                bool blank_around = v > ke;
                 char separator = v < lend && (*v == '=' || *v == ':') ? *v : v > ke ? ' ' : 0;
                 if (separator == '=' || separator == ':')
                         v++;
+                if (v < lend && is_blank(*v))
+                        blank_around = true;
                 while (v < lend && is_blank(*v))
                         v++;
                 const char *ve = lend;
@@ -216,7 +247,11 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         /* A line with no separator at all is no property:
                          * the tail of a multi-line secret, say. */
                         entry->bare = separator == 0;
-                        entry->syntax = kcat_differs(cfg, &l, long_line, k, ke, separator);
+                        entry->syntax = kcat_differs(lone_cr, &l, long_line, k, ke, separator,
+                                                     blank_around && separator == '=');
+                        if (!entry->syntax && lend > k && lend[-1] == '\\')
+                                entry->syntax = "it ends with a backslash at the end of the "
+                                                "file, which kcat keeps in the value";
                         entry->value_start = logical_offset(&l, (size_t)(v - k));
                         entry->value_end = ve > v ? logical_offset(&l, (size_t)(ve - k) - 1) + 1
                                                   : entry->value_start;
@@ -387,13 +422,18 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                         return false;
                 }
                 s->p++;
-                member_t m;
+                /* A key given twice: the last one is what a JSON reader keeps. */
+                member_t m, match;
                 bool found = false;
-                while (!found && next_member(s, &m)) {
+                while (next_member(s, &m)) {
                         char *key = token_text(m.key, (size_t)(m.key_end - m.key));
-                        found = key && strcmp(key, tok) == 0;
+                        if (key && strcmp(key, tok) == 0) {
+                                match = m;
+                                found = true;
+                        }
                         free(key);
                 }
+                m = match;
                 free(tok);
                 if (!found) {
                         ksafe_error_set(err, cfg->source, "", 0, 0,

@@ -170,6 +170,7 @@ typedef struct ksafe_entry_s {
         size_t span_start, span_end;   /* the whole line(s) or JSON member */
         bool quoted;                   /* a JSON string */
         bool bare;           /* a line with no separator: not key=value */
+        bool comment;        /* a comment line, here only for `syntax` */
         const char *syntax;  /* how kcat reads this line otherwise, or NULL */
         /* What ksafe_config_enforce() does to this line. */
         const char *replacement; /* the new value (a change's), or NULL */

@@ -261,8 +261,11 @@ void ksafe_props_destroy(ksafe_props_t *props)
 const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *name)
 {
         const ksafe_prop_t *p = find_in_scope(props, KSAFE_SCOPE_GLOBAL, name);
-        if (!p && strncmp(name, "topic.", 6) == 0)
+        /* kcat strips "topic." and the topic conf strips one more. */
+        for (int i = 0; i < 2 && !p && strncmp(name, "topic.", 6) == 0; i++) {
                 name += 6;
+                p = find_in_scope(props, KSAFE_SCOPE_TOPIC, name);
+        }
         if (!p)
                 p = find_in_scope(props, KSAFE_SCOPE_TOPIC, name);
         return p ? p->canon : NULL;

@@ -789,6 +789,23 @@ def test_transaction_timeout(t):
 
 
 @test
+def test_kcat_reads_otherwise(t):
+    """lines kcat reads otherwise are errors: a lone CR, a long comment, topic.topic."""
+    cases = {
+        'enable.idempotence=false\nclient.id=x\renable.idempotence=true\n': [2, 3],
+        'enable.idempotence=true\n#' + 'x' * 510 + 'enable.idempotence=false\n': [2],
+        'enable.idempotence=true\ntopic.topic.message.timeout.ms=100000\n': [2],
+    }
+    for text, lines in cases.items():
+        r = run('-', stdin=text)
+        t.exit(r, 1, f'exit for {text[:40]!r}')
+        got = sorted({f.line for f in findings(r.out) if f.rule == 'ksafe-kcat-syntax'})
+        t.eq(got, lines, f'kcat-syntax lines for {text[:40]!r}')
+    r = run('--dialect', 'java', '-', stdin='enable.idempotence = true\n')
+    t.exit(r, 0, 'Java syntax under --dialect java')
+
+
+@test
 def test_fix_symlink(t):
     """--fix on a symbolic link rewrites its target and keeps the link"""
     with tempfile.TemporaryDirectory() as tmp:

@@ -891,8 +891,12 @@ START_TEST(forms_read_as_written_are_no_findings)
                                        "max.in.flight=0x5\n"
                                        "retries=+10\n"
                                        "linger.ms=2.5\n"
-                                       "delivery.timeout.ms = 60000 \n");
+                                       "delivery.timeout.ms=60000 \n");
         expect_clean(r);
+        ksafe_report_destroy(r);
+        /* Blanks around '=' read the same to Java, not to kcat. */
+        r = check_text("enable.idempotence = true\n");
+        assert_at(expect(r, "ksafe-kcat-syntax", "enable.idempotence"), 1, 1);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -1069,11 +1073,12 @@ START_TEST(load_unsafe_properties)
         expect_message(r, "delivery-timeout", "delivery.timeout.ms",
                        "delivery.timeout.ms is 0 (infinite); expected between 1000 and 300000", 7,
                        1);
-        /* Lines 2, 5 and 6 use Java syntax that kcat reads otherwise. */
+        /* Lines 2, 5, 6 and 7 use Java syntax that kcat reads otherwise. */
         assert_at(expect(r, "ksafe-kcat-syntax", "bootstrap.servers"), 2, 1);
         assert_at(expect(r, "ksafe-kcat-syntax", "enable.idempotence"), 5, 4);
         assert_at(expect(r, "ksafe-kcat-syntax", "max.in.flight"), 6, 1);
-        ck_assert_uint_eq(ksafe_report_count(r), 7);
+        assert_at(expect(r, "ksafe-kcat-syntax", "delivery.timeout.ms"), 7, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 8);
         assert_ordered(r);
         ksafe_report_destroy(r);
 }
