@@ -246,8 +246,9 @@ KSAFE_EXPORT ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
  * not use or destroy it again); on failure the caller still owns `conf`:
  *  - refused by the policy (or the policy could not be loaded): `conf` is
  *    exactly as it was passed in;
- *  - rd_kafka_new() failed: `conf` holds the enforced values and is left
- *    as rd_kafka_new() leaves it.
+ *  - the enforced values did not hold once set on `conf` (an interceptor
+ *    dropped one), or rd_kafka_new() failed: `conf` holds the enforced
+ *    values (and is left as rd_kafka_new() leaves it).
  * One exception: if the created handle fails the audit, which means ksafe's
  * model of librdkafka is wrong (a bug to report), the handle is destroyed
  * and `conf` with it; errstr then ends with "conf was consumed with it".

@@ -185,6 +185,10 @@ ksafe_view_t *ksafe_view_from_conf(const ksafe_props_t *props, const rd_kafka_co
 /** ksafe_view_from_conf() for a conf of ksafe's own that is thrown away
  *  after: it gets an interceptor (cheaper than copying it first). */
 ksafe_view_t *ksafe_view_from_scratch_conf(const ksafe_props_t *props, rd_kafka_conf_t *conf);
+/** A view of `conf` whose user-set properties are those of the view `like`
+ *  (a copy of conf, to which the same values were set): no probing copy. */
+ksafe_view_t *ksafe_view_from_conf_like(const ksafe_props_t *props, const rd_kafka_conf_t *conf,
+                                        const ksafe_view_t *like);
 /** A view of a created handle: finalized values, read from the handle. */
 ksafe_view_t *ksafe_view_from_handle(const ksafe_props_t *props, rd_kafka_t *rk);
 /** A view of a topic conf for a topic of `rk` (global values from `rk`).

@@ -116,6 +116,18 @@ static void fixes_free(fixes_t *fx)
         rd_kafka_conf_destroy(fx->trial);
 }
 
+/* Judge `conf` itself once the enforced values are set on it: what the
+ * producer will be made of. Findings go into `report` as refusals. */
+static bool recheck(const rd_kafka_conf_t *conf, const ksafe_view_t *trial,
+                    const ksafe_policy_t *policy, ksafe_report_t *report)
+{
+        ksafe_report_t *now =
+                ksafe_eval_view(policy, ksafe_view_from_conf_like(policy->props, conf, trial));
+        bool ok = now && !audit_fails(report, now);
+        ksafe_report_destroy(now);
+        return ok;
+}
+
 /*
  * The policy is judged and enforced on a trial copy first, so that a
  * refusal leaves the caller's conf as it was. Then the same values are set
@@ -137,22 +149,26 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
         fixes_t fx = {.trial = rd_kafka_conf_dup(conf)};
         ksafe_view_t *view = ksafe_view_from_scratch_conf(policy->props, fx.trial);
         ksafe_report_t *report = view ? ksafe_enforce(policy, view, recording_setter, &fx) : NULL;
-        ksafe_view_destroy(view);
         rd_kafka_t *rk = NULL;
         if (!report || fx.failed) {
                 set_errstr(errstr, errstr_size, "ksafe: out of memory");
         } else if (ksafe_report_rejected(report)) {
                 ksafe_report_explain(report, errstr, errstr_size);
-        } else if (apply_fixes(&fx, conf, errstr, errstr_size) &&
-                   (rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
+        } else if (!apply_fixes(&fx, conf, errstr, errstr_size)) {
+                /* errstr is librdkafka's */
+        } else if (!recheck(conf, view, policy, report)) {
+                /* conf refused a value as it was set (an interceptor, say):
+                 * refuse while conf is still the caller's. */
+                ksafe_report_explain(report, errstr, errstr_size);
+        } else if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
                 fresh = NULL; /* the handle owns conf now */
                 ksafe_report_t *audit = ksafe_handle_audit(rk, policy);
                 if (!audit || audit_fails(report, audit)) {
                         /* ksafe's model of librdkafka was wrong: never hand
                          * out this handle. conf goes with it (see ksafe.h). */
                         ksafe_report_explain(report, errstr, errstr_size);
-                        size_t len = errstr ? strlen(errstr) : 0;
-                        if (errstr && len < errstr_size)
+                        size_t len = errstr && errstr_size ? strnlen(errstr, errstr_size) : 0;
+                        if (len + 1 < errstr_size)
                                 snprintf(errstr + len, errstr_size - len,
                                          " (the created handle failed the audit: conf was "
                                          "consumed with it)");
@@ -161,6 +177,7 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
                 }
                 ksafe_report_destroy(audit);
         }
+        ksafe_view_destroy(view);
         fixes_free(&fx);
         if (fresh)
                 rd_kafka_conf_destroy(fresh);

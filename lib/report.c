@@ -230,7 +230,7 @@ size_t ksafe_report_severity_count(const ksafe_report_t *report, ksafe_severity_
 void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t errstr_size)
 {
         if (!errstr || !errstr_size)
-                return;
+                return; /* nothing to write into, not even a NUL */
         ksafe_buf_t buf = {0};
         ksafe_buf_printf(&buf, "ksafe: policy \"%s\" refuses this configuration",
                          report->policy ? report->policy : "?");

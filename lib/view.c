@@ -216,6 +216,20 @@ ksafe_view_t *ksafe_view_from_conf(const ksafe_props_t *props, const rd_kafka_co
         return view;
 }
 
+ksafe_view_t *ksafe_view_from_conf_like(const ksafe_props_t *props, const rd_kafka_conf_t *conf,
+                                        const ksafe_view_t *like)
+{
+        ksafe_view_t *view = view_new(props, SOURCE_CONF);
+        if (!view)
+                return NULL;
+        view->conf = conf;
+        set_list_t *list = &view->user_set;
+        list->known = like->user_set.known;
+        for (size_t i = 0; list->known && i < like->user_set.count; i++)
+                list->known = set_list_add(list, like->user_set.items[i]);
+        return view;
+}
+
 ksafe_view_t *ksafe_view_from_scratch_conf(const ksafe_props_t *props, rd_kafka_conf_t *conf)
 {
         ksafe_view_t *view = view_new(props, SOURCE_CONF);

@@ -531,6 +531,35 @@ static rd_kafka_resp_err_t count_on_new(rd_kafka_t *rk, const rd_kafka_conf_t *c
         return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
+/* An interceptor that says it took enable.idempotence but drops it. */
+static rd_kafka_conf_res_t swallow_idempotence(rd_kafka_conf_t *conf, const char *name,
+                                               const char *val, char *errstr,
+                                               size_t errstr_size, void *ic_opaque)
+{
+        (void)conf, (void)val, (void)errstr, (void)errstr_size, (void)ic_opaque;
+        return strcmp(name, "enable.idempotence") == 0 ? RD_KAFKA_CONF_OK
+                                                       : RD_KAFKA_CONF_UNKNOWN;
+}
+
+START_TEST(producer_new_refuses_a_conf_that_drops_values)
+{
+        /* The enforced values are checked on conf itself before the producer
+         * is made: refused while conf is still the caller's (no double free
+         * when the caller destroys it, as the ownership rule says). */
+        rd_kafka_conf_t *conf = conf_with(KV("acks", "all"));
+        ck_assert_int_eq(rd_kafka_conf_interceptor_add_on_conf_set(conf, "swallow",
+                                                                   swallow_idempotence, NULL),
+                         RD_KAFKA_RESP_ERR_NO_ERROR);
+        ksafe_policy_t *policy = ksafe_policy_default();
+        char errstr[512] = "";
+        ck_assert_ptr_null(ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr)));
+        ck_assert_msg(strstr(errstr, "[idempotence]"), "errstr: %s", errstr);
+        ck_assert_ptr_null(ksafe_producer_new(conf, policy, NULL, errstr, 0)); /* no errstr */
+        rd_kafka_conf_destroy(conf);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
 START_TEST(producer_new_keeps_interceptors)
 {
         /* rd_kafka_conf_dup() does not copy interceptors: the producer must
@@ -926,6 +955,7 @@ static Suite *producer_suite(void)
         tcase_add_test(tc, producer_new_refusal_without_errstr_or_report);
         tcase_add_test(tc, producer_new_passes_rd_kafka_new_error);
         tcase_add_test(tc, producer_new_keeps_interceptors);
+        tcase_add_test(tc, producer_new_refuses_a_conf_that_drops_values);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("policy_from_env");
