@@ -8,6 +8,7 @@
  * ksafe_config_render() then rewrites only the text of those values.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,20 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
                                     ? KSAFE_ENTRY_FOREIGN
                                     : KSAFE_ENTRY_UNKNOWN;
                 return true;
+        }
+        /* A JSON number is what a client passes for a number property:
+         * Python's str(1000.0) or Go's 1e3 reach librdkafka as 1000. */
+        if (e->json_number && (e->prop->type == KSAFE_PROP_INT ||
+                               e->prop->type == KSAFE_PROP_FLOAT)) {
+                char *end;
+                double n = strtod(e->raw, &end);
+                if (*end == '\0' && isfinite(n) && n == floor(n) && fabs(n) < 9007199254740992.0) {
+                        char whole[32];
+                        snprintf(whole, sizeof(whole), "%.0f", n);
+                        free(e->raw);
+                        if (!(e->raw = strdup(whole)))
+                                return false;
+                }
         }
         char why[512];
         if (!(e->value = ksafe_prop_parse(e->prop, e->raw, why, sizeof(why)))) {

@@ -6,7 +6,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,24 +321,11 @@ static void skip_value(scanner_t *s)
         }
 }
 
-/* A JSON string token's text, or a scalar token as a client passes it: a
- * number that is whole (1e3, 120000.0) as the integer it is, since Python's
- * and Go's clients hand librdkafka the number, not the token. */
+/* A JSON string token's text, or a scalar token as written. */
 static char *token_text(const char *tok, size_t len)
 {
-        if (tok[0] != '"') {
-                char *text = strndup(tok, len);
-                char *end;
-                double n = text && strchr("-0123456789", text[0]) ? strtod(text, &end) : NAN;
-                if (!isnan(n) && *end == '\0' && isfinite(n) && n == floor(n) &&
-                    fabs(n) < 9007199254740992.0) {
-                        char whole[32];
-                        snprintf(whole, sizeof(whole), "%.0f", n);
-                        free(text);
-                        text = strdup(whole);
-                }
-                return text;
-        }
+        if (tok[0] != '"')
+                return strndup(tok, len);
         json_t *v = json_loadb(tok, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         const char *s = json_string_value(v);
         char *text = s && strlen(s) == json_string_length(v) ? strdup(s) : NULL;
@@ -492,6 +478,7 @@ static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *
                         return false;
                 }
                 e->quoted = *m.value == '"';
+                e->json_number = *m.value == '-' || isdigit((unsigned char)*m.value);
                 e->value_start = (size_t)(m.value - cfg->data);
                 e->value_end = (size_t)(m.value_end - cfg->data);
                 e->span_start = (size_t)(m.key - cfg->data);

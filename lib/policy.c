@@ -8,6 +8,7 @@
  * object is also compiled when it is read, so that an error names the file
  * and JSON path where the bad value was written.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -178,6 +180,12 @@ static char *parsed_value(loader_t *L, const where_t *w, const ksafe_prop_t *p, 
                                    "write a second line into a config)");
                         return NULL;
                 }
+        if (raw[0] && (isspace((unsigned char)raw[0]) ||
+                       isspace((unsigned char)raw[strlen(raw) - 1]))) {
+                free(raw);
+                fail(L, w, "a value cannot start or end with a blank (config files trim them)");
+                return NULL;
+        }
         char *out = ksafe_prop_parse(p, raw, why, sizeof(why));
         bool ok = out != NULL;
         if (!ok)
@@ -361,9 +369,11 @@ static bool compile_rule(loader_t *L, const where_t *w, const json_t *obj, ksafe
                 r->checks |= KSAFE_CHECK_REQUIRED;
         if (json_is_true(json_object_get(obj, "forbidden")))
                 r->checks |= KSAFE_CHECK_FORBIDDEN;
-        if ((r->checks & KSAFE_CHECK_REQUIRED) && (r->checks & KSAFE_CHECK_FORBIDDEN)) {
+        if ((r->checks & KSAFE_CHECK_FORBIDDEN) && (r->checks & ~KSAFE_CHECK_FORBIDDEN)) {
+                /* Unset, it has its default; any other check judges a value. */
                 f = where_sub(w, "forbidden");
-                fail(L, &f, "a property cannot be both required and forbidden");
+                fail(L, &f, "\"forbidden\" cannot be combined with another check (a forbidden "
+                            "property is judged only by being set)");
                 goto error;
         }
         if (!r->checks) {
@@ -577,6 +587,9 @@ static bool load_extends(loader_t *L, const where_t *w, const json_t *v, const c
                 snprintf(path, sizeof(path), "%s", target);
         else
                 snprintf(path, sizeof(path), "%s/%s", dir, target);
+        struct stat st;
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+                return fail(L, w, "\"%s\" is not a regular file", path);
         size_t len;
         char *text = ksafe_read_file(path, &len);
         if (!text)
@@ -668,7 +681,9 @@ static bool load_text(loader_t *L, const char *text, const char *source, const c
                 if (!load_extends(L, &f, v, dir))
                         goto out;
         }
-        if (json_is_true(json_object_get(doc, "allow_unsafe")))
+        /* Only the file loaded may weaken the baseline: a parent's
+         * allow_unsafe does not carry over to the files that extend it. */
+        if (L->depth == 1 && json_is_true(json_object_get(doc, "allow_unsafe")))
                 L->allow_unsafe = true;
         if (L->depth == 1 && (v = json_object_get(doc, "name"))) {
                 free(L->name);
@@ -764,7 +779,19 @@ static bool stricter_or_equal(const ksafe_rule_t *base, const ksafe_rule_t *r, c
 static bool enforces_refused_value(const ksafe_rule_t *base, const ksafe_rule_t *r, char *why,
                                    size_t size)
 {
-        if (r->prop != base->prop || r->action != KSAFE_ACTION_ENFORCE)
+        if (r->prop != base->prop || r->action == KSAFE_ACTION_WARN)
+                return false;
+        /* Ranges that do not meet: every configuration would be refused. */
+        if (((r->checks & KSAFE_CHECK_MIN) && (base->checks & KSAFE_CHECK_MAX) &&
+             r->min > base->max) ||
+            ((r->checks & KSAFE_CHECK_MAX) && (base->checks & KSAFE_CHECK_MIN) &&
+             r->max < base->min)) {
+                snprintf(why, size, "rule \"%s\" allows no value that baseline rule \"%s\" "
+                                    "allows",
+                         r->id, base->id);
+                return true;
+        }
+        if (r->action != KSAFE_ACTION_ENFORCE)
                 return false;
         const char *value = NULL;
         char *parsed = NULL;

@@ -248,15 +248,26 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
 }
 
 /* Replace the file at `path` with `text`: a temporary file beside it, then
- * rename. A symbolic link stays a link: its target is rewritten. */
+ * rename, so that a failed write loses nothing. A symbolic link stays a
+ * link (its target is rewritten); a read-only file is refused; owner and
+ * mode are kept; a file with other hard links is rewritten in place, since
+ * a rename would leave the other names with the old text. */
 static bool write_file(const char *path, const char *text, size_t len)
 {
         char real[PATH_MAX], tmp[PATH_MAX + 32];
         struct stat st;
-        if (!realpath(path, real))
+        if (!realpath(path, real) || stat(real, &st) != 0)
                 return false;
-        path = real;
-        if (snprintf(tmp, sizeof(tmp), "%s.ksafe-XXXXXX", path) >= (int)sizeof(tmp))
+        if (!(st.st_mode & 0222)) {
+                errno = EACCES; /* read-only: root could, but should not */
+                return false;
+        }
+        if (st.st_nlink > 1) {
+                FILE *f = fopen(real, "wb");
+                bool ok = f && fwrite(text, 1, len, f) == len;
+                return (f && fclose(f) == 0) && ok;
+        }
+        if (snprintf(tmp, sizeof(tmp), "%s.ksafe-XXXXXX", real) >= (int)sizeof(tmp))
                 return false;
         int fd = mkstemp(tmp);
         if (fd < 0)
@@ -267,9 +278,10 @@ static bool write_file(const char *path, const char *text, size_t len)
                 ok = fclose(f) == 0 && ok;
         else
                 close(fd);
-        if (ok && stat(path, &st) == 0)
-                ok = chmod(tmp, st.st_mode & 07777) == 0;
-        ok = ok && rename(tmp, path) == 0;
+        ok = ok && chmod(tmp, st.st_mode & 07777) == 0;
+        if (ok && chown(tmp, st.st_uid, st.st_gid) != 0 && errno != EPERM)
+                ok = false;
+        ok = ok && rename(tmp, real) == 0;
         if (!ok)
                 unlink(tmp);
         return ok;
@@ -303,6 +315,12 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                         fprintf(stderr, "ksafe-lint: %s: cannot write the fixed file: %s\n",
                                 result->name, strerror(errno));
                         status = LINT_EXIT_USAGE;
+                        /* Nothing was fixed: report the file as it still is. */
+                        ksafe_report_destroy(result->report);
+                        ksafe_config_t *unchanged = read_input(result->name, opts, &err);
+                        result->report = unchanged ? ksafe_config_check(unchanged, run->policy)
+                                                   : NULL;
+                        ksafe_config_destroy(unchanged);
                 }
                 free(text);
         } else {

@@ -806,6 +806,20 @@ def test_kcat_reads_otherwise(t):
 
 
 @test
+def test_fix_read_only(t):
+    """--fix on a read-only file: exit 2, the file untouched, nothing reported as fixed"""
+    with tempfile.TemporaryDirectory() as tmp:
+        (path,) = copy_fixtures(tmp, 'fix-append.properties')
+        before = read_bytes(path)
+        os.chmod(path, 0o444)
+        r = run('--fix', path)
+        t.exit(r, 2)
+        t.eq(read_bytes(path), before, 'the file')
+        t.eq([f for f in findings(r.out) if f.severity == 'fixed'], [], 'fixed findings')
+        t.contains(r.err, 'cannot write', 'stderr')
+
+
+@test
 def test_fix_symlink(t):
     """--fix on a symbolic link rewrites its target and keeps the link"""
     with tempfile.TemporaryDirectory() as tmp:

@@ -459,7 +459,19 @@ static const struct {
         {"required and forbidden",
          EXTENDING_DEFAULT("'rules': [{'id': 'x', 'property': 'client.id', 'required': true, "
                            "'forbidden': true, 'action': 'warn'}]"),
-         NULL, "rules[0].forbidden", "cannot be both required and forbidden"},
+         NULL, "rules[0].forbidden", "cannot be combined with another check"},
+        {"forbidden with equals",
+         "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"override\":{\"idempotence\":"
+         "{\"forbidden\":true}}}",
+         NULL, "override.idempotence.forbidden", "cannot be combined with another check"},
+        {"a range that meets no baseline value",
+         "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":[{\"id\":\"big\","
+         "\"property\":\"max.in.flight\",\"min\":100,\"action\":\"reject\"}]}",
+         NULL, "rules[0]", "allows no value that baseline rule \"in-flight\" allows"},
+        {"a value with a trailing blank",
+         "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":[{\"id\":\"cid\","
+         "\"property\":\"client.id\",\"equals\":\"app \",\"action\":\"enforce\"}]}",
+         NULL, "rules[0].equals", "cannot start or end with a blank"},
         {"rule checks nothing",
          EXTENDING_DEFAULT("'rules': [{'id': 'x', 'property': 'client.id', "
                            "'action': 'warn'}]"),
