@@ -255,8 +255,11 @@ ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config, const ksafe_policy_
         ksafe_report_t *report = ksafe_enforce(policy, r.view, config_setter, &rp);
         /* Enforcement that cannot satisfy the policy changes nothing: half
          * a repair is no repair. */
-        if (!report || ksafe_report_rejected(report))
+        if (!report || ksafe_report_rejected(report)) {
                 drop_changes(config);
+                for (size_t i = 0; i < ksafe_report_count(report); i++)
+                        ksafe_report_at(report, i)->fixed = false;
+        }
         /* A rewritten value is no longer misread or invalid. */
         for (size_t i = 0; i < config->file_count; i++)
                 if (config->entries[i].replacement || config->entries[i].removed)
@@ -320,8 +323,7 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
                 } else if (e->replacement) {
                         ksafe_buf_append(out, cfg->data + pos, e->value_start - pos);
                         /* "key" alone on its line needs a separator. */
-                        char before = e->value_start ? cfg->data[e->value_start - 1] : '=';
-                        if (!strchr("=: \t\f", before))
+                        if (e->bare)
                                 ksafe_buf_append(out, "=", 1);
                         ksafe_buf_append(out, e->replacement, strlen(e->replacement));
                         pos = e->value_end;

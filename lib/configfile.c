@@ -220,7 +220,8 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                 if (l.text.failed)
                         break;
                 const char *k = l.text.data, *lend = l.text.data + l.text.len;
-                if (l.text.len && lend[-1] == '\\' && continues(k, lend))
+                bool eof_continuation = l.text.len && continues(k, lend);
+                if (eof_continuation)
                         lend--; /* a continuation at the end of the file */
                 const char *ke = k;
                 while (ke < lend && *ke != '=' && *ke != ':' && !is_blank(*ke))
@@ -248,7 +249,7 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         entry->bare = separator == 0;
                         entry->syntax = kcat_differs(lone_cr, &l, long_line, k, ke, separator,
                                                      blank_around && separator == '=');
-                        if (!entry->syntax && lend > k && lend[-1] == '\\')
+                        if (!entry->syntax && eof_continuation)
                                 entry->syntax = "it ends with a backslash at the end of the "
                                                 "file, which kcat keeps in the value";
                         entry->value_start = logical_offset(&l, (size_t)(v - k));

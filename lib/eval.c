@@ -123,8 +123,7 @@ char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view)
         /* The nearest bound. */
         ksafe_value_t v;
         ksafe_view_value(view, rule->prop, &v);
-        if (!ksafe_prop_number(rule->prop, v.text, &n))
-                n = limit; /* not a number: start from librdkafka's bound */
+        bool number = ksafe_prop_number(rule->prop, v.text, &n);
         double lo = -INFINITY, hi = limit;
         if (rule->checks & KSAFE_CHECK_MIN)
                 lo = rule->min;
@@ -135,9 +134,13 @@ char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view)
         }
         if ((rule->checks & KSAFE_CHECK_MAX) && rule->max < hi)
                 hi = rule->max;
-        if (lo > hi || isnan(n))
+        if (!number) /* not a number (nan): start from a bound */
+                n = isfinite(lo) ? lo : hi;
+        if (lo > hi)
                 return NULL;
         n = n < lo ? lo : n > hi ? hi : n;
+        if (!isfinite(n))
+                return NULL;
         if (rule->prop->type == KSAFE_PROP_INT)
                 n = ceil(n);
         char buf[64];

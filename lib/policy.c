@@ -797,8 +797,8 @@ static bool enforces_refused_value(const ksafe_rule_t *base, const ksafe_rule_t 
         char *parsed = NULL;
         char errstr[256];
         if (r->checks & KSAFE_CHECK_FORBIDDEN)
-                value = r->prop->def;
-        else if (r->set)
+                return false; /* unset, librdkafka may derive a safe value */
+        if (r->set)
                 value = parsed = ksafe_prop_parse(r->prop, r->set, errstr, sizeof(errstr));
         else if (r->checks & KSAFE_CHECK_EQUALS)
                 value = r->equals;

@@ -136,38 +136,43 @@ static bool has_extension(const char *name, const char *extensions)
         return false;
 }
 
-/* Directories already searched, by device and inode: a symbolic link
- * back up the tree is followed once, not forever. */
+/* The directories on the way down, by device and inode: a symbolic link
+ * back up the tree is not followed again (a loop), any other is. */
+#define MAX_DEPTH 64
+
 typedef struct visited_s {
-        dev_t dev[256];
-        ino_t ino[256];
+        dev_t dev[MAX_DEPTH];
+        ino_t ino[MAX_DEPTH];
         size_t count;
 } visited_t;
 
-static bool first_visit(visited_t *seen, const struct stat *st)
+static bool on_the_way_down(const visited_t *path, const struct stat *st)
 {
-        for (size_t i = 0; i < seen->count; i++)
-                if (seen->dev[i] == st->st_dev && seen->ino[i] == st->st_ino)
-                        return false;
-        if (seen->count == 256)
-                return false; /* deeper than any real config tree */
-        seen->dev[seen->count] = st->st_dev;
-        seen->ino[seen->count++] = st->st_ino;
-        return true;
+        for (size_t i = 0; i < path->count; i++)
+                if (path->dev[i] == st->st_dev && path->ino[i] == st->st_ino)
+                        return true;
+        return false;
 }
 
 /* Files below `dir` with one of the extensions, in sorted order. */
-static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t *seen)
+static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t *way)
 {
         struct stat self;
-        if (stat(dir, &self) == 0 && !first_visit(seen, &self))
+        if (stat(dir, &self) != 0 || on_the_way_down(way, &self))
                 return LINT_EXIT_CLEAN;
+        if (way->count == MAX_DEPTH) {
+                fprintf(stderr, "ksafe-lint: %s: more than %d directories deep\n", dir,
+                        MAX_DEPTH);
+                return LINT_EXIT_USAGE;
+        }
         struct dirent **list;
         int n = scandir(dir, &list, NULL, alphasort);
         if (n < 0) {
                 fprintf(stderr, "ksafe-lint: %s: %s\n", dir, strerror(errno));
                 return LINT_EXIT_USAGE;
         }
+        way->dev[way->count] = self.st_dev;
+        way->ino[way->count++] = self.st_ino;
         int status = LINT_EXIT_CLEAN;
         for (int i = 0; i < n; i++) {
                 const char *name = list[i]->d_name;
@@ -180,13 +185,14 @@ static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t
                         continue;
                 }
                 if (S_ISDIR(st.st_mode))
-                        status |= walk(in, path, extensions, seen);
+                        status |= walk(in, path, extensions, way);
                 else if (S_ISREG(st.st_mode) && has_extension(name, extensions) &&
                          !inputs_add(in, path))
                         status = LINT_EXIT_USAGE;
                 free(list[i]);
         }
         free(list);
+        way->count--;
         return status;
 }
 

@@ -820,6 +820,31 @@ def test_fix_read_only(t):
 
 
 @test
+def test_fix_value_on_a_continuation_line(t):
+    """--fix rewrites a value that starts on a continuation line without a stray '='"""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'c.properties')
+        with open(path, 'w') as f:
+            f.write('enable.idempotence=\\\n  yes\n')
+        r = run('--fix', '--dialect', 'java', path)
+        t.exit(r, 0)
+        t.eq(read_bytes(path), b'enable.idempotence=\\\n  true\n', 'the fixed file')
+
+
+@test
+def test_directory_many(t):
+    """a tree of 300 directories is read whole (no file skipped)"""
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(300):
+            os.mkdir(os.path.join(tmp, f'd{i:03}'))
+            with open(os.path.join(tmp, f'd{i:03}', 'p.properties'), 'w') as f:
+                f.write('enable.idempotence=true\n' + ('acks=1\n' if i == 299 else ''))
+        r = run('-q', tmp)
+        t.exit(r, 1)
+        t.eq([f.rule for f in findings(r.out)], ['acks-all'], 'findings')
+
+
+@test
 def test_fix_symlink(t):
     """--fix on a symbolic link rewrites its target and keeps the link"""
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,7 +5,8 @@
  * examples; each round flips, inserts, deletes or splices bytes. It checks
  * that nothing crashes (run it in a -Db_sanitize=address,undefined build
  * or under valgrind to catch what does not crash), that every refusal
- * comes with an error text, and that what --fix writes reads back.
+ * comes with an error text, and that what --fix writes reads back and
+ * needs no second repair.
  *
  * Usage: fuzz_inputs SOURCE_ROOT [ROUNDS]   (prints TAP)
  */
@@ -37,7 +38,7 @@ static char *slurp(const char *path, size_t *len)
         return buf;
 }
 
-static const char *const tokens[] = {"=", ":", "\\\n", "\r\n", "#", "\"", "{", "}", ",",
+static const char *const tokens[] = {"=", ":", "\\\n", "\r\n", "\r", "#", "\"", "{", "}", ",",
                                      "\xEF\xBB\xBF", "acks", "1e3", "0x10", "4294967301",
                                      "topic.", "\\u0000", "[", "null", "  ", "\n"};
 
@@ -106,6 +107,10 @@ static void fuzz_config(const ksafe_policy_t *policy, const char *data, size_t l
         if (out) {
                 ksafe_config_t *again = ksafe_config_read(out, out_len, "fuzz.conf", &opts, &err);
                 expect(again != NULL, "what --fix wrote does not read back", out, out_len);
+                /* A second repair of the repaired text changes nothing. */
+                ksafe_report_destroy(again ? ksafe_config_enforce(again, policy) : NULL);
+                expect(!again || ksafe_config_change_count(again) == 0,
+                       "a second --fix changes what the first wrote", out, out_len);
                 ksafe_config_destroy(again);
         }
         free(out);
