@@ -120,9 +120,11 @@ static bool resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, res
         if (!(r->entries = calloc(n ? n : 1, sizeof(*r->entries))))
                 return false;
         bool ok = true;
-        for (; ok && r->count < n; r->count++)
+        for (; ok && r->count < n; r->count++) {
                 ok = resolve_entry(&r->entries[r->count], &cfg->entries[r->count], policy->props,
                                    cfg->dialect);
+                r->entries[r->count].in_json = cfg->format == KSAFE_FORMAT_JSON;
+        }
         /* The last setting of a property wins, as in librdkafka: walk back
          * remembering, per property, the line that wins. */
         size_t nprops = ksafe_props_count(policy->props);
@@ -330,7 +332,10 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
                 }
         }
         ksafe_buf_append(out, cfg->data + pos, cfg->len - pos);
-        bool need_newline = cfg->len > 0 && !strchr("\r\n", cfg->data[cfg->len - 1]);
+        /* A last line ending in a lone CR would turn the LF we add into a
+         * CRLF ending that same line: end it with an LF of its own. */
+        char last = cfg->len ? cfg->data[cfg->len - 1] : '\n';
+        bool need_newline = last != '\n';
         /* A last line ending in a continuation would swallow the first new
          * line: an empty line ends it. */
         size_t end = cfg->len;
@@ -345,7 +350,7 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
                 if (!is_appended(cfg, c))
                         continue;
                 if (need_newline)
-                        ksafe_buf_printf(out, "%s", cfg->newline);
+                        ksafe_buf_printf(out, "%s", last == '\r' ? "\n" : cfg->newline);
                 if (continued)
                         ksafe_buf_printf(out, "%s", cfg->newline);
                 need_newline = continued = false;
@@ -470,8 +475,13 @@ char *ksafe_config_effective(const ksafe_config_t *config, const ksafe_policy_t 
         for (size_t i = 0; props && i < n; i++) {
                 ksafe_value_t v;
                 ksafe_view_value(r.view, props[i], &v);
-                ksafe_buf_printf(&out, "%s=%s", props[i]->name,
-                                 props[i]->sensitive ? KSAFE_REDACTED : v.text);
+                /* A line kcat reads otherwise may hold other settings (the
+                 * tail of a long line is a line of its own to kcat). */
+                const char *shown = props[i]->sensitive             ? KSAFE_REDACTED
+                                    : v.entry && v.entry->syntax     ? "(not shown: kcat reads "
+                                                                       "this line otherwise)"
+                                                                     : v.text;
+                ksafe_buf_printf(&out, "%s=%s", props[i]->name, shown);
                 if (v.derived)
                         ksafe_buf_printf(&out, "  # not set: librdkafka derives it");
                 else if (!v.is_set)

@@ -349,6 +349,21 @@ static void judge_entry(const ksafe_policy_t *policy, const ksafe_entry_t *entri
                 v->action = KSAFE_ACTION_WARN;
                 v->severity = KSAFE_SEVERITY_WARNING;
                 v->why = "the last setting wins in librdkafka: this line has no effect";
+                if (e->in_json && !w->origin) {
+                        /* JSON readers disagree on which one a client passes
+                         * last (Python keeps a repeated key's first place
+                         * with its last value): nobody can tell. */
+                        v->rule_id = "ksafe-json-duplicate";
+                        v->action = KSAFE_ACTION_REJECT;
+                        v->severity = KSAFE_SEVERITY_ERROR;
+                        v->why = "JSON readers differ on which of two members a client passes "
+                                 "last; keep one";
+                        snprintf(message, size,
+                                 "%s is set twice in this object (again on line %d as %s); "
+                                 "which one a client uses depends on its JSON reader",
+                                 e->name, w->line, w->name);
+                        break;
+                }
                 if (w->origin)
                         snprintf(message, size,
                                  "%s is set again by %s (as %s); this line has no effect",

@@ -170,6 +170,7 @@ typedef struct ksafe_entry_s {
         size_t span_start, span_end;   /* the whole line(s) or JSON member */
         bool quoted;                   /* a JSON string */
         bool json_number;              /* a JSON number token */
+        bool in_json;                  /* a member of a JSON object */
         bool bare;           /* a line with no separator: not key=value */
         bool comment;        /* a comment line, here only for `syntax` */
         const char *syntax;  /* how kcat reads this line otherwise, or NULL */

@@ -98,10 +98,15 @@ static bool recording_setter(void *target, const ksafe_rule_t *rule, const char 
 static bool apply_fixes(const fixes_t *fx, rd_kafka_conf_t *conf, char *errstr,
                         size_t errstr_size)
 {
+        /* librdkafka writes errstr on some successful sets too: keep it
+         * for a failure. */
+        char msg[512];
         for (size_t i = 0; i < fx->count; i++)
-                if (rd_kafka_conf_set(conf, fx->names[i], fx->values[i], errstr, errstr_size) !=
-                    RD_KAFKA_CONF_OK)
+                if (rd_kafka_conf_set(conf, fx->names[i], fx->values[i], msg, sizeof(msg)) !=
+                    RD_KAFKA_CONF_OK) {
+                        set_errstr(errstr, errstr_size, "%s", msg);
                         return false;
+                }
         return true;
 }
 

@@ -845,6 +845,35 @@ def test_directory_many(t):
 
 
 @test
+def test_json_alias_duplicates(t):
+    """two members setting one property in a JSON object are an error (readers disagree)"""
+    r = run('-', stdin='{"enable.idempotence": true,\n "delivery.timeout.ms": 120000,\n'
+                       ' "message.timeout.ms": 0,\n "delivery.timeout.ms": 120000}\n')
+    t.exit(r, 1)
+    t.ok(any(f.rule == 'ksafe-json-duplicate' for f in findings(r.out)), 'json-duplicate')
+
+
+@test
+def test_fix_after_lone_cr_continuation(t):
+    """--fix after a last line ending in a backslash and a lone CR: a second run changes nothing"""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'n.properties')
+        with open(path, 'wb') as f:
+            f.write(b'linger.ms=5\nclient.id=x\\\r')
+        run('--fix', path)
+        once = read_bytes(path)
+        run('--fix', path)
+        t.eq(read_bytes(path), once, 'the file after a second --fix')
+
+
+@test
+def test_effective_long_line(t):
+    """--effective does not print a line kcat splits (its tail can be a secret)"""
+    r = run('--effective', '-', stdin='client.id=' + 'x' * 501 + 'sasl.password=hunter2Z\n')
+    t.ok('hunter2Z' not in r.out + r.err, 'the secret is not shown')
+
+
+@test
 def test_fix_symlink(t):
     """--fix on a symbolic link rewrites its target and keeps the link"""
     with tempfile.TemporaryDirectory() as tmp:
