@@ -528,6 +528,24 @@ static bool check_environment_fields(loader_t *L, const where_t *ew, const json_
         return true;
 }
 
+/* A file's or an environment's "rules" (added) and "override" (applied to
+ * the rules so far, inherited ones included). */
+static bool apply_section(loader_t *L, const where_t *w, const json_t *section)
+{
+        json_t *v;
+        if ((v = json_object_get(section, "rules"))) {
+                where_t f = where_sub(w, "rules");
+                if (!add_rules(L, &f, v))
+                        return false;
+        }
+        if ((v = json_object_get(section, "override"))) {
+                where_t f = where_sub(w, "override");
+                if (!apply_overrides(L, &f, v))
+                        return false;
+        }
+        return true;
+}
+
 /* Apply the chosen section. The others are checked by resolving the whole
  * policy for each of them (see resolve()). */
 static bool apply_environments(loader_t *L, const where_t *w, const json_t *envs)
@@ -554,18 +572,7 @@ static bool apply_environments(loader_t *L, const where_t *w, const json_t *envs
                 return true;
         L->env_found = true;
         where_t ew = where_sub(w, "%s", L->env);
-        json_t *v;
-        if ((v = json_object_get(chosen, "rules"))) {
-                where_t f = where_sub(&ew, "rules");
-                if (!add_rules(L, &f, v))
-                        return false;
-        }
-        if ((v = json_object_get(chosen, "override"))) {
-                where_t f = where_sub(&ew, "override");
-                if (!apply_overrides(L, &f, v))
-                        return false;
-        }
-        return true;
+        return apply_section(L, &ew, chosen);
 }
 
 static bool load_text(loader_t *L, const char *text, const char *source, const char *dir);
@@ -689,16 +696,8 @@ static bool load_text(loader_t *L, const char *text, const char *source, const c
                 free(L->name);
                 L->name = strdup(json_string_value(v));
         }
-        if ((v = json_object_get(doc, "rules"))) {
-                where_t f = where_sub(&top, "rules");
-                if (!add_rules(L, &f, v))
-                        goto out;
-        }
-        if ((v = json_object_get(doc, "override"))) {
-                where_t f = where_sub(&top, "override");
-                if (!apply_overrides(L, &f, v))
-                        goto out;
-        }
+        if (!apply_section(L, &top, doc))
+                goto out;
         if ((v = json_object_get(doc, "environments"))) {
                 where_t f = where_sub(&top, "environments");
                 if (!apply_environments(L, &f, v))
