@@ -337,10 +337,13 @@ KSAFE_EXPORT ksafe_config_t *ksafe_config_load(const char *path, ksafe_format_t 
 
 /** Whose property names a config file is written for. */
 typedef enum ksafe_dialect_e {
-        /** librdkafka's names: any other name is an unknown property. */
+        /** librdkafka's names, read the way kcat -F reads a file: any other
+         *  name is an unknown property, and a line that kcat reads otherwise
+         *  than Java's .properties rules is a finding (ksafe-kcat-syntax). */
         KSAFE_DIALECT_LIBRDKAFKA = 0,
-        /** Also accept the Java client's own properties (key.serializer,
-         *  buffer.memory, ...) without a warning. */
+        /** Java's .properties rules (no ksafe-kcat-syntax findings), and the
+         *  Java client's own properties (key.serializer, buffer.memory, ...)
+         *  accepted without a warning. */
         KSAFE_DIALECT_JAVA = 1,
 } ksafe_dialect_t;
 
@@ -381,8 +384,10 @@ KSAFE_EXPORT void ksafe_config_destroy(ksafe_config_t *config);
  * Besides the policy's rules this reports what librdkafka would do with the
  * file that its author may not expect: unknown properties (with a "did you
  * mean"), values librdkafka refuses, values it reads differently from how
- * they are written (`1e3` is 1, `010` is 8, `4294967301` is 5), and keys set
- * twice (the last one wins). Returns a report, NULL only when out of memory.
+ * they are written (`1e3` is 1, `010` is 8, `4294967301` is 5), keys set
+ * twice (the last one wins; in JSON an error, as readers differ), lines
+ * kcat reads otherwise, and what rd_kafka_new() would refuse. Findings are
+ * in the order of the file. Returns a report, NULL only when out of memory.
  */
 KSAFE_EXPORT ksafe_report_t *ksafe_config_check(const ksafe_config_t *config,
                                                 const ksafe_policy_t *policy);
