@@ -36,6 +36,7 @@ typedef struct loader_s {
         bool allow_unsafe;
         char *name;
         const char *stack[MAX_EXTENDS_DEPTH]; /* sources being loaded */
+        ksafe_policy_t **baseline; /* the built-in baseline, resolved once a load */
         int depth;
 } loader_t;
 
@@ -823,12 +824,16 @@ static const ksafe_rule_t *find_rule(const ksafe_policy_t *policy, const char *i
 
 static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char *text,
                                const char *source, const char *dir, const char *env,
-                               bool check_others, ksafe_error_t *err);
+                               ksafe_policy_t **baseline, ksafe_error_t *err);
 
 static bool check_baseline(ksafe_policy_t *policy, loader_t *L, const char *source)
 {
-        ksafe_policy_t *base = resolve(L->props, false, ksafe_default_policy_json,
-                                       BUILTIN_DEFAULT, NULL, NULL, false, L->err);
+        if (!*L->baseline) {
+                ksafe_policy_t *none = NULL; /* the builtin checks no baseline */
+                *L->baseline = resolve(L->props, false, ksafe_default_policy_json,
+                                       BUILTIN_DEFAULT, NULL, NULL, &none, L->err);
+        }
+        const ksafe_policy_t *base = *L->baseline;
         if (!base)
                 return false;
         bool ok = true;
@@ -856,7 +861,6 @@ static bool check_baseline(ksafe_policy_t *policy, loader_t *L, const char *sour
                         fail(L, &w, "%s: weakening the safety baseline needs \"allow_unsafe\": true",
                              why);
                 }
-        ksafe_policy_destroy(base);
         return ok;
 }
 
@@ -904,8 +908,8 @@ static bool check_other_environments(loader_t *L, const char *text, const char *
         const char *name;
         json_t *v;
         if (L->env) {
-                ksafe_policy_t *p = resolve(L->props, false, text, source, dir, NULL, false,
-                                            L->err);
+                ksafe_policy_t *p = resolve(L->props, false, text, source, dir, NULL,
+                                            L->baseline, L->err);
                 if (!p)
                         return false;
                 ksafe_policy_destroy(p);
@@ -913,8 +917,8 @@ static bool check_other_environments(loader_t *L, const char *text, const char *
         json_object_foreach(L->env_names, name, v) {
                 if (L->env && strcmp(name, L->env) == 0)
                         continue;
-                ksafe_policy_t *p = resolve(L->props, false, text, source, dir, name, false,
-                                            L->err);
+                ksafe_policy_t *p = resolve(L->props, false, text, source, dir, name,
+                                            L->baseline, L->err);
                 if (!p)
                         return false;
                 ksafe_policy_destroy(p);
@@ -923,12 +927,17 @@ static bool check_other_environments(loader_t *L, const char *text, const char *
 }
 
 /* Resolve a policy text for `env`. With owns_props, the policy takes `props`
- * (and destroys it on failure); otherwise it only borrows it. */
+ * (and destroys it on failure); otherwise it only borrows it. `baseline` is
+ * NULL for a load a caller asked for (its other environments are then
+ * checked too), else the slot where that load keeps the resolved baseline. */
 static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char *text,
                                const char *source, const char *dir, const char *env,
-                               bool check_others, ksafe_error_t *err)
+                               ksafe_policy_t **baseline, ksafe_error_t *err)
 {
+        ksafe_policy_t *own_baseline = NULL;
+        bool check_others = !baseline && strcmp(source, BUILTIN_DEFAULT) != 0;
         loader_t L = {
+                .baseline = baseline ? baseline : &own_baseline,
                 .props = props,
                 .env = env && *env ? env : NULL,
                 .err = err,
@@ -966,12 +975,13 @@ static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char
                 ok = check_baseline(policy, &L, source);
         if (ok && check_others)
                 ok = check_other_environments(&L, text, source, dir);
-        if (ok)
+        if (ok && !baseline) /* only what a caller gets is ever shown */
                 ok = (policy->resolved_json = render_json(policy, L.rules)) != NULL;
         json_decref(L.rules);
         json_decref(L.origins);
         json_decref(L.env_names);
         free(L.name);
+        ksafe_policy_destroy(own_baseline);
         if (policy && owns_props)
                 policy->props = props;
         if (!ok) {
@@ -986,7 +996,7 @@ static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char
 ksafe_policy_t *ksafe_policy_default(void)
 {
         return resolve(ksafe_props_new(), true, ksafe_default_policy_json, BUILTIN_DEFAULT, NULL, NULL,
-                       false, NULL);
+                       NULL, NULL);
 }
 
 ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env, ksafe_error_t *err)
@@ -995,7 +1005,7 @@ ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env, ksaf
                 ksafe_error_set(err, "<string>", "", 0, 0, "no policy text given");
                 return NULL;
         }
-        return resolve(ksafe_props_new(), true, json, "<string>", NULL, env, true, err);
+        return resolve(ksafe_props_new(), true, json, "<string>", NULL, env, NULL, err);
 }
 
 ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error_t *err)
@@ -1006,7 +1016,7 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
         }
         if (strcmp(path, BUILTIN_DEFAULT) == 0)
                 return resolve(ksafe_props_new(), true, ksafe_default_policy_json,
-                               BUILTIN_DEFAULT, NULL, env, false, err);
+                               BUILTIN_DEFAULT, NULL, env, NULL, err);
         if (strncmp(path, "builtin:", 8) == 0) {
                 ksafe_error_set(err, path, "", 0, 0, "unknown built-in policy \"%s\" (known: %s)",
                                 path, BUILTIN_DEFAULT);
@@ -1026,7 +1036,7 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
         }
         char *dcopy = strdup(path);
         ksafe_policy_t *policy =
-                dcopy ? resolve(ksafe_props_new(), true, text, path, dirname(dcopy), env, true,
+                dcopy ? resolve(ksafe_props_new(), true, text, path, dirname(dcopy), env, NULL,
                                 err)
                       : NULL;
         free(dcopy);
@@ -1041,7 +1051,7 @@ ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err)
         if (path && *path)
                 return ksafe_policy_load(path, env, err);
         return resolve(ksafe_props_new(), true, ksafe_default_policy_json, BUILTIN_DEFAULT, NULL, env,
-                       false, err);
+                       NULL, err);
 }
 
 void ksafe_policy_destroy(ksafe_policy_t *policy)
