@@ -911,6 +911,24 @@ def test_unreadable_in_json_and_sarif(t):
 
 
 @test
+def test_usage_and_input_errors(t):
+    """bad combinations and inputs are exit 2 with a message that does not echo -X values"""
+    r = run('--fix', '-X', 'acks=1', 'duplicate.properties')
+    t.exit(r, 2)
+    t.contains(r.err, 'does not go with -X', '--fix with -X')
+    r = run('-X', 'sasl.password:hunter2-secret')
+    t.exit(r, 2)
+    t.ok('hunter2-secret' not in r.out + r.err, '-X error does not echo the argument')
+    r = run('/dev/zero')
+    t.exit(r, 2)
+    t.contains(r.err, '/dev/zero: cannot read: File too large', '/dev/zero')
+    with tempfile.TemporaryDirectory() as tmp:
+        r = run(tmp)
+        t.exit(r, 2)
+        t.contains(r.err, 'no config file here', 'empty directory')
+
+
+@test
 def test_fix_partial(t):
     """--fix repairs what it can and leaves a misread value to a person (exit 1)"""
     with tempfile.TemporaryDirectory() as tmp:

@@ -383,6 +383,15 @@ static const struct {
          "must be a string, not a number"},
         {"allow_unsafe not a boolean", EXTENDING_DEFAULT("'allow_unsafe': 'yes'"), NULL,
          "allow_unsafe", "must be true or false, not a string"},
+        {"extends a device", "{'ksafe_policy': 1, 'extends': '/dev/null'}", NULL, "extends",
+         "\"/dev/null\" is not a regular file"},
+        {"environment name with a blank",
+         EXTENDING_DEFAULT("'environments': {'pre prod': {}}"), NULL, "environments",
+         "environment names are 1 to 64 letters"},
+        {"a value with a newline",
+         EXTENDING_DEFAULT("'rules': [{'id': 'cid', 'property': 'client.id', "
+                           "'equals': 'svc\\nenable.idempotence=false', 'action': 'enforce'}]"),
+         NULL, "rules[0].equals", "a value cannot hold control characters"},
         {"rules not an array", EXTENDING_DEFAULT("'rules': {}"), NULL, "rules",
          "must be an array of rules, not an object"},
         {"rule not an object", EXTENDING_DEFAULT("'rules': ['acks']"), NULL, "rules[0]",
@@ -925,6 +934,9 @@ static const struct {
          "'override': {'in-flight': {'off': true}}, 'environments': {'dev': {'rules': ["
          "{'id': 'in-flight', 'property': 'max.in.flight', 'max': 5, 'action': 'enforce'}]}}",
          "dev", "baseline rule \"in-flight\" lost one of its checks"},
+        {"another rule enforcing acks=1",
+         "'rules': [{'id': 'acks-one', 'property': 'acks', 'equals': '1', 'action': 'enforce'}]",
+         NULL, "rule \"acks-one\" enforces acks=1, which baseline rule \"acks-all\" refuses"},
 };
 
 static const char *weakened_policy(int i, bool allow_unsafe)
@@ -942,6 +954,24 @@ START_TEST(test_weakening_needs_allow_unsafe)
         ck_assert_contains(err.text, weakenings[_i].message);
         ck_assert_contains(err.text, "weakening the safety baseline needs \"allow_unsafe\": true");
         ck_assert_str_eq(err.source, "<string>");
+}
+END_TEST
+
+/* allow_unsafe belongs to the file that is loaded: extending a policy that
+ * weakens the baseline needs it again. */
+START_TEST(test_allow_unsafe_not_inherited)
+{
+        memset(&err, 0, sizeof(err));
+        ksafe_policy_t *base = ksafe_policy_load(data("unsafe-base.json"), NULL, &err);
+        ck_assert_msg(base != NULL, "unsafe-base.json: %s", err.text);
+        ck_assert(ksafe_policy_allows_unsafe(base));
+        ksafe_policy_destroy(base);
+
+        memset(&err, 0, sizeof(err));
+        ksafe_policy_t *child = ksafe_policy_load(data("unsafe-child.json"), NULL, &err);
+        ck_assert_ptr_null(child);
+        ck_assert_contains(err.text, "baseline rule \"idempotence\" is off or missing");
+        ck_assert_contains(err.text, "needs \"allow_unsafe\": true");
 }
 END_TEST
 
@@ -1266,6 +1296,7 @@ static Suite *policy_suite(void)
 
         tc = tcase_create("baseline");
         tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_allow_unsafe_not_inherited);
         tcase_add_loop_test(tc, test_weakening_needs_allow_unsafe, 0, N(weakenings));
         tcase_add_loop_test(tc, test_weakening_with_allow_unsafe, 0, N(weakenings));
         tcase_add_loop_test(tc, test_stricter_needs_nothing, 0, N(stricter));
