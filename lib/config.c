@@ -229,6 +229,7 @@ static bool config_setter(void *target, const ksafe_rule_t *rule, const char *va
         }
         if (winner >= 0 && !remove)
                 cfg->entries[winner].replacement = c->value;
+        c->appended = winner < 0 && !remove; /* no line of the file has it */
         bool ok = ksafe_view_override(rp->resolved->view, prop, parsed, !remove);
         free(parsed);
         return ok;
@@ -283,17 +284,6 @@ size_t ksafe_config_change_count(const ksafe_config_t *config)
  * Rendering
  */
 
-/* A change appended to the file (no line of the file had the property). */
-static bool is_appended(const ksafe_config_t *cfg, const ksafe_change_t *c)
-{
-        if (!c->value)
-                return false;
-        for (size_t i = 0; i < cfg->file_count; i++)
-                if (cfg->entries[i].replacement == c->value)
-                        return false;
-        return true;
-}
-
 static bool json_bare(const char *v)
 {
         if (!strcmp(v, "true") || !strcmp(v, "false"))
@@ -347,7 +337,7 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
         bool continued = slashes % 2 == 1;
         for (size_t i = 0; i < cfg->change_count; i++) {
                 const ksafe_change_t *c = &cfg->changes[i];
-                if (!is_appended(cfg, c))
+                if (!c->appended)
                         continue;
                 if (need_newline)
                         ksafe_buf_printf(out, "%s", last == '\r' ? "\n" : cfg->newline);
@@ -411,7 +401,7 @@ static void render_json(const ksafe_config_t *cfg, ksafe_buf_t *out)
         bool appended = false;
         for (size_t i = 0; i < cfg->change_count; i++) {
                 const ksafe_change_t *c = &cfg->changes[i];
-                if (!is_appended(cfg, c))
+                if (!c->appended)
                         continue;
                 ksafe_buf_printf(out, "%s%s%s", any_kept ? "," : "", cfg->newline, cfg->indent);
                 ksafe_buf_json_string(out, c->name);

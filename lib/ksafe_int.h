@@ -247,6 +247,7 @@ typedef struct ksafe_change_s {
         char *name;      /* as the policy writes it, for appended lines */
         char *canonical; /* librdkafka's canonical name */
         char *value;     /* as written into the file; NULL: removed */
+        bool appended;   /* no line of the file sets it: a line is added */
 } ksafe_change_t;
 
 struct ksafe_config_s {
