@@ -268,6 +268,16 @@ KSAFE_EXPORT rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_p
                                             size_t errstr_size);
 
 /**
+ * true when ksafe_producer_new() destroyed `conf`: the created handle
+ * failed the audit (which means ksafe's model of librdkafka is wrong, a
+ * bug to report) and was destroyed with the conf it owned. The caller must
+ * then not destroy `conf` again. Only on that path: every other failure
+ * leaves `conf` to the caller. The report has a violation
+ * "ksafe-audit-failed" then. false for NULL.
+ */
+KSAFE_EXPORT bool ksafe_report_conf_consumed(const ksafe_report_t *report);
+
+/**
  * Judge an existing handle: its configuration as rd_kafka_new() finalized
  * it (rd_kafka_conf(rk)) and its default topic configuration.
  *

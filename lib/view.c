@@ -435,6 +435,31 @@ static bool stored_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksa
         return ok;
 }
 
+/* A float as librdkafka stores it: strtod() of the text as written, where
+ * rd_kafka_conf_get() would show it with %g (linger.ms=100000.4 reads back
+ * as 100000, which a cross-property check must not be given). The shortest
+ * text that strtod() reads back as the same double. false when out of
+ * memory. */
+static bool exact_float(const char *raw, ksafe_value_t *out, char **owned)
+{
+        char *end;
+        double d = strtod(raw, &end);
+        if (end == raw || !isfinite(d))
+                return true; /* nan: as librdkafka shows it */
+        char buf[64];
+        for (int digits = 15; digits <= 17; digits++) {
+                snprintf(buf, sizeof(buf), "%.*g", digits, d);
+                if (strtod(buf, NULL) == d)
+                        break;
+        }
+        if (strcmp(buf, out->text) == 0)
+                return true;
+        if (!(*owned = strdup(buf)))
+                return false;
+        out->text = *owned;
+        return true;
+}
+
 /* Read a value from the source. Its text may point into the source, into
  * the property table, or to a buffer returned in *owned (free() it). */
 static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out,
@@ -448,6 +473,9 @@ static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
                         if (e->prop == prop && e->value) {
                                 *out = (ksafe_value_t){.text = e->value, .is_set = true,
                                                        .entry = e};
+                                if (prop->type == KSAFE_PROP_FLOAT && e->raw &&
+                                    !exact_float(e->raw, out, owned))
+                                        return false;
                                 break;
                         }
                 }
