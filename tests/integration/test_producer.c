@@ -1116,6 +1116,108 @@ START_TEST(facade_invariants)
 }
 END_TEST
 
+/*
+ * Class 1: a topic that already has a handle is refused by ksafe_topic_new()
+ * (librdkafka would return it as it is and drop tconf), however it was
+ * made; the report never claims an enforcement that did not happen.
+ */
+typedef enum { MADE_RAW_UNSAFE, MADE_BY_KSAFE, MADE_BY_PRODUCEV, MADE_RAW_DEFAULT } made_t;
+
+static const struct existing_case {
+        const char *what;
+        made_t made;
+} existing_cases[] = {
+        {"rd_kafka_topic_new() with message.timeout.ms=0", MADE_RAW_UNSAFE},
+        {"ksafe_topic_new() before", MADE_BY_KSAFE},
+        {"rd_kafka_producev() to the topic", MADE_BY_PRODUCEV},
+        {"rd_kafka_topic_new() with the default topic conf", MADE_RAW_DEFAULT},
+};
+
+START_TEST(topic_new_refuses_existing_topic)
+{
+        const struct existing_case *c = &existing_cases[_i];
+        rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
+        char errstr[512] = "";
+        rd_kafka_topic_t *first = NULL;
+        if (c->made == MADE_RAW_UNSAFE) {
+                rd_kafka_topic_conf_t *raw = rd_kafka_topic_conf_new();
+                ck_assert_int_eq(rd_kafka_topic_conf_set(raw, "message.timeout.ms", "0", errstr,
+                                                         sizeof(errstr)),
+                                 RD_KAFKA_CONF_OK);
+                first = rd_kafka_topic_new(rk, "t", raw);
+        } else if (c->made == MADE_BY_KSAFE) {
+                first = ksafe_topic_new(rk, "t", NULL, NULL, NULL, errstr, sizeof(errstr));
+        } else if (c->made == MADE_RAW_DEFAULT) {
+                first = rd_kafka_topic_new(rk, "t", NULL);
+        } else {
+                produce_and_flush(rk, NULL, "t", 1);
+        }
+        ck_assert_msg(first || c->made == MADE_BY_PRODUCEV, "%s: %s", c->what, errstr);
+
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "acks", "1", errstr, sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        ksafe_report_t *report = NULL;
+        errstr[0] = '\0';
+        rd_kafka_topic_t *rkt =
+                ksafe_topic_new(rk, "t", tconf, NULL, &report, errstr, sizeof(errstr));
+        ck_assert_msg(rkt == NULL, "%s: an existing topic was returned", c->what);
+        ck_assert_msg(strstr(errstr, "already has a handle"), "%s: errstr \"%s\"", c->what,
+                      errstr);
+        ck_assert_msg(report == NULL, "%s: a report that claims a judgement", c->what);
+        /* Not an existing one: a new topic still works, tconf consumed. */
+        rd_kafka_topic_t *other = ksafe_topic_new(rk, "other", NULL, NULL, NULL, errstr,
+                                                  sizeof(errstr));
+        ck_assert_msg(other != NULL, "%s", errstr);
+        rd_kafka_topic_destroy(other);
+        if (first)
+                rd_kafka_topic_destroy(first);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+/* The probe that tells an existing topic leaves nothing behind: no topic
+ * made with acks=0, no error in the application's log, the caller's opaque
+ * kept on the topic ksafe makes. */
+static int topicconf_logs;
+
+static void count_topicconf_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+        (void)rk, (void)level, (void)buf;
+        if (strcmp(fac, "TOPICCONF") == 0)
+                topicconf_logs++;
+}
+
+START_TEST(topic_new_probe_leaves_nothing)
+{
+        topicconf_logs = 0;
+        rd_kafka_conf_t *conf = conf_with(KV("linger.ms", "0", "log_level", "7"));
+        rd_kafka_conf_set_log_cb(conf, count_topicconf_log);
+        ksafe_policy_t *policy = ksafe_policy_default();
+        char errstr[512] = "";
+        rd_kafka_t *rk = ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr));
+        ck_assert_msg(rk != NULL, "%s", errstr);
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        static int mine;
+        rd_kafka_topic_conf_set_opaque(tconf, &mine);
+        rd_kafka_topic_t *rkt = ksafe_topic_new(rk, "t", tconf, policy, NULL, errstr,
+                                                sizeof(errstr));
+        ck_assert_msg(rkt != NULL, "%s", errstr);
+        ck_assert_ptr_eq(rd_kafka_topic_opaque(rkt), &mine);
+        ck_assert_int_eq(topicconf_logs, 0);
+        char level[16];
+        size_t size = sizeof(level);
+        ck_assert_int_eq(rd_kafka_conf_get(rd_kafka_conf(rk), "log_level", level, &size),
+                         RD_KAFKA_CONF_OK);
+        ck_assert_str_eq(level, "7"); /* restored */
+        produce_and_flush(rk, rkt, NULL, 2);
+        ck_assert_int_eq(deliveries.ok, 0); /* no dr callback here; delivered all the same */
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(rk);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
 static Suite *producer_suite(void)
 {
         Suite *s = suite_create("producer");
@@ -1177,6 +1279,9 @@ static Suite *producer_suite(void)
         tcase_add_test(tc, topic_new_env_policy_error_consumes_tconf);
         tcase_add_test(tc, topic_new_null_tconf);
         tcase_add_test(tc, topic_new_rd_kafka_failure);
+        tcase_add_loop_test(tc, topic_new_refuses_existing_topic, 0,
+                            (int)(sizeof(existing_cases) / sizeof(*existing_cases)));
+        tcase_add_test(tc, topic_new_probe_leaves_nothing);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("threads");
