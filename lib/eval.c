@@ -30,6 +30,18 @@ static double sum_of(const ksafe_rule_t *rule, const ksafe_view_t *view)
         return sum;
 }
 
+/* A number as librdkafka stores it, the shortest text that reads back as
+ * the same double (%g would show 153456.4 as 153456). */
+static const char *num(double d, char *buf, size_t size)
+{
+        for (int digits = 15; digits <= 17; digits++) {
+                snprintf(buf, size, "%.*g", digits, d);
+                if (strtod(buf, NULL) == d || isnan(d))
+                        break;
+        }
+        return buf;
+}
+
 /* What the rule wants, for a person. Sensitive values are not shown. */
 static void describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_buf_t *buf)
 {
@@ -49,19 +61,21 @@ static void describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_b
                 sep = " and ";
         }
         bool min = rule->checks & KSAFE_CHECK_MIN, max = rule->checks & KSAFE_CHECK_MAX;
+        char lo[32], hi[32];
         if (min && max)
-                ksafe_buf_printf(buf, "%sbetween %g and %g", sep, rule->min, rule->max);
+                ksafe_buf_printf(buf, "%sbetween %s and %s", sep, num(rule->min, lo, sizeof(lo)),
+                                 num(rule->max, hi, sizeof(hi)));
         else if (min)
-                ksafe_buf_printf(buf, "%s>= %g", sep, rule->min);
+                ksafe_buf_printf(buf, "%s>= %s", sep, num(rule->min, lo, sizeof(lo)));
         else if (max)
-                ksafe_buf_printf(buf, "%s<= %g", sep, rule->max);
+                ksafe_buf_printf(buf, "%s<= %s", sep, num(rule->max, hi, sizeof(hi)));
         if (min || max)
                 sep = " and ";
         if (rule->checks & KSAFE_CHECK_MIN_SUM) {
                 ksafe_buf_printf(buf, "%s>= ", sep);
                 for (size_t i = 0; i < rule->min_sum_count; i++)
                         ksafe_buf_printf(buf, "%s%s", i ? " + " : "", rule->min_sum_raw[i]);
-                ksafe_buf_printf(buf, " (%g)", sum_of(rule, view));
+                ksafe_buf_printf(buf, " (%s)", num(sum_of(rule, view), lo, sizeof(lo)));
                 sep = " and ";
         }
         if (rule->checks & KSAFE_CHECK_REQUIRED)
