@@ -591,6 +591,15 @@ static bool probe_agrees(const ksafe_props_t *props, rd_kafka_topic_conf_t *tcon
         return ok;
 }
 
+/* Values read before were guesses: read them again. */
+static void forget_topic_values(const ksafe_view_t *view)
+{
+        store_t *cache = view->cache;
+        for (size_t i = cache->count; i-- > 0;)
+                if (cache->slots[i].prop->scope == KSAFE_SCOPE_TOPIC)
+                        store_drop(cache, cache->slots[i].prop);
+}
+
 /* Learn which properties of the topic conf were set: a consumer handle (it
  * finalizes no topic conf, so any topic conf makes one) from a fresh conf
  * with debug=conf and a copy of the topic conf (rd_kafka_topic_conf_dup()
@@ -607,6 +616,7 @@ static void probe_topic_set(const ksafe_view_t *view)
         rd_kafka_topic_conf_t *tconf = topic_conf_of(view);
         if (!tconf) { /* no topic conf: nothing topic-level is set */
                 list->known = true;
+                forget_topic_values(view);
                 return;
         }
         probe_t pr = {.list = list};
@@ -631,11 +641,7 @@ static void probe_topic_set(const ksafe_view_t *view)
                 list->count = 0;
                 return;
         }
-        /* Values read before were guesses: read them again. */
-        store_t *cache = view->cache;
-        for (size_t i = cache->count; i-- > 0;)
-                if (cache->slots[i].prop->scope == KSAFE_SCOPE_TOPIC)
-                        store_drop(cache, cache->slots[i].prop);
+        forget_topic_values(view);
 }
 
 void ksafe_view_settle(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *v)
