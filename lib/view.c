@@ -377,6 +377,11 @@ const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp
         return view->entries;
 }
 
+bool ksafe_view_finalized(const ksafe_view_t *view)
+{
+        return view->source == SOURCE_HANDLE && !view->topic_only;
+}
+
 bool ksafe_view_is_topic_only(const ksafe_view_t *view)
 {
         return view->topic_only;
