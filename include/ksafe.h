@@ -302,6 +302,10 @@ KSAFE_EXPORT bool ksafe_report_conf_consumed(const ksafe_report_t *report);
  * Judge an existing handle: its configuration as rd_kafka_new() finalized
  * it (rd_kafka_conf(rk)) and its default topic configuration.
  *
+ * Which properties were set is read from the handle too (a copy of its
+ * conf replays them; for topic-level ones librdkafka is asked as for
+ * ksafe_conf_check()): values that finalize adjusted are not "set".
+ *
  * Works on any handle; for a consumer, producer rules are judged all the
  * same. Both arguments must not be NULL. Returns a report, NULL only when
  * out of memory.
