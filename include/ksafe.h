@@ -331,7 +331,8 @@ KSAFE_EXPORT ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_poli
  * cannot be judged. Keep the handle the first call returned. To tell, ksafe
  * gives rd_kafka_topic_new() a topic conf with acks=0, which librdkafka
  * refuses for a new topic of an idempotent producer (so nothing is made;
- * its log line about it is suppressed): `rk` must be an idempotent
+ * its log line about it is suppressed: the handle's log_level is 0 for
+ * the moment of that call, then restored): `rk` must be an idempotent
  * producer, else the call fails. A topic that another thread creates at
  * the same moment is refused when its opaque differs from `tconf`'s.
  *
