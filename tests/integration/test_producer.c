@@ -1002,6 +1002,16 @@ static const struct facade_case {
                 "\"rules\":[{\"id\":\"linger\",\"property\":\"linger.ms\",\"min\":4,"
                 "\"action\":\"reject\"}]"),
          {"delivery.timeout.ms", "3"}, false, "linger", {{NULL}}},
+        /* Class 2: rd_kafka_new() with test.mock.num.brokers (every row
+         * here) replaces security.protocol and bootstrap.servers. */
+        {"security.protocol on the mock cluster is plaintext",
+         RULES("{\"id\":\"tls\",\"property\":\"security.protocol\",\"one_of\":[\"ssl\","
+               "\"sasl_ssl\"],\"action\":\"reject\"}"),
+         {"security.protocol", "ssl"}, false, "tls", {{NULL}}},
+        {"bootstrap.servers on the mock cluster is its own",
+         RULES("{\"id\":\"brokers\",\"property\":\"bootstrap.servers\",\"equals\":"
+               "\"kafka:9092\",\"action\":\"reject\"}"),
+         {"bootstrap.servers", "kafka:9092"}, false, "brokers", {{NULL}}},
         /* Class 2: required, with the default value set. */
         {"required linger.ms set to its default",
          RULES("{\"id\":\"linger-set\",\"property\":\"linger.ms\",\"required\":true,"
