@@ -763,7 +763,10 @@ static bool fallback_queryable(const char *v)
  *     <= linger.ms (message.timeout.ms as set, before topic finalize)
  *   (client.software.name/version are sanitized and enabled_events follow
  *   callbacks: not in the published property table; ssl.ca.location=probe
- *   is macOS only; OIDC needs a build with libcurl)
+ *   is macOS only; OIDC needs a build with libcurl; ssl.key.pem is wiped
+ *   to "(REDACTED)" once the SSL context holds it, which no required or
+ *   forbidden rule tells from the PEM, and any other rule on a private key
+ *   is refused by the handle anyway)
  *  rd_kafka_topic_conf_finalize(), producer:
  *   - idempotence: acks -1; queuing.strategy fifo
  *   - transactional.id: message.timeout.ms transaction.timeout.ms
