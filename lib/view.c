@@ -763,10 +763,7 @@ static bool fallback_queryable(const char *v)
  *     <= linger.ms (message.timeout.ms as set, before topic finalize)
  *   (client.software.name/version are sanitized and enabled_events follow
  *   callbacks: not in the published property table; ssl.ca.location=probe
- *   is macOS only; OIDC needs a build with libcurl; ssl.key.pem is wiped
- *   to "(REDACTED)" once the SSL context holds it, which no required or
- *   forbidden rule tells from the PEM, and any other rule on a private key
- *   is refused by the handle anyway)
+ *   is macOS only; OIDC needs a build with libcurl)
  *  rd_kafka_topic_conf_finalize(), producer:
  *   - idempotence: acks -1; queuing.strategy fifo
  *   - transactional.id: message.timeout.ms transaction.timeout.ms
@@ -777,6 +774,8 @@ static bool fallback_queryable(const char *v)
  *   - test.mock.num.brokers > 0: security.protocol plaintext, and
  *     bootstrap.servers the mock cluster's address, known only once it is
  *     made (set or not): judged as a text that no rule value matches
+ *   - ssl.key.pem is wiped once the SSL context holds it (security.protocol
+ *     ssl or sasl_ssl): "(REDACTED)", or "" for 11 bytes or fewer
  */
 static const char *model(const ksafe_view_t *view, const ksafe_prop_t *prop, const char *base,
                          bool set, char *buf, size_t size)
@@ -788,8 +787,14 @@ static const char *model(const ksafe_view_t *view, const ksafe_prop_t *prop, con
                 return "true";
         if (named(prop, "security.protocol") && mock_cluster(view))
                 return "plaintext";
-        if (named(prop, "metadata.broker.list") && mock_cluster(view))
+        bool mock = mock_cluster(view);
+        if (named(prop, "metadata.broker.list") && mock)
                 return "(the mock cluster's address)";
+        if (named(prop, "ssl.key.pem") && base[0] && !mock) {
+                const char *proto = stored_text(view, "security.protocol");
+                if (strcmp(proto, "ssl") == 0 || strcmp(proto, "sasl_ssl") == 0)
+                        return strlen(base) > 11 ? "(REDACTED)" : "";
+        }
         if (set)
                 return base;
 
