@@ -987,8 +987,8 @@ static const char *const stricter[] = {
         "'override': {'acks-all': {'action': 'reject'}, 'idempotence': {'action': 'reject'}}",
         "'override': {'delivery-timeout': {'min': 5000, 'max': 60000, 'set': 30000}}",
         "'override': {'retries': {'min': 3}}",
-        "'override': {'delivery-covers-request': "
-        "             {'min_sum': ['linger.ms', 'request.timeout.ms', 'socket.timeout.ms']}}",
+        ("'override': {'delivery-covers-request': "
+         "             {'min_sum': ['linger.ms', 'request.timeout.ms', 'socket.timeout.ms']}}"),
         "'override': {'in-flight': {'equals': 1}}",
         "'environments': {'prod': {'override': {'in-flight': {'max': 1}}}}",
 };
