@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,25 +79,56 @@ static void usage(FILE *out)
                 "  2  bad usage, unreadable input or a bad policy\n");
 }
 
+/* `s` as every output of ksafe-lint shows what it did not write itself
+ * (ksafe_report_escape(): one line, no terminal escapes, UTF-8). */
+static void put_escaped(const char *s, FILE *out)
+{
+        char *shown = ksafe_report_escape(s);
+        fputs(shown ? shown : "(out of memory)", out);
+        free(shown);
+}
+
 static int bad_usage(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
 
 static int bad_usage(const char *fmt, const char *arg)
 {
+        char *shown = ksafe_report_escape(arg);
         fprintf(stderr, "ksafe-lint: ");
-        fprintf(stderr, fmt, arg);
+        fprintf(stderr, fmt, shown ? shown : "?");
         fprintf(stderr, "\nTry 'ksafe-lint --help' for more information.\n");
+        free(shown);
         return LINT_EXIT_USAGE;
 }
 
-/* "ksafe-lint: SOURCE:LINE:COL: TEXT", with the location as far as known. */
+/* "ksafe-lint: NAME: TEXT" on stderr, NAME escaped. */
+static void complain(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void complain(const char *name, const char *fmt, ...)
+{
+        fputs("ksafe-lint: ", stderr);
+        put_escaped(name, stderr);
+        fputs(": ", stderr);
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+/* "ksafe-lint: SOURCE:LINE:COL: TEXT", with the location as far as known;
+ * the source and the text may hold any name a policy or a file gave. */
 static void print_error(const ksafe_error_t *err)
 {
         fprintf(stderr, "ksafe-lint: ");
-        if (err->source[0])
-                fprintf(stderr, "%s:", err->source);
+        if (err->source[0]) {
+                put_escaped(err->source, stderr);
+                fputc(':', stderr);
+        }
         if (err->line > 0)
                 fprintf(stderr, "%d:%d:", err->line, err->column);
-        fprintf(stderr, "%s%s\n", err->source[0] || err->line > 0 ? " " : "", err->text);
+        fputs(err->source[0] || err->line > 0 ? " " : "", stderr);
+        put_escaped(err->text, stderr);
+        fputc('\n', stderr);
 }
 
 /*
@@ -161,14 +193,13 @@ static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t
         if (stat(dir, &self) != 0 || on_the_way_down(way, &self))
                 return LINT_EXIT_CLEAN;
         if (way->count == MAX_DEPTH) {
-                fprintf(stderr, "ksafe-lint: %s: more than %d directories deep\n", dir,
-                        MAX_DEPTH);
+                complain(dir, "more than %d directories deep", MAX_DEPTH);
                 return LINT_EXIT_USAGE;
         }
         struct dirent **list;
         int n = scandir(dir, &list, NULL, alphasort);
         if (n < 0) {
-                fprintf(stderr, "ksafe-lint: %s: %s\n", dir, strerror(errno));
+                complain(dir, "%s", strerror(errno));
                 return LINT_EXIT_USAGE;
         }
         way->dev[way->count] = self.st_dev;
@@ -300,14 +331,14 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
         ksafe_config_t *cfg = read_input(result->name, opts, &err);
         if (!cfg) {
                 print_error(&err);
-                result->error = strdup(err.text);
+                result->error = ksafe_report_escape(err.text);
                 return LINT_EXIT_USAGE;
         }
         int status = LINT_EXIT_CLEAN;
         bool is_file = strcmp(result->name, "-") != 0 &&
                        strcmp(result->name, "<command line>") != 0;
         if (run->fix && !is_file) {
-                fprintf(stderr, "ksafe-lint: %s: --fix rewrites files only\n", result->name);
+                complain(result->name, "--fix rewrites files only");
                 status = LINT_EXIT_USAGE;
         }
         if (run->fix && is_file) {
@@ -318,8 +349,8 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                 char *text = ksafe_config_change_count(cfg) ? ksafe_config_render(cfg, &len)
                                                              : NULL;
                 if (text && !write_file(result->name, text, len)) {
-                        fprintf(stderr, "ksafe-lint: %s: cannot write the fixed file: %s\n",
-                                result->name, strerror(errno));
+                        complain(result->name, "cannot write the fixed file: %s",
+                                 strerror(errno));
                         status = LINT_EXIT_USAGE;
                         /* Nothing was fixed: report the file as it still is. */
                         ksafe_report_destroy(result->report);
@@ -335,13 +366,13 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
         if (opts->effective) {
                 ksafe_report_t *enforced = run->fix ? NULL : ksafe_config_enforce(cfg, run->policy);
                 char *text = ksafe_config_effective(cfg, run->policy);
-                printf("# %s, as librdkafka would use it after enforcement\n%s", result->name,
-                       text ? text : "");
+                printf("# %s, as librdkafka would use it after enforcement\n%s",
+                       result->display ? result->display : "?", text ? text : "");
                 free(text);
                 ksafe_report_destroy(enforced);
         }
         if (!result->report) {
-                fprintf(stderr, "ksafe-lint: %s: out of memory\n", result->name);
+                complain(result->name, "out of memory");
                 status = LINT_EXIT_USAGE;
         }
         ksafe_config_destroy(cfg);
@@ -502,16 +533,20 @@ int main(int argc, char **argv)
                 return finish(LINT_EXIT_USAGE);
         }
         run.policy = policy;
+        /* Names from the policy file and the command line, escaped. */
+        char *name = ksafe_report_escape(ksafe_policy_name(policy));
+        char *env = opts.env && *opts.env ? ksafe_report_escape(opts.env) : NULL;
         if (policy_only) {
                 if (opts.print_policy) {
                         char *json = ksafe_policy_to_json(policy);
                         printf("%s\n", json ? json : "null");
                         free(json);
                 } else {
-                        fprintf(stderr, "ksafe-lint: %s: policy \"%s\"%s%s is valid\n", path,
-                                ksafe_policy_name(policy), opts.env && *opts.env ? " for " : "",
-                                opts.env && *opts.env ? opts.env : "");
+                        complain(path, "policy \"%s\"%s%s is valid", name ? name : "?",
+                                 env ? " for " : "", env ? env : "");
                 }
+                free(name);
+                free(env);
                 ksafe_policy_destroy(policy);
                 return finish(LINT_EXIT_CLEAN);
         }
@@ -524,9 +559,10 @@ int main(int argc, char **argv)
                         size_t before = in.count;
                         status |= walk(&in, argv[i], opts.extensions, &seen);
                         if (in.count == before) {
-                                fprintf(stderr,
-                                        "ksafe-lint: %s: no config file here (extensions: %s)\n",
-                                        argv[i], opts.extensions);
+                                char *ext = ksafe_report_escape(opts.extensions);
+                                complain(argv[i], "no config file here (extensions: %s)",
+                                         ext ? ext : "?");
+                                free(ext);
                                 status = LINT_EXIT_USAGE;
                         }
                 } else if (!inputs_add(&in, argv[i])) {
@@ -540,16 +576,18 @@ int main(int argc, char **argv)
         for (size_t i = 0; run.results && i < in.count; i++) {
                 lint_result_t *r = &run.results[run.count++];
                 r->name = in.names[i];
+                r->display = ksafe_report_escape(r->name);
                 status |= lint_one(&run, &opts, r);
         }
-        lint_print(&run);
+        if (!lint_print(&run))
+                status = LINT_EXIT_USAGE;
         if (!run.quiet && run.format == LINT_FORMAT_TEXT)
                 print_summary(&run);
         if (ksafe_policy_allows_unsafe(policy))
                 fprintf(stderr,
                         "ksafe-lint: note: policy \"%s\" sets allow_unsafe: it may weaken the "
                         "safety baseline\n",
-                        ksafe_policy_name(policy));
+                        name ? name : "?");
 
         int result = status ? LINT_EXIT_USAGE : LINT_EXIT_CLEAN;
         for (size_t i = 0; i < run.count; i++) {
@@ -559,11 +597,14 @@ int main(int argc, char **argv)
                                 result = LINT_EXIT_FINDINGS;
                 ksafe_report_destroy(run.results[i].report);
                 free(run.results[i].error);
+                free(run.results[i].display);
         }
         for (size_t i = 0; i < in.count; i++)
                 free(in.names[i]);
         free(in.names);
         free(run.results);
+        free(name);
+        free(env);
         ksafe_policy_destroy(policy);
         return finish(result);
 }
