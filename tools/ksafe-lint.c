@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,41 +287,70 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
 
 /* Replace the file at `path` with `text`: a temporary file beside it, then
  * rename, so that a failed write loses nothing. A symbolic link stays a
- * link (its target is rewritten); a read-only file is refused; owner and
- * mode are kept; a file with other hard links is rewritten in place, since
- * a rename would leave the other names with the old text. */
-static bool write_file(const char *path, const char *text, size_t len)
+ * link (its target is rewritten); a read-only file is refused; a file with
+ * other hard links is rewritten in place, since a rename would leave the
+ * other names with the old text. The new file gets the old one's owner,
+ * group and mode before it takes its place: when the owner cannot be kept
+ * (another user's file), nothing is changed and `why` says so. On failure
+ * `why` gets the reason. */
+static bool write_file(const char *path, const char *text, size_t len, char *why,
+                       size_t why_size)
 {
         char real[PATH_MAX], tmp[PATH_MAX + 32];
-        struct stat st;
-        if (!realpath(path, real) || stat(real, &st) != 0)
+        struct stat st, mine;
+        if (!realpath(path, real) || stat(real, &st) != 0) {
+                snprintf(why, why_size, "cannot write the fixed file: %s", strerror(errno));
                 return false;
+        }
         if (!(st.st_mode & 0222)) {
-                errno = EACCES; /* read-only: root could, but should not */
+                /* read-only: root could, but should not */
+                snprintf(why, why_size, "cannot write the fixed file: %s", strerror(EACCES));
                 return false;
         }
         if (st.st_nlink > 1) {
                 FILE *f = fopen(real, "wb");
                 bool ok = f && fwrite(text, 1, len, f) == len;
-                return (f && fclose(f) == 0) && ok;
+                ok = (f && fclose(f) == 0) && ok;
+                if (!ok)
+                        snprintf(why, why_size, "cannot write the fixed file: %s",
+                                 strerror(errno));
+                return ok;
         }
-        if (snprintf(tmp, sizeof(tmp), "%s.ksafe-XXXXXX", real) >= (int)sizeof(tmp))
+        if (snprintf(tmp, sizeof(tmp), "%s.ksafe-XXXXXX", real) >= (int)sizeof(tmp)) {
+                snprintf(why, why_size, "cannot write the fixed file: %s",
+                         strerror(ENAMETOOLONG));
                 return false;
+        }
         int fd = mkstemp(tmp);
-        if (fd < 0)
+        if (fd < 0) {
+                snprintf(why, why_size, "cannot write the fixed file: %s", strerror(errno));
                 return false;
-        FILE *f = fdopen(fd, "wb");
-        bool ok = f && fwrite(text, 1, len, f) == len;
+        }
+        /* Owner first (a chown may clear set-id bits), then the mode. */
+        if (fstat(fd, &mine) != 0 ||
+            ((mine.st_uid != st.st_uid || mine.st_gid != st.st_gid) &&
+             fchown(fd, st.st_uid, st.st_gid) != 0)) {
+                snprintf(why, why_size,
+                         "cannot keep the owner (uid %ju, gid %ju) of the file: %s; "
+                         "not fixed, left unchanged",
+                         (uintmax_t)st.st_uid, (uintmax_t)st.st_gid, strerror(errno));
+                close(fd);
+                unlink(tmp);
+                return false;
+        }
+        bool ok = fchmod(fd, st.st_mode & 07777) == 0;
+        FILE *f = ok ? fdopen(fd, "wb") : NULL;
+        ok = f && fwrite(text, 1, len, f) == len;
+        ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
         if (f)
                 ok = fclose(f) == 0 && ok;
         else
                 close(fd);
-        ok = ok && chmod(tmp, st.st_mode & 07777) == 0;
-        if (ok && chown(tmp, st.st_uid, st.st_gid) != 0 && errno != EPERM)
-                ok = false;
         ok = ok && rename(tmp, real) == 0;
-        if (!ok)
+        if (!ok) {
+                snprintf(why, why_size, "cannot write the fixed file: %s", strerror(errno));
                 unlink(tmp);
+        }
         return ok;
 }
 
@@ -348,9 +378,9 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                 size_t len;
                 char *text = ksafe_config_change_count(cfg) ? ksafe_config_render(cfg, &len)
                                                              : NULL;
-                if (text && !write_file(result->name, text, len)) {
-                        complain(result->name, "cannot write the fixed file: %s",
-                                 strerror(errno));
+                char why[256];
+                if (text && !write_file(result->name, text, len, why, sizeof(why))) {
+                        complain(result->name, "%s", why);
                         status = LINT_EXIT_USAGE;
                         /* Nothing was fixed: report the file as it still is. */
                         ksafe_report_destroy(result->report);

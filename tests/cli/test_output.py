@@ -355,6 +355,72 @@ def test_non_utf8_file_names_every_format(t):
         t.ok(f'ksafe-lint: {shown_missing}: cannot read'.encode() in err, 'text: stderr')
 
 
+# ---------------------------------------------------------------------------
+# --fix keeps the owner and the mode, or refuses
+# ---------------------------------------------------------------------------
+
+NOBODY = 65534
+FIXABLE = b'# a comment\nacks=1\n'
+
+
+def setpriv():
+    return shutil.which('setpriv')
+
+
+@test
+def test_fix_keeps_owner_and_mode(t):
+    """--fix by root on a file another user owns keeps its owner, group and mode"""
+    if os.geteuid() != 0:
+        return  # needs root to give a file to another user
+    for mode in (0o640, 0o600, 0o664, 0o755):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'p.properties')
+            write(path, FIXABLE)
+            os.chown(path, NOBODY, NOBODY)
+            os.chmod(path, mode)
+            code, out, err = run_raw('--fix', path, cwd=tmp)
+            t.eq(code, 0, f'mode {mode:o}: exit')
+            st = os.stat(path)
+            t.eq((st.st_uid, st.st_gid, st.st_mode & 0o7777), (NOBODY, NOBODY, mode),
+                 f'mode {mode:o}: (uid, gid, mode) after --fix')
+            t.ok(b'acks=all' in read_bytes(path), f'mode {mode:o}: fixed')
+            t.eq(sorted(os.listdir(tmp)), ['p.properties'], 'no temporary file left')
+
+
+@test
+def test_fix_refuses_when_owner_cannot_be_kept(t):
+    """--fix by a user who cannot give the new file the old owner: exit 2, a clear error, the file unchanged"""
+    if os.geteuid() != 0 or not setpriv():
+        return  # needs root to run the linter as another user
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o777)  # nobody may create the temporary file here
+        path = os.path.join(tmp, 'p.properties')
+        write(path, FIXABLE)
+        os.chmod(path, 0o666)  # and may write the file, owned by root
+        before = os.stat(path)
+        code, out, err = run_raw('--fix', path, cwd=tmp,
+                                 prefix=(setpriv(), f'--reuid={NOBODY}', f'--regid={NOBODY}',
+                                         '--clear-groups'))
+        t.eq(code, 2, 'exit')
+        t.eq(read_bytes(path), FIXABLE, 'the file is unchanged')
+        st = os.stat(path)
+        t.eq((st.st_uid, st.st_gid, st.st_mode & 0o7777, st.st_ino),
+             (before.st_uid, before.st_gid, 0o666, before.st_ino), 'owner, mode and inode')
+        t.ok(b'cannot keep the owner' in err, f'stderr says why: {err!r}')
+        t.eq(sorted(os.listdir(tmp)), ['p.properties'], 'no temporary file left')
+        t.eq([f for f in findings(out.decode()) if f.severity == 'fixed'], [],
+             'nothing reported as fixed')
+        # Its own file, the same user may fix.
+        os.chown(path, NOBODY, NOBODY)
+        code, out, err = run_raw('--fix', path, cwd=tmp,
+                                 prefix=(setpriv(), f'--reuid={NOBODY}', f'--regid={NOBODY}',
+                                         '--clear-groups'))
+        t.eq(code, 0, 'its own file: exit')
+        st = os.stat(path)
+        t.eq((st.st_uid, st.st_gid, st.st_mode & 0o7777), (NOBODY, NOBODY, 0o666),
+             'its own file: owner and mode')
+
+
 def main():
     if len(sys.argv) != 2:
         print('Bail out! usage: test_output.py PATH/TO/ksafe-lint')
