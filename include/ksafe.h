@@ -41,6 +41,11 @@ extern "C" {
 /** ksafe's version as a string, e.g. "0.1.0". */
 #define KSAFE_VERSION_STR "0.1.0"
 
+/** The largest config or policy file ksafe reads, in bytes: a larger one
+ *  is "cannot read: File too large" (EFBIG). ksafe-lint applies the same
+ *  cap to standard input. */
+#define KSAFE_CONFIG_MAX_SIZE ((size_t)64 << 20)
+
 /** The version of the JSON shape that ksafe_report_to_json() writes. */
 #define KSAFE_REPORT_JSON_VERSION 1
 

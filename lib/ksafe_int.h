@@ -44,6 +44,7 @@ void ksafe_buf_free(ksafe_buf_t *buf);
 char *ksafe_strdup(const char *s);
 /** The largest config or policy file ksafe reads (EFBIG beyond). */
 #define KSAFE_MAX_FILE ((size_t)64 << 20)
+_Static_assert(KSAFE_MAX_FILE == KSAFE_CONFIG_MAX_SIZE, "ksafe.h documents the cap");
 
 /** Read a whole file; NULL with errno set on failure. */
 char *ksafe_read_file(const char *path, size_t *lenp);

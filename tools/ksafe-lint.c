@@ -228,6 +228,9 @@ static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t
         return status;
 }
 
+/* Standard input, whole, with the size cap of files (the library's
+ * KSAFE_CONFIG_MAX_SIZE: EFBIG beyond, after reading one byte more);
+ * NULL with errno set on failure. */
 static char *read_stdin(size_t *lenp)
 {
         char *data = NULL;
@@ -237,14 +240,16 @@ static char *read_stdin(size_t *lenp)
                         char *bigger = realloc(data, cap = 2 * cap + 65536);
                         if (!bigger) {
                                 free(data);
+                                errno = ENOMEM;
                                 return NULL;
                         }
                         data = bigger;
                 }
                 n = fread(data + len, 1, cap - len, stdin);
                 len += n;
-        } while (n > 0);
-        if (ferror(stdin)) {
+        } while (n > 0 && len <= KSAFE_CONFIG_MAX_SIZE);
+        if (ferror(stdin) || len > KSAFE_CONFIG_MAX_SIZE) {
+                errno = ferror(stdin) ? (errno ? errno : EIO) : EFBIG;
                 free(data);
                 return NULL;
         }
@@ -261,7 +266,9 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
                 size_t len = 0;
                 char *data = read_stdin(&len);
                 if (!data) {
-                        snprintf(err->text, sizeof(err->text), "<stdin>: cannot read: %s",
+                        /* As ksafe_config_read_file() says it of a file. */
+                        snprintf(err->source, sizeof(err->source), "<stdin>");
+                        snprintf(err->text, sizeof(err->text), "cannot read: %s",
                                  strerror(errno));
                         return NULL;
                 }
@@ -553,6 +560,14 @@ int main(int argc, char **argv)
                 return bad_usage("%s", "--fix rewrites files: it does not go with -X");
         if (optind == argc && !opts.x_count && !policy_only)
                 return bad_usage("%s", "no config file given");
+        /* Standard input can be read once: a second '-' would be an empty
+         * config judged as if it were one. */
+        int stdin_count = 0;
+        for (int i = optind; i < argc; i++)
+                stdin_count += strcmp(argv[i], "-") == 0;
+        if (stdin_count > 1)
+                return bad_usage("%s", "'-' (standard input) is given more than once: it can "
+                                       "be read only once");
 
         ksafe_error_t err = {0};
         const char *path = opts.policy_path && *opts.policy_path ? opts.policy_path
@@ -606,7 +621,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; run.results && i < in.count; i++) {
                 lint_result_t *r = &run.results[run.count++];
                 r->name = in.names[i];
-                r->display = ksafe_report_escape(r->name);
+                r->display = ksafe_report_escape(strcmp(r->name, "-") == 0 ? "<stdin>"
+                                                                           : r->name);
                 status |= lint_one(&run, &opts, r);
         }
         if (!lint_print(&run))
