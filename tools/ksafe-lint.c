@@ -41,7 +41,7 @@ static void usage(FILE *out)
         fprintf(out,
                 "Usage: ksafe-lint [OPTIONS] [FILE|DIR|-]...\n"
                 "Check librdkafka producer configs (.properties or JSON) against a ksafe\n"
-                "policy. '-' reads standard input; a directory is searched recursively.\n"
+                "policy. '-' reads standard input (once); a directory is searched recursively.\n"
                 "\n"
                 "Policy:\n"
                 "  -p, --policy FILE      policy file (default: $KSAFE_POLICY, else the built-in\n"
