@@ -369,36 +369,6 @@ def test_stdin_once(t):
 
 
 @test
-def test_stdin_size_cap(t):
-    """standard input has the files' size cap: endless input ends as 'cannot read: File too large' (exit 2)"""
-    for fmt in ('text', 'json'):
-        with open('/dev/zero', 'rb') as zero:
-            proc = subprocess.run([LINT, '-f', fmt, '-'], cwd=DATA, stdin=zero,
-                                  capture_output=True, env=lint_env(), timeout=60)
-        err = proc.stderr.decode()
-        t.eq(proc.returncode, 2, f'-f {fmt}: exit status')
-        t.contains(err, 'ksafe-lint: <stdin>: cannot read: File too large', f'-f {fmt}: stderr')
-        if fmt == 'json':
-            doc = json.loads(proc.stdout)
-            t.eq(doc['unreadable'], [{'file': '<stdin>', 'message': 'cannot read: File too large'}],
-                 'json: unreadable')
-    # The same words as for a file over the cap.
-    r = run('/dev/zero')
-    t.contains(r.err, 'ksafe-lint: /dev/zero: cannot read: File too large', 'a file')
-    # Exactly at the cap is read (and judged: 64 MiB of blank lines is a clean config).
-    with tempfile.TemporaryFile() as f:
-        f.truncate(64 << 20)
-        f.seek(0)
-        data = f.read().replace(b'\0', b'\n')
-    r = run('-', stdin=data)
-    t.exit(r, 1, 'at the cap: judged (the baseline finds what is missing)')
-    t.lacks(r.err, 'too large', 'at the cap')
-    r = run('-', stdin=data + b'\n')
-    t.exit(r, 2, 'one byte over the cap')
-    t.contains(r.err, '<stdin>: cannot read: File too large', 'one byte over the cap')
-
-
-@test
 def test_many_files(t):
     """many files are linted in the order given, and counted in the summary"""
     r = run('crlf.properties', 'flat.json', 'duplicate.properties')

@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_lint as base  # noqa: E402  (its tests are not run here)
 from test_lint import (GITHUB_RE, ORG_POLICY, Result, _commands, findings,  # noqa: E402
-                       lint_env, read_bytes)
+                       lint_env, read_bytes, run)
 
 del base.TESTS[:]
 test = base.test
@@ -419,6 +419,39 @@ def test_fix_refuses_when_owner_cannot_be_kept(t):
         st = os.stat(path)
         t.eq((st.st_uid, st.st_gid, st.st_mode & 0o7777), (NOBODY, NOBODY, 0o666),
              'its own file: owner and mode')
+
+
+# ---------------------------------------------------------------------------
+# Standard input: the files' size cap (64 MiB through a pipe: slow under ASan)
+# ---------------------------------------------------------------------------
+
+@test
+def test_stdin_size_cap(t):
+    """standard input has the files' size cap: endless input ends as 'cannot read: File too large' (exit 2)"""
+    for fmt in ('text', 'json'):
+        with open('/dev/zero', 'rb') as zero:
+            proc = subprocess.run([base.LINT, '-f', fmt, '-'], cwd=base.DATA, stdin=zero,
+                                  capture_output=True, env=lint_env(), timeout=60)
+        err = proc.stderr.decode()
+        t.eq(proc.returncode, 2, f'-f {fmt}: exit status')
+        t.contains(err, 'ksafe-lint: <stdin>: cannot read: File too large', f'-f {fmt}: stderr')
+        if fmt == 'json':
+            doc = json.loads(proc.stdout)
+            t.eq(doc['unreadable'], [{'file': '<stdin>', 'message': 'cannot read: File too large'}],
+                 'json: unreadable')
+    # The same words as for a file over the cap.
+    r = run('/dev/zero')
+    t.contains(r.err, 'ksafe-lint: /dev/zero: cannot read: File too large', 'a file')
+    # Exactly at the cap is read (a JSON object left open: refused by the
+    # JSON reader, quickly, not for its size).
+    data = b'{' + b' ' * ((64 << 20) - 1)
+    r = run('-', stdin=data)
+    t.exit(r, 2, 'at the cap: read')
+    t.lacks(r.err, 'too large', 'at the cap')
+    t.contains(r.err, 'ksafe-lint: <stdin>:', 'at the cap: the JSON reader\'s error')
+    r = run('-', stdin=data + b' ')
+    t.exit(r, 2, 'one byte over the cap')
+    t.contains(r.err, '<stdin>: cannot read: File too large', 'one byte over the cap')
 
 
 def main():
