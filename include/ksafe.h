@@ -92,9 +92,9 @@ typedef enum ksafe_severity_e {
  *
  * All strings are owned by the report and valid until
  * ksafe_report_destroy(). Fields that do not apply are NULL (strings) or 0.
- * `property`, `actual`, `message` and `file` are safe to print on one
- * line: control characters and bytes that are not UTF-8 appear escaped
- * ("\n", "\x01"), so a value cannot forge a finding of its own.
+ * Every string is safe to print on one line and in a terminal, and is
+ * valid UTF-8: it is kept as ksafe_report_escape() writes it, so a value,
+ * a name, a rule id or a reason cannot forge a finding of its own.
  * New fields may be added at the end in later versions: never allocate or
  * copy this struct yourself.
  */
@@ -431,11 +431,18 @@ KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
  * Reports
  */
 
+/*
+ * Every function of this section accepts a NULL report (what a function
+ * that makes reports returns when out of memory): it is an empty report
+ * that is refused, and it has no rendering.
+ */
+
 /** Number of violations in the report (0 for NULL). */
 KSAFE_EXPORT size_t ksafe_report_count(const ksafe_report_t *report);
 
 /** The i-th violation, in the order of the configuration, or NULL when
- *  i >= ksafe_report_count(). Valid until the report is destroyed. */
+ *  i >= ksafe_report_count() (always for a NULL report). Valid until the
+ *  report is destroyed. */
 KSAFE_EXPORT const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *report, size_t i);
 
 /**
@@ -447,14 +454,16 @@ KSAFE_EXPORT const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *rep
  */
 KSAFE_EXPORT int ksafe_report_rejected(const ksafe_report_t *report);
 
-/** Number of violations of the given severity. */
+/** Number of violations of the given severity (0 for NULL). */
 KSAFE_EXPORT size_t ksafe_report_severity_count(const ksafe_report_t *report,
                                                 ksafe_severity_t severity);
 
 /**
  * The report as JSON: {"version":1,"policy":...,"environment":...,
  * "allow_unsafe":...,"rejected":...,"violations":[{...}]} (shape in the
- * README). Sensitive values are redacted. free() it; NULL when out of memory.
+ * README). Sensitive values are redacted; strings are escaped as the
+ * violation's fields are. free() it; NULL when out of memory or when
+ * `report` is NULL.
  */
 KSAFE_EXPORT char *ksafe_report_to_json(const ksafe_report_t *report);
 
@@ -464,13 +473,37 @@ KSAFE_EXPORT char *ksafe_report_to_json(const ksafe_report_t *report);
  * configuration came from a file); a violation that enforcement repaired
  * reads "enforced: message [rule-id] (set to VALUE)". A policy with
  * "allow_unsafe" adds a last "note: ..." line; otherwise a clean report
- * is the empty string.
- * free() it; NULL when out of memory.
+ * is the empty string. Every string in it is escaped
+ * (ksafe_report_escape()): one line per violation, whatever the policy
+ * and the configuration hold.
+ * free() it; NULL when out of memory or when `report` is NULL (no report
+ * is not a clean one).
  */
 KSAFE_EXPORT char *ksafe_report_to_text(const ksafe_report_t *report);
 
 /** Free a report. NULL does nothing. */
 KSAFE_EXPORT void ksafe_report_destroy(ksafe_report_t *report);
+
+/**
+ * `s` made safe to print on one line, in a terminal, in JSON and in XML:
+ * the escaping that every report, errstr and ksafe-lint output applies to
+ * what ksafe did not write itself (rule ids, policy names, reasons,
+ * property names, values, file names).
+ *
+ * Newline, carriage return and tab become "\n", "\r", "\t"; any other
+ * control character (U+0000..U+001F, U+007F) and every byte that is not
+ * part of valid UTF-8 (overlong forms, surrogates and code points above
+ * U+10FFFF included) becomes "\xNN" (its byte value, lower-case hex);
+ * the valid code points that still end a line for some reader, move the
+ * cursor or reorder the text (C1 controls U+0080..U+009F, U+2028, U+2029,
+ * the bidirectional overrides U+202A..U+202E and isolates U+2066..U+2069)
+ * and U+FFFE, U+FFFF become "\uNNNN". Everything else, a backslash too,
+ * is kept as it is, so escaping twice changes nothing; the result is
+ * valid UTF-8 without control characters.
+ *
+ * free() the result; NULL when `s` is NULL or out of memory. Thread-safe.
+ */
+KSAFE_EXPORT char *ksafe_report_escape(const char *s);
 
 /*
  * Small helpers

@@ -471,7 +471,11 @@ char *ksafe_config_effective(const ksafe_config_t *config, const ksafe_policy_t 
                                     : v.entry && v.entry->syntax     ? "(not shown: kcat reads "
                                                                        "this line otherwise)"
                                                                      : v.text;
-                ksafe_buf_printf(&out, "%s=%s", props[i]->name, shown);
+                /* Escaped: a value cannot forge a line of its own. */
+                char *value = ksafe_report_escape(shown);
+                out.failed |= !value;
+                ksafe_buf_printf(&out, "%s=%s", props[i]->name, value ? value : "");
+                free(value);
                 if (v.derived)
                         ksafe_buf_printf(&out, "  # not set: librdkafka derives it");
                 else if (!v.is_set)
