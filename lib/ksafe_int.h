@@ -33,6 +33,7 @@ typedef struct ksafe_buf_s {
 } ksafe_buf_t;
 
 void ksafe_buf_printf(ksafe_buf_t *buf, const char *fmt, ...) KSAFE_PRINTF(2, 3);
+void ksafe_buf_vprintf(ksafe_buf_t *buf, const char *fmt, va_list ap) KSAFE_PRINTF(2, 0);
 void ksafe_buf_append(ksafe_buf_t *buf, const char *s, size_t len);
 /** Append `s` as a JSON string literal, quotes included. */
 void ksafe_buf_json_string(ksafe_buf_t *buf, const char *s);
@@ -45,8 +46,25 @@ char *ksafe_strdup(const char *s);
 /** The largest config or policy file ksafe reads (EFBIG beyond). */
 #define KSAFE_MAX_FILE ((size_t)64 << 20)
 
-/** Read a whole file; NULL with errno set on failure. */
+/** Read a whole file; NULL with errno set on failure (EINVAL or EISDIR for
+ *  a file that is not a regular file: see ksafe_read_regular_file()). */
 char *ksafe_read_file(const char *path, size_t *lenp);
+
+/** Which file a path led to, whatever name it was reached by. */
+typedef struct ksafe_file_id_s {
+        unsigned long long dev, ino;
+} ksafe_file_id_t;
+
+/**
+ * Read a whole regular file into a NUL-terminated heap buffer (free() it);
+ * *lenp gets its length. The file is opened non-blocking and refused
+ * unless fstat() says it is a regular file (a FIFO or a device would hang
+ * or never end), or when it is larger than KSAFE_MAX_FILE. On failure:
+ * NULL, errno set and a reason for a person in `why` ("a FIFO, not a
+ * regular file", "No such file or directory"). `idp` may be NULL.
+ */
+char *ksafe_read_regular_file(const char *path, size_t *lenp, ksafe_file_id_t *idp, char *why,
+                              size_t why_size);
 
 /** conf/policies/default.json, compiled in (default_policy.c). */
 extern const char ksafe_default_policy_json[];
@@ -56,8 +74,16 @@ extern const char ksafe_default_policy_json[];
 struct json_error_t;
 const char *ksafe_json_error_text(struct json_error_t *jerr);
 
+/** Fill in `err` (may be NULL). A source, path or text longer than its
+ *  field is cut visibly, never inside a UTF-8 sequence: a source and a
+ *  path keep their tail behind a leading "...", a text its head before a
+ *  trailing "...". */
 void ksafe_error_set(ksafe_error_t *err, const char *source, const char *path, int line,
                      int column, const char *fmt, ...) KSAFE_PRINTF(6, 7);
+/** Copy `src` into dst[size], cut as ksafe_error_set() cuts a path
+ *  (fit_tail) or a text (fit_head). */
+void ksafe_fit_tail(char *dst, size_t size, const char *src);
+void ksafe_fit_head(char *dst, size_t size, const char *src);
 
 /*
  * props.c: librdkafka's property table, read from the linked library

@@ -921,7 +921,7 @@ def test_usage_and_input_errors(t):
     t.ok('hunter2-secret' not in r.out + r.err, '-X error does not echo the argument')
     r = run('/dev/zero')
     t.exit(r, 2)
-    t.contains(r.err, '/dev/zero: cannot read: File too large', '/dev/zero')
+    t.contains(r.err, '/dev/zero: cannot read: a character device, not a regular file', '/dev/zero')
     with tempfile.TemporaryDirectory() as tmp:
         r = run(tmp)
         t.exit(r, 2)
