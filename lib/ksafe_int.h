@@ -104,6 +104,9 @@ const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *nam
  *  arrays indexed by property). */
 size_t ksafe_props_count(const ksafe_props_t *props);
 size_t ksafe_props_index(const ksafe_props_t *props, const ksafe_prop_t *prop);
+/** The i-th row of the table (aliases included, in the order that
+ *  ksafe_props_suggest() searches), or NULL past the end. */
+const ksafe_prop_t *ksafe_props_at(const ksafe_props_t *props, size_t i);
 /** The known name nearest to `name` by edit distance, or NULL. */
 const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name);
 

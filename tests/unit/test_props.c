@@ -348,6 +348,116 @@ START_TEST(test_suggest)
 }
 END_TEST
 
+/* The suggestion as it was first written: every name compared in full
+ * (Levenshtein over the whole matrix), the first nearest one kept. The
+ * fast search must give exactly this answer. */
+static size_t full_distance(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 128 || lb > 128)
+                return (size_t)-1;
+        size_t row[129];
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j];
+                        size_t best = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
+                        if (up + 1 < best)
+                                best = up + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        row[j] = best;
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
+static const char *reference_suggest(const char *name)
+{
+        size_t limit = strlen(name) / 3;
+        limit = limit < 2 ? 2 : limit > 4 ? 4 : limit;
+        const char *best = NULL;
+        size_t best_d = (size_t)-1;
+        const ksafe_prop_t *p;
+        for (size_t i = 0; (p = ksafe_props_at(props, i)) != NULL; i++) {
+                size_t d = full_distance(name, p->name);
+                if (d < best_d) {
+                        best_d = d;
+                        best = p->name;
+                }
+        }
+        return best_d <= limit ? best : NULL;
+}
+
+/* Names near and far from the table: typos of every kind, ties between
+ * two properties, lengths at the limits, and names over 128 bytes. */
+static const char *const suggest_cases[] = {
+        "enable.idempotance", "ackz", "acks", "ack", "acksss", "bootstrap.server",
+        "bootstrap.serverz", "bootsrtap.servers", "linger.m", "lingerms", "linger.ms.",
+        "max.in.flite", "max.inflight", "retrys", "retries.", "delivery.timeout.m",
+        "delivery.timeout.ms", "deliverytimeoutms", "message.timeout", "compression",
+        "compresion.type", "compression.typ", "topic.acks", "topic.ackz", "sasl.mechanism",
+        "sasl.mechansims", "ssl.ca.locaton", "queue.buffering.max.m", "batch.num.message",
+        "client.d", "clientid", "a", "ab", "abc", "xyz", "", ".", "..", "....",
+        "zzzzzzzzzzzz", "security.protocoll", "securityprotocol", "transactional.i",
+        "transaction.id", "statistics.interval", "socket.keepalive.enabled",
+        "api.version.request.timeout", "enable.ssl.certificate.verificaton",
+        "ssl.endpoint.identification.algorithmm", "partitioner.class",
+        "key.serializer", "buffer.memory", "max.request.size",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+};
+
+START_TEST(test_suggest_same_as_full_search)
+{
+        const char *name = suggest_cases[_i];
+        ck_assert_pstr_eq(ksafe_props_suggest(props, name), reference_suggest(name));
+}
+END_TEST
+
+/* Every property name, and every one-edit variant of a sample of them
+ * (deleted, doubled, replaced, swapped characters), gets the answer of the
+ * full search. */
+START_TEST(test_suggest_same_as_full_search_on_mutations)
+{
+        const ksafe_prop_t *p;
+        char buf[160];
+        size_t checked = 0;
+        for (size_t i = 0; (p = ksafe_props_at(props, i)) != NULL; i++) {
+                ck_assert_pstr_eq(ksafe_props_suggest(props, p->name), p->name);
+                if (i % 7 != 0)
+                        continue;
+                size_t n = strlen(p->name);
+                for (size_t at = 0; at < n && n + 2 < sizeof(buf); at++) {
+                        for (int kind = 0; kind < 4; kind++) {
+                                snprintf(buf, sizeof(buf), "%s", p->name);
+                                if (kind == 0)
+                                        memmove(buf + at, buf + at + 1, n - at);
+                                else if (kind == 1) {
+                                        memmove(buf + at + 1, buf + at, n - at + 1);
+                                } else if (kind == 2)
+                                        buf[at] = buf[at] == 'x' ? 'q' : 'x';
+                                else if (at + 1 < n) {
+                                        char c = buf[at];
+                                        buf[at] = buf[at + 1];
+                                        buf[at + 1] = c;
+                                }
+                                ck_assert_pstr_eq(ksafe_props_suggest(props, buf),
+                                                  reference_suggest(buf));
+                                checked++;
+                        }
+                }
+        }
+        ck_assert_uint_gt(checked, 1000);
+}
+END_TEST
+
 /*
  * Sensitive names
  */
@@ -430,6 +540,8 @@ static Suite *props_suite(void)
         tc = tcase_create("suggest");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_suggest);
+        tcase_add_loop_test(tc, test_suggest_same_as_full_search, 0, N(suggest_cases));
+        tcase_add_test(tc, test_suggest_same_as_full_search_on_mutations);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("sensitive");
