@@ -370,6 +370,35 @@ const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name)
         return best;
 }
 
+/*
+ * librdkafka's refusal messages that never quote the value: "not supported
+ * in this build", the Java-name hints ("Java TrustStores are not
+ * supported"), an empty value, a bool, a pointer property. The others
+ * ("Invalid value for configuration property \"x\": VALUE", "Unsupported
+ * value \"VALUE\"") may, so a sensitive property's value is never shown
+ * through them.
+ */
+static bool message_without_value(const char *msg)
+{
+        return strstr(msg, " not supported") || strstr(msg, "cannot be set to empty value") ||
+               strncmp(msg, "Expected bool value for", 23) == 0 ||
+               strstr(msg, "must be set through dedicated") || strstr(msg, "not settable");
+}
+
+/* librdkafka's message in errstr, or a generic one where it could carry a
+ * secret value (or says nothing). */
+static void refusal_message(const char *name, bool sensitive, char *lib_err, char *errstr,
+                            size_t errstr_size)
+{
+        size_t n = strlen(lib_err);
+        while (n > 0 && isspace((unsigned char)lib_err[n - 1]))
+                lib_err[--n] = '\0';
+        if (!*lib_err || (sensitive && !message_without_value(lib_err)))
+                snprintf(errstr, errstr_size, "librdkafka refuses this value for \"%s\"", name);
+        else
+                snprintf(errstr, errstr_size, "%s", lib_err);
+}
+
 char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
                        size_t errstr_size)
 {
@@ -379,9 +408,10 @@ char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
                          "\"%s\" is set through a dedicated API, not from a string", prop->name);
                 return NULL;
         }
-        /* Strings are taken as they are (and never given to librdkafka
-         * here: plugin.library.paths would load a plugin). */
-        if (canon->type == KSAFE_PROP_STRING || canon->type == KSAFE_PROP_PATTERN) {
+        /* Every value is librdkafka's to judge, strings included (an empty
+         * sasl.mechanisms, an OIDC property in a build without libcurl),
+         * except plugin.library.paths: setting it loads the plugin. */
+        if (strcmp(canon->name, "plugin.library.paths") == 0) {
                 char *out = strdup(raw);
                 if (!out)
                         snprintf(errstr, errstr_size, "out of memory");
@@ -393,12 +423,14 @@ char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
         size_t size = 0;
         rd_kafka_conf_res_t res;
         bool global = canon->scope == KSAFE_SCOPE_GLOBAL;
+        bool text = canon->type == KSAFE_PROP_STRING || canon->type == KSAFE_PROP_PATTERN;
         rd_kafka_conf_t *conf = global ? rd_kafka_conf_new() : NULL;
         rd_kafka_topic_conf_t *tconf = global ? NULL : rd_kafka_topic_conf_new();
         res = global ? rd_kafka_conf_set(conf, canon->name, raw, lib_err, sizeof(lib_err))
                      : rd_kafka_topic_conf_set(tconf, canon->name, raw, lib_err, sizeof(lib_err));
+        bool set = res == RD_KAFKA_CONF_OK;
         /* Ask for the length first: nothing librdkafka reads is cut short. */
-        if (res == RD_KAFKA_CONF_OK)
+        if (set)
                 res = global ? rd_kafka_conf_get(conf, canon->name, NULL, &size)
                              : rd_kafka_topic_conf_get(tconf, canon->name, NULL, &size);
         if (res == RD_KAFKA_CONF_OK && (out = malloc(size ? size : 1)) != NULL) {
@@ -406,6 +438,12 @@ char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
                 if (size)
                         res = global ? rd_kafka_conf_get(conf, canon->name, out, &size)
                                      : rd_kafka_topic_conf_get(tconf, canon->name, out, &size);
+        }
+        /* An empty string unsets a string property: it reads back as not
+         * set at all (transactional.id= is no transactional id). */
+        if (set && text && res == RD_KAFKA_CONF_UNKNOWN && !out) {
+                res = RD_KAFKA_CONF_OK;
+                out = strdup("");
         }
         if (conf)
                 rd_kafka_conf_destroy(conf);
@@ -417,17 +455,26 @@ char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
         }
         if (res != RD_KAFKA_CONF_OK) {
                 free(out);
-                size_t n = strlen(lib_err);
-                while (n > 0 && isspace((unsigned char)lib_err[n - 1]))
-                        lib_err[--n] = '\0';
-                if (canon->sensitive || prop->sensitive || !*lib_err)
-                        snprintf(errstr, errstr_size, "librdkafka refuses this value for \"%s\"",
-                                 prop->name);
-                else
-                        snprintf(errstr, errstr_size, "%s", lib_err);
+                refusal_message(prop->name, canon->sensitive || prop->sensitive, lib_err, errstr,
+                                errstr_size);
                 return NULL;
         }
         return out;
+}
+
+rd_kafka_conf_res_t ksafe_props_probe(rd_kafka_conf_t *scratch, const char *name,
+                                      const char *raw, char *errstr, size_t errstr_size)
+{
+        char lib_err[512] = "";
+        if (errstr_size)
+                errstr[0] = '\0';
+        /* plugin.library.paths is in the table: no name that reaches here
+         * has a setter, so setting it changes the scratch conf only. */
+        rd_kafka_conf_res_t res = rd_kafka_conf_set(scratch, name, raw, lib_err, sizeof(lib_err));
+        if (res == RD_KAFKA_CONF_INVALID)
+                refusal_message(name, ksafe_property_is_sensitive(name), lib_err, errstr,
+                                errstr_size);
+        return res;
 }
 
 /* How a person reads an integer: decimal, or 0x hex. false if neither. */

@@ -172,7 +172,12 @@ static const struct {
         {"security.protocol", "SSL", "ssl"},
         {"linger.ms", "1e3", "1000"},
         {"linger.ms", "0.5", "0.5"},
-        {"bootstrap.servers", " a:9092 ", " a:9092 "}, /* strings are taken as written */
+        {"bootstrap.servers", " a:9092 ", "a:9092 "}, /* librdkafka left-trims strings */
+        {"client.id", "my-app", "my-app"},
+        {"client.id", "", "rdkafka"}, /* empty: back to the default */
+        {"transactional.id", "", ""}, /* empty: not set (no default) */
+        {"sasl.mechanisms", "PLAIN", "PLAIN"},
+        {"plugin.library.paths", "/no/such/plugin", "/no/such/plugin"}, /* never loaded */
 };
 
 /* ksafe_prop_parse() into a buffer: true when librdkafka accepts `raw`. */
@@ -208,6 +213,23 @@ static const struct {
         {"linger.ms", "soon", "queue.buffering.max.ms"},
         {"acks", "2000", "outside allowed range -1..1000"},
         {"acks", "", "empty value"},
+        /* Strings are librdkafka's to judge too. */
+        {"sasl.mechanisms", "", "Invalid value for configuration property \"sasl.mechanisms\""},
+        {"sasl.mechanisms", "PLAIN,SCRAM-SHA-256",
+         "Invalid value for configuration property \"sasl.mechanisms\""},
+        {"broker.version.fallback", "", "broker.version.fallback"},
+        {"topic.blacklist", "(", "Failed to parse pattern"},
+        /* Properties this build does not support (Debian's 2.0.2: no libcurl). */
+        {"sasl.oauthbearer.client.id", "abc",
+         "Configuration property \"sasl.oauthbearer.client.id\" not supported in this build: "
+         "OAuth/OIDC depends on libcurl"},
+        {"sasl.oauthbearer.token.endpoint.url", "https://idp/token",
+         "not supported in this build"},
+        {"sasl.oauthbearer.method", "oidc", "not supported in this build"},
+        {"ssl.ca.certificate.stores", "Root", "configuration only valid on Windows"},
+        /* A sensitive property: librdkafka's message, which quotes no value. */
+        {"sasl.oauthbearer.client.secret", "oauth-s3cret",
+         "\"sasl.oauthbearer.client.secret\" not supported in this build"},
 };
 
 START_TEST(test_parse_refused_with_message)
@@ -250,6 +272,55 @@ START_TEST(test_parse_refusal_hides_sensitive_value)
         ck_assert(!parse_into(prop("acks"), "hunter2", out, sizeof(out), errstr,
                                     sizeof(errstr)));
         ck_assert_str_ne(errstr, "");
+
+        /* A string property whose validator quotes the value, made
+         * sensitive: the value never reaches the message. */
+        ksafe_prop_t mech = *prop("sasl.mechanisms");
+        mech.canon = &mech;
+        mech.sensitive = true;
+        ck_assert(!parse_into(&mech, "PLAIN,hunter2", out, sizeof(out), errstr, sizeof(errstr)));
+        ck_assert_contains(errstr, "sasl.mechanisms");
+        ck_assert_ptr_null(strstr(errstr, "hunter2"));
+        ck_assert(!parse_into(prop("sasl.mechanisms"), "PLAIN,hunter2", out, sizeof(out), errstr,
+                              sizeof(errstr)));
+        ck_assert_contains(errstr, "hunter2"); /* not sensitive: librdkafka's words */
+}
+END_TEST
+
+/* Names that librdkafka's published table does not list, asked of
+ * librdkafka itself: its hidden properties, its hints for Java names, and
+ * unknown names. */
+static const struct {
+        const char *name, *raw;
+        rd_kafka_conf_res_t res;
+        const char *message; /* in errstr when INVALID */
+        const char *secret;  /* never in errstr */
+} probes[] = {
+        {"test.mock.num.brokers", "3", RD_KAFKA_CONF_OK, NULL, NULL},
+        {"client.software.name", "app", RD_KAFKA_CONF_OK, NULL, NULL},
+        {"test.mock.num.brokers", "many", RD_KAFKA_CONF_INVALID, "test.mock.num.brokers", NULL},
+        {"ssl.truststore.location", "/etc/kafka/truststore.jks", RD_KAFKA_CONF_INVALID,
+         "Java TrustStores are not supported, use `ssl.ca.location`", "truststore.jks"},
+        {"sasl.jaas.config", "PlainLoginModule required password=\"jaas-secret\"",
+         RD_KAFKA_CONF_INVALID, "Java JAAS configuration is not supported", "jaas-secret"},
+        {"enable.idempotance", "true", RD_KAFKA_CONF_UNKNOWN, NULL, NULL},
+        {"topic.no.such.thing", "1", RD_KAFKA_CONF_UNKNOWN, NULL, NULL},
+        {"key.serializer", "x", RD_KAFKA_CONF_UNKNOWN, NULL, NULL},
+};
+
+START_TEST(test_probe_unlisted_names)
+{
+        rd_kafka_conf_t *scratch = rd_kafka_conf_new();
+        char errstr[512];
+        ck_assert_ptr_null(ksafe_props_find(props, probes[_i].name));
+        rd_kafka_conf_res_t res =
+                ksafe_props_probe(scratch, probes[_i].name, probes[_i].raw, errstr, sizeof(errstr));
+        ck_assert_int_eq(res, probes[_i].res);
+        if (probes[_i].message)
+                ck_assert_contains(errstr, probes[_i].message);
+        if (probes[_i].secret)
+                ck_assert_ptr_null(strstr(errstr, probes[_i].secret));
+        rd_kafka_conf_destroy(scratch);
 }
 END_TEST
 
@@ -529,6 +600,7 @@ static Suite *props_suite(void)
         tcase_add_loop_test(tc, test_parse_refused_with_message, 0, N(refusals));
         tcase_add_test(tc, test_parse_pointer_property);
         tcase_add_test(tc, test_parse_refusal_hides_sensitive_value);
+        tcase_add_loop_test(tc, test_probe_unlisted_names, 0, N(probes));
         suite_add_tcase(s, tc);
 
         tc = tcase_create("misread");
