@@ -130,6 +130,9 @@ const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *nam
  *  arrays indexed by property). */
 size_t ksafe_props_count(const ksafe_props_t *props);
 size_t ksafe_props_index(const ksafe_props_t *props, const ksafe_prop_t *prop);
+/** The i-th row of the table (aliases included, in the order that
+ *  ksafe_props_suggest() searches), or NULL past the end. */
+const ksafe_prop_t *ksafe_props_at(const ksafe_props_t *props, size_t i);
 /** The known name nearest to `name` by edit distance, or NULL. */
 const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name);
 
@@ -154,6 +157,16 @@ const ksafe_prop_t *ksafe_props_well_known(const ksafe_props_t *props, ksafe_wel
  */
 char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
                        size_t errstr_size);
+/**
+ * Ask librdkafka about a name that its published table does not list (a
+ * hidden property such as test.mock.num.brokers, or a Java name it
+ * refuses with a hint such as ssl.truststore.location) by setting it on
+ * `scratch`, a conf of the caller's that is thrown away after. Returns
+ * librdkafka's answer; on RD_KAFKA_CONF_INVALID errstr has its message
+ * (generic where it could quote a secret value).
+ */
+rd_kafka_conf_res_t ksafe_props_probe(rd_kafka_conf_t *scratch, const char *name,
+                                      const char *raw, char *errstr, size_t errstr_size);
 /**
  * When librdkafka reads `raw` as `parsed` but a person reads it otherwise
  * ("1e3" is 1, "010" is 8, "4294967301" is 5), describe how into `why`
