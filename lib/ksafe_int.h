@@ -253,7 +253,38 @@ typedef struct ksafe_value_s {
         bool is_set;      /* set by the user (else default or derived) */
         bool derived;     /* not set, but finalize changes the default */
         const ksafe_entry_t *entry; /* the file line that set it, or NULL */
+        bool unsure;      /* is_set is a guess: a topic-level property of a
+                           * conf, at its default, whose set-ness could not
+                           * be learned (see ksafe_view_settle()) */
+        const ksafe_prop_t *holder; /* the property that holds the value:
+                                     * the asked one, or its topic-level
+                                     * twin that wins at produce time
+                                     * (topic.compression.codec) */
 } ksafe_value_t;
+
+/** Learn whether the property of `v` (read from `view`) is set when the
+ *  view could only guess (v->unsure): for a topic conf, librdkafka tells
+ *  which properties were set only in the debug=conf log of a handle made
+ *  from it; ksafe makes a throw-away consumer handle for that, once per
+ *  view. `v` is read again. Still unsure only when that failed. */
+void ksafe_view_settle(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *v);
+/** The value librdkafka uses for `prop` when it is not set (its default,
+ *  or what finalize derives from the other values of the view), written
+ *  into buf. The value that enforcing `forbidden` on a conf sets. */
+const char *ksafe_view_unset_value(const ksafe_view_t *view, const ksafe_prop_t *prop, char *buf,
+                                   size_t size);
+/** A view of a created handle that knows which properties were set from
+ *  the view `like` of the conf it was made from (the facade's audit). */
+ksafe_view_t *ksafe_view_from_handle_like(const ksafe_props_t *props, rd_kafka_t *rk,
+                                          const ksafe_view_t *like);
+/** The topic-level property of the same name as the global `prop`, which
+ *  wins over it at produce time unless "inherit" (compression.codec), or
+ *  NULL. */
+const ksafe_prop_t *ksafe_view_topic_twin(const ksafe_view_t *view, const ksafe_prop_t *prop);
+/** The name to give rd_kafka_conf_set() for `prop` on a global conf:
+ *  "topic.NAME" for a topic-level property (so that a twin of a global
+ *  property is reached), else its name. */
+const char *ksafe_prop_conf_name(const ksafe_prop_t *prop, char *buf, size_t size);
 
 /** Give `prop` a new value (as librdkafka reads it) in the view only: the
  *  way enforcement changes a view of a file, whose text it cannot set.
