@@ -34,9 +34,38 @@ static void resolved_free(resolved_t *r)
         *r = (resolved_t){0};
 }
 
+/* A name that librdkafka's table does not list: ask librdkafka itself
+ * (on one scratch conf per resolution). It refuses most of them (unknown),
+ * accepts its hidden properties (test.mock.num.brokers) and refuses a few
+ * Java names with a hint of its own (ssl.truststore.location). */
+static bool resolve_unlisted(ksafe_entry_t *e, rd_kafka_conf_t **scratch)
+{
+        if (!*scratch && !(*scratch = rd_kafka_conf_new()))
+                return false;
+        char why[512];
+        rd_kafka_conf_res_t res = ksafe_props_probe(*scratch, e->name, e->raw, why, sizeof(why));
+        if (res == RD_KAFKA_CONF_UNKNOWN) {
+                e->status = KSAFE_ENTRY_UNKNOWN;
+                return true;
+        }
+        if (res == RD_KAFKA_CONF_OK) {
+                e->status = KSAFE_ENTRY_FOREIGN; /* librdkafka's, unpublished */
+                return true;
+        }
+        e->status = KSAFE_ENTRY_INVALID;
+        if (strcmp(e->name, "sasl.jaas.config") == 0) {
+                size_t n = strlen(why);
+                snprintf(why + n, sizeof(why) - n,
+                         " (kcat -F turns a PlainLoginModule line into sasl.username and "
+                         "sasl.password; librdkafka and every other client refuse it)");
+        }
+        return (e->note = strdup(why)) != NULL;
+}
+
 /* Resolve one entry's name and parse its value as librdkafka would. */
 static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
-                          const ksafe_props_t *props, ksafe_dialect_t dialect)
+                          const ksafe_props_t *props, ksafe_dialect_t dialect,
+                          rd_kafka_conf_t **scratch)
 {
         *e = *read;
         e->name = strdup(read->name);
@@ -65,10 +94,11 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
         if (e->status == KSAFE_ENTRY_INVALID)
                 return true; /* a JSON value that is no scalar */
         if (!e->prop) {
-                e->status = dialect == KSAFE_DIALECT_JAVA && ksafe_dialect_java_knows(e->name)
-                                    ? KSAFE_ENTRY_FOREIGN
-                                    : KSAFE_ENTRY_UNKNOWN;
-                return true;
+                if (dialect == KSAFE_DIALECT_JAVA && ksafe_dialect_java_knows(e->name)) {
+                        e->status = KSAFE_ENTRY_FOREIGN;
+                        return true;
+                }
+                return resolve_unlisted(e, scratch);
         }
         /* A JSON number is what a client passes for a number property:
          * Python's str(1000.0) or Go's 1e3 reach librdkafka as 1000. */
@@ -120,11 +150,14 @@ static bool resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, res
         if (!(r->entries = calloc(n ? n : 1, sizeof(*r->entries))))
                 return false;
         bool ok = true;
+        rd_kafka_conf_t *scratch = NULL;
         for (; ok && r->count < n; r->count++) {
                 ok = resolve_entry(&r->entries[r->count], &cfg->entries[r->count], policy->props,
-                                   cfg->dialect);
+                                   cfg->dialect, &scratch);
                 r->entries[r->count].in_json = cfg->format == KSAFE_FORMAT_JSON;
         }
+        if (scratch)
+                rd_kafka_conf_destroy(scratch);
         /* The last setting of a property wins, as in librdkafka: walk back
          * remembering, per property, the line that wins. */
         size_t nprops = ksafe_props_count(policy->props);
@@ -152,6 +185,27 @@ static bool resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, res
         return ok;
 }
 
+/*
+ * The findings about the file's own lines. A name librdkafka does not know
+ * is refused by every librdkafka-based client (rd_kafka_conf_set() fails:
+ * kcat exits, Python raises), so it is an error; under --dialect java the
+ * file is the Java client's, which only logs unknown names: a warning.
+ */
+static void eval_file_entries(const ksafe_config_t *cfg, const ksafe_policy_t *policy,
+                              const ksafe_view_t *view, ksafe_report_t *report)
+{
+        size_t first = ksafe_report_count(report);
+        ksafe_eval_entries(policy, view, report);
+        bool error = cfg->dialect != KSAFE_DIALECT_JAVA;
+        for (size_t i = first; i < ksafe_report_count(report); i++) {
+                ksafe_violation_t *v = ksafe_report_at(report, i);
+                if (!v->rule_id || strcmp(v->rule_id, "ksafe-unknown-property") != 0)
+                        continue;
+                v->severity = error ? KSAFE_SEVERITY_ERROR : KSAFE_SEVERITY_WARNING;
+                v->action = error ? KSAFE_ACTION_REJECT : KSAFE_ACTION_WARN;
+        }
+}
+
 ksafe_report_t *ksafe_config_check(const ksafe_config_t *config, const ksafe_policy_t *policy)
 {
         resolved_t r;
@@ -159,7 +213,7 @@ ksafe_report_t *ksafe_config_check(const ksafe_config_t *config, const ksafe_pol
                 return NULL;
         ksafe_report_t *report = ksafe_report_new(policy);
         if (report) {
-                ksafe_eval_entries(policy, r.view, report);
+                eval_file_entries(config, policy, r.view, report);
                 ksafe_eval(policy, r.view, KSAFE_ALL_ACTIONS, report);
                 ksafe_eval_limits(policy, r.view, report);
                 ksafe_report_sort(report);
@@ -268,7 +322,7 @@ ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config, const ksafe_policy_
                 if (config->entries[i].replacement || config->entries[i].removed)
                         r.entries[i].status = KSAFE_ENTRY_OK;
         if (report) {
-                ksafe_eval_entries(policy, r.view, report);
+                eval_file_entries(config, policy, r.view, report);
                 ksafe_report_sort(report);
         }
         resolved_free(&r);

@@ -567,9 +567,10 @@ ksafe_config_t *ksafe_config_read_file(const char *path, const ksafe_config_opti
                                        ksafe_error_t *err)
 {
         size_t len;
-        char *data = ksafe_read_file(path, &len);
+        char why[256];
+        char *data = ksafe_read_regular_file(path, &len, NULL, why, sizeof(why));
         if (!data) {
-                ksafe_error_set(err, path, "", 0, 0, "cannot read: %s", strerror(errno));
+                ksafe_error_set(err, path, "", 0, 0, "cannot read: %s", why);
                 return NULL;
         }
         ksafe_config_t *cfg = ksafe_config_read(data, len, path, options, err);

@@ -595,13 +595,11 @@ static bool load_extends(loader_t *L, const where_t *w, const json_t *v, const c
                 snprintf(path, sizeof(path), "%s", target);
         else
                 snprintf(path, sizeof(path), "%s/%s", dir, target);
-        struct stat st;
-        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-                return fail(L, w, "\"%s\" is not a regular file", path);
         size_t len;
-        char *text = ksafe_read_file(path, &len);
+        char why[256];
+        char *text = ksafe_read_regular_file(path, &len, NULL, why, sizeof(why));
         if (!text)
-                return fail(L, w, "cannot read \"%s\": %s", path, strerror(errno));
+                return fail(L, w, "cannot read \"%s\": %s", path, why);
         if (strlen(text) != len) {
                 free(text);
                 return fail(L, w, "\"%s\" contains a NUL byte", path);
@@ -1023,10 +1021,10 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
                 return NULL;
         }
         size_t len;
-        char *text = ksafe_read_file(path, &len);
+        char why[256];
+        char *text = ksafe_read_regular_file(path, &len, NULL, why, sizeof(why));
         if (!text) {
-                ksafe_error_set(err, path, "", 0, 0, "cannot read policy: %s",
-                                strerror(errno));
+                ksafe_error_set(err, path, "", 0, 0, "cannot read policy: %s", why);
                 return NULL;
         }
         if (strlen(text) != len) {

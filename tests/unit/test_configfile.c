@@ -802,8 +802,8 @@ START_TEST(unknown_property_did_you_mean)
                          "\"enable.idempotence\"?");
         ck_assert_ptr_null(v->fix); /* a name to use, not a value to set: in the message */
         ck_assert_ptr_null(v->canonical);
-        ck_assert_int_eq(v->severity, KSAFE_SEVERITY_WARNING);
-        ck_assert_int_eq(v->action, KSAFE_ACTION_WARN);
+        ck_assert_int_eq(v->severity, KSAFE_SEVERITY_ERROR); /* librdkafka refuses it */
+        ck_assert_int_eq(v->action, KSAFE_ACTION_REJECT);
         ck_assert_str_eq(v->file, "test.properties");
         assert_at(v, 1, 1);
 
@@ -818,7 +818,119 @@ START_TEST(unknown_property_did_you_mean)
                        "enable.idempotence is not set; librdkafka's default is false; "
                        "expected true",
                        1, 1);
-        ck_assert_int_eq(ksafe_report_rejected(r), 0);
+        ck_assert_int_eq(ksafe_report_rejected(r), 1); /* the client cannot start */
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+/*
+ * What librdkafka refuses, strings and names included, by dialect: the
+ * rule, the severity and librdkafka's own words, never a secret.
+ */
+static const struct {
+        const char *text;
+        ksafe_dialect_t dialect;
+        const char *rule;     /* NULL: no finding at all about the line */
+        ksafe_severity_t severity;
+        const char *message;  /* in the finding's message */
+        const char *secret;   /* in no field of any finding */
+} refusals[] = {
+        /* Strings are checked by librdkafka. */
+        {"sasl.mechanisms=\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR,
+         "invalid value for sasl.mechanisms: Invalid value for configuration property "
+         "\"sasl.mechanisms\"", NULL},
+        {"sasl.mechanism=PLAIN,SCRAM-SHA-512\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR, "\"sasl.mechanisms\": PLAIN,SCRAM-SHA-512", NULL},
+        {"broker.version.fallback=\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR, "broker.version.fallback", NULL},
+        {"topic.blacklist=(\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR, "Failed to parse pattern", NULL},
+        /* What this build of librdkafka does not support (no libcurl). */
+        {"sasl.oauthbearer.method=oidc\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR,
+         "Configuration property \"sasl.oauthbearer.method\" not supported in this build: "
+         "OAuth/OIDC depends on libcurl and OpenSSL which were not available at build time",
+         NULL},
+        {"sasl.oauthbearer.client.id=my-client\n", KSAFE_DIALECT_LIBRDKAFKA,
+         "ksafe-invalid-value", KSAFE_SEVERITY_ERROR, "not supported in this build", NULL},
+        {"sasl.oauthbearer.token.endpoint.url=https://idp.example/token\n",
+         KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value", KSAFE_SEVERITY_ERROR,
+         "not supported in this build", NULL},
+        {"sasl.oauthbearer.client.secret=oauth-s3cret-77\n", KSAFE_DIALECT_LIBRDKAFKA,
+         "ksafe-invalid-value", KSAFE_SEVERITY_ERROR,
+         "\"sasl.oauthbearer.client.secret\" not supported in this build", "oauth-s3cret-77"},
+        {"sasl.oauthbearer.client.secret=oauth-s3cret-77\n", KSAFE_DIALECT_JAVA,
+         "ksafe-invalid-value", KSAFE_SEVERITY_ERROR, "not supported in this build",
+         "oauth-s3cret-77"},
+        /* Names librdkafka does not know: refused by kcat and Python alike. */
+        {"enable.idempotance=true\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-unknown-property",
+         KSAFE_SEVERITY_ERROR, "did you mean \"enable.idempotence\"?", NULL},
+        {"enable.idempotance=true\n", KSAFE_DIALECT_JAVA, "ksafe-unknown-property",
+         KSAFE_SEVERITY_WARNING, "did you mean \"enable.idempotence\"?", NULL},
+        {"key.serializer=org.apache.kafka.common.serialization.StringSerializer\n",
+         KSAFE_DIALECT_LIBRDKAFKA, "ksafe-unknown-property", KSAFE_SEVERITY_ERROR,
+         "unknown property \"key.serializer\"", NULL},
+        {"key.serializer=org.apache.kafka.common.serialization.StringSerializer\n",
+         KSAFE_DIALECT_JAVA, NULL, KSAFE_SEVERITY_ERROR, NULL, NULL},
+        /* Java names librdkafka refuses with a hint of its own. */
+        {"ssl.truststore.location=/etc/kafka/client.truststore.jks\n", KSAFE_DIALECT_LIBRDKAFKA,
+         "ksafe-invalid-value", KSAFE_SEVERITY_ERROR,
+         "Java TrustStores are not supported, use `ssl.ca.location` and a certificate file "
+         "instead", NULL},
+        {"ssl.truststore.location=/etc/kafka/client.truststore.jks\n", KSAFE_DIALECT_JAVA, NULL,
+         KSAFE_SEVERITY_ERROR, NULL, NULL},
+        {"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required "
+         "username=\"alice\" password=\"jaas-pw-99\";\n",
+         KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value", KSAFE_SEVERITY_ERROR,
+         "Java JAAS configuration is not supported", "jaas-pw-99"},
+        /* librdkafka's hidden properties: accepted, so no finding. */
+        {"test.mock.num.brokers=3\n", KSAFE_DIALECT_LIBRDKAFKA, NULL, KSAFE_SEVERITY_ERROR, NULL,
+         NULL},
+        {"test.mock.num.brokers=three\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR, "test.mock.num.brokers", NULL},
+        /* Strings it accepts are no finding. */
+        {"client.id=billing\nsasl.mechanisms=SCRAM-SHA-512\nssl.ca.location=/etc/ssl/ca.pem\n",
+         KSAFE_DIALECT_LIBRDKAFKA, NULL, KSAFE_SEVERITY_ERROR, NULL, NULL},
+};
+
+static bool field_has(const char *field, const char *secret)
+{
+        return field && strstr(field, secret);
+}
+
+START_TEST(librdkafka_refuses)
+{
+        ksafe_config_options_t options = {.dialect = refusals[_i].dialect};
+        ksafe_report_t *r = check_read(refusals[_i].text, "refused.properties", &options);
+        /* Findings about the file's lines (the policy's are about
+         * enable.idempotence and max.in.flight, on no line of it). */
+        const ksafe_violation_t *v = NULL;
+        for (size_t i = 0; i < ksafe_report_count(r); i++) {
+                const ksafe_violation_t *f = ksafe_report_get(r, i);
+                if (strncmp(f->rule_id, "ksafe-", 6) == 0 && !v)
+                        v = f;
+                if (refusals[_i].secret)
+                        ck_assert_msg(!field_has(f->message, refusals[_i].secret) &&
+                                              !field_has(f->actual, refusals[_i].secret) &&
+                                              !field_has(f->property, refusals[_i].secret) &&
+                                              !field_has(f->why, refusals[_i].secret),
+                                      "a secret in [%s] %s", f->rule_id, f->message);
+        }
+        if (!refusals[_i].rule) {
+                ck_assert_msg(!v, "unexpected [%s] %s", v ? v->rule_id : "",
+                              v ? v->message : "");
+                ksafe_report_destroy(r);
+                return;
+        }
+        ck_assert_msg(v, "no finding for %s", refusals[_i].text);
+        ck_assert_str_eq(v->rule_id, refusals[_i].rule);
+        ck_assert_int_eq(v->severity, refusals[_i].severity);
+        ck_assert_msg(strstr(v->message, refusals[_i].message), "\"%s\" lacks \"%s\"",
+                      v->message, refusals[_i].message);
+        assert_at(v, 1, 1);
+        ck_assert_int_eq(ksafe_report_rejected(r),
+                         refusals[_i].severity == KSAFE_SEVERITY_ERROR);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -1258,6 +1370,7 @@ static Suite *configfile_suite(void)
         tcase_add_unchecked_fixture(tc, load_policies, free_policies);
         tcase_add_test(tc, unknown_property_did_you_mean);
         tcase_add_test(tc, invalid_value);
+        tcase_add_loop_test(tc, librdkafka_refuses, 0, sizeof(refusals) / sizeof(*refusals));
         tcase_add_test(tc, misread_values);
         tcase_add_test(tc, misread_value_is_judged_as_librdkafka_reads_it);
         tcase_add_test(tc, forms_read_as_written_are_no_findings);

@@ -384,7 +384,7 @@ static const struct {
         {"allow_unsafe not a boolean", EXTENDING_DEFAULT("'allow_unsafe': 'yes'"), NULL,
          "allow_unsafe", "must be true or false, not a string"},
         {"extends a device", "{'ksafe_policy': 1, 'extends': '/dev/null'}", NULL, "extends",
-         "\"/dev/null\" is not a regular file"},
+         "cannot read \"/dev/null\": a character device, not a regular file"},
         {"environment name with a blank",
          EXTENDING_DEFAULT("'environments': {'pre prod': {}}"), NULL, "environments",
          "environment names are 1 to 64 letters"},
@@ -726,6 +726,149 @@ START_TEST(test_extends_cycle)
         policy = ksafe_policy_load(data("cycle-b.json"), "prod", &err);
         ck_assert_ptr_null(policy);
         ck_assert_contains(err.text, "\"extends\" cycle");
+}
+END_TEST
+
+/*
+ * Hostile files: whatever KSAFE_POLICY or "extends" names, the reader
+ * returns (never hangs on a FIFO or a device, never reads forever) and
+ * says what the file is.
+ */
+
+static char hostile_dir[] = "/tmp/ksafe-test-hostile-XXXXXX";
+
+static const char *hostile_path(const char *name)
+{
+        static char bufs[4][PATH_MAX];
+        static int next;
+        char *buf = bufs[next++ % 4];
+        snprintf(buf, PATH_MAX, "%s/%s", hostile_dir, name);
+        return buf;
+}
+
+static void hostile_setup(void)
+{
+        setup();
+        memcpy(hostile_dir + strlen(hostile_dir) - 6, "XXXXXX", 6);
+        ck_assert_ptr_nonnull(mkdtemp(hostile_dir));
+        ck_assert_int_eq(mkfifo(hostile_path("fifo"), 0600), 0);
+        /* Larger than KSAFE_MAX_FILE, sparse: nothing is written. */
+        int fd = open(hostile_path("huge.json"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(ftruncate(fd, (off_t)KSAFE_MAX_FILE + 1), 0);
+        close(fd);
+}
+
+static void hostile_teardown(void)
+{
+        unlink(hostile_path("fifo"));
+        unlink(hostile_path("huge.json"));
+        rmdir(hostile_dir);
+        unsetenv("KSAFE_POLICY");
+        teardown();
+}
+
+static const struct {
+        const char *name; /* under hostile_dir, or an absolute path */
+        const char *why;
+} hostile_files[] = {
+        {"fifo", "a FIFO, not a regular file"},
+        {"/dev/zero", "a character device, not a regular file"},
+        {"/dev/null", "a character device, not a regular file"},
+        {"/tmp", "Is a directory"},
+        {"huge.json", "larger than 64 MiB"},
+};
+
+static const char *hostile(int i)
+{
+        const char *name = hostile_files[i].name;
+        return name[0] == '/' ? name : hostile_path(name);
+}
+
+START_TEST(test_hostile_policy_file)
+{
+        const char *path = hostile(_i);
+        char message[PATH_MAX + 64];
+        snprintf(message, sizeof(message), "cannot read policy: %s", hostile_files[_i].why);
+        expect_file_error(path, NULL, path, "", message);
+}
+END_TEST
+
+START_TEST(test_hostile_extends)
+{
+        const char *path = hostile(_i);
+        char text[PATH_MAX + 64], message[PATH_MAX + 64];
+        snprintf(text, sizeof(text), "{'ksafe_policy': 1, 'extends': '%s'}", path);
+        snprintf(message, sizeof(message), "cannot read \"%s\": %s", path,
+                 hostile_files[_i].why);
+        expect_error_at(hostile_files[_i].name, text, NULL, "extends", message);
+}
+END_TEST
+
+/* ksafe_producer_new(conf, NULL, ...) loads KSAFE_POLICY this way. */
+START_TEST(test_hostile_from_env)
+{
+        const char *path = hostile(_i);
+        setenv("KSAFE_POLICY", path, 1);
+        ksafe_policy_destroy(policy);
+        memset(&err, 0, sizeof(err));
+        policy = ksafe_policy_from_env(&err);
+        char message[PATH_MAX + 64];
+        snprintf(message, sizeof(message), "cannot read policy: %s", hostile_files[_i].why);
+        check_error(hostile_files[_i].name, path, "", message);
+}
+END_TEST
+
+/* The reader itself: whole content, on the heap, also when fstat's size
+ * is wrong (procfs says 0) or the file is larger than one read. */
+START_TEST(test_read_regular_file)
+{
+        char why[256] = "";
+        size_t len = 1;
+        ksafe_file_id_t id;
+
+        char *text = ksafe_read_regular_file("/proc/self/status", &len, &id, why, sizeof(why));
+        ck_assert_msg(text != NULL, "/proc/self/status: %s", why);
+        ck_assert_uint_eq(strlen(text), len);
+        ck_assert_contains(text, "Name:");
+        free(text);
+
+        /* 300 KiB: more than the old 64 KiB chunk, read whole. */
+        const char *big = hostile_path("big.txt");
+        FILE *f = fopen(big, "w");
+        ck_assert_ptr_nonnull(f);
+        for (int i = 0; i < 300 * 1024; i++)
+                fputc('a' + i % 26, f);
+        ck_assert_int_eq(fclose(f), 0);
+        text = ksafe_read_regular_file(big, &len, &id, why, sizeof(why));
+        unlink(big);
+        ck_assert_msg(text != NULL, "%s", why);
+        ck_assert_uint_eq(len, 300 * 1024);
+        ck_assert_int_eq(text[len - 1], 'a' + (300 * 1024 - 1) % 26);
+        ck_assert_int_eq(text[len], '\0');
+        free(text);
+
+        const char *empty = hostile_path("empty.txt");
+        f = fopen(empty, "w");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(fclose(f), 0);
+        text = ksafe_read_regular_file(empty, &len, NULL, why, sizeof(why));
+        unlink(empty);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_uint_eq(len, 0);
+        ck_assert_str_eq(text, "");
+        free(text);
+
+        errno = 0;
+        ck_assert_ptr_null(ksafe_read_regular_file(hostile_path("fifo"), &len, NULL, why,
+                                                   sizeof(why)));
+        ck_assert_int_eq(errno, EINVAL);
+        ck_assert_str_eq(why, "a FIFO, not a regular file");
+        ck_assert_ptr_null(ksafe_read_regular_file(hostile_path("huge.json"), &len, NULL, why,
+                                                   sizeof(why)));
+        ck_assert_int_eq(errno, EFBIG);
+        ck_assert_ptr_null(ksafe_read_file("/tmp", &len));
+        ck_assert_int_eq(errno, EISDIR);
 }
 END_TEST
 
@@ -1273,6 +1416,14 @@ static Suite *policy_suite(void)
         tcase_add_test(tc, test_extends_missing_file);
         tcase_add_test(tc, test_extends_cycle);
         tcase_add_test(tc, test_unknown_builtin_by_name);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("hostile files");
+        tcase_add_checked_fixture(tc, hostile_setup, hostile_teardown);
+        tcase_add_loop_test(tc, test_hostile_policy_file, 0, N(hostile_files));
+        tcase_add_loop_test(tc, test_hostile_extends, 0, N(hostile_files));
+        tcase_add_loop_test(tc, test_hostile_from_env, 0, N(hostile_files));
+        tcase_add_test(tc, test_read_regular_file);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("extends");

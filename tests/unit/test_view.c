@@ -490,6 +490,119 @@ START_TEST(entries_last_one_wins)
 }
 END_TEST
 
+/*
+ * The finalize model, complete: for each conf of the table, every property
+ * of librdkafka's table reads in the view of the unfinalized conf as the
+ * created handle reads it (rd_kafka_conf_get on rd_kafka_conf(rk) and on
+ * its default topic conf). Each row names the adjustment of
+ * rd_kafka_conf_finalize(), rd_kafka_topic_conf_finalize() or
+ * rd_kafka_new() that it exercises; a row per adjustment.
+ */
+static const struct finalize_case {
+        const char *adjustment;
+        const char *const *kv;
+} finalize_cases[] = {
+        {"nothing set: producer defaults (allow.auto.create.topics true)", (const char *const[]){NULL}},
+        {"sticky.partitioning.linger.ms = 2 x linger.ms", (const char *const[]){"linger.ms", "100", NULL}},
+        {"sticky.partitioning.linger.ms capped at 900000", (const char *const[]){"linger.ms", "600000", NULL}},
+        {"sticky.partitioning.linger.ms from a fractional linger.ms", (const char *const[]){"linger.ms", "0.75", NULL}},
+        {"sticky.partitioning.linger.ms set: kept", (const char *const[]){"linger.ms", "100", "sticky.partitioning.linger.ms", "7", NULL}},
+        {"idempotence: max.in.flight 5, retries INT32_MAX, acks -1, backpressure 1", (const char *const[]){"enable.idempotence", "true", NULL}},
+        {"idempotence: a lower max.in.flight is kept", (const char *const[]){"enable.idempotence", "true", "max.in.flight", "2", NULL}},
+        {"idempotence: backpressure set to 1 is 1", (const char *const[]){"enable.idempotence", "true", "queue.buffering.backpressure.threshold", "1", NULL}},
+        {"transactional: idempotence on, socket.timeout.ms = transaction.timeout.ms - 100, message.timeout.ms = transaction.timeout.ms", (const char *const[]){"transactional.id", "tx", NULL}},
+        {"transactional: socket.timeout.ms floor 900", (const char *const[]){"transactional.id", "tx", "transaction.timeout.ms", "1000", NULL}},
+        {"transactional: socket.timeout.ms set: kept", (const char *const[]){"transactional.id", "tx", "socket.timeout.ms", "30000", NULL}},
+        {"transactional: a long transaction.timeout.ms", (const char *const[]){"transactional.id", "tx", "transaction.timeout.ms", "900000", NULL}},
+        {"transactional with a topic conf", (const char *const[]){"transactional.id", "tx", "acks", "all", "compression.codec", "lz4", NULL}},
+        {"message.timeout.ms <= linger.ms: linger.ms = message.timeout.ms - 0.1", (const char *const[]){"message.timeout.ms", "3", NULL}},
+        {"message.timeout.ms 0 (infinite): linger.ms kept", (const char *const[]){"message.timeout.ms", "0", NULL}},
+        {"metadata.max.age.ms = 3 x topic.metadata.refresh.interval.ms", (const char *const[]){"topic.metadata.refresh.interval.ms", "1000", NULL}},
+        {"metadata.max.age.ms kept when refresh is off", (const char *const[]){"topic.metadata.refresh.interval.ms", "-1", NULL}},
+        {"metadata.max.age.ms set: kept", (const char *const[]){"topic.metadata.refresh.interval.ms", "1000", "metadata.max.age.ms", "5000", NULL}},
+        {"connections.max.idle.ms 230000 on Azure", (const char *const[]){"bootstrap.servers", "127.0.0.1:1,my.AZURE.invalid:1", NULL}},
+        {"connections.max.idle.ms set: kept on Azure", (const char *const[]){"bootstrap.servers", "x.azure.invalid:1", "connections.max.idle.ms", "1000", NULL}},
+        {"allow.auto.create.topics set: kept", (const char *const[]){"allow.auto.create.topics", "false", NULL}},
+        {"client.software.name and version sanitized", (const char *const[]){"client.software.name", " my app!", "client.software.version", "1.0 (beta)", NULL}},
+        {"debug: log_level 7", (const char *const[]){"debug", "msg", NULL}},
+        {"api.version.request on for broker.version.fallback >= 0.10", (const char *const[]){"api.version.request", "false", "broker.version.fallback", "0.10.0", NULL}},
+        {"api.version.request off kept for an old broker.version.fallback", (const char *const[]){"api.version.request", "false", "broker.version.fallback", "0.9.0", NULL}},
+        {"idempotence and linger.ms", (const char *const[]){"enable.idempotence", "true", "linger.ms", "50", "message.timeout.ms", "60000", NULL}},
+};
+
+/* The view's value of each property of one scope (listed by librdkafka's
+ * dump), read before the conf is given to rd_kafka_new(); NULL for those
+ * not compared (pointers, hidden ones, enabled_events which follows the
+ * callbacks). */
+static char **view_values(const ksafe_view_t *view, const char **dump, size_t cnt, bool topic)
+{
+        char **out = calloc(cnt, sizeof(*out));
+        ck_assert_ptr_nonnull(out);
+        for (size_t i = 0; i < cnt; i += 2) {
+                char name[256];
+                snprintf(name, sizeof(name), "%s%s", topic ? "topic." : "", dump[i]);
+                const ksafe_prop_t *p = ksafe_props_find(props, name);
+                if (!p || p->scope != (topic ? KSAFE_SCOPE_TOPIC : KSAFE_SCOPE_GLOBAL) ||
+                    p->type == KSAFE_PROP_POINTER || strcmp(dump[i], "enabled_events") == 0)
+                        continue;
+                ksafe_value_t v;
+                ck_assert(ksafe_view_value(view, p, &v));
+                out[i] = strdup(v.text);
+        }
+        return out;
+}
+
+/* Compare them with the handle's values, and free them. */
+static void compare_scope(char **values, const char **dump, size_t cnt, rd_kafka_t *rk,
+                          bool topic, const char *what)
+{
+        rd_kafka_topic_conf_t *tconf =
+                topic ? rd_kafka_conf_get_default_topic_conf((rd_kafka_conf_t *)rd_kafka_conf(rk))
+                      : NULL;
+        for (size_t i = 0; i < cnt; i += 2) {
+                const char *name = dump[i];
+                char used[4096];
+                size_t size = sizeof(used);
+                rd_kafka_conf_res_t res =
+                        tconf ? rd_kafka_topic_conf_get(tconf, name, used, &size)
+                        : topic ? RD_KAFKA_CONF_UNKNOWN
+                                : rd_kafka_conf_get(rd_kafka_conf(rk), name, used, &size);
+                /* Not compared: an unset string; no default topic conf. */
+                if (values[i] && res == RD_KAFKA_CONF_OK)
+                        ck_assert_msg(strcmp(values[i], used) == 0,
+                                      "%s: %s is \"%s\" in the view, \"%s\" in the handle", what,
+                                      name, values[i], used);
+                free(values[i]);
+        }
+        free(values);
+}
+
+START_TEST(finalize_model_is_complete)
+{
+        const struct finalize_case *c = &finalize_cases[_i];
+        rd_kafka_conf_t *conf = conf_with(c->kv);
+        rd_kafka_conf_set_log_cb(conf, quiet_log);
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ck_assert_ptr_nonnull(view);
+        size_t gcnt, tcnt;
+        const char **gdump = rd_kafka_conf_dump(conf, &gcnt);
+        rd_kafka_topic_conf_t *fresh = rd_kafka_topic_conf_new();
+        const char **tdump = rd_kafka_topic_conf_dump(fresh, &tcnt);
+        char **gvalues = view_values(view, gdump, gcnt, false);
+        char **tvalues = view_values(view, tdump, tcnt, true);
+        ksafe_view_destroy(view); /* it borrows conf, which rd_kafka_new() takes */
+        char errstr[512];
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        ck_assert_msg(rk, "%s: rd_kafka_new: %s", c->adjustment, errstr);
+        compare_scope(gvalues, gdump, gcnt, rk, false, c->adjustment);
+        compare_scope(tvalues, tdump, tcnt, rk, true, c->adjustment);
+        rd_kafka_conf_dump_free(gdump, gcnt);
+        rd_kafka_conf_dump_free(tdump, tcnt);
+        rd_kafka_topic_conf_destroy(fresh);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
 START_TEST(destroy_null)
 {
         ksafe_view_destroy(NULL);
@@ -523,6 +636,8 @@ static Suite *view_suite(void)
         tcase_add_test(tc, handle_reads_finalized_topic_values);
         tcase_add_test(tc, handle_without_topic_conf);
         tcase_add_test(tc, topic_conf_view);
+        tcase_add_loop_test(tc, finalize_model_is_complete, 0,
+                            (int)(sizeof(finalize_cases) / sizeof(*finalize_cases)));
         suite_add_tcase(s, tc);
 
         tc = tcase_create("entries");
