@@ -33,7 +33,6 @@
 
 #include "ksafe_int.h"
 
-#define KSAFE_UNUSED __attribute__((unused))
 #define BUILTIN_DEFAULT "builtin:default"
 #define MAX_EXTENDS_DEPTH 16
 
@@ -230,6 +229,9 @@ static bool check_rule_structure(loader_t *L, const where_t *w, const json_t *ob
                 if (!check_field(L, &f, key, v))
                         return false;
         }
+        if (is_override && json_object_size(obj) == 0)
+                return fail(L, w, "an override changes at least one field (or has \"off\": "
+                                  "true)");
         if (is_override)
                 return true;
         const json_t *id = json_object_get(obj, "id");
@@ -578,7 +580,7 @@ static void describe_range(const ksafe_prop_t *p, char *buf, size_t size)
  * leaves no value librdkafka accepts, and equals/one_of values outside the
  * rule's own bounds or its own one_of.
  */
-KSAFE_UNUSED static bool check_rule_meaning(loader_t *L, const where_t *w, const ksafe_rule_t *r)
+static bool check_rule_meaning(loader_t *L, const where_t *w, const ksafe_rule_t *r)
 {
         const char *const names[2] = {"min", "max"};
         const unsigned bits[2] = {KSAFE_CHECK_MIN, KSAFE_CHECK_MAX};
@@ -766,7 +768,8 @@ static bool compile_rule(loader_t *L, const where_t *w, const json_t *obj,
                      r->id);
                 goto error;
         }
-        /*CLASS1*/
+        if (!check_rule_meaning(L, w, r))
+                goto error;
         if ((v = json_object_get(obj, "set"))) {
                 f = where_key(w, "set");
                 char *raw = NULL;
@@ -1142,6 +1145,7 @@ typedef struct slot_s {
         const ksafe_rule_t *rule; /* obj, compiled (borrowed) */
         const char *source;       /* where it was last written */
         const char *path;
+        size_t written; /* when, in merge order: the latest is blamed */
         bool off;
 } slot_t;
 
@@ -1150,6 +1154,7 @@ typedef struct state_s {
         size_t count, cap;
         size_t *table; /* open addressing: slot index + 1, 0 empty */
         size_t table_cap;
+        size_t writes;
 } state_t;
 
 static void state_free(state_t *st)
@@ -1202,6 +1207,7 @@ static bool state_append(state_t *st, const slot_t *slot)
                 st->cap = cap;
         }
         st->slots[st->count] = *slot;
+        st->slots[st->count].written = ++st->writes;
         if ((st->count + 1) * 2 > st->table_cap) {
                 size_t cap = st->table_cap ? 2 * st->table_cap : 32;
                 size_t *table = calloc(cap, sizeof(*table));
@@ -1234,6 +1240,7 @@ static bool state_copy(state_t *dst, const state_t *src)
         dst->count = src->count;
         dst->cap = src->cap;
         dst->table_cap = src->table_cap;
+        dst->writes = src->writes;
         return true;
 }
 
@@ -1289,6 +1296,7 @@ static bool apply_section(loader_t *L, state_t *st, const doc_t *doc, const sect
                 s->rule = r;
                 s->source = doc->source;
                 s->path = path;
+                s->written = ++st->writes;
         }
         return true;
 }
@@ -1467,6 +1475,14 @@ static int live_cmp(const void *x, const void *y)
         return a->slot < b->slot ? -1 : a->slot > b->slot;
 }
 
+/* Of two rules, the one written last: where a conflict between them is
+ * reported, since that is the edit that made it. */
+static const slot_t *latest(const state_t *st, const live_t *a, const live_t *b)
+{
+        const slot_t *x = &st->slots[a->slot], *y = &st->slots[b->slot];
+        return y->written > x->written ? y : x;
+}
+
 static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t n,
                         const char *env)
 {
@@ -1483,7 +1499,7 @@ static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t 
                         describe_rule(pair[0], &a);
                         describe_rule(pair[1], &b);
                         char *as = ksafe_buf_take(&a), *bs = ksafe_buf_take(&b);
-                        where_t w = slot_where(&st->slots[g[j].slot]);
+                        where_t w = slot_where(latest(st, &g[i], &g[j]));
                         fail(L, &w,
                              "rules \"%s\" and \"%s\" can never both pass%s: no value of %s is "
                              "both %s and %s",
@@ -1507,7 +1523,10 @@ static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t 
                 for (size_t i = 0; i < n; i++)
                         ksafe_buf_printf(&ids, "%s\"%s\"", i ? ", " : "", g[i].rule->id);
                 char *s = ksafe_buf_take(&ids);
-                where_t w = slot_where(&st->slots[g[n - 1].slot]);
+                const slot_t *last = &st->slots[g[0].slot];
+                for (size_t i = 1; i < n; i++)
+                        last = latest(st, &(live_t){.slot = (size_t)(last - st->slots)}, &g[i]);
+                where_t w = slot_where(last);
                 fail(L, &w, "rules %s can never all pass together%s: no value of %s satisfies "
                             "them all",
                      s ? s : "?", in_env, g[0].rule->prop->name);
@@ -1524,7 +1543,7 @@ static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t 
                         char *fix = fix_refused(a, b);
                         if (!fix)
                                 continue;
-                        where_t w = slot_where(&st->slots[g[i].slot]);
+                        where_t w = slot_where(latest(st, &g[i], &g[j]));
                         fail(L, &w, "rule \"%s\" enforces %s=%s, which rule \"%s\" refuses%s",
                              a->id, a->property, a->prop->sensitive ? KSAFE_REDACTED : fix,
                              b->id, in_env);

@@ -598,6 +598,187 @@ static const struct {
          "unknown environment \"prod\" (known: none)"},
 };
 
+/*
+ * Policies that cannot mean what they say: a rule, or rules of one
+ * property together, that no configuration can pass, or an enforce fix
+ * that is itself a violation. Each is refused at load, where it was
+ * written, whatever the action and whether or not allow_unsafe is set.
+ */
+#define RULE(id, property, checks, action)                                               \
+        "{'id': '" id "', 'property': '" property "', " checks ", 'action': '" action "'}"
+
+static const struct {
+        const char *what;
+        const char *fields; /* after "extends": "builtin:default" */
+        const char *env;
+        const char *path;
+        const char *message;
+} unsatisfiable[] = {
+        /* one rule alone */
+        {"fractional max of an integer property",
+         "'rules': [" RULE("batch", "batch.num.messages", "'max': 5.5", "enforce") "]", NULL,
+         "rules[0].max",
+         "must be a whole number: batch.num.messages is an integer property, not 5.5"},
+        {"fractional max in a stricter baseline override",
+         "'override': {'in-flight': {'max': 4.5}}", NULL, "override.in-flight.max",
+         "must be a whole number: max.in.flight.requests.per.connection is an integer "
+         "property, not 4.5"},
+        {"fractional min of an integer property",
+         "'rules': [" RULE("rt", "request.timeout.ms", "'min': 0.5", "warn") "]", NULL,
+         "rules[0].min", "must be a whole number"},
+        {"a max below librdkafka's range",
+         "'rules': [" RULE("acks-low", "acks", "'max': -2", "reject") "]", NULL,
+         "rules[0].max",
+         "max -2 is below every value librdkafka accepts for request.required.acks (-1..1000)"},
+        {"a min above librdkafka's range",
+         "'rules': [" RULE("batch", "batch.num.messages", "'min': 2000000", "warn") "]", NULL,
+         "rules[0].min",
+         "min 2e+06 is above every value librdkafka accepts for batch.num.messages "
+         "(1..1000000)"},
+        {"a max that only 0 meets, where 0 means infinite",
+         "'rules': [" RULE("mt", "message.timeout.ms", "'max': 0", "warn") "]", NULL,
+         "rules[0].max", "where 0 means infinite): no configuration could pass"},
+        {"equals outside the rule's own max",
+         "'rules': [" RULE("batch", "batch.num.messages", "'equals': 20000, 'max': 10000",
+                           "enforce") "]",
+         NULL, "rules[0].equals", "20000 is outside the rule's own min/max"},
+        {"equals above the rule's own max",
+         "'override': {'in-flight': {'equals': 6}}", NULL, "override.in-flight.equals",
+         "6 is outside the rule's own min/max"},
+        {"one_of outside the rule's own max",
+         "'rules': [" RULE("batch", "batch.num.messages", "'one_of': [1, 50], 'max': 10",
+                           "reject") "]",
+         NULL, "rules[0].one_of[1]", "50 is outside the rule's own min/max"},
+        {"equals not in the rule's own one_of",
+         "'rules': [" RULE("tls", "security.protocol",
+                           "'equals': 'ssl', 'one_of': ['sasl_ssl']", "reject") "]",
+         NULL, "rules[0].equals", "ssl is not one of the rule's own one_of"},
+        {"set that fails the rule's own equals",
+         "'rules': [" RULE("batch", "batch.num.messages", "'equals': 100, 'set': 200",
+                           "enforce") "]",
+         NULL, "rules[0].set", "200 does not satisfy rule \"batch\" itself"},
+        /* rules of one property together */
+        {"a reject equals 1 on acks beside the baseline's all",
+         "'rules': [" RULE("acks-one", "acks", "'equals': 1", "reject") "]", NULL, "rules[0]",
+         "rules \"acks-all\" and \"acks-one\" can never both pass: no value of "
+         "request.required.acks is both all and 1"},
+        {"a warn rule that can never pass beside the baseline",
+         "'rules': [" RULE("acks-leader", "request.required.acks", "'one_of': [0, 1]",
+                           "warn") "]",
+         NULL, "rules[0]", "rules \"acks-all\" and \"acks-leader\" can never both pass"},
+        {"two ranges that do not meet",
+         "'rules': [" RULE("fast", "linger.ms", "'max': 10", "enforce") ","
+         RULE("slow", "queue.buffering.max.ms", "'min': 20", "reject") "]", NULL, "rules[1]",
+         "rules \"fast\" and \"slow\" can never both pass: no value of queue.buffering.max.ms "
+         "is both <= 10 and >= 20"},
+        {"one_of and equals that share no value",
+         "'rules': [" RULE("c1", "compression.type", "'one_of': ['lz4', 'gzip']", "warn") ","
+         RULE("c2", "compression.codec", "'equals': 'zstd'", "reject") "]", NULL, "rules[1]",
+         "rules \"c1\" and \"c2\" can never both pass"},
+        {"required and forbidden in two rules",
+         "'rules': [" RULE("named", "client.id", "'required': true", "warn") ","
+         RULE("anonymous", "client.id", "'forbidden': true", "warn") "]", NULL, "rules[1]",
+         "no value of client.id is both set and not set"},
+        {"three rules that meet in pairs but not all together",
+         "'rules': [" RULE("c1", "compression.type", "'one_of': ['lz4', 'zstd']", "warn") ","
+         RULE("c2", "compression.type", "'one_of': ['zstd', 'gzip']", "warn") ","
+         RULE("c3", "compression.type", "'one_of': ['gzip', 'lz4']", "warn") "]", NULL,
+         "rules[2]", "rules \"c1\", \"c2\", \"c3\" can never all pass together"},
+        {"a baseline override that leaves the baseline's other rule no value",
+         "'override': {'delivery-timeout': {'max': 500, 'min': 100, 'set': 200}}", NULL,
+         "override.delivery-timeout", "baseline rule \"delivery-timeout\" has min 100, below"},
+        {"a contradiction only in one environment",
+         "'environments': {'prod': {'rules': [" RULE("acks-one", "acks", "'equals': 1",
+                                                     "reject") "]}}",
+         NULL, "environments.prod.rules[0]",
+         "can never both pass in environment prod"},
+        {"a contradiction across an override in an environment",
+         "'rules': [" RULE("few", "max.in.flight", "'max': 3", "reject") "],"
+         "'environments': {'dev': {'override': {'in-flight': {'min': 4}}}}",
+         "dev", "environments.dev.override.in-flight",
+         "rules \"in-flight\" and \"few\" can never both pass in environment dev"},
+        /* an enforce fix that another rule refuses */
+        {"an enforce set value that a reject range refuses",
+         "'rules': [" RULE("few-retries", "retries", "'max': 10", "reject") "]", NULL,
+         "rules[0]",
+         "rule \"retries\" enforces retries=2147483647, which rule \"few-retries\" refuses"},
+        {"an enforce bound that a reject one_of refuses",
+         "'rules': [" RULE("short", "linger.ms", "'max': 5", "enforce") ","
+         RULE("steps", "linger.ms", "'one_of': [1, 10]", "reject") "]", NULL, "rules[1]",
+         "rule \"short\" enforces linger.ms=5, which rule \"steps\" refuses"},
+        {"an enforce one_of value that a reject one_of refuses",
+         "'rules': [" RULE("codec", "compression.type", "'one_of': ['gzip', 'lz4']", "enforce")
+         "," RULE("fast-codec", "compression.type", "'one_of': ['lz4', 'zstd']", "reject") "]",
+         NULL, "rules[1]",
+         "rule \"codec\" enforces compression.type=gzip, which rule \"fast-codec\" refuses"},
+        {"two enforce rules, one setting what the other refuses",
+         "'rules': [" RULE("a", "batch.num.messages", "'min': 10, 'set': 1000", "enforce") ","
+         RULE("b", "batch.num.messages", "'max': 100, 'set': 50", "enforce") "]",
+         NULL, "rules[1]",
+         "rule \"a\" enforces batch.num.messages=1000, which rule \"b\" refuses"},
+};
+
+static const char *policy_with(const char *fields, bool allow_unsafe)
+{
+        static char text[4096];
+        snprintf(text, sizeof(text), "{'ksafe_policy': 1, 'extends': 'builtin:default', %s%s}",
+                 allow_unsafe ? "'allow_unsafe': true, " : "", fields);
+        return text;
+}
+
+START_TEST(test_unsatisfiable)
+{
+        expect_error_at(unsatisfiable[_i].what, policy_with(unsatisfiable[_i].fields, false),
+                        unsatisfiable[_i].env, unsatisfiable[_i].path, unsatisfiable[_i].message);
+}
+END_TEST
+
+/* allow_unsafe weakens the baseline; it does not make nonsense mean anything. */
+START_TEST(test_unsatisfiable_with_allow_unsafe)
+{
+        try_load(policy_with(unsatisfiable[_i].fields, true), unsatisfiable[_i].env);
+        if (strstr(unsatisfiable[_i].message, "baseline rule"))
+                return; /* a weakening, which allow_unsafe allows */
+        check_error(unsatisfiable[_i].what, "<string>", unsatisfiable[_i].path,
+                    unsatisfiable[_i].message);
+}
+END_TEST
+
+/* Rules that meet, and fixes that stay within the other rules: they load. */
+static const char *const satisfiable[] = {
+        "'rules': [" RULE("l1", "linger.ms", "'max': 100", "enforce") ","
+        RULE("l2", "linger.ms", "'min': 5", "reject") "]",
+        "'rules': [" RULE("c1", "compression.type", "'one_of': ['lz4', 'zstd']", "enforce") ","
+        RULE("c2", "compression.type", "'equals': 'lz4'", "reject") "]",
+        "'rules': [" RULE("l1", "linger.ms", "'min': 0.5, 'max': 99.5", "enforce") "]",
+        "'rules': [" RULE("batch", "batch.num.messages", "'min': 1, 'max': 1000000",
+                          "warn") "]",
+        "'rules': [" RULE("acks-int", "acks", "'equals': -1, 'min': -1, 'max': 1000",
+                          "reject") "]",
+        "'rules': [" RULE("named", "client.id", "'required': true", "warn") ","
+        RULE("app", "client.id", "'equals': 'app'", "reject") "]",
+        "'rules': [" RULE("few", "max.in.flight", "'max': 3", "reject") "],"
+        "'override': {'in-flight': {'max': 3}}",
+        "'rules': [" RULE("pw1", "sasl.password", "'equals': 'a'", "warn") ","
+        RULE("pw2", "sasl.password", "'one_of': ['a', 'b'], 'set': 'b'", "enforce") "]",
+        "'rules': [" RULE("dt", "delivery.timeout.ms", "'min': 60000", "reject") "]",
+};
+
+START_TEST(test_satisfiable)
+{
+        load(policy_with(satisfiable[_i], false), NULL);
+}
+END_TEST
+
+/* 0 means infinite: "at least 3e9" is met by 0 alone, and loads. */
+START_TEST(test_min_met_only_by_infinite)
+{
+        load("{'ksafe_policy': 1, 'allow_unsafe': true, 'rules': ["
+             RULE("forever", "message.timeout.ms", "'min': 3000000000", "reject") "]}",
+             NULL);
+}
+END_TEST
+
 START_TEST(test_load_error)
 {
         expect_error_at(load_errors[_i].what, load_errors[_i].policy, load_errors[_i].env,
@@ -717,6 +898,9 @@ static const struct {
          NULL, "rules[0].min_sum[1]", "must be a property name (a string), not a number"},
         {"$schema not a string", EXTENDING_DEFAULT("'$schema': 1"), NULL, "$schema",
          "must be a string, not a number"},
+        {"an empty override after an unknown rule id",
+         EXTENDING_DEFAULT("'override': {'nope': {'action': 'warn'}, 'in-flight': {}}"), NULL,
+         "override.in-flight", "an override changes at least one field"},
 };
 
 START_TEST(test_structure_first)
@@ -1757,6 +1941,10 @@ static Suite *policy_suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_loop_test(tc, test_load_error, 0, N(load_errors));
         tcase_add_loop_test(tc, test_structure_first, 0, N(structure_first));
+        tcase_add_loop_test(tc, test_unsatisfiable, 0, N(unsatisfiable));
+        tcase_add_loop_test(tc, test_unsatisfiable_with_allow_unsafe, 0, N(unsatisfiable));
+        tcase_add_loop_test(tc, test_satisfiable, 0, N(satisfiable));
+        tcase_add_test(tc, test_min_met_only_by_infinite);
         tcase_add_test(tc, test_structure_first_across_extends);
         tcase_add_test(tc, test_syntax_error_line_and_column);
         tcase_add_test(tc, test_duplicate_json_key);
