@@ -64,6 +64,9 @@ typedef struct ksafe_config_s ksafe_config_t;
  *
  * Like jansson's json_error_t it is allocated by the caller. Fields that do
  * not apply are empty strings or 0. Secret values never appear in `text`.
+ * Nothing is cut silently: a `source` or `path` longer than its field keeps
+ * its end behind a leading "...", a longer `text` its beginning before a
+ * trailing "...", never inside a UTF-8 character.
  */
 typedef struct ksafe_error_s {
         char text[256];   /**< what went wrong, one sentence */
@@ -156,11 +159,19 @@ KSAFE_EXPORT ksafe_policy_t *ksafe_policy_default(void);
  * The policy must load for every environment it names (and for none), not
  * only for `env`: a section that breaks "prod" fails a load for "dev" too.
  *
+ * `path` and every file it extends must be regular files (a FIFO or a
+ * device is refused without being read); a relative `extends` is taken
+ * from the folder of the real file, symlinks resolved.
+ *
  * Returns the resolved policy, or NULL with `err` filled in: unreadable
  * file, JSON syntax (line and column), unknown field or wrong type (JSON
- * path), unknown property (with a "did you mean"), duplicate rule id,
- * extends cycle, unknown environment (the known ones listed), or a
- * weakened baseline rule without "allow_unsafe": true. Thread-safe.
+ * path; reported before any error of meaning), unknown property (with a
+ * "did you mean"), duplicate rule id, extends cycle, unknown environment
+ * (the known ones listed), rules that no configuration can pass (a
+ * fractional bound on an integer property, a bound outside librdkafka's
+ * range, rules of one property that contradict each other) or an enforce
+ * fix that another rule refuses, or a weakened baseline rule without
+ * "allow_unsafe": true. Thread-safe.
  */
 KSAFE_EXPORT ksafe_policy_t *ksafe_policy_load(const char *path, const char *env,
                                                ksafe_error_t *err);
