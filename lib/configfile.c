@@ -443,6 +443,78 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
         return true;
 }
 
+/* Read the members of the object at m->value (a default.topic.config) as
+ * entries of object `object`. */
+static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned object,
+                               ksafe_error_t *err);
+
+/* One member of a properties object: an entry, or for
+ * "default.topic.config" the object that Python's confluent-kafka merges
+ * into the configuration (PyDict_Update), member by member. */
+static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned object,
+                            unsigned *containers, ksafe_error_t *err)
+{
+        char *key = token_text(m->key, (size_t)(m->key_end - m->key));
+        char *raw = token_text(m->value, (size_t)(m->value_end - m->value));
+        bool scalar = *m->value != '{' && *m->value != '[';
+        bool topic_config = key && strcmp(key, "default.topic.config") == 0;
+        ksafe_entry_t *e = NULL;
+        if (key)
+                e = add_entry(cfg, key, strlen(key), raw ? raw : "", raw ? strlen(raw) : 0,
+                              m->line, m->column);
+        free(key);
+        free(raw);
+        if (!e) {
+                ksafe_error_set(err, cfg->source, "", m->line, m->column,
+                                "cannot read this member (out of memory, or a NUL "
+                                "character in its text)");
+                return false;
+        }
+        e->quoted = *m->value == '"';
+        e->json_number = *m->value == '-' || isdigit((unsigned char)*m->value);
+        e->value_start = (size_t)(m->value - cfg->data);
+        e->value_end = (size_t)(m->value_end - cfg->data);
+        e->span_start = (size_t)(m->key - cfg->data);
+        e->span_end = e->value_end;
+        e->json_object = object;
+        if (topic_config && object == 0 && *m->value == '{') {
+                e->container = true;
+                return parse_json_members(cfg, m, ++*containers, err);
+        }
+        const char *note = NULL;
+        if (topic_config)
+                note = object ? "a default.topic.config inside default.topic.config: Python's "
+                                "client drops it, so none of its settings reach librdkafka"
+                              : "default.topic.config must be a JSON object of properties: "
+                                "Python's client merges its members into the configuration";
+        else if (!scalar)
+                note = "an object or array is not a property value";
+        else if (strncmp(m->value, "null", 4) == 0)
+                note = "null is not a value";
+        if (note) {
+                e->status = KSAFE_ENTRY_INVALID;
+                if (!(e->note = strdup(note))) {
+                        ksafe_error_set(err, cfg->source, "", m->line, m->column,
+                                        "out of memory");
+                        return false;
+                }
+        }
+        return true;
+}
+
+static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned object,
+                               ksafe_error_t *err)
+{
+        scanner_t s = {.data = cfg->data, .p = at->value + 1, .end = cfg->data + cfg->len,
+                       .line = at->value_line, .line_start = at->value_line_start};
+        member_t m;
+        unsigned none = 0;
+        while (next_member(&s, &m))
+                if (!add_json_member(cfg, &m, object, &none, err))
+                        return false;
+        return true;
+}
+
 static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *err)
 {
         json_error_t jerr;
@@ -462,33 +534,10 @@ static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *
         s.p++;
         member_t m;
         bool first = true;
+        unsigned containers = 0;
         while (next_member(&s, &m)) {
-                char *key = token_text(m.key, (size_t)(m.key_end - m.key));
-                char *raw = token_text(m.value, (size_t)(m.value_end - m.value));
-                bool scalar = *m.value != '{' && *m.value != '[';
-                ksafe_entry_t *e = NULL;
-                if (key)
-                        e = add_entry(cfg, key, strlen(key), raw ? raw : "",
-                                                   raw ? strlen(raw) : 0, m.line, m.column);
-                free(key);
-                free(raw);
-                if (!e) {
-                        ksafe_error_set(err, cfg->source, "", m.line, m.column,
-                                        "cannot read this member (out of memory, or a NUL "
-                                        "character in its text)");
+                if (!add_json_member(cfg, &m, 0, &containers, err))
                         return false;
-                }
-                e->quoted = *m.value == '"';
-                e->json_number = *m.value == '-' || isdigit((unsigned char)*m.value);
-                e->value_start = (size_t)(m.value - cfg->data);
-                e->value_end = (size_t)(m.value_end - cfg->data);
-                e->span_start = (size_t)(m.key - cfg->data);
-                e->span_end = e->value_end;
-                if (!scalar || strncmp(m.value, "null", 4) == 0) {
-                        e->status = KSAFE_ENTRY_INVALID;
-                        e->note = strdup(scalar ? "null is not a value"
-                                                : "an object or array is not a property value");
-                }
                 if (first) {
                         size_t n = (size_t)(m.key - s.line_start);
                         if (m.line > 1 && n < sizeof(cfg->indent) &&

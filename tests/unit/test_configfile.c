@@ -489,6 +489,67 @@ START_TEST(json_nested_value_is_invalid)
 }
 END_TEST
 
+/*
+ * default.topic.config, merged as Python's confluent-kafka merges it
+ * (PyDict_Update of the nested object into the configuration): each case
+ * lists the findings it must give, as rule@line:column, in order.
+ */
+static const struct {
+        const char *text;
+        const char *findings; /* "rule@line:col ..." of the ksafe-* and acks/timeout rules */
+} topic_configs[] = {
+        /* The inner keys are judged, where they are written. */
+        {"{\"enable.idempotence\": true,\n"
+         " \"default.topic.config\": {\"acks\": 1,\n"
+         "    \"message.timeout.ms\": 0}}",
+         "acks-all@2:27 delivery-timeout@3:5"},
+        /* A key at both levels: the nested one wins, the top one is shadowed. */
+        {"{\"enable.idempotence\": true, \"acks\": \"all\",\n"
+         " \"default.topic.config\": {\"acks\": 1}}",
+         "ksafe-duplicate@1:30 acks-all@2:27"},
+        {"{\"enable.idempotence\": true, \"acks\": 1,\n"
+         " \"default.topic.config\": {\"acks\": \"all\"}}",
+         "ksafe-duplicate@1:30"},
+        /* An alias inside comes after every top-level key. */
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {\"delivery.timeout.ms\": 0},\n"
+         " \"message.timeout.ms\": 30000}",
+         "delivery-timeout@1:55 ksafe-duplicate@2:2"},
+        /* A global property inside it is merged too. */
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {\"enable.idempotence\": "
+         "false}}",
+         "ksafe-duplicate@1:2 idempotence@1:55"},
+        /* What Python cannot merge. */
+        {"{\"enable.idempotence\": true, \"default.topic.config\": [1]}",
+         "ksafe-invalid-value@1:30"},
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {\"default.topic.config\": "
+         "{\"acks\": 1}}}",
+         "ksafe-invalid-value@1:55"},
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {\"acks\": 1},\n"
+         " \"default.topic.config\": {\"linger.ms\": 5}}",
+         "ksafe-invalid-value@1:55"},
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {\"ackz\": 1}}",
+         "ksafe-unknown-property@1:55"},
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {}}", ""},
+};
+
+START_TEST(json_default_topic_config)
+{
+        ksafe_report_t *r = check_json(topic_configs[_i].text);
+        char got[512] = "";
+        size_t n = 0;
+        for (size_t i = 0; i < ksafe_report_count(r); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(r, i);
+                if (strcmp(v->rule_id, "in-flight") == 0)
+                        continue; /* not set anywhere: the same for every case */
+                n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s@%d:%d", n ? " " : "",
+                                      v->rule_id, v->line, v->column);
+        }
+        ck_assert_msg(strcmp(got, topic_configs[_i].findings) == 0, "%s\ngot:  %s\nwant: %s",
+                      topic_configs[_i].text, got, topic_configs[_i].findings);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
 START_TEST(json_null_is_invalid)
 {
         ksafe_report_t *r = check_json("{\"enable.idempotence\": true, \"acks\": null,"
@@ -1341,6 +1402,8 @@ static Suite *configfile_suite(void)
         tcase_add_test(tc, json_safe_config_is_clean);
         tcase_add_test(tc, json_number_kept_as_written);
         tcase_add_test(tc, json_nested_value_is_invalid);
+        tcase_add_loop_test(tc, json_default_topic_config, 0,
+                            sizeof(topic_configs) / sizeof(*topic_configs));
         tcase_add_test(tc, json_null_is_invalid);
         tcase_add_test(tc, json_not_an_object);
         tcase_add_test(tc, json_syntax_error);
