@@ -39,6 +39,61 @@ static void resolved_free(resolved_t *r)
         *r = (resolved_t){0};
 }
 
+/* java.util.Properties keeps a UTF-8 BOM in the first key (it is no
+ * blank to it): that line sets a property of another name. */
+static bool java_bom_key(const ksafe_entry_t *e, ksafe_dialect_t dialect)
+{
+        return dialect == KSAFE_DIALECT_JAVA && e->line == 1 && !e->origin &&
+               strncmp(e->name, "\xEF\xBB\xBF", 3) == 0;
+}
+
+/* A name as written, when it cannot be a secret: property-name characters
+ * only (as eval.c shows unknown names). */
+static bool plain_name(const char *name)
+{
+        size_t n = strlen(name);
+        return n > 0 && n <= 128 &&
+               strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n &&
+               !ksafe_property_is_sensitive(name);
+}
+
+/* The finding for a first key that carries a BOM under --dialect java. */
+static void java_bom_finding(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                             const ksafe_entry_t *e, ksafe_report_t *report)
+{
+        const char *intended = e->name + 3;
+        bool known = ksafe_props_find(policy->props, intended) ||
+                     ksafe_dialect_java_knows(intended);
+        bool shown = plain_name(intended);
+        char message[400];
+        if (known)
+                snprintf(message, sizeof(message),
+                         "the file starts with a UTF-8 byte order mark, which "
+                         "java.util.Properties keeps in the first key: %s never reaches the "
+                         "client (save the file without the BOM)",
+                         intended);
+        else
+                snprintf(message, sizeof(message),
+                         "the file starts with a UTF-8 byte order mark, which "
+                         "java.util.Properties keeps in the first key: the client gets a "
+                         "property named \"\\uFEFF%s\" (save the file without the BOM)",
+                         shown ? intended : "...");
+        ksafe_violation_t v = {
+                .rule_id = "ksafe-unknown-property",
+                .property = shown ? intended : "(not shown)",
+                .message = message,
+                .why = "java.util.Properties reads a BOM as part of the first key, so the "
+                       "first line sets a property that no client knows",
+                .file = ksafe_view_file(view),
+                .line = e->line,
+                .column = e->column,
+                .action = known ? KSAFE_ACTION_REJECT : KSAFE_ACTION_WARN,
+                .severity = known ? KSAFE_SEVERITY_ERROR : KSAFE_SEVERITY_WARNING,
+                .is_set = true,
+        };
+        ksafe_report_add(report, &v);
+}
+
 /* A name that librdkafka's table does not list: ask librdkafka itself
  * (on one scratch conf per resolution). It refuses most of them (unknown),
  * accepts its hidden properties (test.mock.num.brokers) and refuses a few
@@ -101,6 +156,11 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
                 e->prop = NULL;
                 return true;
         }
+        if (java_bom_key(e, dialect)) {
+                e->status = KSAFE_ENTRY_FOREIGN; /* eval_file_entries() says why */
+                e->prop = NULL;
+                return true;
+        }
         if (e->status == KSAFE_ENTRY_INVALID)
                 return true; /* a JSON value that is no scalar */
         if (!e->prop) {
@@ -109,6 +169,17 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
                         return true;
                 }
                 return resolve_unlisted(e, scratch);
+        }
+        /* The Java client trims a value before it parses it (ConfigDef's
+         * parseType: String.trim(), every char up to ' '). */
+        if (dialect == KSAFE_DIALECT_JAVA) {
+                size_t a = 0, b = strlen(e->raw);
+                while (a < b && (unsigned char)e->raw[a] <= ' ')
+                        a++;
+                while (b > a && (unsigned char)e->raw[b - 1] <= ' ')
+                        b--;
+                memmove(e->raw, e->raw + a, b - a);
+                e->raw[b - a] = '\0';
         }
         /* A JSON number is what a client passes for a number property:
          * Python's str(1000.0) or Go's 1e3 reach librdkafka as 1000. */
@@ -319,6 +390,11 @@ static void eval_file_entries(const ksafe_config_t *cfg, const ksafe_policy_t *p
                 v->severity = error ? KSAFE_SEVERITY_ERROR : KSAFE_SEVERITY_WARNING;
                 v->action = error ? KSAFE_ACTION_REJECT : KSAFE_ACTION_WARN;
         }
+        size_t count;
+        const ksafe_entry_t *entries = ksafe_view_entries(view, &count);
+        for (size_t i = 0; i < count; i++)
+                if (java_bom_key(&entries[i], cfg->dialect))
+                        java_bom_finding(policy, view, &entries[i], report);
 }
 
 ksafe_report_t *ksafe_config_check(const ksafe_config_t *config, const ksafe_policy_t *policy)
@@ -476,6 +552,26 @@ static void json_value(ksafe_buf_t *out, const char *value, bool quoted)
                 ksafe_buf_json_string(out, value);
 }
 
+/* A value written into a .properties file, so that its reader gets it
+ * back: Java's escapes under --dialect java (a backslash, a leading blank,
+ * control characters); kcat reads a line as it is. */
+static void properties_value(const ksafe_config_t *cfg, ksafe_buf_t *out, const char *value)
+{
+        if (cfg->dialect != KSAFE_DIALECT_JAVA) {
+                ksafe_buf_append(out, value, strlen(value));
+                return;
+        }
+        for (const char *p = value; *p; p++) {
+                unsigned char c = (unsigned char)*p;
+                if (c == '\\' || (p == value && (c == ' ' || c == '\t' || c == '\f')))
+                        ksafe_buf_printf(out, "\\%c", c == '\t' ? 't' : c == '\f' ? 'f' : c);
+                else if (c < 0x20 || c == 0x7f)
+                        ksafe_buf_printf(out, "\\u%04x", c);
+                else
+                        ksafe_buf_append(out, p, 1);
+        }
+}
+
 static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
 {
         size_t pos = 0;
@@ -489,7 +585,7 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
                         /* "key" alone on its line needs a separator. */
                         if (e->bare)
                                 ksafe_buf_append(out, "=", 1);
-                        ksafe_buf_append(out, e->replacement, strlen(e->replacement));
+                        properties_value(cfg, out, e->replacement);
                         pos = e->value_end;
                 }
         }
@@ -516,7 +612,9 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
                 if (continued)
                         ksafe_buf_printf(out, "%s", cfg->newline);
                 need_newline = continued = false;
-                ksafe_buf_printf(out, "%s=%s%s", c->name, c->value, cfg->newline);
+                ksafe_buf_printf(out, "%s=", c->name);
+                properties_value(cfg, out, c->value);
+                ksafe_buf_printf(out, "%s", cfg->newline);
         }
 }
 
@@ -631,6 +729,20 @@ static bool listed(const ksafe_prop_t **seen, size_t n, const ksafe_prop_t *p)
         return false;
 }
 
+/* A value as the client gets it (escapes decoded), on one line: control
+ * characters (a Java "\n" escape, a JSON "\u001b") are shown as \xHH, so
+ * that no value can forge a line or a terminal escape. */
+static void shown_value(ksafe_buf_t *out, const char *value)
+{
+        for (const char *p = value; *p; p++) {
+                unsigned char c = (unsigned char)*p;
+                if (c < 0x20 || c == 0x7f)
+                        ksafe_buf_printf(out, "\\x%02x", c);
+                else
+                        ksafe_buf_append(out, p, 1);
+        }
+}
+
 char *ksafe_config_effective(const ksafe_config_t *config, const ksafe_policy_t *policy)
 {
         resolved_t r;
@@ -662,7 +774,8 @@ char *ksafe_config_effective(const ksafe_config_t *config, const ksafe_policy_t 
                                     : v.entry && v.entry->syntax     ? "(not shown: kcat reads "
                                                                        "this line otherwise)"
                                                                      : v.text;
-                ksafe_buf_printf(&out, "%s=%s", props[i]->name, shown);
+                ksafe_buf_printf(&out, "%s=", props[i]->name);
+                shown_value(&out, shown);
                 if (v.derived)
                         ksafe_buf_printf(&out, "  # not set: librdkafka derives it");
                 else if (!v.is_set)

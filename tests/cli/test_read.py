@@ -392,6 +392,79 @@ def test_librdkafka_refuses(t, tmp):
             t.contains(findings(r.out)[0].message, message, f'{line}: the message')
 
 
+# ---------------------------------------------------------------------------
+# .properties: --dialect java as java.util.Properties, kcat's -F otherwise
+# ---------------------------------------------------------------------------
+
+JAVA_CASES = [
+    # (file bytes, [(line, col, severity, rule)] under --dialect java, part of a message)
+    (b'enable.idempotence=true\nmax.in.flight=5\ndelivery.timeout.m\\s=0\n',
+     [(3, 1, 'error', 'delivery-timeout')], 'delivery.timeout.ms is 0'),
+    (b'enable.idempotence=true\nmax.in.flight=5\n\\u0061cks=\\u0031\n',
+     [(3, 1, 'error', 'acks-all')], 'acks is 1'),
+    (b'enable.idempotence=true\nmax.in.flight=5\nacks : \\\n    1\n',
+     [(3, 1, 'error', 'acks-all')], 'acks is 1'),
+    (b'\xef\xbb\xbfacks=1\nenable.idempotence=true\nmax.in.flight=5\n',
+     [(1, 1, 'error', 'ksafe-unknown-property')], 'acks never reaches the client'),
+    (b'\xef\xbb\xbf# producer\nenable.idempotence=true\nmax.in.flight=5\n',
+     [(1, 1, 'warning', 'ksafe-unknown-property')], 'a property named'),
+    (b'enable.idempotence=true\nmax.in.flight=5\nacks=\\u00G1\n',
+     [(3, 1, 'error', 'ksafe-invalid-value')], 'malformed \\uXXXX'),
+    (b'enable.idempotence=true\nmax.in.flight=5\n! acks=1\nacks=all   \n', [], None),
+]
+
+KCAT_CASES = [
+    # the same kind of files in the librdkafka dialect: what kcat -F refuses
+    (b'\xef\xbb\xbfenable.idempotence=true\nmax.in.flight=5\n',
+     [(1, 1, 'error', 'ksafe-kcat-syntax')], 'byte order mark'),
+    (b'\xef\xbb\xbf\nenable.idempotence=true\nmax.in.flight=5\n',
+     [(1, 1, 'error', 'ksafe-kcat-syntax')], 'byte order mark'),
+    (b'enable.idempotence=true\nmax.in.flight=5\n! a comment\n',
+     [(3, 1, 'error', 'ksafe-kcat-syntax')], "does not read '!' as a comment"),
+    (b'enable.idempotence=true\nmax.in.flight=5\n# a comment\n', [], None),
+]
+
+
+@test
+def test_java_and_kcat_readers(t, tmp):
+    """--dialect java reads as java.util.Properties; kcat's BOM and '!' refusals are errors"""
+    for dialect, cases in (('java', JAVA_CASES), ('librdkafka', KCAT_CASES)):
+        for i, (data, want, message) in enumerate(cases):
+            path = write(tmp, f'{dialect}{i}.properties', data)
+            r = run('--dialect', dialect, path)
+            got = findings(r.out)
+            t.eq([(f.line, f.col, f.severity, f.rule) for f in got], want,
+                 f'{dialect}: {data!r}')
+            if message and got:
+                t.contains(got[0].message, message, f'{dialect}: {data!r}')
+            t.lacks(r.out, '\ufeff', f'{dialect}: {data!r}: no BOM in the output')
+
+
+@test
+def test_java_effective_and_fix(t, tmp):
+    """--dialect java: --effective shows values unescaped, secrets redacted; --fix in place"""
+    data = (b'enable.idempotence=true\n'
+            b'max.in.flight=5\n'
+            b'client.id=caf\\u00e9\\tbar\n'
+            b'sasl.password=pw\\u002dsecret\\u002d42\n'
+            b'delivery.timeout.m\\s = 0\n'
+            b'acks   1\n')
+    path = write(tmp, 'j.properties', data)
+    r = run('--dialect', 'java', '--effective', path)
+    values = effective_values(r.out)
+    t.eq(values.get('client.id'), 'caf\u00e9\\x09bar', 'client.id unescaped, the tab shown')
+    t.eq(values.get('sasl.password'), '(redacted)', 'sasl.password')
+    t.eq(values.get('message.timeout.ms'), '120000', 'after enforcement')
+    t.lacks(r.out + r.err, 'secret-42', '--effective')
+    t.lacks(r.out + r.err, 'pw-secret', '--effective')
+    r = run('--dialect', 'java', '--fix', path)
+    t.eq(r.code, 0, '--fix exit')
+    t.eq(read_bytes(path), data.replace(b'\\s = 0\n', b'\\s = 120000\n')
+         .replace(b'acks   1\n', b'acks   all\n'), 'the fixed file')
+    r = run('--dialect', 'java', path)
+    t.eq((r.code, findings(r.out)), (0, []), 'a second run is clean')
+
+
 def main():
     global LINT
     if len(sys.argv) != 2:
