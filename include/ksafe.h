@@ -327,7 +327,11 @@ typedef enum ksafe_format_e {
         /** librdkafka/kcat/Java .properties: key=value, key: value,
          *  key value; # and ! comments; backslash continuations. */
         KSAFE_FORMAT_PROPERTIES = 1,
-        /** A flat JSON object of property names to scalars. */
+        /** A JSON object of property names to scalars. A
+         *  "default.topic.config" object in it is merged the way Python's
+         *  confluent-kafka merges it: its members are set as properties
+         *  (one that the top level also has wins over it, in its place; the
+         *  others after every top-level key), each at its own line. */
         KSAFE_FORMAT_JSON = 2,
 } ksafe_format_t;
 
@@ -353,13 +357,19 @@ KSAFE_EXPORT ksafe_config_t *ksafe_config_load(const char *path, ksafe_format_t 
 
 /** Whose property names a config file is written for. */
 typedef enum ksafe_dialect_e {
-        /** librdkafka's names, read the way kcat -F reads a file: any other
-         *  name is an unknown property, and a line that kcat reads otherwise
-         *  than Java's .properties rules is a finding (ksafe-kcat-syntax). */
+        /** librdkafka's names, read the way kcat -F reads a file: a name
+         *  librdkafka does not know is an error (ksafe-unknown-property),
+         *  and a line that kcat reads otherwise than Java's .properties
+         *  rules is a finding (ksafe-kcat-syntax), a UTF-8 BOM and '!'
+         *  comment lines included. Backslashes stay in values. */
         KSAFE_DIALECT_LIBRDKAFKA = 0,
-        /** Java's .properties rules (no ksafe-kcat-syntax findings), and the
-         *  Java client's own properties (key.serializer, buffer.memory, ...)
-         *  accepted without a warning. */
+        /** Read exactly as java.util.Properties.load() reads the file:
+         *  escapes decoded in keys and values (\uXXXX, \t, \n, ...), a
+         *  value's trailing blanks kept (and trimmed before judging, as the
+         *  Java client does), a BOM kept in the first key (reported: that
+         *  line never reaches the client). The Java client's own properties
+         *  (key.serializer, buffer.memory, ...) are accepted, and other
+         *  unknown names are warnings. */
         KSAFE_DIALECT_JAVA = 1,
 } ksafe_dialect_t;
 
@@ -399,7 +409,9 @@ KSAFE_EXPORT void ksafe_config_destroy(ksafe_config_t *config);
  *
  * Besides the policy's rules this reports what librdkafka would do with the
  * file that its author may not expect: unknown properties (with a "did you
- * mean"), values librdkafka refuses, values it reads differently from how
+ * mean"; errors, warnings under KSAFE_DIALECT_JAVA), values librdkafka
+ * refuses (strings included, and properties this build of librdkafka does
+ * not support, with librdkafka's own message), values it reads differently from how
  * they are written (`1e3` is 1, `010` is 8, `4294967301` is 5), keys set
  * twice (the last one wins; in JSON an error, as readers differ), lines
  * kcat reads otherwise, and what rd_kafka_new() would refuse. Findings are
@@ -437,8 +449,9 @@ KSAFE_EXPORT size_t ksafe_config_change_count(const ksafe_config_t *config);
  * The effective configuration as librdkafka would see it: every property
  * the config sets and every property the policy judges, one
  * "name=value" line each, with the changes of ksafe_config_enforce() and
- * the values librdkafka derives; sensitive values are "(redacted)".
- * free() it; NULL when out of memory.
+ * the values librdkafka derives; sensitive values are "(redacted)". Values
+ * are shown as the client gets them (escapes decoded), control characters
+ * as \xHH. free() it; NULL when out of memory.
  */
 KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
                                           const ksafe_policy_t *policy);

@@ -211,6 +211,9 @@ typedef struct ksafe_entry_s {
         bool quoted;                   /* a JSON string */
         bool json_number;              /* a JSON number token */
         bool in_json;                  /* a member of a JSON object */
+        unsigned json_object;          /* JSON: 0 for the properties' object, n for the
+                                        * n-th default.topic.config object in it */
+        bool container;                /* JSON: the default.topic.config member itself */
         bool bare;           /* a line with no separator: not key=value */
         bool comment;        /* a comment line, here only for `syntax` */
         const char *syntax;  /* how kcat reads this line otherwise, or NULL */
