@@ -127,9 +127,10 @@ typedef struct ksafe_violation_s {
         ksafe_action_t action;
         ksafe_severity_t severity;
         bool is_set;           /**< true: the configuration sets it (even
-                                *   to librdkafka's default value); false:
-                                *   librdkafka's default, or what its
-                                *   finalize derives */
+                                *   to librdkafka's default value; for a
+                                *   topic-level property of a conf, as
+                                *   librdkafka tells); false: librdkafka's
+                                *   default, or what its finalize derives */
         bool fixed;            /**< enforcement set `fix` in the conf */
 } ksafe_violation_t;
 
@@ -224,7 +225,16 @@ KSAFE_EXPORT char *ksafe_policy_to_json(const ksafe_policy_t *policy);
  * Judge `conf` (with the default topic conf it carries) against `policy`
  * without changing it. Values the caller did not set are judged as
  * librdkafka's rd_kafka_new() would finalize them (with idempotence on,
- * unset acks, max.in.flight and retries become -1, 5 and INT32_MAX).
+ * unset acks, max.in.flight and retries become -1, 5 and INT32_MAX; every
+ * adjustment of librdkafka 2.0.2 is modelled, see the README).
+ *
+ * A property set to its default value is set. librdkafka tells which
+ * global properties a conf sets; for a topic-level one at its default ksafe
+ * asks librdkafka when it matters (required, forbidden, a transactional
+ * producer's delivery.timeout.ms) by making a throw-away consumer handle
+ * with debug=conf from a copy of the topic conf; if that fails, both
+ * readings are judged and the rule passes only when both pass. Floats are
+ * judged as rd_kafka_conf_get() shows them (%g).
  *
  * Both arguments must not be NULL. Returns a report (destroy it), NULL
  * only when out of memory.
@@ -238,8 +248,12 @@ KSAFE_EXPORT ksafe_report_t *ksafe_conf_check(const rd_kafka_conf_t *conf,
  * reject and warn rules are judged on the configuration as given. When a
  * reject rule fails, `conf` is left unchanged. Otherwise every failing
  * enforce rule gets its compliant value set in `conf` (topic-level
- * properties in its default topic conf), and the result is judged once
- * more: an enforce rule still failing then is an error of the report.
+ * properties in its default topic conf, or in the topic-level twin that
+ * wins: topic.compression.codec), and the result is judged once more: an
+ * enforce rule still failing then is an error of the report. A conf cannot
+ * unset a property: enforcing `forbidden` sets the value librdkafka uses
+ * when it is not set (never one rd_kafka_new() refuses). Float properties
+ * that a rule judges are set to their %g reading, the value judged.
  *
  * Returns a report (destroy it); ksafe_report_rejected() tells whether the
  * configuration is refused. NULL only when out of memory.
@@ -265,9 +279,16 @@ KSAFE_EXPORT ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
  *  - the enforced values did not hold once set on `conf` (an interceptor
  *    dropped one), or rd_kafka_new() failed: `conf` holds the enforced
  *    values (and is left as rd_kafka_new() leaves it).
- * One exception: if the created handle fails the audit, which means ksafe's
- * model of librdkafka is wrong (a bug to report), the handle is destroyed
- * and `conf` with it; errstr then ends with "conf was consumed with it".
+ * The audit judges the handle with what the pre-check knew about which
+ * properties were set, and ksafe models every adjustment of librdkafka
+ * 2.0.2's finalize, so no policy reaches a failing audit unless ksafe's
+ * model is wrong (a bug to report). Then, and only then, the handle is
+ * destroyed and `conf` with it: ksafe_report_conf_consumed() on the report
+ * is true (and errstr ends with "conf was consumed with it").
+ *
+ * A float property (linger.ms) is judged as rd_kafka_conf_get() shows it
+ * (%g, six significant digits) and set to that value in `conf`, so that
+ * the producer uses exactly what was judged.
  *
  * `policy` NULL means ksafe_policy_from_env() (loaded for this call).
  * `reportp` may be NULL; otherwise *reportp receives the report (also on
@@ -282,6 +303,16 @@ KSAFE_EXPORT ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
 KSAFE_EXPORT rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *policy,
                                             ksafe_report_t **reportp, char *errstr,
                                             size_t errstr_size);
+
+/**
+ * true when ksafe_producer_new() destroyed `conf`: the created handle
+ * failed the audit (which means ksafe's model of librdkafka is wrong, a
+ * bug to report) and was destroyed with the conf it owned. The caller must
+ * then not destroy `conf` again. Only on that path: every other failure
+ * leaves `conf` to the caller. The report has a violation
+ * "ksafe-audit-failed" then. false for NULL.
+ */
+KSAFE_EXPORT bool ksafe_report_conf_consumed(const ksafe_report_t *report);
 
 /**
  * Judge an existing handle: its configuration as rd_kafka_new() finalized
@@ -301,9 +332,20 @@ KSAFE_EXPORT ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_poli
  * topic conf, so a per-topic `acks=1` would bypass ksafe_producer_new().
  * This function enforces the topic-level rules on `tconf` (NULL means a
  * copy of the producer's default topic conf), refuses reject violations,
- * and judges the result once more before creating the topic. Like
- * rd_kafka_topic_new(), it returns the existing handle when the topic was
- * already created.
+ * and judges the result once more before creating the topic. Rules on a
+ * global property whose topic-level twin wins at produce time
+ * (compression.codec unless "inherit") are judged on the topic conf too.
+ *
+ * A topic that `rk` already has a handle for (made by rd_kafka_topic_new(),
+ * by producing to it, or by an earlier ksafe_topic_new()) is refused (NULL,
+ * no report): rd_kafka_topic_new() would return it as it is and drop
+ * `tconf`, and librdkafka 2.0.2 cannot show a created topic's conf, so it
+ * cannot be judged. Keep the handle the first call returned. To tell, ksafe
+ * gives rd_kafka_topic_new() a topic conf with acks=0, which librdkafka
+ * refuses for a new topic of an idempotent producer (so nothing is made;
+ * its log line about it is suppressed): `rk` must be an idempotent
+ * producer, else the call fails. A topic that another thread creates at
+ * the same moment is refused when its opaque differs from `tconf`'s.
  *
  * Like rd_kafka_topic_new(), `tconf` is consumed: freed by this function
  * also when it fails. `reportp` and `errstr` as for ksafe_producer_new();

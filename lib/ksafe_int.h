@@ -414,6 +414,10 @@ bool ksafe_rule_accepts(const ksafe_rule_t *rule, const char *value, double sum)
 void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out);
 /** The compliant value for a failed rule (free() it), or NULL if none. */
 char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view);
+/** Whether `rule` is judged on `view` (a topic conf's view judges the
+ *  topic-level rules, and rules on a global property whose topic-level
+ *  twin wins). */
+bool ksafe_rule_in_view(const ksafe_rule_t *rule, const ksafe_view_t *view);
 /** Judge one rule and add a violation to `report` when it fails. */
 void ksafe_eval_rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_report_t *report);
 /** Judge every rule of `policy` whose action is in `actions` and add a
@@ -452,6 +456,10 @@ ksafe_violation_t *ksafe_report_at(ksafe_report_t *report, size_t i);
 /** Describe the refusal in errstr: "ksafe: refused by policy ...: ...". */
 void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
 
+/** The engine finding that says the created handle failed the audit and
+ *  took conf with it (ksafe_report_conf_consumed()). */
+#define KSAFE_AUDIT_FAILED "ksafe-audit-failed"
+
 /*
  * enforce.c
  */
@@ -461,5 +469,11 @@ void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t err
 typedef bool (*ksafe_setter_t)(void *target, const ksafe_rule_t *rule, const char *value);
 ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                               ksafe_setter_t set, void *target);
+/** A conf shows a float (linger.ms) with %g, six significant digits, and
+ *  keeps the double it was given: set each float property that a rule
+ *  judges, and that the conf sets, to the text it was judged by, so that
+ *  the producer uses exactly that (linger.ms=100000.4 becomes 100000). */
+void ksafe_enforce_float_readings(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                                  ksafe_setter_t set, void *target);
 
 #endif /* KSAFE_INT_H */
