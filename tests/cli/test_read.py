@@ -275,7 +275,8 @@ def test_default_topic_config_findings(t, tmp):
     t.eq(r.code, 1, 'exit')
     t.eq([(f.line, f.col, f.severity, f.rule) for f in findings(r.out)],
          [(4, 3, 'warning', 'ksafe-duplicate'), (6, 5, 'error', 'acks-all'),
-          (7, 7, 'error', 'delivery-timeout')], 'findings')
+          (7, 7, 'error', 'delivery-timeout'),
+          (7, 7, 'error', 'delivery-covers-request')], 'findings')
     # not an object, nested twice, null inside
     cases = [
         ('{"default.topic.config": "acks=1"}', 'ksafe-invalid-value',
@@ -328,16 +329,17 @@ def test_default_topic_config_fix(t, tmp):
     t.eq(merged.get('message.timeout.ms'), '120000', 'Python sees the bounded timeout')
     r = run(path)
     t.eq((r.code, findings(r.out)), (0, []), 'a second run is clean')
-    # A forbidden property removed from the nested object keeps valid JSON.
+    # A forbidden property removed from the nested object keeps valid JSON. (Forbidden means
+    # "not set to anything but what librdkafka uses unset": linger.ms=5 is its default.)
     policy = write(tmp, 'forbid.json', '{"ksafe_policy": 1, "name": "f", "extends": '
                    '"builtin:default", "rules": [{"id": "no-linger", "property": "linger.ms", '
                    '"forbidden": true, "action": "enforce"}]}')
     for text in ('{"enable.idempotence": true, "max.in.flight": 5,\n'
-                 ' "default.topic.config": {"linger.ms": 5}, "client.id": "x"}',
+                 ' "default.topic.config": {"linger.ms": 7}, "client.id": "x"}',
                  '{"enable.idempotence": true, "max.in.flight": 5,\n'
-                 ' "default.topic.config": {"acks": "all", "linger.ms": 5}}',
+                 ' "default.topic.config": {"acks": "all", "linger.ms": 7}}',
                  '{"enable.idempotence": true, "max.in.flight": 5,\n'
-                 ' "default.topic.config": {"linger.ms": 5, "acks": "all"}, "linger.ms": 9}'):
+                 ' "default.topic.config": {"linger.ms": 7, "acks": "all"}, "linger.ms": 9}'):
         path = write(tmp, 'r.json', text)
         r = run('-p', policy, '--fix', path)
         out = read_bytes(path).decode()
@@ -399,7 +401,8 @@ def test_librdkafka_refuses(t, tmp):
 JAVA_CASES = [
     # (file bytes, [(line, col, severity, rule)] under --dialect java, part of a message)
     (b'enable.idempotence=true\nmax.in.flight=5\ndelivery.timeout.m\\s=0\n',
-     [(3, 1, 'error', 'delivery-timeout')], 'delivery.timeout.ms is 0'),
+     [(3, 1, 'error', 'delivery-timeout'), (3, 1, 'error', 'delivery-covers-request')],
+     'delivery.timeout.ms is 0'),
     (b'enable.idempotence=true\nmax.in.flight=5\n\\u0061cks=\\u0031\n',
      [(3, 1, 'error', 'acks-all')], 'acks is 1'),
     (b'enable.idempotence=true\nmax.in.flight=5\nacks : \\\n    1\n',
@@ -452,7 +455,7 @@ def test_java_effective_and_fix(t, tmp):
     path = write(tmp, 'j.properties', data)
     r = run('--dialect', 'java', '--effective', path)
     values = effective_values(r.out)
-    t.eq(values.get('client.id'), 'caf\u00e9\\x09bar', 'client.id unescaped, the tab shown')
+    t.eq(values.get('client.id'), 'caf\u00e9\\tbar', 'client.id unescaped, the tab shown')
     t.eq(values.get('sasl.password'), '(redacted)', 'sasl.password')
     t.eq(values.get('message.timeout.ms'), '120000', 'after enforcement')
     t.lacks(r.out + r.err, 'secret-42', '--effective')

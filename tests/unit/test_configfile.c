@@ -519,7 +519,7 @@ static const struct {
         {"{\"enable.idempotence\": true,\n"
          " \"default.topic.config\": {\"acks\": 1,\n"
          "    \"message.timeout.ms\": 0}}",
-         "acks-all@2:27 delivery-timeout@3:5"},
+         "acks-all@2:27 delivery-timeout@3:5 delivery-covers-request@3:5"},
         /* A key at both levels: the nested one wins, the top one is shadowed. */
         {"{\"enable.idempotence\": true, \"acks\": \"all\",\n"
          " \"default.topic.config\": {\"acks\": 1}}",
@@ -530,7 +530,7 @@ static const struct {
         /* An alias inside comes after every top-level key. */
         {"{\"enable.idempotence\": true, \"default.topic.config\": {\"delivery.timeout.ms\": 0},\n"
          " \"message.timeout.ms\": 30000}",
-         "delivery-timeout@1:55 ksafe-duplicate@2:2"},
+         "delivery-timeout@1:55 delivery-covers-request@1:55 ksafe-duplicate@2:2"},
         /* A global property inside it is merged too. */
         {"{\"enable.idempotence\": true, \"default.topic.config\": {\"enable.idempotence\": "
          "false}}",
