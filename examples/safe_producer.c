@@ -38,10 +38,12 @@ int main(int argc, char **argv)
         /* Was: rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)) */
         ksafe_report_t *report = NULL;
         rd_kafka_t *rk = ksafe_producer_new(conf, NULL, &report, errstr, sizeof(errstr));
-        char *text = ksafe_report_to_text(report);
-        fputs(text ? text : "", stderr);
-        free(text);
-        ksafe_report_destroy(report);
+        if (report) { /* NULL when no report was made (a policy that cannot be loaded) */
+                char *text = ksafe_report_to_text(report);
+                fputs(text ? text : "", stderr);
+                free(text);
+                ksafe_report_destroy(report);
+        }
         if (!rk) {
                 fprintf(stderr, "%s\n", errstr);
                 rd_kafka_conf_destroy(conf); /* still ours on failure */
