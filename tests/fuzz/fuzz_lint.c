@@ -93,9 +93,13 @@ static char *print_to_memory(const lint_run_t *run, size_t *lenp)
                 return NULL;
         FILE *saved = stdout;
         stdout = mem;
-        lint_print(run);
+        bool printed = lint_print(run);
         stdout = saved;
         fclose(mem);
+        if (!printed) { /* out of memory */
+                free(buf);
+                return NULL;
+        }
         return buf;
 }
 
@@ -156,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < nx; i++)
                 x[i] = take_line(&p, end);
 
-        lint_result_t result = {.name = name};
+        lint_result_t result = {.name = name, .display = name ? ksafe_report_escape(name) : NULL};
         run.results = &result;
         run.count = 1;
         ksafe_error_t err = {0};
@@ -199,7 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 ksafe_report_destroy(enforced);
         }
         if (!cfg)
-                result.error = strdup(err.text);
+                result.error = ksafe_report_escape(err.text);
         fuzz_check_report(result.report, run.policy);
 
         size_t len = 0;
@@ -210,6 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
         ksafe_report_destroy(result.report);
         free(result.error);
+        free(result.display);
         ksafe_config_destroy(cfg);
         for (size_t i = 0; i < nx; i++)
                 free(x[i]);
