@@ -775,7 +775,7 @@ static const char *const java_inputs[] = {
         "tabs=a\\tb\\nc\\rd\\fe\\q\n",
         "cont=one \\\n    two \\\n\tthree\n",
         "# comment \\\nnot.continued=1\n! bang\n  ! indented bang\n",
-        "\xEF\xBB\xBF" "acks=1\nb=2\n",
+        ("\xEF\xBB\xBF" "acks=1\nb=2\n"),
         "\xEF\xBB\xBF# a comment\nb=2\n",
         "a=1\\\r\n  2\r\nb=3\r\n",
         "a=1\rb=2\r",
