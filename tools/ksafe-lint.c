@@ -266,10 +266,15 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
                 size_t len = 0;
                 char *data = read_stdin(&len);
                 if (!data) {
-                        /* As ksafe_config_read_file() says it of a file. */
+                        /* In the words ksafe_config_read_file() uses for a file. */
                         snprintf(err->source, sizeof(err->source), "<stdin>");
-                        snprintf(err->text, sizeof(err->text), "cannot read: %s",
-                                 strerror(errno));
+                        if (errno == EFBIG)
+                                snprintf(err->text, sizeof(err->text),
+                                         "cannot read: larger than %zu MiB",
+                                         KSAFE_CONFIG_MAX_SIZE >> 20);
+                        else
+                                snprintf(err->text, sizeof(err->text), "cannot read: %s",
+                                         strerror(errno));
                         return NULL;
                 }
                 cfg = ksafe_config_read(data, len, "<stdin>", &options, err);
