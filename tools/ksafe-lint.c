@@ -588,9 +588,33 @@ int main(int argc, char **argv)
         char *env = opts.env && *opts.env ? ksafe_report_escape(opts.env) : NULL;
         if (policy_only) {
                 if (opts.print_policy) {
+                        /* Exact values, but only printable ASCII: a name or
+                         * a reason with C1 controls, bidi overrides or DEL
+                         * reaches the terminal as \uNNNN (DEL, ASCII, only
+                         * occurs inside strings: jansson leaves it raw). */
                         char *json = ksafe_policy_to_json(policy);
-                        printf("%s\n", json ? json : "null");
+                        json_t *doc = json ? json_loads(json, 0, NULL) : NULL;
+                        char *ascii = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                                                    JSON_ENSURE_ASCII)
+                                          : NULL;
+                        for (const char *c = ascii; c && *c; c++)
+                                if (*c == 0x7f)
+                                        fputs("\\u007f", stdout);
+                                else
+                                        putchar(*c);
+                        if (ascii)
+                                putchar('\n');
+                        else
+                                fprintf(stderr, "ksafe-lint: out of memory\n");
+                        free(ascii);
+                        json_decref(doc);
                         free(json);
+                        if (!ascii) {
+                                free(name);
+                                free(env);
+                                ksafe_policy_destroy(policy);
+                                return finish(LINT_EXIT_USAGE);
+                        }
                 } else {
                         complain(path, "policy \"%s\"%s%s is valid", name ? name : "?",
                                  env ? " for " : "", env ? env : "");

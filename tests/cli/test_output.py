@@ -314,6 +314,7 @@ def test_hostile_check_and_print_policy(t):
             t.eq(text and text.count('\n'), 1, f'{s!r}: --check-policy stderr lines')
             code, out, err = run_raw('--print-policy', '-p', 'p.json', cwd=tmp)
             t.eq(code, 0, f'{s!r}: --print-policy exit')
+            decoded(out, f'{s!r}: --print-policy stdout', t)
             doc = json.loads(out)
             t.eq(doc.get('name'), s, f'{s!r}: --print-policy name (JSON-escaped, exact)')
 
