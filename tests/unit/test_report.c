@@ -882,6 +882,7 @@ static Suite *report_suite(void)
         suite_add_tcase(s, tc);
 
         tc = tcase_create("hostile");
+        tcase_set_timeout(tc, 120); /* hundreds of reports: slow under ASan or valgrind */
         tcase_add_test(tc, escape_table);
         tcase_add_test(tc, explain_cuts_on_a_character);
         tcase_add_test(tc, hostile_strings_in_every_field);
