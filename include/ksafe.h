@@ -42,8 +42,8 @@ extern "C" {
 #define KSAFE_VERSION_STR "0.1.0"
 
 /** The largest config or policy file ksafe reads, in bytes: a larger one
- *  is "cannot read: File too large" (EFBIG). ksafe-lint applies the same
- *  cap to standard input. */
+ *  is "cannot read: larger than 64 MiB" (EFBIG). ksafe-lint applies the
+ *  same cap to standard input. */
 #define KSAFE_CONFIG_MAX_SIZE ((size_t)64 << 20)
 
 /** The version of the JSON shape that ksafe_report_to_json() writes. */
