@@ -1141,6 +1141,18 @@ START_TEST(test_read_regular_file)
         ck_assert_str_eq(text, "");
         free(text);
 
+        /* exactly KSAFE_MAX_FILE bytes is allowed */
+        const char *full = hostile_path("full.bin");
+        int fd = open(full, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(ftruncate(fd, (off_t)KSAFE_MAX_FILE), 0);
+        close(fd);
+        text = ksafe_read_regular_file(full, &len, NULL, why, sizeof(why));
+        unlink(full);
+        ck_assert_msg(text != NULL, "a file of exactly KSAFE_MAX_FILE bytes: %s", why);
+        ck_assert_uint_eq(len, KSAFE_MAX_FILE);
+        free(text);
+
         errno = 0;
         ck_assert_ptr_null(ksafe_read_regular_file(hostile_path("fifo"), &len, NULL, why,
                                                    sizeof(why)));
