@@ -1496,7 +1496,8 @@ END_TEST
 
 /*
  * Many environments load (in time linear in their number: the figures
- * are in tests/bench, not here). Every section is still checked.
+ * are tests/bench/bench_policy.c's, never a timed test). Every section is
+ * still checked.
  */
 START_TEST(test_many_environments)
 {
