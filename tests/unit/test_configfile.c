@@ -1500,6 +1500,48 @@ START_TEST(load_unsafe_json)
 }
 END_TEST
 
+/* The files of tests/data/configs that show each reader's own rules. */
+START_TEST(load_default_topic_config)
+{
+        ksafe_report_t *r = check_file("configs/default-topic-config.json", KSAFE_FORMAT_AUTO);
+        assert_at(expect(r, "ksafe-duplicate", "acks"), 4, 3);
+        assert_at(expect(r, "acks-all", "acks"), 6, 5);
+        assert_at(expect(r, "delivery-timeout", "message.timeout.ms"), 7, 5);
+        expect_none(r, "ksafe-invalid-value");
+        assert_ordered(r);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(load_java_escapes)
+{
+        char path[4096];
+        data_path(path, sizeof(path), "configs/java-escapes.properties");
+        ksafe_config_options_t options = {.dialect = KSAFE_DIALECT_JAVA};
+        ksafe_config_t *config = ksafe_config_read_file(path, &options, NULL);
+        ck_assert_ptr_nonnull(config);
+        ksafe_report_t *r = ksafe_config_check(config, default_policy);
+        /* The BOM line is a comment to no one: a junk key, a warning. */
+        const ksafe_violation_t *v = expect(r, "ksafe-unknown-property", NULL);
+        assert_at(v, 1, 1);
+        ck_assert_int_eq(v->severity, KSAFE_SEVERITY_WARNING);
+        assert_at(expect(r, "delivery-timeout", "delivery.timeout.ms"), 5, 1);
+        assert_at(expect(r, "acks-all", "acks"), 6, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 3);
+        ksafe_report_destroy(r);
+        char *effective = ksafe_config_effective(config, default_policy);
+        ck_assert_ptr_nonnull(strstr(effective, "client.id=caf\xC3\xA9\n"));
+        free(effective);
+        ksafe_config_destroy(config);
+
+        /* The same file in the librdkafka dialect: kcat refuses it. */
+        r = check_file("configs/java-escapes.properties", KSAFE_FORMAT_AUTO);
+        assert_at(expect(r, "ksafe-kcat-syntax", NULL), 1, 1);
+        assert_at(expect(r, "ksafe-unknown-property", "key.serializer"), 4, 1);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
 START_TEST(load_safe_files)
 {
         static const char *const names[] = {"configs/safe.properties", "configs/safe.json"};
@@ -1651,6 +1693,8 @@ static Suite *configfile_suite(void)
         tcase_add_test(tc, load_unsafe_properties);
         tcase_add_test(tc, load_unsafe_json);
         tcase_add_test(tc, load_safe_files);
+        tcase_add_test(tc, load_default_topic_config);
+        tcase_add_test(tc, load_java_escapes);
         tcase_add_test(tc, load_json_detected_by_content);
         tcase_add_test(tc, java_dialect);
         tcase_add_test(tc, command_line_property_wins);
