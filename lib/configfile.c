@@ -345,10 +345,13 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         p = next;
                         continue;
                 }
-                /* Join continuation lines into one logical line. */
+                /* Join continuation lines into one logical line. Java
+                 * reads a '#' or '!' as a comment wherever its logical line
+                 * is still empty, after a lone backslash too. */
                 l.text.len = 0;
                 l.count = 0;
-                while (continues(s, e) && next < end) {
+                bool java_comment = false;
+                while (!java_comment && continues(s, e) && next < end) {
                         logical_add(&l, data, s, (size_t)(e - s - 1));
                         p = next;
                         e = line_end(p, end, &next);
@@ -359,6 +362,13 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         lone_cr |= ends_lone_cr(e, end);
                         after_lone_cr = ends_lone_cr(e, end);
                         line++;
+                        java_comment = java && l.text.len == 0 && s < e &&
+                                       (*s == '#' || *s == '!');
+                }
+                if (java_comment) {
+                        p = next;
+                        bom_pending = false;
+                        continue;
                 }
                 logical_add(&l, data, s, (size_t)(e - s));
                 p = next;
@@ -368,6 +378,15 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                 bool eof_continuation = l.text.len && continues(k, lend);
                 if (eof_continuation)
                         lend--; /* a continuation at the end of the file */
+                /* Java skips a logical line that is empty once joined (a
+                 * lone backslash before an empty line), except when the
+                 * backslash is followed by the end of the file or by one
+                 * line-ending character that ends the file: load() then
+                 * returns the line, a key "" with an empty value. */
+                if (java && lend == k && !(eof_continuation && next - e < 2)) {
+                        bom_pending = false;
+                        continue;
+                }
                 const char *ke = k;
                 while (ke < lend && *ke != '=' && *ke != ':' && !blank(*ke))
                         ke += (*ke == '\\' && ke + 1 < lend) ? 2 : 1;
