@@ -267,6 +267,26 @@ static const char *kcat_differs(bool lone_cr, const logical_t *l, bool long_line
         return NULL;
 }
 
+/* kcat -F strips "\\:" and "\\=" from a line, again and again from its start
+ * ("Java configs" escape them): every run of backslashes just before a ':'
+ * or '=' goes. Other backslashes stay (Windows paths). */
+static void kcat_unescape(ksafe_buf_t *out, const char *s, size_t n)
+{
+        out->len = 0;
+        ksafe_buf_append(out, "", 0);
+        for (size_t i = 0; i < n;) {
+                size_t run = 0;
+                while (i + run < n && s[i + run] == '\\')
+                        run++;
+                if (run && i + run < n && (s[i + run] == ':' || s[i + run] == '=')) {
+                        i += run; /* the run goes, the ':' or '=' stays */
+                        continue;
+                }
+                ksafe_buf_append(out, s + i, run ? run : 1);
+                i += run ? run : 1;
+        }
+}
+
 /* A comment (or blank) line that kcat reads otherwise: an entry that only
  * carries `syntax`, so that it becomes a ksafe-kcat-syntax finding. */
 static bool add_syntax_line(ksafe_config_t *cfg, const char *p, int line, int column,
@@ -422,8 +442,10 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         free(key);
                         free(value);
                 } else {
-                        entry = add_entry(cfg, k, (size_t)(ke - k), v, (size_t)(ve - v),
-                                          first_line, column);
+                        kcat_unescape(&tmp, v, (size_t)(ve - v));
+                        entry = tmp.failed ? NULL
+                                           : add_entry(cfg, k, (size_t)(ke - k), tmp.data,
+                                                       tmp.len, first_line, column);
                 }
                 ok = entry != NULL;
                 if (ok) {

@@ -324,6 +324,21 @@ START_TEST(properties_escaped_backslash_is_not_a_continuation)
 }
 END_TEST
 
+/* kcat -F strips the backslashes before ':' and '=' that Java configs
+ * write (ccloud's "https\://..."), and keeps the others. */
+START_TEST(properties_kcat_value_escapes)
+{
+        ksafe_report_t *r = probe("client.id=a\\:b\\=c\\\\d\n"
+                                  "bootstrap.servers=SASL_SSL\\://broker\\\\\\:9092\n"
+                                  "group.id=C:\\dir\\x\n");
+        assert_probe(r, "client.id", "a:b=c\\\\d", 1, 1);
+        assert_probe(r, "bootstrap.servers", "SASL_SSL://broker:9092", 2, 1);
+        assert_probe(r, "group.id", "C:\\dir\\x", 3, 1);
+        expect_none(r, "ksafe-kcat-syntax");
+        ksafe_report_destroy(r);
+}
+END_TEST
+
 START_TEST(properties_crlf)
 {
         ksafe_report_t *r = probe("client.id=a\r\n"
@@ -1697,6 +1712,7 @@ static Suite *configfile_suite(void)
         tcase_add_test(tc, properties_continuation);
         tcase_add_test(tc, properties_continuation_at_end_of_file);
         tcase_add_test(tc, properties_escaped_backslash_is_not_a_continuation);
+        tcase_add_test(tc, properties_kcat_value_escapes);
         tcase_add_test(tc, properties_crlf);
         tcase_add_test(tc, properties_cr_only);
         tcase_add_test(tc, properties_bom);
