@@ -1585,8 +1585,10 @@ START_TEST(load_java_escapes)
         assert_at(v, 1, 1);
         ck_assert_int_eq(v->severity, KSAFE_SEVERITY_WARNING);
         assert_at(expect(r, "delivery-timeout", "delivery.timeout.ms"), 5, 1);
+        /* 0 is infinite: no bound covers it, nor the linger + request sum. */
+        assert_at(expect(r, "delivery-covers-request", "delivery.timeout.ms"), 5, 1);
         assert_at(expect(r, "acks-all", "acks"), 6, 1);
-        ck_assert_uint_eq(ksafe_report_count(r), 3);
+        ck_assert_uint_eq(ksafe_report_count(r), 4);
         ksafe_report_destroy(r);
         char *effective = ksafe_config_effective(config, default_policy);
         ck_assert_ptr_nonnull(strstr(effective, "client.id=caf\xC3\xA9\n"));
