@@ -271,7 +271,7 @@ static ksafe_policy_t *policy_at(size_t i)
         return policy;
 }
 
-#define CASES 1000
+#define CASES 400
 
 /* Check and enforce agree across conf, .properties, JSON and -X. */
 START_TEST(every_source_gets_one_verdict)
