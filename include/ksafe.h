@@ -41,6 +41,11 @@ extern "C" {
 /** ksafe's version as a string, e.g. "0.1.0". */
 #define KSAFE_VERSION_STR "0.1.0"
 
+/** The largest config or policy file ksafe reads, in bytes: a larger one
+ *  is "cannot read: larger than 64 MiB" (EFBIG). ksafe-lint applies the
+ *  same cap to standard input. */
+#define KSAFE_CONFIG_MAX_SIZE ((size_t)64 << 20)
+
 /** The version of the JSON shape that ksafe_report_to_json() writes. */
 #define KSAFE_REPORT_JSON_VERSION 1
 
@@ -59,6 +64,9 @@ typedef struct ksafe_config_s ksafe_config_t;
  *
  * Like jansson's json_error_t it is allocated by the caller. Fields that do
  * not apply are empty strings or 0. Secret values never appear in `text`.
+ * Nothing is cut silently: a `source` or `path` longer than its field keeps
+ * its end behind a leading "...", a longer `text` its beginning before a
+ * trailing "...", never inside a UTF-8 character.
  */
 typedef struct ksafe_error_s {
         char text[256];   /**< what went wrong, one sentence */
@@ -92,9 +100,9 @@ typedef enum ksafe_severity_e {
  *
  * All strings are owned by the report and valid until
  * ksafe_report_destroy(). Fields that do not apply are NULL (strings) or 0.
- * `property`, `actual`, `message` and `file` are safe to print on one
- * line: control characters and bytes that are not UTF-8 appear escaped
- * ("\n", "\x01"), so a value cannot forge a finding of its own.
+ * Every string is safe to print on one line and in a terminal, and is
+ * valid UTF-8: it is kept as ksafe_report_escape() writes it, so a value,
+ * a name, a rule id or a reason cannot forge a finding of its own.
  * New fields may be added at the end in later versions: never allocate or
  * copy this struct yourself.
  */
@@ -152,11 +160,19 @@ KSAFE_EXPORT ksafe_policy_t *ksafe_policy_default(void);
  * The policy must load for every environment it names (and for none), not
  * only for `env`: a section that breaks "prod" fails a load for "dev" too.
  *
+ * `path` and every file it extends must be regular files (a FIFO or a
+ * device is refused without being read); a relative `extends` is taken
+ * from the folder of the real file, symlinks resolved.
+ *
  * Returns the resolved policy, or NULL with `err` filled in: unreadable
  * file, JSON syntax (line and column), unknown field or wrong type (JSON
- * path), unknown property (with a "did you mean"), duplicate rule id,
- * extends cycle, unknown environment (the known ones listed), or a
- * weakened baseline rule without "allow_unsafe": true. Thread-safe.
+ * path; reported before any error of meaning), unknown property (with a
+ * "did you mean"), duplicate rule id, extends cycle, unknown environment
+ * (the known ones listed), rules that no configuration can pass (a
+ * fractional bound on an integer property, a bound outside librdkafka's
+ * range, rules of one property that contradict each other) or an enforce
+ * fix that another rule refuses, or a weakened baseline rule without
+ * "allow_unsafe": true. Thread-safe.
  */
 KSAFE_EXPORT ksafe_policy_t *ksafe_policy_load(const char *path, const char *env,
                                                ksafe_error_t *err);
@@ -358,7 +374,11 @@ typedef enum ksafe_format_e {
         /** librdkafka/kcat/Java .properties: key=value, key: value,
          *  key value; # and ! comments; backslash continuations. */
         KSAFE_FORMAT_PROPERTIES = 1,
-        /** A flat JSON object of property names to scalars. */
+        /** A JSON object of property names to scalars. A
+         *  "default.topic.config" object in it is merged the way Python's
+         *  confluent-kafka merges it: its members are set as properties
+         *  (one that the top level also has wins over it, in its place; the
+         *  others after every top-level key), each at its own line. */
         KSAFE_FORMAT_JSON = 2,
 } ksafe_format_t;
 
@@ -384,13 +404,19 @@ KSAFE_EXPORT ksafe_config_t *ksafe_config_load(const char *path, ksafe_format_t 
 
 /** Whose property names a config file is written for. */
 typedef enum ksafe_dialect_e {
-        /** librdkafka's names, read the way kcat -F reads a file: any other
-         *  name is an unknown property, and a line that kcat reads otherwise
-         *  than Java's .properties rules is a finding (ksafe-kcat-syntax). */
+        /** librdkafka's names, read the way kcat -F reads a file: a name
+         *  librdkafka does not know is an error (ksafe-unknown-property),
+         *  and a line that kcat reads otherwise than Java's .properties
+         *  rules is a finding (ksafe-kcat-syntax), a UTF-8 BOM and '!'
+         *  comment lines included. Backslashes stay in values. */
         KSAFE_DIALECT_LIBRDKAFKA = 0,
-        /** Java's .properties rules (no ksafe-kcat-syntax findings), and the
-         *  Java client's own properties (key.serializer, buffer.memory, ...)
-         *  accepted without a warning. */
+        /** Read exactly as java.util.Properties.load() reads the file:
+         *  escapes decoded in keys and values (\uXXXX, \t, \n, ...), a
+         *  value's trailing blanks kept (and trimmed before judging, as the
+         *  Java client does), a BOM kept in the first key (reported: that
+         *  line never reaches the client). The Java client's own properties
+         *  (key.serializer, buffer.memory, ...) are accepted, and other
+         *  unknown names are warnings. */
         KSAFE_DIALECT_JAVA = 1,
 } ksafe_dialect_t;
 
@@ -430,7 +456,9 @@ KSAFE_EXPORT void ksafe_config_destroy(ksafe_config_t *config);
  *
  * Besides the policy's rules this reports what librdkafka would do with the
  * file that its author may not expect: unknown properties (with a "did you
- * mean"), values librdkafka refuses, values it reads differently from how
+ * mean"; errors, warnings under KSAFE_DIALECT_JAVA), values librdkafka
+ * refuses (strings included, and properties this build of librdkafka does
+ * not support, with librdkafka's own message), values it reads differently from how
  * they are written (`1e3` is 1, `010` is 8, `4294967301` is 5), keys set
  * twice (the last one wins; in JSON an error, as readers differ), lines
  * kcat reads otherwise, and what rd_kafka_new() would refuse. Findings are
@@ -468,8 +496,9 @@ KSAFE_EXPORT size_t ksafe_config_change_count(const ksafe_config_t *config);
  * The effective configuration as librdkafka would see it: every property
  * the config sets and every property the policy judges, one
  * "name=value" line each, with the changes of ksafe_config_enforce() and
- * the values librdkafka derives; sensitive values are "(redacted)".
- * free() it; NULL when out of memory.
+ * the values librdkafka derives; sensitive values are "(redacted)". Values
+ * are shown as the client gets them (escapes decoded), control characters
+ * as \xHH. free() it; NULL when out of memory.
  */
 KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
                                           const ksafe_policy_t *policy);
@@ -478,11 +507,18 @@ KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
  * Reports
  */
 
+/*
+ * Every function of this section accepts a NULL report (what a function
+ * that makes reports returns when out of memory): it is an empty report
+ * that is refused, and it has no rendering.
+ */
+
 /** Number of violations in the report (0 for NULL). */
 KSAFE_EXPORT size_t ksafe_report_count(const ksafe_report_t *report);
 
 /** The i-th violation, in the order of the configuration, or NULL when
- *  i >= ksafe_report_count(). Valid until the report is destroyed. */
+ *  i >= ksafe_report_count() (always for a NULL report). Valid until the
+ *  report is destroyed. */
 KSAFE_EXPORT const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *report, size_t i);
 
 /**
@@ -494,14 +530,16 @@ KSAFE_EXPORT const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *rep
  */
 KSAFE_EXPORT int ksafe_report_rejected(const ksafe_report_t *report);
 
-/** Number of violations of the given severity. */
+/** Number of violations of the given severity (0 for NULL). */
 KSAFE_EXPORT size_t ksafe_report_severity_count(const ksafe_report_t *report,
                                                 ksafe_severity_t severity);
 
 /**
  * The report as JSON: {"version":1,"policy":...,"environment":...,
  * "allow_unsafe":...,"rejected":...,"violations":[{...}]} (shape in the
- * README). Sensitive values are redacted. free() it; NULL when out of memory.
+ * README). Sensitive values are redacted; strings are escaped as the
+ * violation's fields are. free() it; NULL when out of memory or when
+ * `report` is NULL.
  */
 KSAFE_EXPORT char *ksafe_report_to_json(const ksafe_report_t *report);
 
@@ -511,13 +549,37 @@ KSAFE_EXPORT char *ksafe_report_to_json(const ksafe_report_t *report);
  * configuration came from a file); a violation that enforcement repaired
  * reads "enforced: message [rule-id] (set to VALUE)". A policy with
  * "allow_unsafe" adds a last "note: ..." line; otherwise a clean report
- * is the empty string.
- * free() it; NULL when out of memory.
+ * is the empty string. Every string in it is escaped
+ * (ksafe_report_escape()): one line per violation, whatever the policy
+ * and the configuration hold.
+ * free() it; NULL when out of memory or when `report` is NULL (no report
+ * is not a clean one).
  */
 KSAFE_EXPORT char *ksafe_report_to_text(const ksafe_report_t *report);
 
 /** Free a report. NULL does nothing. */
 KSAFE_EXPORT void ksafe_report_destroy(ksafe_report_t *report);
+
+/**
+ * `s` made safe to print on one line, in a terminal, in JSON and in XML:
+ * the escaping that every report, errstr and ksafe-lint output applies to
+ * what ksafe did not write itself (rule ids, policy names, reasons,
+ * property names, values, file names).
+ *
+ * Newline, carriage return and tab become "\n", "\r", "\t"; any other
+ * control character (U+0000..U+001F, U+007F) and every byte that is not
+ * part of valid UTF-8 (overlong forms, surrogates and code points above
+ * U+10FFFF included) becomes "\xNN" (its byte value, lower-case hex);
+ * the valid code points that still end a line for some reader, move the
+ * cursor or reorder the text (C1 controls U+0080..U+009F, U+2028, U+2029,
+ * the bidirectional overrides U+202A..U+202E and isolates U+2066..U+2069)
+ * and U+FFFE, U+FFFF become "\uNNNN". Everything else, a backslash too,
+ * is kept as it is, so escaping twice changes nothing; the result is
+ * valid UTF-8 without control characters.
+ *
+ * free() the result; NULL when `s` is NULL or out of memory. Thread-safe.
+ */
+KSAFE_EXPORT char *ksafe_report_escape(const char *s);
 
 /*
  * Small helpers

@@ -33,6 +33,7 @@ typedef struct ksafe_buf_s {
 } ksafe_buf_t;
 
 void ksafe_buf_printf(ksafe_buf_t *buf, const char *fmt, ...) KSAFE_PRINTF(2, 3);
+void ksafe_buf_vprintf(ksafe_buf_t *buf, const char *fmt, va_list ap) KSAFE_PRINTF(2, 0);
 void ksafe_buf_append(ksafe_buf_t *buf, const char *s, size_t len);
 /** Append `s` as a JSON string literal, quotes included. */
 void ksafe_buf_json_string(ksafe_buf_t *buf, const char *s);
@@ -44,9 +45,27 @@ void ksafe_buf_free(ksafe_buf_t *buf);
 char *ksafe_strdup(const char *s);
 /** The largest config or policy file ksafe reads (EFBIG beyond). */
 #define KSAFE_MAX_FILE ((size_t)64 << 20)
+_Static_assert(KSAFE_MAX_FILE == KSAFE_CONFIG_MAX_SIZE, "ksafe.h documents the cap");
 
-/** Read a whole file; NULL with errno set on failure. */
+/** Read a whole file; NULL with errno set on failure (EINVAL or EISDIR for
+ *  a file that is not a regular file: see ksafe_read_regular_file()). */
 char *ksafe_read_file(const char *path, size_t *lenp);
+
+/** Which file a path led to, whatever name it was reached by. */
+typedef struct ksafe_file_id_s {
+        unsigned long long dev, ino;
+} ksafe_file_id_t;
+
+/**
+ * Read a whole regular file into a NUL-terminated heap buffer (free() it);
+ * *lenp gets its length. The file is opened non-blocking and refused
+ * unless fstat() says it is a regular file (a FIFO or a device would hang
+ * or never end), or when it is larger than KSAFE_MAX_FILE. On failure:
+ * NULL, errno set and a reason for a person in `why` ("a FIFO, not a
+ * regular file", "No such file or directory"). `idp` may be NULL.
+ */
+char *ksafe_read_regular_file(const char *path, size_t *lenp, ksafe_file_id_t *idp, char *why,
+                              size_t why_size);
 
 /** conf/policies/default.json, compiled in (default_policy.c). */
 extern const char ksafe_default_policy_json[];
@@ -56,8 +75,16 @@ extern const char ksafe_default_policy_json[];
 struct json_error_t;
 const char *ksafe_json_error_text(struct json_error_t *jerr);
 
+/** Fill in `err` (may be NULL). A source, path or text longer than its
+ *  field is cut visibly, never inside a UTF-8 sequence: a source and a
+ *  path keep their tail behind a leading "...", a text its head before a
+ *  trailing "...". */
 void ksafe_error_set(ksafe_error_t *err, const char *source, const char *path, int line,
                      int column, const char *fmt, ...) KSAFE_PRINTF(6, 7);
+/** Copy `src` into dst[size], cut as ksafe_error_set() cuts a path
+ *  (fit_tail) or a text (fit_head). */
+void ksafe_fit_tail(char *dst, size_t size, const char *src);
+void ksafe_fit_head(char *dst, size_t size, const char *src);
 
 /*
  * props.c: librdkafka's property table, read from the linked library
@@ -104,6 +131,9 @@ const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *nam
  *  arrays indexed by property). */
 size_t ksafe_props_count(const ksafe_props_t *props);
 size_t ksafe_props_index(const ksafe_props_t *props, const ksafe_prop_t *prop);
+/** The i-th row of the table (aliases included, in the order that
+ *  ksafe_props_suggest() searches), or NULL past the end. */
+const ksafe_prop_t *ksafe_props_at(const ksafe_props_t *props, size_t i);
 /** The known name nearest to `name` by edit distance, or NULL. */
 const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name);
 
@@ -128,6 +158,16 @@ const ksafe_prop_t *ksafe_props_well_known(const ksafe_props_t *props, ksafe_wel
  */
 char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
                        size_t errstr_size);
+/**
+ * Ask librdkafka about a name that its published table does not list (a
+ * hidden property such as test.mock.num.brokers, or a Java name it
+ * refuses with a hint such as ssl.truststore.location) by setting it on
+ * `scratch`, a conf of the caller's that is thrown away after. Returns
+ * librdkafka's answer; on RD_KAFKA_CONF_INVALID errstr has its message
+ * (generic where it could quote a secret value).
+ */
+rd_kafka_conf_res_t ksafe_props_probe(rd_kafka_conf_t *scratch, const char *name,
+                                      const char *raw, char *errstr, size_t errstr_size);
 /**
  * When librdkafka reads `raw` as `parsed` but a person reads it otherwise
  * ("1e3" is 1, "010" is 8, "4294967301" is 5), describe how into `why`
@@ -171,6 +211,9 @@ typedef struct ksafe_entry_s {
         bool quoted;                   /* a JSON string */
         bool json_number;              /* a JSON number token */
         bool in_json;                  /* a member of a JSON object */
+        unsigned json_object;          /* JSON: 0 for the properties' object, n for the
+                                        * n-th default.topic.config object in it */
+        bool container;                /* JSON: the default.topic.config member itself */
         bool bare;           /* a line with no separator: not key=value */
         bool comment;        /* a comment line, here only for `syntax` */
         const char *syntax;  /* how kcat reads this line otherwise, or NULL */

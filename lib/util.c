@@ -1,9 +1,12 @@
 /* Small helpers: a growable string, strdup, file reading, errors. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -43,12 +46,20 @@ void ksafe_buf_append(ksafe_buf_t *buf, const char *s, size_t len)
 
 void ksafe_buf_printf(ksafe_buf_t *buf, const char *fmt, ...)
 {
+        va_list ap;
+        va_start(ap, fmt);
+        ksafe_buf_vprintf(buf, fmt, ap);
+        va_end(ap);
+}
+
+void ksafe_buf_vprintf(ksafe_buf_t *buf, const char *fmt, va_list args)
+{
         if (!buf_reserve(buf, 64))
                 return;
         /* Usually it fits in what is left: one pass. */
         size_t room = buf->cap - buf->len;
         va_list ap;
-        va_start(ap, fmt);
+        va_copy(ap, args);
         int n = vsnprintf(buf->data + buf->len, room, fmt, ap);
         va_end(ap);
         if (n < 0) {
@@ -58,7 +69,7 @@ void ksafe_buf_printf(ksafe_buf_t *buf, const char *fmt, ...)
         if ((size_t)n >= room) {
                 if (!buf_reserve(buf, (size_t)n))
                         return;
-                va_start(ap, fmt);
+                va_copy(ap, args);
                 vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
                 va_end(ap);
         }
@@ -109,34 +120,166 @@ char *ksafe_strdup(const char *s)
         return s ? strdup(s) : NULL;
 }
 
-char *ksafe_read_file(const char *path, size_t *lenp)
+/* How a file that is not a regular file is called in a message. */
+static const char *file_kind(mode_t mode)
 {
-        FILE *f = fopen(path, "rb");
-        if (!f)
-                return NULL;
-        ksafe_buf_t buf = {0};
-        char chunk[65536];
-        size_t n;
-        /* Configs and policies are small: /dev/zero is not read forever. */
-        while (!buf.failed && buf.len <= KSAFE_MAX_FILE && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                ksafe_buf_append(&buf, chunk, n);
-        int failed = ferror(f);
-        int saved = errno;
-        fclose(f);
-        if (failed || buf.failed || buf.len > KSAFE_MAX_FILE) {
-                errno = failed ? (saved ? saved : EIO) : buf.failed ? ENOMEM : EFBIG;
-                ksafe_buf_free(&buf);
+        if (S_ISFIFO(mode))
+                return "a FIFO";
+        if (S_ISCHR(mode))
+                return "a character device";
+        if (S_ISBLK(mode))
+                return "a block device";
+        if (S_ISSOCK(mode))
+                return "a socket";
+        return "not a regular file";
+}
+
+char *ksafe_read_regular_file(const char *path, size_t *lenp, ksafe_file_id_t *idp, char *why,
+                              size_t why_size)
+{
+        /* Non-blocking: opening a FIFO without a writer (or a device) must
+         * not hang the application thread that loads a policy. */
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
+                int saved = errno;
+                snprintf(why, why_size, "%s", strerror(saved));
+                errno = saved;
                 return NULL;
         }
-        size_t len = buf.len;
-        char *data = ksafe_buf_take(&buf);
-        if (!data) {
-                errno = ENOMEM;
+        struct stat st;
+        if (fstat(fd, &st) != 0) {
+                int saved = errno;
+                close(fd);
+                snprintf(why, why_size, "%s", strerror(saved));
+                errno = saved;
                 return NULL;
         }
+        if (S_ISDIR(st.st_mode)) {
+                close(fd);
+                snprintf(why, why_size, "%s", strerror(EISDIR));
+                errno = EISDIR;
+                return NULL;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                close(fd);
+                snprintf(why, why_size, "%s, not a regular file", file_kind(st.st_mode));
+                errno = EINVAL;
+                return NULL;
+        }
+        if (st.st_size < 0 || (uintmax_t)st.st_size > KSAFE_MAX_FILE) {
+                close(fd);
+                snprintf(why, why_size, "larger than %zu MiB", KSAFE_MAX_FILE >> 20);
+                errno = EFBIG;
+                return NULL;
+        }
+        /* On the heap, sized by fstat; grown if the file grows meanwhile. */
+        size_t cap = (size_t)st.st_size + 1, len = 0;
+        char *data = malloc(cap);
+        int saved = 0;
+        while (data) {
+                if (len + 1 == cap) {
+                        /* Full: grow to see whether the file goes on, but
+                         * never past one byte over the cap. */
+                        if (len > KSAFE_MAX_FILE) {
+                                saved = EFBIG;
+                                break;
+                        }
+                        size_t grown = cap > (KSAFE_MAX_FILE + 2) / 2 ? KSAFE_MAX_FILE + 2
+                                                                    : cap * 2;
+                        char *more = realloc(data, grown);
+                        if (!more) {
+                                saved = ENOMEM;
+                                break;
+                        }
+                        data = more;
+                        cap = grown;
+                }
+                ssize_t n = read(fd, data + len, cap - 1 - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        saved = errno;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        close(fd);
+        if (!data)
+                saved = ENOMEM;
+        if (!saved && len > KSAFE_MAX_FILE)
+                saved = EFBIG;
+        if (saved) {
+                free(data);
+                if (saved == EFBIG)
+                        snprintf(why, why_size, "larger than %zu MiB", KSAFE_MAX_FILE >> 20);
+                else
+                        snprintf(why, why_size, "%s", strerror(saved));
+                errno = saved;
+                return NULL;
+        }
+        data[len] = '\0';
         if (lenp)
                 *lenp = len;
+        if (idp)
+                *idp = (ksafe_file_id_t){.dev = st.st_dev, .ino = st.st_ino};
         return data;
+}
+
+char *ksafe_read_file(const char *path, size_t *lenp)
+{
+        char why[256];
+        return ksafe_read_regular_file(path, lenp, NULL, why, sizeof(why));
+}
+
+/* The length of the longest prefix of s[0..n) that does not end inside a
+ * UTF-8 sequence. */
+static size_t utf8_head(const char *s, size_t n)
+{
+        size_t i = n;
+        /* Step back over continuation bytes to the start of the last sequence. */
+        while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80 && n - i < 3)
+                i--;
+        if (i == 0)
+                return n;
+        unsigned char lead = (unsigned char)s[i - 1];
+        size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        return n - (i - 1) >= want ? n : i - 1;
+}
+
+void ksafe_fit_head(char *dst, size_t size, const char *src)
+{
+        size_t len = strlen(src);
+        if (size == 0)
+                return;
+        if (len < size) {
+                memcpy(dst, src, len + 1);
+                return;
+        }
+        size_t keep = size > 4 ? utf8_head(src, size - 4) : 0;
+        memcpy(dst, src, keep);
+        snprintf(dst + keep, size - keep, "%s", "...");
+}
+
+void ksafe_fit_tail(char *dst, size_t size, const char *src)
+{
+        size_t len = strlen(src);
+        if (size == 0)
+                return;
+        if (len < size) {
+                memcpy(dst, src, len + 1);
+                return;
+        }
+        if (size <= 4) {
+                snprintf(dst, size, "%s", "...");
+                return;
+        }
+        /* "..." and the last size - 4 bytes, starting on a character. */
+        const char *tail = src + len - (size - 4);
+        while (*tail && ((unsigned char)*tail & 0xC0) == 0x80)
+                tail++;
+        snprintf(dst, size, "...%s", tail);
 }
 
 void ksafe_error_set(ksafe_error_t *err, const char *source, const char *path, int line,
@@ -144,14 +287,28 @@ void ksafe_error_set(ksafe_error_t *err, const char *source, const char *path, i
 {
         if (!err)
                 return;
-        snprintf(err->source, sizeof(err->source), "%s", source ? source : "");
-        snprintf(err->path, sizeof(err->path), "%s", path ? path : "");
+        /* Escaped (ksafe_report_escape()): a file name, a JSON key or a
+         * value quoted in an error cannot forge a line of whatever prints
+         * it (ksafe-lint, the errstr of ksafe_producer_new()). */
+        char *src = ksafe_report_escape(source ? source : "");
+        char *where = ksafe_report_escape(path ? path : "");
+        /* The end of a file name or JSON path says most: keep it. */
+        ksafe_fit_tail(err->source, sizeof(err->source), src ? src : "?");
+        ksafe_fit_tail(err->path, sizeof(err->path), where ? where : "?");
+        free(src);
+        free(where);
         err->line = line;
         err->column = column;
+        ksafe_buf_t text = {0};
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->text, sizeof(err->text), fmt, ap);
+        ksafe_buf_vprintf(&text, fmt, ap);
         va_end(ap);
+        char *s = ksafe_buf_take(&text);
+        char *shown = ksafe_report_escape(s);
+        ksafe_fit_head(err->text, sizeof(err->text), shown ? shown : "out of memory");
+        free(shown);
+        free(s);
 }
 
 const char *ksafe_json_error_text(struct json_error_t *jerr)

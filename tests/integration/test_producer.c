@@ -968,11 +968,11 @@ static const struct facade_case {
         {"sticky.partitioning.linger.ms is derived from linger.ms (reject)",
          RULES("{\"id\":\"sticky\",\"property\":\"sticky.partitioning.linger.ms\",\"max\":100,"
                "\"action\":\"reject\"}"),
-         {"linger.ms", "100"}, false, "sticky", {{NULL}}},
+         {"linger.ms", "100"}, false, "sticky", {{NULL, NULL}}},
         {"socket.timeout.ms of a transactional producer (reject)",
          RULES("{\"id\":\"socket\",\"property\":\"socket.timeout.ms\",\"max\":30000,"
                "\"action\":\"reject\"}"),
-         {"transactional.id", "tx"}, false, "socket", {{NULL}}},
+         {"transactional.id", "tx"}, false, "socket", {{NULL, NULL}}},
         {"socket.timeout.ms of a transactional producer (enforce)",
          RULES("{\"id\":\"socket\",\"property\":\"socket.timeout.ms\",\"max\":30000,"
                "\"action\":\"enforce\"}"),
@@ -980,38 +980,38 @@ static const struct facade_case {
         {"allow.auto.create.topics is true for a producer",
          RULES("{\"id\":\"no-auto\",\"property\":\"allow.auto.create.topics\",\"equals\":false,"
                "\"action\":\"reject\"}"),
-         {NULL}, false, "no-auto", {{NULL}}},
+         {NULL}, false, "no-auto", {{NULL, NULL}}},
         {"metadata.max.age.ms is 3 x topic.metadata.refresh.interval.ms",
          RULES("{\"id\":\"age\",\"property\":\"metadata.max.age.ms\",\"min\":10000,"
                "\"action\":\"reject\"}"),
-         {"topic.metadata.refresh.interval.ms", "1000"}, false, "age", {{NULL}}},
+         {"topic.metadata.refresh.interval.ms", "1000"}, false, "age", {{NULL, NULL}}},
         {"connections.max.idle.ms on Azure",
          RULES("{\"id\":\"idle\",\"property\":\"connections.max.idle.ms\",\"equals\":0,"
                "\"action\":\"reject\"}"),
-         {"bootstrap.servers", "x.azure.invalid:1"}, false, "idle", {{NULL}}},
+         {"bootstrap.servers", "x.azure.invalid:1"}, false, "idle", {{NULL, NULL}}},
         {"log_level is 7 with debug",
          RULES("{\"id\":\"quiet\",\"property\":\"log_level\",\"max\":6,\"action\":\"reject\"}"),
-         {"debug", "msg"}, false, "quiet", {{NULL}}},
+         {"debug", "msg"}, false, "quiet", {{NULL, NULL}}},
         {"api.version.request is turned on by broker.version.fallback",
          RULES("{\"id\":\"no-api\",\"property\":\"api.version.request\",\"equals\":false,"
                "\"action\":\"reject\"}"),
-         {"api.version.request", "false"}, false, "no-api", {{NULL}}},
+         {"api.version.request", "false"}, false, "no-api", {{NULL, NULL}}},
         {"linger.ms lowered below a small message.timeout.ms",
          UNSAFE("\"override\":{\"delivery-timeout\":{\"off\":true},"
                 "\"delivery-covers-request\":{\"off\":true}},"
                 "\"rules\":[{\"id\":\"linger\",\"property\":\"linger.ms\",\"min\":4,"
                 "\"action\":\"reject\"}]"),
-         {"delivery.timeout.ms", "3"}, false, "linger", {{NULL}}},
+         {"delivery.timeout.ms", "3"}, false, "linger", {{NULL, NULL}}},
         /* Class 2: rd_kafka_new() with test.mock.num.brokers (every row
          * here) replaces security.protocol and bootstrap.servers. */
         {"security.protocol on the mock cluster is plaintext",
          RULES("{\"id\":\"tls\",\"property\":\"security.protocol\",\"one_of\":[\"ssl\","
                "\"sasl_ssl\"],\"action\":\"reject\"}"),
-         {"security.protocol", "ssl"}, false, "tls", {{NULL}}},
+         {"security.protocol", "ssl"}, false, "tls", {{NULL, NULL}}},
         {"bootstrap.servers on the mock cluster is its own",
          RULES("{\"id\":\"brokers\",\"property\":\"bootstrap.servers\",\"equals\":"
                "\"kafka:9092\",\"action\":\"reject\"}"),
-         {"bootstrap.servers", "kafka:9092"}, false, "brokers", {{NULL}}},
+         {"bootstrap.servers", "kafka:9092"}, false, "brokers", {{NULL, NULL}}},
         /* Class 2: required, with the default value set. */
         {"required linger.ms set to its default",
          RULES("{\"id\":\"linger-set\",\"property\":\"linger.ms\",\"required\":true,"
@@ -1020,7 +1020,7 @@ static const struct facade_case {
         {"required linger.ms not set",
          RULES("{\"id\":\"linger-set\",\"property\":\"linger.ms\",\"required\":true,"
                "\"action\":\"reject\"}"),
-         {NULL}, false, "linger-set", {{NULL}}},
+         {NULL}, false, "linger-set", {{NULL, NULL}}},
         /* Class 3: topic-level set-ness. */
         {"required acks set to all (the default)",
          RULES("{\"id\":\"acks-set\",\"property\":\"acks\",\"required\":true,"
@@ -1029,10 +1029,10 @@ static const struct facade_case {
         {"required acks not set",
          RULES("{\"id\":\"acks-set\",\"property\":\"acks\",\"required\":true,"
                "\"action\":\"reject\"}"),
-         {"linger.ms", "10"}, false, "acks-set", {{NULL}}},
+         {"linger.ms", "10"}, false, "acks-set", {{NULL, NULL}}},
         {"transactional, delivery.timeout.ms set to its default 300000",
          NULL, {"transactional.id", "tx", "delivery.timeout.ms", "300000"}, false,
-         "ksafe-librdkafka-refuses", {{NULL}}},
+         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
         {"transactional, delivery.timeout.ms not set (another topic property is)",
          NULL, {"transactional.id", "tx", "acks", "all"}, true, NULL,
          {{"delivery.timeout.ms", "60000"}}},
@@ -1041,17 +1041,17 @@ static const struct facade_case {
          "delivery-timeout", {{"delivery.timeout.ms", "120000"}}},
         /* Class 3: what rd_kafka_new() refuses is in the report, before it. */
         {"queuing.strategy=lifo with idempotence", NULL, {"queuing.strategy", "lifo"}, false,
-         "ksafe-librdkafka-refuses", {{NULL}}},
+         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
         {"max.in.flight=10 set with idempotence, no in-flight rule",
          UNSAFE("\"override\":{\"in-flight\":{\"off\":true}}"), {"max.in.flight", "10"},
-         false, "ksafe-librdkafka-refuses", {{NULL}}},
+         false, "ksafe-librdkafka-refuses", {{NULL, NULL}}},
         {"linger.ms set at or above delivery.timeout.ms",
          UNSAFE("\"override\":{\"delivery-covers-request\":{\"off\":true}}"),
          {"linger.ms", "5000", "delivery.timeout.ms", "5000"}, false,
-         "ksafe-librdkafka-refuses", {{NULL}}},
+         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
         {"socket.timeout.ms set above transaction.timeout.ms + 100", NULL,
          {"transactional.id", "tx", "socket.timeout.ms", "70000"}, false,
-         "ksafe-librdkafka-refuses", {{NULL}}},
+         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
         /* Class 5: forbidden + enforce unsets, never a value librdkafka refuses. */
         {"forbidden max.in.flight on a producer made idempotent",
          UNSAFE("\"override\":{\"in-flight\":{\"off\":true}},"
@@ -1072,7 +1072,7 @@ static const struct facade_case {
          RULES("{\"id\":\"compress\",\"property\":\"compression.type\",\"one_of\":[\"lz4\","
                "\"zstd\"],\"action\":\"reject\"}"),
          {"compression.type", "lz4", "topic.compression.type", "none"}, false, "compress",
-         {{NULL}}},
+         {{NULL, NULL}}},
         {"compression.codec enforced on the topic twin that wins",
          RULES("{\"id\":\"compress\",\"property\":\"compression.codec\",\"one_of\":[\"lz4\","
                "\"zstd\"],\"action\":\"enforce\"}"),
@@ -1081,10 +1081,10 @@ static const struct facade_case {
         {"compression.type inherited by the topic: the global value is judged",
          RULES("{\"id\":\"compress\",\"property\":\"compression.type\",\"one_of\":[\"lz4\","
                "\"zstd\"],\"action\":\"reject\"}"),
-         {"compression.type", "lz4", "acks", "all"}, true, NULL, {{NULL}}},
+         {"compression.type", "lz4", "acks", "all"}, true, NULL, {{NULL, NULL}}},
         /* Class 6: librdkafka's reading of numbers. */
         {"linger.ms=nan never passes min_sum", NULL, {"linger.ms", "nan"}, false,
-         "delivery-covers-request", {{NULL}}},
+         "delivery-covers-request", {{NULL, NULL}}},
         {"a float is used as judged (%g of 123456.7 is 123457: sticky 2 x 123457)", NULL,
          {"linger.ms", "123456.7", "request.timeout.ms", "30000", "delivery.timeout.ms", "153457"},
          true, NULL, {{"sticky.partitioning.linger.ms", "246914"}}},
