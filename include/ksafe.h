@@ -64,6 +64,9 @@ typedef struct ksafe_config_s ksafe_config_t;
  *
  * Like jansson's json_error_t it is allocated by the caller. Fields that do
  * not apply are empty strings or 0. Secret values never appear in `text`.
+ * `text`, `source` and `path` are escaped as ksafe_report_escape() does
+ * (a file name or a JSON key quoted in them cannot break the line), and so
+ * is every errstr that ksafe writes.
  */
 typedef struct ksafe_error_s {
         char text[256];   /**< what went wrong, one sentence */
