@@ -64,6 +64,9 @@ typedef struct ksafe_config_s ksafe_config_t;
  *
  * Like jansson's json_error_t it is allocated by the caller. Fields that do
  * not apply are empty strings or 0. Secret values never appear in `text`.
+ * Nothing is cut silently: a `source` or `path` longer than its field keeps
+ * its end behind a leading "...", a longer `text` its beginning before a
+ * trailing "...", never inside a UTF-8 character.
  * `text`, `source` and `path` are escaped as ksafe_report_escape() does
  * (a file name or a JSON key quoted in them cannot break the line), and so
  * is every errstr that ksafe writes.
@@ -127,9 +130,10 @@ typedef struct ksafe_violation_s {
         ksafe_action_t action;
         ksafe_severity_t severity;
         bool is_set;           /**< true: the configuration sets it (even
-                                *   to librdkafka's default value); false:
-                                *   librdkafka's default, or what its
-                                *   finalize derives */
+                                *   to librdkafka's default value; for a
+                                *   topic-level property of a conf, as
+                                *   librdkafka tells); false: librdkafka's
+                                *   default, or what its finalize derives */
         bool fixed;            /**< enforcement set `fix` in the conf */
 } ksafe_violation_t;
 
@@ -159,11 +163,19 @@ KSAFE_EXPORT ksafe_policy_t *ksafe_policy_default(void);
  * The policy must load for every environment it names (and for none), not
  * only for `env`: a section that breaks "prod" fails a load for "dev" too.
  *
+ * `path` and every file it extends must be regular files (a FIFO or a
+ * device is refused without being read); a relative `extends` is taken
+ * from the folder of the real file, symlinks resolved.
+ *
  * Returns the resolved policy, or NULL with `err` filled in: unreadable
  * file, JSON syntax (line and column), unknown field or wrong type (JSON
- * path), unknown property (with a "did you mean"), duplicate rule id,
- * extends cycle, unknown environment (the known ones listed), or a
- * weakened baseline rule without "allow_unsafe": true. Thread-safe.
+ * path; reported before any error of meaning), unknown property (with a
+ * "did you mean"), duplicate rule id, extends cycle, unknown environment
+ * (the known ones listed), rules that no configuration can pass (a
+ * fractional bound on an integer property, a bound outside librdkafka's
+ * range, rules of one property that contradict each other) or an enforce
+ * fix that another rule refuses, or a weakened baseline rule without
+ * "allow_unsafe": true. Thread-safe.
  */
 KSAFE_EXPORT ksafe_policy_t *ksafe_policy_load(const char *path, const char *env,
                                                ksafe_error_t *err);
@@ -216,7 +228,16 @@ KSAFE_EXPORT char *ksafe_policy_to_json(const ksafe_policy_t *policy);
  * Judge `conf` (with the default topic conf it carries) against `policy`
  * without changing it. Values the caller did not set are judged as
  * librdkafka's rd_kafka_new() would finalize them (with idempotence on,
- * unset acks, max.in.flight and retries become -1, 5 and INT32_MAX).
+ * unset acks, max.in.flight and retries become -1, 5 and INT32_MAX; every
+ * adjustment of librdkafka 2.0.2 is modelled, see the README).
+ *
+ * A property set to its default value is set. librdkafka tells which
+ * global properties a conf sets; for a topic-level one at its default ksafe
+ * asks librdkafka when it matters (required, forbidden, a transactional
+ * producer's delivery.timeout.ms) by making a throw-away consumer handle
+ * with debug=conf from a copy of the topic conf; if that fails, both
+ * readings are judged and the rule passes only when both pass. Floats are
+ * judged as rd_kafka_conf_get() shows them (%g).
  *
  * Both arguments must not be NULL. Returns a report (destroy it), NULL
  * only when out of memory.
@@ -230,8 +251,12 @@ KSAFE_EXPORT ksafe_report_t *ksafe_conf_check(const rd_kafka_conf_t *conf,
  * reject and warn rules are judged on the configuration as given. When a
  * reject rule fails, `conf` is left unchanged. Otherwise every failing
  * enforce rule gets its compliant value set in `conf` (topic-level
- * properties in its default topic conf), and the result is judged once
- * more: an enforce rule still failing then is an error of the report.
+ * properties in its default topic conf, or in the topic-level twin that
+ * wins: topic.compression.codec), and the result is judged once more: an
+ * enforce rule still failing then is an error of the report. A conf cannot
+ * unset a property: enforcing `forbidden` sets the value librdkafka uses
+ * when it is not set (never one rd_kafka_new() refuses). Float properties
+ * that a rule judges are set to their %g reading, the value judged.
  *
  * Returns a report (destroy it); ksafe_report_rejected() tells whether the
  * configuration is refused. NULL only when out of memory.
@@ -257,9 +282,16 @@ KSAFE_EXPORT ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
  *  - the enforced values did not hold once set on `conf` (an interceptor
  *    dropped one), or rd_kafka_new() failed: `conf` holds the enforced
  *    values (and is left as rd_kafka_new() leaves it).
- * One exception: if the created handle fails the audit, which means ksafe's
- * model of librdkafka is wrong (a bug to report), the handle is destroyed
- * and `conf` with it; errstr then ends with "conf was consumed with it".
+ * The audit judges the handle with what the pre-check knew about which
+ * properties were set, and ksafe models every adjustment of librdkafka
+ * 2.0.2's finalize, so no policy reaches a failing audit unless ksafe's
+ * model is wrong (a bug to report). Then, and only then, the handle is
+ * destroyed and `conf` with it: ksafe_report_conf_consumed() on the report
+ * is true (and errstr ends with "conf was consumed with it").
+ *
+ * A float property (linger.ms) is judged as rd_kafka_conf_get() shows it
+ * (%g, six significant digits) and set to that value in `conf`, so that
+ * the producer uses exactly what was judged.
  *
  * `policy` NULL means ksafe_policy_from_env() (loaded for this call).
  * `reportp` may be NULL; otherwise *reportp receives the report (also on
@@ -276,8 +308,22 @@ KSAFE_EXPORT rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_p
                                             size_t errstr_size);
 
 /**
+ * true when ksafe_producer_new() destroyed `conf`: the created handle
+ * failed the audit (which means ksafe's model of librdkafka is wrong, a
+ * bug to report) and was destroyed with the conf it owned. The caller must
+ * then not destroy `conf` again. Only on that path: every other failure
+ * leaves `conf` to the caller. The report has a violation
+ * "ksafe-audit-failed" then. false for NULL.
+ */
+KSAFE_EXPORT bool ksafe_report_conf_consumed(const ksafe_report_t *report);
+
+/**
  * Judge an existing handle: its configuration as rd_kafka_new() finalized
  * it (rd_kafka_conf(rk)) and its default topic configuration.
+ *
+ * Which properties were set is read from the handle too (a copy of its
+ * conf replays them; for topic-level ones librdkafka is asked as for
+ * ksafe_conf_check()): values that finalize adjusted are not "set".
  *
  * Works on any handle; for a consumer, producer rules are judged all the
  * same. Both arguments must not be NULL. Returns a report, NULL only when
@@ -293,9 +339,21 @@ KSAFE_EXPORT ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_poli
  * topic conf, so a per-topic `acks=1` would bypass ksafe_producer_new().
  * This function enforces the topic-level rules on `tconf` (NULL means a
  * copy of the producer's default topic conf), refuses reject violations,
- * and judges the result once more before creating the topic. Like
- * rd_kafka_topic_new(), it returns the existing handle when the topic was
- * already created.
+ * and judges the result once more before creating the topic. Rules on a
+ * global property whose topic-level twin wins at produce time
+ * (compression.codec unless "inherit") are judged on the topic conf too.
+ *
+ * A topic that `rk` already has a handle for (made by rd_kafka_topic_new(),
+ * by producing to it, or by an earlier ksafe_topic_new()) is refused (NULL,
+ * no report): rd_kafka_topic_new() would return it as it is and drop
+ * `tconf`, and librdkafka 2.0.2 cannot show a created topic's conf, so it
+ * cannot be judged. Keep the handle the first call returned. To tell, ksafe
+ * gives rd_kafka_topic_new() a topic conf with acks=0, which librdkafka
+ * refuses for a new topic of an idempotent producer (so nothing is made;
+ * its log line about it is suppressed: the handle's log_level is 0 for
+ * the moment of that call, then restored): `rk` must be an idempotent
+ * producer, else the call fails. A topic that another thread creates at
+ * the same moment is refused when its opaque differs from `tconf`'s.
  *
  * Like rd_kafka_topic_new(), `tconf` is consumed: freed by this function
  * also when it fails. `reportp` and `errstr` as for ksafe_producer_new();
@@ -319,7 +377,11 @@ typedef enum ksafe_format_e {
         /** librdkafka/kcat/Java .properties: key=value, key: value,
          *  key value; # and ! comments; backslash continuations. */
         KSAFE_FORMAT_PROPERTIES = 1,
-        /** A flat JSON object of property names to scalars. */
+        /** A JSON object of property names to scalars. A
+         *  "default.topic.config" object in it is merged the way Python's
+         *  confluent-kafka merges it: its members are set as properties
+         *  (one that the top level also has wins over it, in its place; the
+         *  others after every top-level key), each at its own line. */
         KSAFE_FORMAT_JSON = 2,
 } ksafe_format_t;
 
@@ -345,13 +407,19 @@ KSAFE_EXPORT ksafe_config_t *ksafe_config_load(const char *path, ksafe_format_t 
 
 /** Whose property names a config file is written for. */
 typedef enum ksafe_dialect_e {
-        /** librdkafka's names, read the way kcat -F reads a file: any other
-         *  name is an unknown property, and a line that kcat reads otherwise
-         *  than Java's .properties rules is a finding (ksafe-kcat-syntax). */
+        /** librdkafka's names, read the way kcat -F reads a file: a name
+         *  librdkafka does not know is an error (ksafe-unknown-property),
+         *  and a line that kcat reads otherwise than Java's .properties
+         *  rules is a finding (ksafe-kcat-syntax), a UTF-8 BOM and '!'
+         *  comment lines included. Backslashes stay in values. */
         KSAFE_DIALECT_LIBRDKAFKA = 0,
-        /** Java's .properties rules (no ksafe-kcat-syntax findings), and the
-         *  Java client's own properties (key.serializer, buffer.memory, ...)
-         *  accepted without a warning. */
+        /** Read exactly as java.util.Properties.load() reads the file:
+         *  escapes decoded in keys and values (\uXXXX, \t, \n, ...), a
+         *  value's trailing blanks kept (and trimmed before judging, as the
+         *  Java client does), a BOM kept in the first key (reported: that
+         *  line never reaches the client). The Java client's own properties
+         *  (key.serializer, buffer.memory, ...) are accepted, and other
+         *  unknown names are warnings. */
         KSAFE_DIALECT_JAVA = 1,
 } ksafe_dialect_t;
 
@@ -391,7 +459,9 @@ KSAFE_EXPORT void ksafe_config_destroy(ksafe_config_t *config);
  *
  * Besides the policy's rules this reports what librdkafka would do with the
  * file that its author may not expect: unknown properties (with a "did you
- * mean"), values librdkafka refuses, values it reads differently from how
+ * mean"; errors, warnings under KSAFE_DIALECT_JAVA), values librdkafka
+ * refuses (strings included, and properties this build of librdkafka does
+ * not support, with librdkafka's own message), values it reads differently from how
  * they are written (`1e3` is 1, `010` is 8, `4294967301` is 5), keys set
  * twice (the last one wins; in JSON an error, as readers differ), lines
  * kcat reads otherwise, and what rd_kafka_new() would refuse. Findings are
@@ -429,8 +499,9 @@ KSAFE_EXPORT size_t ksafe_config_change_count(const ksafe_config_t *config);
  * The effective configuration as librdkafka would see it: every property
  * the config sets and every property the policy judges, one
  * "name=value" line each, with the changes of ksafe_config_enforce() and
- * the values librdkafka derives; sensitive values are "(redacted)".
- * free() it; NULL when out of memory.
+ * the values librdkafka derives; sensitive values are "(redacted)". Values
+ * are shown as the client gets them (escapes decoded), control characters
+ * as \xHH. free() it; NULL when out of memory.
  */
 KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
                                           const ksafe_policy_t *policy);

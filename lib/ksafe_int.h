@@ -211,6 +211,9 @@ typedef struct ksafe_entry_s {
         bool quoted;                   /* a JSON string */
         bool json_number;              /* a JSON number token */
         bool in_json;                  /* a member of a JSON object */
+        unsigned json_object;          /* JSON: 0 for the properties' object, n for the
+                                        * n-th default.topic.config object in it */
+        bool container;                /* JSON: the default.topic.config member itself */
         bool bare;           /* a line with no separator: not key=value */
         bool comment;        /* a comment line, here only for `syntax` */
         const char *syntax;  /* how kcat reads this line otherwise, or NULL */
@@ -308,6 +311,8 @@ bool ksafe_view_limit(const ksafe_view_t *view, const ksafe_prop_t *prop, double
 const char *ksafe_view_file(const ksafe_view_t *view);
 const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp);
 bool ksafe_view_is_topic_only(const ksafe_view_t *view);
+/** A created handle's own conf: rd_kafka_new() has finalized it. */
+bool ksafe_view_finalized(const ksafe_view_t *view);
 
 /*
  * configfile.c (reading) and config.c (judging, repairing, rendering)
@@ -411,6 +416,10 @@ bool ksafe_rule_accepts(const ksafe_rule_t *rule, const char *value, double sum)
 void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out);
 /** The compliant value for a failed rule (free() it), or NULL if none. */
 char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view);
+/** Whether `rule` is judged on `view` (a topic conf's view judges the
+ *  topic-level rules, and rules on a global property whose topic-level
+ *  twin wins). */
+bool ksafe_rule_in_view(const ksafe_rule_t *rule, const ksafe_view_t *view);
 /** Judge one rule and add a violation to `report` when it fails. */
 void ksafe_eval_rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_report_t *report);
 /** Judge every rule of `policy` whose action is in `actions` and add a
@@ -420,9 +429,12 @@ void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned
 /** Judge every rule on `view` into a new report, and destroy the view
  *  (NULL view: out of memory, NULL report). */
 ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view);
-/** Add what rd_kafka_new() would refuse although no policy rule fails
- *  (ksafe-librdkafka-refuses): a transactional producer's message timeout
- *  above its transaction timeout. */
+/** Add what rd_kafka_new() (rd_kafka_topic_new() for a topic conf) would
+ *  refuse although no policy rule reports it unrepaired
+ *  (ksafe-librdkafka-refuses): every refusal of librdkafka 2.0.2's
+ *  finalize for a producer (a transactional producer's message timeout
+ *  above its transaction timeout, max.in.flight set above 5 with
+ *  idempotence, ...). Nothing for a created handle. */
 void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
                        ksafe_report_t *report);
 /** Add the view's own findings (unknown, invalid, misread, duplicate). */
@@ -449,6 +461,10 @@ ksafe_violation_t *ksafe_report_at(ksafe_report_t *report, size_t i);
 /** Describe the refusal in errstr: "ksafe: refused by policy ...: ...". */
 void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
 
+/** The engine finding that says the created handle failed the audit and
+ *  took conf with it (ksafe_report_conf_consumed()). */
+#define KSAFE_AUDIT_FAILED "ksafe-audit-failed"
+
 /*
  * enforce.c
  */
@@ -458,5 +474,11 @@ void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t err
 typedef bool (*ksafe_setter_t)(void *target, const ksafe_rule_t *rule, const char *value);
 ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                               ksafe_setter_t set, void *target);
+/** A conf shows a float (linger.ms) with %g, six significant digits, and
+ *  keeps the double it was given: set each float property that a rule
+ *  judges, and that the conf sets, to the text it was judged by, so that
+ *  the producer uses exactly that (linger.ms=100000.4 becomes 100000). */
+void ksafe_enforce_float_readings(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                                  ksafe_setter_t set, void *target);
 
 #endif /* KSAFE_INT_H */

@@ -178,11 +178,14 @@ char *ksafe_read_regular_file(const char *path, size_t *lenp, ksafe_file_id_t *i
         int saved = 0;
         while (data) {
                 if (len + 1 == cap) {
-                        if (cap > KSAFE_MAX_FILE) {
+                        /* Full: grow to see whether the file goes on, but
+                         * never past one byte over the cap. */
+                        if (len > KSAFE_MAX_FILE) {
                                 saved = EFBIG;
                                 break;
                         }
-                        size_t grown = cap * 2 > KSAFE_MAX_FILE + 2 ? KSAFE_MAX_FILE + 2 : cap * 2;
+                        size_t grown = cap > (KSAFE_MAX_FILE + 2) / 2 ? KSAFE_MAX_FILE + 2
+                                                                    : cap * 2;
                         char *more = realloc(data, grown);
                         if (!more) {
                                 saved = ENOMEM;

@@ -377,6 +377,11 @@ const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp
         return view->entries;
 }
 
+bool ksafe_view_finalized(const ksafe_view_t *view)
+{
+        return view->source == SOURCE_HANDLE && !view->topic_only;
+}
+
 bool ksafe_view_is_topic_only(const ksafe_view_t *view)
 {
         return view->topic_only;
@@ -435,6 +440,31 @@ static bool stored_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksa
         return ok;
 }
 
+/* A float as librdkafka stores it: strtod() of the text as written, where
+ * rd_kafka_conf_get() would show it with %g (linger.ms=100000.4 reads back
+ * as 100000, which a cross-property check must not be given). The shortest
+ * text that strtod() reads back as the same double. false when out of
+ * memory. */
+static bool exact_float(const char *raw, ksafe_value_t *out, char **owned)
+{
+        char *end;
+        double d = strtod(raw, &end);
+        if (end == raw || !isfinite(d))
+                return true; /* nan: as librdkafka shows it */
+        char buf[64];
+        for (int digits = 15; digits <= 17; digits++) {
+                snprintf(buf, sizeof(buf), "%.*g", digits, d);
+                if (strtod(buf, NULL) == d)
+                        break;
+        }
+        if (strcmp(buf, out->text) == 0)
+                return true;
+        if (!(*owned = strdup(buf)))
+                return false;
+        out->text = *owned;
+        return true;
+}
+
 /* Read a value from the source. Its text may point into the source, into
  * the property table, or to a buffer returned in *owned (free() it). */
 static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out,
@@ -448,6 +478,9 @@ static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
                         if (e->prop == prop && e->value) {
                                 *out = (ksafe_value_t){.text = e->value, .is_set = true,
                                                        .entry = e};
+                                if (prop->type == KSAFE_PROP_FLOAT && e->raw &&
+                                    !exact_float(e->raw, out, owned))
+                                        return false;
                                 break;
                         }
                 }
@@ -563,6 +596,15 @@ static bool probe_agrees(const ksafe_props_t *props, rd_kafka_topic_conf_t *tcon
         return ok;
 }
 
+/* Values read before were guesses: read them again. */
+static void forget_topic_values(const ksafe_view_t *view)
+{
+        store_t *cache = view->cache;
+        for (size_t i = cache->count; i-- > 0;)
+                if (cache->slots[i].prop->scope == KSAFE_SCOPE_TOPIC)
+                        store_drop(cache, cache->slots[i].prop);
+}
+
 /* Learn which properties of the topic conf were set: a consumer handle (it
  * finalizes no topic conf, so any topic conf makes one) from a fresh conf
  * with debug=conf and a copy of the topic conf (rd_kafka_topic_conf_dup()
@@ -579,6 +621,7 @@ static void probe_topic_set(const ksafe_view_t *view)
         rd_kafka_topic_conf_t *tconf = topic_conf_of(view);
         if (!tconf) { /* no topic conf: nothing topic-level is set */
                 list->known = true;
+                forget_topic_values(view);
                 return;
         }
         probe_t pr = {.list = list};
@@ -593,7 +636,9 @@ static void probe_topic_set(const ksafe_view_t *view)
         rd_kafka_conf_set_default_topic_conf(conf, rd_kafka_topic_conf_dup(tconf));
         rd_kafka_t *rk = ok ? rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)) : NULL;
         if (rk) {
-                pr.done = true; /* later logs are not the dump */
+                /* The dump is logged by rd_kafka_new() in this thread; the
+                 * handle's threads are joined by rd_kafka_destroy() before
+                 * the list is read. */
                 rd_kafka_destroy(rk);
         } else {
                 rd_kafka_conf_destroy(conf);
@@ -603,11 +648,7 @@ static void probe_topic_set(const ksafe_view_t *view)
                 list->count = 0;
                 return;
         }
-        /* Values read before were guesses: read them again. */
-        store_t *cache = view->cache;
-        for (size_t i = cache->count; i-- > 0;)
-                if (cache->slots[i].prop->scope == KSAFE_SCOPE_TOPIC)
-                        store_drop(cache, cache->slots[i].prop);
+        forget_topic_values(view);
 }
 
 void ksafe_view_settle(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *v)

@@ -258,6 +258,8 @@ def test_properties_comments(t):
     r = run('syntax.properties')
     t.ok(findings(r.out), 'the file has findings')
     for f in findings(r.out):
+        if (f.line, f.rule) == (2, 'ksafe-kcat-syntax'):
+            continue  # kcat reads a '!' line as a property: said in the librdkafka dialect
         t.ok(f.line > 2, f'nothing is reported on the comment lines 1-2: {f}')
         t.ok(f.rule not in ('ksafe-duplicate', 'ksafe-unknown-property'),
              f'"! acks=0" in a comment is no setting: {f}')
@@ -297,12 +299,13 @@ def test_properties_crlf(t):
 
 @test
 def test_properties_bom(t):
-    """a UTF-8 BOM is skipped: the first key is known and at column 1"""
+    """a UTF-8 BOM is skipped: the first key is known and at column 1 (kcat refuses the line)"""
     t.ok(read_bytes(os.path.join(DATA, 'bom.properties')).startswith(b'\xef\xbb\xbf'),
          'fixture bom.properties starts with a BOM')
     r = run('bom.properties')
     t.exit(r, 1)
-    t.eq(where(r.out), [('bom.properties', 1, 1, 'acks-all')], 'findings')
+    t.eq(where(r.out), [('bom.properties', 1, 1, 'ksafe-kcat-syntax'),
+                        ('bom.properties', 1, 1, 'acks-all')], 'findings')
     t.lacks(r.out, '\ufeff', 'stdout')
 
 
@@ -698,8 +701,10 @@ def test_fix_in_place(t):
                     .replace(b'max.in.flight 100\r\n', b'max.in.flight 5\r\n'))
         t.eq(read_bytes(path), expected, 'the fixed file')
         got = [(f.line, f.col, f.severity, f.rule) for f in findings(r.out)]
-        t.eq(got, [(4, 1, 'fixed', 'acks-all'), (5, 3, 'fixed', 'idempotence'),
-                   (7, 1, 'fixed', 'in-flight')], 'what --fix printed')
+        # (Java keeps the BOM in the first key: "\ufeff#" is a property to it)
+        t.eq(got, [(1, 1, 'warning', 'ksafe-unknown-property'), (4, 1, 'fixed', 'acks-all'),
+                   (5, 3, 'fixed', 'idempotence'), (7, 1, 'fixed', 'in-flight')],
+             'what --fix printed')
 
 
 @test

@@ -40,6 +40,17 @@ BAD = {
         {'id': 'a', 'property': 'retries', 'min': '1', 'action': 'warn'}]},
     'unknown environment field': {'ksafe_policy': 1, 'environments': {
         'prod': {'rulez': []}}},
+    'environment name with a blank': {'ksafe_policy': 1, 'environments': {'pre prod': {}}},
+    'one_of item not a scalar': {'ksafe_policy': 1, 'rules': [
+        {'id': 'a', 'property': 'compression.type', 'one_of': [['lz4']], 'action': 'warn'}]},
+    'min_sum item not a name': {'ksafe_policy': 1, 'rules': [
+        {'id': 'a', 'property': 'delivery.timeout.ms', 'min_sum': [5], 'action': 'warn'}]},
+    'forbidden with equals': {'ksafe_policy': 1, 'rules': [
+        {'id': 'a', 'property': 'client.id', 'forbidden': True, 'equals': 'x',
+         'action': 'warn'}]},
+    'empty override': {'ksafe_policy': 1, 'override': {'in-flight': {}}},
+    'reserved id': {'ksafe_policy': 1, 'rules': [
+        {'id': 'ksafe-x', 'property': 'acks', 'equals': 'all', 'action': 'warn'}]},
 }
 
 

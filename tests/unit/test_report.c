@@ -602,7 +602,7 @@ static const char *const hostile[] = {
         "cr\roverwrite",
         "\x1b[2J\x1b[31mred\x1b[0m",
         "\x1b]0;title\x07",
-        "\xC2\x9B" "31m C1 CSI",
+        ("\xC2\x9B" "31m C1 CSI"),
         "\xC2\x85 NEL",
         "\x01\x08\x0b\x0c\x1f\x7f",
         "sep\xE2\x80\xA8line\xE2\x80\xA9para",

@@ -552,6 +552,8 @@ static char **view_values(const ksafe_view_t *view, const char **dump, size_t cn
         return out;
 }
 
+static ksafe_entry_t entry(const char *name, const char *value, int line);
+
 /* Compare them with the handle's values, and free them. */
 static void compare_scope(char **values, const char **dump, size_t cnt, rd_kafka_t *rk,
                           bool topic, const char *what)
@@ -591,15 +593,182 @@ START_TEST(finalize_model_is_complete)
         char **gvalues = view_values(view, gdump, gcnt, false);
         char **tvalues = view_values(view, tdump, tcnt, true);
         ksafe_view_destroy(view); /* it borrows conf, which rd_kafka_new() takes */
+        /* The same settings as lines of a file: the same model. */
+        ksafe_entry_t entries[8];
+        size_t n = 0;
+        for (size_t i = 0; c->kv[i]; i += 2, n++) {
+                char why[256];
+                if (!ksafe_props_find(props, c->kv[i])) { /* hidden: not a file's property */
+                        n--;
+                        continue;
+                }
+                entries[n] = entry(c->kv[i], c->kv[i + 1], (int)n + 1);
+                entries[n].value = ksafe_prop_parse(prop(c->kv[i]), c->kv[i + 1], why,
+                                                    sizeof(why));
+                ck_assert_msg(entries[n].value, "%s: %s", c->kv[i], why);
+        }
+        ksafe_view_t *file = ksafe_view_from_entries(props, "f.properties", entries, n);
+        char **gfile = view_values(file, gdump, gcnt, false);
+        char **tfile = view_values(file, tdump, tcnt, true);
+        ksafe_view_destroy(file);
+        for (size_t i = 0; i < n; i++)
+                free(entries[i].value);
         char errstr[512];
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         ck_assert_msg(rk, "%s: rd_kafka_new: %s", c->adjustment, errstr);
         compare_scope(gvalues, gdump, gcnt, rk, false, c->adjustment);
         compare_scope(tvalues, tdump, tcnt, rk, true, c->adjustment);
+        compare_scope(gfile, gdump, gcnt, rk, false, c->adjustment);
+        compare_scope(tfile, tdump, tcnt, rk, true, c->adjustment);
         rd_kafka_conf_dump_free(gdump, gcnt);
         rd_kafka_conf_dump_free(tdump, tcnt);
         rd_kafka_topic_conf_destroy(fresh);
         rd_kafka_destroy(rk);
+}
+END_TEST
+
+/*
+ * Topic-level set-ness: a value at its default may or may not have been
+ * set; librdkafka says which (the debug=conf probe), for a conf, a topic
+ * conf and a handle alike.
+ */
+static const struct settle_case {
+        const char *what;
+        const char *const *kv;
+        const char *name;
+        const char *text;
+        bool is_set;
+} settle_cases[] = {
+        {"acks=all set", (const char *const[]){"acks", "all", NULL}, "acks", "-1", true},
+        {"acks not set, another topic property set",
+         (const char *const[]){"request.timeout.ms", "1000", NULL}, "acks", "-1", false},
+        {"no topic conf at all", (const char *const[]){"linger.ms", "1", NULL}, "acks", "-1",
+         false},
+        {"delivery.timeout.ms=300000 set",
+         (const char *const[]){"delivery.timeout.ms", "300000", NULL}, "message.timeout.ms",
+         "300000", true},
+        {"queuing.strategy=fifo set", (const char *const[]){"queuing.strategy", "fifo", NULL},
+         "queuing.strategy", "fifo", true},
+        {"a value that differs is set without asking",
+         (const char *const[]){"acks", "1", NULL}, "acks", "1", true},
+};
+
+START_TEST(settle_learns_topic_set_ness)
+{
+        const struct settle_case *c = &settle_cases[_i];
+        /* A conf */
+        rd_kafka_conf_t *conf = conf_with(c->kv);
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_value_t v = value_of(view, c->name);
+        ksafe_view_settle(view, prop(c->name), &v);
+        ck_assert_msg(!v.unsure, "%s: still unsure", c->what);
+        ck_assert_msg(v.is_set == c->is_set, "%s: conf: is_set %d", c->what, v.is_set);
+        ck_assert_str_eq(v.text, c->text);
+        ksafe_view_destroy(view);
+
+        /* Its default topic conf as a topic conf of a producer */
+        rd_kafka_t *rk = producer(conf_with((const char *const[]){"linger.ms", "0", NULL}));
+        rd_kafka_topic_conf_t *tconf = rd_kafka_conf_get_default_topic_conf(conf);
+        if (tconf) {
+                view = ksafe_view_from_topic_conf(props, rk, tconf);
+                v = value_of(view, c->name);
+                ksafe_view_settle(view, prop(c->name), &v);
+                ck_assert_msg(!v.unsure && v.is_set == c->is_set, "%s: tconf: is_set %d",
+                              c->what, v.is_set);
+                ksafe_view_destroy(view);
+        }
+        rd_kafka_destroy(rk);
+
+        /* A handle made from the conf: finalize's values are not "set" */
+        rk = producer(conf);
+        view = ksafe_view_from_handle(props, rk);
+        v = value_of(view, c->name);
+        ksafe_view_settle(view, prop(c->name), &v);
+        ck_assert_msg(!v.unsure && v.is_set == c->is_set, "%s: handle: is_set %d", c->what,
+                      v.is_set);
+        ksafe_view_destroy(view);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+START_TEST(transactional_timeout_asks_librdkafka)
+{
+        /* Set to its default: librdkafka keeps it (and refuses it above
+         * transaction.timeout.ms); not set: it becomes transaction.timeout.ms. */
+        rd_kafka_conf_t *conf = CONF("transactional.id", "tx", "delivery.timeout.ms", "300000");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "message.timeout.ms", "300000", true);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+
+        conf = CONF("transactional.id", "tx", "acks", "all");
+        view = ksafe_view_from_conf(props, conf);
+        assert_finalized(view, "message.timeout.ms", "60000");
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+/*
+ * Class 4: properties with a global and a topic-level form, from the
+ * property table: only a twin that can say "inherit" replaces the global
+ * value at produce time (rd_kafka_topic_new0()); the others of the same
+ * name are the legacy consumer's.
+ */
+static const struct twin_case {
+        const char *name;
+        bool wins;
+} twin_cases[] = {
+        {"compression.codec", true},
+        {"auto.commit.interval.ms", false},
+        {"offset.store.method", false},
+};
+
+START_TEST(twins_from_the_property_table)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        size_t cnt, found = 0;
+        const char **dump = rd_kafka_conf_dump(conf, &cnt);
+        for (size_t i = 0; i < cnt; i += 2) {
+                char name[300];
+                snprintf(name, sizeof(name), "topic.%s", dump[i]);
+                const ksafe_prop_t *t = ksafe_props_find(props, name);
+                if (!t || t->scope != KSAFE_SCOPE_TOPIC || strcmp(t->name, dump[i]) != 0)
+                        continue;
+                size_t j = 0;
+                while (j < sizeof(twin_cases) / sizeof(*twin_cases) &&
+                       strcmp(twin_cases[j].name, dump[i]) != 0)
+                        j++;
+                ck_assert_msg(j < sizeof(twin_cases) / sizeof(*twin_cases),
+                              "%s has a topic-level twin that the table does not list", dump[i]);
+                found++;
+                ck_assert_msg((ksafe_view_topic_twin(view, prop(dump[i])) != NULL) ==
+                                      twin_cases[j].wins,
+                              "%s", dump[i]);
+        }
+        ck_assert_uint_eq(found, sizeof(twin_cases) / sizeof(*twin_cases));
+        rd_kafka_conf_dump_free(dump, cnt);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+
+        /* Every spelling: the value used is the topic's unless inherit. */
+        static const char *const spellings[][5] = {
+                /* global name, global value, topic name, topic value, used */
+                {"compression.type", "lz4", "topic.compression.type", "none", "none"},
+                {"compression.codec", "lz4", "topic.compression.codec", "zstd", "zstd"},
+                {"compression.type", "zstd", "topic.compression.codec", "inherit", "zstd"},
+                {"compression.codec", "gzip", "topic.compression.type", "lz4", "lz4"},
+        };
+        for (size_t i = 0; i < sizeof(spellings) / sizeof(*spellings); i++) {
+                conf = conf_with((const char *const[]){spellings[i][0], spellings[i][1],
+                                                       spellings[i][2], spellings[i][3], NULL});
+                view = ksafe_view_from_conf(props, conf);
+                ck_assert_str_eq(value_of(view, "compression.type").text, spellings[i][4]);
+                ck_assert_str_eq(value_of(view, "compression.codec").text, spellings[i][4]);
+                ksafe_view_destroy(view);
+                rd_kafka_conf_destroy(conf);
+        }
 }
 END_TEST
 
@@ -636,6 +805,10 @@ static Suite *view_suite(void)
         tcase_add_test(tc, handle_reads_finalized_topic_values);
         tcase_add_test(tc, handle_without_topic_conf);
         tcase_add_test(tc, topic_conf_view);
+        tcase_add_loop_test(tc, settle_learns_topic_set_ness, 0,
+                            (int)(sizeof(settle_cases) / sizeof(*settle_cases)));
+        tcase_add_test(tc, transactional_timeout_asks_librdkafka);
+        tcase_add_test(tc, twins_from_the_property_table);
         tcase_add_loop_test(tc, finalize_model_is_complete, 0,
                             (int)(sizeof(finalize_cases) / sizeof(*finalize_cases)));
         suite_add_tcase(s, tc);
