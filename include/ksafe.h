@@ -67,6 +67,9 @@ typedef struct ksafe_config_s ksafe_config_t;
  * Nothing is cut silently: a `source` or `path` longer than its field keeps
  * its end behind a leading "...", a longer `text` its beginning before a
  * trailing "...", never inside a UTF-8 character.
+ * `text`, `source` and `path` are escaped as ksafe_report_escape() does
+ * (a file name or a JSON key quoted in them cannot break the line), and so
+ * is every errstr that ksafe writes.
  */
 typedef struct ksafe_error_s {
         char text[256];   /**< what went wrong, one sentence */
