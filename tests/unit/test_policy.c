@@ -637,7 +637,7 @@ static const struct {
         {"a min above librdkafka's range",
          "'rules': [" RULE("batch", "batch.num.messages", "'min': 2000000", "warn") "]", NULL,
          "rules[0].min",
-         "min 2e+06 is above every value librdkafka accepts for batch.num.messages "
+         "min 2000000 is above every value librdkafka accepts for batch.num.messages "
          "(1..1000000)"},
         {"a max that only 0 meets, where 0 means infinite",
          "'rules': [" RULE("mt", "message.timeout.ms", "'max': 0", "warn") "]", NULL,
