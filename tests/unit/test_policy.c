@@ -2009,6 +2009,9 @@ static Suite *policy_suite(void)
 
         tc = tcase_create("hostile files");
         tcase_add_checked_fixture(tc, hostile_setup, hostile_teardown);
+        /* 64 MiB are read under ASan and valgrind too; a hang is still a
+         * failure, only later. */
+        tcase_set_timeout(tc, 30);
         tcase_add_loop_test(tc, test_hostile_policy_file, 0, N(hostile_files));
         tcase_add_loop_test(tc, test_hostile_extends, 0, N(hostile_files));
         tcase_add_loop_test(tc, test_hostile_from_env, 0, N(hostile_files));
