@@ -38,15 +38,21 @@ int main(int argc, char **argv)
         /* Was: rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)) */
         ksafe_report_t *report = NULL;
         rd_kafka_t *rk = ksafe_producer_new(conf, NULL, &report, errstr, sizeof(errstr));
-        char *text = ksafe_report_to_text(report);
-        fputs(text ? text : "", stderr);
-        free(text);
-        ksafe_report_destroy(report);
+        if (report) { /* NULL when no report was made (a policy that cannot be loaded) */
+                char *text = ksafe_report_to_text(report);
+                fputs(text ? text : "", stderr);
+                free(text);
+        }
         if (!rk) {
                 fprintf(stderr, "%s\n", errstr);
-                rd_kafka_conf_destroy(conf); /* still ours on failure */
+                /* Still ours on failure, unless a failed audit (a ksafe bug)
+                 * destroyed it with the handle. */
+                if (!ksafe_report_conf_consumed(report))
+                        rd_kafka_conf_destroy(conf);
+                ksafe_report_destroy(report);
                 return 1;
         }
+        ksafe_report_destroy(report);
 
         for (int i = 0; i < 10; i++) {
                 char payload[32];

@@ -41,6 +41,11 @@ extern "C" {
 /** ksafe's version as a string, e.g. "0.1.0". */
 #define KSAFE_VERSION_STR "0.1.0"
 
+/** The largest config or policy file ksafe reads, in bytes: a larger one
+ *  is "cannot read: larger than 64 MiB" (EFBIG). ksafe-lint applies the
+ *  same cap to standard input. */
+#define KSAFE_CONFIG_MAX_SIZE ((size_t)64 << 20)
+
 /** The version of the JSON shape that ksafe_report_to_json() writes. */
 #define KSAFE_REPORT_JSON_VERSION 1
 
@@ -95,9 +100,9 @@ typedef enum ksafe_severity_e {
  *
  * All strings are owned by the report and valid until
  * ksafe_report_destroy(). Fields that do not apply are NULL (strings) or 0.
- * `property`, `actual`, `message` and `file` are safe to print on one
- * line: control characters and bytes that are not UTF-8 appear escaped
- * ("\n", "\x01"), so a value cannot forge a finding of its own.
+ * Every string is safe to print on one line and in a terminal, and is
+ * valid UTF-8: it is kept as ksafe_report_escape() writes it, so a value,
+ * a name, a rule id or a reason cannot forge a finding of its own.
  * New fields may be added at the end in later versions: never allocate or
  * copy this struct yourself.
  */
@@ -122,9 +127,10 @@ typedef struct ksafe_violation_s {
         ksafe_action_t action;
         ksafe_severity_t severity;
         bool is_set;           /**< true: the configuration sets it (even
-                                *   to librdkafka's default value); false:
-                                *   librdkafka's default, or what its
-                                *   finalize derives */
+                                *   to librdkafka's default value; for a
+                                *   topic-level property of a conf, as
+                                *   librdkafka tells); false: librdkafka's
+                                *   default, or what its finalize derives */
         bool fixed;            /**< enforcement set `fix` in the conf */
 } ksafe_violation_t;
 
@@ -219,7 +225,16 @@ KSAFE_EXPORT char *ksafe_policy_to_json(const ksafe_policy_t *policy);
  * Judge `conf` (with the default topic conf it carries) against `policy`
  * without changing it. Values the caller did not set are judged as
  * librdkafka's rd_kafka_new() would finalize them (with idempotence on,
- * unset acks, max.in.flight and retries become -1, 5 and INT32_MAX).
+ * unset acks, max.in.flight and retries become -1, 5 and INT32_MAX; every
+ * adjustment of librdkafka 2.0.2 is modelled, see the README).
+ *
+ * A property set to its default value is set. librdkafka tells which
+ * global properties a conf sets; for a topic-level one at its default ksafe
+ * asks librdkafka when it matters (required, forbidden, a transactional
+ * producer's delivery.timeout.ms) by making a throw-away consumer handle
+ * with debug=conf from a copy of the topic conf; if that fails, both
+ * readings are judged and the rule passes only when both pass. Floats are
+ * judged as rd_kafka_conf_get() shows them (%g).
  *
  * Both arguments must not be NULL. Returns a report (destroy it), NULL
  * only when out of memory.
@@ -233,8 +248,12 @@ KSAFE_EXPORT ksafe_report_t *ksafe_conf_check(const rd_kafka_conf_t *conf,
  * reject and warn rules are judged on the configuration as given. When a
  * reject rule fails, `conf` is left unchanged. Otherwise every failing
  * enforce rule gets its compliant value set in `conf` (topic-level
- * properties in its default topic conf), and the result is judged once
- * more: an enforce rule still failing then is an error of the report.
+ * properties in its default topic conf, or in the topic-level twin that
+ * wins: topic.compression.codec), and the result is judged once more: an
+ * enforce rule still failing then is an error of the report. A conf cannot
+ * unset a property: enforcing `forbidden` sets the value librdkafka uses
+ * when it is not set (never one rd_kafka_new() refuses). Float properties
+ * that a rule judges are set to their %g reading, the value judged.
  *
  * Returns a report (destroy it); ksafe_report_rejected() tells whether the
  * configuration is refused. NULL only when out of memory.
@@ -260,9 +279,16 @@ KSAFE_EXPORT ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
  *  - the enforced values did not hold once set on `conf` (an interceptor
  *    dropped one), or rd_kafka_new() failed: `conf` holds the enforced
  *    values (and is left as rd_kafka_new() leaves it).
- * One exception: if the created handle fails the audit, which means ksafe's
- * model of librdkafka is wrong (a bug to report), the handle is destroyed
- * and `conf` with it; errstr then ends with "conf was consumed with it".
+ * The audit judges the handle with what the pre-check knew about which
+ * properties were set, and ksafe models every adjustment of librdkafka
+ * 2.0.2's finalize, so no policy reaches a failing audit unless ksafe's
+ * model is wrong (a bug to report). Then, and only then, the handle is
+ * destroyed and `conf` with it: ksafe_report_conf_consumed() on the report
+ * is true (and errstr ends with "conf was consumed with it").
+ *
+ * A float property (linger.ms) is judged as rd_kafka_conf_get() shows it
+ * (%g, six significant digits) and set to that value in `conf`, so that
+ * the producer uses exactly what was judged.
  *
  * `policy` NULL means ksafe_policy_from_env() (loaded for this call).
  * `reportp` may be NULL; otherwise *reportp receives the report (also on
@@ -279,8 +305,22 @@ KSAFE_EXPORT rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_p
                                             size_t errstr_size);
 
 /**
+ * true when ksafe_producer_new() destroyed `conf`: the created handle
+ * failed the audit (which means ksafe's model of librdkafka is wrong, a
+ * bug to report) and was destroyed with the conf it owned. The caller must
+ * then not destroy `conf` again. Only on that path: every other failure
+ * leaves `conf` to the caller. The report has a violation
+ * "ksafe-audit-failed" then. false for NULL.
+ */
+KSAFE_EXPORT bool ksafe_report_conf_consumed(const ksafe_report_t *report);
+
+/**
  * Judge an existing handle: its configuration as rd_kafka_new() finalized
  * it (rd_kafka_conf(rk)) and its default topic configuration.
+ *
+ * Which properties were set is read from the handle too (a copy of its
+ * conf replays them; for topic-level ones librdkafka is asked as for
+ * ksafe_conf_check()): values that finalize adjusted are not "set".
  *
  * Works on any handle; for a consumer, producer rules are judged all the
  * same. Both arguments must not be NULL. Returns a report, NULL only when
@@ -296,9 +336,21 @@ KSAFE_EXPORT ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_poli
  * topic conf, so a per-topic `acks=1` would bypass ksafe_producer_new().
  * This function enforces the topic-level rules on `tconf` (NULL means a
  * copy of the producer's default topic conf), refuses reject violations,
- * and judges the result once more before creating the topic. Like
- * rd_kafka_topic_new(), it returns the existing handle when the topic was
- * already created.
+ * and judges the result once more before creating the topic. Rules on a
+ * global property whose topic-level twin wins at produce time
+ * (compression.codec unless "inherit") are judged on the topic conf too.
+ *
+ * A topic that `rk` already has a handle for (made by rd_kafka_topic_new(),
+ * by producing to it, or by an earlier ksafe_topic_new()) is refused (NULL,
+ * no report): rd_kafka_topic_new() would return it as it is and drop
+ * `tconf`, and librdkafka 2.0.2 cannot show a created topic's conf, so it
+ * cannot be judged. Keep the handle the first call returned. To tell, ksafe
+ * gives rd_kafka_topic_new() a topic conf with acks=0, which librdkafka
+ * refuses for a new topic of an idempotent producer (so nothing is made;
+ * its log line about it is suppressed: the handle's log_level is 0 for
+ * the moment of that call, then restored): `rk` must be an idempotent
+ * producer, else the call fails. A topic that another thread creates at
+ * the same moment is refused when its opaque differs from `tconf`'s.
  *
  * Like rd_kafka_topic_new(), `tconf` is consumed: freed by this function
  * also when it fails. `reportp` and `errstr` as for ksafe_producer_new();
@@ -322,7 +374,11 @@ typedef enum ksafe_format_e {
         /** librdkafka/kcat/Java .properties: key=value, key: value,
          *  key value; # and ! comments; backslash continuations. */
         KSAFE_FORMAT_PROPERTIES = 1,
-        /** A flat JSON object of property names to scalars. */
+        /** A JSON object of property names to scalars. A
+         *  "default.topic.config" object in it is merged the way Python's
+         *  confluent-kafka merges it: its members are set as properties
+         *  (one that the top level also has wins over it, in its place; the
+         *  others after every top-level key), each at its own line. */
         KSAFE_FORMAT_JSON = 2,
 } ksafe_format_t;
 
@@ -348,13 +404,19 @@ KSAFE_EXPORT ksafe_config_t *ksafe_config_load(const char *path, ksafe_format_t 
 
 /** Whose property names a config file is written for. */
 typedef enum ksafe_dialect_e {
-        /** librdkafka's names, read the way kcat -F reads a file: any other
-         *  name is an unknown property, and a line that kcat reads otherwise
-         *  than Java's .properties rules is a finding (ksafe-kcat-syntax). */
+        /** librdkafka's names, read the way kcat -F reads a file: a name
+         *  librdkafka does not know is an error (ksafe-unknown-property),
+         *  and a line that kcat reads otherwise than Java's .properties
+         *  rules is a finding (ksafe-kcat-syntax), a UTF-8 BOM and '!'
+         *  comment lines included. Backslashes stay in values. */
         KSAFE_DIALECT_LIBRDKAFKA = 0,
-        /** Java's .properties rules (no ksafe-kcat-syntax findings), and the
-         *  Java client's own properties (key.serializer, buffer.memory, ...)
-         *  accepted without a warning. */
+        /** Read exactly as java.util.Properties.load() reads the file:
+         *  escapes decoded in keys and values (\uXXXX, \t, \n, ...), a
+         *  value's trailing blanks kept (and trimmed before judging, as the
+         *  Java client does), a BOM kept in the first key (reported: that
+         *  line never reaches the client). The Java client's own properties
+         *  (key.serializer, buffer.memory, ...) are accepted, and other
+         *  unknown names are warnings. */
         KSAFE_DIALECT_JAVA = 1,
 } ksafe_dialect_t;
 
@@ -394,7 +456,9 @@ KSAFE_EXPORT void ksafe_config_destroy(ksafe_config_t *config);
  *
  * Besides the policy's rules this reports what librdkafka would do with the
  * file that its author may not expect: unknown properties (with a "did you
- * mean"), values librdkafka refuses, values it reads differently from how
+ * mean"; errors, warnings under KSAFE_DIALECT_JAVA), values librdkafka
+ * refuses (strings included, and properties this build of librdkafka does
+ * not support, with librdkafka's own message), values it reads differently from how
  * they are written (`1e3` is 1, `010` is 8, `4294967301` is 5), keys set
  * twice (the last one wins; in JSON an error, as readers differ), lines
  * kcat reads otherwise, and what rd_kafka_new() would refuse. Findings are
@@ -432,8 +496,9 @@ KSAFE_EXPORT size_t ksafe_config_change_count(const ksafe_config_t *config);
  * The effective configuration as librdkafka would see it: every property
  * the config sets and every property the policy judges, one
  * "name=value" line each, with the changes of ksafe_config_enforce() and
- * the values librdkafka derives; sensitive values are "(redacted)".
- * free() it; NULL when out of memory.
+ * the values librdkafka derives; sensitive values are "(redacted)". Values
+ * are shown as the client gets them (escapes decoded), control characters
+ * as \xHH. free() it; NULL when out of memory.
  */
 KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
                                           const ksafe_policy_t *policy);
@@ -442,11 +507,18 @@ KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
  * Reports
  */
 
+/*
+ * Every function of this section accepts a NULL report (what a function
+ * that makes reports returns when out of memory): it is an empty report
+ * that is refused, and it has no rendering.
+ */
+
 /** Number of violations in the report (0 for NULL). */
 KSAFE_EXPORT size_t ksafe_report_count(const ksafe_report_t *report);
 
 /** The i-th violation, in the order of the configuration, or NULL when
- *  i >= ksafe_report_count(). Valid until the report is destroyed. */
+ *  i >= ksafe_report_count() (always for a NULL report). Valid until the
+ *  report is destroyed. */
 KSAFE_EXPORT const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *report, size_t i);
 
 /**
@@ -458,14 +530,16 @@ KSAFE_EXPORT const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *rep
  */
 KSAFE_EXPORT int ksafe_report_rejected(const ksafe_report_t *report);
 
-/** Number of violations of the given severity. */
+/** Number of violations of the given severity (0 for NULL). */
 KSAFE_EXPORT size_t ksafe_report_severity_count(const ksafe_report_t *report,
                                                 ksafe_severity_t severity);
 
 /**
  * The report as JSON: {"version":1,"policy":...,"environment":...,
  * "allow_unsafe":...,"rejected":...,"violations":[{...}]} (shape in the
- * README). Sensitive values are redacted. free() it; NULL when out of memory.
+ * README). Sensitive values are redacted; strings are escaped as the
+ * violation's fields are. free() it; NULL when out of memory or when
+ * `report` is NULL.
  */
 KSAFE_EXPORT char *ksafe_report_to_json(const ksafe_report_t *report);
 
@@ -475,13 +549,37 @@ KSAFE_EXPORT char *ksafe_report_to_json(const ksafe_report_t *report);
  * configuration came from a file); a violation that enforcement repaired
  * reads "enforced: message [rule-id] (set to VALUE)". A policy with
  * "allow_unsafe" adds a last "note: ..." line; otherwise a clean report
- * is the empty string.
- * free() it; NULL when out of memory.
+ * is the empty string. Every string in it is escaped
+ * (ksafe_report_escape()): one line per violation, whatever the policy
+ * and the configuration hold.
+ * free() it; NULL when out of memory or when `report` is NULL (no report
+ * is not a clean one).
  */
 KSAFE_EXPORT char *ksafe_report_to_text(const ksafe_report_t *report);
 
 /** Free a report. NULL does nothing. */
 KSAFE_EXPORT void ksafe_report_destroy(ksafe_report_t *report);
+
+/**
+ * `s` made safe to print on one line, in a terminal, in JSON and in XML:
+ * the escaping that every report, errstr and ksafe-lint output applies to
+ * what ksafe did not write itself (rule ids, policy names, reasons,
+ * property names, values, file names).
+ *
+ * Newline, carriage return and tab become "\n", "\r", "\t"; any other
+ * control character (U+0000..U+001F, U+007F) and every byte that is not
+ * part of valid UTF-8 (overlong forms, surrogates and code points above
+ * U+10FFFF included) becomes "\xNN" (its byte value, lower-case hex);
+ * the valid code points that still end a line for some reader, move the
+ * cursor or reorder the text (C1 controls U+0080..U+009F, U+2028, U+2029,
+ * the bidirectional overrides U+202A..U+202E and isolates U+2066..U+2069)
+ * and U+FFFE, U+FFFF become "\uNNNN". Everything else, a backslash too,
+ * is kept as it is, so escaping twice changes nothing; the result is
+ * valid UTF-8 without control characters.
+ *
+ * free() the result; NULL when `s` is NULL or out of memory. Thread-safe.
+ */
+KSAFE_EXPORT char *ksafe_report_escape(const char *s);
 
 /*
  * Small helpers

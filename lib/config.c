@@ -15,8 +15,12 @@
 
 #include "ksafe_int.h"
 
+/* A config's entries resolved for one policy, in the order the client
+ * applies them (the file's order, except where a JSON default.topic.config
+ * is merged): entries[k] is the config's entry index[k]. */
 typedef struct resolved_s {
         ksafe_entry_t *entries;
+        size_t *index;
         size_t count;
         ksafe_view_t *view;
 } resolved_t;
@@ -30,13 +34,98 @@ static void resolved_free(resolved_t *r)
                 free(r->entries[i].note);
         }
         free(r->entries);
+        free(r->index);
         ksafe_view_destroy(r->view);
         *r = (resolved_t){0};
 }
 
+/* java.util.Properties keeps a UTF-8 BOM in the first key (it is no
+ * blank to it): that line sets a property of another name. */
+static bool java_bom_key(const ksafe_entry_t *e, ksafe_dialect_t dialect)
+{
+        return dialect == KSAFE_DIALECT_JAVA && e->line == 1 && !e->origin &&
+               strncmp(e->name, "\xEF\xBB\xBF", 3) == 0;
+}
+
+/* A name as written, when it cannot be a secret: property-name characters
+ * only (as eval.c shows unknown names). */
+static bool plain_name(const char *name)
+{
+        size_t n = strlen(name);
+        return n > 0 && n <= 128 &&
+               strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n &&
+               !ksafe_property_is_sensitive(name);
+}
+
+/* The finding for a first key that carries a BOM under --dialect java. */
+static void java_bom_finding(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                             const ksafe_entry_t *e, ksafe_report_t *report)
+{
+        const char *intended = e->name + 3;
+        bool known = ksafe_props_find(policy->props, intended) ||
+                     ksafe_dialect_java_knows(intended);
+        bool shown = plain_name(intended);
+        char message[400];
+        if (known)
+                snprintf(message, sizeof(message),
+                         "the file starts with a UTF-8 byte order mark, which "
+                         "java.util.Properties keeps in the first key: %s never reaches the "
+                         "client (save the file without the BOM)",
+                         intended);
+        else
+                snprintf(message, sizeof(message),
+                         "the file starts with a UTF-8 byte order mark, which "
+                         "java.util.Properties keeps in the first key: the client gets a "
+                         "property named \"\\uFEFF%s\" (save the file without the BOM)",
+                         shown ? intended : "...");
+        ksafe_violation_t v = {
+                .rule_id = "ksafe-unknown-property",
+                .property = shown ? intended : "(not shown)",
+                .message = message,
+                .why = "java.util.Properties reads a BOM as part of the first key, so the "
+                       "first line sets a property that no client knows",
+                .file = ksafe_view_file(view),
+                .line = e->line,
+                .column = e->column,
+                .action = known ? KSAFE_ACTION_REJECT : KSAFE_ACTION_WARN,
+                .severity = known ? KSAFE_SEVERITY_ERROR : KSAFE_SEVERITY_WARNING,
+                .is_set = true,
+        };
+        ksafe_report_add(report, &v);
+}
+
+/* A name that librdkafka's table does not list: ask librdkafka itself
+ * (on one scratch conf per resolution). It refuses most of them (unknown),
+ * accepts its hidden properties (test.mock.num.brokers) and refuses a few
+ * Java names with a hint of its own (ssl.truststore.location). */
+static bool resolve_unlisted(ksafe_entry_t *e, rd_kafka_conf_t **scratch)
+{
+        if (!*scratch && !(*scratch = rd_kafka_conf_new()))
+                return false;
+        char why[512];
+        rd_kafka_conf_res_t res = ksafe_props_probe(*scratch, e->name, e->raw, why, sizeof(why));
+        if (res == RD_KAFKA_CONF_UNKNOWN) {
+                e->status = KSAFE_ENTRY_UNKNOWN;
+                return true;
+        }
+        if (res == RD_KAFKA_CONF_OK) {
+                e->status = KSAFE_ENTRY_FOREIGN; /* librdkafka's, unpublished */
+                return true;
+        }
+        e->status = KSAFE_ENTRY_INVALID;
+        if (strcmp(e->name, "sasl.jaas.config") == 0) {
+                size_t n = strlen(why);
+                snprintf(why + n, sizeof(why) - n,
+                         " (kcat -F turns a PlainLoginModule line into sasl.username and "
+                         "sasl.password; librdkafka and every other client refuse it)");
+        }
+        return (e->note = strdup(why)) != NULL;
+}
+
 /* Resolve one entry's name and parse its value as librdkafka would. */
 static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
-                          const ksafe_props_t *props, ksafe_dialect_t dialect)
+                          const ksafe_props_t *props, ksafe_dialect_t dialect,
+                          rd_kafka_conf_t **scratch)
 {
         *e = *read;
         e->name = strdup(read->name);
@@ -49,6 +138,11 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
                 return false;
         if (dialect == KSAFE_DIALECT_JAVA)
                 e->syntax = NULL; /* read by Java's rules, as written for them */
+        if (e->container) {
+                e->status = KSAFE_ENTRY_FOREIGN; /* its members are entries */
+                e->prop = NULL;
+                return true;
+        }
         if (e->comment) {
                 e->status = KSAFE_ENTRY_FOREIGN; /* no property: only `syntax` */
                 e->prop = NULL;
@@ -62,13 +156,30 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
                 e->prop = NULL;
                 return true;
         }
+        if (java_bom_key(e, dialect)) {
+                e->status = KSAFE_ENTRY_FOREIGN; /* eval_file_entries() says why */
+                e->prop = NULL;
+                return true;
+        }
         if (e->status == KSAFE_ENTRY_INVALID)
                 return true; /* a JSON value that is no scalar */
         if (!e->prop) {
-                e->status = dialect == KSAFE_DIALECT_JAVA && ksafe_dialect_java_knows(e->name)
-                                    ? KSAFE_ENTRY_FOREIGN
-                                    : KSAFE_ENTRY_UNKNOWN;
-                return true;
+                if (dialect == KSAFE_DIALECT_JAVA && ksafe_dialect_java_knows(e->name)) {
+                        e->status = KSAFE_ENTRY_FOREIGN;
+                        return true;
+                }
+                return resolve_unlisted(e, scratch);
+        }
+        /* The Java client trims a value before it parses it (ConfigDef's
+         * parseType: String.trim(), every char up to ' '). */
+        if (dialect == KSAFE_DIALECT_JAVA) {
+                size_t a = 0, b = strlen(e->raw);
+                while (a < b && (unsigned char)e->raw[a] <= ' ')
+                        a++;
+                while (b > a && (unsigned char)e->raw[b - 1] <= ' ')
+                        b--;
+                memmove(e->raw, e->raw + a, b - a);
+                e->raw[b - a] = '\0';
         }
         /* A JSON number is what a client passes for a number property:
          * Python's str(1000.0) or Go's 1e3 reach librdkafka as 1000. */
@@ -112,19 +223,121 @@ static bool override_change(ksafe_view_t *view, const ksafe_props_t *props,
         return ok;
 }
 
+/* A nested member's name and index, sorted by name then position. */
+typedef struct named_s {
+        const char *name;
+        size_t index;
+} named_t;
+
+static int by_name(const void *a, const void *b)
+{
+        const named_t *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/*
+ * The order in which the client sets the config's entries. A JSON
+ * "default.topic.config" object is Python's confluent-kafka's: it
+ * PyDict_Update()s the object into the configuration dict, so a member
+ * whose key the top level also has takes that key's place (and value: the
+ * nested one wins), the others come after every top-level key, and the
+ * dict is then set in order (the last setting of a property wins in
+ * librdkafka). A JSON reader keeps only the last of two default.topic.config
+ * members: `dropped` is the object whose members never reach the client
+ * (0: none). Entries added with ksafe_config_set() come last, as kcat's -X.
+ */
+static bool client_order(const ksafe_config_t *cfg, size_t *order, unsigned *dropped)
+{
+        size_t n = cfg->count, fc = cfg->file_count, k = 0;
+        unsigned last = 0;
+        *dropped = 0;
+        for (size_t i = 0; i < fc; i++)
+                if (cfg->entries[i].json_object > last)
+                        last = cfg->entries[i].json_object;
+        if (last == 0) {
+                for (size_t i = 0; i < n; i++)
+                        order[i] = i;
+                return true;
+        }
+        *dropped = last - 1; /* objects 1..last-1 (the last one's index is kept) */
+        named_t *nested = malloc(fc * sizeof(*nested));
+        bool *placed = calloc(n ? n : 1, sizeof(*placed));
+        if (!nested || !placed) {
+                free(nested);
+                free(placed);
+                return false;
+        }
+        size_t nn = 0;
+        for (size_t i = 0; i < fc; i++)
+                if (cfg->entries[i].json_object == last)
+                        nested[nn++] = (named_t){.name = cfg->entries[i].name, .index = i};
+        qsort(nested, nn, sizeof(*nested), by_name);
+        for (size_t i = 0; i < fc; i++) {
+                const ksafe_entry_t *e = &cfg->entries[i];
+                if (e->json_object != 0)
+                        continue;
+                order[k++] = i;
+                placed[i] = true;
+                if (e->container)
+                        continue;
+                /* The first nested member of that name, then its repeats. */
+                size_t lo = 0, hi = nn;
+                while (lo < hi) {
+                        size_t mid = lo + (hi - lo) / 2;
+                        if (strcmp(nested[mid].name, e->name) < 0)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                for (; lo < nn && strcmp(nested[lo].name, e->name) == 0; lo++)
+                        if (!placed[nested[lo].index]) {
+                                order[k++] = nested[lo].index;
+                                placed[nested[lo].index] = true;
+                        }
+        }
+        for (size_t i = 0; i < fc; i++)
+                if (!placed[i] && cfg->entries[i].json_object == last) {
+                        order[k++] = i;
+                        placed[i] = true;
+                }
+        for (size_t i = 0; i < n; i++)
+                if (!placed[i])
+                        order[k++] = i; /* dropped objects' members, then -X */
+        free(nested);
+        free(placed);
+        return true;
+}
+
 /* The config's entries resolved for `policy`, seen through a view. */
 static bool resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, resolved_t *r)
 {
         *r = (resolved_t){0};
         size_t n = cfg->count;
-        if (!(r->entries = calloc(n ? n : 1, sizeof(*r->entries))))
-                return false;
-        bool ok = true;
+        unsigned dropped = 0;
+        r->entries = calloc(n ? n : 1, sizeof(*r->entries));
+        r->index = malloc((n ? n : 1) * sizeof(*r->index));
+        bool ok = r->entries && r->index && client_order(cfg, r->index, &dropped);
+        rd_kafka_conf_t *scratch = NULL;
         for (; ok && r->count < n; r->count++) {
-                ok = resolve_entry(&r->entries[r->count], &cfg->entries[r->count], policy->props,
-                                   cfg->dialect);
-                r->entries[r->count].in_json = cfg->format == KSAFE_FORMAT_JSON;
+                ksafe_entry_t *e = &r->entries[r->count];
+                const ksafe_entry_t *read = &cfg->entries[r->index[r->count]];
+                ok = resolve_entry(e, read, policy->props, cfg->dialect, &scratch);
+                e->in_json = cfg->format == KSAFE_FORMAT_JSON;
+                if (ok && read->json_object && read->json_object <= dropped && !read->container) {
+                        free(e->value);
+                        free(e->note);
+                        e->value = NULL;
+                        e->status = KSAFE_ENTRY_INVALID;
+                        ok = (e->note = strdup(
+                                      "default.topic.config is given again later in this "
+                                      "object, and a JSON reader keeps only one of them "
+                                      "(Python's the last): this setting never reaches the "
+                                      "client")) != NULL;
+                }
         }
+        if (scratch)
+                rd_kafka_conf_destroy(scratch);
         /* The last setting of a property wins, as in librdkafka: walk back
          * remembering, per property, the line that wins. */
         size_t nprops = ksafe_props_count(policy->props);
@@ -140,6 +353,12 @@ static bool resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, res
                 e->shadowed_by = winner[p];
                 if (e->value && winner[p] < 0)
                         winner[p] = (int)i;
+                /* Two members of one object are ambiguous (JSON readers
+                 * differ); a top-level key that default.topic.config
+                 * overrides is not: Python's merge decides. */
+                if (e->shadowed_by >= 0)
+                        e->in_json = e->in_json &&
+                                     r->entries[e->shadowed_by].json_object == e->json_object;
         }
         free(winner);
         if (ok)
@@ -152,6 +371,32 @@ static bool resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, res
         return ok;
 }
 
+/*
+ * The findings about the file's own lines. A name librdkafka does not know
+ * is refused by every librdkafka-based client (rd_kafka_conf_set() fails:
+ * kcat exits, Python raises), so it is an error; under --dialect java the
+ * file is the Java client's, which only logs unknown names: a warning.
+ */
+static void eval_file_entries(const ksafe_config_t *cfg, const ksafe_policy_t *policy,
+                              const ksafe_view_t *view, ksafe_report_t *report)
+{
+        size_t first = ksafe_report_count(report);
+        ksafe_eval_entries(policy, view, report);
+        bool error = cfg->dialect != KSAFE_DIALECT_JAVA;
+        for (size_t i = first; i < ksafe_report_count(report); i++) {
+                ksafe_violation_t *v = ksafe_report_at(report, i);
+                if (!v->rule_id || strcmp(v->rule_id, "ksafe-unknown-property") != 0)
+                        continue;
+                v->severity = error ? KSAFE_SEVERITY_ERROR : KSAFE_SEVERITY_WARNING;
+                v->action = error ? KSAFE_ACTION_REJECT : KSAFE_ACTION_WARN;
+        }
+        size_t count;
+        const ksafe_entry_t *entries = ksafe_view_entries(view, &count);
+        for (size_t i = 0; i < count; i++)
+                if (java_bom_key(&entries[i], cfg->dialect))
+                        java_bom_finding(policy, view, &entries[i], report);
+}
+
 ksafe_report_t *ksafe_config_check(const ksafe_config_t *config, const ksafe_policy_t *policy)
 {
         resolved_t r;
@@ -159,7 +404,7 @@ ksafe_report_t *ksafe_config_check(const ksafe_config_t *config, const ksafe_pol
                 return NULL;
         ksafe_report_t *report = ksafe_report_new(policy);
         if (report) {
-                ksafe_eval_entries(policy, r.view, report);
+                eval_file_entries(config, policy, r.view, report);
                 ksafe_eval(policy, r.view, KSAFE_ALL_ACTIONS, report);
                 ksafe_eval_limits(policy, r.view, report);
                 ksafe_report_sort(report);
@@ -220,12 +465,13 @@ static bool config_setter(void *target, const ksafe_rule_t *rule, const char *va
         /* The file's last line for this property gets the new value (a
          * property set with ksafe_config_set() is not the file's). */
         int winner = -1;
-        for (size_t i = 0; i < cfg->file_count; i++) {
-                if (rp->resolved->entries[i].prop != prop)
+        for (size_t k = 0; k < rp->resolved->count; k++) {
+                size_t i = rp->resolved->index[k];
+                if (i >= cfg->file_count || rp->resolved->entries[k].prop != prop)
                         continue;
                 cfg->entries[i].removed = remove;
                 cfg->entries[i].replacement = NULL;
-                winner = (int)i;
+                winner = (int)i; /* the last the client sets */
         }
         if (winner >= 0 && !remove)
                 cfg->entries[winner].replacement = c->value;
@@ -264,11 +510,13 @@ ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config, const ksafe_policy_
                         ksafe_report_at(report, i)->fixed = false;
         }
         /* A rewritten value is no longer misread or invalid. */
-        for (size_t i = 0; i < config->file_count; i++)
-                if (config->entries[i].replacement || config->entries[i].removed)
-                        r.entries[i].status = KSAFE_ENTRY_OK;
+        for (size_t k = 0; k < r.count; k++) {
+                const ksafe_entry_t *e = &config->entries[r.index[k]];
+                if (r.index[k] < config->file_count && (e->replacement || e->removed))
+                        r.entries[k].status = KSAFE_ENTRY_OK;
+        }
         if (report) {
-                ksafe_eval_entries(policy, r.view, report);
+                eval_file_entries(config, policy, r.view, report);
                 ksafe_report_sort(report);
         }
         resolved_free(&r);
@@ -304,6 +552,26 @@ static void json_value(ksafe_buf_t *out, const char *value, bool quoted)
                 ksafe_buf_json_string(out, value);
 }
 
+/* A value written into a .properties file, so that its reader gets it
+ * back: Java's escapes under --dialect java (a backslash, a leading blank,
+ * control characters); kcat reads a line as it is. */
+static void properties_value(const ksafe_config_t *cfg, ksafe_buf_t *out, const char *value)
+{
+        if (cfg->dialect != KSAFE_DIALECT_JAVA) {
+                ksafe_buf_append(out, value, strlen(value));
+                return;
+        }
+        for (const char *p = value; *p; p++) {
+                unsigned char c = (unsigned char)*p;
+                if (c == '\\' || (p == value && (c == ' ' || c == '\t' || c == '\f')))
+                        ksafe_buf_printf(out, "\\%c", c == '\t' ? 't' : c == '\f' ? 'f' : c);
+                else if (c < 0x20 || c == 0x7f)
+                        ksafe_buf_printf(out, "\\u%04x", c);
+                else
+                        ksafe_buf_append(out, p, 1);
+        }
+}
+
 static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
 {
         size_t pos = 0;
@@ -317,7 +585,7 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
                         /* "key" alone on its line needs a separator. */
                         if (e->bare)
                                 ksafe_buf_append(out, "=", 1);
-                        ksafe_buf_append(out, e->replacement, strlen(e->replacement));
+                        properties_value(cfg, out, e->replacement);
                         pos = e->value_end;
                 }
         }
@@ -344,21 +612,36 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
                 if (continued)
                         ksafe_buf_printf(out, "%s", cfg->newline);
                 need_newline = continued = false;
-                ksafe_buf_printf(out, "%s=%s%s", c->name, c->value, cfg->newline);
+                ksafe_buf_printf(out, "%s=", c->name);
+                properties_value(cfg, out, c->value);
+                ksafe_buf_printf(out, "%s", cfg->newline);
         }
 }
 
-/* Removed JSON members go with one comma: the next member's for a run
- * that has a member after it, else the previous member's. */
+/* The next (dir 1) or previous (dir -1) member of entry i's own object
+ * (a default.topic.config's members are not the top level's), or -1. */
+static long json_neighbour(const ksafe_config_t *cfg, size_t i, int dir)
+{
+        unsigned object = cfg->entries[i].json_object;
+        for (long j = (long)i + dir; j >= 0 && (size_t)j < cfg->file_count; j += dir)
+                if (cfg->entries[j].json_object == object)
+                        return j;
+        return -1;
+}
+
+/* Removed JSON members go with one comma: the next member's (of the same
+ * object) for a run that has a member after it, else the previous
+ * member's. The run is first..last, members of one object. */
 static void json_removal(const ksafe_config_t *cfg, size_t first, size_t last, size_t *start,
                          size_t *end)
 {
         const ksafe_entry_t *e = cfg->entries;
-        if (last + 1 < cfg->file_count) {
+        long next = json_neighbour(cfg, last, 1), prev = json_neighbour(cfg, first, -1);
+        if (next >= 0) {
                 *start = e[first].span_start;
-                *end = e[last + 1].span_start;
-        } else if (first > 0) {
-                *start = e[first - 1].span_end;
+                *end = e[next].span_start;
+        } else if (prev >= 0) {
+                *start = e[prev].span_end;
                 *end = e[last].span_end;
         } else {
                 *start = e[first].span_start;
@@ -374,9 +657,12 @@ static void render_json(const ksafe_config_t *cfg, ksafe_buf_t *out)
         for (size_t i = 0; i < cfg->file_count; i++) {
                 const ksafe_entry_t *e = &cfg->entries[i];
                 if (e->removed) {
+                        /* The run of removed members of this object. */
                         size_t last = i;
-                        while (last + 1 < cfg->file_count && cfg->entries[last + 1].removed)
-                                last++;
+                        long next;
+                        while ((next = json_neighbour(cfg, last, 1)) >= 0 &&
+                               cfg->entries[next].removed)
+                                last = (size_t)next;
                         size_t start, end;
                         json_removal(cfg, i, last, &start, &end);
                         ksafe_buf_append(out, cfg->data + pos, start - pos);
@@ -389,11 +675,14 @@ static void render_json(const ksafe_config_t *cfg, ksafe_buf_t *out)
                         json_value(out, e->replacement, e->quoted);
                         pos = e->value_end;
                 }
-                any_kept = true;
-                last_kept_end = e->span_end;
+                if (e->json_object == 0) {
+                        any_kept = true;
+                        last_kept_end = e->span_end;
+                }
         }
-        /* New members go after the last one kept (or after the removal
-         * that ended the object), in the file's style. */
+        /* New members go at the top level, after the last one kept there
+         * (or after the removal that ended the object), in the file's
+         * style. */
         if (last_kept_end > pos) {
                 ksafe_buf_append(out, cfg->data + pos, last_kept_end - pos);
                 pos = last_kept_end;
@@ -471,7 +760,11 @@ char *ksafe_config_effective(const ksafe_config_t *config, const ksafe_policy_t 
                                     : v.entry && v.entry->syntax     ? "(not shown: kcat reads "
                                                                        "this line otherwise)"
                                                                      : v.text;
-                ksafe_buf_printf(&out, "%s=%s", props[i]->name, shown);
+                /* Escaped: a value cannot forge a line of its own. */
+                char *value = ksafe_report_escape(shown);
+                out.failed |= !value;
+                ksafe_buf_printf(&out, "%s=%s", props[i]->name, value ? value : "");
+                free(value);
                 if (v.derived)
                         ksafe_buf_printf(&out, "  # not set: librdkafka derives it");
                 else if (!v.is_set)

@@ -60,12 +60,116 @@ static const char *detect_newline(const char *data, size_t len)
  * first unescaped '=', ':' or blank; the separator may be surrounded by
  * blanks; '#' and '!' start comment lines; a line ending in an odd number
  * of backslashes continues on the next, whose leading blanks are dropped.
- * Backslashes are otherwise kept literally in values (Windows paths).
+ *
+ * In the librdkafka dialect backslashes are otherwise kept literally in
+ * values (Windows paths), a BOM is skipped, and what kcat -F reads
+ * otherwise is said (kcat_differs()). With --dialect java the file is read
+ * exactly as java.util.Properties.load() reads it: blanks are ' ', '\t' and
+ * '\f' only, escapes are decoded in keys and values (\uXXXX, \t \n \r \f,
+ * any other escaped character is itself), a value keeps its trailing
+ * blanks, a line without a separator is a key with an empty value, and a
+ * UTF-8 BOM is no blank: it stays in the first key.
  */
 
 static bool is_blank(char c)
 {
         return c == ' ' || c == '\t' || c == '\f' || c == '\v';
+}
+
+static bool is_java_blank(char c)
+{
+        return c == ' ' || c == '\t' || c == '\f';
+}
+
+static void utf8_put(ksafe_buf_t *out, unsigned long cp)
+{
+        char b[4];
+        size_t n;
+        if (cp < 0x80) {
+                b[0] = (char)cp;
+                n = 1;
+        } else if (cp < 0x800) {
+                b[0] = (char)(0xC0 | (cp >> 6));
+                b[1] = (char)(0x80 | (cp & 0x3F));
+                n = 2;
+        } else if (cp < 0x10000) { /* a lone surrogate too, as Java keeps it */
+                b[0] = (char)(0xE0 | (cp >> 12));
+                b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                b[2] = (char)(0x80 | (cp & 0x3F));
+                n = 3;
+        } else {
+                b[0] = (char)(0xF0 | (cp >> 18));
+                b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                b[3] = (char)(0x80 | (cp & 0x3F));
+                n = 4;
+        }
+        ksafe_buf_append(out, b, n);
+}
+
+static int hex_digit(char c)
+{
+        return c >= '0' && c <= '9'   ? c - '0'
+               : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                      : -1;
+}
+
+/* Read four hex digits at s (n bytes left); -1 when malformed. */
+static long java_u(const char *s, size_t n)
+{
+        if (n < 4)
+                return -1;
+        long v = 0;
+        for (int i = 0; i < 4; i++) {
+                int d = hex_digit(s[i]);
+                if (d < 0)
+                        return -1;
+                v = v * 16 + d;
+        }
+        return v;
+}
+
+/*
+ * Properties.loadConvert(): decode the escapes of a key or value into
+ * `out` as UTF-8 (a \uD83D\uDE00 pair is one character). Returns NULL, or
+ * why Java cannot read it: a malformed \uXXXX (load() throws), or a NUL
+ * that no C string can carry.
+ */
+static const char *java_unescape(const char *s, size_t n, ksafe_buf_t *out)
+{
+        out->len = 0;
+        ksafe_buf_append(out, "", 0);
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (c != '\\' || i + 1 >= n) {
+                        ksafe_buf_append(out, &c, 1);
+                        continue;
+                }
+                c = s[++i];
+                if (c != 'u') {
+                        char d = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == 'f' ? '\f' : c;
+                        ksafe_buf_append(out, &d, 1);
+                        continue;
+                }
+                long cp = java_u(s + i + 1, n - i - 1);
+                if (cp < 0)
+                        return "a malformed \\uXXXX escape: java.util.Properties.load() throws "
+                               "IllegalArgumentException, so the Java client cannot read this "
+                               "file at all";
+                i += 4;
+                if (cp == 0)
+                        return "a \\u0000 escape (NUL), which no librdkafka client can pass on";
+                long lo;
+                if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < n + 0 && s[i + 1] == '\\' &&
+                    s[i + 2] == 'u' && (lo = java_u(s + i + 3, n - i - 3)) >= 0xDC00 &&
+                    lo < 0xE000) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        i += 6;
+                }
+                utf8_put(out, (unsigned long)cp);
+        }
+        return NULL;
 }
 
 
@@ -163,12 +267,66 @@ static const char *kcat_differs(bool lone_cr, const logical_t *l, bool long_line
         return NULL;
 }
 
+/* kcat -F strips "\\:" and "\\=" from a line, again and again from its start
+ * ("Java configs" escape them): every run of backslashes just before a ':'
+ * or '=' goes. Other backslashes stay (Windows paths). */
+static void kcat_unescape(ksafe_buf_t *out, const char *s, size_t n)
+{
+        out->len = 0;
+        ksafe_buf_append(out, "", 0);
+        for (size_t i = 0; i < n;) {
+                size_t run = 0;
+                while (i + run < n && s[i + run] == '\\')
+                        run++;
+                if (run && i + run < n && (s[i + run] == ':' || s[i + run] == '=')) {
+                        i += run; /* the run goes, the ':' or '=' stays */
+                        continue;
+                }
+                ksafe_buf_append(out, s + i, run ? run : 1);
+                i += run ? run : 1;
+        }
+}
+
+/* A comment (or blank) line that kcat reads otherwise: an entry that only
+ * carries `syntax`, so that it becomes a ksafe-kcat-syntax finding. */
+static bool add_syntax_line(ksafe_config_t *cfg, const char *p, int line, int column,
+                            const char *syntax)
+{
+        ksafe_entry_t *entry = add_entry(cfg, "", 0, "", 0, line, column);
+        if (!entry)
+                return false;
+        entry->comment = true;
+        entry->syntax = syntax;
+        entry->span_start = entry->span_end = (size_t)(p - cfg->data);
+        return true;
+}
+
+static const char bom_syntax[] =
+        "the file starts with a UTF-8 byte order mark, which kcat reads as part of this line "
+        "(and then refuses it)";
+
+/* Decode a Java key or value into a new string (*out), or say why not. */
+static bool java_text(ksafe_buf_t *tmp, const char *s, size_t n, char **out, const char **why)
+{
+        *why = java_unescape(s, n, tmp);
+        if (tmp->failed || !tmp->data)
+                return false;
+        *out = strndup(tmp->data, tmp->len);
+        return *out != NULL;
+}
+
 static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
 {
+        const bool java = cfg->dialect == KSAFE_DIALECT_JAVA;
+        bool (*blank)(char) = java ? is_java_blank : is_blank;
         const char *data = cfg->data, *end = data + cfg->len;
-        const char *p = data + bom_length(data, cfg->len);
+        size_t bom = bom_length(data, cfg->len);
+        /* Java keeps a BOM in the first key; kcat refuses the line. */
+        const char *p = data + (java ? 0 : bom);
+        bool bom_pending = bom && !java;
         int line = 1;
         logical_t l = {0};
+        ksafe_buf_t tmp = {0};
         bool ok = true;
         bool after_lone_cr = false; /* kcat reads this line as part of the last */
         while (ok && p < end) {
@@ -180,40 +338,57 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                 after_lone_cr = ends_lone_cr(e, end);
                 int first_line = line++;
                 const char *s = p;
-                while (s < e && is_blank(*s))
+                while (s < e && blank(*s))
                         s++;
                 int column = (int)(s - p) + 1;
-                if (s < e && (*s == '#' || *s == '!') && (long_line || lone_cr)) {
+                bool is_comment = s < e && (*s == '#' || *s == '!');
+                const char *syntax = NULL;
+                if (java) {
+                        /* Java's rules are the file's: nothing to say. */
+                } else if (bom_pending && (s == e || is_comment)) {
+                        syntax = bom_syntax;
+                } else if (is_comment && *s == '!') {
+                        syntax = "kcat does not read '!' as a comment: it reads this line as a "
+                                 "property (and exits); start comments with '#'";
+                } else if (is_comment && (long_line || lone_cr)) {
                         /* kcat reads the rest of a long (or CR-split)
                          * comment as a line of its own: say so. */
-                        ksafe_entry_t *entry = add_entry(cfg, "", 0, "", 0, first_line, column);
-                        if (!(ok = entry != NULL))
-                                break;
-                        entry->comment = true;
-                        entry->syntax = long_line ? "this comment is longer than 511 bytes, and "
-                                                    "kcat reads its tail as a property"
-                                                  : "a lone CR (not CRLF) ends this comment, "
-                                                    "and kcat reads what follows as comment";
-                        entry->span_start = entry->span_end = (size_t)(p - data);
+                        syntax = long_line ? "this comment is longer than 511 bytes, and "
+                                             "kcat reads its tail as a property"
+                                           : "a lone CR (not CRLF) ends this comment, "
+                                             "and kcat reads what follows as comment";
                 }
-                if (s == e || *s == '#' || *s == '!') {
+                if (s == e || is_comment) {
+                        if (syntax && !(ok = add_syntax_line(cfg, p, first_line, column, syntax)))
+                                break;
+                        bom_pending = false;
                         p = next;
                         continue;
                 }
-                /* Join continuation lines into one logical line. */
+                /* Join continuation lines into one logical line. Java
+                 * reads a '#' or '!' as a comment wherever its logical line
+                 * is still empty, after a lone backslash too. */
                 l.text.len = 0;
                 l.count = 0;
-                while (continues(s, e) && next < end) {
+                bool java_comment = false;
+                while (!java_comment && continues(s, e) && next < end) {
                         logical_add(&l, data, s, (size_t)(e - s - 1));
                         p = next;
                         e = line_end(p, end, &next);
                         s = p;
-                        while (s < e && is_blank(*s))
+                        while (s < e && blank(*s))
                                 s++;
                         long_line |= e - p > 511;
                         lone_cr |= ends_lone_cr(e, end);
                         after_lone_cr = ends_lone_cr(e, end);
                         line++;
+                        java_comment = java && l.text.len == 0 && s < e &&
+                                       (*s == '#' || *s == '!');
+                }
+                if (java_comment) {
+                        p = next;
+                        bom_pending = false;
+                        continue;
                 }
                 logical_add(&l, data, s, (size_t)(e - s));
                 p = next;
@@ -223,44 +398,88 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                 bool eof_continuation = l.text.len && continues(k, lend);
                 if (eof_continuation)
                         lend--; /* a continuation at the end of the file */
+                /* Java skips a logical line that is empty once joined (a
+                 * lone backslash before an empty line), except when the
+                 * backslash is followed by the end of the file or by one
+                 * line-ending character that ends the file: load() then
+                 * returns the line, a key "" with an empty value. */
+                if (java && lend == k && !(eof_continuation && next - e < 2)) {
+                        bom_pending = false;
+                        continue;
+                }
                 const char *ke = k;
-                while (ke < lend && *ke != '=' && *ke != ':' && !is_blank(*ke))
+                while (ke < lend && *ke != '=' && *ke != ':' && !blank(*ke))
                         ke += (*ke == '\\' && ke + 1 < lend) ? 2 : 1;
                 const char *v = ke;
-                while (v < lend && is_blank(*v))
+                while (v < lend && blank(*v))
                         v++;
                 bool blank_around = v > ke;
                 char separator = v < lend && (*v == '=' || *v == ':') ? *v : v > ke ? ' ' : 0;
                 if (separator == '=' || separator == ':')
                         v++;
-                if (v < lend && is_blank(*v))
+                if (v < lend && blank(*v))
                         blank_around = true;
-                while (v < lend && is_blank(*v))
+                while (v < lend && blank(*v))
                         v++;
                 const char *ve = lend;
-                while (ve > v && isspace((unsigned char)ve[-1]))
+                /* kcat right-trims its lines; Java keeps a value's blanks. */
+                while (!java && ve > v && isspace((unsigned char)ve[-1]))
                         ve--;
-                ksafe_entry_t *entry = add_entry(
-                        cfg, k, (size_t)(ke - k), v, (size_t)(ve - v), first_line, column);
+                ksafe_entry_t *entry;
+                const char *java_why = NULL;
+                if (java) {
+                        char *key = NULL, *value = NULL;
+                        const char *why_key = NULL, *why_value = NULL;
+                        ok = java_text(&tmp, k, (size_t)(ke - k), &key, &why_key) &&
+                             java_text(&tmp, v, (size_t)(ve - v), &value, &why_value);
+                        java_why = why_key ? why_key : why_value;
+                        /* An undecodable key is shown as written (if at all). */
+                        entry = !ok ? NULL
+                                : why_key ? add_entry(cfg, k, (size_t)(ke - k), "", 0, first_line,
+                                                      column)
+                                          : add_entry(cfg, key, strlen(key), value, strlen(value),
+                                                      first_line, column);
+                        free(key);
+                        free(value);
+                } else {
+                        kcat_unescape(&tmp, v, (size_t)(ve - v));
+                        entry = tmp.failed ? NULL
+                                           : add_entry(cfg, k, (size_t)(ke - k), tmp.data,
+                                                       tmp.len, first_line, column);
+                }
                 ok = entry != NULL;
                 if (ok) {
-                        /* A line with no separator at all is no property:
-                         * the tail of a multi-line secret, say. */
-                        entry->bare = separator == 0;
-                        entry->syntax = kcat_differs(lone_cr, &l, long_line, k, ke, separator,
-                                                     blank_around && separator == '=');
-                        if (!entry->syntax && eof_continuation)
+                        /* A line with no separator at all is no property
+                         * to kcat (the tail of a multi-line secret, say);
+                         * Java reads it as a key with an empty value. */
+                        entry->bare = separator == 0 && !java;
+                        if (!java)
+                                entry->syntax = kcat_differs(lone_cr, &l, long_line, k, ke,
+                                                             separator,
+                                                             blank_around && separator == '=');
+                        if (!java && !entry->syntax && eof_continuation)
                                 entry->syntax = "it ends with a backslash at the end of the "
                                                 "file, which kcat keeps in the value";
+                        if (bom_pending)
+                                entry->syntax = bom_syntax;
+                        if (java_why) {
+                                entry->status = KSAFE_ENTRY_INVALID;
+                                ok = (entry->note = strdup(java_why)) != NULL;
+                        }
                         entry->value_start = logical_offset(&l, (size_t)(v - k));
                         entry->value_end = ve > v ? logical_offset(&l, (size_t)(ve - k) - 1) + 1
                                                   : entry->value_start;
                         entry->span_start = (size_t)(span_start - data);
                         entry->span_end = (size_t)(next - data);
                 }
+                bom_pending = false;
         }
+        /* A BOM and nothing else: kcat still reads it as a line. */
+        if (ok && bom_pending)
+                ok = add_syntax_line(cfg, data, 1, 1, bom_syntax);
         ok = ok && !l.text.failed;
         ksafe_buf_free(&l.text);
+        ksafe_buf_free(&tmp);
         free(l.pieces);
         if (!ok)
                 ksafe_error_set(err, cfg->source, "", line, 0, "out of memory");
@@ -443,6 +662,78 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
         return true;
 }
 
+/* Read the members of the object at m->value (a default.topic.config) as
+ * entries of object `object`. */
+static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned object,
+                               ksafe_error_t *err);
+
+/* One member of a properties object: an entry, or for
+ * "default.topic.config" the object that Python's confluent-kafka merges
+ * into the configuration (PyDict_Update), member by member. */
+static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned object,
+                            unsigned *containers, ksafe_error_t *err)
+{
+        char *key = token_text(m->key, (size_t)(m->key_end - m->key));
+        char *raw = token_text(m->value, (size_t)(m->value_end - m->value));
+        bool scalar = *m->value != '{' && *m->value != '[';
+        bool topic_config = key && strcmp(key, "default.topic.config") == 0;
+        ksafe_entry_t *e = NULL;
+        if (key)
+                e = add_entry(cfg, key, strlen(key), raw ? raw : "", raw ? strlen(raw) : 0,
+                              m->line, m->column);
+        free(key);
+        free(raw);
+        if (!e) {
+                ksafe_error_set(err, cfg->source, "", m->line, m->column,
+                                "cannot read this member (out of memory, or a NUL "
+                                "character in its text)");
+                return false;
+        }
+        e->quoted = *m->value == '"';
+        e->json_number = *m->value == '-' || isdigit((unsigned char)*m->value);
+        e->value_start = (size_t)(m->value - cfg->data);
+        e->value_end = (size_t)(m->value_end - cfg->data);
+        e->span_start = (size_t)(m->key - cfg->data);
+        e->span_end = e->value_end;
+        e->json_object = object;
+        if (topic_config && object == 0 && *m->value == '{') {
+                e->container = true;
+                return parse_json_members(cfg, m, ++*containers, err);
+        }
+        const char *note = NULL;
+        if (topic_config)
+                note = object ? "a default.topic.config inside default.topic.config: Python's "
+                                "client drops it, so none of its settings reach librdkafka"
+                              : "default.topic.config must be a JSON object of properties: "
+                                "Python's client merges its members into the configuration";
+        else if (!scalar)
+                note = "an object or array is not a property value";
+        else if (strncmp(m->value, "null", 4) == 0)
+                note = "null is not a value";
+        if (note) {
+                e->status = KSAFE_ENTRY_INVALID;
+                if (!(e->note = strdup(note))) {
+                        ksafe_error_set(err, cfg->source, "", m->line, m->column,
+                                        "out of memory");
+                        return false;
+                }
+        }
+        return true;
+}
+
+static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned object,
+                               ksafe_error_t *err)
+{
+        scanner_t s = {.data = cfg->data, .p = at->value + 1, .end = cfg->data + cfg->len,
+                       .line = at->value_line, .line_start = at->value_line_start};
+        member_t m;
+        unsigned none = 0;
+        while (next_member(&s, &m))
+                if (!add_json_member(cfg, &m, object, &none, err))
+                        return false;
+        return true;
+}
+
 static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *err)
 {
         json_error_t jerr;
@@ -462,33 +753,10 @@ static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *
         s.p++;
         member_t m;
         bool first = true;
+        unsigned containers = 0;
         while (next_member(&s, &m)) {
-                char *key = token_text(m.key, (size_t)(m.key_end - m.key));
-                char *raw = token_text(m.value, (size_t)(m.value_end - m.value));
-                bool scalar = *m.value != '{' && *m.value != '[';
-                ksafe_entry_t *e = NULL;
-                if (key)
-                        e = add_entry(cfg, key, strlen(key), raw ? raw : "",
-                                                   raw ? strlen(raw) : 0, m.line, m.column);
-                free(key);
-                free(raw);
-                if (!e) {
-                        ksafe_error_set(err, cfg->source, "", m.line, m.column,
-                                        "cannot read this member (out of memory, or a NUL "
-                                        "character in its text)");
+                if (!add_json_member(cfg, &m, 0, &containers, err))
                         return false;
-                }
-                e->quoted = *m.value == '"';
-                e->json_number = *m.value == '-' || isdigit((unsigned char)*m.value);
-                e->value_start = (size_t)(m.value - cfg->data);
-                e->value_end = (size_t)(m.value_end - cfg->data);
-                e->span_start = (size_t)(m.key - cfg->data);
-                e->span_end = e->value_end;
-                if (!scalar || strncmp(m.value, "null", 4) == 0) {
-                        e->status = KSAFE_ENTRY_INVALID;
-                        e->note = strdup(scalar ? "null is not a value"
-                                                : "an object or array is not a property value");
-                }
                 if (first) {
                         size_t n = (size_t)(m.key - s.line_start);
                         if (m.line > 1 && n < sizeof(cfg->indent) &&

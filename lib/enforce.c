@@ -13,17 +13,46 @@
 
 #include "ksafe_int.h"
 
-static bool in_scope(const ksafe_rule_t *rule, const ksafe_view_t *view)
-{
-        return !ksafe_view_is_topic_only(view) || rule->prop->scope == KSAFE_SCOPE_TOPIC;
-}
-
 static bool enforced_here(const ksafe_rule_t *rule, const ksafe_view_t *view)
 {
-        return rule->action == KSAFE_ACTION_ENFORCE && in_scope(rule, view);
+        return rule->action == KSAFE_ACTION_ENFORCE && ksafe_rule_in_view(rule, view);
 }
 
 enum { TRIED = 1, SET = 2 };
+
+/* Set the property that holds the value the rule judged: the rule's own,
+ * or the topic-level twin that wins over it at produce time
+ * (topic.compression.codec=none over compression.codec=lz4). */
+static bool set_holder(ksafe_setter_t set, void *target, const ksafe_rule_t *rule,
+                       const ksafe_value_t *value, const char *fix)
+{
+        const ksafe_prop_t *holder = value->holder;
+        if (!holder || holder == rule->prop->canon)
+                return set(target, rule, fix);
+        char name[300];
+        ksafe_rule_t twin = *rule;
+        twin.prop = holder;
+        twin.property = (char *)ksafe_prop_conf_name(holder, name, sizeof(name));
+        return set(target, &twin, fix);
+}
+
+/* Enforcing forbidden wrote the value librdkafka uses unset, as it was
+ * then: a later repair may change it (idempotence enforced after makes an
+ * unset max.in.flight 5, not 1000000), so write it once more, as it is
+ * now. Never a value that rd_kafka_new() refuses. */
+static void settle_forbidden(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                             ksafe_setter_t set, void *target, const unsigned char *state)
+{
+        for (size_t i = 0; i < policy->rule_count; i++) {
+                const ksafe_rule_t *rule = &policy->rules[i];
+                if (!(state[i] & SET) || !(rule->checks & KSAFE_CHECK_FORBIDDEN))
+                        continue;
+                char *fix = ksafe_rule_fix(rule, view);
+                if (fix)
+                        set(target, rule, fix);
+                free(fix);
+        }
+}
 
 /* Each enforce rule sets its value at most once. A pass that set something
  * is followed by another, since a change can make a rule that passed fail
@@ -47,8 +76,11 @@ static void repair(const ksafe_policy_t *policy, ksafe_view_t *view, ksafe_sette
                          * reported too, as it failed then. */
                         if (!ksafe_report_find(report, rule->id))
                                 ksafe_eval_rule(rule, view, report);
-                        state[i] |= TRIED | (set(target, rule, fix) ? SET : 0);
-                        ksafe_view_changed(view, rule->prop,
+                        state[i] |= TRIED | (set_holder(set, target, rule, &verdict.value, fix)
+                                                     ? SET
+                                                     : 0);
+                        ksafe_view_changed(view, verdict.value.holder ? verdict.value.holder
+                                                                      : rule->prop,
                                            !(rule->checks & KSAFE_CHECK_FORBIDDEN));
                         free(fix);
                         changed = true;
@@ -117,6 +149,7 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
         }
         ksafe_report_set_enforced(report);
         repair(policy, view, set, target, state, report);
+        settle_forbidden(policy, view, set, target, state);
         rejudge(policy, view, state, report);
         blame_conflicts(policy, state, report);
         ksafe_eval_limits(policy, view, report); /* what rd_kafka_new() would refuse */
@@ -124,11 +157,39 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
         return report;
 }
 
+/* Set one float property that `rule` judges to the text it was judged by. */
+static void reset_float(const ksafe_prop_t *prop, const ksafe_rule_t *rule,
+                        const ksafe_view_t *view, ksafe_setter_t set, void *target)
+{
+        ksafe_value_t v;
+        if (prop->canon->type != KSAFE_PROP_FLOAT || !ksafe_view_value(view, prop, &v) ||
+            !v.is_set || v.holder != prop->canon)
+                return;
+        ksafe_rule_t as_judged = *rule;
+        as_judged.prop = prop->canon;
+        as_judged.property = prop->canon->name;
+        char *text = strdup(v.text);
+        if (text)
+                set(target, &as_judged, text);
+        free(text);
+}
+
+void ksafe_enforce_float_readings(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                                  ksafe_setter_t set, void *target)
+{
+        for (size_t i = 0; i < policy->rule_count; i++) {
+                const ksafe_rule_t *rule = &policy->rules[i];
+                reset_float(rule->prop, rule, view, set, target);
+                for (size_t j = 0; j < rule->min_sum_count; j++)
+                        reset_float(rule->min_sum[j], rule, view, set, target);
+        }
+}
+
 static bool conf_setter(void *target, const ksafe_rule_t *rule, const char *value)
 {
-        char errstr[512];
-        return rd_kafka_conf_set(target, rule->prop->name, value, errstr, sizeof(errstr)) ==
-               RD_KAFKA_CONF_OK;
+        char errstr[512], name[300];
+        return rd_kafka_conf_set(target, ksafe_prop_conf_name(rule->prop, name, sizeof(name)),
+                                 value, errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK;
 }
 
 ksafe_report_t *ksafe_conf_check(const rd_kafka_conf_t *conf, const ksafe_policy_t *policy)
@@ -140,6 +201,8 @@ ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf, const ksafe_policy_t *
 {
         ksafe_view_t *view = ksafe_view_from_conf(policy->props, conf);
         ksafe_report_t *report = view ? ksafe_enforce(policy, view, conf_setter, conf) : NULL;
+        if (report && !ksafe_report_rejected(report))
+                ksafe_enforce_float_readings(policy, view, conf_setter, conf);
         ksafe_view_destroy(view);
         return report;
 }

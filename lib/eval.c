@@ -12,6 +12,10 @@
 
 #include "ksafe_int.h"
 
+/* The sum of the rule's min_sum properties as librdkafka reads them (a
+ * float such as linger.ms keeps its fraction); NAN when one is not a
+ * finite number (linger.ms=nan is accepted by librdkafka): no value then
+ * passes the check. */
 static double sum_of(const ksafe_rule_t *rule, const ksafe_view_t *view)
 {
         double sum = 0;
@@ -19,10 +23,23 @@ static double sum_of(const ksafe_rule_t *rule, const ksafe_view_t *view)
                 ksafe_value_t v;
                 double n = 0;
                 ksafe_view_value(view, rule->min_sum[i], &v);
-                if (ksafe_prop_number(rule->min_sum[i], v.text, &n))
-                        sum += n;
+                if (!ksafe_prop_number(rule->min_sum[i], v.text, &n) || !isfinite(n))
+                        return NAN;
+                sum += n;
         }
         return sum;
+}
+
+/* A number as librdkafka stores it, the shortest text that reads back as
+ * the same double (%g would show 153456.4 as 153456). */
+static const char *num(double d, char *buf, size_t size)
+{
+        for (int digits = 15; digits <= 17; digits++) {
+                snprintf(buf, size, "%.*g", digits, d);
+                if (strtod(buf, NULL) == d || isnan(d))
+                        break;
+        }
+        return buf;
 }
 
 /* What the rule wants, for a person. Sensitive values are not shown. */
@@ -44,19 +61,21 @@ static void describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_b
                 sep = " and ";
         }
         bool min = rule->checks & KSAFE_CHECK_MIN, max = rule->checks & KSAFE_CHECK_MAX;
+        char lo[32], hi[32];
         if (min && max)
-                ksafe_buf_printf(buf, "%sbetween %g and %g", sep, rule->min, rule->max);
+                ksafe_buf_printf(buf, "%sbetween %s and %s", sep, num(rule->min, lo, sizeof(lo)),
+                                 num(rule->max, hi, sizeof(hi)));
         else if (min)
-                ksafe_buf_printf(buf, "%s>= %g", sep, rule->min);
+                ksafe_buf_printf(buf, "%s>= %s", sep, num(rule->min, lo, sizeof(lo)));
         else if (max)
-                ksafe_buf_printf(buf, "%s<= %g", sep, rule->max);
+                ksafe_buf_printf(buf, "%s<= %s", sep, num(rule->max, hi, sizeof(hi)));
         if (min || max)
                 sep = " and ";
         if (rule->checks & KSAFE_CHECK_MIN_SUM) {
                 ksafe_buf_printf(buf, "%s>= ", sep);
                 for (size_t i = 0; i < rule->min_sum_count; i++)
                         ksafe_buf_printf(buf, "%s%s", i ? " + " : "", rule->min_sum_raw[i]);
-                ksafe_buf_printf(buf, " (%g)", sum_of(rule, view));
+                ksafe_buf_printf(buf, " (%s)", num(sum_of(rule, view), lo, sizeof(lo)));
                 sep = " and ";
         }
         if (rule->checks & KSAFE_CHECK_REQUIRED)
@@ -78,7 +97,12 @@ bool ksafe_rule_accepts(const ksafe_rule_t *rule, const char *value, double sum)
         }
         if (rule->checks & (KSAFE_CHECK_MIN | KSAFE_CHECK_MAX | KSAFE_CHECK_MIN_SUM)) {
                 double n;
-                if (!ksafe_prop_number(rule->prop, value, &n))
+                /* NaN and the infinities (0 where librdkafka reads it as
+                 * infinite) never pass a numeric check; a sum that is
+                 * NaN (a member that is not a number) neither. */
+                if (!ksafe_prop_number(rule->prop, value, &n) || !isfinite(n))
+                        return false;
+                if ((rule->checks & KSAFE_CHECK_MIN_SUM) && isnan(sum))
                         return false;
                 if ((rule->checks & KSAFE_CHECK_MIN) && n < rule->min)
                         return false;
@@ -90,15 +114,34 @@ bool ksafe_rule_accepts(const ksafe_rule_t *rule, const char *value, double sum)
         return true;
 }
 
+/* forbidden means "makes no difference": not set, or set to the value
+ * librdkafka uses when it is not set (a conf cannot unset a property, so
+ * that is what enforcement writes there; a file loses the line). */
+static bool forbidden_passes(const ksafe_rule_t *rule, const ksafe_view_t *view,
+                             const ksafe_value_t *v)
+{
+        if (!v->is_set && !v->unsure)
+                return true;
+        char unset[512];
+        return strcmp(v->text, ksafe_view_unset_value(view, rule->prop, unset, sizeof(unset))) ==
+               0;
+}
+
 void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out)
 {
         ksafe_view_value(view, rule->prop, &out->value);
+        /* Whether a topic-level property at its default is set matters to
+         * required and forbidden: learn it (never guess). */
+        if (rule->checks & (KSAFE_CHECK_REQUIRED | KSAFE_CHECK_FORBIDDEN))
+                ksafe_view_settle(view, rule->prop, &out->value);
         double sum = rule->checks & KSAFE_CHECK_MIN_SUM ? sum_of(rule, view) : 0;
         bool pass = ksafe_rule_accepts(rule, out->value.text, sum);
-        bool set = out->value.is_set && out->value.text[0];
+        /* Still unsure (librdkafka could not be asked): both readings must
+         * pass, and "not set" fails required. */
+        bool set = out->value.is_set && !out->value.unsure && out->value.text[0];
         if ((rule->checks & KSAFE_CHECK_REQUIRED) && !set)
                 pass = false;
-        if ((rule->checks & KSAFE_CHECK_FORBIDDEN) && set)
+        if ((rule->checks & KSAFE_CHECK_FORBIDDEN) && !forbidden_passes(rule, view, &out->value))
                 pass = false;
         out->pass = pass;
 }
@@ -109,8 +152,11 @@ char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view)
          * beyond it would only swap one refusal for another. */
         double limit = INFINITY, n;
         ksafe_view_limit(view, rule->prop, &limit);
-        if (rule->checks & KSAFE_CHECK_FORBIDDEN)
-                return strdup(rule->prop->def);
+        if (rule->checks & KSAFE_CHECK_FORBIDDEN) {
+                /* What unset means: the value librdkafka would use. */
+                char unset[512];
+                return strdup(ksafe_view_unset_value(view, rule->prop, unset, sizeof(unset)));
+        }
         if (rule->set && (!ksafe_prop_number(rule->prop, rule->set, &n) || n <= limit))
                 return strdup(rule->set);
         if (rule->checks & KSAFE_CHECK_EQUALS)
@@ -165,7 +211,9 @@ static void shown_value(const ksafe_rule_t *rule, const ksafe_value_t *v, ksafe_
 static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
                           const ksafe_verdict_t *verdict, ksafe_report_t *report)
 {
-        const ksafe_value_t *v = &verdict->value;
+        ksafe_value_t settled = verdict->value;
+        ksafe_view_settle(view, rule->prop, &settled); /* say "set" only when it is */
+        const ksafe_value_t *v = &settled;
         const ksafe_entry_t *e = v->entry;
         const char *name = e ? e->name : rule->property;
         ksafe_buf_t actual = {0}, expected = {0}, message = {0};
@@ -181,8 +229,21 @@ static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
                 ksafe_buf_printf(&message, "%s is not set; librdkafka's default is %s", name,
                                  actual_s);
         ksafe_buf_printf(&message, "; expected %s", expected_s);
-        char *message_s = ksafe_buf_take(&message);
+        bool forbidden = rule->checks & KSAFE_CHECK_FORBIDDEN;
         char *fix = rule->action == KSAFE_ACTION_ENFORCE ? ksafe_rule_fix(rule, view) : NULL;
+        if (v->unsure)
+                ksafe_buf_printf(&message, " (whether it is set could not be learned from "
+                                           "librdkafka)");
+        /* Enforcing forbidden unsets: a file loses the line, a conf gets
+         * the value librdkafka uses unset. No value to write by hand. */
+        if (forbidden && fix)
+                ksafe_buf_printf(&message, "; fix: remove it (unset, librdkafka uses %s)",
+                                 rule->prop->sensitive ? KSAFE_REDACTED : fix[0] ? fix : "none");
+        char *message_s = ksafe_buf_take(&message);
+        if (forbidden) {
+                free(fix);
+                fix = NULL;
+        }
 
         ksafe_violation_t out = {
                 .rule_id = rule->id,
@@ -219,6 +280,14 @@ void ksafe_eval_rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_r
                 add_violation(rule, view, &verdict, report);
 }
 
+bool ksafe_rule_in_view(const ksafe_rule_t *rule, const ksafe_view_t *view)
+{
+        /* A topic conf holds topic-level properties, and the twins that
+         * win over a global one (topic compression.codec). */
+        return !ksafe_view_is_topic_only(view) || rule->prop->scope == KSAFE_SCOPE_TOPIC ||
+               ksafe_view_topic_twin(view, rule->prop);
+}
+
 void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned actions,
                 ksafe_report_t *report)
 {
@@ -226,7 +295,7 @@ void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned
                 const ksafe_rule_t *rule = &policy->rules[i];
                 if (!(actions & KSAFE_ACTION_BIT(rule->action)))
                         continue;
-                if (ksafe_view_is_topic_only(view) && rule->prop->scope != KSAFE_SCOPE_TOPIC)
+                if (!ksafe_rule_in_view(rule, view))
                         continue;
                 ksafe_eval_rule(rule, view, report);
         }
@@ -243,35 +312,34 @@ ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view
         return report;
 }
 
-void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
-                       ksafe_report_t *report)
+/* A refusal of rd_kafka_new() (or rd_kafka_topic_new()) about `name`,
+ * unless a policy rule already reports that property, unrepaired. */
+static void refuse(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                   ksafe_report_t *report, const char *name, const char *expected,
+                   const char *librdkafka_says)
 {
-        const ksafe_prop_t *mt = ksafe_props_well_known(policy->props, KSAFE_P_MESSAGE_TIMEOUT);
+        const ksafe_prop_t *prop = ksafe_props_find(policy->props, name);
+        if (!prop)
+                return;
+        for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(report, i);
+                if (v->canonical && strcmp(v->canonical, prop->name) == 0 && !v->fixed)
+                        return;
+        }
         ksafe_value_t v;
-        double limit;
-        char *end;
-        if (!mt || !ksafe_view_limit(view, mt, &limit) || !ksafe_view_value(view, mt, &v))
-                return;
-        /* librdkafka compares the numbers as they are: 0 (infinite) passes. */
-        double n = strtod(v.text, &end);
-        if (end == v.text || *end || n <= limit)
-                return;
-        char message[300], actual[64], expected[64];
-        snprintf(actual, sizeof(actual), "%s", v.text);
-        snprintf(expected, sizeof(expected), "<= %g (transaction.timeout.ms)", limit);
-        snprintf(message, sizeof(message),
-                 "librdkafka refuses delivery.timeout.ms %s above transaction.timeout.ms "
-                 "(%g) for a transactional producer",
-                 v.text, limit);
+        ksafe_view_value(view, prop, &v);
         const ksafe_entry_t *e = v.entry;
+        const char *shown = prop->sensitive ? KSAFE_REDACTED : v.text;
+        char message[600];
+        snprintf(message, sizeof(message), "librdkafka refuses %s %s: %s",
+                 e ? e->name : name, shown, librdkafka_says);
         ksafe_violation_t out = {
                 .rule_id = "ksafe-librdkafka-refuses",
-                .property = e ? e->name : "delivery.timeout.ms",
-                .canonical = mt->name,
-                .actual = actual,
+                .property = e ? e->name : name,
+                .canonical = prop->name,
+                .actual = shown,
                 .expected = expected,
-                .why = "rd_kafka_new() fails: message.timeout.ms must be <= "
-                       "transaction.timeout.ms",
+                .why = "rd_kafka_new() fails with this configuration",
                 .message = message,
                 .file = e && e->origin ? e->origin : ksafe_view_file(view),
                 .line = e ? e->line : ksafe_view_file(view) ? 1 : 0,
@@ -281,6 +349,109 @@ void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
                 .is_set = v.is_set,
         };
         ksafe_report_add(report, &out);
+}
+
+/* A property's value in the view, as librdkafka reads it, and whether it
+ * was set. */
+static bool value_of(const ksafe_policy_t *policy, const ksafe_view_t *view, const char *name,
+                     ksafe_value_t *v, double *n)
+{
+        const ksafe_prop_t *prop = ksafe_props_find(policy->props, name);
+        if (!prop || !ksafe_view_value(view, prop, v))
+                return false;
+        if (n) {
+                char *end;
+                *n = strtod(v->text, &end);
+                if (end == v->text)
+                        *n = NAN;
+        }
+        return true;
+}
+
+/*
+ * What rd_kafka_conf_finalize() and rd_kafka_topic_conf_finalize() of
+ * librdkafka 2.0.2 refuse for a producer, whatever the policy says: set
+ * values that finalize would otherwise have adjusted. A created handle
+ * passed them all; a topic conf (ksafe_topic_new()) meets only the topic
+ * ones.
+ */
+void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                       ksafe_report_t *report)
+{
+        if (ksafe_view_finalized(view))
+                return;
+        bool topic_only = ksafe_view_is_topic_only(view);
+        bool tx = ksafe_view_transactional(view), idem = ksafe_view_idempotent(view);
+        ksafe_value_t v, w;
+        double n, m;
+        char expected[96];
+
+        if (!topic_only && tx && value_of(policy, view, "enable.idempotence", &v, NULL) &&
+            v.is_set && strcmp(v.text, "false") == 0)
+                refuse(policy, view, report, "enable.idempotence", "true",
+                       "`transactional.id` requires `enable.idempotence=true`");
+        if (!topic_only && tx && value_of(policy, view, "socket.timeout.ms", &v, &n) &&
+            v.is_set && value_of(policy, view, "transaction.timeout.ms", &w, &m) &&
+            m + 100 < n) {
+                snprintf(expected, sizeof(expected), "<= %g (transaction.timeout.ms + 100)",
+                         m + 100);
+                refuse(policy, view, report, "socket.timeout.ms", expected,
+                       "`socket.timeout.ms` must be set <= `transaction.timeout.ms` + 100");
+        }
+        if (!topic_only && idem) {
+                if (value_of(policy, view, "max.in.flight", &v, &n) && v.is_set && n > 5)
+                        refuse(policy, view, report, "max.in.flight", "<= 5",
+                               "`max.in.flight` must be set <= 5 when `enable.idempotence` is "
+                               "true");
+                if (value_of(policy, view, "retries", &v, &n) && v.is_set && n < 1)
+                        refuse(policy, view, report, "retries", ">= 1",
+                               "`retries` must be set >= 1 when `enable.idempotence` is true");
+                if (value_of(policy, view, "queue.buffering.backpressure.threshold", &v, &n) &&
+                    v.is_set && n > 1)
+                        refuse(policy, view, report, "queue.buffering.backpressure.threshold",
+                               "1",
+                               "`queue.buffering.backpressure.threshold` must be set to 1 when "
+                               "`enable.idempotence` is true");
+        }
+        if (!topic_only && !idem && value_of(policy, view, "enable.gapless.guarantee", &v, NULL) &&
+            v.is_set && strcmp(v.text, "true") == 0)
+                refuse(policy, view, report, "enable.gapless.guarantee", "false",
+                       "`enable.gapless.guarantee` requires `enable.idempotence` to be enabled");
+        if (!topic_only && value_of(policy, view, "reconnect.backoff.max.ms", &v, &n) &&
+            value_of(policy, view, "reconnect.backoff.ms", &w, &m) && n < m) {
+                snprintf(expected, sizeof(expected), ">= %g (reconnect.backoff.ms)", m);
+                refuse(policy, view, report, "reconnect.backoff.max.ms", expected,
+                       "`reconnect.backoff.max.ms` must be >= `reconnect.max.ms`");
+        }
+        if (!topic_only && value_of(policy, view, "ssl.keystore.location", &v, NULL) &&
+            v.text[0] && value_of(policy, view, "ssl.keystore.password", &w, NULL) && !w.text[0])
+                refuse(policy, view, report, "ssl.keystore.password", "set",
+                       "`ssl.keystore.password` is mandatory when `ssl.keystore.location` is "
+                       "set");
+        if (idem && value_of(policy, view, "acks", &v, &n) && v.is_set && n != -1)
+                refuse(policy, view, report, "acks", "all (-1)",
+                       "`acks` must be set to `all` when `enable.idempotence` is true");
+        if (idem && value_of(policy, view, "queuing.strategy", &v, NULL) && v.is_set &&
+            strcmp(v.text, "fifo") != 0)
+                refuse(policy, view, report, "queuing.strategy", "fifo",
+                       "`queuing.strategy` must be set to `fifo` when `enable.idempotence` is "
+                       "true");
+        /* message.timeout.ms: 0 is infinite and passes both. */
+        const ksafe_prop_t *mt = ksafe_props_well_known(policy->props, KSAFE_P_MESSAGE_TIMEOUT);
+        double limit;
+        if (mt && ksafe_view_limit(view, mt, &limit) &&
+            value_of(policy, view, "message.timeout.ms", &v, &n) && n > limit) {
+                snprintf(expected, sizeof(expected), "<= %g (transaction.timeout.ms)", limit);
+                refuse(policy, view, report, "message.timeout.ms", expected,
+                       "`message.timeout.ms` must be set <= `transaction.timeout.ms` for a "
+                       "transactional producer");
+        }
+        if (value_of(policy, view, "message.timeout.ms", &v, &n) && n != 0 &&
+            value_of(policy, view, "linger.ms", &w, &m) && w.is_set && !(n > m)) {
+                snprintf(expected, sizeof(expected), "> linger.ms (%s)", w.text);
+                refuse(policy, view, report, "message.timeout.ms", expected,
+                       "`message.timeout.ms` must be greater than `linger.ms`");
+        }
 }
 
 /* A name as written, when it is safe to show: an unknown name can be a

@@ -45,6 +45,7 @@ void ksafe_buf_free(ksafe_buf_t *buf);
 char *ksafe_strdup(const char *s);
 /** The largest config or policy file ksafe reads (EFBIG beyond). */
 #define KSAFE_MAX_FILE ((size_t)64 << 20)
+_Static_assert(KSAFE_MAX_FILE == KSAFE_CONFIG_MAX_SIZE, "ksafe.h documents the cap");
 
 /** Read a whole file; NULL with errno set on failure (EINVAL or EISDIR for
  *  a file that is not a regular file: see ksafe_read_regular_file()). */
@@ -130,6 +131,9 @@ const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *nam
  *  arrays indexed by property). */
 size_t ksafe_props_count(const ksafe_props_t *props);
 size_t ksafe_props_index(const ksafe_props_t *props, const ksafe_prop_t *prop);
+/** The i-th row of the table (aliases included, in the order that
+ *  ksafe_props_suggest() searches), or NULL past the end. */
+const ksafe_prop_t *ksafe_props_at(const ksafe_props_t *props, size_t i);
 /** The known name nearest to `name` by edit distance, or NULL. */
 const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name);
 
@@ -154,6 +158,16 @@ const ksafe_prop_t *ksafe_props_well_known(const ksafe_props_t *props, ksafe_wel
  */
 char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
                        size_t errstr_size);
+/**
+ * Ask librdkafka about a name that its published table does not list (a
+ * hidden property such as test.mock.num.brokers, or a Java name it
+ * refuses with a hint such as ssl.truststore.location) by setting it on
+ * `scratch`, a conf of the caller's that is thrown away after. Returns
+ * librdkafka's answer; on RD_KAFKA_CONF_INVALID errstr has its message
+ * (generic where it could quote a secret value).
+ */
+rd_kafka_conf_res_t ksafe_props_probe(rd_kafka_conf_t *scratch, const char *name,
+                                      const char *raw, char *errstr, size_t errstr_size);
 /**
  * When librdkafka reads `raw` as `parsed` but a person reads it otherwise
  * ("1e3" is 1, "010" is 8, "4294967301" is 5), describe how into `why`
@@ -197,6 +211,9 @@ typedef struct ksafe_entry_s {
         bool quoted;                   /* a JSON string */
         bool json_number;              /* a JSON number token */
         bool in_json;                  /* a member of a JSON object */
+        unsigned json_object;          /* JSON: 0 for the properties' object, n for the
+                                        * n-th default.topic.config object in it */
+        bool container;                /* JSON: the default.topic.config member itself */
         bool bare;           /* a line with no separator: not key=value */
         bool comment;        /* a comment line, here only for `syntax` */
         const char *syntax;  /* how kcat reads this line otherwise, or NULL */
@@ -240,7 +257,38 @@ typedef struct ksafe_value_s {
         bool is_set;      /* set by the user (else default or derived) */
         bool derived;     /* not set, but finalize changes the default */
         const ksafe_entry_t *entry; /* the file line that set it, or NULL */
+        bool unsure;      /* is_set is a guess: a topic-level property of a
+                           * conf, at its default, whose set-ness could not
+                           * be learned (see ksafe_view_settle()) */
+        const ksafe_prop_t *holder; /* the property that holds the value:
+                                     * the asked one, or its topic-level
+                                     * twin that wins at produce time
+                                     * (topic.compression.codec) */
 } ksafe_value_t;
+
+/** Learn whether the property of `v` (read from `view`) is set when the
+ *  view could only guess (v->unsure): for a topic conf, librdkafka tells
+ *  which properties were set only in the debug=conf log of a handle made
+ *  from it; ksafe makes a throw-away consumer handle for that, once per
+ *  view. `v` is read again. Still unsure only when that failed. */
+void ksafe_view_settle(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *v);
+/** The value librdkafka uses for `prop` when it is not set (its default,
+ *  or what finalize derives from the other values of the view), written
+ *  into buf. The value that enforcing `forbidden` on a conf sets. */
+const char *ksafe_view_unset_value(const ksafe_view_t *view, const ksafe_prop_t *prop, char *buf,
+                                   size_t size);
+/** A view of a created handle that knows which properties were set from
+ *  the view `like` of the conf it was made from (the facade's audit). */
+ksafe_view_t *ksafe_view_from_handle_like(const ksafe_props_t *props, rd_kafka_t *rk,
+                                          const ksafe_view_t *like);
+/** The topic-level property of the same name as the global `prop`, which
+ *  wins over it at produce time unless "inherit" (compression.codec), or
+ *  NULL. */
+const ksafe_prop_t *ksafe_view_topic_twin(const ksafe_view_t *view, const ksafe_prop_t *prop);
+/** The name to give rd_kafka_conf_set() for `prop` on a global conf:
+ *  "topic.NAME" for a topic-level property (so that a twin of a global
+ *  property is reached), else its name. */
+const char *ksafe_prop_conf_name(const ksafe_prop_t *prop, char *buf, size_t size);
 
 /** Give `prop` a new value (as librdkafka reads it) in the view only: the
  *  way enforcement changes a view of a file, whose text it cannot set.
@@ -263,6 +311,8 @@ bool ksafe_view_limit(const ksafe_view_t *view, const ksafe_prop_t *prop, double
 const char *ksafe_view_file(const ksafe_view_t *view);
 const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp);
 bool ksafe_view_is_topic_only(const ksafe_view_t *view);
+/** A created handle's own conf: rd_kafka_new() has finalized it. */
+bool ksafe_view_finalized(const ksafe_view_t *view);
 
 /*
  * configfile.c (reading) and config.c (judging, repairing, rendering)
@@ -366,6 +416,10 @@ bool ksafe_rule_accepts(const ksafe_rule_t *rule, const char *value, double sum)
 void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out);
 /** The compliant value for a failed rule (free() it), or NULL if none. */
 char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view);
+/** Whether `rule` is judged on `view` (a topic conf's view judges the
+ *  topic-level rules, and rules on a global property whose topic-level
+ *  twin wins). */
+bool ksafe_rule_in_view(const ksafe_rule_t *rule, const ksafe_view_t *view);
 /** Judge one rule and add a violation to `report` when it fails. */
 void ksafe_eval_rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_report_t *report);
 /** Judge every rule of `policy` whose action is in `actions` and add a
@@ -375,9 +429,12 @@ void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned
 /** Judge every rule on `view` into a new report, and destroy the view
  *  (NULL view: out of memory, NULL report). */
 ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view);
-/** Add what rd_kafka_new() would refuse although no policy rule fails
- *  (ksafe-librdkafka-refuses): a transactional producer's message timeout
- *  above its transaction timeout. */
+/** Add what rd_kafka_new() (rd_kafka_topic_new() for a topic conf) would
+ *  refuse although no policy rule reports it unrepaired
+ *  (ksafe-librdkafka-refuses): every refusal of librdkafka 2.0.2's
+ *  finalize for a producer (a transactional producer's message timeout
+ *  above its transaction timeout, max.in.flight set above 5 with
+ *  idempotence, ...). Nothing for a created handle. */
 void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
                        ksafe_report_t *report);
 /** Add the view's own findings (unknown, invalid, misread, duplicate). */
@@ -404,6 +461,10 @@ ksafe_violation_t *ksafe_report_at(ksafe_report_t *report, size_t i);
 /** Describe the refusal in errstr: "ksafe: refused by policy ...: ...". */
 void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
 
+/** The engine finding that says the created handle failed the audit and
+ *  took conf with it (ksafe_report_conf_consumed()). */
+#define KSAFE_AUDIT_FAILED "ksafe-audit-failed"
+
 /*
  * enforce.c
  */
@@ -413,5 +474,11 @@ void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t err
 typedef bool (*ksafe_setter_t)(void *target, const ksafe_rule_t *rule, const char *value);
 ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                               ksafe_setter_t set, void *target);
+/** A conf shows a float (linger.ms) with %g, six significant digits, and
+ *  keeps the double it was given: set each float property that a rule
+ *  judges, and that the conf sets, to the text it was judged by, so that
+ *  the producer uses exactly that (linger.ms=100000.4 becomes 100000). */
+void ksafe_enforce_float_readings(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                                  ksafe_setter_t set, void *target);
 
 #endif /* KSAFE_INT_H */

@@ -74,9 +74,9 @@ typedef struct fixes_s {
 static bool recording_setter(void *target, const ksafe_rule_t *rule, const char *value)
 {
         fixes_t *fx = target;
-        char errstr[512];
-        if (rd_kafka_conf_set(fx->trial, rule->prop->name, value, errstr, sizeof(errstr)) !=
-            RD_KAFKA_CONF_OK)
+        char errstr[512], buf[300];
+        const char *name = ksafe_prop_conf_name(rule->prop, buf, sizeof(buf));
+        if (rd_kafka_conf_set(fx->trial, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
                 return false;
         char **names = realloc(fx->names, (fx->count + 1) * sizeof(*names));
         char **values = names ? realloc(fx->values, (fx->count + 1) * sizeof(*values)) : NULL;
@@ -88,7 +88,7 @@ static bool recording_setter(void *target, const ksafe_rule_t *rule, const char 
                 fx->failed = true;
                 return false;
         }
-        fx->names[fx->count] = strdup(rule->prop->name);
+        fx->names[fx->count] = strdup(name);
         fx->values[fx->count] = strdup(value);
         fx->failed |= !fx->names[fx->count] || !fx->values[fx->count];
         fx->count++;
@@ -154,6 +154,10 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
         fixes_t fx = {.trial = rd_kafka_conf_dup(conf)};
         ksafe_view_t *view = ksafe_view_from_scratch_conf(policy->props, fx.trial);
         ksafe_report_t *report = view ? ksafe_enforce(policy, view, recording_setter, &fx) : NULL;
+        /* The producer uses the floats as judged (a conf shows them with
+         * six significant digits). */
+        if (report && !ksafe_report_rejected(report))
+                ksafe_enforce_float_readings(policy, view, recording_setter, &fx);
         rd_kafka_t *rk = NULL;
         if (!report || fx.failed) {
                 set_errstr(errstr, errstr_size, "ksafe: out of memory");
@@ -167,10 +171,25 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
                 ksafe_report_explain(report, errstr, errstr_size);
         } else if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
                 fresh = NULL; /* the handle owns conf now */
-                ksafe_report_t *audit = ksafe_handle_audit(rk, policy);
+                /* The audit knows what the pre-check knew about which
+                 * properties were set: a value set to its default is set. */
+                ksafe_report_t *audit = ksafe_eval_view(
+                        policy, ksafe_view_from_handle_like(policy->props, rk, view));
                 if (!audit || audit_fails(report, audit)) {
                         /* ksafe's model of librdkafka was wrong: never hand
-                         * out this handle. conf goes with it (see ksafe.h). */
+                         * out this handle. conf goes with it (see ksafe.h),
+                         * and the report says so: ksafe_report_conf_consumed(). */
+                        ksafe_violation_t consumed = {
+                                .rule_id = KSAFE_AUDIT_FAILED,
+                                .property = "(producer)",
+                                .message = "the created producer failed ksafe's audit (a ksafe "
+                                           "bug): it was destroyed, and conf with it",
+                                .why = "ksafe's model of rd_kafka_new() differs from "
+                                       "librdkafka: the handle is not handed out",
+                                .action = KSAFE_ACTION_REJECT,
+                                .severity = KSAFE_SEVERITY_ERROR,
+                        };
+                        ksafe_report_add(report, &consumed);
                         ksafe_report_explain(report, errstr, errstr_size);
                         size_t len = errstr && errstr_size ? strnlen(errstr, errstr_size) : 0;
                         if (len + 1 < errstr_size)
@@ -191,9 +210,67 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
         return rk;
 }
 
+bool ksafe_report_conf_consumed(const ksafe_report_t *report)
+{
+        for (size_t i = 0; i < ksafe_report_count(report); i++)
+                if (strcmp(ksafe_report_get(report, i)->rule_id, KSAFE_AUDIT_FAILED) == 0)
+                        return true;
+        return false;
+}
+
 ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_policy_t *policy)
 {
         return ksafe_eval_view(policy, ksafe_view_from_handle(policy->props, rk));
+}
+
+typedef enum topic_state_e { TOPIC_NEW, TOPIC_EXISTS, TOPIC_UNKNOWN } topic_state_t;
+
+/*
+ * Has `rk` a handle for `topic` already? rd_kafka_topic_new() returns an
+ * existing topic as it is and drops the conf it is given, and librdkafka
+ * 2.0.2 has no getter for a created topic's conf: such a topic cannot be
+ * judged. On an idempotent producer a topic conf with acks=0 makes
+ * rd_kafka_topic_new() fail for a topic it would create (so nothing is
+ * created) and return only one that exists. Its log line about that
+ * refusal is kept out of the application's log (log_level 0 for the call).
+ * Any other handle: TOPIC_UNKNOWN.
+ */
+static topic_state_t topic_state(rd_kafka_t *rk, const char *topic)
+{
+        char value[64];
+        size_t size = sizeof(value);
+        if (rd_kafka_type(rk) != RD_KAFKA_PRODUCER ||
+            rd_kafka_conf_get(rd_kafka_conf(rk), "enable.idempotence", value, &size) !=
+                    RD_KAFKA_CONF_OK ||
+            strcmp(value, "true") != 0)
+                return TOPIC_UNKNOWN;
+        size = sizeof(value);
+        int level = 6;
+        if (rd_kafka_conf_get(rd_kafka_conf(rk), "log_level", value, &size) == RD_KAFKA_CONF_OK)
+                level = (int)strtol(value, NULL, 10);
+        char errstr[256];
+        rd_kafka_topic_conf_t *probe = rd_kafka_topic_conf_new();
+        if (rd_kafka_topic_conf_set(probe, "acks", "0", errstr, sizeof(errstr)) !=
+            RD_KAFKA_CONF_OK) {
+                rd_kafka_topic_conf_destroy(probe);
+                return TOPIC_UNKNOWN;
+        }
+        rd_kafka_set_log_level(rk, 0);
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, probe); /* takes probe */
+        rd_kafka_set_log_level(rk, level);
+        if (!rkt)
+                return TOPIC_NEW;
+        rd_kafka_topic_destroy(rkt); /* the reference the probe took */
+        return TOPIC_EXISTS;
+}
+
+/* The opaque a topic made from `tconf` has, as "%p" ("" for none). */
+static void opaque_of(const rd_kafka_topic_conf_t *tconf, char *buf, size_t size)
+{
+        size_t n = size;
+        if (rd_kafka_topic_conf_get(tconf, "opaque", buf, &n) != RD_KAFKA_CONF_OK ||
+            strcmp(buf, "(nil)") == 0)
+                buf[0] = '\0';
 }
 
 static bool topic_conf_setter(void *target, const ksafe_rule_t *rule, const char *value)
@@ -215,8 +292,26 @@ rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_to
                         rd_kafka_topic_conf_destroy(tconf);
                 return NULL;
         }
+        topic_state_t state = topic_state(rk, topic);
+        if (state != TOPIC_NEW) {
+                set_errstr(errstr, errstr_size,
+                           state == TOPIC_EXISTS
+                                   ? "ksafe: topic \"%s\" already has a handle in this producer: "
+                                     "rd_kafka_topic_new() would return it as it is, and its "
+                                     "configuration cannot be read back to be judged (keep the "
+                                     "handle ksafe_topic_new() returned the first time)"
+                                   : "ksafe: cannot tell whether topic \"%s\" already has a "
+                                     "handle: ksafe_topic_new() needs an idempotent producer",
+                           topic);
+                if (tconf)
+                        rd_kafka_topic_conf_destroy(tconf);
+                ksafe_policy_destroy(owned);
+                return NULL;
+        }
         if (!tconf)
                 tconf = rd_kafka_default_topic_conf_dup(rk);
+        char opaque[64];
+        opaque_of(tconf, opaque, sizeof(opaque));
 
         ksafe_view_t *view = ksafe_view_from_topic_conf(policy->props, rk, tconf);
         ksafe_report_t *report = view ? ksafe_enforce(policy, view, topic_conf_setter, tconf)
@@ -232,6 +327,23 @@ rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_to
         } else if (!(rkt = rd_kafka_topic_new(rk, topic, tconf))) {
                 set_errstr(errstr, errstr_size, "ksafe: rd_kafka_topic_new(\"%s\") failed: %s",
                            topic, rd_kafka_err2str(rd_kafka_last_error()));
+        } else {
+                /* Another thread may have made the topic in between: a
+                 * handle that is not the one made from tconf is refused
+                 * where that shows (its opaque differs). */
+                char got[64] = "";
+                if (rd_kafka_topic_opaque(rkt))
+                        snprintf(got, sizeof(got), "%p", rd_kafka_topic_opaque(rkt));
+                if (strcmp(got, opaque) != 0) {
+                        rd_kafka_topic_destroy(rkt);
+                        rkt = NULL;
+                        set_errstr(errstr, errstr_size,
+                                   "ksafe: topic \"%s\" was created elsewhere at the same time: "
+                                   "its configuration cannot be judged",
+                                   topic);
+                        ksafe_report_destroy(report);
+                        report = NULL;
+                }
         }
         hand_over(report, reportp);
         ksafe_policy_destroy(owned);

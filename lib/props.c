@@ -276,6 +276,11 @@ size_t ksafe_props_count(const ksafe_props_t *props)
         return props->count;
 }
 
+const ksafe_prop_t *ksafe_props_at(const ksafe_props_t *props, size_t i)
+{
+        return i < props->count ? &props->all[i] : NULL;
+}
+
 size_t ksafe_props_index(const ksafe_props_t *props, const ksafe_prop_t *prop)
 {
         return (size_t)(prop - props->all);
@@ -286,49 +291,112 @@ const ksafe_prop_t *ksafe_props_well_known(const ksafe_props_t *props, ksafe_wel
         return props->well_known[which];
 }
 
-static size_t edit_distance(const char *a, const char *b)
+/*
+ * Levenshtein distance between a (la bytes) and b (lb bytes, at most 128),
+ * computed only inside the band |i - j| <= k: the exact distance when it
+ * is at most k, else k + 1. Rows stop as soon as every cell of one exceeds
+ * k, so a name far from every property costs a few rows per comparison,
+ * not la x lb cells.
+ */
+static size_t bounded_distance(const char *a, size_t la, const char *b, size_t lb, size_t k)
 {
-        size_t la = strlen(a), lb = strlen(b);
-        if (la > 128 || lb > 128)
-                return SIZE_MAX;
+        size_t over = k + 1;
+        if ((la > lb ? la - lb : lb - la) > k)
+                return over;
         size_t row[129];
         for (size_t j = 0; j <= lb; j++)
-                row[j] = j;
+                row[j] = j <= k ? j : over;
         for (size_t i = 1; i <= la; i++) {
-                size_t diag = row[0];
-                row[0] = i;
-                for (size_t j = 1; j <= lb; j++) {
+                size_t jlo = i > k ? i - k : 1;
+                size_t jhi = i + k < lb ? i + k : lb;
+                size_t diag = row[jlo - 1];
+                /* Column jlo - 1 of this row: i at the left edge, else
+                 * outside the band. */
+                row[jlo - 1] = jlo == 1 && i <= k ? i : over;
+                size_t row_min = row[jlo - 1];
+                for (size_t j = jlo; j <= jhi; j++) {
                         size_t up = row[j];
-                        size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                        size_t best = diag + cost;
-                        if (row[j] + 1 < best)
-                                best = row[j] + 1;
+                        size_t best = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
+                        if (up + 1 < best)
+                                best = up + 1;
                         if (row[j - 1] + 1 < best)
                                 best = row[j - 1] + 1;
+                        if (best > over)
+                                best = over;
                         row[j] = best;
                         diag = up;
+                        if (best < row_min)
+                                row_min = best;
                 }
+                if (row_min > k)
+                        return over;
         }
-        return row[lb];
+        return row[lb] <= k ? row[lb] : over;
 }
 
+/*
+ * The first property (in table order) at the smallest edit distance from
+ * `name`, when that distance is within the limit. Each comparison is
+ * bounded by the best distance found so far (a later name must be strictly
+ * nearer to win), names whose length differs by more than that are skipped,
+ * and an exact match ends the search: the same answer as comparing every
+ * name in full, in time close to linear in the length of `name`.
+ */
 const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name)
 {
-        const char *best = NULL;
-        size_t best_d = SIZE_MAX;
-        size_t limit = strlen(name) / 3;
+        size_t la = strlen(name);
+        if (la > 128)
+                return NULL; /* no property name is that long */
+        size_t limit = la / 3;
         if (limit < 2)
                 limit = 2;
         if (limit > 4)
                 limit = 4;
+        const char *best = NULL;
+        size_t bound = limit; /* a candidate must be within it to win */
         for (size_t i = 0; i < props->count; i++) {
-                size_t d = edit_distance(name, props->all[i].name);
-                if (d < best_d) {
-                        best_d = d;
-                        best = props->all[i].name;
-                }
+                const char *cand = props->all[i].name;
+                size_t lb = strlen(cand);
+                if (lb > 128)
+                        continue;
+                size_t d = bounded_distance(name, la, cand, lb, bound);
+                if (d > bound)
+                        continue;
+                best = cand;
+                if (d == 0)
+                        break;
+                bound = d - 1;
         }
-        return best_d <= limit ? best : NULL;
+        return best;
+}
+
+/*
+ * librdkafka's refusal messages that never quote the value: "not supported
+ * in this build", the Java-name hints ("Java TrustStores are not
+ * supported"), an empty value, a bool, a pointer property. The others
+ * ("Invalid value for configuration property \"x\": VALUE", "Unsupported
+ * value \"VALUE\"") may, so a sensitive property's value is never shown
+ * through them.
+ */
+static bool message_without_value(const char *msg)
+{
+        return strstr(msg, " not supported") || strstr(msg, "cannot be set to empty value") ||
+               strncmp(msg, "Expected bool value for", 23) == 0 ||
+               strstr(msg, "must be set through dedicated") || strstr(msg, "not settable");
+}
+
+/* librdkafka's message in errstr, or a generic one where it could carry a
+ * secret value (or says nothing). */
+static void refusal_message(const char *name, bool sensitive, char *lib_err, char *errstr,
+                            size_t errstr_size)
+{
+        size_t n = strlen(lib_err);
+        while (n > 0 && isspace((unsigned char)lib_err[n - 1]))
+                lib_err[--n] = '\0';
+        if (!*lib_err || (sensitive && !message_without_value(lib_err)))
+                snprintf(errstr, errstr_size, "librdkafka refuses this value for \"%s\"", name);
+        else
+                snprintf(errstr, errstr_size, "%s", lib_err);
 }
 
 char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
@@ -340,9 +408,10 @@ char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
                          "\"%s\" is set through a dedicated API, not from a string", prop->name);
                 return NULL;
         }
-        /* Strings are taken as they are (and never given to librdkafka
-         * here: plugin.library.paths would load a plugin). */
-        if (canon->type == KSAFE_PROP_STRING || canon->type == KSAFE_PROP_PATTERN) {
+        /* Every value is librdkafka's to judge, strings included (an empty
+         * sasl.mechanisms, an OIDC property in a build without libcurl),
+         * except plugin.library.paths: setting it loads the plugin. */
+        if (strcmp(canon->name, "plugin.library.paths") == 0) {
                 char *out = strdup(raw);
                 if (!out)
                         snprintf(errstr, errstr_size, "out of memory");
@@ -354,12 +423,14 @@ char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
         size_t size = 0;
         rd_kafka_conf_res_t res;
         bool global = canon->scope == KSAFE_SCOPE_GLOBAL;
+        bool text = canon->type == KSAFE_PROP_STRING || canon->type == KSAFE_PROP_PATTERN;
         rd_kafka_conf_t *conf = global ? rd_kafka_conf_new() : NULL;
         rd_kafka_topic_conf_t *tconf = global ? NULL : rd_kafka_topic_conf_new();
         res = global ? rd_kafka_conf_set(conf, canon->name, raw, lib_err, sizeof(lib_err))
                      : rd_kafka_topic_conf_set(tconf, canon->name, raw, lib_err, sizeof(lib_err));
+        bool set = res == RD_KAFKA_CONF_OK;
         /* Ask for the length first: nothing librdkafka reads is cut short. */
-        if (res == RD_KAFKA_CONF_OK)
+        if (set)
                 res = global ? rd_kafka_conf_get(conf, canon->name, NULL, &size)
                              : rd_kafka_topic_conf_get(tconf, canon->name, NULL, &size);
         if (res == RD_KAFKA_CONF_OK && (out = malloc(size ? size : 1)) != NULL) {
@@ -367,6 +438,12 @@ char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
                 if (size)
                         res = global ? rd_kafka_conf_get(conf, canon->name, out, &size)
                                      : rd_kafka_topic_conf_get(tconf, canon->name, out, &size);
+        }
+        /* An empty string unsets a string property: it reads back as not
+         * set at all (transactional.id= is no transactional id). */
+        if (set && text && res == RD_KAFKA_CONF_UNKNOWN && !out) {
+                res = RD_KAFKA_CONF_OK;
+                out = strdup("");
         }
         if (conf)
                 rd_kafka_conf_destroy(conf);
@@ -378,17 +455,26 @@ char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
         }
         if (res != RD_KAFKA_CONF_OK) {
                 free(out);
-                size_t n = strlen(lib_err);
-                while (n > 0 && isspace((unsigned char)lib_err[n - 1]))
-                        lib_err[--n] = '\0';
-                if (canon->sensitive || prop->sensitive || !*lib_err)
-                        snprintf(errstr, errstr_size, "librdkafka refuses this value for \"%s\"",
-                                 prop->name);
-                else
-                        snprintf(errstr, errstr_size, "%s", lib_err);
+                refusal_message(prop->name, canon->sensitive || prop->sensitive, lib_err, errstr,
+                                errstr_size);
                 return NULL;
         }
         return out;
+}
+
+rd_kafka_conf_res_t ksafe_props_probe(rd_kafka_conf_t *scratch, const char *name,
+                                      const char *raw, char *errstr, size_t errstr_size)
+{
+        char lib_err[512] = "";
+        if (errstr_size)
+                errstr[0] = '\0';
+        /* plugin.library.paths is in the table: no name that reaches here
+         * has a setter, so setting it changes the scratch conf only. */
+        rd_kafka_conf_res_t res = rd_kafka_conf_set(scratch, name, raw, lib_err, sizeof(lib_err));
+        if (res == RD_KAFKA_CONF_INVALID)
+                refusal_message(name, ksafe_property_is_sensitive(name), lib_err, errstr,
+                                errstr_size);
+        return res;
 }
 
 /* How a person reads an integer: decimal, or 0x hex. false if neither. */

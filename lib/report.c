@@ -26,8 +26,8 @@ ksafe_report_t *ksafe_report_new(const ksafe_policy_t *policy)
         ksafe_report_t *report = calloc(1, sizeof(*report));
         if (!report)
                 return NULL;
-        report->policy = ksafe_strdup(policy->name);
-        report->env = ksafe_strdup(policy->env);
+        report->policy = ksafe_report_escape(policy->name);
+        report->env = ksafe_report_escape(policy->env);
         report->allow_unsafe = policy->allow_unsafe;
         return report;
 }
@@ -67,28 +67,84 @@ static size_t utf8_length(const unsigned char *p)
         return n;
 }
 
-/* A copy safe to print on one line and in JSON: control characters and
- * bytes that are not UTF-8 as \n, \x01, ... (a value in a config must not
- * forge a finding of its own, nor break a report). */
-static char *printable(const char *s)
+/* Code points that are valid UTF-8 but still move the cursor, end a line
+ * for some reader, reorder what a terminal shows, or are no XML character:
+ * C1 controls (U+009B is CSI, an escape sequence of its own), NEL, the
+ * line and paragraph separators (Python's splitlines() and JavaScript end
+ * lines there), the bidirectional overrides and isolates ("Trojan Source")
+ * and the noncharacters U+FFFE, U+FFFF. */
+static bool hostile_code_point(uint32_t cp)
+{
+        return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+               (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+               cp == 0xfffe || cp == 0xffff;
+}
+
+static uint32_t code_point(const unsigned char *p, size_t n)
+{
+        uint32_t cp = n == 1 ? p[0] : p[0] & (0x7f >> n);
+        for (size_t i = 1; i < n; i++)
+                cp = (cp << 6) | (p[i] & 0x3f);
+        return cp;
+}
+
+/* The escaped form of the character at p, into out (NUL-terminated): the
+ * character itself when it is harmless; "\n", "\r", "\t"; "\xNN" for
+ * another control character or a byte that is not UTF-8; "\uNNNN" for a
+ * hostile code point. *used gets the number of bytes read from p. */
+static size_t escape_one(const unsigned char *p, char out[8], size_t *used)
+{
+        size_t n = utf8_length(p);
+        *used = n ? n : 1;
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+                return (size_t)snprintf(out, 8, "\\%c", *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
+        if (n == 0 || *p < 0x20 || *p == 0x7f)
+                return (size_t)snprintf(out, 8, "\\x%02x", *p);
+        uint32_t cp = code_point(p, n);
+        if (hostile_code_point(cp))
+                return (size_t)snprintf(out, 8, "\\u%04x", (unsigned)cp);
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return n;
+}
+
+/* Append the escaped form of s (see ksafe_report_escape()). */
+static void buf_escaped(ksafe_buf_t *buf, const char *s)
+{
+        char piece[8];
+        size_t used;
+        for (const unsigned char *p = (const unsigned char *)s; *p; p += used) {
+                size_t n = escape_one(p, piece, &used);
+                ksafe_buf_append(buf, piece, n);
+        }
+}
+
+/* Is `stored` the escaped form of `raw`? (No allocation: ksafe_report_find
+ * compares a policy's raw rule id with the escaped one the report keeps.) */
+static bool escaped_equals(const char *stored, const char *raw)
+{
+        char piece[8];
+        size_t used;
+        for (const unsigned char *p = (const unsigned char *)raw; *p; p += used) {
+                size_t n = escape_one(p, piece, &used);
+                if (strncmp(stored, piece, n) != 0)
+                        return false;
+                stored += n;
+        }
+        return *stored == '\0';
+}
+
+/* A copy safe to print on one line, in a terminal and in JSON or XML: the
+ * one escaping that every renderer of ksafe (the report's text, JSON and
+ * errstr, ksafe-lint's formats, --effective) applies to what it did not
+ * write itself, so a value, a name or a rule id cannot forge a finding of
+ * its own, a terminal escape sequence, nor break a report. */
+char *ksafe_report_escape(const char *s)
 {
         if (!s)
                 return NULL;
         ksafe_buf_t buf = {0};
-        for (const unsigned char *p = (const unsigned char *)s; *p;) {
-                size_t n = utf8_length(p);
-                if (*p == '\n')
-                        ksafe_buf_append(&buf, "\\n", 2);
-                else if (*p == '\r')
-                        ksafe_buf_append(&buf, "\\r", 2);
-                else if (*p == '\t')
-                        ksafe_buf_append(&buf, "\\t", 2);
-                else if (*p < 0x20 || *p == 0x7f || n == 0)
-                        ksafe_buf_printf(&buf, "\\x%02x", *p);
-                else
-                        ksafe_buf_append(&buf, (const char *)p, n);
-                p += n ? n : 1;
-        }
+        buf_escaped(&buf, s);
         return ksafe_buf_take(&buf);
 }
 
@@ -110,15 +166,19 @@ ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violatio
         }
         ksafe_violation_t *out = &report->items[report->count++];
         *out = *v;
-        out->rule_id = ksafe_strdup(v->rule_id);
-        out->property = printable(v->property);
-        out->canonical = ksafe_strdup(v->canonical);
-        out->actual = printable(v->actual);
-        out->expected = ksafe_strdup(v->expected);
-        out->fix = ksafe_strdup(v->fix);
-        out->why = ksafe_strdup(v->why);
-        out->message = printable(v->message);
-        out->file = printable(v->file);
+        /* Every string is kept escaped: rule ids, reasons and expected
+         * values come from a policy, names and values from a config, and
+         * every renderer prints them. (Escaping is idempotent: a violation
+         * copied from another report stays as it was.) */
+        out->rule_id = ksafe_report_escape(v->rule_id);
+        out->property = ksafe_report_escape(v->property);
+        out->canonical = ksafe_report_escape(v->canonical);
+        out->actual = ksafe_report_escape(v->actual);
+        out->expected = ksafe_report_escape(v->expected);
+        out->fix = ksafe_report_escape(v->fix);
+        out->why = ksafe_report_escape(v->why);
+        out->message = ksafe_report_escape(v->message);
+        out->file = ksafe_report_escape(v->file);
         /* A copy that failed: the report is refused, never silently short. */
         if ((v->rule_id && !out->rule_id) || (v->property && !out->property) ||
             (v->canonical && !out->canonical) || (v->actual && !out->actual) ||
@@ -142,7 +202,7 @@ void ksafe_violation_clear_fix(ksafe_violation_t *v)
 ksafe_violation_t *ksafe_report_find(ksafe_report_t *report, const char *rule_id)
 {
         for (size_t i = 0; i < report->count; i++)
-                if (report->items[i].rule_id && strcmp(report->items[i].rule_id, rule_id) == 0)
+                if (report->items[i].rule_id && escaped_equals(report->items[i].rule_id, rule_id))
                         return &report->items[i];
         return NULL;
 }
@@ -193,7 +253,7 @@ size_t ksafe_report_count(const ksafe_report_t *report)
 
 ksafe_violation_t *ksafe_report_at(ksafe_report_t *report, size_t i)
 {
-        return i < report->count ? &report->items[i] : NULL;
+        return report && i < report->count ? &report->items[i] : NULL;
 }
 
 const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *report, size_t i)
@@ -231,6 +291,10 @@ void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t err
 {
         if (!errstr || !errstr_size)
                 return; /* nothing to write into, not even a NUL */
+        if (!report) {
+                snprintf(errstr, errstr_size, "ksafe: no report (out of memory)");
+                return;
+        }
         ksafe_buf_t buf = {0};
         ksafe_buf_printf(&buf, "ksafe: policy \"%s\" refuses this configuration",
                          report->policy ? report->policy : "?");
@@ -249,6 +313,16 @@ void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t err
         char *s = ksafe_buf_take(&buf);
         snprintf(errstr, errstr_size, "%s", s ? s : "ksafe: out of memory");
         free(s);
+        /* Cut short, it still ends on a whole UTF-8 character. */
+        size_t len = strlen(errstr);
+        if (len == errstr_size - 1) {
+                size_t start = len;
+                while (start > 0 && ((unsigned char)errstr[start - 1] & 0xc0) == 0x80)
+                        start--;
+                if (start > 0 && (unsigned char)errstr[start - 1] >= 0xc0 &&
+                    utf8_length((const unsigned char *)errstr + start - 1) == 0)
+                        errstr[start - 1] = '\0';
+        }
 }
 
 static void json_field(ksafe_buf_t *buf, const char *key, const char *value, bool comma)
@@ -262,6 +336,8 @@ static void json_field(ksafe_buf_t *buf, const char *key, const char *value, boo
 
 char *ksafe_report_to_json(const ksafe_report_t *report)
 {
+        if (!report)
+                return NULL;
         ksafe_buf_t buf = {0};
         ksafe_buf_printf(&buf, "{\"version\":%d", KSAFE_REPORT_JSON_VERSION);
         json_field(&buf, "policy", report->policy, true);
@@ -297,6 +373,8 @@ char *ksafe_report_to_json(const ksafe_report_t *report)
 
 char *ksafe_report_to_text(const ksafe_report_t *report)
 {
+        if (!report)
+                return NULL;
         ksafe_buf_t buf = {0};
         for (size_t i = 0; i < report->count; i++) {
                 const ksafe_violation_t *v = &report->items[i];

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,7 @@ static void usage(FILE *out)
         fprintf(out,
                 "Usage: ksafe-lint [OPTIONS] [FILE|DIR|-]...\n"
                 "Check librdkafka producer configs (.properties or JSON) against a ksafe\n"
-                "policy. '-' reads standard input; a directory is searched recursively.\n"
+                "policy. '-' reads standard input (once); a directory is searched recursively.\n"
                 "\n"
                 "Policy:\n"
                 "  -p, --policy FILE      policy file (default: $KSAFE_POLICY, else the built-in\n"
@@ -78,25 +80,56 @@ static void usage(FILE *out)
                 "  2  bad usage, unreadable input or a bad policy\n");
 }
 
+/* `s` as every output of ksafe-lint shows what it did not write itself
+ * (ksafe_report_escape(): one line, no terminal escapes, UTF-8). */
+static void put_escaped(const char *s, FILE *out)
+{
+        char *shown = ksafe_report_escape(s);
+        fputs(shown ? shown : "(out of memory)", out);
+        free(shown);
+}
+
 static int bad_usage(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
 
 static int bad_usage(const char *fmt, const char *arg)
 {
+        char *shown = ksafe_report_escape(arg);
         fprintf(stderr, "ksafe-lint: ");
-        fprintf(stderr, fmt, arg);
+        fprintf(stderr, fmt, shown ? shown : "?");
         fprintf(stderr, "\nTry 'ksafe-lint --help' for more information.\n");
+        free(shown);
         return LINT_EXIT_USAGE;
 }
 
-/* "ksafe-lint: SOURCE:LINE:COL: TEXT", with the location as far as known. */
+/* "ksafe-lint: NAME: TEXT" on stderr, NAME escaped. */
+static void complain(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void complain(const char *name, const char *fmt, ...)
+{
+        fputs("ksafe-lint: ", stderr);
+        put_escaped(name, stderr);
+        fputs(": ", stderr);
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+/* "ksafe-lint: SOURCE:LINE:COL: TEXT", with the location as far as known;
+ * the source and the text may hold any name a policy or a file gave. */
 static void print_error(const ksafe_error_t *err)
 {
         fprintf(stderr, "ksafe-lint: ");
-        if (err->source[0])
-                fprintf(stderr, "%s:", err->source);
+        if (err->source[0]) {
+                put_escaped(err->source, stderr);
+                fputc(':', stderr);
+        }
         if (err->line > 0)
                 fprintf(stderr, "%d:%d:", err->line, err->column);
-        fprintf(stderr, "%s%s\n", err->source[0] || err->line > 0 ? " " : "", err->text);
+        fputs(err->source[0] || err->line > 0 ? " " : "", stderr);
+        put_escaped(err->text, stderr);
+        fputc('\n', stderr);
 }
 
 /*
@@ -161,14 +194,13 @@ static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t
         if (stat(dir, &self) != 0 || on_the_way_down(way, &self))
                 return LINT_EXIT_CLEAN;
         if (way->count == MAX_DEPTH) {
-                fprintf(stderr, "ksafe-lint: %s: more than %d directories deep\n", dir,
-                        MAX_DEPTH);
+                complain(dir, "more than %d directories deep", MAX_DEPTH);
                 return LINT_EXIT_USAGE;
         }
         struct dirent **list;
         int n = scandir(dir, &list, NULL, alphasort);
         if (n < 0) {
-                fprintf(stderr, "ksafe-lint: %s: %s\n", dir, strerror(errno));
+                complain(dir, "%s", strerror(errno));
                 return LINT_EXIT_USAGE;
         }
         way->dev[way->count] = self.st_dev;
@@ -196,6 +228,9 @@ static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t
         return status;
 }
 
+/* Standard input, whole, with the size cap of files (the library's
+ * KSAFE_CONFIG_MAX_SIZE: EFBIG beyond, after reading one byte more);
+ * NULL with errno set on failure. */
 static char *read_stdin(size_t *lenp)
 {
         char *data = NULL;
@@ -205,14 +240,16 @@ static char *read_stdin(size_t *lenp)
                         char *bigger = realloc(data, cap = 2 * cap + 65536);
                         if (!bigger) {
                                 free(data);
+                                errno = ENOMEM;
                                 return NULL;
                         }
                         data = bigger;
                 }
                 n = fread(data + len, 1, cap - len, stdin);
                 len += n;
-        } while (n > 0);
-        if (ferror(stdin)) {
+        } while (n > 0 && len <= KSAFE_CONFIG_MAX_SIZE);
+        if (ferror(stdin) || len > KSAFE_CONFIG_MAX_SIZE) {
+                errno = ferror(stdin) ? (errno ? errno : EIO) : EFBIG;
                 free(data);
                 return NULL;
         }
@@ -229,8 +266,15 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
                 size_t len = 0;
                 char *data = read_stdin(&len);
                 if (!data) {
-                        snprintf(err->text, sizeof(err->text), "<stdin>: cannot read: %s",
-                                 strerror(errno));
+                        /* In the words ksafe_config_read_file() uses for a file. */
+                        snprintf(err->source, sizeof(err->source), "<stdin>");
+                        if (errno == EFBIG)
+                                snprintf(err->text, sizeof(err->text),
+                                         "cannot read: larger than %zu MiB",
+                                         KSAFE_CONFIG_MAX_SIZE >> 20);
+                        else
+                                snprintf(err->text, sizeof(err->text), "cannot read: %s",
+                                         strerror(errno));
                         return NULL;
                 }
                 cfg = ksafe_config_read(data, len, "<stdin>", &options, err);
@@ -255,41 +299,70 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
 
 /* Replace the file at `path` with `text`: a temporary file beside it, then
  * rename, so that a failed write loses nothing. A symbolic link stays a
- * link (its target is rewritten); a read-only file is refused; owner and
- * mode are kept; a file with other hard links is rewritten in place, since
- * a rename would leave the other names with the old text. */
-static bool write_file(const char *path, const char *text, size_t len)
+ * link (its target is rewritten); a read-only file is refused; a file with
+ * other hard links is rewritten in place, since a rename would leave the
+ * other names with the old text. The new file gets the old one's owner,
+ * group and mode before it takes its place: when the owner cannot be kept
+ * (another user's file), nothing is changed and `why` says so. On failure
+ * `why` gets the reason. */
+static bool write_file(const char *path, const char *text, size_t len, char *why,
+                       size_t why_size)
 {
         char real[PATH_MAX], tmp[PATH_MAX + 32];
-        struct stat st;
-        if (!realpath(path, real) || stat(real, &st) != 0)
+        struct stat st, mine;
+        if (!realpath(path, real) || stat(real, &st) != 0) {
+                snprintf(why, why_size, "cannot write the fixed file: %s", strerror(errno));
                 return false;
+        }
         if (!(st.st_mode & 0222)) {
-                errno = EACCES; /* read-only: root could, but should not */
+                /* read-only: root could, but should not */
+                snprintf(why, why_size, "cannot write the fixed file: %s", strerror(EACCES));
                 return false;
         }
         if (st.st_nlink > 1) {
                 FILE *f = fopen(real, "wb");
                 bool ok = f && fwrite(text, 1, len, f) == len;
-                return (f && fclose(f) == 0) && ok;
+                ok = (f && fclose(f) == 0) && ok;
+                if (!ok)
+                        snprintf(why, why_size, "cannot write the fixed file: %s",
+                                 strerror(errno));
+                return ok;
         }
-        if (snprintf(tmp, sizeof(tmp), "%s.ksafe-XXXXXX", real) >= (int)sizeof(tmp))
+        if (snprintf(tmp, sizeof(tmp), "%s.ksafe-XXXXXX", real) >= (int)sizeof(tmp)) {
+                snprintf(why, why_size, "cannot write the fixed file: %s",
+                         strerror(ENAMETOOLONG));
                 return false;
+        }
         int fd = mkstemp(tmp);
-        if (fd < 0)
+        if (fd < 0) {
+                snprintf(why, why_size, "cannot write the fixed file: %s", strerror(errno));
                 return false;
-        FILE *f = fdopen(fd, "wb");
-        bool ok = f && fwrite(text, 1, len, f) == len;
+        }
+        /* Owner first (a chown may clear set-id bits), then the mode. */
+        if (fstat(fd, &mine) != 0 ||
+            ((mine.st_uid != st.st_uid || mine.st_gid != st.st_gid) &&
+             fchown(fd, st.st_uid, st.st_gid) != 0)) {
+                snprintf(why, why_size,
+                         "cannot keep the owner (uid %ju, gid %ju) of the file: %s; "
+                         "not fixed, left unchanged",
+                         (uintmax_t)st.st_uid, (uintmax_t)st.st_gid, strerror(errno));
+                close(fd);
+                unlink(tmp);
+                return false;
+        }
+        bool ok = fchmod(fd, st.st_mode & 07777) == 0;
+        FILE *f = ok ? fdopen(fd, "wb") : NULL;
+        ok = f && fwrite(text, 1, len, f) == len;
+        ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
         if (f)
                 ok = fclose(f) == 0 && ok;
         else
                 close(fd);
-        ok = ok && chmod(tmp, st.st_mode & 07777) == 0;
-        if (ok && chown(tmp, st.st_uid, st.st_gid) != 0 && errno != EPERM)
-                ok = false;
         ok = ok && rename(tmp, real) == 0;
-        if (!ok)
+        if (!ok) {
+                snprintf(why, why_size, "cannot write the fixed file: %s", strerror(errno));
                 unlink(tmp);
+        }
         return ok;
 }
 
@@ -300,14 +373,14 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
         ksafe_config_t *cfg = read_input(result->name, opts, &err);
         if (!cfg) {
                 print_error(&err);
-                result->error = strdup(err.text);
+                result->error = ksafe_report_escape(err.text);
                 return LINT_EXIT_USAGE;
         }
         int status = LINT_EXIT_CLEAN;
         bool is_file = strcmp(result->name, "-") != 0 &&
                        strcmp(result->name, "<command line>") != 0;
         if (run->fix && !is_file) {
-                fprintf(stderr, "ksafe-lint: %s: --fix rewrites files only\n", result->name);
+                complain(result->name, "--fix rewrites files only");
                 status = LINT_EXIT_USAGE;
         }
         if (run->fix && is_file) {
@@ -317,9 +390,9 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                 size_t len;
                 char *text = ksafe_config_change_count(cfg) ? ksafe_config_render(cfg, &len)
                                                              : NULL;
-                if (text && !write_file(result->name, text, len)) {
-                        fprintf(stderr, "ksafe-lint: %s: cannot write the fixed file: %s\n",
-                                result->name, strerror(errno));
+                char why[256];
+                if (text && !write_file(result->name, text, len, why, sizeof(why))) {
+                        complain(result->name, "%s", why);
                         status = LINT_EXIT_USAGE;
                         /* Nothing was fixed: report the file as it still is. */
                         ksafe_report_destroy(result->report);
@@ -335,13 +408,13 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
         if (opts->effective) {
                 ksafe_report_t *enforced = run->fix ? NULL : ksafe_config_enforce(cfg, run->policy);
                 char *text = ksafe_config_effective(cfg, run->policy);
-                printf("# %s, as librdkafka would use it after enforcement\n%s", result->name,
-                       text ? text : "");
+                printf("# %s, as librdkafka would use it after enforcement\n%s",
+                       result->display ? result->display : "?", text ? text : "");
                 free(text);
                 ksafe_report_destroy(enforced);
         }
         if (!result->report) {
-                fprintf(stderr, "ksafe-lint: %s: out of memory\n", result->name);
+                complain(result->name, "out of memory");
                 status = LINT_EXIT_USAGE;
         }
         ksafe_config_destroy(cfg);
@@ -492,6 +565,14 @@ int main(int argc, char **argv)
                 return bad_usage("%s", "--fix rewrites files: it does not go with -X");
         if (optind == argc && !opts.x_count && !policy_only)
                 return bad_usage("%s", "no config file given");
+        /* Standard input can be read once: a second '-' would be an empty
+         * config judged as if it were one. */
+        int stdin_count = 0;
+        for (int i = optind; i < argc; i++)
+                stdin_count += strcmp(argv[i], "-") == 0;
+        if (stdin_count > 1)
+                return bad_usage("%s", "'-' (standard input) is given more than once: it can "
+                                       "be read only once");
 
         ksafe_error_t err = {0};
         const char *path = opts.policy_path && *opts.policy_path ? opts.policy_path
@@ -502,16 +583,44 @@ int main(int argc, char **argv)
                 return finish(LINT_EXIT_USAGE);
         }
         run.policy = policy;
+        /* Names from the policy file and the command line, escaped. */
+        char *name = ksafe_report_escape(ksafe_policy_name(policy));
+        char *env = opts.env && *opts.env ? ksafe_report_escape(opts.env) : NULL;
         if (policy_only) {
                 if (opts.print_policy) {
+                        /* Exact values, but only printable ASCII: a name or
+                         * a reason with C1 controls, bidi overrides or DEL
+                         * reaches the terminal as \uNNNN (DEL, ASCII, only
+                         * occurs inside strings: jansson leaves it raw). */
                         char *json = ksafe_policy_to_json(policy);
-                        printf("%s\n", json ? json : "null");
+                        json_t *doc = json ? json_loads(json, 0, NULL) : NULL;
+                        char *ascii = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                                                    JSON_ENSURE_ASCII)
+                                          : NULL;
+                        for (const char *c = ascii; c && *c; c++)
+                                if (*c == 0x7f)
+                                        fputs("\\u007f", stdout);
+                                else
+                                        putchar(*c);
+                        if (ascii)
+                                putchar('\n');
+                        else
+                                fprintf(stderr, "ksafe-lint: out of memory\n");
+                        free(ascii);
+                        json_decref(doc);
                         free(json);
+                        if (!ascii) {
+                                free(name);
+                                free(env);
+                                ksafe_policy_destroy(policy);
+                                return finish(LINT_EXIT_USAGE);
+                        }
                 } else {
-                        fprintf(stderr, "ksafe-lint: %s: policy \"%s\"%s%s is valid\n", path,
-                                ksafe_policy_name(policy), opts.env && *opts.env ? " for " : "",
-                                opts.env && *opts.env ? opts.env : "");
+                        complain(path, "policy \"%s\"%s%s is valid", name ? name : "?",
+                                 env ? " for " : "", env ? env : "");
                 }
+                free(name);
+                free(env);
                 ksafe_policy_destroy(policy);
                 return finish(LINT_EXIT_CLEAN);
         }
@@ -524,9 +633,10 @@ int main(int argc, char **argv)
                         size_t before = in.count;
                         status |= walk(&in, argv[i], opts.extensions, &seen);
                         if (in.count == before) {
-                                fprintf(stderr,
-                                        "ksafe-lint: %s: no config file here (extensions: %s)\n",
-                                        argv[i], opts.extensions);
+                                char *ext = ksafe_report_escape(opts.extensions);
+                                complain(argv[i], "no config file here (extensions: %s)",
+                                         ext ? ext : "?");
+                                free(ext);
                                 status = LINT_EXIT_USAGE;
                         }
                 } else if (!inputs_add(&in, argv[i])) {
@@ -540,16 +650,19 @@ int main(int argc, char **argv)
         for (size_t i = 0; run.results && i < in.count; i++) {
                 lint_result_t *r = &run.results[run.count++];
                 r->name = in.names[i];
+                r->display = ksafe_report_escape(strcmp(r->name, "-") == 0 ? "<stdin>"
+                                                                           : r->name);
                 status |= lint_one(&run, &opts, r);
         }
-        lint_print(&run);
+        if (!lint_print(&run))
+                status = LINT_EXIT_USAGE;
         if (!run.quiet && run.format == LINT_FORMAT_TEXT)
                 print_summary(&run);
         if (ksafe_policy_allows_unsafe(policy))
                 fprintf(stderr,
                         "ksafe-lint: note: policy \"%s\" sets allow_unsafe: it may weaken the "
                         "safety baseline\n",
-                        ksafe_policy_name(policy));
+                        name ? name : "?");
 
         int result = status ? LINT_EXIT_USAGE : LINT_EXIT_CLEAN;
         for (size_t i = 0; i < run.count; i++) {
@@ -559,11 +672,14 @@ int main(int argc, char **argv)
                                 result = LINT_EXIT_FINDINGS;
                 ksafe_report_destroy(run.results[i].report);
                 free(run.results[i].error);
+                free(run.results[i].display);
         }
         for (size_t i = 0; i < in.count; i++)
                 free(in.names[i]);
         free(in.names);
         free(run.results);
+        free(name);
+        free(env);
         ksafe_policy_destroy(policy);
         return finish(result);
 }

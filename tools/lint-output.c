@@ -2,7 +2,10 @@
  * ksafe-lint's output formats: text for people and editors, JSON, SARIF
  * 2.1.0 for code scanning, GitHub workflow commands and JUnit XML for CI.
  * Every value shown comes from the library's reports, where secrets were
- * already redacted.
+ * already redacted and every string escaped (ksafe_report_escape()); the
+ * names of the inputs and the policy's name are escaped the same way here,
+ * so nothing a config, a policy or a file name holds can forge a line, a
+ * record or a terminal escape sequence in any format.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +31,7 @@ static bool shown(const lint_run_t *run, const ksafe_violation_t *v)
 
 static const char *location_file(const lint_result_t *r, const ksafe_violation_t *v)
 {
-        return v->file ? v->file : r->name;
+        return v->file ? v->file : r->display ? r->display : "?";
 }
 
 typedef void (*finding_fn)(const lint_run_t *run, const lint_result_t *r,
@@ -77,7 +80,7 @@ static json_t *str_or_null(const char *s)
 
 static json_t *finding_json(const lint_result_t *r, const ksafe_violation_t *v)
 {
-        return json_pack("{s:s, s:i, s:i, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:o, "
+        return json_pack("{s:s, s:i, s:i, s:s?, s:s?, s:o, s:s, s:s, s:o, s:o, s:o, s:s?, s:o, "
                          "s:b, s:b}",
                          "file", location_file(r, v), "line", v->line, "column", v->column,
                          "rule", v->rule_id, "property", v->property, "canonical",
@@ -91,13 +94,14 @@ static json_t *finding_json(const lint_result_t *r, const ksafe_violation_t *v)
 typedef struct json_ctx_s {
         json_t *findings;
         size_t errors, warnings, fixed;
+        bool failed; /* a record could not be made: never drop one silently */
 } json_ctx_t;
 
 static void json_finding(const lint_run_t *run, const lint_result_t *r,
                          const ksafe_violation_t *v, void *ctx)
 {
         json_ctx_t *c = ctx;
-        json_array_append_new(c->findings, finding_json(r, v));
+        c->failed |= json_array_append_new(c->findings, finding_json(r, v)) != 0;
         if (run->fix && v->fixed)
                 c->fixed++;
         else if (v->severity == KSAFE_SEVERITY_ERROR)
@@ -106,31 +110,68 @@ static void json_finding(const lint_run_t *run, const lint_result_t *r,
                 c->warnings++;
 }
 
-/* Inputs that could not be read: [{"file":..., "message":...}]. */
+/* Inputs that could not be read: [{"file":..., "message":...}]; NULL when
+ * one of them could not be listed. */
 static json_t *unreadable_json(const lint_run_t *run)
 {
         json_t *list = json_array();
-        for (size_t i = 0; i < run->count; i++) {
+        for (size_t i = 0; list && i < run->count; i++) {
                 const lint_result_t *r = &run->results[i];
-                if (!r->report)
-                        json_array_append_new(
-                                list, json_pack("{s:s, s:s}", "file", r->name, "message",
-                                                r->error ? r->error : "cannot read this input"));
+                if (!r->report &&
+                    json_array_append_new(
+                            list, json_pack("{s:s?, s:s}", "file", r->display, "message",
+                                            r->error ? r->error : "cannot read this input")) != 0) {
+                        json_decref(list);
+                        return NULL;
+                }
         }
         return list;
 }
 
-static void print_json(const lint_run_t *run)
+/* The policy's name and environment, escaped like everything else. */
+typedef struct names_s {
+        char *policy, *env;
+} names_t;
+
+static names_t policy_names(const lint_run_t *run)
+{
+        const char *env = ksafe_policy_env(run->policy);
+        return (names_t){ksafe_report_escape(ksafe_policy_name(run->policy)),
+                         env ? ksafe_report_escape(env) : NULL};
+}
+
+static void names_free(names_t *n)
+{
+        free(n->policy);
+        free(n->env);
+}
+
+/* Print a whole document, or say why there is none. */
+static bool print_doc(json_t *doc, const char *format)
+{
+        if (!doc) {
+                fprintf(stderr, "ksafe-lint: cannot make the %s output: out of memory\n", format);
+                return false;
+        }
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(doc);
+        return true;
+}
+
+static bool print_json(const lint_run_t *run)
 {
         json_ctx_t c = {.findings = json_array()};
         each_finding(run, json_finding, &c);
-        json_t *findings = c.findings;
+        json_t *findings = c.failed ? NULL : c.findings;
+        if (c.failed)
+                json_decref(c.findings);
         json_t *unreadable = unreadable_json(run);
         size_t errors = c.errors, warnings = c.warnings, fixed = c.fixed;
-        const char *env = ksafe_policy_env(run->policy);
+        names_t names = policy_names(run);
         json_t *doc = json_pack("{s:i, s:s, s:o, s:b, s:o, s:O, s:{s:I, s:I, s:I, s:I, s:I}}",
-                                "version", 1, "policy", ksafe_policy_name(run->policy),
-                                "environment", str_or_null(env), "allow_unsafe",
+                                "version", 1, "policy", names.policy,
+                                "environment", str_or_null(names.env), "allow_unsafe",
                                 ksafe_policy_allows_unsafe(run->policy), "findings", findings,
                                 "unreadable", unreadable, "summary", "files",
                                 (json_int_t)(run->count - json_array_size(unreadable)),
@@ -138,9 +179,8 @@ static void print_json(const lint_run_t *run)
                                 (json_int_t)errors, "warnings", (json_int_t)warnings, "fixed",
                                 (json_int_t)fixed);
         json_decref(unreadable);
-        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        json_decref(doc);
+        names_free(&names);
+        return print_doc(doc, "JSON");
 }
 
 /*
@@ -153,55 +193,97 @@ static const char *sarif_level(const lint_run_t *run, const ksafe_violation_t *v
         return lint_is_failure(run, v) ? "error" : "warning";
 }
 
-static size_t sarif_rule_index(json_t *rules, const ksafe_violation_t *v)
+/* The index of the violation's rule in `rules`, added when new; -1 when
+ * it could not be added. */
+static json_int_t sarif_rule_index(json_t *rules, const ksafe_violation_t *v)
 {
+        const char *id = v->rule_id ? v->rule_id : "?";
         size_t i;
         json_t *rule;
         json_array_foreach(rules, i, rule) {
-                if (strcmp(json_string_value(json_object_get(rule, "id")), v->rule_id) == 0)
-                        return i;
+                if (strcmp(json_string_value(json_object_get(rule, "id")), id) == 0)
+                        return (json_int_t)i;
         }
         /* Rules are described by what does not change from one finding to
-         * the next: the id and the reason. */
-        char help[1024];
-        snprintf(help, sizeof(help), "%s%s%s", v->why ? v->why : v->rule_id,
-                 v->why && v->expected && strncmp(v->rule_id, "ksafe-", 6) != 0 ? ". Expected: "
-                                                                              : "",
-                 v->why && v->expected && strncmp(v->rule_id, "ksafe-", 6) != 0 ? v->expected
-                                                                              : "");
-        json_array_append_new(
-                rules, json_pack("{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:s}", "id",
-                                 v->rule_id, "name", v->rule_id, "shortDescription", "text",
-                                 v->why ? v->why : v->rule_id, "fullDescription", "text", help,
-                                 "help", "text", help, "defaultConfiguration", "level",
-                                 v->severity == KSAFE_SEVERITY_ERROR ? "error" : "warning",
-                                 "helpUri", INFO_URI "#the-default-policy"));
-        return json_array_size(rules) - 1;
+         * the next: the id and the reason (whole: a cut could split a
+         * UTF-8 character, and the rule would be lost). */
+        bool expected = v->why && v->expected && strncmp(id, "ksafe-", 6) != 0;
+        json_t *help = json_sprintf("%s%s%s", v->why ? v->why : id,
+                                    expected ? ". Expected: " : "", expected ? v->expected : "");
+        if (json_array_append_new(
+                    rules, json_pack("{s:s, s:s, s:{s:s}, s:{s:O}, s:{s:O}, s:{s:s}, s:s}", "id",
+                                     id, "name", id, "shortDescription", "text",
+                                     v->why ? v->why : id, "fullDescription", "text", help,
+                                     "help", "text", help, "defaultConfiguration", "level",
+                                     v->severity == KSAFE_SEVERITY_ERROR ? "error" : "warning",
+                                     "helpUri", INFO_URI "#the-default-policy")) != 0) {
+                json_decref(help);
+                return -1;
+        }
+        json_decref(help);
+        return (json_int_t)json_array_size(rules) - 1;
+}
+
+/* A file name as a URI reference (RFC 3986): every byte but the unreserved
+ * ones and '/' as %XX, so any name, UTF-8 or not, is carried losslessly. */
+static json_t *file_uri(const char *name)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t len = strlen(name);
+        char *uri = malloc(3 * len + 1);
+        if (!uri)
+                return NULL;
+        char *o = uri;
+        for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+                if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || strchr("-._~/", *p)) {
+                        *o++ = (char)*p;
+                } else {
+                        *o++ = '%';
+                        *o++ = hex[*p >> 4];
+                        *o++ = hex[*p & 15];
+                }
+        }
+        *o = '\0';
+        json_t *s = json_string(uri);
+        free(uri);
+        return s;
 }
 
 typedef struct sarif_ctx_s {
         json_t *rules, *results;
+        bool failed; /* a record could not be made: never drop one silently */
 } sarif_ctx_t;
 
 static void sarif_finding(const lint_run_t *run, const lint_result_t *r,
                           const ksafe_violation_t *v, void *ctx)
 {
         sarif_ctx_t *c = ctx;
-        const char *uri = location_file(r, v);
-        if (strncmp(uri, "./", 2) == 0)
-                uri += 2;
-        json_t *result = json_pack("{s:s, s:I, s:s, s:{s:s}}", "ruleId", v->rule_id,
-                                   "ruleIndex", (json_int_t)sarif_rule_index(c->rules, v),
-                                   "level", sarif_level(run, v), "message", "text", v->message);
+        /* The name as given (not its escaped form) when the finding is
+         * about the input itself: the URI encodes every byte. */
+        const char *name = !v->file || (r->display && strcmp(v->file, r->display) == 0)
+                                   ? r->name
+                                   : v->file;
+        if (strncmp(name, "./", 2) == 0)
+                name += 2;
+        json_int_t index = sarif_rule_index(c->rules, v);
+        json_t *result = index < 0 ? NULL
+                                   : json_pack("{s:s, s:I, s:s, s:{s:s?}}", "ruleId",
+                                               v->rule_id ? v->rule_id : "?", "ruleIndex",
+                                               index, "level", sarif_level(run, v), "message",
+                                               "text", v->message);
         /* "<stdin>" and "<command line>" are no artifact a URI can name. */
-        if (uri[0] != '<')
-                json_object_set_new(
-                        result, "locations",
-                        json_pack("[{s:{s:{s:s}, s:{s:i, s:i}}}]", "physicalLocation",
-                                  "artifactLocation", "uri", uri, "region", "startLine",
-                                  v->line > 0 ? v->line : 1, "startColumn",
-                                  v->column > 0 ? v->column : 1));
-        json_array_append_new(c->results, result);
+        if (result && name[0] != '<' &&
+            json_object_set_new(
+                    result, "locations",
+                    json_pack("[{s:{s:{s:o}, s:{s:i, s:i}}}]", "physicalLocation",
+                              "artifactLocation", "uri", file_uri(name), "region", "startLine",
+                              v->line > 0 ? v->line : 1, "startColumn",
+                              v->column > 0 ? v->column : 1)) != 0) {
+                json_decref(result);
+                result = NULL;
+        }
+        c->failed |= json_array_append_new(c->results, result) != 0;
 }
 
 static bool has_unreadable(const lint_run_t *run)
@@ -212,50 +294,60 @@ static bool has_unreadable(const lint_run_t *run)
         return false;
 }
 
-static void print_sarif(const lint_run_t *run)
+static bool print_sarif(const lint_run_t *run)
 {
         sarif_ctx_t c = {.rules = json_array(), .results = json_array()};
         each_finding(run, sarif_finding, &c);
         json_t *rules = c.rules, *results = c.results;
+        names_t names = policy_names(run);
         /* Inputs that could not be read fail the run: SARIF says so in the
          * invocation, where code scanning shows tool errors. */
         json_t *notes = json_array();
         for (size_t i = 0; i < run->count; i++)
                 if (!run->results[i].report)
-                        json_array_append_new(
+                        c.failed |= json_array_append_new(
                                 notes,
                                 json_pack("{s:s, s:{s:o}}", "level", "error", "message", "text",
-                                          json_sprintf("%s: %s", run->results[i].name,
+                                          json_sprintf("%s: %s",
+                                                       run->results[i].display
+                                                               ? run->results[i].display
+                                                               : "?",
                                                        run->results[i].error
                                                                ? run->results[i].error
-                                                               : "cannot read this input")));
+                                                               : "cannot read this input"))) != 0;
         if (ksafe_policy_allows_unsafe(run->policy))
-                json_array_append_new(
+                c.failed |= json_array_append_new(
                         notes, json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
                                          json_sprintf("policy \"%s\" sets allow_unsafe: it may "
                                                       "weaken the safety baseline",
-                                                      ksafe_policy_name(run->policy))));
+                                                      names.policy ? names.policy : "?"))) != 0;
+        names_free(&names);
         json_t *invocation = json_pack("{s:b, s:o}", "executionSuccessful",
                                        !has_unreadable(run), "toolExecutionNotifications",
                                        notes);
+        /* jansson releases every "o" argument also when packing fails. */
         json_t *doc = json_pack(
-                "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}", "$schema",
+                "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o, s:[o]}]}", "$schema",
                 "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
                 "tool", "driver", "name", "ksafe-lint", "version", ksafe_version_str(),
-                "informationUri", INFO_URI, "rules", rules, "results", results);
-        json_object_set_new(json_array_get(json_object_get(doc, "runs"), 0), "invocations",
-                            json_pack("[o]", invocation));
-        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        json_decref(doc);
+                "informationUri", INFO_URI, "rules", rules, "results", results, "invocations",
+                invocation);
+        if (c.failed) {
+                json_decref(doc);
+                doc = NULL;
+        }
+        return print_doc(doc, "SARIF");
 }
 
 /*
  * GitHub workflow commands: ::error file=F,line=L,col=C,title=T::MESSAGE
  */
-static void github_escape(const char *s, bool property)
+static void github_escape(const char *raw, bool property)
 {
-        for (; *s; s++) {
+        /* Escaped first (idempotent on what the report escaped already):
+         * the runner shows the rest as it is, terminal escapes included. */
+        char *shown = ksafe_report_escape(raw);
+        for (const char *s = shown ? shown : "?"; *s; s++) {
                 switch (*s) {
                 case '%': fputs("%25", stdout); break;
                 case '\r': fputs("%0D", stdout); break;
@@ -265,6 +357,7 @@ static void github_escape(const char *s, bool property)
                 default: putchar(*s);
                 }
         }
+        free(shown);
 }
 
 static void github_finding(const lint_run_t *run, const lint_result_t *r,
@@ -287,20 +380,22 @@ static void github_finding(const lint_run_t *run, const lint_result_t *r,
 /*
  * JUnit XML: one testcase per file, a failure per error
  */
-static void xml_escape(const char *s)
+static void xml_escape(const char *raw)
 {
-        for (; *s; s++) {
+        /* Escaped first: no control character, valid UTF-8 (XML 1.0 has
+         * no way to write the others). */
+        char *shown = ksafe_report_escape(raw);
+        for (const char *s = shown ? shown : "?"; *s; s++) {
                 switch (*s) {
                 case '&': fputs("&amp;", stdout); break;
                 case '<': fputs("&lt;", stdout); break;
                 case '>': fputs("&gt;", stdout); break;
                 case '"': fputs("&quot;", stdout); break;
                 case '\'': fputs("&apos;", stdout); break;
-                default:
-                        /* XML 1.0 has no way to write other control characters. */
-                        putchar((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' ? '?' : *s);
+                default: putchar(*s);
                 }
         }
+        free(shown);
 }
 
 static size_t failures_of(const lint_run_t *run, const lint_result_t *r)
@@ -356,13 +451,14 @@ static void print_junit(const lint_run_t *run)
         printf("  </testsuite>\n</testsuites>\n");
 }
 
-void lint_print(const lint_run_t *run)
+bool lint_print(const lint_run_t *run)
 {
         switch (run->format) {
         case LINT_FORMAT_TEXT: each_finding(run, text_finding, NULL); break;
-        case LINT_FORMAT_JSON: print_json(run); break;
-        case LINT_FORMAT_SARIF: print_sarif(run); break;
+        case LINT_FORMAT_JSON: return print_json(run);
+        case LINT_FORMAT_SARIF: return print_sarif(run);
         case LINT_FORMAT_GITHUB: each_finding(run, github_finding, NULL); break;
         case LINT_FORMAT_JUNIT: print_junit(run); break;
         }
+        return true;
 }

@@ -26,8 +26,10 @@ typedef enum lint_format_e {
 /** One input and what judging it found. */
 typedef struct lint_result_s {
         char *name;             /* as given, or found in a directory */
+        char *display;          /* the name as every output shows it
+                                 * (ksafe_report_escape()), NULL if out of memory */
         ksafe_report_t *report; /* NULL when the input could not be read */
-        char *error;            /* why it could not be read, or NULL */
+        char *error;            /* why it could not be read (escaped), or NULL */
 } lint_result_t;
 
 typedef struct lint_run_s {
@@ -43,7 +45,8 @@ typedef struct lint_run_s {
 /** Does this finding fail the run (an error, or any finding with -W error)? */
 bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v);
 
-/** Print every result in the run's format to stdout. */
-void lint_print(const lint_run_t *run);
+/** Print every result in the run's format to stdout. false when the
+ *  output could not be made (out of memory): the run then fails. */
+bool lint_print(const lint_run_t *run);
 
 #endif /* KSAFE_LINT_H */

@@ -1,7 +1,9 @@
 # shellcheck shell=bash
-# Sourced by tools/test and tools/run: installs the Debian packages the build needs
-# (only those missing), then configures and compiles ksafe.
-# Sets BUILD, the build directory: $KSAFE_BUILDDIR, else "build" (relative to the repo root).
+# Sourced by tools/test and tools/run: installs the Debian packages the build and the CI
+# matrix need (only those missing), then configures and compiles ksafe.
+# Sets BUILD, the build directory: $KSAFE_BUILDDIR, else "build" (relative to the repo root),
+# and defines configure(). With SETUP_BUILD=false (tools/test --matrix) it configures and
+# compiles nothing: each leg has its own build directory.
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 BUILD=${KSAFE_BUILDDIR:-build}
@@ -18,6 +20,13 @@ need librdkafka-dev pkg-config --exists rdkafka
 need libjansson-dev pkg-config --exists jansson
 need check          pkg-config --exists check
 need python3-jsonschema python3 -c "import jsonschema"
+# The CI matrix (tools/test --matrix): clang, its sanitizer and libFuzzer runtimes, and
+# llvm-symbolizer for readable sanitizer stacks.
+need clang          command -v clang
+need libclang-rt-14-dev compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a"
+need llvm-14        command -v llvm-symbolizer-14
+# expat: the lint fuzz target checks that JUnit output is well-formed XML.
+need libexpat1-dev  pkg-config --exists expat
 if [ -n "$missing" ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "${0##*/}: missing packages: $missing" >&2
@@ -31,9 +40,26 @@ if [ -n "$missing" ]; then
     apt-get install -y --no-install-recommends $missing
 fi
 
-if [ -f "$BUILD/meson-private/coredata.dat" ]; then
-    meson setup --reconfigure "$BUILD"
-else
-    meson setup "$BUILD"
+# configure DIR [CC [MESON-SETUP-OPTIONS...]]: set up (or reconfigure) the build in DIR,
+# with the C compiler CC when it is made (a build directory keeps its compiler).
+configure() {
+    local dir=$1 cc=${2:-}
+    shift $(($# < 2 ? $# : 2))
+    if [ -f "$dir/meson-private/coredata.dat" ]; then
+        meson setup --reconfigure "$dir" "$@"
+    elif [ -n "$cc" ]; then
+        CC=$cc meson setup "$dir" "$@"
+    else
+        meson setup "$dir" "$@"
+    fi
+}
+
+# The libFuzzer build (tools/test's fuzz leg, tools/fuzz): clang, ASan and UBSan.
+FUZZ_BUILD=build-fuzz
+FUZZ_OPTIONS=(-Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
+              -Dc_args=-fno-sanitize-recover=all)
+
+if [ "${SETUP_BUILD:-true}" != false ]; then
+    configure "$BUILD"
+    meson compile -C "$BUILD"
 fi
-meson compile -C "$BUILD"

@@ -7,7 +7,7 @@ set -u
 build=$1 src=$2 extra=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..2"
+echo "1..3"
 export PKG_CONFIG_PATH="$build/meson-uninstalled"
 if flags=$(pkg-config --cflags --libs ksafe) &&
    ${CC:-cc} -std=c11 -Wall -Wextra -Werror $extra "$src/examples/safe_producer.c" $flags \
@@ -22,4 +22,12 @@ if "$tmp/safe_producer" >"$tmp/out" 2>"$tmp/err" && grep -q "10 of 10" "$tmp/out
   echo "ok 2 - it delivers 10 messages and reports the enforced acks"
 else
   echo "not ok 2 - unexpected output:"; sed 's/^/# /' "$tmp/out" "$tmp/err"
+fi
+# A policy that cannot be loaded: no report, errstr says why, exit 1 (no crash).
+KSAFE_POLICY="$tmp/no-such-policy.json" "$tmp/safe_producer" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "cannot load the policy" "$tmp/err"; then
+  echo "ok 3 - without a policy it fails cleanly (exit 1, errstr printed)"
+else
+  echo "not ok 3 - exit $rc:"; sed 's/^/# /' "$tmp/out" "$tmp/err"
 fi

@@ -30,14 +30,19 @@
  * Helpers
  */
 
-static rd_kafka_conf_t *conf_with(const char *const kv[])
+static void set_all(rd_kafka_conf_t *conf, const char *const kv[])
 {
         char errstr[512];
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
         for (size_t i = 0; kv[i]; i += 2)
                 ck_assert_msg(rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr,
                                                 sizeof(errstr)) == RD_KAFKA_CONF_OK,
                               "set %s=%s: %s", kv[i], kv[i + 1], errstr);
+}
+
+static rd_kafka_conf_t *conf_with(const char *const kv[])
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        set_all(conf, kv);
         return conf;
 }
 
@@ -110,8 +115,10 @@ START_TEST(check_reports_and_changes_nothing)
 
         ksafe_report_t *report = ksafe_conf_check(conf, policy);
         ck_assert_conf_unchanged(before, conf);
+        /* delivery.timeout.ms=0 is infinite: it fails the bounds and min_sum
+         * (no infinity passes a numeric check). */
         static const char *const rules[] = {"idempotence", "acks-all", "in-flight", "retries",
-                                            "delivery-timeout"};
+                                            "delivery-timeout", "delivery-covers-request"};
         for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
                 const ksafe_violation_t *v = find_violation(report, rules[i]);
                 ck_assert_msg(v != NULL, "%s not reported", rules[i]);
@@ -121,8 +128,8 @@ START_TEST(check_reports_and_changes_nothing)
                 /* all set by the conf, enable.idempotence=false (the default) too */
                 ck_assert_int_eq(v->is_set, true);
         }
-        ck_assert_uint_eq(ksafe_report_count(report), 5);
-        ck_assert_uint_eq(ksafe_report_severity_count(report, KSAFE_SEVERITY_ERROR), 5);
+        ck_assert_uint_eq(ksafe_report_count(report), 6);
+        ck_assert_uint_eq(ksafe_report_severity_count(report, KSAFE_SEVERITY_ERROR), 6);
         ck_assert_uint_eq(ksafe_report_severity_count(report, KSAFE_SEVERITY_WARNING), 0);
         /* without enforcement only reject rules refuse */
         ck_assert_int_eq(ksafe_report_rejected(report), 0);
@@ -255,7 +262,7 @@ START_TEST(enforce_sets_compliant_values)
         ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
         ck_assert_ptr_nonnull(report);
         ck_assert_int_eq(ksafe_report_rejected(report), 0);
-        ck_assert_uint_eq(ksafe_report_count(report), 5);
+        ck_assert_uint_eq(ksafe_report_count(report), 6);
         for (size_t i = 0; i < ksafe_report_count(report); i++)
                 ck_assert_msg(ksafe_report_get(report, i)->fixed, "%s not fixed",
                               ksafe_report_get(report, i)->rule_id);
@@ -496,7 +503,7 @@ START_TEST(report_accessors)
 {
         ksafe_report_t *report = judge(UNSAFE_KV, NULL, false);
         size_t n = ksafe_report_count(report);
-        ck_assert_uint_eq(n, 5);
+        ck_assert_uint_eq(n, 6);
         for (size_t i = 0; i < n; i++) {
                 const ksafe_violation_t *v = ksafe_report_get(report, i);
                 ck_assert_ptr_nonnull(v);
@@ -833,6 +840,188 @@ START_TEST(enforce_secret_value_is_set_not_shown)
 }
 END_TEST
 
+/*
+ * One verdict: the same settings judged from a rd_kafka_conf_t, from a
+ * .properties file and from the handle rd_kafka_new() makes of the conf
+ * fail the same rules (engine findings about how a file is written aside).
+ */
+#define RULES(...) "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":[" __VA_ARGS__ "]}"
+#define REQUIRED_ACKS                                                                          \
+        RULES("{\"id\":\"acks-set\",\"property\":\"acks\",\"required\":true,\"action\":\"reject\"}")
+#define COMPRESSION                                                                            \
+        RULES("{\"id\":\"compress\",\"property\":\"compression.type\",\"one_of\":[\"lz4\","     \
+              "\"zstd\"],\"action\":\"reject\"}")
+#define NO_INFLIGHT                                                                            \
+        "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"allow_unsafe\":true,"            \
+        "\"override\":{\"in-flight\":{\"off\":true}},\"rules\":[{\"id\":\"no-inflight\","        \
+        "\"property\":\"max.in.flight\",\"forbidden\":true,\"action\":\"enforce\"}]}"
+
+static const struct verdict_case {
+        const char *what;
+        const char *policy;
+        const char *kv[10];
+        const char *rules[3]; /* the rules that fail, all of them */
+} verdict_cases[] = {
+        {"required acks, acks=all (the default) set", REQUIRED_ACKS, {"acks", "all"}, {NULL}},
+        {"required acks, not set", REQUIRED_ACKS, {"linger.ms", "10"}, {"acks-set"}},
+        {"required acks, request.required.acks=-1 set", REQUIRED_ACKS,
+         {"request.required.acks", "-1"}, {NULL}},
+        {"transactional, delivery.timeout.ms=300000 (the default) set", NULL,
+         {"transactional.id", "tx", "delivery.timeout.ms", "300000"},
+         {"ksafe-librdkafka-refuses"}},
+        {"transactional, delivery.timeout.ms not set", NULL,
+         {"transactional.id", "tx", "acks", "all"}, {NULL}},
+        {"compression.type=lz4 but topic.compression.type=none wins", COMPRESSION,
+         {"compression.type", "lz4", "topic.compression.type", "none"}, {"compress"}},
+        {"compression.codec=none but topic.compression.codec=zstd wins", COMPRESSION,
+         {"compression.codec", "none", "topic.compression.codec", "zstd"}, {NULL}},
+        {"compression.type=lz4, the topic inherits it", COMPRESSION,
+         {"compression.type", "lz4", "topic.compression.type", "inherit"}, {NULL}},
+        {"linger.ms=nan", NULL, {"linger.ms", "nan"}, {"delivery-covers-request"}},
+        {"delivery.timeout.ms=0 is infinite", NULL, {"delivery.timeout.ms", "0"},
+         {"delivery-timeout", "delivery-covers-request"}},
+        {"queuing.strategy=lifo, refused by rd_kafka_new()", NULL,
+         {"queuing.strategy", "lifo"}, {"ksafe-librdkafka-refuses"}},
+        {"socket.timeout.ms above transaction.timeout.ms + 100", NULL,
+         {"transactional.id", "tx", "socket.timeout.ms", "70000"}, {"ksafe-librdkafka-refuses"}},
+        {"forbidden max.in.flight set to what idempotence makes it", NO_INFLIGHT,
+         {"enable.idempotence", "true", "max.in.flight", "5"}, {NULL}},
+        {"forbidden max.in.flight set to 3", NO_INFLIGHT,
+         {"enable.idempotence", "true", "max.in.flight", "3"}, {"no-inflight"}},
+};
+
+/* Whether `report` fails exactly `rules` (policy rules and
+ * ksafe-librdkafka-refuses; other ksafe-* findings are about a file's
+ * writing). */
+static void assert_fails_exactly(const ksafe_report_t *report, const char *const *rules,
+                                 const char *what, const char *source)
+{
+        size_t want = 0;
+        for (; want < 3 && rules[want]; want++)
+                ck_assert_msg(find_violation(report, rules[want]), "%s (%s): %s not reported",
+                              what, source, rules[want]);
+        size_t got = 0;
+        for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                const char *id = ksafe_report_get(report, i)->rule_id;
+                if (strncmp(id, "ksafe-", 6) != 0 || strcmp(id, "ksafe-librdkafka-refuses") == 0)
+                        got++;
+                else
+                        continue;
+                bool listed = false;
+                for (size_t j = 0; j < want; j++)
+                        listed |= strcmp(id, rules[j]) == 0;
+                ck_assert_msg(listed, "%s (%s): %s reported: %s", what, source, id,
+                              ksafe_report_get(report, i)->message);
+        }
+        ck_assert_msg(got == want, "%s (%s): %zu findings, expected %zu", what, source, got,
+                      want);
+}
+
+START_TEST(one_verdict_conf_and_file)
+{
+        const struct verdict_case *c = &verdict_cases[_i];
+        ksafe_policy_t *policy = c->policy ? policy_from(c->policy, NULL)
+                                           : ksafe_policy_default();
+        /* Idempotent, so that only the row's own rules fail. */
+        rd_kafka_conf_t *conf = conf_with(KV("enable.idempotence", "true"));
+        set_all(conf, c->kv);
+        ksafe_report_t *from_conf = ksafe_conf_check(conf, policy);
+        assert_fails_exactly(from_conf, c->rules, c->what, "conf");
+
+        char text[512] = "enable.idempotence=true\n";
+        size_t len = strlen(text);
+        for (size_t i = 0; c->kv[i]; i += 2)
+                len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s\n", c->kv[i],
+                                        c->kv[i + 1]);
+        ksafe_error_t err = {0};
+        ksafe_config_t *config = ksafe_config_parse(text, len, "f.properties",
+                                                    KSAFE_FORMAT_PROPERTIES, &err);
+        ck_assert_msg(config != NULL, "%s", err.text);
+        ksafe_report_t *from_file = ksafe_config_check(config, policy);
+        assert_fails_exactly(from_file, c->rules, c->what, "file");
+
+        /* A handle made from the same conf by plain rd_kafka_new(): its
+         * audit fails the same rules; what librdkafka refuses is no handle. */
+        bool refused = false;
+        for (size_t i = 0; i < 3 && c->rules[i]; i++)
+                refused |= strcmp(c->rules[i], "ksafe-librdkafka-refuses") == 0;
+        set_all(conf, KV("log_level", "3"));
+        char errstr[512];
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        ck_assert_msg((rk == NULL) == refused, "%s: rd_kafka_new: %s", c->what,
+                      rk ? "created" : errstr);
+        if (rk) {
+                ksafe_report_t *from_handle = ksafe_handle_audit(rk, policy);
+                assert_fails_exactly(from_handle, c->rules, c->what, "handle");
+                ksafe_report_destroy(from_handle);
+                rd_kafka_destroy(rk);
+        } else {
+                rd_kafka_conf_destroy(conf);
+        }
+
+        ksafe_report_destroy(from_file);
+        ksafe_config_destroy(config);
+        ksafe_report_destroy(from_conf);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/* A file's float is what librdkafka stores (strtod of the text), not its
+ * %g reading: linger.ms=123456.4 is not 123456. */
+START_TEST(file_float_as_librdkafka_stores_it)
+{
+        static const char text[] =
+                "linger.ms=123456.4\nrequest.timeout.ms=30000\ndelivery.timeout.ms=153456\n";
+        ksafe_policy_t *policy = ksafe_policy_default();
+        ksafe_error_t err = {0};
+        ksafe_config_t *config = ksafe_config_parse(text, sizeof(text) - 1, "f.properties",
+                                                    KSAFE_FORMAT_PROPERTIES, &err);
+        ck_assert_ptr_nonnull(config);
+        ksafe_report_t *report = ksafe_config_check(config, policy);
+        const ksafe_violation_t *v = find_violation(report, "delivery-covers-request");
+        ck_assert_msg(v != NULL, "min_sum passed by a fraction");
+        ck_assert_msg(strstr(v->expected, "153456.4"), "expected: %s", v->expected);
+        ksafe_report_destroy(report);
+        ksafe_config_destroy(config);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/* forbidden + enforce: a file loses the line, a conf gets the value
+ * librdkafka uses unset; no report suggests writing the default. */
+START_TEST(forbidden_enforce_unsets)
+{
+        ksafe_policy_t *policy = policy_from(NO_INFLIGHT, NULL);
+        static const char text[] = "enable.idempotence=true\nmax.in.flight=3\n";
+        ksafe_error_t err = {0};
+        ksafe_config_t *config = ksafe_config_parse(text, sizeof(text) - 1, "f.properties",
+                                                    KSAFE_FORMAT_PROPERTIES, &err);
+        ck_assert_ptr_nonnull(config);
+        ksafe_report_t *report = ksafe_config_enforce(config, policy);
+        const ksafe_violation_t *v = find_violation(report, "no-inflight");
+        ck_assert_ptr_nonnull(v);
+        ck_assert(v->fixed);
+        ck_assert_ptr_null(v->fix);
+        ck_assert_msg(strstr(v->message, "remove it"), "%s", v->message);
+        char *out = ksafe_config_render(config, NULL);
+        ck_assert_str_eq(out, "enable.idempotence=true\n");
+        free(out);
+        ksafe_report_destroy(report);
+        ksafe_config_destroy(config);
+
+        rd_kafka_conf_t *conf = conf_with(KV("max.in.flight", "3", "log_level", "3"));
+        report = ksafe_conf_enforce(conf, policy);
+        ck_assert_int_eq(ksafe_report_rejected(report), 0);
+        ck_assert_conf_value(conf, "max.in.flight", "5"); /* idempotence made it 5 */
+        char errstr[512];
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        ck_assert_msg(rk != NULL, "rd_kafka_new refuses what enforcement wrote: %s", errstr);
+        rd_kafka_destroy(rk);
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
         Suite *s = suite_create("conf");
@@ -860,6 +1049,14 @@ static Suite *conf_suite(void)
         tcase_add_test(tc, enforce_policy_environment);
         tcase_add_test(tc, enforce_secret_value_is_set_not_shown);
         tcase_add_test(tc, enforce_required);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("verdict");
+        tcase_set_timeout(tc, 30);
+        tcase_add_loop_test(tc, one_verdict_conf_and_file, 0,
+                            (int)(sizeof(verdict_cases) / sizeof(*verdict_cases)));
+        tcase_add_test(tc, file_float_as_librdkafka_stores_it);
+        tcase_add_test(tc, forbidden_enforce_unsets);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("report");

@@ -506,13 +506,15 @@ END_TEST
  * its errstr comes through and the conf stays the caller's, unfinalized. */
 START_TEST(producer_new_passes_rd_kafka_new_error)
 {
-        /* rd_kafka_new() itself refuses: conf is still the caller's, with
-         * the enforced values, as rd_kafka_new() leaves it (documented). */
-        rd_kafka_conf_t *conf = conf_with(KV("queuing.strategy", "lifo"));
+        /* rd_kafka_new() itself refuses (a mandatory callback taken away:
+         * nothing a policy judges): conf is still the caller's, with the
+         * enforced values, as rd_kafka_new() leaves it (documented). */
+        rd_kafka_conf_t *conf = conf_with(KV("linger.ms", "1"));
+        rd_kafka_conf_set_socket_cb(conf, NULL);
         ksafe_policy_t *policy = ksafe_policy_default();
         char errstr[512] = "";
         ck_assert_ptr_null(ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr)));
-        ck_assert_msg(strstr(errstr, "queuing.strategy"), "errstr: %s", errstr);
+        ck_assert_msg(strstr(errstr, "socket_cb"), "errstr: %s", errstr);
         char value[64];
         size_t size = sizeof(value);
         ck_assert_int_eq(rd_kafka_conf_get(conf, "enable.idempotence", value, &size),
@@ -935,6 +937,302 @@ START_TEST(producer_new_shared_policy_threads)
 }
 END_TEST
 
+/*
+ * Issue 11: one verdict, no unsafe route, ownership as documented.
+ *
+ * Each row: a policy (rules added to builtin:default, or a whole policy),
+ * a conf, and what ksafe_producer_new() must do with it. Whatever it does,
+ * the README's failure snippet must be right: on NULL the conf is still
+ * the caller's (destroyed here, under ASan in CI), never consumed by a
+ * failed audit; on success the handle passes the audit and uses the
+ * values listed.
+ */
+
+#define RULES(...) "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":[" __VA_ARGS__ "]}"
+#define UNSAFE(...)                                                                            \
+        "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"allow_unsafe\":true," __VA_ARGS__ "}"
+
+static const struct facade_case {
+        const char *what;
+        const char *policy; /* NULL: the default */
+        const char *kv[12];
+        bool created;
+        const char *rule;   /* a rule the report names, or NULL */
+        expect_t expect[2]; /* values the handle uses */
+} facade_cases[] = {
+        /* Class 2: rules on properties that finalize derives. */
+        {"sticky.partitioning.linger.ms is derived from linger.ms (enforce)",
+         RULES("{\"id\":\"sticky\",\"property\":\"sticky.partitioning.linger.ms\",\"max\":100,"
+               "\"action\":\"enforce\"}"),
+         {"linger.ms", "100"}, true, "sticky", {{"sticky.partitioning.linger.ms", "100"}}},
+        {"sticky.partitioning.linger.ms is derived from linger.ms (reject)",
+         RULES("{\"id\":\"sticky\",\"property\":\"sticky.partitioning.linger.ms\",\"max\":100,"
+               "\"action\":\"reject\"}"),
+         {"linger.ms", "100"}, false, "sticky", {{NULL, NULL}}},
+        {"socket.timeout.ms of a transactional producer (reject)",
+         RULES("{\"id\":\"socket\",\"property\":\"socket.timeout.ms\",\"max\":30000,"
+               "\"action\":\"reject\"}"),
+         {"transactional.id", "tx"}, false, "socket", {{NULL, NULL}}},
+        {"socket.timeout.ms of a transactional producer (enforce)",
+         RULES("{\"id\":\"socket\",\"property\":\"socket.timeout.ms\",\"max\":30000,"
+               "\"action\":\"enforce\"}"),
+         {"transactional.id", "tx"}, true, "socket", {{"socket.timeout.ms", "30000"}}},
+        {"allow.auto.create.topics is true for a producer",
+         RULES("{\"id\":\"no-auto\",\"property\":\"allow.auto.create.topics\",\"equals\":false,"
+               "\"action\":\"reject\"}"),
+         {NULL}, false, "no-auto", {{NULL, NULL}}},
+        {"metadata.max.age.ms is 3 x topic.metadata.refresh.interval.ms",
+         RULES("{\"id\":\"age\",\"property\":\"metadata.max.age.ms\",\"min\":10000,"
+               "\"action\":\"reject\"}"),
+         {"topic.metadata.refresh.interval.ms", "1000"}, false, "age", {{NULL, NULL}}},
+        {"connections.max.idle.ms on Azure",
+         RULES("{\"id\":\"idle\",\"property\":\"connections.max.idle.ms\",\"equals\":0,"
+               "\"action\":\"reject\"}"),
+         {"bootstrap.servers", "x.azure.invalid:1"}, false, "idle", {{NULL, NULL}}},
+        {"log_level is 7 with debug",
+         RULES("{\"id\":\"quiet\",\"property\":\"log_level\",\"max\":6,\"action\":\"reject\"}"),
+         {"debug", "msg"}, false, "quiet", {{NULL, NULL}}},
+        {"api.version.request is turned on by broker.version.fallback",
+         RULES("{\"id\":\"no-api\",\"property\":\"api.version.request\",\"equals\":false,"
+               "\"action\":\"reject\"}"),
+         {"api.version.request", "false"}, false, "no-api", {{NULL, NULL}}},
+        {"linger.ms lowered below a small message.timeout.ms",
+         UNSAFE("\"override\":{\"delivery-timeout\":{\"off\":true},"
+                "\"delivery-covers-request\":{\"off\":true}},"
+                "\"rules\":[{\"id\":\"linger\",\"property\":\"linger.ms\",\"min\":4,"
+                "\"action\":\"reject\"}]"),
+         {"delivery.timeout.ms", "3"}, false, "linger", {{NULL, NULL}}},
+        /* Class 2: required, with the default value set. */
+        {"required linger.ms set to its default",
+         RULES("{\"id\":\"linger-set\",\"property\":\"linger.ms\",\"required\":true,"
+               "\"action\":\"reject\"}"),
+         {"linger.ms", "5"}, true, NULL, {{"linger.ms", "5"}}},
+        {"required linger.ms not set",
+         RULES("{\"id\":\"linger-set\",\"property\":\"linger.ms\",\"required\":true,"
+               "\"action\":\"reject\"}"),
+         {NULL}, false, "linger-set", {{NULL, NULL}}},
+        /* Class 3: topic-level set-ness. */
+        {"required acks set to all (the default)",
+         RULES("{\"id\":\"acks-set\",\"property\":\"acks\",\"required\":true,"
+               "\"action\":\"reject\"}"),
+         {"acks", "all"}, true, NULL, {{"acks", "-1"}}},
+        {"required acks not set",
+         RULES("{\"id\":\"acks-set\",\"property\":\"acks\",\"required\":true,"
+               "\"action\":\"reject\"}"),
+         {"linger.ms", "10"}, false, "acks-set", {{NULL, NULL}}},
+        {"transactional, delivery.timeout.ms set to its default 300000",
+         NULL, {"transactional.id", "tx", "delivery.timeout.ms", "300000"}, false,
+         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
+        {"transactional, delivery.timeout.ms not set (another topic property is)",
+         NULL, {"transactional.id", "tx", "acks", "all"}, true, NULL,
+         {{"delivery.timeout.ms", "60000"}}},
+        {"transactional, delivery.timeout.ms not set, a long transaction timeout",
+         NULL, {"transactional.id", "tx", "transaction.timeout.ms", "900000"}, true,
+         "delivery-timeout", {{"delivery.timeout.ms", "120000"}}},
+        /* Class 3: what rd_kafka_new() refuses is in the report, before it. */
+        {"queuing.strategy=lifo with idempotence", NULL, {"queuing.strategy", "lifo"}, false,
+         "ksafe-librdkafka-refuses", {{NULL}}},
+        {"max.in.flight=10 set with idempotence, no in-flight rule",
+         UNSAFE("\"override\":{\"in-flight\":{\"off\":true}}"), {"max.in.flight", "10"},
+         false, "ksafe-librdkafka-refuses", {{NULL}}},
+        {"linger.ms set at or above delivery.timeout.ms",
+         UNSAFE("\"override\":{\"delivery-covers-request\":{\"off\":true}}"),
+         {"linger.ms", "5000", "delivery.timeout.ms", "5000"}, false,
+         "ksafe-librdkafka-refuses", {{NULL}}},
+        {"socket.timeout.ms set above transaction.timeout.ms + 100", NULL,
+         {"transactional.id", "tx", "socket.timeout.ms", "70000"}, false,
+         "ksafe-librdkafka-refuses", {{NULL}}},
+        /* Class 5: forbidden + enforce unsets, never a value librdkafka refuses. */
+        {"forbidden max.in.flight on a producer made idempotent",
+         UNSAFE("\"override\":{\"in-flight\":{\"off\":true}},"
+                "\"rules\":[{\"id\":\"no-inflight\",\"property\":\"max.in.flight\","
+                "\"forbidden\":true,\"action\":\"enforce\"}]"),
+         {"max.in.flight", "100"}, true, "no-inflight", {{"max.in.flight", "5"}}},
+        {"forbidden delivery.timeout.ms on a transactional producer",
+         RULES("{\"id\":\"no-timeout\",\"property\":\"delivery.timeout.ms\",\"forbidden\":true,"
+               "\"action\":\"enforce\"}"),
+         {"transactional.id", "tx", "delivery.timeout.ms", "50000"}, true, "no-timeout",
+         {{"delivery.timeout.ms", "60000"}}},
+        {"forbidden transactional.id", 
+         RULES("{\"id\":\"no-tx\",\"property\":\"transactional.id\",\"forbidden\":true,"
+               "\"action\":\"enforce\"}"),
+         {"transactional.id", "tx"}, true, "no-tx", {{"enable.idempotence", "true"}}},
+        /* Class 4: a topic-level twin that wins at produce time. */
+        {"compression.type rejected through topic.compression.type",
+         RULES("{\"id\":\"compress\",\"property\":\"compression.type\",\"one_of\":[\"lz4\","
+               "\"zstd\"],\"action\":\"reject\"}"),
+         {"compression.type", "lz4", "topic.compression.type", "none"}, false, "compress",
+         {{NULL, NULL}}},
+        {"compression.codec enforced on the topic twin that wins",
+         RULES("{\"id\":\"compress\",\"property\":\"compression.codec\",\"one_of\":[\"lz4\","
+               "\"zstd\"],\"action\":\"enforce\"}"),
+         {"compression.codec", "lz4", "topic.compression.codec", "none"}, true, "compress",
+         {{"compression.codec", "lz4"}}},
+        {"compression.type inherited by the topic: the global value is judged",
+         RULES("{\"id\":\"compress\",\"property\":\"compression.type\",\"one_of\":[\"lz4\","
+               "\"zstd\"],\"action\":\"reject\"}"),
+         {"compression.type", "lz4", "acks", "all"}, true, NULL, {{NULL, NULL}}},
+        /* Class 6: librdkafka's reading of numbers. */
+        {"linger.ms=nan never passes min_sum", NULL, {"linger.ms", "nan"}, false,
+         "delivery-covers-request", {{NULL, NULL}}},
+        {"a float is used as judged (%g of 123456.7 is 123457: sticky 2 x 123457)", NULL,
+         {"linger.ms", "123456.7", "request.timeout.ms", "30000", "delivery.timeout.ms", "153457"},
+         true, NULL, {{"sticky.partitioning.linger.ms", "246914"}}},
+};
+
+static bool audit_clean(rd_kafka_t *rk, const ksafe_policy_t *policy, char *why, size_t size)
+{
+        ksafe_report_t *audit = ksafe_handle_audit(rk, policy);
+        bool clean = audit && ksafe_report_severity_count(audit, KSAFE_SEVERITY_ERROR) == 0;
+        if (!clean && audit && ksafe_report_count(audit))
+                snprintf(why, size, "%s", ksafe_report_get(audit, 0)->message);
+        ksafe_report_destroy(audit);
+        return clean;
+}
+
+START_TEST(facade_invariants)
+{
+        const struct facade_case *c = &facade_cases[_i];
+        rd_kafka_conf_t *conf = conf_with(c->kv);
+        ksafe_policy_t *policy = c->policy ? policy_from(c->policy) : ksafe_policy_default();
+        ksafe_report_t *report = NULL;
+        char errstr[1024] = "";
+        rd_kafka_t *rk = ksafe_producer_new(conf, policy, &report, errstr, sizeof(errstr));
+        ck_assert_msg(!ksafe_report_conf_consumed(report) && !strstr(errstr, "consumed"),
+                      "%s: the audit failed and took conf: %s", c->what, errstr);
+        if (!rk)
+                rd_kafka_conf_destroy(conf); /* the README's snippet */
+        ck_assert_msg((rk != NULL) == c->created, "%s: %s (%s)", c->what,
+                      rk ? "created" : "refused", errstr);
+        if (c->rule)
+                ck_assert_msg(find_violation(report, c->rule) != NULL, "%s: %s not reported",
+                              c->what, c->rule);
+        if (rk) {
+                char why[512] = "";
+                ck_assert_msg(audit_clean(rk, policy, why, sizeof(why)), "%s: audit: %s",
+                              c->what, why);
+                /* The handle's own conf, finalized (rd_kafka_conf_get falls
+                 * through to its live default topic conf; a dup would not
+                 * show finalize's values). */
+                for (size_t i = 0; i < 2 && c->expect[i].property; i++) {
+                        char used[256];
+                        size_t size = sizeof(used);
+                        ck_assert_int_eq(rd_kafka_conf_get(rd_kafka_conf(rk),
+                                                           c->expect[i].property, used, &size),
+                                         RD_KAFKA_CONF_OK);
+                        ck_assert_msg(strcmp(used, c->expect[i].value) == 0,
+                                      "%s: %s is %s, expected %s", c->what,
+                                      c->expect[i].property, used, c->expect[i].value);
+                }
+                rd_kafka_destroy(rk);
+        }
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/*
+ * Class 1: a topic that already has a handle is refused by ksafe_topic_new()
+ * (librdkafka would return it as it is and drop tconf), however it was
+ * made; the report never claims an enforcement that did not happen.
+ */
+typedef enum { MADE_RAW_UNSAFE, MADE_BY_KSAFE, MADE_BY_PRODUCEV, MADE_RAW_DEFAULT } made_t;
+
+static const struct existing_case {
+        const char *what;
+        made_t made;
+} existing_cases[] = {
+        {"rd_kafka_topic_new() with message.timeout.ms=0", MADE_RAW_UNSAFE},
+        {"ksafe_topic_new() before", MADE_BY_KSAFE},
+        {"rd_kafka_producev() to the topic", MADE_BY_PRODUCEV},
+        {"rd_kafka_topic_new() with the default topic conf", MADE_RAW_DEFAULT},
+};
+
+START_TEST(topic_new_refuses_existing_topic)
+{
+        const struct existing_case *c = &existing_cases[_i];
+        rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
+        char errstr[512] = "";
+        rd_kafka_topic_t *first = NULL;
+        if (c->made == MADE_RAW_UNSAFE) {
+                rd_kafka_topic_conf_t *raw = rd_kafka_topic_conf_new();
+                ck_assert_int_eq(rd_kafka_topic_conf_set(raw, "message.timeout.ms", "0", errstr,
+                                                         sizeof(errstr)),
+                                 RD_KAFKA_CONF_OK);
+                first = rd_kafka_topic_new(rk, "t", raw);
+        } else if (c->made == MADE_BY_KSAFE) {
+                first = ksafe_topic_new(rk, "t", NULL, NULL, NULL, errstr, sizeof(errstr));
+        } else if (c->made == MADE_RAW_DEFAULT) {
+                first = rd_kafka_topic_new(rk, "t", NULL);
+        } else {
+                produce_and_flush(rk, NULL, "t", 1);
+        }
+        ck_assert_msg(first || c->made == MADE_BY_PRODUCEV, "%s: %s", c->what, errstr);
+
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "acks", "1", errstr, sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        ksafe_report_t *report = NULL;
+        errstr[0] = '\0';
+        rd_kafka_topic_t *rkt =
+                ksafe_topic_new(rk, "t", tconf, NULL, &report, errstr, sizeof(errstr));
+        ck_assert_msg(rkt == NULL, "%s: an existing topic was returned", c->what);
+        ck_assert_msg(strstr(errstr, "already has a handle"), "%s: errstr \"%s\"", c->what,
+                      errstr);
+        ck_assert_msg(report == NULL, "%s: a report that claims a judgement", c->what);
+        /* Not an existing one: a new topic still works, tconf consumed. */
+        rd_kafka_topic_t *other = ksafe_topic_new(rk, "other", NULL, NULL, NULL, errstr,
+                                                  sizeof(errstr));
+        ck_assert_msg(other != NULL, "%s", errstr);
+        rd_kafka_topic_destroy(other);
+        if (first)
+                rd_kafka_topic_destroy(first);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+/* The probe that tells an existing topic leaves nothing behind: no topic
+ * made with acks=0, no error in the application's log, the caller's opaque
+ * kept on the topic ksafe makes. */
+static int topicconf_logs;
+
+static void count_topicconf_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+        (void)rk, (void)level, (void)buf;
+        if (strcmp(fac, "TOPICCONF") == 0)
+                topicconf_logs++;
+}
+
+START_TEST(topic_new_probe_leaves_nothing)
+{
+        topicconf_logs = 0;
+        rd_kafka_conf_t *conf = conf_with(KV("linger.ms", "0", "log_level", "7"));
+        rd_kafka_conf_set_log_cb(conf, count_topicconf_log);
+        ksafe_policy_t *policy = ksafe_policy_default();
+        char errstr[512] = "";
+        rd_kafka_t *rk = ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr));
+        ck_assert_msg(rk != NULL, "%s", errstr);
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        static int mine;
+        rd_kafka_topic_conf_set_opaque(tconf, &mine);
+        rd_kafka_topic_t *rkt = ksafe_topic_new(rk, "t", tconf, policy, NULL, errstr,
+                                                sizeof(errstr));
+        ck_assert_msg(rkt != NULL, "%s", errstr);
+        ck_assert_ptr_eq(rd_kafka_topic_opaque(rkt), &mine);
+        ck_assert_int_eq(topicconf_logs, 0);
+        char level[16];
+        size_t size = sizeof(level);
+        ck_assert_int_eq(rd_kafka_conf_get(rd_kafka_conf(rk), "log_level", level, &size),
+                         RD_KAFKA_CONF_OK);
+        ck_assert_str_eq(level, "7"); /* restored */
+        produce_and_flush(rk, rkt, NULL, 2);
+        ck_assert_int_eq(deliveries.ok, 0); /* no dr callback here; delivered all the same */
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(rk);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
 static Suite *producer_suite(void)
 {
         Suite *s = suite_create("producer");
@@ -956,6 +1254,13 @@ static Suite *producer_suite(void)
         tcase_add_test(tc, producer_new_passes_rd_kafka_new_error);
         tcase_add_test(tc, producer_new_keeps_interceptors);
         tcase_add_test(tc, producer_new_refuses_a_conf_that_drops_values);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("invariants");
+        tcase_add_checked_fixture(tc, setup, NULL);
+        tcase_set_timeout(tc, 30);
+        tcase_add_loop_test(tc, facade_invariants, 0,
+                            (int)(sizeof(facade_cases) / sizeof(*facade_cases)));
         suite_add_tcase(s, tc);
 
         tc = tcase_create("policy_from_env");
@@ -989,6 +1294,9 @@ static Suite *producer_suite(void)
         tcase_add_test(tc, topic_new_env_policy_error_consumes_tconf);
         tcase_add_test(tc, topic_new_null_tconf);
         tcase_add_test(tc, topic_new_rd_kafka_failure);
+        tcase_add_loop_test(tc, topic_new_refuses_existing_topic, 0,
+                            (int)(sizeof(existing_cases) / sizeof(*existing_cases)));
+        tcase_add_test(tc, topic_new_probe_leaves_nothing);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("threads");

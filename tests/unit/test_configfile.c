@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ksafe_int.h"
 
@@ -257,7 +258,18 @@ START_TEST(properties_comments_and_blank_lines)
                                   "client.id=real\n"
                                   "\t! bootstrap.servers=x\n");
         assert_probe(r, "client.id", "real", 6, 1);
-        ck_assert_uint_eq(ksafe_report_count(r), 1);
+        /* kcat reads a '!' line as a property (and exits): said, and
+         * nothing of the line shown. */
+        ck_assert_uint_eq(count_rule(r, "ksafe-kcat-syntax"), 2);
+        for (size_t i = 0; i < ksafe_report_count(r); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(r, i);
+                if (strcmp(v->rule_id, "ksafe-kcat-syntax") != 0)
+                        continue;
+                ck_assert_msg(v->line == 2 || v->line == 7, "line %d", v->line);
+                ck_assert_str_eq(v->property, "(not shown)");
+                ck_assert_ptr_null(strstr(v->message, "bang"));
+        }
+        ck_assert_uint_eq(ksafe_report_count(r), 3);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -312,6 +324,21 @@ START_TEST(properties_escaped_backslash_is_not_a_continuation)
 }
 END_TEST
 
+/* kcat -F strips the backslashes before ':' and '=' that Java configs
+ * write (ccloud's "https\://..."), and keeps the others. */
+START_TEST(properties_kcat_value_escapes)
+{
+        ksafe_report_t *r = probe("client.id=a\\:b\\=c\\\\d\n"
+                                  "bootstrap.servers=SASL_SSL\\://broker\\\\\\:9092\n"
+                                  "group.id=C:\\dir\\x\n");
+        assert_probe(r, "client.id", "a:b=c\\\\d", 1, 1);
+        assert_probe(r, "bootstrap.servers", "SASL_SSL://broker:9092", 2, 1);
+        assert_probe(r, "group.id", "C:\\dir\\x", 3, 1);
+        expect_none(r, "ksafe-kcat-syntax");
+        ksafe_report_destroy(r);
+}
+END_TEST
+
 START_TEST(properties_crlf)
 {
         ksafe_report_t *r = probe("client.id=a\r\n"
@@ -345,10 +372,12 @@ START_TEST(properties_bom)
         ksafe_report_t *r = probe("\xEF\xBB\xBF"
                                   "client.id=a\n"
                                   "group.id=b\n");
-        /* The BOM is no part of the first key, and takes no column. */
+        /* The BOM is no part of the first key, and takes no column; kcat
+         * refuses the line (the BOM is part of its key). */
         assert_probe(r, "client.id", "a", 1, 1);
         assert_probe(r, "group.id", "b", 2, 1);
-        ck_assert_uint_eq(ksafe_report_count(r), 2);
+        assert_at(expect(r, "ksafe-kcat-syntax", "client.id"), 1, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 3);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -363,10 +392,13 @@ END_TEST
 
 START_TEST(properties_empty_and_comment_only)
 {
-        static const char *const texts[] = {"", "\n\n", "# only\n! comments\n", "\xEF\xBB\xBF"};
+        static const char *const texts[] = {"", "\n\n", "# only\n# comments\n", "\xEF\xBB\xBF"};
+        /* kcat: a '!' line is a property, a BOM is part of the first line */
+        static const size_t kcat[] = {0, 0, 0, 1};
         for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
                 ksafe_report_t *r = probe(texts[i]);
-                ck_assert_uint_eq(ksafe_report_count(r), 0);
+                ck_assert_uint_eq(ksafe_report_count(r), kcat[i]);
+                ck_assert_uint_eq(count_rule(r, "ksafe-kcat-syntax"), kcat[i]);
                 ksafe_report_destroy(r);
         }
 }
@@ -485,6 +517,67 @@ START_TEST(json_nested_value_is_invalid)
         ck_assert_uint_eq(count_rule(r, "ksafe-invalid-value"), 2);
         expect_none(r, "ksafe-unknown-property");
         expect_none(r, "acks-all"); /* acks keeps its (derived) value */
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+/*
+ * default.topic.config, merged as Python's confluent-kafka merges it
+ * (PyDict_Update of the nested object into the configuration): each case
+ * lists the findings it must give, as rule@line:column, in order.
+ */
+static const struct {
+        const char *text;
+        const char *findings; /* "rule@line:col ..." of the ksafe-* and acks/timeout rules */
+} topic_configs[] = {
+        /* The inner keys are judged, where they are written. */
+        {"{\"enable.idempotence\": true,\n"
+         " \"default.topic.config\": {\"acks\": 1,\n"
+         "    \"message.timeout.ms\": 0}}",
+         "acks-all@2:27 delivery-timeout@3:5 delivery-covers-request@3:5"},
+        /* A key at both levels: the nested one wins, the top one is shadowed. */
+        {"{\"enable.idempotence\": true, \"acks\": \"all\",\n"
+         " \"default.topic.config\": {\"acks\": 1}}",
+         "ksafe-duplicate@1:30 acks-all@2:27"},
+        {"{\"enable.idempotence\": true, \"acks\": 1,\n"
+         " \"default.topic.config\": {\"acks\": \"all\"}}",
+         "ksafe-duplicate@1:30"},
+        /* An alias inside comes after every top-level key. */
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {\"delivery.timeout.ms\": 0},\n"
+         " \"message.timeout.ms\": 30000}",
+         "delivery-timeout@1:55 delivery-covers-request@1:55 ksafe-duplicate@2:2"},
+        /* A global property inside it is merged too. */
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {\"enable.idempotence\": "
+         "false}}",
+         "ksafe-duplicate@1:2 idempotence@1:55"},
+        /* What Python cannot merge. */
+        {"{\"enable.idempotence\": true, \"default.topic.config\": [1]}",
+         "ksafe-invalid-value@1:30"},
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {\"default.topic.config\": "
+         "{\"acks\": 1}}}",
+         "ksafe-invalid-value@1:55"},
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {\"acks\": 1},\n"
+         " \"default.topic.config\": {\"linger.ms\": 5}}",
+         "ksafe-invalid-value@1:55"},
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {\"ackz\": 1}}",
+         "ksafe-unknown-property@1:55"},
+        {"{\"enable.idempotence\": true, \"default.topic.config\": {}}", ""},
+};
+
+START_TEST(json_default_topic_config)
+{
+        ksafe_report_t *r = check_json(topic_configs[_i].text);
+        char got[512] = "";
+        size_t n = 0;
+        for (size_t i = 0; i < ksafe_report_count(r); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(r, i);
+                if (strcmp(v->rule_id, "in-flight") == 0)
+                        continue; /* not set anywhere: the same for every case */
+                n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s@%d:%d", n ? " " : "",
+                                      v->rule_id, v->line, v->column);
+        }
+        ck_assert_msg(strcmp(got, topic_configs[_i].findings) == 0, "%s\ngot:  %s\nwant: %s",
+                      topic_configs[_i].text, got, topic_configs[_i].findings);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -683,6 +776,258 @@ START_TEST(java_dialect)
 }
 END_TEST
 
+/*
+ * --dialect java against the real java.util.Properties: a small Java
+ * program, compiled here, loads each input (as UTF-8, as a Reader) and
+ * prints its keys and values; ksafe's reading of the same bytes must be the
+ * same. Skipped when javac is not installed.
+ */
+static const char *const java_inputs[] = {
+        "delivery.timeout.m\\s=0\n",
+        "a\\u0062c=\\u0041\\u00e9\\u20ac\n",
+        "key\\ with\\ spaces = value with spaces  \n",
+        "k1:v1\nk2 v2\nk3 = v3\nk4\t:\tv4\nk5=\n k6\n",
+        "tabs=a\\tb\\nc\\rd\\fe\\q\n",
+        "cont=one \\\n    two \\\n\tthree\n",
+        "# comment \\\nnot.continued=1\n! bang\n  ! indented bang\n",
+        ("\xEF\xBB\xBF" "acks=1\nb=2\n"),
+        "\xEF\xBB\xBF# a comment\nb=2\n",
+        "a=1\\\r\n  2\r\nb=3\r\n",
+        "a=1\rb=2\r",
+        "path=C:\\\\certs\\\\ca.pem\n",
+        "odd=ends\\\\\\\n  next\n",
+        "eof=continued\\",
+        "eq==value\ncolon:=v\nsp  =  = v\n",
+        "esc\\=key=v\nesc\\:k:v\n",
+        "dup=1\ndup=2\n",
+        "malformed=\\u12G4\n",
+        "short=\\u12",
+        "emoji=\\uD83D\\uDE00 lone=\\uD83D\n",
+        "\\u0020lead=1\n",
+        "vt\vkey=1\n",
+        "continued.empty=a\\\n\nafter=1\n",
+        "x=\\\n# not a comment\n",
+        "\f form=feed\n",
+        "  \\\n  key=value\n",
+        "caf\xC3\xA9=th\xC3\xA9\n",
+        "   \n\t\n",
+        "a\\\\=b\n",
+        "trailing.tab=v\t\n",
+        /* A lone backslash: what load() does depends on what follows it. */
+        "\\\r\n",
+        "a=1\n\\",
+        "a=1\n\\\n",
+        "\\\n#t\nD\n",
+        "\\\r\n!x=1\n",
+        "\\\n  \\\nfoo=1\n",
+        "a\\\n",
+};
+
+static const char java_program[] =
+        "import java.io.*;\n"
+        "import java.nio.charset.StandardCharsets;\n"
+        "import java.util.*;\n"
+        "public class Props {\n"
+        "  static String esc(String s) {\n"
+        "    StringBuilder b = new StringBuilder();\n"
+        "    for (char c : s.toCharArray())\n"
+        "      if (c > 0x20 && c < 0x7f && c != '\\\\') b.append(c);\n"
+        "      else b.append(String.format(\"\\\\u%04x\", (int) c));\n"
+        "    return b.toString();\n"
+        "  }\n"
+        "  public static void main(String[] args) throws Exception {\n"
+        "    for (String f : args) {\n"
+        "      Properties p = new Properties();\n"
+        "      try (Reader r = new InputStreamReader(new FileInputStream(f),\n"
+        "                                            StandardCharsets.UTF_8)) {\n"
+        "        p.load(r);\n"
+        "        TreeMap<String, String> m = new TreeMap<>();\n"
+        "        for (String k : p.stringPropertyNames()) m.put(esc(k), esc(p.getProperty(k)));\n"
+        "        for (Map.Entry<String, String> e : m.entrySet())\n"
+        "          System.out.println(e.getKey() + \" \" + e.getValue());\n"
+        "      } catch (IllegalArgumentException e) {\n"
+        "        System.out.println(\"ERROR\");\n"
+        "      }\n"
+        "      System.out.println(\".\");\n"
+        "    }\n"
+        "  }\n"
+        "}\n";
+
+/* Java's esc() of a UTF-8 string: UTF-16 code units outside printable
+ * ASCII (and the backslash) as \uXXXX. */
+static void java_esc(ksafe_buf_t *out, const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        while (*p) {
+                unsigned long cp = *p;
+                int n = cp < 0x80 ? 0 : cp < 0xE0 ? 1 : cp < 0xF0 ? 2 : 3;
+                cp &= n == 0 ? 0x7F : n == 1 ? 0x1F : n == 2 ? 0x0F : 0x07;
+                p++;
+                for (int i = 0; i < n && *p; i++, p++)
+                        cp = (cp << 6) | (*p & 0x3F);
+                if (cp > 0x20 && cp < 0x7f && cp != '\\') {
+                        char c = (char)cp;
+                        ksafe_buf_append(out, &c, 1);
+                } else if (cp >= 0x10000) {
+                        cp -= 0x10000;
+                        ksafe_buf_printf(out, "\\u%04lx\\u%04lx", 0xD800 + (cp >> 10),
+                                         0xDC00 + (cp & 0x3FF));
+                } else {
+                        ksafe_buf_printf(out, "\\u%04lx", cp);
+                }
+        }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* What ksafe reads from `text` under --dialect java, in the program's
+ * format: "key value" lines sorted by key, the last setting of a key
+ * winning, or ERROR when Java cannot load the file. */
+static char *ksafe_reading(const char *text)
+{
+        ksafe_config_options_t options = {.dialect = KSAFE_DIALECT_JAVA};
+        ksafe_config_t *cfg = ksafe_config_read(text, strlen(text), "java", &options, NULL);
+        ck_assert_ptr_nonnull(cfg);
+        char **lines = calloc(cfg->count + 1, sizeof(*lines));
+        size_t n = 0;
+        bool error = false;
+        for (size_t i = 0; i < cfg->count; i++) {
+                const ksafe_entry_t *e = &cfg->entries[i];
+                if (e->comment)
+                        continue;
+                if (e->note && strstr(e->note, "malformed"))
+                        error = true;
+                ksafe_buf_t key = {0}, line = {0};
+                java_esc(&key, e->name);
+                ksafe_buf_append(&key, "", 0);
+                java_esc(&line, e->name);
+                ksafe_buf_append(&line, " ", 1);
+                java_esc(&line, e->raw);
+                /* the last setting of a key wins */
+                size_t at = n;
+                for (size_t j = 0; j < n; j++)
+                        if (strncmp(lines[j], key.data, key.len) == 0 && lines[j][key.len] == ' ')
+                                at = j;
+                if (at < n)
+                        free(lines[at]);
+                else
+                        n++;
+                lines[at] = ksafe_buf_take(&line);
+                ksafe_buf_free(&key);
+        }
+        qsort(lines, n, sizeof(*lines), cmp_str);
+        ksafe_buf_t out = {0};
+        ksafe_buf_append(&out, "", 0);
+        if (error)
+                ksafe_buf_printf(&out, "ERROR\n");
+        for (size_t i = 0; i < n; i++) {
+                if (!error)
+                        ksafe_buf_printf(&out, "%s\n", lines[i]);
+                free(lines[i]);
+        }
+        free(lines);
+        ksafe_config_destroy(cfg);
+        return ksafe_buf_take(&out);
+}
+
+static bool write_text(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "wb");
+        if (!f)
+                return false;
+        bool ok = fwrite(text, 1, strlen(text), f) == strlen(text);
+        return fclose(f) == 0 && ok;
+}
+
+/* Random inputs from an alphabet of what load() treats specially, for the
+ * same comparison (a fixed seed: the same inputs every run). */
+#define JAVA_RANDOM_INPUTS 400
+static char *java_random_input(unsigned *seed)
+{
+        static const char *const alphabet[] = {
+                "a", "b", "k", "=", ":", " ", "\t", "\f", "\\", "\\", "\n", "\r", "\r\n", "#",
+                "!", "u", "0", "1", "D", "f", "n", "t", "\v", "\xC3\xA9", "x=1\n", "\\u0041",
+                "\\uD83D", "\\uDE00",
+        };
+        ksafe_buf_t b = {0};
+        ksafe_buf_append(&b, "", 0);
+        *seed = *seed * 1103515245u + 12345u;
+        if ((*seed >> 16) % 10 == 0)
+                ksafe_buf_append(&b, "\xEF\xBB\xBF", 3);
+        *seed = *seed * 1103515245u + 12345u;
+        unsigned n = (*seed >> 16) % 31;
+        for (unsigned i = 0; i < n; i++) {
+                *seed = *seed * 1103515245u + 12345u;
+                const char *a = alphabet[(*seed >> 16) % (sizeof(alphabet) / sizeof(*alphabet))];
+                ksafe_buf_append(&b, a, strlen(a));
+        }
+        return ksafe_buf_take(&b);
+}
+
+START_TEST(java_dialect_reads_as_java_properties)
+{
+        if (system("command -v javac >/dev/null 2>&1 && command -v java >/dev/null 2>&1") != 0) {
+                fprintf(stderr, "javac not installed: java.util.Properties comparison skipped\n");
+                return;
+        }
+        char dir[] = "/tmp/ksafe-java-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        char path[512], cmd[8192];
+        snprintf(path, sizeof(path), "%s/Props.java", dir);
+        ck_assert(write_text(path, java_program));
+        snprintf(cmd, sizeof(cmd), "javac -d %s %s 2>&1", dir, path);
+        ck_assert_int_eq(system(cmd), 0);
+        size_t fixed = sizeof(java_inputs) / sizeof(*java_inputs);
+        size_t count = fixed + JAVA_RANDOM_INPUTS;
+        char **inputs = calloc(count, sizeof(*inputs));
+        unsigned seed = 11;
+        ksafe_buf_t args = {0};
+        ksafe_buf_printf(&args, "java -cp %s Props", dir);
+        for (size_t i = 0; i < count; i++) {
+                inputs[i] = i < fixed ? strdup(java_inputs[i]) : java_random_input(&seed);
+                snprintf(path, sizeof(path), "%s/in%zu.properties", dir, i);
+                ck_assert(write_text(path, inputs[i]));
+                ksafe_buf_printf(&args, " %s", path);
+        }
+        FILE *java = popen(args.data, "r");
+        ck_assert_ptr_nonnull(java);
+        ksafe_buf_t block = {0};
+        char line[4096];
+        size_t i = 0;
+        while (fgets(line, sizeof(line), java)) {
+                if (strcmp(line, ".\n") != 0) {
+                        ksafe_buf_append(&block, line, strlen(line));
+                        continue;
+                }
+                ck_assert_uint_lt(i, count);
+                ksafe_buf_append(&block, "", 0);
+                char *mine = ksafe_reading(inputs[i]);
+                /* (ksafe refuses a \u0000: no C string carries it) */
+                ck_assert_msg(strcmp(mine, block.data) == 0 || strstr(block.data, "\\u0000"),
+                              "input %zu \"%s\":\njava.util.Properties:\n%sksafe:\n%s", i,
+                              inputs[i], block.data, mine);
+                free(mine);
+                block.len = 0;
+                i++;
+        }
+        ck_assert_int_eq(pclose(java), 0);
+        ck_assert_uint_eq(i, count);
+        ksafe_buf_free(&block);
+        ksafe_buf_free(&args);
+        for (size_t k = 0; k < count; k++) {
+                snprintf(path, sizeof(path), "%s/in%zu.properties", dir, k);
+                unlink(path);
+                free(inputs[k]);
+        }
+        free(inputs);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(command_line_property_wins)
 {
         static const char text[] = "enable.idempotence=true\nacks=1\n";
@@ -802,8 +1147,8 @@ START_TEST(unknown_property_did_you_mean)
                          "\"enable.idempotence\"?");
         ck_assert_ptr_null(v->fix); /* a name to use, not a value to set: in the message */
         ck_assert_ptr_null(v->canonical);
-        ck_assert_int_eq(v->severity, KSAFE_SEVERITY_WARNING);
-        ck_assert_int_eq(v->action, KSAFE_ACTION_WARN);
+        ck_assert_int_eq(v->severity, KSAFE_SEVERITY_ERROR); /* librdkafka refuses it */
+        ck_assert_int_eq(v->action, KSAFE_ACTION_REJECT);
         ck_assert_str_eq(v->file, "test.properties");
         assert_at(v, 1, 1);
 
@@ -818,7 +1163,119 @@ START_TEST(unknown_property_did_you_mean)
                        "enable.idempotence is not set; librdkafka's default is false; "
                        "expected true",
                        1, 1);
-        ck_assert_int_eq(ksafe_report_rejected(r), 0);
+        ck_assert_int_eq(ksafe_report_rejected(r), 1); /* the client cannot start */
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+/*
+ * What librdkafka refuses, strings and names included, by dialect: the
+ * rule, the severity and librdkafka's own words, never a secret.
+ */
+static const struct {
+        const char *text;
+        ksafe_dialect_t dialect;
+        const char *rule;     /* NULL: no finding at all about the line */
+        ksafe_severity_t severity;
+        const char *message;  /* in the finding's message */
+        const char *secret;   /* in no field of any finding */
+} refusals[] = {
+        /* Strings are checked by librdkafka. */
+        {"sasl.mechanisms=\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR,
+         "invalid value for sasl.mechanisms: Invalid value for configuration property "
+         "\"sasl.mechanisms\"", NULL},
+        {"sasl.mechanism=PLAIN,SCRAM-SHA-512\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR, "\"sasl.mechanisms\": PLAIN,SCRAM-SHA-512", NULL},
+        {"broker.version.fallback=\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR, "broker.version.fallback", NULL},
+        {"topic.blacklist=(\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR, "Failed to parse pattern", NULL},
+        /* What this build of librdkafka does not support (no libcurl). */
+        {"sasl.oauthbearer.method=oidc\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR,
+         "Configuration property \"sasl.oauthbearer.method\" not supported in this build: "
+         "OAuth/OIDC depends on libcurl and OpenSSL which were not available at build time",
+         NULL},
+        {"sasl.oauthbearer.client.id=my-client\n", KSAFE_DIALECT_LIBRDKAFKA,
+         "ksafe-invalid-value", KSAFE_SEVERITY_ERROR, "not supported in this build", NULL},
+        {"sasl.oauthbearer.token.endpoint.url=https://idp.example/token\n",
+         KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value", KSAFE_SEVERITY_ERROR,
+         "not supported in this build", NULL},
+        {"sasl.oauthbearer.client.secret=oauth-s3cret-77\n", KSAFE_DIALECT_LIBRDKAFKA,
+         "ksafe-invalid-value", KSAFE_SEVERITY_ERROR,
+         "\"sasl.oauthbearer.client.secret\" not supported in this build", "oauth-s3cret-77"},
+        {"sasl.oauthbearer.client.secret=oauth-s3cret-77\n", KSAFE_DIALECT_JAVA,
+         "ksafe-invalid-value", KSAFE_SEVERITY_ERROR, "not supported in this build",
+         "oauth-s3cret-77"},
+        /* Names librdkafka does not know: refused by kcat and Python alike. */
+        {"enable.idempotance=true\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-unknown-property",
+         KSAFE_SEVERITY_ERROR, "did you mean \"enable.idempotence\"?", NULL},
+        {"enable.idempotance=true\n", KSAFE_DIALECT_JAVA, "ksafe-unknown-property",
+         KSAFE_SEVERITY_WARNING, "did you mean \"enable.idempotence\"?", NULL},
+        {"key.serializer=org.apache.kafka.common.serialization.StringSerializer\n",
+         KSAFE_DIALECT_LIBRDKAFKA, "ksafe-unknown-property", KSAFE_SEVERITY_ERROR,
+         "unknown property \"key.serializer\"", NULL},
+        {"key.serializer=org.apache.kafka.common.serialization.StringSerializer\n",
+         KSAFE_DIALECT_JAVA, NULL, KSAFE_SEVERITY_ERROR, NULL, NULL},
+        /* Java names librdkafka refuses with a hint of its own. */
+        {"ssl.truststore.location=/etc/kafka/client.truststore.jks\n", KSAFE_DIALECT_LIBRDKAFKA,
+         "ksafe-invalid-value", KSAFE_SEVERITY_ERROR,
+         "Java TrustStores are not supported, use `ssl.ca.location` and a certificate file "
+         "instead", NULL},
+        {"ssl.truststore.location=/etc/kafka/client.truststore.jks\n", KSAFE_DIALECT_JAVA, NULL,
+         KSAFE_SEVERITY_ERROR, NULL, NULL},
+        {"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required "
+         "username=\"alice\" password=\"jaas-pw-99\";\n",
+         KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value", KSAFE_SEVERITY_ERROR,
+         "Java JAAS configuration is not supported", "jaas-pw-99"},
+        /* librdkafka's hidden properties: accepted, so no finding. */
+        {"test.mock.num.brokers=3\n", KSAFE_DIALECT_LIBRDKAFKA, NULL, KSAFE_SEVERITY_ERROR, NULL,
+         NULL},
+        {"test.mock.num.brokers=three\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR, "test.mock.num.brokers", NULL},
+        /* Strings it accepts are no finding. */
+        {"client.id=billing\nsasl.mechanisms=SCRAM-SHA-512\nssl.ca.location=/etc/ssl/ca.pem\n",
+         KSAFE_DIALECT_LIBRDKAFKA, NULL, KSAFE_SEVERITY_ERROR, NULL, NULL},
+};
+
+static bool field_has(const char *field, const char *secret)
+{
+        return field && strstr(field, secret);
+}
+
+START_TEST(librdkafka_refuses)
+{
+        ksafe_config_options_t options = {.dialect = refusals[_i].dialect};
+        ksafe_report_t *r = check_read(refusals[_i].text, "refused.properties", &options);
+        /* Findings about the file's lines (the policy's are about
+         * enable.idempotence and max.in.flight, on no line of it). */
+        const ksafe_violation_t *v = NULL;
+        for (size_t i = 0; i < ksafe_report_count(r); i++) {
+                const ksafe_violation_t *f = ksafe_report_get(r, i);
+                if (strncmp(f->rule_id, "ksafe-", 6) == 0 && !v)
+                        v = f;
+                if (refusals[_i].secret)
+                        ck_assert_msg(!field_has(f->message, refusals[_i].secret) &&
+                                              !field_has(f->actual, refusals[_i].secret) &&
+                                              !field_has(f->property, refusals[_i].secret) &&
+                                              !field_has(f->why, refusals[_i].secret),
+                                      "a secret in [%s] %s", f->rule_id, f->message);
+        }
+        if (!refusals[_i].rule) {
+                ck_assert_msg(!v, "unexpected [%s] %s", v ? v->rule_id : "",
+                              v ? v->message : "");
+                ksafe_report_destroy(r);
+                return;
+        }
+        ck_assert_msg(v, "no finding for %s", refusals[_i].text);
+        ck_assert_str_eq(v->rule_id, refusals[_i].rule);
+        ck_assert_int_eq(v->severity, refusals[_i].severity);
+        ck_assert_msg(strstr(v->message, refusals[_i].message), "\"%s\" lacks \"%s\"",
+                      v->message, refusals[_i].message);
+        assert_at(v, 1, 1);
+        ck_assert_int_eq(ksafe_report_rejected(r),
+                         refusals[_i].severity == KSAFE_SEVERITY_ERROR);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -1081,7 +1538,9 @@ START_TEST(load_unsafe_properties)
         assert_at(expect(r, "ksafe-kcat-syntax", "enable.idempotence"), 5, 4);
         assert_at(expect(r, "ksafe-kcat-syntax", "max.in.flight"), 6, 1);
         assert_at(expect(r, "ksafe-kcat-syntax", "delivery.timeout.ms"), 7, 1);
-        ck_assert_uint_eq(ksafe_report_count(r), 8);
+        /* 0 is infinite: no infinity passes a numeric check, min_sum neither. */
+        assert_at(expect(r, "delivery-covers-request", "delivery.timeout.ms"), 7, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 9);
         assert_ordered(r);
         ksafe_report_destroy(r);
 }
@@ -1096,6 +1555,50 @@ START_TEST(load_unsafe_json)
         assert_at(expect(r, "delivery-timeout", "delivery.timeout.ms"), 5, 3);
         assert_at(expect(r, "in-flight", NULL), 1, 1); /* not set */
         assert_ordered(r);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+/* The files of tests/data/configs that show each reader's own rules. */
+START_TEST(load_default_topic_config)
+{
+        ksafe_report_t *r = check_file("configs/default-topic-config.json", KSAFE_FORMAT_AUTO);
+        assert_at(expect(r, "ksafe-duplicate", "acks"), 4, 3);
+        assert_at(expect(r, "acks-all", "acks"), 6, 5);
+        assert_at(expect(r, "delivery-timeout", "message.timeout.ms"), 7, 5);
+        expect_none(r, "ksafe-invalid-value");
+        assert_ordered(r);
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(load_java_escapes)
+{
+        char path[4096];
+        data_path(path, sizeof(path), "configs/java-escapes.properties");
+        ksafe_config_options_t options = {.dialect = KSAFE_DIALECT_JAVA};
+        ksafe_config_t *config = ksafe_config_read_file(path, &options, NULL);
+        ck_assert_ptr_nonnull(config);
+        ksafe_report_t *r = ksafe_config_check(config, default_policy);
+        /* The BOM line is a comment to no one: a junk key, a warning. */
+        const ksafe_violation_t *v = expect(r, "ksafe-unknown-property", NULL);
+        assert_at(v, 1, 1);
+        ck_assert_int_eq(v->severity, KSAFE_SEVERITY_WARNING);
+        assert_at(expect(r, "delivery-timeout", "delivery.timeout.ms"), 5, 1);
+        /* 0 is infinite: no bound covers it, nor the linger + request sum. */
+        assert_at(expect(r, "delivery-covers-request", "delivery.timeout.ms"), 5, 1);
+        assert_at(expect(r, "acks-all", "acks"), 6, 1);
+        ck_assert_uint_eq(ksafe_report_count(r), 4);
+        ksafe_report_destroy(r);
+        char *effective = ksafe_config_effective(config, default_policy);
+        ck_assert_ptr_nonnull(strstr(effective, "client.id=caf\xC3\xA9\n"));
+        free(effective);
+        ksafe_config_destroy(config);
+
+        /* The same file in the librdkafka dialect: kcat refuses it. */
+        r = check_file("configs/java-escapes.properties", KSAFE_FORMAT_AUTO);
+        assert_at(expect(r, "ksafe-kcat-syntax", NULL), 1, 1);
+        assert_at(expect(r, "ksafe-unknown-property", "key.serializer"), 4, 1);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -1161,7 +1664,7 @@ START_TEST(secrets_never_shown)
         expect(r, "ksafe-duplicate", "sasl.password");
         const ksafe_violation_t *v = expect(r, "no-sasl-password", NULL);
         ck_assert_str_eq(v->actual, KSAFE_REDACTED);
-        ck_assert_str_eq(v->fix, KSAFE_REDACTED);
+        ck_assert_ptr_null(v->fix); /* forbidden unsets: no value to write */
         assert_report_keeps_secrets(r);
         ksafe_report_destroy(r);
 }
@@ -1213,6 +1716,7 @@ static Suite *configfile_suite(void)
         tcase_add_test(tc, properties_continuation);
         tcase_add_test(tc, properties_continuation_at_end_of_file);
         tcase_add_test(tc, properties_escaped_backslash_is_not_a_continuation);
+        tcase_add_test(tc, properties_kcat_value_escapes);
         tcase_add_test(tc, properties_crlf);
         tcase_add_test(tc, properties_cr_only);
         tcase_add_test(tc, properties_bom);
@@ -1229,6 +1733,8 @@ static Suite *configfile_suite(void)
         tcase_add_test(tc, json_safe_config_is_clean);
         tcase_add_test(tc, json_number_kept_as_written);
         tcase_add_test(tc, json_nested_value_is_invalid);
+        tcase_add_loop_test(tc, json_default_topic_config, 0,
+                            sizeof(topic_configs) / sizeof(*topic_configs));
         tcase_add_test(tc, json_null_is_invalid);
         tcase_add_test(tc, json_not_an_object);
         tcase_add_test(tc, json_syntax_error);
@@ -1249,6 +1755,8 @@ static Suite *configfile_suite(void)
         tcase_add_test(tc, load_unsafe_properties);
         tcase_add_test(tc, load_unsafe_json);
         tcase_add_test(tc, load_safe_files);
+        tcase_add_test(tc, load_default_topic_config);
+        tcase_add_test(tc, load_java_escapes);
         tcase_add_test(tc, load_json_detected_by_content);
         tcase_add_test(tc, java_dialect);
         tcase_add_test(tc, command_line_property_wins);
@@ -1258,6 +1766,7 @@ static Suite *configfile_suite(void)
         tcase_add_unchecked_fixture(tc, load_policies, free_policies);
         tcase_add_test(tc, unknown_property_did_you_mean);
         tcase_add_test(tc, invalid_value);
+        tcase_add_loop_test(tc, librdkafka_refuses, 0, sizeof(refusals) / sizeof(*refusals));
         tcase_add_test(tc, misread_values);
         tcase_add_test(tc, misread_value_is_judged_as_librdkafka_reads_it);
         tcase_add_test(tc, forms_read_as_written_are_no_findings);
@@ -1278,6 +1787,12 @@ static Suite *configfile_suite(void)
         tcase_add_test(tc, secrets_never_shown);
         tcase_add_test(tc, secrets_never_shown_json);
         tcase_add_test(tc, secrets_not_in_syntax_errors);
+        suite_add_tcase(s, tc);
+
+        /* javac and a JVM start: slow on a busy machine. */
+        tc = tcase_create("java");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, java_dialect_reads_as_java_properties);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -172,7 +172,12 @@ static const struct {
         {"security.protocol", "SSL", "ssl"},
         {"linger.ms", "1e3", "1000"},
         {"linger.ms", "0.5", "0.5"},
-        {"bootstrap.servers", " a:9092 ", " a:9092 "}, /* strings are taken as written */
+        {"bootstrap.servers", " a:9092 ", "a:9092 "}, /* librdkafka left-trims strings */
+        {"client.id", "my-app", "my-app"},
+        {"client.id", "", "rdkafka"}, /* empty: back to the default */
+        {"transactional.id", "", ""}, /* empty: not set (no default) */
+        {"sasl.mechanisms", "PLAIN", "PLAIN"},
+        {"plugin.library.paths", "/no/such/plugin", "/no/such/plugin"}, /* never loaded */
 };
 
 /* ksafe_prop_parse() into a buffer: true when librdkafka accepts `raw`. */
@@ -208,6 +213,23 @@ static const struct {
         {"linger.ms", "soon", "queue.buffering.max.ms"},
         {"acks", "2000", "outside allowed range -1..1000"},
         {"acks", "", "empty value"},
+        /* Strings are librdkafka's to judge too. */
+        {"sasl.mechanisms", "", "Invalid value for configuration property \"sasl.mechanisms\""},
+        {"sasl.mechanisms", "PLAIN,SCRAM-SHA-256",
+         "Invalid value for configuration property \"sasl.mechanisms\""},
+        {"broker.version.fallback", "", "broker.version.fallback"},
+        {"topic.blacklist", "(", "Failed to parse pattern"},
+        /* Properties this build does not support (Debian's 2.0.2: no libcurl). */
+        {"sasl.oauthbearer.client.id", "abc",
+         "Configuration property \"sasl.oauthbearer.client.id\" not supported in this build: "
+         "OAuth/OIDC depends on libcurl"},
+        {"sasl.oauthbearer.token.endpoint.url", "https://idp/token",
+         "not supported in this build"},
+        {"sasl.oauthbearer.method", "oidc", "not supported in this build"},
+        {"ssl.ca.certificate.stores", "Root", "configuration only valid on Windows"},
+        /* A sensitive property: librdkafka's message, which quotes no value. */
+        {"sasl.oauthbearer.client.secret", "oauth-s3cret",
+         "\"sasl.oauthbearer.client.secret\" not supported in this build"},
 };
 
 START_TEST(test_parse_refused_with_message)
@@ -250,6 +272,55 @@ START_TEST(test_parse_refusal_hides_sensitive_value)
         ck_assert(!parse_into(prop("acks"), "hunter2", out, sizeof(out), errstr,
                                     sizeof(errstr)));
         ck_assert_str_ne(errstr, "");
+
+        /* A string property whose validator quotes the value, made
+         * sensitive: the value never reaches the message. */
+        ksafe_prop_t mech = *prop("sasl.mechanisms");
+        mech.canon = &mech;
+        mech.sensitive = true;
+        ck_assert(!parse_into(&mech, "PLAIN,hunter2", out, sizeof(out), errstr, sizeof(errstr)));
+        ck_assert_contains(errstr, "sasl.mechanisms");
+        ck_assert_ptr_null(strstr(errstr, "hunter2"));
+        ck_assert(!parse_into(prop("sasl.mechanisms"), "PLAIN,hunter2", out, sizeof(out), errstr,
+                              sizeof(errstr)));
+        ck_assert_contains(errstr, "hunter2"); /* not sensitive: librdkafka's words */
+}
+END_TEST
+
+/* Names that librdkafka's published table does not list, asked of
+ * librdkafka itself: its hidden properties, its hints for Java names, and
+ * unknown names. */
+static const struct {
+        const char *name, *raw;
+        rd_kafka_conf_res_t res;
+        const char *message; /* in errstr when INVALID */
+        const char *secret;  /* never in errstr */
+} probes[] = {
+        {"test.mock.num.brokers", "3", RD_KAFKA_CONF_OK, NULL, NULL},
+        {"client.software.name", "app", RD_KAFKA_CONF_OK, NULL, NULL},
+        {"test.mock.num.brokers", "many", RD_KAFKA_CONF_INVALID, "test.mock.num.brokers", NULL},
+        {"ssl.truststore.location", "/etc/kafka/truststore.jks", RD_KAFKA_CONF_INVALID,
+         "Java TrustStores are not supported, use `ssl.ca.location`", "truststore.jks"},
+        {"sasl.jaas.config", "PlainLoginModule required password=\"jaas-secret\"",
+         RD_KAFKA_CONF_INVALID, "Java JAAS configuration is not supported", "jaas-secret"},
+        {"enable.idempotance", "true", RD_KAFKA_CONF_UNKNOWN, NULL, NULL},
+        {"topic.no.such.thing", "1", RD_KAFKA_CONF_UNKNOWN, NULL, NULL},
+        {"key.serializer", "x", RD_KAFKA_CONF_UNKNOWN, NULL, NULL},
+};
+
+START_TEST(test_probe_unlisted_names)
+{
+        rd_kafka_conf_t *scratch = rd_kafka_conf_new();
+        char errstr[512];
+        ck_assert_ptr_null(ksafe_props_find(props, probes[_i].name));
+        rd_kafka_conf_res_t res =
+                ksafe_props_probe(scratch, probes[_i].name, probes[_i].raw, errstr, sizeof(errstr));
+        ck_assert_int_eq(res, probes[_i].res);
+        if (probes[_i].message)
+                ck_assert_contains(errstr, probes[_i].message);
+        if (probes[_i].secret)
+                ck_assert_ptr_null(strstr(errstr, probes[_i].secret));
+        rd_kafka_conf_destroy(scratch);
 }
 END_TEST
 
@@ -348,6 +419,116 @@ START_TEST(test_suggest)
 }
 END_TEST
 
+/* The suggestion as it was first written: every name compared in full
+ * (Levenshtein over the whole matrix), the first nearest one kept. The
+ * fast search must give exactly this answer. */
+static size_t full_distance(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 128 || lb > 128)
+                return (size_t)-1;
+        size_t row[129];
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j];
+                        size_t best = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
+                        if (up + 1 < best)
+                                best = up + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        row[j] = best;
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
+static const char *reference_suggest(const char *name)
+{
+        size_t limit = strlen(name) / 3;
+        limit = limit < 2 ? 2 : limit > 4 ? 4 : limit;
+        const char *best = NULL;
+        size_t best_d = (size_t)-1;
+        const ksafe_prop_t *p;
+        for (size_t i = 0; (p = ksafe_props_at(props, i)) != NULL; i++) {
+                size_t d = full_distance(name, p->name);
+                if (d < best_d) {
+                        best_d = d;
+                        best = p->name;
+                }
+        }
+        return best_d <= limit ? best : NULL;
+}
+
+/* Names near and far from the table: typos of every kind, ties between
+ * two properties, lengths at the limits, and names over 128 bytes. */
+static const char *const suggest_cases[] = {
+        "enable.idempotance", "ackz", "acks", "ack", "acksss", "bootstrap.server",
+        "bootstrap.serverz", "bootsrtap.servers", "linger.m", "lingerms", "linger.ms.",
+        "max.in.flite", "max.inflight", "retrys", "retries.", "delivery.timeout.m",
+        "delivery.timeout.ms", "deliverytimeoutms", "message.timeout", "compression",
+        "compresion.type", "compression.typ", "topic.acks", "topic.ackz", "sasl.mechanism",
+        "sasl.mechansims", "ssl.ca.locaton", "queue.buffering.max.m", "batch.num.message",
+        "client.d", "clientid", "a", "ab", "abc", "xyz", "", ".", "..", "....",
+        "zzzzzzzzzzzz", "security.protocoll", "securityprotocol", "transactional.i",
+        "transaction.id", "statistics.interval", "socket.keepalive.enabled",
+        "api.version.request.timeout", "enable.ssl.certificate.verificaton",
+        "ssl.endpoint.identification.algorithmm", "partitioner.class",
+        "key.serializer", "buffer.memory", "max.request.size",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+};
+
+START_TEST(test_suggest_same_as_full_search)
+{
+        const char *name = suggest_cases[_i];
+        ck_assert_pstr_eq(ksafe_props_suggest(props, name), reference_suggest(name));
+}
+END_TEST
+
+/* Every property name, and every one-edit variant of a sample of them
+ * (deleted, doubled, replaced, swapped characters), gets the answer of the
+ * full search. */
+START_TEST(test_suggest_same_as_full_search_on_mutations)
+{
+        const ksafe_prop_t *p;
+        char buf[160];
+        size_t checked = 0;
+        for (size_t i = 0; (p = ksafe_props_at(props, i)) != NULL; i++) {
+                ck_assert_pstr_eq(ksafe_props_suggest(props, p->name), p->name);
+                if (i % 7 != 0)
+                        continue;
+                size_t n = strlen(p->name);
+                for (size_t at = 0; at < n && n + 2 < sizeof(buf); at++) {
+                        for (int kind = 0; kind < 4; kind++) {
+                                snprintf(buf, sizeof(buf), "%s", p->name);
+                                if (kind == 0)
+                                        memmove(buf + at, buf + at + 1, n - at);
+                                else if (kind == 1) {
+                                        memmove(buf + at + 1, buf + at, n - at + 1);
+                                } else if (kind == 2)
+                                        buf[at] = buf[at] == 'x' ? 'q' : 'x';
+                                else if (at + 1 < n) {
+                                        char c = buf[at];
+                                        buf[at] = buf[at + 1];
+                                        buf[at + 1] = c;
+                                }
+                                ck_assert_pstr_eq(ksafe_props_suggest(props, buf),
+                                                  reference_suggest(buf));
+                                checked++;
+                        }
+                }
+        }
+        ck_assert_uint_gt(checked, 1000);
+}
+END_TEST
+
 /*
  * Sensitive names
  */
@@ -419,6 +600,7 @@ static Suite *props_suite(void)
         tcase_add_loop_test(tc, test_parse_refused_with_message, 0, N(refusals));
         tcase_add_test(tc, test_parse_pointer_property);
         tcase_add_test(tc, test_parse_refusal_hides_sensitive_value);
+        tcase_add_loop_test(tc, test_probe_unlisted_names, 0, N(probes));
         suite_add_tcase(s, tc);
 
         tc = tcase_create("misread");
@@ -430,6 +612,8 @@ static Suite *props_suite(void)
         tc = tcase_create("suggest");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_suggest);
+        tcase_add_loop_test(tc, test_suggest_same_as_full_search, 0, N(suggest_cases));
+        tcase_add_test(tc, test_suggest_same_as_full_search_on_mutations);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("sensitive");

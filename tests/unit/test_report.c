@@ -3,6 +3,8 @@
  * they amount to, and their renderings as text and JSON.
  */
 #include <check.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,7 +460,7 @@ START_TEST(json_escaping)
 {
         assert_json_round_trip("a \"quoted\" \\back\\slash\\", "C:\\configs\\\"odd\".properties");
         assert_json_round_trip("caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x94\x92 "
-                               "\xE2\x80\xA8 separators \xE2\x80\xA9",
+                               "\xE2\x80\x94 dash \xE2\x82\xAC",
                                "r\xC3\xA9pertoire/producer.properties");
         assert_json_round_trip("", "");
 }
@@ -587,6 +589,319 @@ START_TEST(text_allow_unsafe_note)
 }
 END_TEST
 
+/*
+ * Hostile strings: whatever a policy or a config holds, every rendering
+ * keeps one line per violation and stays parseable
+ */
+
+/* Strings a careless renderer would print as a line, a record or a
+ * terminal command of their own. */
+static const char *const hostile[] = {
+        "a\nx.properties:1:1: error: forged [forged]",
+        "a\r\nb",
+        "cr\roverwrite",
+        "\x1b[2J\x1b[31mred\x1b[0m",
+        "\x1b]0;title\x07",
+        ("\xC2\x9B" "31m C1 CSI"),
+        "\xC2\x85 NEL",
+        "\x01\x08\x0b\x0c\x1f\x7f",
+        "sep\xE2\x80\xA8line\xE2\x80\xA9para",
+        "bidi \xE2\x80\xAE \xE2\x81\xA6 x",
+        "\xEF\xBF\xBE\xEF\xBF\xBF",
+        "latin1 \xE9\xFF\xFE",
+        "cut \xE6\x97",
+        "\xED\xA0\x80 surrogate",
+        "\xC0\xAF overlong",
+        "</failure><![CDATA[ & \"' %0A::error::forged",
+        "\\x1b a literal backslash",
+        "",
+};
+
+/* The code point at p and its length; length 0 when p holds no valid
+ * UTF-8 (an independent decoder, not the one under test). */
+static size_t decode(const unsigned char *p, uint32_t *cp)
+{
+        size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
+                 : p[0] >= 0xE0 && p[0] <= 0xEF ? 3 : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : 0;
+        if (n == 0)
+                return 0;
+        *cp = n == 1 ? p[0] : (uint32_t)(p[0] & (0xFF >> (n + 1)));
+        for (size_t i = 1; i < n; i++) {
+                if ((p[i] & 0xC0) != 0x80)
+                        return 0;
+                *cp = (*cp << 6) | (p[i] & 0x3F);
+        }
+        static const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (*cp < least[n] || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
+                return 0;
+        return n;
+}
+
+/* `s` is valid UTF-8 with no control character (but '\n' when `lines`),
+ * no C1 control, no line or paragraph separator, no bidi override and no
+ * XML noncharacter. */
+static void assert_printable(const char *s, bool lines, const char *what)
+{
+        for (const unsigned char *p = (const unsigned char *)s; *p;) {
+                uint32_t cp = 0;
+                size_t n = decode(p, &cp);
+                ck_assert_msg(n > 0, "%s: not UTF-8 at byte %zu: %s", what,
+                              (size_t)(p - (const unsigned char *)s), s);
+                bool control = (cp < 0x20 && !(lines && cp == '\n')) || (cp >= 0x7F && cp <= 0x9F);
+                bool hostile_cp = cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+                                  (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFFFE || cp == 0xFFFF;
+                ck_assert_msg(!control && !hostile_cp, "%s: U+%04X at byte %zu: %s", what,
+                              (unsigned)cp, (size_t)(p - (const unsigned char *)s), s);
+                p += n;
+        }
+}
+
+static size_t count_lines(const char *s)
+{
+        size_t n = 0;
+        for (; *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+/* The string fields of a violation, by name. */
+static const struct {
+        const char *name;
+        size_t offset;
+} fields[] = {
+        {"rule", offsetof(ksafe_violation_t, rule_id)},
+        {"property", offsetof(ksafe_violation_t, property)},
+        {"canonical", offsetof(ksafe_violation_t, canonical)},
+        {"actual", offsetof(ksafe_violation_t, actual)},
+        {"expected", offsetof(ksafe_violation_t, expected)},
+        {"fix", offsetof(ksafe_violation_t, fix)},
+        {"why", offsetof(ksafe_violation_t, why)},
+        {"message", offsetof(ksafe_violation_t, message)},
+        {"file", offsetof(ksafe_violation_t, file)},
+};
+
+static const char **field(ksafe_violation_t *v, size_t i)
+{
+        return (const char **)(void *)((char *)v + fields[i].offset);
+}
+
+/* Every rendering of a report with two refused violations (`v` and a
+ * plain one) under `policy` (allow_unsafe: a note line too). */
+static void assert_renderings(const ksafe_policy_t *policy, ksafe_violation_t v,
+                              const char *what)
+{
+        ksafe_report_t *r = ksafe_report_new(policy);
+        ck_assert_ptr_nonnull(r);
+        ck_assert_ptr_nonnull(ksafe_report_add(r, &v));
+        ksafe_violation_t plain = full("plain", KSAFE_ACTION_REJECT, 2, 1);
+        ck_assert_ptr_nonnull(ksafe_report_add(r, &plain));
+        ksafe_violation_t *kept = ksafe_report_at(r, 0);
+        for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+                const char *raw = *field(&v, i), *got = *field(kept, i);
+                if (!raw)
+                        continue;
+                char *want = ksafe_report_escape(raw);
+                ck_assert_str_eq(got, want);
+                free(want);
+                assert_printable(got, false, what);
+        }
+        if (v.rule_id) /* found by the policy's own (raw) id */
+                ck_assert_ptr_eq(ksafe_report_find(r, v.rule_id), kept);
+
+        /* text: one line per violation, and the note */
+        char *text = ksafe_report_to_text(r);
+        ck_assert_ptr_nonnull(text);
+        assert_printable(text, true, what);
+        ck_assert_msg(count_lines(text) == 3 && text[strlen(text) - 1] == '\n',
+                      "%s: text has %zu lines: %s", what, count_lines(text), text);
+        free(text);
+
+        /* JSON: parses, two records, every field as kept */
+        char *json = ksafe_report_to_json(r);
+        ck_assert_ptr_nonnull(json);
+        assert_printable(json, false, what);
+        free(json);
+        json_t *doc = report_json(r);
+        ck_assert_uint_eq(json_array_size(json_object_get(doc, "violations")), 2);
+        for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++)
+                assert_json_string(violation_json(doc, 0), fields[i].name, *field(kept, i));
+        json_decref(doc);
+
+        /* errstr: one line */
+        char errstr[2048];
+        ksafe_report_explain(r, errstr, sizeof(errstr));
+        assert_printable(errstr, false, what);
+        ck_assert_msg(strstr(errstr, "[plain]"), "%s: errstr: %s", what, errstr);
+        ksafe_report_destroy(r);
+}
+
+START_TEST(explain_cuts_on_a_character)
+{
+        /* An errstr cut short at any length is still valid UTF-8. */
+        ksafe_report_t *r = new_report();
+        add_message(r, "r\xC3\xA9gle", KSAFE_ACTION_REJECT,
+                    "caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x94\x92 \xE2\x80\x94 end");
+        char full_text[512];
+        ksafe_report_explain(r, full_text, sizeof(full_text));
+        for (size_t size = 1; size <= strlen(full_text) + 1; size++) {
+                char cut[512];
+                ksafe_report_explain(r, cut, size);
+                ck_assert_uint_le(strlen(cut), size - 1);
+                ck_assert_uint_ge(strlen(cut) + 4, size - 1); /* at most one character less */
+                ck_assert(strncmp(cut, full_text, strlen(cut)) == 0);
+                assert_printable(cut, false, "cut errstr");
+        }
+        ksafe_report_destroy(r);
+}
+END_TEST
+
+START_TEST(hostile_strings_in_every_field)
+{
+        ksafe_policy_t lenient = {.name = "test-policy", .env = "prod", .allow_unsafe = true};
+        for (size_t h = 0; h < sizeof(hostile) / sizeof(*hostile); h++) {
+                for (size_t f = 0; f < sizeof(fields) / sizeof(*fields); f++) {
+                        char what[128];
+                        snprintf(what, sizeof(what), "hostile[%zu] in %s", h, fields[f].name);
+                        ksafe_violation_t v = full("rule", KSAFE_ACTION_REJECT, 1, 1);
+                        *field(&v, f) = hostile[h];
+                        assert_renderings(&lenient, v, what);
+                }
+        }
+}
+END_TEST
+
+START_TEST(hostile_policy_and_environment_names)
+{
+        for (size_t h = 0; h < sizeof(hostile) / sizeof(*hostile); h++) {
+                char what[128];
+                snprintf(what, sizeof(what), "hostile[%zu] as the policy's name", h);
+                ksafe_policy_t named = {.name = (char *)hostile[h], .env = "prod", .allow_unsafe = true};
+                assert_renderings(&named, full("rule", KSAFE_ACTION_REJECT, 1, 1), what);
+                snprintf(what, sizeof(what), "hostile[%zu] as the environment", h);
+                ksafe_policy_t env = {.name = "p", .env = (char *)hostile[h], .allow_unsafe = true};
+                assert_renderings(&env, full("rule", KSAFE_ACTION_REJECT, 1, 1), what);
+
+                ksafe_report_t *r = ksafe_report_new(&named);
+                json_t *doc = report_json(r);
+                char *want = ksafe_report_escape(hostile[h]);
+                assert_json_string(doc, "policy", want);
+                free(want);
+                json_decref(doc);
+                ksafe_report_destroy(r);
+        }
+}
+END_TEST
+
+START_TEST(escape_table)
+{
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                {"plain acks=all", "plain acks=all"},
+                {"a\nb\rc\td", "a\\nb\\rc\\td"},
+                {"\x1b[31m\x01\x7f", "\\x1b[31m\\x01\\x7f"},
+                {"\xC2\x9B" "2J \xC2\x85", "\\u009b2J \\u0085"},
+                {"\xE2\x80\xA8\xE2\x80\xA9", "\\u2028\\u2029"},
+                {"\xE2\x80\xAA\xE2\x80\xAE\xE2\x81\xA6\xE2\x81\xA9", "\\u202a\\u202e\\u2066\\u2069"},
+                {"\xEF\xBF\xBE\xEF\xBF\xBF", "\\ufffe\\uffff"},
+                {"r\xE9p \xFF", "r\\xe9p \\xff"},
+                {"\xED\xA0\x80", "\\xed\\xa0\\x80"},
+                {"caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x94\x92 \xC2\xA0", "caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x94\x92 \xC2\xA0"},
+                {"back\\slash \\n", "back\\slash \\n"},
+                {"", ""},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+                char *got = ksafe_report_escape(cases[i].in);
+                ck_assert_ptr_nonnull(got);
+                ck_assert_str_eq(got, cases[i].out);
+                char *twice = ksafe_report_escape(got); /* idempotent */
+                ck_assert_str_eq(twice, got);
+                free(twice);
+                free(got);
+        }
+        ck_assert_ptr_null(ksafe_report_escape(NULL));
+}
+END_TEST
+
+/*
+ * A NULL report: what a function that makes reports returns when out of
+ * memory, accepted by every report function
+ */
+
+START_TEST(null_report_everywhere)
+{
+        ck_assert_uint_eq(ksafe_report_count(NULL), 0);
+        ck_assert_ptr_null(ksafe_report_get(NULL, 0));
+        ck_assert_ptr_null(ksafe_report_at(NULL, 0));
+        ck_assert_int_ne(ksafe_report_rejected(NULL), 0);
+        ck_assert_uint_eq(ksafe_report_severity_count(NULL, KSAFE_SEVERITY_ERROR), 0);
+        ck_assert_uint_eq(ksafe_report_severity_count(NULL, KSAFE_SEVERITY_WARNING), 0);
+        ck_assert_ptr_null(ksafe_report_to_text(NULL));
+        ck_assert_ptr_null(ksafe_report_to_json(NULL));
+        char errstr[128] = "untouched";
+        ksafe_report_explain(NULL, errstr, sizeof(errstr));
+        ck_assert_str_eq(errstr, "ksafe: no report (out of memory)");
+        ksafe_report_destroy(NULL);
+}
+END_TEST
+
+/*
+ * Errors: what ksafe_error_t carries is escaped too (ksafe-lint prints it,
+ * ksafe_producer_new() copies it into errstr)
+ */
+
+START_TEST(hostile_strings_in_errors)
+{
+        /* Each policy quotes hostile[h] in its error: a field name, a
+         * property name, an action, an environment name, a file name. */
+        static const char *const policies[] = {
+                "{\"ksafe_policy\":1,\"rules\":[{\"id\":\"a\",\"property\":\"linger.ms\","
+                "\"max\":3,\"action\":\"warn\",\"%s\":1}]}",
+                "{\"ksafe_policy\":1,\"rules\":[{\"id\":\"a\",\"property\":\"%s\","
+                "\"max\":3,\"action\":\"warn\"}]}",
+                "{\"ksafe_policy\":1,\"rules\":[{\"id\":\"a\",\"property\":\"linger.ms\","
+                "\"max\":3,\"action\":\"%s\"}]}",
+                "{\"ksafe_policy\":1,\"name\":\"%s\",\"environments\":{\"prod\":{}}}",
+        };
+        for (size_t h = 0; h < sizeof(hostile) / sizeof(*hostile); h++) {
+                /* As a JSON string (the policy must parse to reach its check). */
+                json_t *str = json_string(hostile[h]);
+                char *quoted = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+                json_decref(str);
+                for (size_t i = 0; quoted && i < sizeof(policies) / sizeof(*policies); i++) {
+                        char text[1024];
+                        /* Without the quotes json_dumps() adds. */
+                        char inner[512];
+                        snprintf(inner, sizeof(inner), "%.*s", (int)(strlen(quoted) - 2),
+                                 quoted + 1);
+                        snprintf(text, sizeof(text), policies[i], inner);
+                        ksafe_error_t err;
+                        memset(&err, 0, sizeof(err));
+                        const char *env = i == 3 ? hostile[h] : NULL;
+                        ksafe_policy_t *p = ksafe_policy_load_string(text, env, &err);
+                        char what[96];
+                        snprintf(what, sizeof(what), "hostile[%zu] in policy %zu", h, i);
+                        if (p) { /* accepted: nothing quoted it */
+                                ksafe_policy_destroy(p);
+                                continue;
+                        }
+                        assert_printable(err.text, false, what);
+                        assert_printable(err.source, false, what);
+                        assert_printable(err.path, false, what);
+                }
+                free(quoted);
+                /* As a file name. */
+                char path[256];
+                snprintf(path, sizeof(path), "/nonexistent-%s.json", hostile[h]);
+                ksafe_error_t err;
+                memset(&err, 0, sizeof(err));
+                ck_assert_ptr_null(ksafe_policy_load(path, NULL, &err));
+                assert_printable(err.text, false, "a file name");
+                assert_printable(err.source, false, "a file name");
+        }
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
         Suite *s = suite_create("report");
@@ -620,6 +935,16 @@ static Suite *report_suite(void)
         tcase_add_test(tc, text_lines);
         tcase_add_test(tc, text_enforced);
         tcase_add_test(tc, text_allow_unsafe_note);
+        tcase_add_test(tc, null_report_everywhere);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("hostile");
+        tcase_set_timeout(tc, 120); /* hundreds of reports: slow under ASan or valgrind */
+        tcase_add_test(tc, escape_table);
+        tcase_add_test(tc, explain_cuts_on_a_character);
+        tcase_add_test(tc, hostile_strings_in_every_field);
+        tcase_add_test(tc, hostile_policy_and_environment_names);
+        tcase_add_test(tc, hostile_strings_in_errors);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -490,6 +490,288 @@ START_TEST(entries_last_one_wins)
 }
 END_TEST
 
+/*
+ * The finalize model, complete: for each conf of the table, every property
+ * of librdkafka's table reads in the view of the unfinalized conf as the
+ * created handle reads it (rd_kafka_conf_get on rd_kafka_conf(rk) and on
+ * its default topic conf). Each row names the adjustment of
+ * rd_kafka_conf_finalize(), rd_kafka_topic_conf_finalize() or
+ * rd_kafka_new() that it exercises; a row per adjustment.
+ */
+static const struct finalize_case {
+        const char *adjustment;
+        const char *const *kv;
+} finalize_cases[] = {
+        {"nothing set: producer defaults (allow.auto.create.topics true)", (const char *const[]){NULL}},
+        {"sticky.partitioning.linger.ms = 2 x linger.ms", (const char *const[]){"linger.ms", "100", NULL}},
+        {"sticky.partitioning.linger.ms capped at 900000", (const char *const[]){"linger.ms", "600000", NULL}},
+        {"sticky.partitioning.linger.ms from a fractional linger.ms", (const char *const[]){"linger.ms", "0.75", NULL}},
+        {"sticky.partitioning.linger.ms set: kept", (const char *const[]){"linger.ms", "100", "sticky.partitioning.linger.ms", "7", NULL}},
+        {"idempotence: max.in.flight 5, retries INT32_MAX, acks -1, backpressure 1", (const char *const[]){"enable.idempotence", "true", NULL}},
+        {"idempotence: a lower max.in.flight is kept", (const char *const[]){"enable.idempotence", "true", "max.in.flight", "2", NULL}},
+        {"idempotence: backpressure set to 1 is 1", (const char *const[]){"enable.idempotence", "true", "queue.buffering.backpressure.threshold", "1", NULL}},
+        {"transactional: idempotence on, socket.timeout.ms = transaction.timeout.ms - 100, message.timeout.ms = transaction.timeout.ms", (const char *const[]){"transactional.id", "tx", NULL}},
+        {"transactional: socket.timeout.ms floor 900", (const char *const[]){"transactional.id", "tx", "transaction.timeout.ms", "1000", NULL}},
+        {"transactional: socket.timeout.ms set: kept", (const char *const[]){"transactional.id", "tx", "socket.timeout.ms", "30000", NULL}},
+        {"transactional: a long transaction.timeout.ms", (const char *const[]){"transactional.id", "tx", "transaction.timeout.ms", "900000", NULL}},
+        {"transactional with a topic conf", (const char *const[]){"transactional.id", "tx", "acks", "all", "compression.codec", "lz4", NULL}},
+        {"message.timeout.ms <= linger.ms: linger.ms = message.timeout.ms - 0.1", (const char *const[]){"message.timeout.ms", "3", NULL}},
+        {"message.timeout.ms 0 (infinite): linger.ms kept", (const char *const[]){"message.timeout.ms", "0", NULL}},
+        {"metadata.max.age.ms = 3 x topic.metadata.refresh.interval.ms", (const char *const[]){"topic.metadata.refresh.interval.ms", "1000", NULL}},
+        {"metadata.max.age.ms kept when refresh is off", (const char *const[]){"topic.metadata.refresh.interval.ms", "-1", NULL}},
+        {"metadata.max.age.ms set: kept", (const char *const[]){"topic.metadata.refresh.interval.ms", "1000", "metadata.max.age.ms", "5000", NULL}},
+        {"connections.max.idle.ms 230000 on Azure", (const char *const[]){"bootstrap.servers", "127.0.0.1:1,my.AZURE.invalid:1", NULL}},
+        {"connections.max.idle.ms set: kept on Azure", (const char *const[]){"bootstrap.servers", "x.azure.invalid:1", "connections.max.idle.ms", "1000", NULL}},
+        {"allow.auto.create.topics set: kept", (const char *const[]){"allow.auto.create.topics", "false", NULL}},
+        {"client.software.name and version sanitized", (const char *const[]){"client.software.name", " my app!", "client.software.version", "1.0 (beta)", NULL}},
+        {"debug: log_level 7", (const char *const[]){"debug", "msg", NULL}},
+        {"api.version.request on for broker.version.fallback >= 0.10", (const char *const[]){"api.version.request", "false", "broker.version.fallback", "0.10.0", NULL}},
+        {"api.version.request off kept for an old broker.version.fallback", (const char *const[]){"api.version.request", "false", "broker.version.fallback", "0.9.0", NULL}},
+        {"idempotence and linger.ms", (const char *const[]){"enable.idempotence", "true", "linger.ms", "50", "message.timeout.ms", "60000", NULL}},
+};
+
+/* The view's value of each property of one scope (listed by librdkafka's
+ * dump), read before the conf is given to rd_kafka_new(); NULL for those
+ * not compared (pointers, hidden ones, enabled_events which follows the
+ * callbacks). */
+static char **view_values(const ksafe_view_t *view, const char **dump, size_t cnt, bool topic)
+{
+        char **out = calloc(cnt, sizeof(*out));
+        ck_assert_ptr_nonnull(out);
+        for (size_t i = 0; i < cnt; i += 2) {
+                char name[256];
+                snprintf(name, sizeof(name), "%s%s", topic ? "topic." : "", dump[i]);
+                const ksafe_prop_t *p = ksafe_props_find(props, name);
+                if (!p || p->scope != (topic ? KSAFE_SCOPE_TOPIC : KSAFE_SCOPE_GLOBAL) ||
+                    p->type == KSAFE_PROP_POINTER || strcmp(dump[i], "enabled_events") == 0)
+                        continue;
+                ksafe_value_t v;
+                ck_assert(ksafe_view_value(view, p, &v));
+                out[i] = strdup(v.text);
+        }
+        return out;
+}
+
+static ksafe_entry_t entry(const char *name, const char *value, int line);
+
+/* Compare them with the handle's values, and free them. */
+static void compare_scope(char **values, const char **dump, size_t cnt, rd_kafka_t *rk,
+                          bool topic, const char *what)
+{
+        rd_kafka_topic_conf_t *tconf =
+                topic ? rd_kafka_conf_get_default_topic_conf((rd_kafka_conf_t *)rd_kafka_conf(rk))
+                      : NULL;
+        for (size_t i = 0; i < cnt; i += 2) {
+                const char *name = dump[i];
+                char used[4096];
+                size_t size = sizeof(used);
+                rd_kafka_conf_res_t res =
+                        tconf ? rd_kafka_topic_conf_get(tconf, name, used, &size)
+                        : topic ? RD_KAFKA_CONF_UNKNOWN
+                                : rd_kafka_conf_get(rd_kafka_conf(rk), name, used, &size);
+                /* Not compared: an unset string; no default topic conf. */
+                if (values[i] && res == RD_KAFKA_CONF_OK)
+                        ck_assert_msg(strcmp(values[i], used) == 0,
+                                      "%s: %s is \"%s\" in the view, \"%s\" in the handle", what,
+                                      name, values[i], used);
+                free(values[i]);
+        }
+        free(values);
+}
+
+START_TEST(finalize_model_is_complete)
+{
+        const struct finalize_case *c = &finalize_cases[_i];
+        rd_kafka_conf_t *conf = conf_with(c->kv);
+        rd_kafka_conf_set_log_cb(conf, quiet_log);
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ck_assert_ptr_nonnull(view);
+        size_t gcnt, tcnt;
+        const char **gdump = rd_kafka_conf_dump(conf, &gcnt);
+        rd_kafka_topic_conf_t *fresh = rd_kafka_topic_conf_new();
+        const char **tdump = rd_kafka_topic_conf_dump(fresh, &tcnt);
+        char **gvalues = view_values(view, gdump, gcnt, false);
+        char **tvalues = view_values(view, tdump, tcnt, true);
+        ksafe_view_destroy(view); /* it borrows conf, which rd_kafka_new() takes */
+        /* The same settings as lines of a file: the same model. */
+        ksafe_entry_t entries[8];
+        size_t n = 0;
+        for (size_t i = 0; c->kv[i]; i += 2, n++) {
+                char why[256];
+                if (!ksafe_props_find(props, c->kv[i])) { /* hidden: not a file's property */
+                        n--;
+                        continue;
+                }
+                entries[n] = entry(c->kv[i], c->kv[i + 1], (int)n + 1);
+                entries[n].value = ksafe_prop_parse(prop(c->kv[i]), c->kv[i + 1], why,
+                                                    sizeof(why));
+                ck_assert_msg(entries[n].value, "%s: %s", c->kv[i], why);
+        }
+        ksafe_view_t *file = ksafe_view_from_entries(props, "f.properties", entries, n);
+        char **gfile = view_values(file, gdump, gcnt, false);
+        char **tfile = view_values(file, tdump, tcnt, true);
+        ksafe_view_destroy(file);
+        for (size_t i = 0; i < n; i++)
+                free(entries[i].value);
+        char errstr[512];
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        ck_assert_msg(rk, "%s: rd_kafka_new: %s", c->adjustment, errstr);
+        compare_scope(gvalues, gdump, gcnt, rk, false, c->adjustment);
+        compare_scope(tvalues, tdump, tcnt, rk, true, c->adjustment);
+        compare_scope(gfile, gdump, gcnt, rk, false, c->adjustment);
+        compare_scope(tfile, tdump, tcnt, rk, true, c->adjustment);
+        rd_kafka_conf_dump_free(gdump, gcnt);
+        rd_kafka_conf_dump_free(tdump, tcnt);
+        rd_kafka_topic_conf_destroy(fresh);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+/*
+ * Topic-level set-ness: a value at its default may or may not have been
+ * set; librdkafka says which (the debug=conf probe), for a conf, a topic
+ * conf and a handle alike.
+ */
+static const struct settle_case {
+        const char *what;
+        const char *const *kv;
+        const char *name;
+        const char *text;
+        bool is_set;
+} settle_cases[] = {
+        {"acks=all set", (const char *const[]){"acks", "all", NULL}, "acks", "-1", true},
+        {"acks not set, another topic property set",
+         (const char *const[]){"request.timeout.ms", "1000", NULL}, "acks", "-1", false},
+        {"no topic conf at all", (const char *const[]){"linger.ms", "1", NULL}, "acks", "-1",
+         false},
+        {"delivery.timeout.ms=300000 set",
+         (const char *const[]){"delivery.timeout.ms", "300000", NULL}, "message.timeout.ms",
+         "300000", true},
+        {"queuing.strategy=fifo set", (const char *const[]){"queuing.strategy", "fifo", NULL},
+         "queuing.strategy", "fifo", true},
+        {"a value that differs is set without asking",
+         (const char *const[]){"acks", "1", NULL}, "acks", "1", true},
+};
+
+START_TEST(settle_learns_topic_set_ness)
+{
+        const struct settle_case *c = &settle_cases[_i];
+        /* A conf */
+        rd_kafka_conf_t *conf = conf_with(c->kv);
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_value_t v = value_of(view, c->name);
+        ksafe_view_settle(view, prop(c->name), &v);
+        ck_assert_msg(!v.unsure, "%s: still unsure", c->what);
+        ck_assert_msg(v.is_set == c->is_set, "%s: conf: is_set %d", c->what, v.is_set);
+        ck_assert_str_eq(v.text, c->text);
+        ksafe_view_destroy(view);
+
+        /* Its default topic conf as a topic conf of a producer */
+        rd_kafka_t *rk = producer(conf_with((const char *const[]){"linger.ms", "0", NULL}));
+        rd_kafka_topic_conf_t *tconf = rd_kafka_conf_get_default_topic_conf(conf);
+        if (tconf) {
+                view = ksafe_view_from_topic_conf(props, rk, tconf);
+                v = value_of(view, c->name);
+                ksafe_view_settle(view, prop(c->name), &v);
+                ck_assert_msg(!v.unsure && v.is_set == c->is_set, "%s: tconf: is_set %d",
+                              c->what, v.is_set);
+                ksafe_view_destroy(view);
+        }
+        rd_kafka_destroy(rk);
+
+        /* A handle made from the conf: finalize's values are not "set" */
+        rk = producer(conf);
+        view = ksafe_view_from_handle(props, rk);
+        v = value_of(view, c->name);
+        ksafe_view_settle(view, prop(c->name), &v);
+        ck_assert_msg(!v.unsure && v.is_set == c->is_set, "%s: handle: is_set %d", c->what,
+                      v.is_set);
+        ksafe_view_destroy(view);
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
+START_TEST(transactional_timeout_asks_librdkafka)
+{
+        /* Set to its default: librdkafka keeps it (and refuses it above
+         * transaction.timeout.ms); not set: it becomes transaction.timeout.ms. */
+        rd_kafka_conf_t *conf = CONF("transactional.id", "tx", "delivery.timeout.ms", "300000");
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        assert_value(view, "message.timeout.ms", "300000", true);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+
+        conf = CONF("transactional.id", "tx", "acks", "all");
+        view = ksafe_view_from_conf(props, conf);
+        assert_finalized(view, "message.timeout.ms", "60000");
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
+/*
+ * Class 4: properties with a global and a topic-level form, from the
+ * property table: only a twin that can say "inherit" replaces the global
+ * value at produce time (rd_kafka_topic_new0()); the others of the same
+ * name are the legacy consumer's.
+ */
+static const struct twin_case {
+        const char *name;
+        bool wins;
+} twin_cases[] = {
+        {"compression.codec", true},
+        {"auto.commit.interval.ms", false},
+        {"offset.store.method", false},
+};
+
+START_TEST(twins_from_the_property_table)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        size_t cnt, found = 0;
+        const char **dump = rd_kafka_conf_dump(conf, &cnt);
+        for (size_t i = 0; i < cnt; i += 2) {
+                char name[300];
+                snprintf(name, sizeof(name), "topic.%s", dump[i]);
+                const ksafe_prop_t *t = ksafe_props_find(props, name);
+                if (!t || t->scope != KSAFE_SCOPE_TOPIC || strcmp(t->name, dump[i]) != 0)
+                        continue;
+                size_t j = 0;
+                while (j < sizeof(twin_cases) / sizeof(*twin_cases) &&
+                       strcmp(twin_cases[j].name, dump[i]) != 0)
+                        j++;
+                ck_assert_msg(j < sizeof(twin_cases) / sizeof(*twin_cases),
+                              "%s has a topic-level twin that the table does not list", dump[i]);
+                found++;
+                ck_assert_msg((ksafe_view_topic_twin(view, prop(dump[i])) != NULL) ==
+                                      twin_cases[j].wins,
+                              "%s", dump[i]);
+        }
+        ck_assert_uint_eq(found, sizeof(twin_cases) / sizeof(*twin_cases));
+        rd_kafka_conf_dump_free(dump, cnt);
+        ksafe_view_destroy(view);
+        rd_kafka_conf_destroy(conf);
+
+        /* Every spelling: the value used is the topic's unless inherit. */
+        static const char *const spellings[][5] = {
+                /* global name, global value, topic name, topic value, used */
+                {"compression.type", "lz4", "topic.compression.type", "none", "none"},
+                {"compression.codec", "lz4", "topic.compression.codec", "zstd", "zstd"},
+                {"compression.type", "zstd", "topic.compression.codec", "inherit", "zstd"},
+                {"compression.codec", "gzip", "topic.compression.type", "lz4", "lz4"},
+        };
+        for (size_t i = 0; i < sizeof(spellings) / sizeof(*spellings); i++) {
+                conf = conf_with((const char *const[]){spellings[i][0], spellings[i][1],
+                                                       spellings[i][2], spellings[i][3], NULL});
+                view = ksafe_view_from_conf(props, conf);
+                ck_assert_str_eq(value_of(view, "compression.type").text, spellings[i][4]);
+                ck_assert_str_eq(value_of(view, "compression.codec").text, spellings[i][4]);
+                ksafe_view_destroy(view);
+                rd_kafka_conf_destroy(conf);
+        }
+}
+END_TEST
+
 START_TEST(destroy_null)
 {
         ksafe_view_destroy(NULL);
@@ -523,6 +805,12 @@ static Suite *view_suite(void)
         tcase_add_test(tc, handle_reads_finalized_topic_values);
         tcase_add_test(tc, handle_without_topic_conf);
         tcase_add_test(tc, topic_conf_view);
+        tcase_add_loop_test(tc, settle_learns_topic_set_ness, 0,
+                            (int)(sizeof(settle_cases) / sizeof(*settle_cases)));
+        tcase_add_test(tc, transactional_timeout_asks_librdkafka);
+        tcase_add_test(tc, twins_from_the_property_table);
+        tcase_add_loop_test(tc, finalize_model_is_complete, 0,
+                            (int)(sizeof(finalize_cases) / sizeof(*finalize_cases)));
         suite_add_tcase(s, tc);
 
         tc = tcase_create("entries");
