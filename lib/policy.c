@@ -862,8 +862,11 @@ static bool fail(loader_t *L, const where_t *w, const char *fmt, ...)
         ksafe_buf_vprintf(&tbuf, fmt, ap);
         va_end(ap);
         char *text = ksafe_buf_take(&tbuf);
-        char *path = where_path(w);
-        /* The path in the text is the one in err->path, cut the same way. */
+        char *raw = where_path(w);
+        /* The path in the text is the one in err->path: escaped as
+         * ksafe_error_set() escapes it, then cut the same way. */
+        char *path = raw ? ksafe_report_escape(raw) : NULL;
+        free(raw);
         char shown[sizeof(((ksafe_error_t *)NULL)->path)];
         ksafe_fit_tail(shown, sizeof(shown), path ? path : "");
         if (shown[0])
