@@ -592,28 +592,28 @@ static bool check_rule_meaning(loader_t *L, const where_t *w, const ksafe_rule_t
                 where_t f = where_key(w, names[b]);
                 if (r->prop->type == KSAFE_PROP_INT && bounds[b] != whole_down(bounds[b]))
                         return fail(L, &f,
-                                    "must be a whole number: %s is an integer property, not %g",
+                                    "must be a whole number: %s is an integer property, not %.15g",
                                     r->prop->name, bounds[b]);
         }
         describe_range(r->prop, range, sizeof(range));
         if ((r->checks & KSAFE_CHECK_MAX) && !range_meets(r->prop, -INFINITY, r->max)) {
                 where_t f = where_key(w, "max");
                 return fail(L, &f,
-                            "max %g is below every value librdkafka accepts for %s (%s): no "
+                            "max %.15g is below every value librdkafka accepts for %s (%s): no "
                             "configuration could pass",
                             r->max, r->prop->name, range);
         }
         if ((r->checks & KSAFE_CHECK_MIN) && !range_meets(r->prop, r->min, INFINITY)) {
                 where_t f = where_key(w, "min");
                 return fail(L, &f,
-                            "min %g is above every value librdkafka accepts for %s (%s): no "
+                            "min %.15g is above every value librdkafka accepts for %s (%s): no "
                             "configuration could pass",
                             r->min, r->prop->name, range);
         }
         if ((r->checks & KSAFE_CHECK_MIN) && (r->checks & KSAFE_CHECK_MAX) &&
             !range_meets(r->prop, r->min, r->max)) {
                 where_t f = where_key(w, "min");
-                return fail(L, &f, "no value of %s lies between min %g and max %g",
+                return fail(L, &f, "no value of %s lies between min %.15g and max %.15g",
                             r->prop->name, r->min, r->max);
         }
         /* Values: each must pass the rule's other checks. */
@@ -862,8 +862,11 @@ static bool fail(loader_t *L, const where_t *w, const char *fmt, ...)
         ksafe_buf_vprintf(&tbuf, fmt, ap);
         va_end(ap);
         char *text = ksafe_buf_take(&tbuf);
-        char *path = where_path(w);
-        /* The path in the text is the one in err->path, cut the same way. */
+        char *raw = where_path(w);
+        /* The path in the text is the one in err->path: escaped as
+         * ksafe_error_set() escapes it, then cut the same way. */
+        char *path = raw ? ksafe_report_escape(raw) : NULL;
+        free(raw);
         char shown[sizeof(((ksafe_error_t *)NULL)->path)];
         ksafe_fit_tail(shown, sizeof(shown), path ? path : "");
         if (shown[0])
@@ -1083,11 +1086,7 @@ static bool load_chain(loader_t *L, const char *text, const char *source, const 
                                 ksafe_buf_printf(&pbuf, "%s", target);
                         else
                                 ksafe_buf_printf(&pbuf, "%s/%s", doc->dir, target);
-                        char *path = ksafe_buf_take(&pbuf);
-                        if (!path) {
-                                fail(L, &w, "out of memory");
-                                break;
-                        }
+                        char *path = ksafe_buf_take(&pbuf); /* kept for the load */
                         if (!scratch_keep_string(&L->scratch, path)) {
                                 fail(L, &w, "out of memory");
                                 break;
