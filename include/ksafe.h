@@ -497,8 +497,9 @@ KSAFE_EXPORT size_t ksafe_config_change_count(const ksafe_config_t *config);
  * the config sets and every property the policy judges, one
  * "name=value" line each, with the changes of ksafe_config_enforce() and
  * the values librdkafka derives; sensitive values are "(redacted)". Values
- * are shown as the client gets them (escapes decoded), control characters
- * as \xHH. free() it; NULL when out of memory.
+ * are shown as the client gets them (a Java file's escapes decoded), then
+ * escaped as ksafe_report_escape() escapes them, one line each. free() it;
+ * NULL when out of memory.
  */
 KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
                                           const ksafe_policy_t *policy);
