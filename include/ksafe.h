@@ -408,7 +408,8 @@ typedef enum ksafe_dialect_e {
          *  librdkafka does not know is an error (ksafe-unknown-property),
          *  and a line that kcat reads otherwise than Java's .properties
          *  rules is a finding (ksafe-kcat-syntax), a UTF-8 BOM and '!'
-         *  comment lines included. Backslashes stay in values. */
+         *  comment lines included. Backslashes stay in values, except
+         *  before ':' and '=', which kcat strips. */
         KSAFE_DIALECT_LIBRDKAFKA = 0,
         /** Read exactly as java.util.Properties.load() reads the file:
          *  escapes decoded in keys and values (\uXXXX, \t, \n, ...), a
