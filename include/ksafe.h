@@ -411,7 +411,8 @@ typedef enum ksafe_dialect_e {
          *  librdkafka does not know is an error (ksafe-unknown-property),
          *  and a line that kcat reads otherwise than Java's .properties
          *  rules is a finding (ksafe-kcat-syntax), a UTF-8 BOM and '!'
-         *  comment lines included. Backslashes stay in values. */
+         *  comment lines included. Backslashes stay in values, except
+         *  before ':' and '=', which kcat strips. */
         KSAFE_DIALECT_LIBRDKAFKA = 0,
         /** Read exactly as java.util.Properties.load() reads the file:
          *  escapes decoded in keys and values (\uXXXX, \t, \n, ...), a
@@ -500,8 +501,9 @@ KSAFE_EXPORT size_t ksafe_config_change_count(const ksafe_config_t *config);
  * the config sets and every property the policy judges, one
  * "name=value" line each, with the changes of ksafe_config_enforce() and
  * the values librdkafka derives; sensitive values are "(redacted)". Values
- * are shown as the client gets them (escapes decoded), control characters
- * as \xHH. free() it; NULL when out of memory.
+ * are shown as the client gets them (a Java file's escapes decoded), then
+ * escaped as ksafe_report_escape() escapes them, one line each. free() it;
+ * NULL when out of memory.
  */
 KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
                                           const ksafe_policy_t *policy);
