@@ -42,13 +42,17 @@ int main(int argc, char **argv)
                 char *text = ksafe_report_to_text(report);
                 fputs(text ? text : "", stderr);
                 free(text);
-                ksafe_report_destroy(report);
         }
         if (!rk) {
                 fprintf(stderr, "%s\n", errstr);
-                rd_kafka_conf_destroy(conf); /* still ours on failure */
+                /* Still ours on failure, unless a failed audit (a ksafe bug)
+                 * destroyed it with the handle. */
+                if (!ksafe_report_conf_consumed(report))
+                        rd_kafka_conf_destroy(conf);
+                ksafe_report_destroy(report);
                 return 1;
         }
+        ksafe_report_destroy(report);
 
         for (int i = 0; i < 10; i++) {
                 char payload[32];

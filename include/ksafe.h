@@ -42,8 +42,8 @@ extern "C" {
 #define KSAFE_VERSION_STR "0.1.0"
 
 /** The largest config or policy file ksafe reads, in bytes: a larger one
- *  is "cannot read: File too large" (EFBIG). ksafe-lint applies the same
- *  cap to standard input. */
+ *  is "cannot read: larger than 64 MiB" (EFBIG). ksafe-lint applies the
+ *  same cap to standard input. */
 #define KSAFE_CONFIG_MAX_SIZE ((size_t)64 << 20)
 
 /** The version of the JSON shape that ksafe_report_to_json() writes. */
@@ -318,6 +318,10 @@ KSAFE_EXPORT bool ksafe_report_conf_consumed(const ksafe_report_t *report);
  * Judge an existing handle: its configuration as rd_kafka_new() finalized
  * it (rd_kafka_conf(rk)) and its default topic configuration.
  *
+ * Which properties were set is read from the handle too (a copy of its
+ * conf replays them; for topic-level ones librdkafka is asked as for
+ * ksafe_conf_check()): values that finalize adjusted are not "set".
+ *
  * Works on any handle; for a consumer, producer rules are judged all the
  * same. Both arguments must not be NULL. Returns a report, NULL only when
  * out of memory.
@@ -343,7 +347,8 @@ KSAFE_EXPORT ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_poli
  * cannot be judged. Keep the handle the first call returned. To tell, ksafe
  * gives rd_kafka_topic_new() a topic conf with acks=0, which librdkafka
  * refuses for a new topic of an idempotent producer (so nothing is made;
- * its log line about it is suppressed): `rk` must be an idempotent
+ * its log line about it is suppressed: the handle's log_level is 0 for
+ * the moment of that call, then restored): `rk` must be an idempotent
  * producer, else the call fails. A topic that another thread creates at
  * the same moment is refused when its opaque differs from `tconf`'s.
  *

@@ -267,6 +267,26 @@ static const char *kcat_differs(bool lone_cr, const logical_t *l, bool long_line
         return NULL;
 }
 
+/* kcat -F strips "\\:" and "\\=" from a line, again and again from its start
+ * ("Java configs" escape them): every run of backslashes just before a ':'
+ * or '=' goes. Other backslashes stay (Windows paths). */
+static void kcat_unescape(ksafe_buf_t *out, const char *s, size_t n)
+{
+        out->len = 0;
+        ksafe_buf_append(out, "", 0);
+        for (size_t i = 0; i < n;) {
+                size_t run = 0;
+                while (i + run < n && s[i + run] == '\\')
+                        run++;
+                if (run && i + run < n && (s[i + run] == ':' || s[i + run] == '=')) {
+                        i += run; /* the run goes, the ':' or '=' stays */
+                        continue;
+                }
+                ksafe_buf_append(out, s + i, run ? run : 1);
+                i += run ? run : 1;
+        }
+}
+
 /* A comment (or blank) line that kcat reads otherwise: an entry that only
  * carries `syntax`, so that it becomes a ksafe-kcat-syntax finding. */
 static bool add_syntax_line(ksafe_config_t *cfg, const char *p, int line, int column,
@@ -345,10 +365,13 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         p = next;
                         continue;
                 }
-                /* Join continuation lines into one logical line. */
+                /* Join continuation lines into one logical line. Java
+                 * reads a '#' or '!' as a comment wherever its logical line
+                 * is still empty, after a lone backslash too. */
                 l.text.len = 0;
                 l.count = 0;
-                while (continues(s, e) && next < end) {
+                bool java_comment = false;
+                while (!java_comment && continues(s, e) && next < end) {
                         logical_add(&l, data, s, (size_t)(e - s - 1));
                         p = next;
                         e = line_end(p, end, &next);
@@ -359,6 +382,13 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         lone_cr |= ends_lone_cr(e, end);
                         after_lone_cr = ends_lone_cr(e, end);
                         line++;
+                        java_comment = java && l.text.len == 0 && s < e &&
+                                       (*s == '#' || *s == '!');
+                }
+                if (java_comment) {
+                        p = next;
+                        bom_pending = false;
+                        continue;
                 }
                 logical_add(&l, data, s, (size_t)(e - s));
                 p = next;
@@ -368,6 +398,15 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                 bool eof_continuation = l.text.len && continues(k, lend);
                 if (eof_continuation)
                         lend--; /* a continuation at the end of the file */
+                /* Java skips a logical line that is empty once joined (a
+                 * lone backslash before an empty line), except when the
+                 * backslash is followed by the end of the file or by one
+                 * line-ending character that ends the file: load() then
+                 * returns the line, a key "" with an empty value. */
+                if (java && lend == k && !(eof_continuation && next - e < 2)) {
+                        bom_pending = false;
+                        continue;
+                }
                 const char *ke = k;
                 while (ke < lend && *ke != '=' && *ke != ':' && !blank(*ke))
                         ke += (*ke == '\\' && ke + 1 < lend) ? 2 : 1;
@@ -403,8 +442,10 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         free(key);
                         free(value);
                 } else {
-                        entry = add_entry(cfg, k, (size_t)(ke - k), v, (size_t)(ve - v),
-                                          first_line, column);
+                        kcat_unescape(&tmp, v, (size_t)(ve - v));
+                        entry = tmp.failed ? NULL
+                                           : add_entry(cfg, k, (size_t)(ke - k), tmp.data,
+                                                       tmp.len, first_line, column);
                 }
                 ok = entry != NULL;
                 if (ok) {

@@ -312,35 +312,34 @@ ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view
         return report;
 }
 
-void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
-                       ksafe_report_t *report)
+/* A refusal of rd_kafka_new() (or rd_kafka_topic_new()) about `name`,
+ * unless a policy rule already reports that property, unrepaired. */
+static void refuse(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                   ksafe_report_t *report, const char *name, const char *expected,
+                   const char *librdkafka_says)
 {
-        const ksafe_prop_t *mt = ksafe_props_well_known(policy->props, KSAFE_P_MESSAGE_TIMEOUT);
+        const ksafe_prop_t *prop = ksafe_props_find(policy->props, name);
+        if (!prop)
+                return;
+        for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(report, i);
+                if (v->canonical && strcmp(v->canonical, prop->name) == 0 && !v->fixed)
+                        return;
+        }
         ksafe_value_t v;
-        double limit;
-        char *end;
-        if (!mt || !ksafe_view_limit(view, mt, &limit) || !ksafe_view_value(view, mt, &v))
-                return;
-        /* librdkafka compares the numbers as they are: 0 (infinite) passes. */
-        double n = strtod(v.text, &end);
-        if (end == v.text || *end || n <= limit)
-                return;
-        char message[300], actual[64], expected[64];
-        snprintf(actual, sizeof(actual), "%s", v.text);
-        snprintf(expected, sizeof(expected), "<= %g (transaction.timeout.ms)", limit);
-        snprintf(message, sizeof(message),
-                 "librdkafka refuses delivery.timeout.ms %s above transaction.timeout.ms "
-                 "(%g) for a transactional producer",
-                 v.text, limit);
+        ksafe_view_value(view, prop, &v);
         const ksafe_entry_t *e = v.entry;
+        const char *shown = prop->sensitive ? KSAFE_REDACTED : v.text;
+        char message[600];
+        snprintf(message, sizeof(message), "librdkafka refuses %s %s: %s",
+                 e ? e->name : name, shown, librdkafka_says);
         ksafe_violation_t out = {
                 .rule_id = "ksafe-librdkafka-refuses",
-                .property = e ? e->name : "delivery.timeout.ms",
-                .canonical = mt->name,
-                .actual = actual,
+                .property = e ? e->name : name,
+                .canonical = prop->name,
+                .actual = shown,
                 .expected = expected,
-                .why = "rd_kafka_new() fails: message.timeout.ms must be <= "
-                       "transaction.timeout.ms",
+                .why = "rd_kafka_new() fails with this configuration",
                 .message = message,
                 .file = e && e->origin ? e->origin : ksafe_view_file(view),
                 .line = e ? e->line : ksafe_view_file(view) ? 1 : 0,
@@ -350,6 +349,109 @@ void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
                 .is_set = v.is_set,
         };
         ksafe_report_add(report, &out);
+}
+
+/* A property's value in the view, as librdkafka reads it, and whether it
+ * was set. */
+static bool value_of(const ksafe_policy_t *policy, const ksafe_view_t *view, const char *name,
+                     ksafe_value_t *v, double *n)
+{
+        const ksafe_prop_t *prop = ksafe_props_find(policy->props, name);
+        if (!prop || !ksafe_view_value(view, prop, v))
+                return false;
+        if (n) {
+                char *end;
+                *n = strtod(v->text, &end);
+                if (end == v->text)
+                        *n = NAN;
+        }
+        return true;
+}
+
+/*
+ * What rd_kafka_conf_finalize() and rd_kafka_topic_conf_finalize() of
+ * librdkafka 2.0.2 refuse for a producer, whatever the policy says: set
+ * values that finalize would otherwise have adjusted. A created handle
+ * passed them all; a topic conf (ksafe_topic_new()) meets only the topic
+ * ones.
+ */
+void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                       ksafe_report_t *report)
+{
+        if (ksafe_view_finalized(view))
+                return;
+        bool topic_only = ksafe_view_is_topic_only(view);
+        bool tx = ksafe_view_transactional(view), idem = ksafe_view_idempotent(view);
+        ksafe_value_t v, w;
+        double n, m;
+        char expected[96];
+
+        if (!topic_only && tx && value_of(policy, view, "enable.idempotence", &v, NULL) &&
+            v.is_set && strcmp(v.text, "false") == 0)
+                refuse(policy, view, report, "enable.idempotence", "true",
+                       "`transactional.id` requires `enable.idempotence=true`");
+        if (!topic_only && tx && value_of(policy, view, "socket.timeout.ms", &v, &n) &&
+            v.is_set && value_of(policy, view, "transaction.timeout.ms", &w, &m) &&
+            m + 100 < n) {
+                snprintf(expected, sizeof(expected), "<= %g (transaction.timeout.ms + 100)",
+                         m + 100);
+                refuse(policy, view, report, "socket.timeout.ms", expected,
+                       "`socket.timeout.ms` must be set <= `transaction.timeout.ms` + 100");
+        }
+        if (!topic_only && idem) {
+                if (value_of(policy, view, "max.in.flight", &v, &n) && v.is_set && n > 5)
+                        refuse(policy, view, report, "max.in.flight", "<= 5",
+                               "`max.in.flight` must be set <= 5 when `enable.idempotence` is "
+                               "true");
+                if (value_of(policy, view, "retries", &v, &n) && v.is_set && n < 1)
+                        refuse(policy, view, report, "retries", ">= 1",
+                               "`retries` must be set >= 1 when `enable.idempotence` is true");
+                if (value_of(policy, view, "queue.buffering.backpressure.threshold", &v, &n) &&
+                    v.is_set && n > 1)
+                        refuse(policy, view, report, "queue.buffering.backpressure.threshold",
+                               "1",
+                               "`queue.buffering.backpressure.threshold` must be set to 1 when "
+                               "`enable.idempotence` is true");
+        }
+        if (!topic_only && !idem && value_of(policy, view, "enable.gapless.guarantee", &v, NULL) &&
+            v.is_set && strcmp(v.text, "true") == 0)
+                refuse(policy, view, report, "enable.gapless.guarantee", "false",
+                       "`enable.gapless.guarantee` requires `enable.idempotence` to be enabled");
+        if (!topic_only && value_of(policy, view, "reconnect.backoff.max.ms", &v, &n) &&
+            value_of(policy, view, "reconnect.backoff.ms", &w, &m) && n < m) {
+                snprintf(expected, sizeof(expected), ">= %g (reconnect.backoff.ms)", m);
+                refuse(policy, view, report, "reconnect.backoff.max.ms", expected,
+                       "`reconnect.backoff.max.ms` must be >= `reconnect.max.ms`");
+        }
+        if (!topic_only && value_of(policy, view, "ssl.keystore.location", &v, NULL) &&
+            v.text[0] && value_of(policy, view, "ssl.keystore.password", &w, NULL) && !w.text[0])
+                refuse(policy, view, report, "ssl.keystore.password", "set",
+                       "`ssl.keystore.password` is mandatory when `ssl.keystore.location` is "
+                       "set");
+        if (idem && value_of(policy, view, "acks", &v, &n) && v.is_set && n != -1)
+                refuse(policy, view, report, "acks", "all (-1)",
+                       "`acks` must be set to `all` when `enable.idempotence` is true");
+        if (idem && value_of(policy, view, "queuing.strategy", &v, NULL) && v.is_set &&
+            strcmp(v.text, "fifo") != 0)
+                refuse(policy, view, report, "queuing.strategy", "fifo",
+                       "`queuing.strategy` must be set to `fifo` when `enable.idempotence` is "
+                       "true");
+        /* message.timeout.ms: 0 is infinite and passes both. */
+        const ksafe_prop_t *mt = ksafe_props_well_known(policy->props, KSAFE_P_MESSAGE_TIMEOUT);
+        double limit;
+        if (mt && ksafe_view_limit(view, mt, &limit) &&
+            value_of(policy, view, "message.timeout.ms", &v, &n) && n > limit) {
+                snprintf(expected, sizeof(expected), "<= %g (transaction.timeout.ms)", limit);
+                refuse(policy, view, report, "message.timeout.ms", expected,
+                       "`message.timeout.ms` must be set <= `transaction.timeout.ms` for a "
+                       "transactional producer");
+        }
+        if (value_of(policy, view, "message.timeout.ms", &v, &n) && n != 0 &&
+            value_of(policy, view, "linger.ms", &w, &m) && w.is_set && !(n > m)) {
+                snprintf(expected, sizeof(expected), "> linger.ms (%s)", w.text);
+                refuse(policy, view, report, "message.timeout.ms", expected,
+                       "`message.timeout.ms` must be greater than `linger.ms`");
+        }
 }
 
 /* A name as written, when it is safe to show: an unknown name can be a

@@ -311,6 +311,8 @@ bool ksafe_view_limit(const ksafe_view_t *view, const ksafe_prop_t *prop, double
 const char *ksafe_view_file(const ksafe_view_t *view);
 const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp);
 bool ksafe_view_is_topic_only(const ksafe_view_t *view);
+/** A created handle's own conf: rd_kafka_new() has finalized it. */
+bool ksafe_view_finalized(const ksafe_view_t *view);
 
 /*
  * configfile.c (reading) and config.c (judging, repairing, rendering)
@@ -427,9 +429,12 @@ void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned
 /** Judge every rule on `view` into a new report, and destroy the view
  *  (NULL view: out of memory, NULL report). */
 ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view);
-/** Add what rd_kafka_new() would refuse although no policy rule fails
- *  (ksafe-librdkafka-refuses): a transactional producer's message timeout
- *  above its transaction timeout. */
+/** Add what rd_kafka_new() (rd_kafka_topic_new() for a topic conf) would
+ *  refuse although no policy rule reports it unrepaired
+ *  (ksafe-librdkafka-refuses): every refusal of librdkafka 2.0.2's
+ *  finalize for a producer (a transactional producer's message timeout
+ *  above its transaction timeout, max.in.flight set above 5 with
+ *  idempotence, ...). Nothing for a created handle. */
 void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
                        ksafe_report_t *report);
 /** Add the view's own findings (unknown, invalid, misread, duplicate). */

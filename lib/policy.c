@@ -1024,8 +1024,8 @@ static bool open_doc(loader_t *L, doc_t *doc, const char *text, const char *sour
                 sec->json = env;
                 sec->name = name;
                 sec->path = ksafe_buf_take(&path);
-                if (!sec->path ||
-                    json_object_set_new(doc->env_index, name, json_integer((json_int_t)doc->env_count)))
+                json_t *index = json_integer((json_int_t)doc->env_count);
+                if (!sec->path || json_object_set_new(doc->env_index, name, index))
                         return fail(L, &top, "out of memory");
                 doc->env_count++;
         }

@@ -178,11 +178,14 @@ char *ksafe_read_regular_file(const char *path, size_t *lenp, ksafe_file_id_t *i
         int saved = 0;
         while (data) {
                 if (len + 1 == cap) {
-                        if (cap > KSAFE_MAX_FILE) {
+                        /* Full: grow to see whether the file goes on, but
+                         * never past one byte over the cap. */
+                        if (len > KSAFE_MAX_FILE) {
                                 saved = EFBIG;
                                 break;
                         }
-                        size_t grown = cap * 2 > KSAFE_MAX_FILE + 2 ? KSAFE_MAX_FILE + 2 : cap * 2;
+                        size_t grown = cap > (KSAFE_MAX_FILE + 2) / 2 ? KSAFE_MAX_FILE + 2
+                                                                    : cap * 2;
                         char *more = realloc(data, grown);
                         if (!more) {
                                 saved = ENOMEM;
@@ -284,9 +287,16 @@ void ksafe_error_set(ksafe_error_t *err, const char *source, const char *path, i
 {
         if (!err)
                 return;
+        /* Escaped (ksafe_report_escape()): a file name, a JSON key or a
+         * value quoted in an error cannot forge a line of whatever prints
+         * it (ksafe-lint, the errstr of ksafe_producer_new()). */
+        char *src = ksafe_report_escape(source ? source : "");
+        char *where = ksafe_report_escape(path ? path : "");
         /* The end of a file name or JSON path says most: keep it. */
-        ksafe_fit_tail(err->source, sizeof(err->source), source ? source : "");
-        ksafe_fit_tail(err->path, sizeof(err->path), path ? path : "");
+        ksafe_fit_tail(err->source, sizeof(err->source), src ? src : "?");
+        ksafe_fit_tail(err->path, sizeof(err->path), where ? where : "?");
+        free(src);
+        free(where);
         err->line = line;
         err->column = column;
         ksafe_buf_t text = {0};
@@ -295,7 +305,9 @@ void ksafe_error_set(ksafe_error_t *err, const char *source, const char *path, i
         ksafe_buf_vprintf(&text, fmt, ap);
         va_end(ap);
         char *s = ksafe_buf_take(&text);
-        ksafe_fit_head(err->text, sizeof(err->text), s ? s : "out of memory");
+        char *shown = ksafe_report_escape(s);
+        ksafe_fit_head(err->text, sizeof(err->text), shown ? shown : "out of memory");
+        free(shown);
         free(s);
 }
 

@@ -377,6 +377,11 @@ const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp
         return view->entries;
 }
 
+bool ksafe_view_finalized(const ksafe_view_t *view)
+{
+        return view->source == SOURCE_HANDLE && !view->topic_only;
+}
+
 bool ksafe_view_is_topic_only(const ksafe_view_t *view)
 {
         return view->topic_only;
@@ -631,7 +636,9 @@ static void probe_topic_set(const ksafe_view_t *view)
         rd_kafka_conf_set_default_topic_conf(conf, rd_kafka_topic_conf_dup(tconf));
         rd_kafka_t *rk = ok ? rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)) : NULL;
         if (rk) {
-                pr.done = true; /* later logs are not the dump */
+                /* The dump is logged by rd_kafka_new() in this thread; the
+                 * handle's threads are joined by rd_kafka_destroy() before
+                 * the list is read. */
                 rd_kafka_destroy(rk);
         } else {
                 rd_kafka_conf_destroy(conf);

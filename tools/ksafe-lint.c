@@ -266,10 +266,15 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
                 size_t len = 0;
                 char *data = read_stdin(&len);
                 if (!data) {
-                        /* As ksafe_config_read_file() says it of a file. */
+                        /* In the words ksafe_config_read_file() uses for a file. */
                         snprintf(err->source, sizeof(err->source), "<stdin>");
-                        snprintf(err->text, sizeof(err->text), "cannot read: %s",
-                                 strerror(errno));
+                        if (errno == EFBIG)
+                                snprintf(err->text, sizeof(err->text),
+                                         "cannot read: larger than %zu MiB",
+                                         KSAFE_CONFIG_MAX_SIZE >> 20);
+                        else
+                                snprintf(err->text, sizeof(err->text), "cannot read: %s",
+                                         strerror(errno));
                         return NULL;
                 }
                 cfg = ksafe_config_read(data, len, "<stdin>", &options, err);
@@ -583,9 +588,33 @@ int main(int argc, char **argv)
         char *env = opts.env && *opts.env ? ksafe_report_escape(opts.env) : NULL;
         if (policy_only) {
                 if (opts.print_policy) {
+                        /* Exact values, but only printable ASCII: a name or
+                         * a reason with C1 controls, bidi overrides or DEL
+                         * reaches the terminal as \uNNNN (DEL, ASCII, only
+                         * occurs inside strings: jansson leaves it raw). */
                         char *json = ksafe_policy_to_json(policy);
-                        printf("%s\n", json ? json : "null");
+                        json_t *doc = json ? json_loads(json, 0, NULL) : NULL;
+                        char *ascii = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                                                    JSON_ENSURE_ASCII)
+                                          : NULL;
+                        for (const char *c = ascii; c && *c; c++)
+                                if (*c == 0x7f)
+                                        fputs("\\u007f", stdout);
+                                else
+                                        putchar(*c);
+                        if (ascii)
+                                putchar('\n');
+                        else
+                                fprintf(stderr, "ksafe-lint: out of memory\n");
+                        free(ascii);
+                        json_decref(doc);
                         free(json);
+                        if (!ascii) {
+                                free(name);
+                                free(env);
+                                ksafe_policy_destroy(policy);
+                                return finish(LINT_EXIT_USAGE);
+                        }
                 } else {
                         complain(path, "policy \"%s\"%s%s is valid", name ? name : "?",
                                  env ? " for " : "", env ? env : "");

@@ -841,9 +841,9 @@ START_TEST(enforce_secret_value_is_set_not_shown)
 END_TEST
 
 /*
- * One verdict: the same settings judged from a rd_kafka_conf_t and from a
- * .properties file fail the same rules (engine findings about how a file
- * is written aside).
+ * One verdict: the same settings judged from a rd_kafka_conf_t, from a
+ * .properties file and from the handle rd_kafka_new() makes of the conf
+ * fail the same rules (engine findings about how a file is written aside).
  */
 #define RULES(...) "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":[" __VA_ARGS__ "]}"
 #define REQUIRED_ACKS                                                                          \
@@ -880,6 +880,10 @@ static const struct verdict_case {
         {"linger.ms=nan", NULL, {"linger.ms", "nan"}, {"delivery-covers-request"}},
         {"delivery.timeout.ms=0 is infinite", NULL, {"delivery.timeout.ms", "0"},
          {"delivery-timeout", "delivery-covers-request"}},
+        {"queuing.strategy=lifo, refused by rd_kafka_new()", NULL,
+         {"queuing.strategy", "lifo"}, {"ksafe-librdkafka-refuses"}},
+        {"socket.timeout.ms above transaction.timeout.ms + 100", NULL,
+         {"transactional.id", "tx", "socket.timeout.ms", "70000"}, {"ksafe-librdkafka-refuses"}},
         {"forbidden max.in.flight set to what idempotence makes it", NO_INFLIGHT,
          {"enable.idempotence", "true", "max.in.flight", "5"}, {NULL}},
         {"forbidden max.in.flight set to 3", NO_INFLIGHT,
@@ -936,10 +940,28 @@ START_TEST(one_verdict_conf_and_file)
         ksafe_report_t *from_file = ksafe_config_check(config, policy);
         assert_fails_exactly(from_file, c->rules, c->what, "file");
 
+        /* A handle made from the same conf by plain rd_kafka_new(): its
+         * audit fails the same rules; what librdkafka refuses is no handle. */
+        bool refused = false;
+        for (size_t i = 0; i < 3 && c->rules[i]; i++)
+                refused |= strcmp(c->rules[i], "ksafe-librdkafka-refuses") == 0;
+        set_all(conf, KV("log_level", "3"));
+        char errstr[512];
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        ck_assert_msg((rk == NULL) == refused, "%s: rd_kafka_new: %s", c->what,
+                      rk ? "created" : errstr);
+        if (rk) {
+                ksafe_report_t *from_handle = ksafe_handle_audit(rk, policy);
+                assert_fails_exactly(from_handle, c->rules, c->what, "handle");
+                ksafe_report_destroy(from_handle);
+                rd_kafka_destroy(rk);
+        } else {
+                rd_kafka_conf_destroy(conf);
+        }
+
         ksafe_report_destroy(from_file);
         ksafe_config_destroy(config);
         ksafe_report_destroy(from_conf);
-        rd_kafka_conf_destroy(conf);
         ksafe_policy_destroy(policy);
 }
 END_TEST

@@ -506,13 +506,15 @@ END_TEST
  * its errstr comes through and the conf stays the caller's, unfinalized. */
 START_TEST(producer_new_passes_rd_kafka_new_error)
 {
-        /* rd_kafka_new() itself refuses: conf is still the caller's, with
-         * the enforced values, as rd_kafka_new() leaves it (documented). */
-        rd_kafka_conf_t *conf = conf_with(KV("queuing.strategy", "lifo"));
+        /* rd_kafka_new() itself refuses (a mandatory callback taken away:
+         * nothing a policy judges): conf is still the caller's, with the
+         * enforced values, as rd_kafka_new() leaves it (documented). */
+        rd_kafka_conf_t *conf = conf_with(KV("linger.ms", "1"));
+        rd_kafka_conf_set_socket_cb(conf, NULL);
         ksafe_policy_t *policy = ksafe_policy_default();
         char errstr[512] = "";
         ck_assert_ptr_null(ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr)));
-        ck_assert_msg(strstr(errstr, "queuing.strategy"), "errstr: %s", errstr);
+        ck_assert_msg(strstr(errstr, "socket_cb"), "errstr: %s", errstr);
         char value[64];
         size_t size = sizeof(value);
         ck_assert_int_eq(rd_kafka_conf_get(conf, "enable.idempotence", value, &size),
@@ -1027,6 +1029,19 @@ static const struct facade_case {
         {"transactional, delivery.timeout.ms not set, a long transaction timeout",
          NULL, {"transactional.id", "tx", "transaction.timeout.ms", "900000"}, true,
          "delivery-timeout", {{"delivery.timeout.ms", "120000"}}},
+        /* Class 3: what rd_kafka_new() refuses is in the report, before it. */
+        {"queuing.strategy=lifo with idempotence", NULL, {"queuing.strategy", "lifo"}, false,
+         "ksafe-librdkafka-refuses", {{NULL}}},
+        {"max.in.flight=10 set with idempotence, no in-flight rule",
+         UNSAFE("\"override\":{\"in-flight\":{\"off\":true}}"), {"max.in.flight", "10"},
+         false, "ksafe-librdkafka-refuses", {{NULL}}},
+        {"linger.ms set at or above delivery.timeout.ms",
+         UNSAFE("\"override\":{\"delivery-covers-request\":{\"off\":true}}"),
+         {"linger.ms", "5000", "delivery.timeout.ms", "5000"}, false,
+         "ksafe-librdkafka-refuses", {{NULL}}},
+        {"socket.timeout.ms set above transaction.timeout.ms + 100", NULL,
+         {"transactional.id", "tx", "socket.timeout.ms", "70000"}, false,
+         "ksafe-librdkafka-refuses", {{NULL}}},
         /* Class 5: forbidden + enforce unsets, never a value librdkafka refuses. */
         {"forbidden max.in.flight on a producer made idempotent",
          UNSAFE("\"override\":{\"in-flight\":{\"off\":true}},"

@@ -845,6 +845,63 @@ START_TEST(null_report_everywhere)
 }
 END_TEST
 
+/*
+ * Errors: what ksafe_error_t carries is escaped too (ksafe-lint prints it,
+ * ksafe_producer_new() copies it into errstr)
+ */
+
+START_TEST(hostile_strings_in_errors)
+{
+        /* Each policy quotes hostile[h] in its error: a field name, a
+         * property name, an action, an environment name, a file name. */
+        static const char *const policies[] = {
+                "{\"ksafe_policy\":1,\"rules\":[{\"id\":\"a\",\"property\":\"linger.ms\","
+                "\"max\":3,\"action\":\"warn\",\"%s\":1}]}",
+                "{\"ksafe_policy\":1,\"rules\":[{\"id\":\"a\",\"property\":\"%s\","
+                "\"max\":3,\"action\":\"warn\"}]}",
+                "{\"ksafe_policy\":1,\"rules\":[{\"id\":\"a\",\"property\":\"linger.ms\","
+                "\"max\":3,\"action\":\"%s\"}]}",
+                "{\"ksafe_policy\":1,\"name\":\"%s\",\"environments\":{\"prod\":{}}}",
+        };
+        for (size_t h = 0; h < sizeof(hostile) / sizeof(*hostile); h++) {
+                /* As a JSON string (the policy must parse to reach its check). */
+                json_t *str = json_string(hostile[h]);
+                char *quoted = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+                json_decref(str);
+                for (size_t i = 0; quoted && i < sizeof(policies) / sizeof(*policies); i++) {
+                        char text[1024];
+                        /* Without the quotes json_dumps() adds. */
+                        char inner[512];
+                        snprintf(inner, sizeof(inner), "%.*s", (int)(strlen(quoted) - 2),
+                                 quoted + 1);
+                        snprintf(text, sizeof(text), policies[i], inner);
+                        ksafe_error_t err;
+                        memset(&err, 0, sizeof(err));
+                        const char *env = i == 3 ? hostile[h] : NULL;
+                        ksafe_policy_t *p = ksafe_policy_load_string(text, env, &err);
+                        char what[96];
+                        snprintf(what, sizeof(what), "hostile[%zu] in policy %zu", h, i);
+                        if (p) { /* accepted: nothing quoted it */
+                                ksafe_policy_destroy(p);
+                                continue;
+                        }
+                        assert_printable(err.text, false, what);
+                        assert_printable(err.source, false, what);
+                        assert_printable(err.path, false, what);
+                }
+                free(quoted);
+                /* As a file name. */
+                char path[256];
+                snprintf(path, sizeof(path), "/nonexistent-%s.json", hostile[h]);
+                ksafe_error_t err;
+                memset(&err, 0, sizeof(err));
+                ck_assert_ptr_null(ksafe_policy_load(path, NULL, &err));
+                assert_printable(err.text, false, "a file name");
+                assert_printable(err.source, false, "a file name");
+        }
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
         Suite *s = suite_create("report");
@@ -882,10 +939,12 @@ static Suite *report_suite(void)
         suite_add_tcase(s, tc);
 
         tc = tcase_create("hostile");
+        tcase_set_timeout(tc, 120); /* hundreds of reports: slow under ASan or valgrind */
         tcase_add_test(tc, escape_table);
         tcase_add_test(tc, explain_cuts_on_a_character);
         tcase_add_test(tc, hostile_strings_in_every_field);
         tcase_add_test(tc, hostile_policy_and_environment_names);
+        tcase_add_test(tc, hostile_strings_in_errors);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -552,6 +552,8 @@ static char **view_values(const ksafe_view_t *view, const char **dump, size_t cn
         return out;
 }
 
+static ksafe_entry_t entry(const char *name, const char *value, int line);
+
 /* Compare them with the handle's values, and free them. */
 static void compare_scope(char **values, const char **dump, size_t cnt, rd_kafka_t *rk,
                           bool topic, const char *what)
@@ -591,11 +593,33 @@ START_TEST(finalize_model_is_complete)
         char **gvalues = view_values(view, gdump, gcnt, false);
         char **tvalues = view_values(view, tdump, tcnt, true);
         ksafe_view_destroy(view); /* it borrows conf, which rd_kafka_new() takes */
+        /* The same settings as lines of a file: the same model. */
+        ksafe_entry_t entries[8];
+        size_t n = 0;
+        for (size_t i = 0; c->kv[i]; i += 2, n++) {
+                char why[256];
+                if (!ksafe_props_find(props, c->kv[i])) { /* hidden: not a file's property */
+                        n--;
+                        continue;
+                }
+                entries[n] = entry(c->kv[i], c->kv[i + 1], (int)n + 1);
+                entries[n].value = ksafe_prop_parse(prop(c->kv[i]), c->kv[i + 1], why,
+                                                    sizeof(why));
+                ck_assert_msg(entries[n].value, "%s: %s", c->kv[i], why);
+        }
+        ksafe_view_t *file = ksafe_view_from_entries(props, "f.properties", entries, n);
+        char **gfile = view_values(file, gdump, gcnt, false);
+        char **tfile = view_values(file, tdump, tcnt, true);
+        ksafe_view_destroy(file);
+        for (size_t i = 0; i < n; i++)
+                free(entries[i].value);
         char errstr[512];
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         ck_assert_msg(rk, "%s: rd_kafka_new: %s", c->adjustment, errstr);
         compare_scope(gvalues, gdump, gcnt, rk, false, c->adjustment);
         compare_scope(tvalues, tdump, tcnt, rk, true, c->adjustment);
+        compare_scope(gfile, gdump, gcnt, rk, false, c->adjustment);
+        compare_scope(tfile, tdump, tcnt, rk, true, c->adjustment);
         rd_kafka_conf_dump_free(gdump, gcnt);
         rd_kafka_conf_dump_free(tdump, tcnt);
         rd_kafka_topic_conf_destroy(fresh);
