@@ -55,7 +55,9 @@ configure() {
 }
 
 # The libFuzzer build (tools/test's fuzz leg, tools/fuzz): clang, ASan and UBSan.
+# shellcheck disable=SC2034 # used by the scripts that source this
 FUZZ_BUILD=build-fuzz
+# shellcheck disable=SC2034,SC2054 # the same; the comma is in the value
 FUZZ_OPTIONS=(-Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
               -Dc_args=-fno-sanitize-recover=all)
 
