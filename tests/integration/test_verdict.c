@@ -425,7 +425,7 @@ int main(void)
         tcase_add_loop_test(tc, librdkafka_agrees_with_the_verdict, 0, (int)POLICY_COUNT);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
+        srunner_run_all(sr, CK_ENV);
         int failed = srunner_ntests_failed(sr);
         srunner_free(sr);
         return failed ? EXIT_FAILURE : EXIT_SUCCESS;
