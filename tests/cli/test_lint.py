@@ -372,6 +372,41 @@ def test_stdin_once(t):
 
 
 @test
+def test_named_pipes(t):
+    """a named pipe (`ksafe-lint <(cmd)`, /dev/stdin of a pipe) is read like standard input;
+    --fix refuses it; a device is refused without reading it"""
+    import threading
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, extra in (('fifo', ()), ('fifo.json', ()), ('fifo', ('--fix',))):
+            fifo = os.path.join(tmp, name)
+            os.mkfifo(fifo)
+            text = ('{"acks": 1}\n' if name.endswith('.json') else 'acks=1\n').encode()
+
+            def feed(path=fifo, data=text):
+                with open(path, 'wb') as w:
+                    w.write(data)
+            writer = threading.Thread(target=feed)
+            writer.start()
+            r = run(*extra, fifo)
+            writer.join(timeout=30)
+            os.unlink(fifo)
+            if extra:
+                t.exit(r, 2, f'{name} --fix')
+                t.contains(r.err, f'{fifo}: --fix rewrites files only', f'{name} --fix: why')
+                continue
+            t.exit(r, 1, name)
+            t.ok((fifo, 1, 1 if name == 'fifo' else 2, 'acks-all') in where(r.out),
+                 f'{name}: acks-all found at its line: {r.out!r}')
+    r = run('/dev/stdin', stdin='enable.idempotence=true\nacks=1\n')
+    t.exit(r, 1, '/dev/stdin')
+    t.contains(r.out, '/dev/stdin:2:1: error: acks is 1', '/dev/stdin: file:line')
+    r = run('/dev/zero')
+    t.exit(r, 2, 'a device')
+    t.contains(r.err, '/dev/zero: cannot read: a character device, not a regular file',
+               'a device: why')
+
+
+@test
 def test_many_files(t):
     """many files are linted in the order given, and counted in the summary"""
     r = run('crlf.properties', 'flat.json', 'duplicate.properties')
