@@ -719,8 +719,7 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         .is_set = true,
                 };
                 snprintf(message, sizeof(message),
-                         "kcat reads this line differently: %s; write it as one key=value line",
-                         e->syntax);
+                         "kcat reads this line differently: %s", e->syntax);
                 ksafe_report_add(report, &v);
         }
 }

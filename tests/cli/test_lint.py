@@ -858,6 +858,23 @@ def test_kcat_reads_otherwise(t):
         t.eq(got, lines, f'kcat-syntax lines for {text[:40]!r}')
     r = run('--dialect', 'java', '-', stdin='enable.idempotence = true\n')
     t.exit(r, 0, 'Java syntax under --dialect java')
+    # Each way kcat reads a line otherwise says its own remedy, and only that one.
+    remedies = {
+        '\ufeffenable.idempotence=true\n': 'save the file without the BOM',
+        'enable.idempotence=true\n! a comment\n': "start comments with '#'",
+        'enable.idempotence=true\nacks: all\n': 'write key=value',
+        'enable.idempotence=true\nacks = all\n': 'write key=value',
+        'enable.idempotence=true\nacks=\\\n  all\n': 'write it as one key=value line',
+        'enable.idempotence=true\nack\\s=all\n': 'write the key without escapes',
+        'enable.idempotence=true\nacks=' + 'a' * 600 + '\n': 'shorten it',
+    }
+    for text, remedy in remedies.items():
+        r = run('-', stdin=text)
+        msgs = [f.message for f in findings(r.out) if f.rule == 'ksafe-kcat-syntax']
+        t.eq(len(msgs), 1, f'one kcat-syntax finding for {text[:30]!r}: {r.out!r}')
+        for m in msgs:
+            t.ok(m.endswith(remedy) and m.count('; ') == 1,
+                 f'{text[:30]!r}: one remedy, "{remedy}": {m!r}')
 
 
 @test
