@@ -207,6 +207,17 @@ static bool check_field(loader_t *L, const where_t *f, const char *key, const js
 }
 
 /* The names and types of a rule's (or an override's) fields. */
+/* A name that ksafe prints (a rule id, the policy's name): a control
+ * character in it could only forge or garble an output line. */
+static bool printable_name(loader_t *L, const where_t *w, const char *name)
+{
+        for (const char *c = name; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        return fail(L, w, "cannot hold control characters (it is printed in "
+                                          "every finding)");
+        return true;
+}
+
 static bool check_rule_structure(loader_t *L, const where_t *w, const json_t *obj,
                                  bool is_override)
 {
@@ -237,10 +248,11 @@ static bool check_rule_structure(loader_t *L, const where_t *w, const json_t *ob
         const json_t *id = json_object_get(obj, "id");
         if (!id || !*json_string_value(id))
                 return fail(L, w, "a rule needs an \"id\"");
-        if (strncmp(json_string_value(id), "ksafe-", 6) == 0) {
-                where_t f = where_key(w, "id");
-                return fail(L, &f, "rule ids starting with \"ksafe-\" are reserved");
-        }
+        where_t idw = where_key(w, "id");
+        if (strncmp(json_string_value(id), "ksafe-", 6) == 0)
+                return fail(L, &idw, "rule ids starting with \"ksafe-\" are reserved");
+        if (!printable_name(L, &idw, json_string_value(id)))
+                return false;
         if (!json_object_get(obj, "property"))
                 return fail(L, w, "rule \"%s\" needs a \"property\"", json_string_value(id));
         if (!json_object_get(obj, "action"))
@@ -344,6 +356,8 @@ static bool check_doc_structure(loader_t *L, const where_t *top, const json_t *d
                     !strcmp(key, "$schema")) {
                         if (!json_is_string(v))
                                 ok = fail(L, &f, "must be a string, not %s", json_type_name(v));
+                        else if (!strcmp(key, "name"))
+                                ok = printable_name(L, &f, json_string_value(v));
                 } else if (!strcmp(key, "extends")) {
                         if (!json_is_string(v))
                                 ok = fail(L, &f, "must be \"builtin:default\" or a path, not %s",

@@ -510,6 +510,18 @@ static const struct {
          EXTENDING_DEFAULT("'rules': [{'id': 'ksafe-mine', 'property': 'client.id', "
                            "'required': true, 'action': 'warn'}]"),
          NULL, "rules[0].id", "rule ids starting with \"ksafe-\" are reserved"},
+        {"control character in a rule id",
+         EXTENDING_DEFAULT("'rules': [{'id': 'r\\nid', 'property': 'client.id', "
+                           "'required': true, 'action': 'warn'}]"),
+         NULL, "rules[0].id", "cannot hold control characters"},
+        {"escape sequence in a rule id",
+         EXTENDING_DEFAULT("'rules': [{'id': 'r\\u001b[31m', 'property': 'client.id', "
+                           "'required': true, 'action': 'warn'}]"),
+         NULL, "rules[0].id", "cannot hold control characters"},
+        {"control character in the policy name",
+         "{'ksafe_policy': 1, 'name': 'acme\\r\\nerror: forged', "
+         "'extends': 'builtin:default'}",
+         NULL, "name", "cannot hold control characters"},
         {"off in a rule",
          EXTENDING_DEFAULT("'rules': [{'id': 'x', 'property': 'client.id', 'required': true, "
                            "'action': 'warn', 'off': true}]"),
