@@ -1158,6 +1158,30 @@ static const struct existing_case {
         {"rd_kafka_topic_new() with the default topic conf", MADE_RAW_DEFAULT},
 };
 
+/* errstr carries the caller's topic name and librdkafka's words: escaped,
+ * so that a name with a newline or an escape sequence forges no log line. */
+START_TEST(topic_new_errstr_is_escaped)
+{
+        static const char *const names[] = {"t\nksafe: forged", "t\x1b[2Jx", "t\rx\x7f"};
+        rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
+        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+                char errstr[512] = "";
+                rd_kafka_topic_t *first = rd_kafka_topic_new(rk, names[i], NULL);
+                ck_assert_ptr_nonnull(first);
+                rd_kafka_topic_t *rkt =
+                        ksafe_topic_new(rk, names[i], NULL, NULL, NULL, errstr, sizeof(errstr));
+                ck_assert_ptr_null(rkt);
+                ck_assert_msg(strstr(errstr, "already has a handle"), "errstr \"%s\"", errstr);
+                for (const char *c = errstr; *c; c++)
+                        ck_assert_msg((unsigned char)*c >= 0x20 && *c != 0x7f,
+                                      "control character 0x%02x in errstr \"%s\"",
+                                      (unsigned)(unsigned char)*c, errstr);
+                rd_kafka_topic_destroy(first);
+        }
+        rd_kafka_destroy(rk);
+}
+END_TEST
+
 START_TEST(topic_new_refuses_existing_topic)
 {
         const struct existing_case *c = &existing_cases[_i];
@@ -1304,6 +1328,7 @@ static Suite *producer_suite(void)
         tcase_add_test(tc, topic_new_env_policy_error_consumes_tconf);
         tcase_add_test(tc, topic_new_null_tconf);
         tcase_add_test(tc, topic_new_rd_kafka_failure);
+        tcase_add_test(tc, topic_new_errstr_is_escaped);
         tcase_add_loop_test(tc, topic_new_refuses_existing_topic, 0,
                             (int)(sizeof(existing_cases) / sizeof(*existing_cases)));
         tcase_add_test(tc, topic_new_probe_leaves_nothing);
