@@ -210,9 +210,23 @@ static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t
                 const char *name = list[i]->d_name;
                 char path[4096];
                 struct stat st;
-                if (name[0] == '.' ||
-                    snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
-                    stat(path, &st) != 0) {
+                if (name[0] == '.') {
+                        free(list[i]);
+                        continue;
+                }
+                /* Nothing a search finds is skipped without a word: a path
+                 * too long to name, or a config that cannot be looked at (a
+                 * broken link), is an unreadable input. */
+                if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+                        complain(dir, "an entry's path is longer than %zu bytes: not read",
+                                 sizeof(path) - 1);
+                        status = LINT_EXIT_USAGE;
+                        free(list[i]);
+                        continue;
+                }
+                if (stat(path, &st) != 0) {
+                        if (has_extension(name, extensions) && !inputs_add(in, path))
+                                status = LINT_EXIT_USAGE;
                         free(list[i]);
                         continue;
                 }

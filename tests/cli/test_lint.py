@@ -904,6 +904,37 @@ def test_fix_value_on_a_continuation_line(t):
 
 
 @test
+def test_directory_skips_nothing_silently(t):
+    """a directory search reports what it cannot read: a broken link with a config's name is
+    unreadable (exit 2, in the JSON too), a path too long to name is said on stderr"""
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, 'a.properties'), 'w') as f:
+            f.write('enable.idempotence=true\n')
+        os.symlink('/nonexistent/x', os.path.join(tmp, 'broken.properties'))
+        os.symlink('/nonexistent/x', os.path.join(tmp, 'broken.txt'))  # not a config: skipped
+        r = run('-f', 'json', tmp)
+        t.exit(r, 2, 'a broken link')
+        doc = json.loads(r.out)
+        t.eq([u['file'] for u in doc['unreadable']], [os.path.join(tmp, 'broken.properties')],
+             'unreadable')
+        t.eq(doc['summary']['files'], 1, 'the readable file is judged')
+        # A path longer than PATH_MAX: built from a chain of long directory names.
+        fd = os.open(tmp, os.O_RDONLY)
+        for _ in range(22):
+            os.mkdir('d' * 200, dir_fd=fd)
+            inner = os.open('d' * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        z = os.open('z.properties', os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(z, b'acks=1\n')
+        os.close(z)
+        os.close(fd)
+        r = run(tmp)
+        t.exit(r, 2, 'a path too long')
+        t.contains(r.err, 'longer than 4095 bytes: not read', 'a path too long: stderr')
+
+
+@test
 def test_directory_many(t):
     """a tree of 300 directories is read whole (no file skipped)"""
     with tempfile.TemporaryDirectory() as tmp:
