@@ -1031,17 +1031,17 @@ static const struct facade_case {
          "delivery-timeout", {{"delivery.timeout.ms", "120000"}}},
         /* Class 3: what rd_kafka_new() refuses is in the report, before it. */
         {"queuing.strategy=lifo with idempotence", NULL, {"queuing.strategy", "lifo"}, false,
-         "ksafe-librdkafka-refuses", {{NULL}}},
+         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
         {"max.in.flight=10 set with idempotence, no in-flight rule",
          UNSAFE("\"override\":{\"in-flight\":{\"off\":true}}"), {"max.in.flight", "10"},
-         false, "ksafe-librdkafka-refuses", {{NULL}}},
+         false, "ksafe-librdkafka-refuses", {{NULL, NULL}}},
         {"linger.ms set at or above delivery.timeout.ms",
          UNSAFE("\"override\":{\"delivery-covers-request\":{\"off\":true}}"),
          {"linger.ms", "5000", "delivery.timeout.ms", "5000"}, false,
-         "ksafe-librdkafka-refuses", {{NULL}}},
+         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
         {"socket.timeout.ms set above transaction.timeout.ms + 100", NULL,
          {"transactional.id", "tx", "socket.timeout.ms", "70000"}, false,
-         "ksafe-librdkafka-refuses", {{NULL}}},
+         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
         /* Class 5: forbidden + enforce unsets, never a value librdkafka refuses. */
         {"forbidden max.in.flight on a producer made idempotent",
          UNSAFE("\"override\":{\"in-flight\":{\"off\":true}},"
