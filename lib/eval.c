@@ -42,8 +42,7 @@ static const char *num(double d, char *buf, size_t size)
         return buf;
 }
 
-/* What the rule wants, for a person. Sensitive values are not shown. */
-static void describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_buf_t *buf)
+void ksafe_rule_describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_buf_t *buf)
 {
         bool secret = rule->prop->sensitive;
         const char *sep = "";
@@ -75,7 +74,8 @@ static void describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_b
                 ksafe_buf_printf(buf, "%s>= ", sep);
                 for (size_t i = 0; i < rule->min_sum_count; i++)
                         ksafe_buf_printf(buf, "%s%s", i ? " + " : "", rule->min_sum_raw[i]);
-                ksafe_buf_printf(buf, " (%s)", num(sum_of(rule, view), lo, sizeof(lo)));
+                if (view)
+                        ksafe_buf_printf(buf, " (%s)", num(sum_of(rule, view), lo, sizeof(lo)));
                 sep = " and ";
         }
         if (rule->checks & KSAFE_CHECK_REQUIRED)
@@ -218,7 +218,7 @@ static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
         const char *name = e ? e->name : rule->property;
         ksafe_buf_t actual = {0}, expected = {0}, message = {0};
         shown_value(rule, v, &actual);
-        describe(rule, view, &expected);
+        ksafe_rule_describe(rule, view, &expected);
         char *actual_s = ksafe_buf_take(&actual), *expected_s = ksafe_buf_take(&expected);
         if (v->is_set)
                 ksafe_buf_printf(&message, "%s is %s", name, actual_s);

@@ -1324,43 +1324,6 @@ static where_t slot_where(const slot_t *s)
  * Phase 3: checking a rule list as a whole
  */
 
-/* What a rule wants, for a person (values of secrets not shown). */
-static void describe_rule(const ksafe_rule_t *r, ksafe_buf_t *buf)
-{
-        bool secret = r->prop->sensitive;
-        const char *sep = "";
-        if (r->checks & KSAFE_CHECK_EQUALS) {
-                ksafe_buf_printf(buf, "%s", secret ? KSAFE_REDACTED : r->equals_raw);
-                sep = " and ";
-        }
-        if (r->checks & KSAFE_CHECK_ONE_OF) {
-                ksafe_buf_printf(buf, "%sone of ", sep);
-                for (size_t i = 0; i < r->one_of_count; i++)
-                        ksafe_buf_printf(buf, "%s%s", i ? ", " : "",
-                                         secret ? KSAFE_REDACTED : r->one_of_raw[i]);
-                sep = " and ";
-        }
-        bool min = r->checks & KSAFE_CHECK_MIN, max = r->checks & KSAFE_CHECK_MAX;
-        if (min && max)
-                ksafe_buf_printf(buf, "%sbetween %g and %g", sep, r->min, r->max);
-        else if (min)
-                ksafe_buf_printf(buf, "%s>= %g", sep, r->min);
-        else if (max)
-                ksafe_buf_printf(buf, "%s<= %g", sep, r->max);
-        if (min || max)
-                sep = " and ";
-        if (r->checks & KSAFE_CHECK_MIN_SUM) {
-                ksafe_buf_printf(buf, "%s>= ", sep);
-                for (size_t i = 0; i < r->min_sum_count; i++)
-                        ksafe_buf_printf(buf, "%s%s", i ? " + " : "", r->min_sum_raw[i]);
-                sep = " and ";
-        }
-        if (r->checks & KSAFE_CHECK_REQUIRED)
-                ksafe_buf_printf(buf, "%sset", sep);
-        if (r->checks & KSAFE_CHECK_FORBIDDEN)
-                ksafe_buf_printf(buf, "%snot set", sep);
-}
-
 /* Whether one value of the property can pass all of rs[0..n) (the rules of
  * one property). min_sum depends on other properties and is left out; a
  * forbidden property is judged by its default, which finalize may change,
@@ -1509,8 +1472,8 @@ static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t 
                         if (rules_meet(pair, 2))
                                 continue;
                         ksafe_buf_t a = {0}, b = {0};
-                        describe_rule(pair[0], &a);
-                        describe_rule(pair[1], &b);
+                        ksafe_rule_describe(pair[0], NULL, &a);
+                        ksafe_rule_describe(pair[1], NULL, &b);
                         char *as = ksafe_buf_take(&a), *bs = ksafe_buf_take(&b);
                         where_t w = slot_where(latest(st, &g[i], &g[j]));
                         fail(L, &w,

@@ -486,7 +486,7 @@ static const struct {
                            "'action': 'enforce'}]"),
          NULL, "rules[0]",
          "rules \"acks-all\" and \"acks-one\" can never both pass: no value of "
-         "request.required.acks is both all and 1"},
+         "request.required.acks is both all (-1) and 1"},
         {"a value with a trailing blank",
          "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":[{\"id\":\"cid\","
          "\"property\":\"client.id\",\"equals\":\"app \",\"action\":\"enforce\"}]}",
@@ -677,7 +677,7 @@ static const struct {
         {"a reject equals 1 on acks beside the baseline's all",
          "'rules': [" RULE("acks-one", "acks", "'equals': 1", "reject") "]", NULL, "rules[0]",
          "rules \"acks-all\" and \"acks-one\" can never both pass: no value of "
-         "request.required.acks is both all and 1"},
+         "request.required.acks is both all (-1) and 1"},
         {"a warn rule that can never pass beside the baseline",
          "'rules': [" RULE("acks-leader", "request.required.acks", "'one_of': [0, 1]",
                            "warn") "]",
