@@ -67,6 +67,9 @@ typedef struct ksafe_config_s ksafe_config_t;
  * Nothing is cut silently: a `source` or `path` longer than its field keeps
  * its end behind a leading "...", a longer `text` its beginning before a
  * trailing "...", never inside a UTF-8 character.
+ * `text`, `source` and `path` are escaped as ksafe_report_escape() does
+ * (a file name or a JSON key quoted in them cannot break the line), and so
+ * is every errstr that ksafe writes.
  */
 typedef struct ksafe_error_s {
         char text[256];   /**< what went wrong, one sentence */
@@ -408,7 +411,8 @@ typedef enum ksafe_dialect_e {
          *  librdkafka does not know is an error (ksafe-unknown-property),
          *  and a line that kcat reads otherwise than Java's .properties
          *  rules is a finding (ksafe-kcat-syntax), a UTF-8 BOM and '!'
-         *  comment lines included. Backslashes stay in values. */
+         *  comment lines included. Backslashes stay in values, except
+         *  before ':' and '=', which kcat strips. */
         KSAFE_DIALECT_LIBRDKAFKA = 0,
         /** Read exactly as java.util.Properties.load() reads the file:
          *  escapes decoded in keys and values (\uXXXX, \t, \n, ...), a
@@ -497,8 +501,9 @@ KSAFE_EXPORT size_t ksafe_config_change_count(const ksafe_config_t *config);
  * the config sets and every property the policy judges, one
  * "name=value" line each, with the changes of ksafe_config_enforce() and
  * the values librdkafka derives; sensitive values are "(redacted)". Values
- * are shown as the client gets them (escapes decoded), control characters
- * as \xHH. free() it; NULL when out of memory.
+ * are shown as the client gets them (a Java file's escapes decoded), then
+ * escaped as ksafe_report_escape() escapes them, one line each. free() it;
+ * NULL when out of memory.
  */
 KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
                                           const ksafe_policy_t *policy);

@@ -252,18 +252,22 @@ static const char *kcat_differs(bool lone_cr, const logical_t *l, bool long_line
 {
         if (lone_cr)
                 return "a lone CR (not CRLF) splits its line here, and kcat reads lines up to "
-                       "LF";
+                       "LF; write it as one key=value line";
         if (l->count > 1)
                 return "it continues on the next line (a backslash at the end), which kcat "
-                       "keeps as part of the value";
+                       "keeps as part of the value; write it as one key=value line";
         if (long_line)
-                return "its line is longer than 511 bytes, which kcat reads as several lines";
+                return "its line is longer than 511 bytes, which kcat reads as several lines; "
+                       "shorten it";
         if (memchr(key, '\\', (size_t)(key_end - key)))
-                return "its key has a backslash escape, which kcat reads by rules of its own";
+                return "its key has a backslash escape, which kcat reads by rules of its own; "
+                       "write the key without escapes";
         if (separator != '=' && separator != 0) /* no separator at all: not key=value */
-                return "it separates key and value with ':' or a blank, and kcat needs '='";
+                return "it separates key and value with ':' or a blank, and kcat needs '='; "
+                       "write key=value";
         if (blank_around)
-                return "it has blanks around '=', which kcat keeps in the key and value";
+                return "it has blanks around '=', which kcat keeps in the key and value; "
+                       "write key=value";
         return NULL;
 }
 
@@ -303,7 +307,7 @@ static bool add_syntax_line(ksafe_config_t *cfg, const char *p, int line, int co
 
 static const char bom_syntax[] =
         "the file starts with a UTF-8 byte order mark, which kcat reads as part of this line "
-        "(and then refuses it)";
+        "(and then refuses it); save the file without the BOM";
 
 /* Decode a Java key or value into a new string (*out), or say why not. */
 static bool java_text(ksafe_buf_t *tmp, const char *s, size_t n, char **out, const char **why)
@@ -354,9 +358,10 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         /* kcat reads the rest of a long (or CR-split)
                          * comment as a line of its own: say so. */
                         syntax = long_line ? "this comment is longer than 511 bytes, and "
-                                             "kcat reads its tail as a property"
+                                             "kcat reads its tail as a property; split it"
                                            : "a lone CR (not CRLF) ends this comment, "
-                                             "and kcat reads what follows as comment";
+                                             "and kcat reads what follows as comment; end "
+                                             "lines with LF or CRLF";
                 }
                 if (s == e || is_comment) {
                         if (syntax && !(ok = add_syntax_line(cfg, p, first_line, column, syntax)))

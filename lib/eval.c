@@ -42,8 +42,7 @@ static const char *num(double d, char *buf, size_t size)
         return buf;
 }
 
-/* What the rule wants, for a person. Sensitive values are not shown. */
-static void describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_buf_t *buf)
+void ksafe_rule_describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_buf_t *buf)
 {
         bool secret = rule->prop->sensitive;
         const char *sep = "";
@@ -75,7 +74,8 @@ static void describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_b
                 ksafe_buf_printf(buf, "%s>= ", sep);
                 for (size_t i = 0; i < rule->min_sum_count; i++)
                         ksafe_buf_printf(buf, "%s%s", i ? " + " : "", rule->min_sum_raw[i]);
-                ksafe_buf_printf(buf, " (%s)", num(sum_of(rule, view), lo, sizeof(lo)));
+                if (view)
+                        ksafe_buf_printf(buf, " (%s)", num(sum_of(rule, view), lo, sizeof(lo)));
                 sep = " and ";
         }
         if (rule->checks & KSAFE_CHECK_REQUIRED)
@@ -218,7 +218,7 @@ static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
         const char *name = e ? e->name : rule->property;
         ksafe_buf_t actual = {0}, expected = {0}, message = {0};
         shown_value(rule, v, &actual);
-        describe(rule, view, &expected);
+        ksafe_rule_describe(rule, view, &expected);
         char *actual_s = ksafe_buf_take(&actual), *expected_s = ksafe_buf_take(&expected);
         if (v->is_set)
                 ksafe_buf_printf(&message, "%s is %s", name, actual_s);
@@ -368,6 +368,132 @@ static bool value_of(const ksafe_policy_t *policy, const ksafe_view_t *view, con
         return true;
 }
 
+/* Does the build have `feature` (builtin.features: "...,sasl_scram,...")? */
+static bool built_with(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                       const char *feature)
+{
+        ksafe_value_t v;
+        if (!value_of(policy, view, "builtin.features", &v, NULL))
+                return false;
+        size_t len = strlen(feature);
+        for (const char *p = v.text; (p = strstr(p, feature)) != NULL; p += len)
+                if ((p == v.text || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+                        return true;
+        return false;
+}
+
+/* A string property without a default is NULL in librdkafka until it is
+ * set (to anything, "" included). */
+static bool is_null(const ksafe_view_t *view, const ksafe_prop_t *prop)
+{
+        ksafe_value_t v;
+        return prop->canon->type == KSAFE_PROP_STRING && ksafe_view_value(view, prop, &v) &&
+               !v.is_set && !v.text[0];
+}
+
+/* The first %{property} of a kinit command that rd_kafka_new() cannot
+ * render (unknown, or a string with no value), copied into `name`; false
+ * when every one renders. A missing '}' is reported as the name "}". */
+static bool kinit_unrenderable(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                               const char *cmd, char *name, size_t size)
+{
+        for (const char *p = cmd; (p = strstr(p, "%{")) != NULL;) {
+                const char *end = strchr(p + 2, '}');
+                if (!end) {
+                        snprintf(name, size, "}");
+                        return true;
+                }
+                snprintf(name, size, "%.*s", (int)(end - p - 2), p + 2);
+                const ksafe_prop_t *prop = ksafe_props_find(policy->props, name);
+                /* rd_kafka_conf_get() fails on a NULL string: so does the render. */
+                if (!prop || is_null(view, prop))
+                        return true;
+                p = end + 1;
+        }
+        return false;
+}
+
+/*
+ * What rd_kafka_new() of librdkafka 2.0.2 refuses after finalize, for
+ * security.protocol sasl_plaintext or sasl_ssl: a SASL mechanism it has no
+ * provider for (the names are compared case-sensitively there, so "plain"
+ * is refused), PLAIN or SCRAM without sasl.username and sasl.password, a
+ * SCRAM hash it does not know, and for GSSAPI a kinit command that names a
+ * property with no value (the default command names sasl.kerberos.keytab),
+ * unless ticket refresh is off (sasl.kerberos.min.time.before.relogin=0).
+ * rdkafka_sasl.c: rd_kafka_sasl_select_provider(); the providers'
+ * conf_validate() in rdkafka_sasl_{cyrus,plain,scram}.c.
+ */
+static void eval_sasl(const ksafe_policy_t *policy, const ksafe_view_t *view,
+                      ksafe_report_t *report)
+{
+        ksafe_value_t v, w;
+        double n;
+        if (!value_of(policy, view, "security.protocol", &v, NULL) ||
+            strncmp(v.text, "sasl_", 5) != 0 || !value_of(policy, view, "sasl.mechanisms", &v, NULL))
+                return;
+        const char *mech = v.text;
+        static const struct {
+                const char *name, *feature;
+                bool prefix;
+        } providers[] = {
+                {"GSSAPI", "sasl_gssapi", false},
+                {"PLAIN", "sasl_plain", false},
+                {"SCRAM-SHA-", "sasl_scram", true},
+                {"OAUTHBEARER", "sasl_oauthbearer", false},
+        };
+        size_t i = 0;
+        while (i < sizeof(providers) / sizeof(*providers) &&
+               (providers[i].prefix ? strncmp(mech, providers[i].name, strlen(providers[i].name))
+                                    : strcmp(mech, providers[i].name)) != 0)
+                i++;
+        char says[256];
+        if (i == sizeof(providers) / sizeof(*providers)) {
+                refuse(policy, view, report, "sasl.mechanisms",
+                       "GSSAPI, PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER, in upper case",
+                       "Unsupported SASL mechanism (the names are case-sensitive)");
+                return;
+        }
+        if (!built_with(policy, view, providers[i].feature)) {
+                snprintf(says, sizeof(says),
+                         "No provider for SASL mechanism %s in this build of librdkafka",
+                         providers[i].name);
+                refuse(policy, view, report, "sasl.mechanisms", "a mechanism this build has",
+                       says);
+                return;
+        }
+        /* PLAIN and SCRAM: both credentials set; SCRAM: a hash it knows. */
+        if (strcmp(mech, "GSSAPI") != 0 && strcmp(mech, "OAUTHBEARER") != 0) {
+                static const char *const credentials[] = {"sasl.username", "sasl.password"};
+                for (size_t k = 0; k < 2; k++) {
+                        const ksafe_prop_t *prop = ksafe_props_find(policy->props, credentials[k]);
+                        if (prop && is_null(view, prop))
+                                refuse(policy, view, report, credentials[k], "set",
+                                       "sasl.username and sasl.password must be set");
+                }
+                if (strncmp(mech, "SCRAM-", 6) == 0 && strcmp(mech, "SCRAM-SHA-1") != 0 &&
+                    strcmp(mech, "SCRAM-SHA-256") != 0 && strcmp(mech, "SCRAM-SHA-512") != 0)
+                        refuse(policy, view, report, "sasl.mechanisms",
+                               "SCRAM-SHA-1, SCRAM-SHA-256 or SCRAM-SHA-512",
+                               "Unsupported hash function (try SCRAM-SHA-512)");
+                return;
+        }
+        char name[128];
+        if (strcmp(mech, "GSSAPI") == 0 &&
+            value_of(policy, view, "sasl.kerberos.min.time.before.relogin", &w, &n) && n != 0 &&
+            value_of(policy, view, "sasl.kerberos.kinit.cmd", &w, NULL) && w.text[0] &&
+            kinit_unrenderable(policy, view, w.text, name, sizeof(name))) {
+                const ksafe_prop_t *missing = ksafe_props_find(policy->props, name);
+                snprintf(says, sizeof(says),
+                         "Invalid sasl.kerberos.kinit.cmd value: it names %%{%s}, which has no "
+                         "value (set it, or turn ticket refresh off with "
+                         "sasl.kerberos.min.time.before.relogin=0)",
+                         missing ? missing->name : "...");
+                refuse(policy, view, report, missing ? missing->name : "sasl.kerberos.kinit.cmd",
+                       "set", says);
+        }
+}
+
 /*
  * What rd_kafka_conf_finalize() and rd_kafka_topic_conf_finalize() of
  * librdkafka 2.0.2 refuse for a producer, whatever the policy says: set
@@ -451,7 +577,8 @@ void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
                 snprintf(expected, sizeof(expected), "> linger.ms (%s)", w.text);
                 refuse(policy, view, report, "message.timeout.ms", expected,
                        "`message.timeout.ms` must be greater than `linger.ms`");
-        }
+        }        if (!topic_only)
+                eval_sasl(policy, view, report);
 }
 
 /* A name as written, when it is safe to show: an unknown name can be a
@@ -592,8 +719,7 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         .is_set = true,
                 };
                 snprintf(message, sizeof(message),
-                         "kcat reads this line differently: %s; write it as one key=value line",
-                         e->syntax);
+                         "kcat reads this line differently: %s", e->syntax);
                 ksafe_report_add(report, &v);
         }
 }

@@ -413,6 +413,10 @@ typedef struct ksafe_verdict_s {
  *  min/max and, with `sum` its properties' sum, min_sum checks? */
 bool ksafe_rule_accepts(const ksafe_rule_t *rule, const char *value, double sum);
 
+/** What the rule wants, for a person: "all (-1)", "between 1 and 5",
+ *  ">= linger.ms + request.timeout.ms (30005)" (the sum only with a view;
+ *  view may be NULL). Sensitive values are not shown. */
+void ksafe_rule_describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_buf_t *buf);
 void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out);
 /** The compliant value for a failed rule (free() it), or NULL if none. */
 char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view);

@@ -207,6 +207,17 @@ static bool check_field(loader_t *L, const where_t *f, const char *key, const js
 }
 
 /* The names and types of a rule's (or an override's) fields. */
+/* A name that ksafe prints (a rule id, the policy's name): a control
+ * character in it could only forge or garble an output line. */
+static bool printable_name(loader_t *L, const where_t *w, const char *name)
+{
+        for (const char *c = name; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        return fail(L, w, "cannot hold control characters (it is printed in "
+                                          "every finding)");
+        return true;
+}
+
 static bool check_rule_structure(loader_t *L, const where_t *w, const json_t *obj,
                                  bool is_override)
 {
@@ -237,10 +248,11 @@ static bool check_rule_structure(loader_t *L, const where_t *w, const json_t *ob
         const json_t *id = json_object_get(obj, "id");
         if (!id || !*json_string_value(id))
                 return fail(L, w, "a rule needs an \"id\"");
-        if (strncmp(json_string_value(id), "ksafe-", 6) == 0) {
-                where_t f = where_key(w, "id");
-                return fail(L, &f, "rule ids starting with \"ksafe-\" are reserved");
-        }
+        where_t idw = where_key(w, "id");
+        if (strncmp(json_string_value(id), "ksafe-", 6) == 0)
+                return fail(L, &idw, "rule ids starting with \"ksafe-\" are reserved");
+        if (!printable_name(L, &idw, json_string_value(id)))
+                return false;
         if (!json_object_get(obj, "property"))
                 return fail(L, w, "rule \"%s\" needs a \"property\"", json_string_value(id));
         if (!json_object_get(obj, "action"))
@@ -344,6 +356,8 @@ static bool check_doc_structure(loader_t *L, const where_t *top, const json_t *d
                     !strcmp(key, "$schema")) {
                         if (!json_is_string(v))
                                 ok = fail(L, &f, "must be a string, not %s", json_type_name(v));
+                        else if (!strcmp(key, "name"))
+                                ok = printable_name(L, &f, json_string_value(v));
                 } else if (!strcmp(key, "extends")) {
                         if (!json_is_string(v))
                                 ok = fail(L, &f, "must be \"builtin:default\" or a path, not %s",
@@ -592,28 +606,28 @@ static bool check_rule_meaning(loader_t *L, const where_t *w, const ksafe_rule_t
                 where_t f = where_key(w, names[b]);
                 if (r->prop->type == KSAFE_PROP_INT && bounds[b] != whole_down(bounds[b]))
                         return fail(L, &f,
-                                    "must be a whole number: %s is an integer property, not %g",
+                                    "must be a whole number: %s is an integer property, not %.15g",
                                     r->prop->name, bounds[b]);
         }
         describe_range(r->prop, range, sizeof(range));
         if ((r->checks & KSAFE_CHECK_MAX) && !range_meets(r->prop, -INFINITY, r->max)) {
                 where_t f = where_key(w, "max");
                 return fail(L, &f,
-                            "max %g is below every value librdkafka accepts for %s (%s): no "
+                            "max %.15g is below every value librdkafka accepts for %s (%s): no "
                             "configuration could pass",
                             r->max, r->prop->name, range);
         }
         if ((r->checks & KSAFE_CHECK_MIN) && !range_meets(r->prop, r->min, INFINITY)) {
                 where_t f = where_key(w, "min");
                 return fail(L, &f,
-                            "min %g is above every value librdkafka accepts for %s (%s): no "
+                            "min %.15g is above every value librdkafka accepts for %s (%s): no "
                             "configuration could pass",
                             r->min, r->prop->name, range);
         }
         if ((r->checks & KSAFE_CHECK_MIN) && (r->checks & KSAFE_CHECK_MAX) &&
             !range_meets(r->prop, r->min, r->max)) {
                 where_t f = where_key(w, "min");
-                return fail(L, &f, "no value of %s lies between min %g and max %g",
+                return fail(L, &f, "no value of %s lies between min %.15g and max %.15g",
                             r->prop->name, r->min, r->max);
         }
         /* Values: each must pass the rule's other checks. */
@@ -862,8 +876,11 @@ static bool fail(loader_t *L, const where_t *w, const char *fmt, ...)
         ksafe_buf_vprintf(&tbuf, fmt, ap);
         va_end(ap);
         char *text = ksafe_buf_take(&tbuf);
-        char *path = where_path(w);
-        /* The path in the text is the one in err->path, cut the same way. */
+        char *raw = where_path(w);
+        /* The path in the text is the one in err->path: escaped as
+         * ksafe_error_set() escapes it, then cut the same way. */
+        char *path = raw ? ksafe_report_escape(raw) : NULL;
+        free(raw);
         char shown[sizeof(((ksafe_error_t *)NULL)->path)];
         ksafe_fit_tail(shown, sizeof(shown), path ? path : "");
         if (shown[0])
@@ -1083,11 +1100,7 @@ static bool load_chain(loader_t *L, const char *text, const char *source, const 
                                 ksafe_buf_printf(&pbuf, "%s", target);
                         else
                                 ksafe_buf_printf(&pbuf, "%s/%s", doc->dir, target);
-                        char *path = ksafe_buf_take(&pbuf);
-                        if (!path) {
-                                fail(L, &w, "out of memory");
-                                break;
-                        }
+                        char *path = ksafe_buf_take(&pbuf); /* kept for the load */
                         if (!scratch_keep_string(&L->scratch, path)) {
                                 fail(L, &w, "out of memory");
                                 break;
@@ -1311,43 +1324,6 @@ static where_t slot_where(const slot_t *s)
  * Phase 3: checking a rule list as a whole
  */
 
-/* What a rule wants, for a person (values of secrets not shown). */
-static void describe_rule(const ksafe_rule_t *r, ksafe_buf_t *buf)
-{
-        bool secret = r->prop->sensitive;
-        const char *sep = "";
-        if (r->checks & KSAFE_CHECK_EQUALS) {
-                ksafe_buf_printf(buf, "%s", secret ? KSAFE_REDACTED : r->equals_raw);
-                sep = " and ";
-        }
-        if (r->checks & KSAFE_CHECK_ONE_OF) {
-                ksafe_buf_printf(buf, "%sone of ", sep);
-                for (size_t i = 0; i < r->one_of_count; i++)
-                        ksafe_buf_printf(buf, "%s%s", i ? ", " : "",
-                                         secret ? KSAFE_REDACTED : r->one_of_raw[i]);
-                sep = " and ";
-        }
-        bool min = r->checks & KSAFE_CHECK_MIN, max = r->checks & KSAFE_CHECK_MAX;
-        if (min && max)
-                ksafe_buf_printf(buf, "%sbetween %g and %g", sep, r->min, r->max);
-        else if (min)
-                ksafe_buf_printf(buf, "%s>= %g", sep, r->min);
-        else if (max)
-                ksafe_buf_printf(buf, "%s<= %g", sep, r->max);
-        if (min || max)
-                sep = " and ";
-        if (r->checks & KSAFE_CHECK_MIN_SUM) {
-                ksafe_buf_printf(buf, "%s>= ", sep);
-                for (size_t i = 0; i < r->min_sum_count; i++)
-                        ksafe_buf_printf(buf, "%s%s", i ? " + " : "", r->min_sum_raw[i]);
-                sep = " and ";
-        }
-        if (r->checks & KSAFE_CHECK_REQUIRED)
-                ksafe_buf_printf(buf, "%sset", sep);
-        if (r->checks & KSAFE_CHECK_FORBIDDEN)
-                ksafe_buf_printf(buf, "%snot set", sep);
-}
-
 /* Whether one value of the property can pass all of rs[0..n) (the rules of
  * one property). min_sum depends on other properties and is left out; a
  * forbidden property is judged by its default, which finalize may change,
@@ -1496,8 +1472,8 @@ static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t 
                         if (rules_meet(pair, 2))
                                 continue;
                         ksafe_buf_t a = {0}, b = {0};
-                        describe_rule(pair[0], &a);
-                        describe_rule(pair[1], &b);
+                        ksafe_rule_describe(pair[0], NULL, &a);
+                        ksafe_rule_describe(pair[1], NULL, &b);
                         char *as = ksafe_buf_take(&a), *bs = ksafe_buf_take(&b);
                         where_t w = slot_where(latest(st, &g[i], &g[j]));
                         fail(L, &w,

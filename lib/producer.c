@@ -11,14 +11,24 @@
 
 static void set_errstr(char *errstr, size_t size, const char *fmt, ...) KSAFE_PRINTF(3, 4);
 
+/* errstr holds what the caller's topic name, librdkafka's messages and the
+ * policy put in it: escaped (ksafe_report_escape()) so that none of it can
+ * forge a line in the caller's log, and cut visibly on a character. */
 static void set_errstr(char *errstr, size_t size, const char *fmt, ...)
 {
         if (!errstr || !size)
                 return;
+        ksafe_buf_t raw = {0};
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(errstr, size, fmt, ap);
+        ksafe_buf_vprintf(&raw, fmt, ap);
         va_end(ap);
+        char *text = ksafe_buf_take(&raw);
+        char *shown = text ? ksafe_report_escape(text) : NULL;
+        ksafe_fit_head(errstr, size, shown ? shown : "ksafe: out of memory");
+        free(shown);
+        free(text);
+        ksafe_buf_free(&raw);
 }
 
 /* The caller's policy, or one loaded from the environment for this call. */

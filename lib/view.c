@@ -713,6 +713,24 @@ static bool named(const ksafe_prop_t *prop, const char *name)
         return strcmp(prop->name, name) == 0;
 }
 
+/* test.mock.num.brokers (hidden: not in the published table) > 0. */
+static bool mock_cluster(const ksafe_view_t *view)
+{
+        if (view->source == SOURCE_ENTRIES) {
+                for (size_t i = view->count; i-- > 0;)
+                        if (strcmp(view->entries[i].name, "test.mock.num.brokers") == 0)
+                                return view->entries[i].raw &&
+                                       strtol(view->entries[i].raw, NULL, 0) > 0;
+                return false;
+        }
+        char value[32];
+        size_t size = sizeof(value);
+        return view->conf &&
+               rd_kafka_conf_get(view->conf, "test.mock.num.brokers", value, &size) ==
+                       RD_KAFKA_CONF_OK &&
+               strtol(value, NULL, 10) > 0;
+}
+
 /* rd_kafka_ApiVersion_is_queryable(): any broker.version.fallback but
  * 0.9.0, 0.8.x, 0.7.x and 0.6.x (by prefix). */
 static bool fallback_queryable(const char *v)
@@ -753,6 +771,11 @@ static bool fallback_queryable(const char *v)
  *   - log_level 7 when debug has any context (set or not)
  *   - api.version.request true when broker.version.fallback is queryable
  *     (set or not)
+ *   - test.mock.num.brokers > 0: security.protocol plaintext, and
+ *     bootstrap.servers the mock cluster's address, known only once it is
+ *     made (set or not): judged as a text that no rule value matches
+ *   - ssl.key.pem is wiped once the SSL context holds it (security.protocol
+ *     ssl or sasl_ssl): "(REDACTED)", or "" for 11 bytes or fewer
  */
 static const char *model(const ksafe_view_t *view, const ksafe_prop_t *prop, const char *base,
                          bool set, char *buf, size_t size)
@@ -762,6 +785,16 @@ static const char *model(const ksafe_view_t *view, const ksafe_prop_t *prop, con
         if (named(prop, "api.version.request") &&
             fallback_queryable(stored_text(view, "broker.version.fallback")))
                 return "true";
+        if (named(prop, "security.protocol") && mock_cluster(view))
+                return "plaintext";
+        bool mock = mock_cluster(view);
+        if (named(prop, "metadata.broker.list") && mock)
+                return "(the mock cluster's address)";
+        if (named(prop, "ssl.key.pem") && base[0] && !mock) {
+                const char *proto = stored_text(view, "security.protocol");
+                if (strcmp(proto, "ssl") == 0 || strcmp(proto, "sasl_ssl") == 0)
+                        return strlen(base) > 11 ? "(REDACTED)" : "";
+        }
         if (set)
                 return base;
 

@@ -210,9 +210,23 @@ static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t
                 const char *name = list[i]->d_name;
                 char path[4096];
                 struct stat st;
-                if (name[0] == '.' ||
-                    snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
-                    stat(path, &st) != 0) {
+                if (name[0] == '.') {
+                        free(list[i]);
+                        continue;
+                }
+                /* Nothing a search finds is skipped without a word: a path
+                 * too long to name, or a config that cannot be looked at (a
+                 * broken link), is an unreadable input. */
+                if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+                        complain(dir, "an entry's path is longer than %zu bytes: not read",
+                                 sizeof(path) - 1);
+                        status = LINT_EXIT_USAGE;
+                        free(list[i]);
+                        continue;
+                }
+                if (stat(path, &st) != 0) {
+                        if (has_extension(name, extensions) && !inputs_add(in, path))
+                                status = LINT_EXIT_USAGE;
                         free(list[i]);
                         continue;
                 }
@@ -228,10 +242,10 @@ static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t
         return status;
 }
 
-/* Standard input, whole, with the size cap of files (the library's
- * KSAFE_CONFIG_MAX_SIZE: EFBIG beyond, after reading one byte more);
- * NULL with errno set on failure. */
-static char *read_stdin(size_t *lenp)
+/* A stream (standard input, a pipe), whole, with the size cap of files
+ * (the library's KSAFE_CONFIG_MAX_SIZE: EFBIG beyond, after reading one
+ * byte more); NULL with errno set on failure. */
+static char *read_stream(FILE *in, size_t *lenp)
 {
         char *data = NULL;
         size_t len = 0, cap = 0, n;
@@ -245,16 +259,47 @@ static char *read_stdin(size_t *lenp)
                         }
                         data = bigger;
                 }
-                n = fread(data + len, 1, cap - len, stdin);
+                n = fread(data + len, 1, cap - len, in);
                 len += n;
         } while (n > 0 && len <= KSAFE_CONFIG_MAX_SIZE);
-        if (ferror(stdin) || len > KSAFE_CONFIG_MAX_SIZE) {
-                errno = ferror(stdin) ? (errno ? errno : EIO) : EFBIG;
+        if (ferror(in) || len > KSAFE_CONFIG_MAX_SIZE) {
+                errno = ferror(in) ? (errno ? errno : EIO) : EFBIG;
                 free(data);
                 return NULL;
         }
         *lenp = len;
         return data;
+}
+
+/* A named pipe: what `ksafe-lint <(kubectl ...)` and /dev/stdin of a pipe
+ * name. It is read as standard input is; the library's file reader refuses
+ * anything but a regular file (it must never block on a policy). */
+static bool is_pipe(const char *name)
+{
+        struct stat st;
+        return stat(name, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/* Read standard input or a named pipe into a config; `source` names it. */
+static ksafe_config_t *read_piped(FILE *in, const char *source,
+                                  const ksafe_config_options_t *options, ksafe_error_t *err)
+{
+        size_t len = 0;
+        char *data = in ? read_stream(in, &len) : NULL;
+        if (!data) {
+                /* In the words ksafe_config_read_file() uses for a file. */
+                snprintf(err->source, sizeof(err->source), "%s", source);
+                if (errno == EFBIG)
+                        snprintf(err->text, sizeof(err->text), "cannot read: larger than %zu MiB",
+                                 KSAFE_CONFIG_MAX_SIZE >> 20);
+                else
+                        snprintf(err->text, sizeof(err->text), "cannot read: %s",
+                                 strerror(errno));
+                return NULL;
+        }
+        ksafe_config_t *cfg = ksafe_config_read(data, len, source, options, err);
+        free(data);
+        return cfg;
 }
 
 static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksafe_error_t *err)
@@ -263,24 +308,14 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
                                           .json_pointer = opts->json_pointer};
         ksafe_config_t *cfg;
         if (strcmp(name, "-") == 0) {
-                size_t len = 0;
-                char *data = read_stdin(&len);
-                if (!data) {
-                        /* In the words ksafe_config_read_file() uses for a file. */
-                        snprintf(err->source, sizeof(err->source), "<stdin>");
-                        if (errno == EFBIG)
-                                snprintf(err->text, sizeof(err->text),
-                                         "cannot read: larger than %zu MiB",
-                                         KSAFE_CONFIG_MAX_SIZE >> 20);
-                        else
-                                snprintf(err->text, sizeof(err->text), "cannot read: %s",
-                                         strerror(errno));
-                        return NULL;
-                }
-                cfg = ksafe_config_read(data, len, "<stdin>", &options, err);
-                free(data);
+                cfg = read_piped(stdin, "<stdin>", &options, err);
         } else if (strcmp(name, "<command line>") == 0) {
                 cfg = ksafe_config_read("", 0, name, &options, err);
+        } else if (is_pipe(name)) {
+                FILE *in = fopen(name, "rb");
+                cfg = read_piped(in, name, &options, err);
+                if (in)
+                        fclose(in);
         } else {
                 cfg = ksafe_config_read_file(name, &options, err);
         }
@@ -378,7 +413,7 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
         }
         int status = LINT_EXIT_CLEAN;
         bool is_file = strcmp(result->name, "-") != 0 &&
-                       strcmp(result->name, "<command line>") != 0;
+                       strcmp(result->name, "<command line>") != 0 && !is_pipe(result->name);
         if (run->fix && !is_file) {
                 complain(result->name, "--fix rewrites files only");
                 status = LINT_EXIT_USAGE;

@@ -372,6 +372,41 @@ def test_stdin_once(t):
 
 
 @test
+def test_named_pipes(t):
+    """a named pipe (`ksafe-lint <(cmd)`, /dev/stdin of a pipe) is read like standard input;
+    --fix refuses it; a device is refused without reading it"""
+    import threading
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, extra in (('fifo', ()), ('fifo.json', ()), ('fifo', ('--fix',))):
+            fifo = os.path.join(tmp, name)
+            os.mkfifo(fifo)
+            text = ('{"acks": 1}\n' if name.endswith('.json') else 'acks=1\n').encode()
+
+            def feed(path=fifo, data=text):
+                with open(path, 'wb') as w:
+                    w.write(data)
+            writer = threading.Thread(target=feed)
+            writer.start()
+            r = run(*extra, fifo)
+            writer.join(timeout=30)
+            os.unlink(fifo)
+            if extra:
+                t.exit(r, 2, f'{name} --fix')
+                t.contains(r.err, f'{fifo}: --fix rewrites files only', f'{name} --fix: why')
+                continue
+            t.exit(r, 1, name)
+            t.ok((fifo, 1, 1 if name == 'fifo' else 2, 'acks-all') in where(r.out),
+                 f'{name}: acks-all found at its line: {r.out!r}')
+    r = run('/dev/stdin', stdin='enable.idempotence=true\nacks=1\n')
+    t.exit(r, 1, '/dev/stdin')
+    t.contains(r.out, '/dev/stdin:2:1: error: acks is 1', '/dev/stdin: file:line')
+    r = run('/dev/zero')
+    t.exit(r, 2, 'a device')
+    t.contains(r.err, '/dev/zero: cannot read: a character device, not a regular file',
+               'a device: why')
+
+
+@test
 def test_many_files(t):
     """many files are linted in the order given, and counted in the summary"""
     r = run('crlf.properties', 'flat.json', 'duplicate.properties')
@@ -823,6 +858,23 @@ def test_kcat_reads_otherwise(t):
         t.eq(got, lines, f'kcat-syntax lines for {text[:40]!r}')
     r = run('--dialect', 'java', '-', stdin='enable.idempotence = true\n')
     t.exit(r, 0, 'Java syntax under --dialect java')
+    # Each way kcat reads a line otherwise says its own remedy, and only that one.
+    remedies = {
+        '\ufeffenable.idempotence=true\n': 'save the file without the BOM',
+        'enable.idempotence=true\n! a comment\n': "start comments with '#'",
+        'enable.idempotence=true\nacks: all\n': 'write key=value',
+        'enable.idempotence=true\nacks = all\n': 'write key=value',
+        'enable.idempotence=true\nacks=\\\n  all\n': 'write it as one key=value line',
+        'enable.idempotence=true\nack\\s=all\n': 'write the key without escapes',
+        'enable.idempotence=true\nacks=' + 'a' * 600 + '\n': 'shorten it',
+    }
+    for text, remedy in remedies.items():
+        r = run('-', stdin=text)
+        msgs = [f.message for f in findings(r.out) if f.rule == 'ksafe-kcat-syntax']
+        t.eq(len(msgs), 1, f'one kcat-syntax finding for {text[:30]!r}: {r.out!r}')
+        for m in msgs:
+            t.ok(m.endswith(remedy) and m.count('; ') == 1,
+                 f'{text[:30]!r}: one remedy, "{remedy}": {m!r}')
 
 
 @test
@@ -849,6 +901,37 @@ def test_fix_value_on_a_continuation_line(t):
         r = run('--fix', '--dialect', 'java', path)
         t.exit(r, 0)
         t.eq(read_bytes(path), b'enable.idempotence=\\\n  true\n', 'the fixed file')
+
+
+@test
+def test_directory_skips_nothing_silently(t):
+    """a directory search reports what it cannot read: a broken link with a config's name is
+    unreadable (exit 2, in the JSON too), a path too long to name is said on stderr"""
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, 'a.properties'), 'w') as f:
+            f.write('enable.idempotence=true\n')
+        os.symlink('/nonexistent/x', os.path.join(tmp, 'broken.properties'))
+        os.symlink('/nonexistent/x', os.path.join(tmp, 'broken.txt'))  # not a config: skipped
+        r = run('-f', 'json', tmp)
+        t.exit(r, 2, 'a broken link')
+        doc = json.loads(r.out)
+        t.eq([u['file'] for u in doc['unreadable']], [os.path.join(tmp, 'broken.properties')],
+             'unreadable')
+        t.eq(doc['summary']['files'], 1, 'the readable file is judged')
+        # A path longer than PATH_MAX: built from a chain of long directory names.
+        fd = os.open(tmp, os.O_RDONLY)
+        for _ in range(22):
+            os.mkdir('d' * 200, dir_fd=fd)
+            inner = os.open('d' * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        z = os.open('z.properties', os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(z, b'acks=1\n')
+        os.close(z)
+        os.close(fd)
+        r = run(tmp)
+        t.exit(r, 2, 'a path too long')
+        t.contains(r.err, 'longer than 4095 bytes: not read', 'a path too long: stderr')
 
 
 @test

@@ -51,6 +51,9 @@ BAD = {
     'empty override': {'ksafe_policy': 1, 'override': {'in-flight': {}}},
     'reserved id': {'ksafe_policy': 1, 'rules': [
         {'id': 'ksafe-x', 'property': 'acks', 'equals': 'all', 'action': 'warn'}]},
+    'control character in an id': {'ksafe_policy': 1, 'rules': [
+        {'id': 'a\nb', 'property': 'acks', 'equals': 'all', 'action': 'warn'}]},
+    'escape sequence in the name': {'ksafe_policy': 1, 'name': 'acme\u001b[2J'},
 }
 
 

@@ -1002,6 +1002,16 @@ static const struct facade_case {
                 "\"rules\":[{\"id\":\"linger\",\"property\":\"linger.ms\",\"min\":4,"
                 "\"action\":\"reject\"}]"),
          {"delivery.timeout.ms", "3"}, false, "linger", {{NULL, NULL}}},
+        /* Class 2: rd_kafka_new() with test.mock.num.brokers (every row
+         * here) replaces security.protocol and bootstrap.servers. */
+        {"security.protocol on the mock cluster is plaintext",
+         RULES("{\"id\":\"tls\",\"property\":\"security.protocol\",\"one_of\":[\"ssl\","
+               "\"sasl_ssl\"],\"action\":\"reject\"}"),
+         {"security.protocol", "ssl"}, false, "tls", {{NULL, NULL}}},
+        {"bootstrap.servers on the mock cluster is its own",
+         RULES("{\"id\":\"brokers\",\"property\":\"bootstrap.servers\",\"equals\":"
+               "\"kafka:9092\",\"action\":\"reject\"}"),
+         {"bootstrap.servers", "kafka:9092"}, false, "brokers", {{NULL, NULL}}},
         /* Class 2: required, with the default value set. */
         {"required linger.ms set to its default",
          RULES("{\"id\":\"linger-set\",\"property\":\"linger.ms\",\"required\":true,"
@@ -1147,6 +1157,30 @@ static const struct existing_case {
         {"rd_kafka_producev() to the topic", MADE_BY_PRODUCEV},
         {"rd_kafka_topic_new() with the default topic conf", MADE_RAW_DEFAULT},
 };
+
+/* errstr carries the caller's topic name and librdkafka's words: escaped,
+ * so that a name with a newline or an escape sequence forges no log line. */
+START_TEST(topic_new_errstr_is_escaped)
+{
+        static const char *const names[] = {"t\nksafe: forged", "t\x1b[2Jx", "t\rx\x7f"};
+        rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
+        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+                char errstr[512] = "";
+                rd_kafka_topic_t *first = rd_kafka_topic_new(rk, names[i], NULL);
+                ck_assert_ptr_nonnull(first);
+                rd_kafka_topic_t *rkt =
+                        ksafe_topic_new(rk, names[i], NULL, NULL, NULL, errstr, sizeof(errstr));
+                ck_assert_ptr_null(rkt);
+                ck_assert_msg(strstr(errstr, "already has a handle"), "errstr \"%s\"", errstr);
+                for (const char *c = errstr; *c; c++)
+                        ck_assert_msg((unsigned char)*c >= 0x20 && *c != 0x7f,
+                                      "control character 0x%02x in errstr \"%s\"",
+                                      (unsigned)(unsigned char)*c, errstr);
+                rd_kafka_topic_destroy(first);
+        }
+        rd_kafka_destroy(rk);
+}
+END_TEST
 
 START_TEST(topic_new_refuses_existing_topic)
 {
@@ -1294,6 +1328,7 @@ static Suite *producer_suite(void)
         tcase_add_test(tc, topic_new_env_policy_error_consumes_tconf);
         tcase_add_test(tc, topic_new_null_tconf);
         tcase_add_test(tc, topic_new_rd_kafka_failure);
+        tcase_add_test(tc, topic_new_errstr_is_escaped);
         tcase_add_loop_test(tc, topic_new_refuses_existing_topic, 0,
                             (int)(sizeof(existing_cases) / sizeof(*existing_cases)));
         tcase_add_test(tc, topic_new_probe_leaves_nothing);

@@ -1588,7 +1588,13 @@ START_TEST(load_java_escapes)
         /* 0 is infinite: no bound covers it, nor the linger + request sum. */
         assert_at(expect(r, "delivery-covers-request", "delivery.timeout.ms"), 5, 1);
         assert_at(expect(r, "acks-all", "acks"), 6, 1);
-        ck_assert_uint_eq(ksafe_report_count(r), 4);
+        /* Nothing about the other lines (key.serializer is Java's, the
+         * continuation and the escapes are Java's syntax). */
+        for (size_t i = 0; i < ksafe_report_count(r); i++) {
+                const ksafe_violation_t *f = ksafe_report_get(r, i);
+                ck_assert_msg(f->line == 1 || f->line == 5 || f->line == 6, "[%s] on line %d",
+                              f->rule_id, f->line);
+        }
         ksafe_report_destroy(r);
         char *effective = ksafe_config_effective(config, default_policy);
         ck_assert_ptr_nonnull(strstr(effective, "client.id=caf\xC3\xA9\n"));

@@ -486,7 +486,7 @@ static const struct {
                            "'action': 'enforce'}]"),
          NULL, "rules[0]",
          "rules \"acks-all\" and \"acks-one\" can never both pass: no value of "
-         "request.required.acks is both all and 1"},
+         "request.required.acks is both all (-1) and 1"},
         {"a value with a trailing blank",
          "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":[{\"id\":\"cid\","
          "\"property\":\"client.id\",\"equals\":\"app \",\"action\":\"enforce\"}]}",
@@ -510,6 +510,18 @@ static const struct {
          EXTENDING_DEFAULT("'rules': [{'id': 'ksafe-mine', 'property': 'client.id', "
                            "'required': true, 'action': 'warn'}]"),
          NULL, "rules[0].id", "rule ids starting with \"ksafe-\" are reserved"},
+        {"control character in a rule id",
+         EXTENDING_DEFAULT("'rules': [{'id': 'r\\nid', 'property': 'client.id', "
+                           "'required': true, 'action': 'warn'}]"),
+         NULL, "rules[0].id", "cannot hold control characters"},
+        {"escape sequence in a rule id",
+         EXTENDING_DEFAULT("'rules': [{'id': 'r\\u001b[31m', 'property': 'client.id', "
+                           "'required': true, 'action': 'warn'}]"),
+         NULL, "rules[0].id", "cannot hold control characters"},
+        {"control character in the policy name",
+         "{'ksafe_policy': 1, 'name': 'acme\\r\\nerror: forged', "
+         "'extends': 'builtin:default'}",
+         NULL, "name", "cannot hold control characters"},
         {"off in a rule",
          EXTENDING_DEFAULT("'rules': [{'id': 'x', 'property': 'client.id', 'required': true, "
                            "'action': 'warn', 'off': true}]"),
@@ -637,7 +649,7 @@ static const struct {
         {"a min above librdkafka's range",
          "'rules': [" RULE("batch", "batch.num.messages", "'min': 2000000", "warn") "]", NULL,
          "rules[0].min",
-         "min 2e+06 is above every value librdkafka accepts for batch.num.messages "
+         "min 2000000 is above every value librdkafka accepts for batch.num.messages "
          "(1..1000000)"},
         {"a max that only 0 meets, where 0 means infinite",
          "'rules': [" RULE("mt", "message.timeout.ms", "'max': 0", "warn") "]", NULL,
@@ -665,7 +677,7 @@ static const struct {
         {"a reject equals 1 on acks beside the baseline's all",
          "'rules': [" RULE("acks-one", "acks", "'equals': 1", "reject") "]", NULL, "rules[0]",
          "rules \"acks-all\" and \"acks-one\" can never both pass: no value of "
-         "request.required.acks is both all and 1"},
+         "request.required.acks is both all (-1) and 1"},
         {"a warn rule that can never pass beside the baseline",
          "'rules': [" RULE("acks-leader", "request.required.acks", "'one_of': [0, 1]",
                            "warn") "]",
@@ -1434,6 +1446,43 @@ START_TEST(test_long_path_keeps_its_tail)
 }
 END_TEST
 
+/* Keys that would break a line or reorder a terminal are escaped in the
+ * path, and the text still leads with exactly err.path. */
+START_TEST(test_hostile_path_escaped)
+{
+        static const struct {
+                const char *unit;
+                size_t len;
+                const char *raw; /* must not appear */
+        } keys[] = {
+                {"a\nb", 3, "\n"},
+                {"\xe2\x80\xa8", 300, "\xe2\x80\xa8"}, /* LINE SEPARATOR, cut */
+                {"\xe2\x80\xae", 30, "\xe2\x80\xae"},  /* RIGHT-TO-LEFT OVERRIDE */
+        };
+        for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+                char *id = repeat(keys[i].unit, keys[i].len);
+                json_t *doc = json_pack("{s:i, s:s, s:{s:{s:s}}}", "ksafe_policy", 1, "extends",
+                                        "builtin:default", "override", id, "action", "warn");
+                char *json = json_dumps(doc, 0);
+                json_decref(doc);
+                ksafe_policy_destroy(policy);
+                memset(&err, 0, sizeof(err));
+                policy = ksafe_policy_load_string(json, NULL, &err);
+                free(json);
+                free(id);
+                ck_assert_ptr_null(policy);
+                ck_assert_msg(strstr(err.path, keys[i].raw) == NULL, "key %zu: raw in path", i);
+                ck_assert_msg(strstr(err.text, keys[i].raw) == NULL, "key %zu: raw in text", i);
+                ck_assert_msg(strncmp(err.path, i == 1 ? "..." : "override.", 3) == 0,
+                              "key %zu: path \"%s\"", i, err.path);
+                ck_assert_msg(strncmp(err.text, err.path, strlen(err.path)) == 0 &&
+                                      err.text[strlen(err.path)] == ':',
+                              "key %zu: text \"%s\" does not lead with path \"%s\"", i, err.text,
+                              err.path);
+        }
+}
+END_TEST
+
 /* A file whose name is longer than err.source, in folders named with
  * multi-byte characters: the source keeps the file's own name. */
 START_TEST(test_long_source_keeps_its_tail)
@@ -2009,6 +2058,9 @@ static Suite *policy_suite(void)
 
         tc = tcase_create("hostile files");
         tcase_add_checked_fixture(tc, hostile_setup, hostile_teardown);
+        /* 64 MiB are read under ASan and valgrind too; a hang is still a
+         * failure, only later. */
+        tcase_set_timeout(tc, 30);
         tcase_add_loop_test(tc, test_hostile_policy_file, 0, N(hostile_files));
         tcase_add_loop_test(tc, test_hostile_extends, 0, N(hostile_files));
         tcase_add_loop_test(tc, test_hostile_from_env, 0, N(hostile_files));
@@ -2034,6 +2086,7 @@ static Suite *policy_suite(void)
         tc = tcase_create("locations");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_loop_test(tc, test_long_path_keeps_its_tail, 0, N(long_paths));
+        tcase_add_test(tc, test_hostile_path_escaped);
         tcase_add_test(tc, test_long_source_keeps_its_tail);
         tcase_add_test(tc, test_long_text_is_cut_visibly);
         suite_add_tcase(s, tc);
