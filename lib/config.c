@@ -583,7 +583,7 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
                 } else if (e->replacement) {
                         ksafe_buf_append(out, cfg->data + pos, e->value_start - pos);
                         /* "key" alone on its line needs a separator. */
-                        if (e->bare)
+                        if (e->no_separator)
                                 ksafe_buf_append(out, "=", 1);
                         properties_value(cfg, out, e->replacement);
                         pos = e->value_end;

@@ -457,7 +457,8 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                         /* A line with no separator at all is no property
                          * to kcat (the tail of a multi-line secret, say);
                          * Java reads it as a key with an empty value. */
-                        entry->bare = separator == 0 && !java;
+                        entry->no_separator = separator == 0;
+                        entry->bare = entry->no_separator && !java;
                         if (!java)
                                 entry->syntax = kcat_differs(lone_cr, &l, long_line, k, ke,
                                                              separator,

@@ -215,6 +215,8 @@ typedef struct ksafe_entry_s {
                                         * n-th default.topic.config object in it */
         bool container;                /* JSON: the default.topic.config member itself */
         bool bare;           /* a line with no separator: not key=value */
+        bool no_separator;   /* no '=', ':' or blank after the key (Java reads
+                              * an empty value): --fix must add one */
         bool comment;        /* a comment line, here only for `syntax` */
         const char *syntax;  /* how kcat reads this line otherwise, or NULL */
         /* What ksafe_config_enforce() does to this line. */
