@@ -20,13 +20,16 @@ need librdkafka-dev pkg-config --exists rdkafka
 need libjansson-dev pkg-config --exists jansson
 need check          pkg-config --exists check
 need python3-jsonschema python3 -c "import jsonschema"
-# The CI matrix (tools/test --matrix): clang, its sanitizer and libFuzzer runtimes, and
-# llvm-symbolizer for readable sanitizer stacks.
-need clang          command -v clang
-need libclang-rt-14-dev compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a"
-need llvm-14        command -v llvm-symbolizer-14
-# expat: the lint fuzz target checks that JUnit output is well-formed XML.
-need libexpat1-dev  pkg-config --exists expat
+# The CI matrix only (tools/test --matrix sets SETUP_MATRIX=true): clang, its sanitizer
+# and libFuzzer runtimes, and llvm-symbolizer for readable sanitizer stacks; expat, with
+# which the lint fuzz target checks that JUnit output is well-formed XML. tools/run and a
+# plain tools/test do without them.
+if [ "${SETUP_MATRIX:-false}" = true ]; then
+    need clang          command -v clang
+    need libclang-rt-14-dev compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a"
+    need llvm-14        command -v llvm-symbolizer-14
+    need libexpat1-dev  pkg-config --exists expat
+fi
 if [ -n "$missing" ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "${0##*/}: missing packages: $missing" >&2
