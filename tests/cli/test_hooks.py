@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ksafe's pre-commit hooks (meson suite 'cli'), printed as TAP.
+"""ksafe's pre-commit hooks and GitHub Action (meson suite 'cli'), printed as TAP.
 
 Usage: test_hooks.py PATH/TO/ksafe-lint
 
@@ -12,8 +12,13 @@ Usage: test_hooks.py PATH/TO/ksafe-lint
   git repository holding safe and unsafe producer configs and files that are no producer
   config, for both hooks: the installed binary (`ksafe-lint`) and the one that builds
   from source (`ksafe-lint-build`).
+- action.yml: parsed with python3-yaml (skipped when missing): its inputs, and every
+  `run:` step bash with `set -euo pipefail`; then its shell steps run here, as the runner
+  runs them, on a temporary workspace, and the SARIF file they write is checked.
+
 The source tree is $KSAFE_SOURCE_ROOT, else found relative to this file.
 """
+import json
 import os
 import re
 import shutil
@@ -314,6 +319,194 @@ def test_try_repo_build(t):
         if not shutil.which(tool):
             raise Skip(f'{tool} is not installed: ksafe-lint-build cannot build')
     try_repo(t, 'ksafe-lint-build', [])
+
+
+# ---------------------------------------------------------------------------
+# action.yml
+# ---------------------------------------------------------------------------
+
+ACTION_INPUTS = {'paths', 'policy', 'environment', 'format', 'output', 'args',
+                 'install-dependencies'}
+
+
+@test
+def test_action_definition(t):
+    """action.yml: a composite action, its inputs, bash steps with set -euo pipefail"""
+    action = load_yaml('action.yml')
+    t.eq(action.get('runs', {}).get('using'), 'composite', 'runs.using')
+    inputs = action.get('inputs', {})
+    t.eq(set(inputs), ACTION_INPUTS, 'inputs')
+    t.eq(inputs.get('format', {}).get('default'), 'sarif', 'format defaults to sarif')
+    t.eq(inputs.get('output', {}).get('default'), 'ksafe-lint.sarif', 'output default')
+    for name, spec in inputs.items():
+        t.ok(spec.get('description'), f'input {name} is described')
+    t.ok({'exit-code', 'report'} <= set(action.get('outputs', {})), 'outputs')
+    steps = action.get('runs', {}).get('steps', [])
+    t.ok(len([s for s in steps if 'run' in s]) >= 3, 'install, build and lint steps')
+    for step in steps:
+        if 'run' not in step:
+            continue
+        name = step.get('name', '?')
+        t.eq(step.get('shell'), 'bash', f'{name}: shell')
+        t.eq(step['run'].splitlines()[0], 'set -euo pipefail', f'{name}: first line')
+        # Inputs are data: spliced into a script, a path like $(...) would run.
+        t.lacks(step['run'], '${{', f'{name}: no expression inside the script')
+
+
+def expand(text, context):
+    """A GitHub expression ${{ a.b.c }} in an env value or if:, from context."""
+    def one(m):
+        key = m[1].strip()
+        if key not in context:
+            raise RuntimeError(f'the test does not know ${{{{ {key} }}}}')
+        return context[key]
+    return re.sub(r'\$\{\{(.*?)\}\}', one, str(text))
+
+
+def condition(expr, context):
+    """The if: forms action.yml uses: inputs.NAME == 'VALUE'."""
+    m = re.fullmatch(r"\s*([a-z.-]+)\s*==\s*'([^']*)'\s*", expr)
+    if not m or m[1] not in context:
+        raise RuntimeError(f'the test cannot evaluate if: {expr}')
+    return context[m[1]] == m[2]
+
+
+def run_action(t, workspace, **given):
+    """Run action.yml's steps as the runner does (bash --noprofile --norc -eo pipefail
+    FILE, in the workspace, step env from the expressions), up to the first that fails.
+    Returns (exit status of the last step run, its name, the steps' outputs)."""
+    action = load_yaml('action.yml')
+    inputs = {name: str(spec.get('default', '')) for name, spec in action['inputs'].items()}
+    unknown = set(given) - set(inputs)
+    if unknown:
+        raise RuntimeError(f'no such inputs: {unknown}')
+    inputs.update(given)
+    context = {f'inputs.{k}': v for k, v in inputs.items()}
+    context['github.action_path'] = ROOT
+    # The runner's temporary directory outlives this test: the build in it is reused.
+    runner_temp = os.path.join(build_dir(), 'tests', 'action-runner-temp')
+    os.makedirs(runner_temp, exist_ok=True)
+    status, name = 0, None
+    with tempfile.TemporaryDirectory() as files:
+        for i, step in enumerate(action['runs']['steps']):
+            if 'run' not in step:
+                raise RuntimeError(f'step {i}: the test runs shell steps only')
+            if 'if' in step and not condition(step['if'], context):
+                continue
+            name = step.get('name', str(i))
+            script = os.path.join(files, f'step{i}.sh')
+            with open(script, 'w') as f:
+                f.write(step['run'])
+            output = os.path.join(files, f'output{i}')
+            open(output, 'w').close()
+            env = dict(os.environ, RUNNER_TEMP=runner_temp, GITHUB_OUTPUT=output,
+                       GITHUB_PATH=os.path.join(files, 'path'), GITHUB_ACTION_PATH=ROOT,
+                       GITHUB_WORKSPACE=workspace, GITHUB_ACTIONS='true',
+                       KSAFE_POLICY='', KSAFE_ENV='')
+            env.update({k: expand(v, context) for k, v in step.get('env', {}).items()})
+            proc = t.run(['bash', '--noprofile', '--norc', '-eo', 'pipefail', script],
+                         cwd=workspace, env=env)
+            status = proc.returncode
+            with open(output) as f:
+                for line in f.read().splitlines():
+                    key, _, value = line.partition('=')
+                    context[f'steps.{step.get("id", i)}.outputs.{key}'] = value
+            if status != 0:
+                break
+        with open(os.path.join(files, 'path'), 'a+') as f:
+            f.seek(0)
+            context['GITHUB_PATH'] = f.read()
+    return status, name, context
+
+
+def sarif_results(t, path, what):
+    """(rule, file uri) of each result of a SARIF 2.1.0 file, or None."""
+    if not t.ok(os.path.isfile(path) and os.path.getsize(path) > 0, f'{what}: {path} written'):
+        return None
+    with open(path) as f:
+        doc = json.load(f)
+    t.eq(doc.get('version'), '2.1.0', f'{what}: SARIF version')
+    t.eq(len(doc.get('runs', [])), 1, f'{what}: one run')
+    results = []
+    for r in doc['runs'][0].get('results', []):
+        loc = r['locations'][0]['physicalLocation']
+        results.append((r['ruleId'], loc['artifactLocation']['uri']))
+    return results
+
+
+def action_workspace(tmp):
+    """A checked-out repository: an unsafe and a safe config, one in a directory with a
+    blank in its name."""
+    os.makedirs(os.path.join(tmp, 'config'))
+    os.makedirs(os.path.join(tmp, 'more configs'))
+    shutil.copy(UNSAFE, os.path.join(tmp, 'config', 'payments-producer.properties'))
+    shutil.copy(SAFE, os.path.join(tmp, 'config', 'orders-producer.properties'))
+    shutil.copy(SAFE_JSON, os.path.join(tmp, 'more configs', 'kafka.json'))
+    return tmp
+
+
+def need_action_tools():
+    need_yaml()
+    for tool in ('meson', 'ninja', 'dpkg-query'):
+        if not shutil.which(tool):
+            raise Skip(f'{tool} is not installed: the action needs Debian with meson')
+
+
+@test
+def test_action_sarif(t):
+    """action.yml run locally: builds ksafe-lint, writes ksafe-lint.sarif, exit 1 on findings"""
+    need_action_tools()
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = action_workspace(tmp)
+        status, step, ctx = run_action(t, ws, paths='config\n  more configs  \n')
+        t.eq((status, step), (1, 'Run ksafe-lint'), 'findings: the lint step fails')
+        t.eq(ctx.get('steps.lint.outputs.exit-code'), '1', 'output exit-code')
+        t.eq(ctx.get('steps.lint.outputs.report'), 'ksafe-lint.sarif', 'output report')
+        lint = ctx.get('steps.build.outputs.ksafe-lint', '')
+        t.ok(os.access(lint, os.X_OK), f'the build step names the binary: {lint!r}')
+        t.eq(ctx['GITHUB_PATH'].strip(), os.path.dirname(lint), 'ksafe-lint on the job PATH')
+        results = sarif_results(t, os.path.join(ws, 'ksafe-lint.sarif'), 'findings')
+        if results is not None:
+            files = {uri for _, uri in results}
+            t.ok(files and all(u.endswith('config/payments-producer.properties')
+                               for u in files), f'results name the unsafe file only: {files}')
+            t.ok(('acks-all' in {rule for rule, _ in results}), 'acks-all reported')
+
+        os.remove(os.path.join(ws, 'config', 'payments-producer.properties'))
+        status, step, ctx = run_action(t, ws, paths='config\nmore configs')
+        t.eq(status, 0, 'safe configs: exit status')
+        t.eq(ctx.get('steps.lint.outputs.exit-code'), '0', 'safe configs: output exit-code')
+        t.eq(sarif_results(t, os.path.join(ws, 'ksafe-lint.sarif'), 'safe'), [],
+             'safe configs: no results')
+
+
+@test
+def test_action_inputs(t):
+    """action.yml run locally: policy, environment, format, output and args reach ksafe-lint"""
+    need_action_tools()
+    policy = os.path.join(EXAMPLES, 'org-policy.json')
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = action_workspace(tmp)
+        safe = 'config/orders-producer.properties'
+        # org-policy.json wants TLS in prod only; the safe example has none.
+        status, _, _ = run_action(t, ws, paths=safe, policy=policy, environment='prod',
+                                  output='prod.sarif')
+        t.eq(status, 1, 'org policy, prod: exit status')
+        results = sarif_results(t, os.path.join(ws, 'prod.sarif'), 'prod') or []
+        t.eq(sorted({rule for rule, _ in results}), ['tls'], 'org policy, prod: rules')
+        status, _, _ = run_action(t, ws, paths=safe, policy=policy, environment='dev',
+                                  output='dev.sarif')
+        t.eq(status, 0, 'org policy, dev: exit status')
+        status, _, _ = run_action(t, ws, paths=safe, policy=policy, environment='nosuch')
+        t.eq(status, 2, 'an unknown environment: exit status')
+        status, _, _ = run_action(t, ws, paths=safe, format='json', output='report.json',
+                                  args='--dialect java -W error', **{'install-dependencies': 'false'})
+        t.eq(status, 0, 'json, args: exit status')
+        with open(os.path.join(ws, 'report.json')) as f:
+            doc = json.load(f)
+        t.eq((doc.get('version'), doc.get('summary', {}).get('files')), (1, 1), 'json report')
+        status, _, _ = run_action(t, ws, paths=safe, args='--no-such-option')
+        t.eq(status, 2, 'args are passed: a bad one is bad usage')
 
 
 def main():
