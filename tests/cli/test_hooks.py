@@ -321,6 +321,62 @@ def test_try_repo_build(t):
     try_repo(t, 'ksafe-lint-build', [])
 
 
+def hook_script(t, args, cache, path_dirs=None, path=None):
+    """Run tools/pre-commit-hook in conf/examples with KSAFE_LINT_CACHE=cache; PATH is
+    `path`, else path_dirs before the usual PATH."""
+    if path is None:
+        path = os.pathsep.join((path_dirs or []) + [os.environ.get('PATH', '/usr/bin:/bin')])
+    env = dict(os.environ, KSAFE_LINT_CACHE=cache, PATH=path, KSAFE_POLICY='', KSAFE_ENV='')
+    return t.run([os.path.join(ROOT, 'tools', 'pre-commit-hook'), *args], cwd=EXAMPLES,
+                 env=env)
+
+
+def stub(directory, name, text):
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, name)
+    with open(path, 'w') as f:
+        f.write('#!/bin/sh\n' + text + '\n')
+    os.chmod(path, 0o755)
+
+
+@test
+def test_hook_script(t):
+    """tools/pre-commit-hook: builds once into its cache; a missing meson or a failed build is exit 2"""
+    for tool in ('meson', 'ninja', 'git', 'flock'):
+        if not shutil.which(tool):
+            raise Skip(f'{tool} is not installed')
+    safe, unsafe = 'producer-safe.properties', 'producer-unsafe.properties'
+    with tempfile.TemporaryDirectory() as tmp:
+        # No meson on PATH: said plainly, nothing run.
+        bare = os.path.join(tmp, 'bare')
+        os.makedirs(bare)
+        for tool in ('dirname', 'git', 'mkdir', 'flock', 'rm', 'cat', 'touch'):
+            os.symlink(shutil.which(tool), os.path.join(bare, tool))
+        r = hook_script(t, [safe], os.path.join(tmp, 'cache1'), path=bare)
+        t.eq(r.returncode, 2, 'no meson: exit status')
+        t.contains(r.stderr, 'meson is missing', 'no meson: stderr')
+        t.eq(r.stdout, '', 'no meson: stdout')
+        # A build that fails: its log on stderr, exit 2; the next run tries again.
+        failing = os.path.join(tmp, 'failing')
+        stub(failing, 'meson', 'echo "meson-stub: boom ($*)"; exit 1')
+        cache2 = os.path.join(tmp, 'cache2')
+        for attempt in (1, 2):
+            r = hook_script(t, [safe], cache2, [failing])
+            t.eq(r.returncode, 2, f'failed build {attempt}: exit status')
+            t.contains(r.stderr, 'meson-stub: boom (setup ', f'failed build {attempt}: log')
+            t.contains(r.stderr, 'ksafe-lint-build: building ksafe-lint failed',
+                       f'failed build {attempt}: stderr')
+        # A real build, then the cached binary: a failing meson on PATH is never called.
+        cache3 = os.path.join(build_dir(), 'tests', 'pre-commit-cache')
+        r = hook_script(t, [safe, 'producer-safe.json'], cache3)
+        t.eq(r.returncode, 0, 'built: safe configs: exit status')
+        t.contains(r.stderr, 'ksafe-lint: 2 files checked: 0 errors', 'built: summary')
+        r = hook_script(t, [unsafe], cache3, [failing])
+        t.eq(r.returncode, 1, 'cached: unsafe config: exit status')
+        t.contains(r.stdout, f'{unsafe}:14:1: error: acks is 1', 'cached: findings')
+        t.lacks(r.stderr, 'boom', 'cached: no build')
+
+
 # ---------------------------------------------------------------------------
 # action.yml
 # ---------------------------------------------------------------------------
