@@ -13,7 +13,8 @@ Usage: test_hooks.py PATH/TO/ksafe-lint
   config, for both hooks: the installed binary (`ksafe-lint`) and the one that builds
   from source (`ksafe-lint-build`).
 - action.yml: parsed with python3-yaml (skipped when missing): its inputs, and every
-  `run:` step bash with `set -euo pipefail`; then its shell steps run here, as the runner
+  `run:` step bash with `set -euo pipefail`; it and the README's workflow validated by
+  @action-validator/cli (npm, GitHub's action and workflow schemas; skipped without npm); then its shell steps run here, as the runner
   runs them, on a temporary workspace, and the SARIF file they write is checked.
 
 The source tree is $KSAFE_SOURCE_ROOT, else found relative to this file.
@@ -407,6 +408,68 @@ def test_action_definition(t):
         t.eq(step['run'].splitlines()[0], 'set -euo pipefail', f'{name}: first line')
         # Inputs are data: spliced into a script, a path like $(...) would run.
         t.lacks(step['run'], '${{', f'{name}: no expression inside the script')
+
+
+# @action-validator/cli (npm): GitHub's action and workflow schemas (SchemaStore's), compiled
+# into its WebAssembly core; pinned, installed into the build directory on first use.
+ACTION_VALIDATOR = {'@action-validator/cli': '0.6.0', '@action-validator/core': '0.6.0'}
+
+
+def action_validator(t):
+    """The path of action-validator, installed with npm when missing, else Skip."""
+    folder = os.path.join(build_dir(), 'tests', 'npm-action-validator')
+    tool = os.path.join(folder, 'node_modules', '.bin', 'action-validator')
+    if os.access(tool, os.X_OK):
+        return tool
+    if not shutil.which('npm') or not shutil.which('node'):
+        raise Skip('npm is not installed (apt-get install npm): no action-validator')
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, 'package.json'), 'w') as f:
+        json.dump({'name': 'ksafe-test-action-validator', 'private': True,
+                   'dependencies': ACTION_VALIDATOR}, f)
+    proc = t.run(['npm', 'install', '--no-audit', '--no-fund', '--no-package-lock'],
+                 cwd=folder)
+    if proc.returncode != 0 or not os.access(tool, os.X_OK):
+        raise Skip(f'npm install {" ".join(ACTION_VALIDATOR)} failed: '
+                   f'{proc.stderr.strip()[-200:]}')
+    return tool
+
+
+def readme_workflow():
+    """The complete workflow that README.md shows for the action."""
+    with open(os.path.join(ROOT, 'README.md')) as f:
+        m = re.search(r'```yaml\n(# \.github/workflows/ksafe-lint\.yml\n.*?)```', f.read(), re.S)
+    return m[1] if m else None
+
+
+@test
+def test_action_schema(t):
+    """action.yml and the README's workflow are valid for action-validator (GitHub's schemas)"""
+    tool = action_validator(t)
+    workflow = readme_workflow()
+    if not t.ok(workflow, 'README.md shows .github/workflows/ksafe-lint.yml'):
+        return
+    with open(os.path.join(ROOT, 'action.yml')) as f:
+        action = f.read()
+    with tempfile.TemporaryDirectory() as tmp:
+        # The validator tells an action from a workflow by the file's name and place.
+        os.makedirs(os.path.join(tmp, 'bad'))
+        os.makedirs(os.path.join(tmp, '.github', 'workflows'))
+        files = {'action.yml': action, '.github/workflows/ksafe-lint.yml': workflow,
+                 # A control: a run step without its shell is invalid for GitHub.
+                 'bad/action.yml': action.replace('      shell: bash\n', '', 1)}
+        for name, text in files.items():
+            with open(os.path.join(tmp, name), 'w') as f:
+                f.write(text)
+        for name in files:
+            r = t.run([tool, name], cwd=tmp)
+            t.eq(r.returncode, 1 if name.startswith('bad/') else 0, f'{name}: exit status')
+        control = t.log[-1][1]
+        t.contains(control.stdout + control.stderr, '/runs/steps/0/shell',
+                   'the control fails for its missing shell')
+        t.ok('uses: ksafe/ksafe@v0.2.0' in workflow, 'the workflow uses the action at v0.2.0')
+        t.ok(re.search(r'upload-sarif@v\d+\n\s+if: always\(\)', workflow),
+             'the workflow uploads the SARIF if: always()')
 
 
 def expand(text, context):
