@@ -32,6 +32,7 @@ typedef struct lint_opts_s {
         bool check_policy;
         bool print_policy;
         bool effective;
+        bool exit_zero; /* findings do not fail the run (exit 0, not 1) */
         const char *x[MAX_X]; /* -X key=value, in order */
         size_t x_count;
 } lint_opts_t;
@@ -67,6 +68,8 @@ static void usage(FILE *out)
                 "      --effective        print each config as librdkafka would use it, after\n"
                 "                         enforcement (secrets redacted)\n"
                 "  -W error               treat warnings as errors\n"
+                "      --exit-zero        exit 0 whatever the findings (still 2 for bad usage,\n"
+                "                         an unreadable input or a bad policy)\n"
                 "  -q, --quiet            errors only; no warnings, no summary\n"
                 "  -h, --help             show this help and exit\n"
                 "  -V, --version          show the versions of ksafe, librdkafka and jansson\n"
@@ -76,7 +79,7 @@ static void usage(FILE *out)
                 "\n"
                 "Exit status:\n"
                 "  0  no findings, or warnings only (or all fixed, with --fix)\n"
-                "  1  at least one error (or warning, with -W error)\n"
+                "  1  at least one error (or warning, with -W error); never with --exit-zero\n"
                 "  2  bad usage, unreadable input or a bad policy\n");
 }
 
@@ -495,7 +498,7 @@ static int parse_format(const char *s, lint_format_t *out)
 }
 
 enum long_only { OPT_FIX = 256, OPT_CHECK_POLICY, OPT_PRINT_POLICY, OPT_EFFECTIVE,
-                 OPT_JSON_POINTER, OPT_DIALECT, OPT_EXT };
+                 OPT_JSON_POINTER, OPT_DIALECT, OPT_EXT, OPT_EXIT_ZERO };
 
 static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *run)
 {
@@ -513,6 +516,7 @@ static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *r
                 {"json-pointer", required_argument, NULL, OPT_JSON_POINTER},
                 {"dialect", required_argument, NULL, OPT_DIALECT},
                 {"ext", required_argument, NULL, OPT_EXT},
+                {"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
                 {NULL, 0, NULL, 0},
         };
         int c;
@@ -547,6 +551,7 @@ static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *r
                 case OPT_EFFECTIVE: opts->effective = true; break;
                 case OPT_JSON_POINTER: opts->json_pointer = optarg; break;
                 case OPT_EXT: opts->extensions = optarg; break;
+                case OPT_EXIT_ZERO: opts->exit_zero = true; break;
                 case OPT_DIALECT:
                         if (strcmp(optarg, "java") == 0)
                                 opts->dialect = KSAFE_DIALECT_JAVA;
@@ -702,7 +707,7 @@ int main(int argc, char **argv)
         int result = status ? LINT_EXIT_USAGE : LINT_EXIT_CLEAN;
         for (size_t i = 0; i < run.count; i++) {
                 for (size_t k = 0; k < ksafe_report_count(run.results[i].report); k++)
-                        if (result == LINT_EXIT_CLEAN &&
+                        if (result == LINT_EXIT_CLEAN && !opts.exit_zero &&
                             lint_is_failure(&run, ksafe_report_get(run.results[i].report, k)))
                                 result = LINT_EXIT_FINDINGS;
                 ksafe_report_destroy(run.results[i].report);
