@@ -15,12 +15,14 @@ skipped (TAP SKIP) with the reason.
 It reuses test_lint.py's runner and helpers.
 """
 import json
+import shutil
 import os
 import subprocess
 import sys
 import tarfile
 import tempfile
 import traceback
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_lint as base  # noqa: E402  (its tests are not run here)
@@ -195,6 +197,17 @@ SCHEMA_RUNS = {
     '-X alone': (('-f', 'sarif', '-X', 'acks=1'), None, 1),
     'standard input': (('-f', 'sarif', '-'), 'acks=1\nenable.idempotence=false\n', 1),
     '-W error -q': (('-f', 'sarif', '-W', 'error', '-q', 'typo.properties'), None, 1),
+    'standard input named': (('-f', 'sarif', '--stdin-filename', 'conf/app.properties', '-'),
+                             'acks=1\n', 1),
+    '-X over a file': (('-f', 'sarif', '-X', 'acks=0', 'duplicate.properties'), None, 1),
+    'a file outside --base-dir': (('-f', 'sarif', '--base-dir', 'tree',
+                                   'duplicate.properties'), None, 1),
+    'bad policy': (('-f', 'sarif', '-p', 'policy-bad-action.json', 'duplicate.properties'),
+                   None, 2),
+    'policy syntax error': (('-f', 'sarif', '-p', 'policy-syntax.json', 'duplicate.properties'),
+                            None, 2),
+    'missing policy': (('-f', 'sarif', '-p', 'no-such-policy.json', 'duplicate.properties'),
+                       None, 2),
     'allow_unsafe policy': (('-f', 'sarif', '-p', base.ORG_POLICY, '-e', 'dev',
                              'duplicate.properties'), None, None),
 }
@@ -225,6 +238,272 @@ def test_sarif_schema_catches(t):
     del bad['runs'][0]['tool']
     t.ok(schema_errors(json.dumps(bad)), 'a run without its tool is refused')
     t.ok(schema_errors(''), '0 bytes are refused')
+
+
+# ---------------------------------------------------------------------------
+# What code scanning needs of each result
+# ---------------------------------------------------------------------------
+
+def sarif(*args, stdin=None, cwd=base.DATA, code=None, t=None):
+    """(result, the SARIF run) of ksafe-lint -f sarif ARGS."""
+    r = run('-f', 'sarif', *args, stdin=stdin, cwd=cwd)
+    if t is not None and code is not None:
+        t.exit(r, code, f'exit status of -f sarif {" ".join(args)}')
+    return r, json.loads(r.out)['runs'][0]
+
+
+def file_of(sarif_run, result):
+    """The absolute path a result's location names, read as a SARIF consumer
+    resolves it (uriBaseId through originalUriBaseIds, RFC 3986), or the
+    decoded URI of a pseudo-file ('<stdin>')."""
+    loc = result['locations'][0]['physicalLocation']['artifactLocation']
+    uri = loc['uri']
+    if 'uriBaseId' in loc:
+        uri = urllib.parse.urljoin(sarif_run['originalUriBaseIds'][loc['uriBaseId']]['uri'],
+                                   uri)
+    parsed = urllib.parse.urlsplit(uri)
+    if parsed.scheme == 'file':
+        return os.fsdecode(urllib.parse.unquote_to_bytes(parsed.path))
+    return urllib.parse.unquote(uri)
+
+
+def located(t, sarif_run, what):
+    """Every result has what GitHub requires: a physical location with a URI
+    and a region starting on a line >= 1."""
+    for res in sarif_run['results']:
+        try:
+            loc = res['locations'][0]['physicalLocation']
+            ok = loc['artifactLocation']['uri'] and loc['region']['startLine'] >= 1
+        except (KeyError, IndexError, TypeError):
+            ok = False
+        t.ok(ok, f'{what}: result {res.get("ruleId")} has no physical location')
+
+
+@test
+def test_every_result_located(t):
+    """every result has a location: stdin (--stdin-filename or <stdin>) and -X too"""
+    r, sr = sarif('--stdin-filename', 'conf/app.properties', '-', stdin='acks=1\n', code=1, t=t)
+    located(t, sr, '--stdin-filename')
+    t.eq({file_of(sr, res) for res in sr['results']},
+         {os.path.join(base.DATA, 'conf', 'app.properties')}, '--stdin-filename names the file')
+    acks = [res for res in sr['results'] if res['ruleId'] == 'acks-all']
+    t.eq([res['locations'][0]['physicalLocation']['region']['startLine'] for res in acks], [1],
+         'on its line')
+    text = run('--stdin-filename', 'conf/app.properties', '-', stdin='acks=1\n')
+    t.contains(text.out, 'conf/app.properties:1:1: error: acks is 1', 'the text format too')
+    for fmt, part in (('json', '"file": "conf/app.properties"'),
+                      ('github', 'file=conf/app.properties,')):
+        t.contains(run('-f', fmt, '--stdin-filename', 'conf/app.properties', '-',
+                       stdin='acks=1\n').out, part, f'-f {fmt} too')
+    _, sr = sarif('-', stdin='acks=1\n', code=1, t=t)
+    located(t, sr, 'standard input')
+    t.eq({file_of(sr, res) for res in sr['results']}, {'<stdin>'}, 'stdin without a name')
+    _, sr = sarif('-X', 'acks=1', code=1, t=t)
+    located(t, sr, '-X alone')
+    t.eq({file_of(sr, res) for res in sr['results']}, {'<command line>'}, '-X alone')
+    _, sr = sarif('-X', 'acks=0', 'duplicate.properties', code=1, t=t)
+    located(t, sr, '-X over a file')
+    t.ok({file_of(sr, res) for res in sr['results']} >=
+         {'<command line>', os.path.join(base.DATA, 'duplicate.properties')},
+         '-X findings on <command line>, the file\'s on the file')
+    t.exit(run('--stdin-filename', '', '-'), 2, 'an empty --stdin-filename')
+
+
+@test
+def test_uri_base(t):
+    """URIs are relative to %SRCROOT% (--base-dir, default .), RFC 3986-encoded; outside: file://"""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = os.path.realpath(tmp)
+        sub = os.path.join(tmp, 'sub dir')
+        os.mkdir(sub)
+        names = ['ü%#?.properties', 'a b+c;d.properties', 'caf\udce9.properties']
+        for name in names:
+            with open(os.path.join(sub, name), 'wb') as f:
+                f.write(b'acks=1\n')
+        shutil.copy(os.path.join(base.DATA, 'duplicate.properties'), tmp)
+        _, sr = sarif('sub dir/' + names[0], './sub dir/../sub dir/' + names[1],
+                      os.path.join(sub, names[2]), cwd=tmp, code=1, t=t)
+        t.eq(sr['originalUriBaseIds']['%SRCROOT%']['uri'],
+             'file://' + urllib.parse.quote(tmp) + '/', '%SRCROOT% is the current directory')
+        uris = sorted({res['locations'][0]['physicalLocation']['artifactLocation']['uri']
+                       for res in sr['results']})
+        t.eq(uris, sorted(['sub%20dir/%C3%BC%25%23%3F.properties',
+                           'sub%20dir/a%20b%2Bc%3Bd.properties', 'sub%20dir/caf%E9.properties']),
+             'relative, percent-encoded URIs')
+        for res in sr['results']:
+            t.eq(res['locations'][0]['physicalLocation']['artifactLocation'].get('uriBaseId'),
+                 '%SRCROOT%', 'uriBaseId')
+        t.eq(sorted({file_of(sr, res) for res in sr['results']}),
+             sorted(os.path.join(sub, n) for n in names), 'the URIs resolve to the files')
+        # --base-dir: relative to it; a file outside it is absolute and said so.
+        _, sr = sarif('--base-dir', 'sub dir', 'sub dir/' + names[1], 'duplicate.properties',
+                      cwd=tmp, code=1, t=t)
+        locs = {res['locations'][0]['physicalLocation']['artifactLocation']['uri']:
+                res['locations'][0]['physicalLocation']['artifactLocation'].get('uriBaseId')
+                for res in sr['results']}
+        t.eq(locs, {'a%20b%2Bc%3Bd.properties': '%SRCROOT%',
+                    'file://' + urllib.parse.quote(tmp) + '/duplicate.properties': None},
+             '--base-dir: inside relative, outside an absolute file:// URI')
+        t.eq(sorted({file_of(sr, res) for res in sr['results']}),
+             sorted([os.path.join(sub, names[1]), os.path.join(tmp, 'duplicate.properties')]),
+             'both resolve to the files')
+        notes = sr['invocations'][0]['toolExecutionNotifications']
+        t.ok(any('outside the base directory' in n['message']['text'] and
+                 'duplicate.properties' in n['message']['text'] for n in notes),
+             'a notification says a file is outside the base')
+        r = run('-f', 'sarif', '--base-dir', 'no such dir', 'duplicate.properties', cwd=tmp)
+        t.exit(r, 2, 'a --base-dir that does not exist')
+        t.contains(r.err, 'ksafe-lint: --base-dir no such dir: ', 'says why')
+
+
+@test
+def test_utf16_columns(t):
+    """SARIF columns are UTF-16 code units (columnKind); text keeps gcc's byte columns"""
+    line = '{"client.id": "ü😀é", "acks": "1"}\n'
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'u.json')
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(line)
+        text = [f for f in base.findings(run(path).out) if f.rule == 'acks-all']
+        prefix = line.encode('utf-8')[:line.encode('utf-8').index(b'"acks"')]
+        t.eq([f.col for f in text], [len(prefix) + 1], 'text: the byte column')
+        want = len(prefix.decode('utf-8').encode('utf-16-le')) // 2 + 1
+        t.ok(want != len(prefix) + 1, 'the case tells bytes from UTF-16 units')
+        with open(path, 'rb') as f:
+            piped = f.read()
+        for what, args, stdin in (('a file', (path,), None), ('standard input', ('-',), piped),
+                                  ('a BOM first', ('-',), b'\xef\xbb\xbf' + piped)):
+            _, sr = sarif(*args, stdin=stdin, code=1, t=t)
+            t.eq(sr.get('columnKind'), 'utf16CodeUnits', f'{what}: columnKind')
+            cols = [res['locations'][0]['physicalLocation']['region']['startColumn']
+                    for res in sr['results'] if res['ruleId'] == 'acks-all']
+            t.eq(cols, [want], f'{what}: the UTF-16 column')
+
+
+def fingerprints(sr):
+    return {(res['ruleId'], res['locations'][0]['physicalLocation']['region']['startLine']):
+            res['partialFingerprints']['ksafeFinding/v1'] for res in sr['results']}
+
+
+@test
+def test_fingerprints(t):
+    """partialFingerprints survive unrelated edits and tell findings apart"""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'p.properties')
+        with open(path, 'w') as f:
+            f.write('acks=1\nlinger.ms=5\nenable.idempotence=false\n')
+        _, before = sarif('p.properties', cwd=tmp, code=1, t=t)
+        with open(path, 'w') as f:
+            f.write('# a comment\nclient.id=x\n\nacks=1\nlinger.ms=7\n'
+                    'enable.idempotence=false\n')
+        _, after = sarif('p.properties', cwd=tmp, code=1, t=t)
+        fb, fa = fingerprints(before), fingerprints(after)
+        t.eq(fb[('acks-all', 1)], fa[('acks-all', 4)], 'acks-all moved 3 lines: same identity')
+        t.eq(fb[('idempotence', 3)], fa[('idempotence', 6)], 'idempotence: same identity')
+        t.eq(len(set(fb.values())), len(fb), 'every finding its own fingerprint')
+        shutil.copy(path, os.path.join(tmp, 'q.properties'))
+        _, both = sarif('p.properties', 'q.properties', cwd=tmp, code=1, t=t)
+        t.eq(len({res['partialFingerprints']['ksafeFinding/v1'] for res in both['results']}),
+             len(both['results']), 'another file, other fingerprints')
+        for res in both['results']:
+            t.lacks(json.dumps(res['partialFingerprints']), 'acks=1', 'no line text')
+
+
+@test
+def test_no_duplicates(t):
+    """one file named twice (./, a directory and the file, ..) gives each result once"""
+    _, once = sarif('duplicate.properties', code=1, t=t)
+    for args in (('duplicate.properties', './duplicate.properties'),
+                 ('duplicate.properties', 'tree/../duplicate.properties'),
+                 ('tree', 'tree')):
+        _, sr = sarif(*args, t=t)
+        keys = [json.dumps([res['ruleId'], res['locations'], res['message']], sort_keys=True)
+                for res in sr['results']]
+        t.eq(len(keys), len(set(keys)), f'{args}: no duplicate result')
+        if args[0] == 'duplicate.properties':
+            t.eq(len(sr['results']), len(once['results']), f'{args}: as many as once')
+
+
+@test
+def test_automation_id(t):
+    """automationDetails.id is ksafe-lint/POLICY/ENV/: one code scanning category each"""
+    ids = {}
+    for env in ('staging', 'prod', None):
+        _, sr = sarif(*(('-e', env) if env else ()), 'duplicate.properties', code=1, t=t)
+        ids[env] = sr.get('automationDetails', {}).get('id')
+    t.eq(ids, {'staging': 'ksafe-lint/builtin:default/staging/',
+               'prod': 'ksafe-lint/builtin:default/prod/', None: 'ksafe-lint/builtin:default/'},
+         'automationDetails.id')
+    _, sr = sarif('-p', base.ORG_POLICY, '-e', 'prod', 'duplicate.properties', t=t)
+    t.ok(sr['automationDetails']['id'].startswith('ksafe-lint/') and
+         sr['automationDetails']['id'].endswith('/prod/') and
+         sr['automationDetails']['id'] != ids['prod'], 'another policy, another category')
+
+
+BASELINE = ('idempotence', 'acks-all', 'in-flight', 'retries', 'delivery-timeout',
+            'delivery-covers-request')
+
+
+@test
+def test_rule_metadata(t):
+    """rules carry descriptions, help (text, markdown), their own helpUri, tags, security-severity"""
+    with open(os.path.join(base.ROOT, 'README.md'), encoding='utf-8') as f:
+        readme = f.read()
+    _, sr = sarif(os.path.join(base.EXAMPLES, 'producer-unsafe.properties'),
+                  'duplicate.properties', 'typo.properties', t=t)
+    rules = sr['tool']['driver']['rules']
+    ids = {rule['id'] for rule in rules}
+    t.ok({'acks-all', 'idempotence', 'ksafe-duplicate', 'ksafe-unknown-property'} <= ids,
+         f'rules of the baseline and of ksafe-lint itself: {sorted(ids)}')
+    for rule in rules:
+        rid = rule['id']
+        for key in ('shortDescription', 'fullDescription'):
+            t.ok(rule.get(key, {}).get('text'), f'{rid}: {key}.text')
+        t.ok(rule.get('help', {}).get('text'), f'{rid}: help.text')
+        t.ok(rule.get('help', {}).get('markdown'), f'{rid}: help.markdown')
+        t.ok(rule.get('properties', {}).get('tags'), f'{rid}: properties.tags')
+        uri = rule.get('helpUri', '')
+        t.eq(uri, 'https://github.com/ksafe/ksafe#rule-' + rid, f'{rid}: helpUri')
+        t.contains(readme, f'<a id="rule-{rid}"></a>', f'{rid}: the README anchor exists')
+        severity = rule.get('properties', {}).get('security-severity')
+        if rid in BASELINE:
+            t.ok(isinstance(severity, str) and 0 < float(severity) <= 10,
+                 f'{rid}: security-severity, a number 0-10 as a string: {severity!r}')
+            t.ok('security' in rule['properties']['tags'], f'{rid}: tagged security')
+        else:
+            t.eq(severity, None, f'{rid}: no security-severity (no data loss)')
+
+
+@test
+def test_failed_runs_are_sarif(t):
+    """a bad policy or an unreadable input still gives a SARIF log whose invocation failed"""
+    cases = {
+        'bad policy': (('-p', 'policy-bad-action.json', 'duplicate.properties'), None),
+        'policy syntax error': (('-p', 'policy-syntax.json', 'duplicate.properties'), 5),
+        'missing policy': (('-p', 'no-such-policy.json', 'duplicate.properties'), None),
+        'unknown environment': (('-e', 'no-such-env', 'duplicate.properties'), None),
+        'unreadable input': (('missing.properties',), None),
+    }
+    for what, (args, line) in cases.items():
+        r = run('-f', 'sarif', *args)
+        t.exit(r, 2, what)
+        t.ok(r.out.strip(), f'{what}: not 0 bytes')
+        try:
+            sr = json.loads(r.out)['runs'][0]
+        except (ValueError, KeyError, IndexError) as e:
+            t.failures.append(f'{what}: no SARIF log: {e}')
+            continue
+        invocation = sr['invocations'][0]
+        t.eq(invocation['executionSuccessful'], False, f'{what}: executionSuccessful')
+        notes = invocation['toolExecutionNotifications']
+        t.ok(notes and notes[0]['level'] == 'error' and notes[0]['message']['text'],
+             f'{what}: an error notification')
+        t.contains(r.err, 'ksafe-lint: ', f'{what}: stderr says it too')
+        if line:
+            region = notes[0]['locations'][0]['physicalLocation']['region']
+            t.eq(region['startLine'], line, f'{what}: the notification points at the line')
+    r = run('-f', 'sarif', '--check-policy', '-p', 'policy-syntax.json')
+    t.eq((r.code, r.out), (2, ''), '--check-policy prints no SARIF')
 
 
 # ---------------------------------------------------------------------------
