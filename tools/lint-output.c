@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -216,7 +217,29 @@ static const char *baseline_severity(const char *id)
         return NULL;
 }
 
-/* A rule's metadata: descriptions and help (text and markdown) from what
+/* A rule's friendly name, as SARIF wants it: the id in Pascal case
+ * ("acks-all" is AcksAll); NULL (no name) when that is the id but for case
+ * ("idempotence"): a name must differ from the id (the Multitool's
+ * SARIF1001; SARIF2012 only notes a missing one). */
+static json_t *rule_name(const char *id)
+{
+        char name[256];
+        size_t o = 0;
+        bool up = true;
+        for (const char *p = id; *p && o + 1 < sizeof(name); p++) {
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9'))) {
+                        up = true;
+                        continue;
+                }
+                name[o++] = up && *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+                up = false;
+        }
+        name[o] = '\0';
+        return o && strcasecmp(name, id) != 0 ? json_string(name) : NULL;
+}
+
+/* A rule's metadata: a friendly name, descriptions and help (text and markdown) from what
  * does not change from one finding to the next (the id and the reason,
  * whole: a cut could split a UTF-8 character), a helpUri at the rule's own
  * row of the README, tags, and security-severity for the baseline. */
@@ -248,8 +271,8 @@ static json_t *sarif_rule(const ksafe_violation_t *v, const char *id)
                 props = NULL;
         }
         json_t *rule = json_pack(
-                "{s:s, s:s, s:{s:s}, s:{s:O}, s:{s:O, s:o}, s:{s:s}, s:O, s:o}", "id", id,
-                "name", id, "shortDescription", "text", why, "fullDescription", "text", help,
+                "{s:s, s:o*, s:{s:s}, s:{s:O}, s:{s:O, s:o}, s:{s:s}, s:O, s:o}", "id", id,
+                "name", rule_name(id), "shortDescription", "text", why, "fullDescription", "text", help,
                 "help", "text", help, "markdown", markdown, "defaultConfiguration", "level",
                 v->severity == KSAFE_SEVERITY_ERROR ? "error" : "warning", "helpUri", uri,
                 "properties", props);

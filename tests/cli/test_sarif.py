@@ -12,6 +12,14 @@ $XDG_CACHE_HOME/ksafe (or ~/.cache/ksafe), or taken from
 $KSAFE_SARIF_SCHEMA. Without npm, network or jsonschema those tests are
 skipped (TAP SKIP) with the reason.
 
+Microsoft's SARIF Multitool (npm @microsoft/sarif-multitool-linux, a
+self-contained 43 MB program) then judges the same runs with its SARIF and
+GitHub rules (`validate --rule-kind Gh;Sarif`): no error, no warning. It is
+too big to fetch on every run: $KSAFE_SARIF_MULTITOOL names the program,
+else $XDG_CACHE_HOME/ksafe/sarif-multitool/package/Sarif.Multitool is used
+when present; KSAFE_SARIF_MULTITOOL=fetch fetches it there with npm. Else
+that test is skipped, with this reason.
+
 It reuses test_lint.py's runner and helpers.
 """
 import json
@@ -99,6 +107,38 @@ def _fetch_schema(cache, path):
     with open(partial, 'wb') as f:
         f.write(data)
     os.replace(partial, path)
+
+
+MULTITOOL_PACKAGE = '@microsoft/sarif-multitool-linux@5.7.0'
+
+
+def cache_dir():
+    return os.path.join(os.environ.get('XDG_CACHE_HOME') or
+                        os.path.join(os.path.expanduser('~'), '.cache'), 'ksafe')
+
+
+def multitool():
+    """The SARIF Multitool program, or Skip with the reason."""
+    wanted = os.environ.get('KSAFE_SARIF_MULTITOOL', '')
+    cached = os.path.join(cache_dir(), 'sarif-multitool', 'package', 'Sarif.Multitool')
+    if wanted and wanted != 'fetch':
+        return wanted
+    if not os.access(cached, os.X_OK) and wanted == 'fetch':
+        dest = os.path.dirname(os.path.dirname(cached))
+        os.makedirs(dest, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = subprocess.run(['npm', 'pack', '--silent', '--pack-destination', tmp,
+                                   MULTITOOL_PACKAGE], capture_output=True, timeout=600)
+            tarballs = [n for n in os.listdir(tmp) if n.endswith('.tgz')]
+            if proc.returncode != 0 or not tarballs:
+                raise Skip(f'npm cannot fetch {MULTITOOL_PACKAGE}')
+            with tarfile.open(os.path.join(tmp, tarballs[0])) as tar:
+                tar.extractall(dest)
+        os.chmod(cached, 0o755)
+    if not os.access(cached, os.X_OK):
+        raise Skip(f'no SARIF Multitool: KSAFE_SARIF_MULTITOOL=fetch gets {MULTITOOL_PACKAGE}'
+                   ' (43 MB) with npm')
+    return cached
 
 
 def schema_errors(text):
@@ -223,6 +263,32 @@ def test_sarif_schema(t):
             t.exit(r, code, f'{what}: exit status')
         for error in schema_errors(r.out)[:5]:
             t.failures.append(f'{what}: {error}')
+
+
+@test
+def test_sarif_multitool(t):
+    """the SARIF Multitool's SARIF and GitHub rules find no error and no warning in real runs"""
+    tool = multitool()
+    with tempfile.TemporaryDirectory() as tmp:
+        logs = []
+        for i, (what, (args, stdin, _)) in enumerate(SCHEMA_RUNS.items()):
+            path = os.path.join(tmp, f'{i}.sarif')
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write(run(*args, stdin=stdin).out)
+            logs.append((path, what))
+        proc = subprocess.run([tool, 'validate', '--rule-kind', 'Gh;Sarif', '--level',
+                               'Error;Warning', '--output', os.path.join(tmp, 'out.sarif'),
+                               *(p for p, _ in logs)],
+                              capture_output=True, timeout=300,
+                              env=dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT='1'))
+        out = proc.stdout.decode('utf-8', 'replace')
+        t.ok('Analysis completed successfully' in out or proc.returncode == 0,
+             f'the Multitool ran: exit {proc.returncode}: {out[-300:]}')
+        for path, what in logs:
+            for line in out.splitlines():
+                if line.startswith(path + '(') and (': error ' in line or ': warning ' in line):
+                    t.failures.append(f'{what}: {line[len(path):][:300]}')
+        t.ok(len(logs) == len(SCHEMA_RUNS), 'every run judged')
 
 
 @test
