@@ -148,7 +148,11 @@ static const char *java_unescape(const char *s, size_t n, ksafe_buf_t *out)
                 }
                 c = s[++i];
                 if (c != 'u') {
-                        char d = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == 'f' ? '\f' : c;
+                        char d = c == 't'   ? '\t'
+                                 : c == 'n' ? '\n'
+                                 : c == 'r' ? '\r'
+                                 : c == 'f' ? '\f'
+                                            : c;
                         ksafe_buf_append(out, &d, 1);
                         continue;
                 }

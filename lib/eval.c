@@ -430,7 +430,8 @@ static void eval_sasl(const ksafe_policy_t *policy, const ksafe_view_t *view,
         ksafe_value_t v, w;
         double n;
         if (!value_of(policy, view, "security.protocol", &v, NULL) ||
-            strncmp(v.text, "sasl_", 5) != 0 || !value_of(policy, view, "sasl.mechanisms", &v, NULL))
+            strncmp(v.text, "sasl_", 5) != 0 ||
+            !value_of(policy, view, "sasl.mechanisms", &v, NULL))
                 return;
         const char *mech = v.text;
         static const struct {

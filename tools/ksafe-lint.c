@@ -32,6 +32,9 @@ typedef struct lint_opts_s {
         bool check_policy;
         bool print_policy;
         bool effective;
+        bool exit_zero; /* findings do not fail the run (exit 0, not 1) */
+        const char *stdin_name; /* --stdin-filename */
+        const char *base_dir;   /* --base-dir, as given */
         const char *x[MAX_X]; /* -X key=value, in order */
         size_t x_count;
 } lint_opts_t;
@@ -59,14 +62,19 @@ static void usage(FILE *out)
                 "                         client's own properties (key.serializer, ...)\n"
                 "      --ext LIST         extensions searched in directories\n"
                 "                         (default: properties,conf,json)\n"
+                "      --stdin-filename NAME  the file that '-' holds: findings name it\n"
                 "\n"
                 "Output:\n"
                 "  -f, --format FMT       text (default), json, sarif, github or junit\n"
+                "      --base-dir DIR     SARIF's %%SRCROOT%%: artifact URIs are relative to it\n"
+                "                         (default: the current directory)\n"
                 "      --fix              rewrite files in place with the policy's enforced\n"
                 "                         values (comments, order, line endings kept)\n"
                 "      --effective        print each config as librdkafka would use it, after\n"
                 "                         enforcement (secrets redacted)\n"
                 "  -W error               treat warnings as errors\n"
+                "      --exit-zero        exit 0 whatever the findings (still 2 for bad usage,\n"
+                "                         an unreadable input or a bad policy)\n"
                 "  -q, --quiet            errors only; no warnings, no summary\n"
                 "  -h, --help             show this help and exit\n"
                 "  -V, --version          show the versions of ksafe, librdkafka and jansson\n"
@@ -76,7 +84,7 @@ static void usage(FILE *out)
                 "\n"
                 "Exit status:\n"
                 "  0  no findings, or warnings only (or all fixed, with --fix)\n"
-                "  1  at least one error (or warning, with -W error)\n"
+                "  1  at least one error (or warning, with -W error); never with --exit-zero\n"
                 "  2  bad usage, unreadable input or a bad policy\n");
 }
 
@@ -282,7 +290,8 @@ static bool is_pipe(const char *name)
 
 /* Read standard input or a named pipe into a config; `source` names it. */
 static ksafe_config_t *read_piped(FILE *in, const char *source,
-                                  const ksafe_config_options_t *options, ksafe_error_t *err)
+                                  const ksafe_config_options_t *options, ksafe_error_t *err,
+                                  lint_result_t *keep)
 {
         size_t len = 0;
         char *data = in ? read_stream(in, &len) : NULL;
@@ -298,22 +307,30 @@ static ksafe_config_t *read_piped(FILE *in, const char *source,
                 return NULL;
         }
         ksafe_config_t *cfg = ksafe_config_read(data, len, source, options, err);
-        free(data);
+        if (keep && !keep->text) {
+                keep->text = data; /* SARIF counts its columns */
+                keep->text_len = len;
+        } else {
+                free(data);
+        }
         return cfg;
 }
 
-static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksafe_error_t *err)
+/* `keep`, when not NULL, gets a piped input's bytes. */
+static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksafe_error_t *err,
+                                  lint_result_t *keep)
 {
         ksafe_config_options_t options = {.dialect = opts->dialect,
                                           .json_pointer = opts->json_pointer};
         ksafe_config_t *cfg;
         if (strcmp(name, "-") == 0) {
-                cfg = read_piped(stdin, "<stdin>", &options, err);
+                cfg = read_piped(stdin, opts->stdin_name ? opts->stdin_name : "<stdin>",
+                                 &options, err, keep);
         } else if (strcmp(name, "<command line>") == 0) {
                 cfg = ksafe_config_read("", 0, name, &options, err);
         } else if (is_pipe(name)) {
                 FILE *in = fopen(name, "rb");
-                cfg = read_piped(in, name, &options, err);
+                cfg = read_piped(in, name, &options, err, keep);
                 if (in)
                         fclose(in);
         } else {
@@ -405,7 +422,8 @@ static bool write_file(const char *path, const char *text, size_t len, char *why
 static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *result)
 {
         ksafe_error_t err = {0};
-        ksafe_config_t *cfg = read_input(result->name, opts, &err);
+        ksafe_config_t *cfg = read_input(result->name, opts, &err,
+                                         run->format == LINT_FORMAT_SARIF ? result : NULL);
         if (!cfg) {
                 print_error(&err);
                 result->error = ksafe_report_escape(err.text);
@@ -431,7 +449,7 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                         status = LINT_EXIT_USAGE;
                         /* Nothing was fixed: report the file as it still is. */
                         ksafe_report_destroy(result->report);
-                        ksafe_config_t *unchanged = read_input(result->name, opts, &err);
+                        ksafe_config_t *unchanged = read_input(result->name, opts, &err, NULL);
                         result->report = unchanged ? ksafe_config_check(unchanged, run->policy)
                                                    : NULL;
                         ksafe_config_destroy(unchanged);
@@ -495,7 +513,8 @@ static int parse_format(const char *s, lint_format_t *out)
 }
 
 enum long_only { OPT_FIX = 256, OPT_CHECK_POLICY, OPT_PRINT_POLICY, OPT_EFFECTIVE,
-                 OPT_JSON_POINTER, OPT_DIALECT, OPT_EXT };
+                 OPT_JSON_POINTER, OPT_DIALECT, OPT_EXT, OPT_EXIT_ZERO,
+                 OPT_STDIN_FILENAME, OPT_BASE_DIR };
 
 static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *run)
 {
@@ -513,6 +532,9 @@ static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *r
                 {"json-pointer", required_argument, NULL, OPT_JSON_POINTER},
                 {"dialect", required_argument, NULL, OPT_DIALECT},
                 {"ext", required_argument, NULL, OPT_EXT},
+                {"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
+                {"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
+                {"base-dir", required_argument, NULL, OPT_BASE_DIR},
                 {NULL, 0, NULL, 0},
         };
         int c;
@@ -547,6 +569,13 @@ static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *r
                 case OPT_EFFECTIVE: opts->effective = true; break;
                 case OPT_JSON_POINTER: opts->json_pointer = optarg; break;
                 case OPT_EXT: opts->extensions = optarg; break;
+                case OPT_EXIT_ZERO: opts->exit_zero = true; break;
+                case OPT_STDIN_FILENAME:
+                        if (!*optarg)
+                                return bad_usage("%s", "--stdin-filename needs a name");
+                        opts->stdin_name = optarg;
+                        break;
+                case OPT_BASE_DIR: opts->base_dir = optarg; break;
                 case OPT_DIALECT:
                         if (strcmp(optarg, "java") == 0)
                                 opts->dialect = KSAFE_DIALECT_JAVA;
@@ -609,12 +638,32 @@ int main(int argc, char **argv)
                 return bad_usage("%s", "'-' (standard input) is given more than once: it can "
                                        "be read only once");
 
+        /* SARIF names files relative to the base directory (%SRCROOT%). */
+        char cwd[PATH_MAX], base[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)))
+                snprintf(cwd, sizeof(cwd), "/");
+        if (!realpath(opts.base_dir ? opts.base_dir : cwd, base)) {
+                int e = errno;
+                fputs("ksafe-lint: --base-dir ", stderr);
+                put_escaped(opts.base_dir ? opts.base_dir : cwd, stderr);
+                fprintf(stderr, ": %s\n", strerror(e));
+                return LINT_EXIT_USAGE;
+        }
+        run.cwd = cwd;
+        run.base_dir = base;
+        run.stdin_name = opts.stdin_name;
+
         ksafe_error_t err = {0};
         const char *path = opts.policy_path && *opts.policy_path ? opts.policy_path
                                                                  : "builtin:default";
         ksafe_policy_t *policy = ksafe_policy_load(path, opts.env, &err);
         if (!policy) {
                 print_error(&err);
+                /* A report is still a report: code scanning shows why the
+                 * run failed instead of an upload of 0 bytes. */
+                if (!policy_only)
+                        lint_print_failure(run.format, err.text, err.source, err.line,
+                                           err.column, cwd, base);
                 return finish(LINT_EXIT_USAGE);
         }
         run.policy = policy;
@@ -685,8 +734,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; run.results && i < in.count; i++) {
                 lint_result_t *r = &run.results[run.count++];
                 r->name = in.names[i];
-                r->display = ksafe_report_escape(strcmp(r->name, "-") == 0 ? "<stdin>"
-                                                                           : r->name);
+                r->display = ksafe_report_escape(strcmp(r->name, "-") != 0 ? r->name
+                                                 : opts.stdin_name           ? opts.stdin_name
+                                                                             : "<stdin>");
                 status |= lint_one(&run, &opts, r);
         }
         if (!lint_print(&run))
@@ -702,12 +752,13 @@ int main(int argc, char **argv)
         int result = status ? LINT_EXIT_USAGE : LINT_EXIT_CLEAN;
         for (size_t i = 0; i < run.count; i++) {
                 for (size_t k = 0; k < ksafe_report_count(run.results[i].report); k++)
-                        if (result == LINT_EXIT_CLEAN &&
+                        if (result == LINT_EXIT_CLEAN && !opts.exit_zero &&
                             lint_is_failure(&run, ksafe_report_get(run.results[i].report, k)))
                                 result = LINT_EXIT_FINDINGS;
                 ksafe_report_destroy(run.results[i].report);
                 free(run.results[i].error);
                 free(run.results[i].display);
+                free(run.results[i].text);
         }
         for (size_t i = 0; i < in.count; i++)
                 free(in.names[i]);

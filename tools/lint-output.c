@@ -7,9 +7,12 @@
  * so nothing a config, a policy or a file name holds can forge a line, a
  * record or a terminal escape sequence in any format.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -186,11 +189,96 @@ static bool print_json(const lint_run_t *run)
 /*
  * SARIF 2.1.0, as GitHub code scanning reads it
  */
+#define SRCROOT "%SRCROOT%"
+#define FINGERPRINT_KEY "ksafeFinding/v1"
+
 static const char *sarif_level(const lint_run_t *run, const ksafe_violation_t *v)
 {
         if (run->fix && v->fixed)
                 return "note";
         return lint_is_failure(run, v) ? "error" : "warning";
+}
+
+/* The built-in baseline's rules (conf/policies/default.json): each keeps a
+ * producer from losing or duplicating messages, so code scanning ranks them
+ * as security alerts ("security-severity", CVSS-like: 7.0 and above is high). */
+static const struct {
+        const char *id, *severity;
+} baseline_rules[] = {
+        {"acks-all", "8.0"},         {"idempotence", "8.0"}, {"retries", "7.5"},
+        {"delivery-timeout", "7.0"}, {"in-flight", "7.0"},   {"delivery-covers-request", "6.5"},
+};
+
+static const char *baseline_severity(const char *id)
+{
+        for (size_t i = 0; i < sizeof(baseline_rules) / sizeof(*baseline_rules); i++)
+                if (strcmp(baseline_rules[i].id, id) == 0)
+                        return baseline_rules[i].severity;
+        return NULL;
+}
+
+/* A rule's friendly name, as SARIF wants it: the id in Pascal case
+ * ("acks-all" is AcksAll); NULL (no name) when that is the id but for case
+ * ("idempotence"): a name must differ from the id (the Multitool's
+ * SARIF1001; SARIF2012 only notes a missing one). */
+static json_t *rule_name(const char *id)
+{
+        char name[256];
+        size_t o = 0;
+        bool up = true;
+        for (const char *p = id; *p && o + 1 < sizeof(name); p++) {
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9'))) {
+                        up = true;
+                        continue;
+                }
+                name[o++] = up && *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+                up = false;
+        }
+        name[o] = '\0';
+        return o && strcasecmp(name, id) != 0 ? json_string(name) : NULL;
+}
+
+/* A rule's metadata: a friendly name, descriptions and help (text and markdown) from what
+ * does not change from one finding to the next (the id and the reason,
+ * whole: a cut could split a UTF-8 character), a helpUri at the rule's own
+ * row of the README, tags, and security-severity for the baseline. */
+static json_t *sarif_rule(const ksafe_violation_t *v, const char *id)
+{
+        const char *severity = baseline_severity(id);
+        bool builtin = strncmp(id, "ksafe-", 6) == 0;
+        bool expected = v->why && v->expected && !builtin;
+        const char *why = v->why ? v->why : id;
+        json_t *uri = severity || builtin ? json_sprintf(INFO_URI "#rule-%s", id)
+                                          : json_string(INFO_URI "#policy-files");
+        json_t *help = json_sprintf("%s%s%s", why, expected ? ". Expected: " : "",
+                                    expected ? v->expected : "");
+        json_t *markdown = json_sprintf(
+                "**%s**: %s%s%s%s\n\n%s: [%s](%s)", id, why, expected ? ".\n\nExpected: `" : "",
+                expected ? v->expected : "", expected ? "`" : "",
+                severity ? "Part of ksafe's safety baseline"
+                         : builtin ? "Found by ksafe-lint itself"
+                                   : "A rule of the policy",
+                "documentation", uri ? json_string_value(uri) : INFO_URI);
+        json_t *tags = severity  ? json_pack("[s, s, s, s]", "kafka", "reliability", "data-loss",
+                                             "security")
+                       : builtin ? json_pack("[s, s]", "kafka", "correctness")
+                                 : json_pack("[s, s]", "kafka", "policy");
+        json_t *props = json_pack("{s:o}", "tags", tags);
+        if (props && severity &&
+            json_object_set_new(props, "security-severity", json_string(severity)) != 0) {
+                json_decref(props);
+                props = NULL;
+        }
+        json_t *rule = json_pack(
+                "{s:s, s:o*, s:{s:s}, s:{s:O}, s:{s:O, s:o}, s:{s:s}, s:O, s:o}", "id", id,
+                "name", rule_name(id), "shortDescription", "text", why, "fullDescription", "text", help,
+                "help", "text", help, "markdown", markdown, "defaultConfiguration", "level",
+                v->severity == KSAFE_SEVERITY_ERROR ? "error" : "warning", "helpUri", uri,
+                "properties", props);
+        json_decref(help);
+        json_decref(uri);
+        return rule;
 }
 
 /* The index of the violation's rule in `rules`, added when new; -1 when
@@ -204,37 +292,24 @@ static json_int_t sarif_rule_index(json_t *rules, const ksafe_violation_t *v)
                 if (strcmp(json_string_value(json_object_get(rule, "id")), id) == 0)
                         return (json_int_t)i;
         }
-        /* Rules are described by what does not change from one finding to
-         * the next: the id and the reason (whole: a cut could split a
-         * UTF-8 character, and the rule would be lost). */
-        bool expected = v->why && v->expected && strncmp(id, "ksafe-", 6) != 0;
-        json_t *help = json_sprintf("%s%s%s", v->why ? v->why : id,
-                                    expected ? ". Expected: " : "", expected ? v->expected : "");
-        if (json_array_append_new(
-                    rules, json_pack("{s:s, s:s, s:{s:s}, s:{s:O}, s:{s:O}, s:{s:s}, s:s}", "id",
-                                     id, "name", id, "shortDescription", "text",
-                                     v->why ? v->why : id, "fullDescription", "text", help,
-                                     "help", "text", help, "defaultConfiguration", "level",
-                                     v->severity == KSAFE_SEVERITY_ERROR ? "error" : "warning",
-                                     "helpUri", INFO_URI "#the-default-policy")) != 0) {
-                json_decref(help);
+        if (json_array_append_new(rules, sarif_rule(v, id)) != 0)
                 return -1;
-        }
-        json_decref(help);
         return (json_int_t)json_array_size(rules) - 1;
 }
 
-/* A file name as a URI reference (RFC 3986): every byte but the unreserved
- * ones and '/' as %XX, so any name, UTF-8 or not, is carried losslessly. */
-static json_t *file_uri(const char *name)
+/* A path as a URI reference (RFC 3986): every byte but the unreserved ones
+ * and '/' as %XX, so any name, UTF-8 or not, is carried losslessly; after
+ * `prefix` ("file://" or ""). malloc'd, NULL when out of memory. */
+static char *uri_encode(const char *prefix, const char *path)
 {
         static const char hex[] = "0123456789ABCDEF";
-        size_t len = strlen(name);
-        char *uri = malloc(3 * len + 1);
+        size_t plen = strlen(prefix);
+        char *uri = malloc(plen + 3 * strlen(path) + 1);
         if (!uri)
                 return NULL;
-        char *o = uri;
-        for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        memcpy(uri, prefix, plen);
+        char *o = uri + plen;
+        for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
                 if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                     (*p >= '0' && *p <= '9') || strchr("-._~/", *p)) {
                         *o++ = (char)*p;
@@ -245,45 +320,266 @@ static json_t *file_uri(const char *name)
                 }
         }
         *o = '\0';
-        json_t *s = json_string(uri);
+        return uri;
+}
+
+/* `name` as an absolute path without ".", ".." or "//" (lexically: a
+ * finding names the file as it was given), relative names from `cwd`.
+ * malloc'd, NULL when out of memory. */
+static char *absolute_path(const char *cwd, const char *name)
+{
+        size_t n = strlen(cwd) + strlen(name) + 3;
+        char *joined = malloc(n), *out = malloc(n);
+        if (!joined || !out) {
+                free(joined);
+                free(out);
+                return NULL;
+        }
+        snprintf(joined, n, "%s/%s", name[0] == '/' ? "" : cwd, name);
+        size_t o = 0;
+        for (const char *p = joined; *p;) {
+                while (*p == '/')
+                        p++;
+                const char *seg = p;
+                size_t len = strcspn(p, "/");
+                p += len;
+                if (len == 0 || (len == 1 && seg[0] == '.'))
+                        continue;
+                if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+                        while (o > 0 && out[--o] != '/')
+                                ;
+                        continue;
+                }
+                out[o++] = '/';
+                memcpy(out + o, seg, len);
+                o += len;
+        }
+        if (o == 0)
+                out[o++] = '/';
+        out[o] = '\0';
+        free(joined);
+        return out;
+}
+
+/* Where SARIF puts `path`: relative to %SRCROOT% when under the base,
+ * else an absolute file:// URI (*outside set), or for the pseudo-files
+ * "<stdin>" and "<command line>" their names, percent-encoded, without a
+ * base. NULL when out of memory. */
+static json_t *artifact_location(const char *cwd, const char *base, const char *path,
+                                 bool *outside)
+{
+        *outside = false;
+        if (path[0] == '<') {
+                char *uri = uri_encode("", path);
+                json_t *loc = uri ? json_pack("{s:s}", "uri", uri) : NULL;
+                free(uri);
+                return loc;
+        }
+        char *abs = absolute_path(cwd, path);
+        if (!abs)
+                return NULL;
+        size_t n = strlen(base);
+        const char *rest = strcmp(base, "/") == 0              ? abs + 1
+                           : strncmp(abs, base, n) == 0 && abs[n] == '/' ? abs + n + 1
+                                                                         : NULL;
+        *outside = rest == NULL;
+        char *uri = rest ? uri_encode("", rest) : uri_encode("file://", abs);
+        free(abs);
+        json_t *loc = !uri   ? NULL
+                      : rest ? json_pack("{s:s, s:s}", "uri", uri, "uriBaseId", SRCROOT)
+                             : json_pack("{s:s}", "uri", uri);
         free(uri);
-        return s;
+        return loc;
+}
+
+/* The 1-based column, in UTF-16 code units, of byte column `column` on
+ * `line` of `text` (a BOM at the start is not counted, as the reader does
+ * not count it); `column` itself when the line is not there. Bytes that
+ * are not UTF-8 count one unit each (U+FFFD). */
+static int utf16_column(const char *text, size_t len, int line, int column)
+{
+        if (column < 1)
+                return 1;
+        if (!text || line < 1 || column == 1)
+                return column;
+        size_t i = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        for (int l = 1; l < line; l++) {
+                const char *nl = memchr(text + i, '\n', len - i);
+                if (!nl)
+                        return column;
+                i = (size_t)(nl - text) + 1;
+        }
+        int units = 1;
+        for (size_t k = 0; k + 1 < (size_t)column && i + k < len; k++) {
+                unsigned char c = (unsigned char)text[i + k];
+                if (c == '\n')
+                        break;
+                if (c >= 0x80 && c <= 0xBF)
+                        continue; /* continues a character */
+                units += c >= 0xF0 && c <= 0xF4 ? 2 : 1;
+        }
+        return units;
+}
+
+/* A regular file's bytes, up to the size cap; NULL when it cannot be read
+ * (anything but a regular file is not opened: it could block). */
+static char *read_whole(const char *path, size_t *lenp)
+{
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+                return NULL;
+        FILE *f = fopen(path, "rb");
+        if (!f)
+                return NULL;
+        char *data = NULL;
+        size_t len = 0, cap = 0, n;
+        do {
+                if (len + 65536 > cap) {
+                        char *bigger = realloc(data, cap = 2 * cap + 65536);
+                        if (!bigger) {
+                                free(data);
+                                fclose(f);
+                                return NULL;
+                        }
+                        data = bigger;
+                }
+                n = fread(data + len, 1, cap - len, f);
+                len += n;
+        } while (n > 0 && len <= KSAFE_CONFIG_MAX_SIZE);
+        fclose(f);
+        *lenp = len;
+        return data;
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+        for (const unsigned char *p = (const unsigned char *)s;; p++) {
+                h = (h ^ *p) * 0x100000001b3ULL;
+                if (!*p)
+                        return h; /* the NUL too: fields do not run together */
+        }
+}
+
+/* The run's directories; "/" when not given (a caller that names files by
+ * absolute paths, or a fuzz target). */
+static const char *run_cwd(const lint_run_t *run)
+{
+        return run->cwd ? run->cwd : "/";
+}
+
+static const char *run_base(const lint_run_t *run)
+{
+        return run->base_dir ? run->base_dir : run_cwd(run);
 }
 
 typedef struct sarif_ctx_s {
-        json_t *rules, *results;
+        json_t *rules, *results, *notes;
+        json_t *seen;         /* results already made, by identity: no duplicates */
+        json_t *fingerprints; /* fingerprint -> how many results have it so far */
+        json_t *outside;      /* files outside the base, said once each */
+        const lint_result_t *text_of; /* the result whose text is read */
+        char *text;
+        size_t text_len;
         bool failed; /* a record could not be made: never drop one silently */
 } sarif_ctx_t;
+
+/* The path a finding is about, as given: the input's own name when the
+ * finding is about the input (not its escaped form: the URI encodes every
+ * byte), --stdin-filename for standard input, "<command line>" for -X. */
+static const char *sarif_path(const lint_run_t *run, const lint_result_t *r,
+                              const ksafe_violation_t *v)
+{
+        if (v->file && strcmp(v->file, "<command line>") == 0)
+                return v->file;
+        if (!v->file || (r->display && strcmp(v->file, r->display) == 0)) {
+                if (strcmp(r->name, "-") == 0)
+                        return run->stdin_name ? run->stdin_name : "<stdin>";
+                return r->name;
+        }
+        return v->file;
+}
+
+static void sarif_read_text(sarif_ctx_t *c, const lint_result_t *r)
+{
+        if (c->text_of == r)
+                return;
+        if (c->text != (c->text_of ? c->text_of->text : NULL))
+                free(c->text);
+        c->text_of = r;
+        c->text = r->text;
+        c->text_len = r->text_len;
+        if (!c->text && strcmp(r->name, "-") != 0 && r->name[0] != '<')
+                c->text = read_whole(r->name, &c->text_len);
+}
 
 static void sarif_finding(const lint_run_t *run, const lint_result_t *r,
                           const ksafe_violation_t *v, void *ctx)
 {
         sarif_ctx_t *c = ctx;
-        /* The name as given (not its escaped form) when the finding is
-         * about the input itself: the URI encodes every byte. */
-        const char *name = !v->file || (r->display && strcmp(v->file, r->display) == 0)
-                                   ? r->name
-                                   : v->file;
-        if (strncmp(name, "./", 2) == 0)
-                name += 2;
-        json_int_t index = sarif_rule_index(c->rules, v);
-        json_t *result = index < 0 ? NULL
-                                   : json_pack("{s:s, s:I, s:s, s:{s:s?}}", "ruleId",
-                                               v->rule_id ? v->rule_id : "?", "ruleIndex",
-                                               index, "level", sarif_level(run, v), "message",
-                                               "text", v->message);
-        /* "<stdin>" and "<command line>" are no artifact a URI can name. */
-        if (result && name[0] != '<' &&
-            json_object_set_new(
-                    result, "locations",
-                    json_pack("[{s:{s:{s:o}, s:{s:i, s:i}}}]", "physicalLocation",
-                              "artifactLocation", "uri", file_uri(name), "region", "startLine",
-                              v->line > 0 ? v->line : 1, "startColumn",
-                              v->column > 0 ? v->column : 1)) != 0) {
-                json_decref(result);
-                result = NULL;
+        const char *path = sarif_path(run, r, v);
+        bool outside;
+        json_t *artifact = artifact_location(run_cwd(run), run_base(run), path, &outside);
+        const char *uri = json_string_value(json_object_get(artifact, "uri"));
+        const char *rule = v->rule_id ? v->rule_id : "?";
+        int line = v->line > 0 ? v->line : 1, column = v->column > 0 ? v->column : 1;
+        if (v->column > 1 && strcmp(path, "<command line>") != 0) {
+                sarif_read_text(c, r);
+                column = utf16_column(c->text, c->text_len, line, v->column);
         }
+        /* One file named twice (a.properties ./a.properties, or in a
+         * directory and by itself) gives each result once. */
+        json_t *key = uri ? json_sprintf("%s\x1f%d\x1f%d\x1f%s\x1f%s", uri, line, column, rule,
+                                         v->message)
+                          : NULL;
+        if (key && json_object_get(c->seen, json_string_value(key))) {
+                json_decref(key);
+                json_decref(artifact);
+                return;
+        }
+        c->failed |= !key || json_object_set_new(c->seen, json_string_value(key), json_true());
+        json_decref(key);
+        /* An alert's identity for code scanning: the rule, the file and the
+         * property (else the message), not the line number, so that it
+         * survives edits elsewhere in the file; not the line's text either,
+         * which may hold a secret. ":N" tells identical ones apart. */
+        uint64_t h = fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, rule), uri ? uri : ""),
+                           v->property ? v->property : v->message);
+        char hash[32];
+        snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)h);
+        json_int_t nth = json_integer_value(json_object_get(c->fingerprints, hash)) + 1;
+        c->failed |= json_object_set_new(c->fingerprints, hash, json_integer(nth)) != 0;
+        json_int_t index = sarif_rule_index(c->rules, v);
+        json_t *result =
+                index < 0 || !artifact
+                        ? NULL
+                        : json_pack("{s:s, s:I, s:s, s:{s:s?}, s:[{s:{s:O, s:{s:i, s:i}}}], "
+                                    "s:{s:o}}",
+                                    "ruleId", rule, "ruleIndex", index, "level",
+                                    sarif_level(run, v), "message", "text", v->message,
+                                    "locations", "physicalLocation", "artifactLocation",
+                                    artifact, "region", "startLine", line, "startColumn",
+                                    column, "partialFingerprints", FINGERPRINT_KEY,
+                                    json_sprintf("%s:%" JSON_INTEGER_FORMAT, hash, nth));
         c->failed |= json_array_append_new(c->results, result) != 0;
+        if (outside && uri && !json_object_get(c->outside, uri)) {
+                char *shown = ksafe_report_escape(path);
+                char *base = ksafe_report_escape(run_base(run));
+                c->failed |= json_object_set_new(c->outside, uri, json_true()) != 0;
+                c->failed |= json_array_append_new(
+                                     c->notes,
+                                     json_pack("{s:s, s:{s:o}}", "level", "warning", "message",
+                                               "text",
+                                               json_sprintf("%s is outside the base directory "
+                                                            "%s (--base-dir): its results name "
+                                                            "it by an absolute file:// URI, "
+                                                            "which code scanning cannot place "
+                                                            "in the repository",
+                                                            shown ? shown : "?",
+                                                            base ? base : "?"))) != 0;
+                free(shown);
+                free(base);
+        }
+        json_decref(artifact);
 }
 
 static bool has_unreadable(const lint_run_t *run)
@@ -294,19 +590,56 @@ static bool has_unreadable(const lint_run_t *run)
         return false;
 }
 
+/* A whole SARIF log of one run; every argument is released (jansson
+ * releases every "o" argument also when packing fails). */
+static json_t *sarif_log(json_t *rules, json_t *results, json_t *invocation,
+                         const char *base_dir, json_t *automation)
+{
+        char *base = uri_encode("file://", base_dir);
+        json_t *base_uri = base ? json_sprintf("%s%s", base, strcmp(base_dir, "/") ? "/" : "")
+                                : NULL;
+        free(base);
+        json_t *doc = json_pack(
+                "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:{s:{s:o}}, s:s, s:o, s:[o]}]}",
+                "$schema", "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0",
+                "runs", "tool", "driver", "name", "ksafe-lint", "version", ksafe_version_str(),
+                "informationUri", INFO_URI, "rules", rules, "originalUriBaseIds", SRCROOT, "uri",
+                base_uri, "columnKind", "utf16CodeUnits", "results", results, "invocations",
+                invocation);
+        json_t *run = json_array_get(json_object_get(doc, "runs"), 0);
+        if (automation && run && json_object_set_new(run, "automationDetails", automation) != 0) {
+                json_decref(doc);
+                return NULL;
+        }
+        if (!automation || !run)
+                json_decref(automation);
+        return doc;
+}
+
 static bool print_sarif(const lint_run_t *run)
 {
-        sarif_ctx_t c = {.rules = json_array(), .results = json_array()};
-        each_finding(run, sarif_finding, &c);
-        json_t *rules = c.rules, *results = c.results;
+        sarif_ctx_t c = {.rules = json_array(),
+                         .results = json_array(),
+                         .notes = json_array(),
+                         .seen = json_object(),
+                         .fingerprints = json_object(),
+                         .outside = json_object()};
+        c.failed = !c.rules || !c.results || !c.notes || !c.seen || !c.fingerprints ||
+                   !c.outside;
+        if (!c.failed)
+                each_finding(run, sarif_finding, &c);
+        if (c.text != (c.text_of ? c.text_of->text : NULL))
+                free(c.text);
+        json_decref(c.seen);
+        json_decref(c.fingerprints);
+        json_decref(c.outside);
         names_t names = policy_names(run);
         /* Inputs that could not be read fail the run: SARIF says so in the
          * invocation, where code scanning shows tool errors. */
-        json_t *notes = json_array();
         for (size_t i = 0; i < run->count; i++)
                 if (!run->results[i].report)
                         c.failed |= json_array_append_new(
-                                notes,
+                                c.notes,
                                 json_pack("{s:s, s:{s:o}}", "level", "error", "message", "text",
                                           json_sprintf("%s: %s",
                                                        run->results[i].display
@@ -317,26 +650,65 @@ static bool print_sarif(const lint_run_t *run)
                                                                : "cannot read this input"))) != 0;
         if (ksafe_policy_allows_unsafe(run->policy))
                 c.failed |= json_array_append_new(
-                        notes, json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
-                                         json_sprintf("policy \"%s\" sets allow_unsafe: it may "
-                                                      "weaken the safety baseline",
-                                                      names.policy ? names.policy : "?"))) != 0;
+                        c.notes, json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
+                                           json_sprintf("policy \"%s\" sets allow_unsafe: it may "
+                                                        "weaken the safety baseline",
+                                                        names.policy ? names.policy : "?"))) != 0;
+        /* One category per policy and environment: two runs (-e staging,
+         * -e prod) upload side by side instead of replacing each other. */
+        json_t *automation = json_pack("{s:o}", "id",
+                                       json_sprintf("ksafe-lint/%s/%s%s",
+                                                    names.policy ? names.policy : "?",
+                                                    names.env ? names.env : "",
+                                                    names.env ? "/" : ""));
         names_free(&names);
         json_t *invocation = json_pack("{s:b, s:o}", "executionSuccessful",
                                        !has_unreadable(run), "toolExecutionNotifications",
-                                       notes);
-        /* jansson releases every "o" argument also when packing fails. */
-        json_t *doc = json_pack(
-                "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o, s:[o]}]}", "$schema",
-                "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
-                "tool", "driver", "name", "ksafe-lint", "version", ksafe_version_str(),
-                "informationUri", INFO_URI, "rules", rules, "results", results, "invocations",
-                invocation);
+                                       c.notes);
+        json_t *doc = sarif_log(c.rules, c.results, invocation, run_base(run), automation);
         if (c.failed) {
                 json_decref(doc);
                 doc = NULL;
         }
         return print_doc(doc, "SARIF");
+}
+
+bool lint_print_failure(lint_format_t format, const char *text, const char *source, int line,
+                        int column, const char *cwd, const char *base_dir)
+{
+        if (format != LINT_FORMAT_SARIF)
+                return true;
+        cwd = cwd ? cwd : "/";
+        base_dir = base_dir ? base_dir : cwd;
+        char *shown = ksafe_report_escape(text);
+        char *where = source && *source ? ksafe_report_escape(source) : NULL;
+        json_t *note = json_pack("{s:s, s:{s:o}}", "level", "error", "message", "text",
+                                 json_sprintf("%s%s%s", where ? where : "", where ? ": " : "",
+                                              shown ? shown : "?"));
+        /* A policy file's error points at its place (not builtin:NAME). */
+        if (note && source && *source && strncmp(source, "builtin:", 8) != 0) {
+                bool outside;
+                json_t *artifact = artifact_location(cwd, base_dir, source, &outside);
+                json_t *loc = json_pack("{s:o}", "artifactLocation", artifact);
+                if (loc && line > 0 &&
+                    json_object_set_new(loc, "region",
+                                        json_pack("{s:i, s:i}", "startLine", line, "startColumn",
+                                                  column > 0 ? column : 1)) != 0) {
+                        json_decref(loc);
+                        loc = NULL;
+                }
+                if (!loc || json_object_set_new(note, "locations",
+                                                json_pack("[{s:o}]", "physicalLocation", loc))) {
+                        json_decref(note);
+                        note = NULL;
+                }
+        }
+        free(shown);
+        free(where);
+        json_t *invocation = json_pack("{s:b, s:[o]}", "executionSuccessful", false,
+                                       "toolExecutionNotifications", note);
+        return print_doc(sarif_log(json_array(), json_array(), invocation, base_dir, NULL),
+                         "SARIF");
 }
 
 /*

@@ -30,6 +30,10 @@ typedef struct lint_result_s {
                                  * (ksafe_report_escape()), NULL if out of memory */
         ksafe_report_t *report; /* NULL when the input could not be read */
         char *error;            /* why it could not be read (escaped), or NULL */
+        char *text;             /* a piped input's bytes (standard input, a named
+                                 * pipe), kept for SARIF's UTF-16 columns; NULL
+                                 * for files (SARIF reads them again) */
+        size_t text_len;
 } lint_result_t;
 
 typedef struct lint_run_s {
@@ -38,6 +42,13 @@ typedef struct lint_run_s {
         bool werror;
         bool quiet;
         bool fix;
+        const char *stdin_name; /* --stdin-filename: what standard input's findings
+                                 * name, or NULL for "<stdin>" */
+        const char *cwd;        /* absolute: where relative input names start
+                                 * (NULL: "/") */
+        const char *base_dir;   /* absolute, no trailing '/' (but "/"): SARIF's
+                                 * %SRCROOT%, --base-dir or the current directory
+                                 * (NULL: cwd) */
         lint_result_t *results;
         size_t count;
 } lint_run_t;
@@ -48,5 +59,13 @@ bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v);
 /** Print every result in the run's format to stdout. false when the
  *  output could not be made (out of memory): the run then fails. */
 bool lint_print(const lint_run_t *run);
+
+/** The run could not start (a bad policy): in SARIF, a document whose
+ *  invocation failed with `text` as its notification, at `source`:`line`:
+ *  `column` when known (`source` may be NULL or ""; `line` 0 when unknown);
+ *  nothing in the other formats. `text` and `source` are escaped here.
+ *  false when out of memory. */
+bool lint_print_failure(lint_format_t format, const char *text, const char *source, int line,
+                        int column, const char *cwd, const char *base_dir);
 
 #endif /* KSAFE_LINT_H */

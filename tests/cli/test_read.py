@@ -16,10 +16,8 @@ Usage: test_read.py PATH/TO/ksafe-lint
 Every case runs the real binary on files written into a temporary directory.
 Python's standard library only.
 """
-import collections
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -28,9 +26,11 @@ import traceback
 
 LINT = None  # set in main() from argv[1]
 
-Result = collections.namedtuple('Result', 'code out err')
-_commands = []  # what the current test ran, shown when it fails
-
+# The helpers shared with the other CLI suites (this file has its own runner: each test
+# gets a temporary directory).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_lint import (Checks, Result, _commands, effective_values,  # noqa: E402
+                       findings, read_bytes)
 
 def run(*args, stdin=None, cwd=None, timeout=60):
     """Run ksafe-lint with `args`; KSAFE_POLICY and KSAFE_ENV empty."""
@@ -45,63 +45,11 @@ def run(*args, stdin=None, cwd=None, timeout=60):
     return result
 
 
-FINDING_RE = re.compile(r'^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): '
-                        r'(?P<severity>error|warning|fixed): (?P<message>.*) '
-                        r'\[(?P<rule>[A-Za-z0-9_.-]+)\]$')
-Finding = collections.namedtuple('Finding', 'file line col severity rule message')
-
-
-def findings(out):
-    result = []
-    for line in out.splitlines():
-        m = FINDING_RE.match(line)
-        if m:
-            result.append(Finding(m['file'], int(m['line']), int(m['col']), m['severity'],
-                                  m['rule'], m['message']))
-    return result
-
-
-def effective_values(out):
-    """name -> value of the `name=value  # comment` lines of --effective."""
-    values = {}
-    for line in out.splitlines():
-        m = re.match(r'^([A-Za-z0-9_.]+)=(.*?)(\s+#.*)?$', line)
-        if m:
-            values[m[1]] = m[2]
-    return values
-
-
 def write(tmp, name, data):
     path = os.path.join(tmp, name)
     with open(path, 'wb') as f:
         f.write(data.encode() if isinstance(data, str) else data)
     return path
-
-
-def read_bytes(path):
-    with open(path, 'rb') as f:
-        return f.read()
-
-
-class Checks:
-    """Collects the failed checks of one test instead of stopping at the first."""
-
-    def __init__(self):
-        self.failures = []
-
-    def ok(self, cond, what):
-        if not cond:
-            self.failures.append(what)
-        return bool(cond)
-
-    def eq(self, actual, expected, what):
-        return self.ok(actual == expected, f'{what}: expected {expected!r}, got {actual!r}')
-
-    def contains(self, text, part, what):
-        return self.ok(part in text, f'{what}: {part!r} not in {text[:400]!r}')
-
-    def lacks(self, text, part, what):
-        return self.ok(part not in text, f'{what}: {part!r} should not be in the output')
 
 
 TESTS = []
