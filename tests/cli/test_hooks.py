@@ -616,14 +616,27 @@ def test_action_inputs(t):
         status, _, _ = run_action(t, ws, paths=safe, policy=policy, environment='dev',
                                   output='dev.sarif')
         t.eq(status, 0, 'org policy, dev: exit status')
-        status, _, _ = run_action(t, ws, paths=safe, policy=policy, environment='nosuch')
+        status, _, _ = run_action(t, ws, paths=safe, policy=policy, environment='nosuch',
+                                  output='bad.sarif')
         t.eq(status, 2, 'an unknown environment: exit status')
+        # What if: always() uploads then: a SARIF log of the failed run, not 0 bytes.
+        if sarif_results(t, os.path.join(ws, 'bad.sarif'), 'an unknown environment') == []:
+            with open(os.path.join(ws, 'bad.sarif')) as f:
+                invocation = json.load(f)['runs'][0]['invocations'][0]
+            t.eq(invocation.get('executionSuccessful'), False, 'the failed run says so')
         status, _, _ = run_action(t, ws, paths=safe, format='json', output='report.json',
                                   args='--dialect java -W error', **{'install-dependencies': 'false'})
         t.eq(status, 0, 'json, args: exit status')
         with open(os.path.join(ws, 'report.json')) as f:
             doc = json.load(f)
         t.eq((doc.get('version'), doc.get('summary', {}).get('files')), (1, 1), 'json report')
+        # --exit-zero: code scanning alone judges; the report still has the findings.
+        status, _, ctx = run_action(t, ws, paths='config/payments-producer.properties',
+                                    args='--exit-zero', output='zero.sarif')
+        t.eq((status, ctx.get('steps.lint.outputs.exit-code')), (0, '0'),
+             'args --exit-zero: exit status')
+        results = sarif_results(t, os.path.join(ws, 'zero.sarif'), '--exit-zero') or []
+        t.ok('acks-all' in {rule for rule, _ in results}, '--exit-zero: findings reported')
         status, _, _ = run_action(t, ws, paths=safe, args='--no-such-option')
         t.eq(status, 2, 'args are passed: a bad one is bad usage')
 
