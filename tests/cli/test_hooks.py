@@ -8,14 +8,16 @@ Usage: test_hooks.py PATH/TO/ksafe-lint
   application.properties, package.json, ...), with the regex semantics pre-commit uses
   (re.search on the path; `files` and not `exclude`).
 - pre-commit itself (Debian's pre-commit, installed here with apt-get when missing and
-  run as root, else skipped): `pre-commit try-repo` of this source tree on a temporary
-  git repository holding safe and unsafe producer configs and files that are no producer
-  config, for both hooks: the installed binary (`ksafe-lint`) and the one that builds
-  from source (`ksafe-lint-build`).
+  run as root, else skipped): `pre-commit validate-manifest`, and `pre-commit try-repo`
+  of this source tree on a temporary git repository holding safe and unsafe producer
+  configs and files that are no producer config, for both hooks: the installed binary
+  (`ksafe-lint`) and the one that builds from source (`ksafe-lint-build`); and
+  tools/pre-commit-hook run directly (its cache, its error paths).
 - action.yml: parsed with python3-yaml (skipped when missing): its inputs, and every
   `run:` step bash with `set -euo pipefail`; it and the README's workflow validated by
-  @action-validator/cli (npm, GitHub's action and workflow schemas; skipped without npm); then its shell steps run here, as the runner
-  runs them, on a temporary workspace, and the SARIF file they write is checked.
+  @action-validator/cli (npm, GitHub's action and workflow schemas; skipped without
+  npm); then its shell steps run here, as the runner runs them, on a temporary
+  workspace, and the SARIF file they write is checked.
 
 The source tree is $KSAFE_SOURCE_ROOT, else found relative to this file.
 """
@@ -247,6 +249,22 @@ def source_is_git(t):
     if len(tracked.split()) != 2:
         raise RuntimeError('.pre-commit-hooks.yaml and tools/pre-commit-hook must be tracked '
                            '(git add): try-repo copies tracked files only')
+
+
+@test
+def test_manifest_valid(t):
+    """pre-commit validate-manifest accepts .pre-commit-hooks.yaml (and refuses a broken one)"""
+    tool = pre_commit()
+    r = t.run([tool, 'validate-manifest', os.path.join(ROOT, '.pre-commit-hooks.yaml')])
+    t.eq(r.returncode, 0, 'validate-manifest: exit status')
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(ROOT, '.pre-commit-hooks.yaml')) as f:
+            broken = f.read().replace('language: script', 'language: shell', 1)
+        path = os.path.join(tmp, '.pre-commit-hooks.yaml')
+        with open(path, 'w') as f:
+            f.write(broken)
+        r = t.run([tool, 'validate-manifest', path])
+        t.eq(r.returncode, 1, 'a control with an unknown language: exit status')
 
 
 SAFE = os.path.join(EXAMPLES, 'producer-safe.properties')
