@@ -360,7 +360,7 @@ def stub(directory, name, text):
 
 @test
 def test_hook_script(t):
-    """tools/pre-commit-hook: builds once into its cache; a missing meson or a failed build is exit 2"""
+    """tools/pre-commit-hook: builds once into its cache; no meson or a failed build: exit 2"""
     for tool in ('meson', 'ninja', 'git', 'flock'):
         if not shutil.which(tool):
             raise Skip(f'{tool} is not installed')
@@ -643,7 +643,8 @@ def test_action_inputs(t):
                 invocation = json.load(f)['runs'][0]['invocations'][0]
             t.eq(invocation.get('executionSuccessful'), False, 'the failed run says so')
         status, _, _ = run_action(t, ws, paths=safe, format='json', output='report.json',
-                                  args='--dialect java -W error', **{'install-dependencies': 'false'})
+                                  args='--dialect java -W error',
+                                  **{'install-dependencies': 'false'})
         t.eq(status, 0, 'json, args: exit status')
         with open(os.path.join(ws, 'report.json')) as f:
             doc = json.load(f)
