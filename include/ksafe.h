@@ -38,8 +38,8 @@ extern "C" {
 #define KSAFE_EXPORT
 #endif
 
-/** ksafe's version as a string, e.g. "0.1.0". */
-#define KSAFE_VERSION_STR "0.1.0"
+/** ksafe's version as a string, e.g. "0.2.0". */
+#define KSAFE_VERSION_STR "0.2.0"
 
 /** The largest config or policy file ksafe reads, in bytes: a larger one
  *  is "cannot read: larger than 64 MiB" (EFBIG). ksafe-lint applies the
