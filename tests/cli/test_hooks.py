@@ -32,6 +32,16 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.environ.get('KSAFE_SOURCE_ROOT') or os.path.join(HERE, '..', '..'))
+
+
+def outside_env():
+    """The environment of a program built outside this build tree: without meson's
+    LD_LIBRARY_PATH, which points at this build's libksafe (an ASan-built one in the asan leg
+    would not load into the hook's or the action's own build)."""
+    env = dict(os.environ)
+    for name in ('LD_LIBRARY_PATH', 'LD_PRELOAD'):
+        env.pop(name, None)
+    return env
 EXAMPLES = os.path.join(ROOT, 'conf', 'examples')
 LINT = None  # set in main() from argv[1]
 
@@ -302,7 +312,7 @@ def try_repo(t, hook_id, extra_path):
                 f.write(text)
         git(t, repo, 'init', '-q')
         git(t, repo, 'add', '.')
-        env = dict(os.environ, PRE_COMMIT_HOME=os.path.join(tmp, 'pre-commit-home'),
+        env = dict(outside_env(), PRE_COMMIT_HOME=os.path.join(tmp, 'pre-commit-home'),
                    PATH=os.pathsep.join(extra_path + [os.environ.get('PATH', '/usr/bin:/bin')]),
                    GIT_AUTHOR_NAME='t', GIT_AUTHOR_EMAIL='t@example.com',
                    GIT_COMMITTER_NAME='t', GIT_COMMITTER_EMAIL='t@example.com',
@@ -345,7 +355,7 @@ def hook_script(t, args, cache, path_dirs=None, path=None):
     `path`, else path_dirs before the usual PATH."""
     if path is None:
         path = os.pathsep.join((path_dirs or []) + [os.environ.get('PATH', '/usr/bin:/bin')])
-    env = dict(os.environ, KSAFE_LINT_CACHE=cache, PATH=path, KSAFE_POLICY='', KSAFE_ENV='')
+    env = dict(outside_env(), KSAFE_LINT_CACHE=cache, PATH=path, KSAFE_POLICY='', KSAFE_ENV='')
     return t.run([os.path.join(ROOT, 'tools', 'pre-commit-hook'), *args], cwd=EXAMPLES,
                  env=env)
 
@@ -536,7 +546,7 @@ def run_action(t, workspace, **given):
                 f.write(step['run'])
             output = os.path.join(files, f'output{i}')
             open(output, 'w').close()
-            env = dict(os.environ, RUNNER_TEMP=runner_temp, GITHUB_OUTPUT=output,
+            env = dict(outside_env(), RUNNER_TEMP=runner_temp, GITHUB_OUTPUT=output,
                        GITHUB_PATH=os.path.join(files, 'path'), GITHUB_ACTION_PATH=ROOT,
                        GITHUB_WORKSPACE=workspace, GITHUB_ACTIONS='true',
                        KSAFE_POLICY='', KSAFE_ENV='')
