@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.environ.get('KSAFE_SOURCE_ROOT') or os.path.join(HERE, '..', '..'))
@@ -55,8 +54,8 @@ except ImportError:
 # A small TAP runner (as in test_lint.py), with skips
 # ---------------------------------------------------------------------------
 
-class Skip(Exception):
-    pass
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import Skip, run_tap  # noqa: E402
 
 
 class Checks:
@@ -95,34 +94,14 @@ def test(fn):
 
 
 def run_tests():
-    print(f'1..{len(TESTS)}')
-    failed = 0
-    for i, fn in enumerate(TESTS, 1):
-        desc = (fn.__doc__ or fn.__name__).strip().splitlines()[0].replace('#', '\\#')
-        t = Checks()
-        try:
-            fn(t)
-        except Skip as why:
-            print(f'ok {i} - {desc} # SKIP {why}')
-            continue
-        except Exception:
-            t.failures.append('exception:\n' + traceback.format_exc())
-        if not t.failures:
-            print(f'ok {i} - {desc}')
-            continue
-        failed += 1
-        print(f'not ok {i} - {desc}')
-        for failure in t.failures:
-            for line in failure.splitlines():
-                print(f'# {line}')
+    def commands(t):
+        lines = []
         for cmd, proc in t.log[-3:]:
-            print(f'#   $ {" ".join(map(str, cmd))}')
-            print(f'#   exit {proc.returncode}')
+            lines += [f'$ {" ".join(map(str, cmd))}', f'exit {proc.returncode}']
             for name, text in (('stdout', proc.stdout), ('stderr', proc.stderr)):
-                for line in text.splitlines()[-25:]:
-                    print(f'#   {name}: {line}')
-    sys.stdout.flush()
-    return 1 if failed else 0
+                lines += [f'{name}: {line}' for line in text.splitlines()[-25:]]
+        return lines
+    return run_tap(TESTS, Checks, commands=commands)
 
 
 def need_yaml():

@@ -21,8 +21,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import run_tap  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.normpath(os.path.join(
@@ -156,34 +158,24 @@ def test(fn):
     return fn
 
 
+def lint_commands(t, last=4):
+    """What a failed test ran: the last `last` ksafe-lint runs, with their output."""
+    del t
+    lines = []
+    for args, env, res in _commands[-last:]:
+        shown_env = ' '.join(f'{k}={v}' for k, v in (env or {}).items())
+        lines.append(f'$ {shown_env + " " if shown_env else ""}ksafe-lint {" ".join(args)}')
+        lines.append(f'exit {res.code}')
+        for name, text in (('stdout', res.out), ('stderr', res.err)):
+            lines += [f'{name}: {line}' for line in text.splitlines()[:15]]
+    return lines
+
+
 def run_tests():
-    print(f'1..{len(TESTS)}')
-    failed = 0
-    for i, fn in enumerate(TESTS, 1):
-        desc = (fn.__doc__ or fn.__name__).strip().splitlines()[0].replace('#', '\\#')
-        t = Checks()
+    def call(fn, t):
         del _commands[:]
-        try:
-            fn(t)
-        except Exception:
-            t.failures.append('exception:\n' + traceback.format_exc())
-        if not t.failures:
-            print(f'ok {i} - {desc}')
-            continue
-        failed += 1
-        print(f'not ok {i} - {desc}')
-        for failure in t.failures:
-            for line in failure.splitlines():
-                print(f'# {line}')
-        for args, env, res in _commands[-4:]:
-            shown_env = ' '.join(f'{k}={v}' for k, v in (env or {}).items())
-            print(f'#   $ {shown_env + " " if shown_env else ""}ksafe-lint {" ".join(args)}')
-            print(f'#   exit {res.code}')
-            for name, text in (('stdout', res.out), ('stderr', res.err)):
-                for line in text.splitlines()[:15]:
-                    print(f'#   {name}: {line}')
-    sys.stdout.flush()
-    return 1 if failed else 0
+        fn(t)
+    return run_tap(TESTS, Checks, call, lint_commands)
 
 
 # ---------------------------------------------------------------------------

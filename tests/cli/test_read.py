@@ -22,13 +22,13 @@ import resource
 import subprocess
 import sys
 import tempfile
-import traceback
 
 LINT = None  # set in main() from argv[1]
 
 # The helpers shared with the other CLI suites (this file has its own runner: each test
 # gets a temporary directory).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import run_tap  # noqa: E402
 from test_lint import (Checks, Result, _commands, effective_values,  # noqa: E402
                        findings, read_bytes)
 
@@ -61,33 +61,19 @@ def test(fn):
 
 
 def run_tests():
-    print(f'1..{len(TESTS)}')
-    failed = 0
-    for i, fn in enumerate(TESTS, 1):
-        desc = (fn.__doc__ or fn.__name__).strip().splitlines()[0].replace('#', '\\#')
-        t = Checks()
+    def call(fn, t):
         del _commands[:]
-        try:
-            with tempfile.TemporaryDirectory(prefix='ksafe-read-') as tmp:
-                fn(t, tmp)
-        except Exception:
-            t.failures.append('exception:\n' + traceback.format_exc())
-        if not t.failures:
-            print(f'ok {i} - {desc}')
-            continue
-        failed += 1
-        print(f'not ok {i} - {desc}')
-        for failure in t.failures:
-            for line in failure.splitlines():
-                print(f'# {line}')
+        with tempfile.TemporaryDirectory(prefix='ksafe-read-') as tmp:
+            fn(t, tmp)
+
+    def commands(t):
+        lines = []
         for args, res in _commands[-3:]:
-            print(f'#   $ ksafe-lint {" ".join(args)}')
-            print(f'#   exit {res.code}')
+            lines += [f'$ ksafe-lint {" ".join(args)}', f'exit {res.code}']
             for name, text in (('stdout', res.out), ('stderr', res.err)):
-                for line in text.splitlines()[:15]:
-                    print(f'#   {name}: {line}')
-    sys.stdout.flush()
-    return 1 if failed else 0
+                lines += [f'{name}: {line}' for line in text.splitlines()[:15]]
+        return lines
+    return run_tap(TESTS, Checks, call, commands)
 
 
 # ---------------------------------------------------------------------------

@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import traceback
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -43,8 +42,7 @@ SCHEMA_PACKAGE = '@microsoft/jest-sarif@1.0.0-beta.0'
 SCHEMA_MEMBER = 'package/lib/schemas/sarif-2.1.0-rtm.5.json'
 
 
-class Skip(Exception):
-    """A test that cannot run here, with the reason."""
+from tap import Skip, run_tap  # noqa: E402
 
 
 # ---------------------------------------------------------------------------
@@ -577,35 +575,10 @@ def test_failed_runs_are_sarif(t):
 # ---------------------------------------------------------------------------
 
 def run_tests():
-    print(f'1..{len(base.TESTS)}')
-    failed = 0
-    for i, fn in enumerate(base.TESTS, 1):
-        desc = (fn.__doc__ or fn.__name__).strip().splitlines()[0].replace('#', '\\#')
-        t = Checks()
+    def call(fn, t):
         del _commands[:]
-        try:
-            fn(t)
-        except Skip as e:
-            print(f'ok {i} - {desc} # SKIP {e}')
-            continue
-        except Exception:
-            t.failures.append('exception:\n' + traceback.format_exc())
-        if not t.failures:
-            print(f'ok {i} - {desc}')
-            continue
-        failed += 1
-        print(f'not ok {i} - {desc}')
-        for failure in t.failures:
-            for line in failure.splitlines():
-                print(f'# {line}')
-        for args, env, res in _commands[-4:]:
-            print(f'#   $ ksafe-lint {" ".join(args)}')
-            print(f'#   exit {res.code}')
-            for name, text in (('stdout', res.out), ('stderr', res.err)):
-                for line in text.splitlines()[:15]:
-                    print(f'#   {name}: {line}')
-    sys.stdout.flush()
-    return 1 if failed else 0
+        fn(t)
+    return run_tap(base.TESTS, Checks, call, base.lint_commands)
 
 
 def main():
