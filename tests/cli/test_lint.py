@@ -827,6 +827,40 @@ def test_fix_removes_last_json_member(t):
 
 
 @test
+def test_sasl_refusals(t):
+    """what rd_kafka_new() refuses for SASL is an error at the line that causes it, never
+    showing a secret; what it accepts is clean"""
+    safe = 'enable.idempotence=true\n'
+    cases = [
+        # (lines after `safe`, [(line, property, part of the message)])
+        ('security.protocol=sasl_ssl\n',
+         [(1, 'sasl.kerberos.keytab', 'names %{sasl.kerberos.keytab}, which has no value')],),
+        ('security.protocol=sasl_ssl\nsasl.mechanisms=plain\n',
+         [(3, 'sasl.mechanisms', 'Unsupported SASL mechanism')],),
+        ('security.protocol=sasl_plaintext\nsasl.mechanism=PLAIN\nsasl.username=u\n',
+         [(1, 'sasl.password', 'sasl.username and sasl.password must be set')],),
+        ('security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-384\nsasl.username=u\n'
+         'sasl.password=hunter2\n',
+         [(3, 'sasl.mechanism', 'Unsupported hash function')],),
+        ('security.protocol=sasl_ssl\nsasl.kerberos.keytab=/etc/k.keytab\n', []),
+        ('security.protocol=sasl_ssl\nsasl.kerberos.min.time.before.relogin=0\n', []),
+        ('security.protocol=sasl_ssl\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=u\n'
+         'sasl.password=hunter2\n', []),
+        ('sasl.mechanisms=plain\n', []),  # no SASL protocol: the mechanism is not used
+    ]
+    for lines, want in cases:
+        r = run('-', stdin=safe + lines)
+        got = [(f.line, f.rule) for f in findings(r.out)]
+        t.eq(got, [(line, 'ksafe-librdkafka-refuses') for line, _, _ in want],
+             f'{lines!r}: findings')
+        t.exit(r, 1 if want else 0, f'{lines!r}: exit')
+        for (_, prop, part), f in zip(want, findings(r.out)):
+            t.contains(f.message, prop, f'{lines!r}: names {prop}')
+            t.contains(f.message, part, f'{lines!r}: says why')
+        t.lacks(r.out, 'hunter2', f'{lines!r}: no secret')
+
+
+@test
 def test_transaction_timeout(t):
     """a transactional producer's timeout above transaction.timeout.ms is an error"""
     r = run('-', stdin='transactional.id=tx\ndelivery.timeout.ms=90000\n')
