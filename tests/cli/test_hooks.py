@@ -56,20 +56,16 @@ except ImportError:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import Skip, run_tap  # noqa: E402
+from test_lint import Checks as LintChecks  # noqa: E402
 
 
-class Checks:
+class Checks(LintChecks):
+    """test_lint's checks, with the commands a test ran (not only ksafe-lint) kept for the
+    failure report, and long outputs shown by their end (where a build says what failed)."""
+
     def __init__(self):
-        self.failures = []
-        self.log = []  # commands run, shown when the test fails
-
-    def ok(self, cond, what):
-        if not cond:
-            self.failures.append(what)
-        return bool(cond)
-
-    def eq(self, actual, expected, what):
-        return self.ok(actual == expected, f'{what}: expected {expected!r}, got {actual!r}')
+        super().__init__()
+        self.log = []
 
     def contains(self, text, part, what):
         return self.ok(part in text, f'{what}: {part!r} not in {text[-1500:]!r}')
