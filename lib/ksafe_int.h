@@ -13,6 +13,9 @@
 
 #define KSAFE_REDACTED "(redacted)"
 
+/** The number of elements of an array (not of a pointer). */
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #if defined(__GNUC__)
 #define KSAFE_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
