@@ -303,6 +303,25 @@ const ksafe_prop_t *ksafe_view__topic_twin(const ksafe_view_t *view, const ksafe
  *  property is reached), else its name. */
 const char *ksafe_prop__conf_name(const ksafe_prop_t *prop, char *buf, size_t size);
 
+/** The value of `prop` as the view stores it, before the finalize model
+ *  (its text owned by the view). false when out of memory. */
+bool ksafe_view__stored(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
+/** The property table the view was made with. */
+const ksafe_props_t *ksafe_view__props(const ksafe_view_t *view);
+/** Whether the conf or file behind the view asks for librdkafka's mock
+ *  cluster (test.mock.num.brokers > 0, a hidden property). */
+bool ksafe_view__mock_cluster(const ksafe_view_t *view);
+
+/*
+ * finalize.c: the model of librdkafka 2.0.2's finalize for a producer
+ */
+
+/** What librdkafka makes of `prop`, whose value before finalize is `base`
+ *  and which the user did (`set`) or did not set: `base`, a constant, or
+ *  a text written into buf. */
+const char *ksafe_finalize__value(const ksafe_view_t *view, const ksafe_prop_t *prop,
+                                  const char *base, bool set, char *buf, size_t size);
+
 /** Give `prop` a new value (as librdkafka reads it) in the view only: the
  *  way enforcement changes a view of a file, whose text it cannot set.
  *  is_set false: the property is removed (its default applies). */
