@@ -101,6 +101,8 @@ static char *where_path(const where_t *w)
 
 typedef struct loader_s loader_t;
 static bool fail(loader_t *L, const where_t *w, const char *fmt, ...) KSAFE_PRINTF(3, 4);
+static bool fail_as(loader_t *L, ksafe_error_code_t code, const where_t *w, const char *fmt, ...)
+        KSAFE_PRINTF(4, 5);
 
 /* A JSON scalar as the string librdkafka would be given (free() it), or
  * NULL for anything else. */
@@ -868,13 +870,15 @@ struct loader_s {
         scratch_t scratch;
 };
 
-static bool fail(loader_t *L, const where_t *w, const char *fmt, ...)
+static bool vfail(loader_t *L, ksafe_error_code_t code, const where_t *w, const char *fmt,
+                  va_list ap) KSAFE_PRINTF(4, 0);
+
+/* Fill in the loader's error: `code` is what kind of error it is. */
+static bool vfail(loader_t *L, ksafe_error_code_t code, const where_t *w, const char *fmt,
+                  va_list ap)
 {
         ksafe_buf_t tbuf = {0};
-        va_list ap;
-        va_start(ap, fmt);
         ksafe_buf__vprintf(&tbuf, fmt, ap);
-        va_end(ap);
         char *text = ksafe_buf__take(&tbuf);
         char *raw = where_path(w);
         /* The path in the text is the one in err->path: escaped as
@@ -883,14 +887,37 @@ static bool fail(loader_t *L, const where_t *w, const char *fmt, ...)
         free(raw);
         char shown[sizeof(((ksafe_error_t *)NULL)->path)];
         ksafe_error__fit_tail(shown, sizeof(shown), path ? path : "");
+        if (!text)
+                code = KSAFE_ERROR_OUT_OF_MEMORY;
         if (shown[0])
-                ksafe_error__set(L->err, w->source, shown, 0, 0, "%s: %s", shown,
-                                text ? text : "out of memory");
+                ksafe_error__set(L->err, code, w->source, shown, 0, 0, "%s: %s", shown,
+                                 text ? text : "out of memory");
         else
-                ksafe_error__set(L->err, w->source, "", 0, 0, "%s",
-                                text ? text : "out of memory");
+                ksafe_error__set(L->err, code, w->source, "", 0, 0, "%s",
+                                 text ? text : "out of memory");
         free(path);
         free(text);
+        return false;
+}
+
+static bool fail_as(loader_t *L, ksafe_error_code_t code, const where_t *w, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vfail(L, code, w, fmt, ap);
+        va_end(ap);
+        return false;
+}
+
+/* A policy that is not valid (KSAFE_ERROR_POLICY), or out of memory: every
+ * "out of memory" of the loader is this very format string. */
+static bool fail(loader_t *L, const where_t *w, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vfail(L, strcmp(fmt, "out of memory") == 0 ? KSAFE_ERROR_OUT_OF_MEMORY : KSAFE_ERROR_POLICY,
+              w, fmt, ap);
+        va_end(ap);
         return false;
 }
 
@@ -1019,8 +1046,8 @@ static bool open_doc(loader_t *L, doc_t *doc, const char *text, const char *sour
                 text += 3; /* a UTF-8 BOM, as some editors write */
         doc->json = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (!doc->json) {
-                ksafe_error__set(L->err, source, "", jerr.line, jerr.column, "%s",
-                                ksafe_error__json_text(&jerr));
+                ksafe_error__set(L->err, KSAFE_ERROR_PARSE, source, "", jerr.line, jerr.column,
+                                 "%s", ksafe_error__json_text(&jerr));
                 return false;
         }
         if (!check_doc_structure(L, &top, doc->json))
@@ -1110,11 +1137,13 @@ static bool load_chain(loader_t *L, const char *text, const char *source, const 
                         ksafe_file_id_t fid;
                         owned = ksafe_file__read_regular(path, &len, &fid, why, sizeof(why));
                         if (!owned) {
-                                fail(L, &w, "cannot read \"%s\": %s", path, why);
+                                fail_as(L, KSAFE_ERROR_IO, &w, "cannot read \"%s\": %s", path,
+                                        why);
                                 break;
                         }
                         if (strlen(owned) != len) {
-                                fail(L, &w, "\"%s\" contains a NUL byte", path);
+                                fail_as(L, KSAFE_ERROR_PARSE, &w, "\"%s\" contains a NUL byte",
+                                        path);
                                 break;
                         }
                         bool cycle = false;
@@ -1627,9 +1656,10 @@ static bool check_baseline(loader_t *L, const state_t *st, const state_t *base, 
                 /* Point at where the rule was weakened, when it still exists. */
                 where_t w = r ? slot_where(&st->slots[at])
                               : (where_t){.source = L->chain[0].source};
-                return fail(L, &w,
-                            "%s%s%s: weakening the safety baseline needs \"allow_unsafe\": true",
-                            why, env ? " in environment " : "", env ? env : "");
+                return fail_as(L, KSAFE_ERROR_UNSAFE, &w,
+                               "%s%s%s: weakening the safety baseline needs \"allow_unsafe\": "
+                               "true",
+                               why, env ? " in environment " : "", env ? env : "");
         }
         return true;
 }
@@ -1712,7 +1742,8 @@ static bool unknown_env(loader_t *L, const char *env)
         }
         char *s = ksafe_buf__take(&names);
         where_t w = {.source = L->chain[0].source};
-        fail(L, &w, "unknown environment \"%s\" (known: %s)", env, s && *s ? s : "none");
+        fail_as(L, KSAFE_ERROR_UNKNOWN_ENV, &w, "unknown environment \"%s\" (known: %s)", env,
+                s && *s ? s : "none");
         free(s);
         return false;
 }
@@ -1768,7 +1799,8 @@ static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char
         ksafe_policy_t *policy = NULL;
         bool ok = props && L.scratch.objects && L.env_names;
         if (!ok)
-                ksafe_error__set(err, source, "", 0, 0, "out of memory");
+                ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, source, "", 0, 0,
+                                 "out of memory");
 
         /* 1. Structure, of every file of the chain. */
         ok = ok && load_chain(&L, text, source, dir, id);
@@ -1857,8 +1889,10 @@ ksafe_policy_t *ksafe_policy_default(void)
 
 ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env, ksafe_error_t *err)
 {
+        ksafe_error__clear(err);
         if (!json) {
-                ksafe_error__set(err, "<string>", "", 0, 0, "no policy text given");
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, "<string>", "", 0, 0,
+                                 "no policy text given");
                 return NULL;
         }
         return resolve(ksafe_props__new(), true, json, "<string>", NULL, NULL, env, err);
@@ -1866,16 +1900,19 @@ ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env, ksaf
 
 ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error_t *err)
 {
+        ksafe_error__clear(err);
         if (!path) {
-                ksafe_error__set(err, "", "", 0, 0, "no policy path given");
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, "", "", 0, 0,
+                                 "no policy path given");
                 return NULL;
         }
         if (strcmp(path, BUILTIN_DEFAULT) == 0)
                 return resolve(ksafe_props__new(), true, ksafe_policy__default_json,
                                BUILTIN_DEFAULT, NULL, NULL, env, err);
         if (strncmp(path, "builtin:", 8) == 0) {
-                ksafe_error__set(err, path, "", 0, 0, "unknown built-in policy \"%s\" (known: %s)",
-                                path, BUILTIN_DEFAULT);
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, path, "", 0, 0,
+                                 "unknown built-in policy \"%s\" (known: %s)", path,
+                                 BUILTIN_DEFAULT);
                 return NULL;
         }
         size_t len;
@@ -1883,12 +1920,14 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
         ksafe_file_id_t id;
         char *text = ksafe_file__read_regular(path, &len, &id, why, sizeof(why));
         if (!text) {
-                ksafe_error__set(err, path, "", 0, 0, "cannot read policy: %s", why);
+                ksafe_error__set(err, KSAFE_ERROR_IO, path, "", 0, 0, "cannot read policy: %s",
+                                 why);
                 return NULL;
         }
         if (strlen(text) != len) {
                 free(text);
-                ksafe_error__set(err, path, "", 0, 0, "contains a NUL byte: not a policy");
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, path, "", 0, 0,
+                                 "contains a NUL byte: not a policy");
                 return NULL;
         }
         /* "extends" is relative to the real file, not to a symlink to it. */
@@ -1898,7 +1937,8 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
                 dcopy ? resolve(ksafe_props__new(), true, text, path, dirname(dcopy), &id, env, err)
                       : NULL;
         if (!dcopy)
-                ksafe_error__set(err, path, "", 0, 0, "out of memory");
+                ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, path, "", 0, 0,
+                                 "out of memory");
         free(dcopy);
         free(text);
         return policy;
@@ -1906,6 +1946,7 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
 
 ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err)
 {
+        ksafe_error__clear(err);
         const char *path = getenv("KSAFE_POLICY");
         const char *env = getenv("KSAFE_ENV");
         if (path && *path)
