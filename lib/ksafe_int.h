@@ -89,8 +89,12 @@ const char *ksafe_error__json_text(struct json_error_t *jerr);
  *  field is cut visibly, never inside a UTF-8 sequence: a source and a
  *  path keep their tail behind a leading "...", a text its head before a
  *  trailing "...". */
-void ksafe_error__set(ksafe_error_t *err, const char *source, const char *path, int line,
-                     int column, const char *fmt, ...) KSAFE_PRINTF(6, 7);
+void ksafe_error__set(ksafe_error_t *err, ksafe_error_code_t code, const char *source,
+                      const char *path, int line, int column, const char *fmt, ...)
+        KSAFE_PRINTF(7, 8);
+/** Empty `err` (may be NULL): what every public function that takes one
+ *  does first. */
+void ksafe_error__clear(ksafe_error_t *err);
 /** Copy `src` into dst[size], cut as ksafe_error__set() cuts a path
  *  (fit_tail) or a text (fit_head). */
 void ksafe_error__fit_tail(char *dst, size_t size, const char *src);

@@ -90,7 +90,7 @@ bool ksafe_doc__open(loader_t *L, doc_t *doc, const char *text, const char *sour
                 text += 3; /* a UTF-8 BOM, as some editors write */
         doc->json = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (!doc->json) {
-                ksafe_error__set(L->err, source, "", jerr.line, jerr.column, "%s",
+                ksafe_error__set(L->err, KSAFE_ERROR_PARSE, source, "", jerr.line, jerr.column, "%s",
                                 ksafe_error__json_text(&jerr));
                 return false;
         }
@@ -181,11 +181,11 @@ bool ksafe_doc__load_chain(loader_t *L, const char *text, const char *source, co
                         ksafe_file_id_t fid;
                         owned = ksafe_file__read_regular(path, &len, &fid, why, sizeof(why));
                         if (!owned) {
-                                ksafe_policy__fail(L, &w, "cannot read \"%s\": %s", path, why);
+                                ksafe_policy__fail_as(L, KSAFE_ERROR_IO, &w, "cannot read \"%s\": %s", path, why);
                                 break;
                         }
                         if (strlen(owned) != len) {
-                                ksafe_policy__fail(L, &w, "\"%s\" contains a NUL byte", path);
+                                ksafe_policy__fail_as(L, KSAFE_ERROR_PARSE, &w, "\"%s\" contains a NUL byte", path);
                                 break;
                         }
                         bool cycle = false;
