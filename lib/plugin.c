@@ -11,7 +11,7 @@
  *    repair, and only then add the interceptors: a failed conf_init leaves
  *    whatever it registered behind.
  *  - on_conf_set: every later rd_kafka_conf_set() is judged with the value
- *    as the client wrote it (ksafe_eval_set()): a misread value or a rule
+ *    as the client wrote it (ksafe_eval__set()): a misread value or a rule
  *    that fails refuses the set, whatever the rule's action (see
  *    refusal_text()); a warn rule only logs.
  *  - on_conf_dup: a copy of a conf under ksafe gets the same interceptors
@@ -108,12 +108,12 @@ static void pend(plugin_t *p, const char *fmt, ...)
         ksafe_buf_t buf = {0};
         va_list ap;
         va_start(ap, fmt);
-        ksafe_buf_vprintf(&buf, fmt, ap);
+        ksafe_buf__vprintf(&buf, fmt, ap);
         va_end(ap);
-        char *text = ksafe_buf_take(&buf);
+        char *text = ksafe_buf__take(&buf);
         char *line = text ? ksafe_report_escape(text) : NULL;
         free(text);
-        ksafe_buf_free(&buf);
+        ksafe_buf__free(&buf);
         if (!line)
                 return;
         pthread_mutex_lock(&p->lock);
@@ -157,7 +157,7 @@ static void plugin_log(const rd_kafka_t *rk, const rd_kafka_conf_t *conf, int le
 /* Is the property's value a secret (never shown)? */
 static bool secret(const ksafe_policy_t *policy, const char *name)
 {
-        const ksafe_prop_t *prop = ksafe_props_find(policy->props, name);
+        const ksafe_prop_t *prop = ksafe_props__find(policy->props, name);
         return ksafe_property_is_sensitive(name) || (prop && prop->sensitive);
 }
 
@@ -177,26 +177,26 @@ static void refusal_text(const plugin_t *p, const ksafe_report_t *report, const 
         char label[300];
         policy_label(p->policy, label, sizeof(label));
         ksafe_buf_t buf = {0};
-        ksafe_buf_printf(&buf, "ksafe: policy %s refuses %s=%s", label, name,
+        ksafe_buf__printf(&buf, "ksafe: policy %s refuses %s=%s", label, name,
                          !raw ? "(default)" : secret(p->policy, name) ? KSAFE_REDACTED : raw);
         const char *sep = ": ";
         for (size_t i = 0; i < ksafe_report_count(report); i++) {
                 const ksafe_violation_t *v = ksafe_report_get(report, i);
                 if (v->action == KSAFE_ACTION_WARN)
                         continue;
-                ksafe_buf_printf(&buf, "%s%s [%s]", sep, v->message, v->rule_id);
+                ksafe_buf__printf(&buf, "%s%s [%s]", sep, v->message, v->rule_id);
                 /* The message says what is expected; enforce rules also
                  * have the value that enforcing would set. */
                 if (v->fix)
-                        ksafe_buf_printf(&buf, "; safe value: %s", v->fix);
+                        ksafe_buf__printf(&buf, "; safe value: %s", v->fix);
                 sep = "; ";
         }
-        char *text = ksafe_buf_take(&buf);
+        char *text = ksafe_buf__take(&buf);
         char *shown = text ? ksafe_report_escape(text) : NULL;
-        ksafe_fit_head(errstr, errstr_size, shown ? shown : "ksafe: out of memory");
+        ksafe_error__fit_head(errstr, errstr_size, shown ? shown : "ksafe: out of memory");
         free(shown);
         free(text);
-        ksafe_buf_free(&buf);
+        ksafe_buf__free(&buf);
 }
 
 static bool refuses(const ksafe_report_t *report)
@@ -233,7 +233,7 @@ static rd_kafka_conf_res_t on_conf_set(rd_kafka_conf_t *conf, const char *name, 
          * would silently drop the value from the copy. */
         if (!errstr)
                 return RD_KAFKA_CONF_UNKNOWN;
-        ksafe_report_t *report = ksafe_eval_set(p->policy, conf, name, val);
+        ksafe_report_t *report = ksafe_eval__set(p->policy, conf, name, val);
         rd_kafka_conf_res_t res = RD_KAFKA_CONF_UNKNOWN; /* librdkafka sets it */
         if (refuses(report)) {
                 refusal_text(p, report, name, val, errstr, errstr_size);
@@ -284,22 +284,22 @@ static bool audit_fails(const plugin_t *p, rd_kafka_t *rk, char *reason, size_t 
                 char label[300];
                 policy_label(p->policy, label, sizeof(label));
                 ksafe_buf_t buf = {0};
-                ksafe_buf_printf(&buf, "ksafe: policy %s: the created producer is unsafe", label);
+                ksafe_buf__printf(&buf, "ksafe: policy %s: the created producer is unsafe", label);
                 const char *sep = ": ";
                 for (size_t i = 0; i < ksafe_report_count(audit); i++) {
                         const ksafe_violation_t *v = ksafe_report_get(audit, i);
                         if (v->action == KSAFE_ACTION_WARN)
                                 continue;
-                        ksafe_buf_printf(&buf, "%s%s [%s]", sep, v->message, v->rule_id);
+                        ksafe_buf__printf(&buf, "%s%s [%s]", sep, v->message, v->rule_id);
                         sep = "; ";
                 }
-                ksafe_buf_printf(&buf, "; it cannot produce (fatal error)");
-                char *text = ksafe_buf_take(&buf);
+                ksafe_buf__printf(&buf, "; it cannot produce (fatal error)");
+                char *text = ksafe_buf__take(&buf);
                 char *shown = text ? ksafe_report_escape(text) : NULL;
-                ksafe_fit_head(reason, size, shown ? shown : "ksafe: out of memory");
+                ksafe_error__fit_head(reason, size, shown ? shown : "ksafe: out of memory");
                 free(shown);
                 free(text);
-                ksafe_buf_free(&buf);
+                ksafe_buf__free(&buf);
         }
         ksafe_report_destroy(audit);
         return fails;
@@ -419,7 +419,7 @@ rd_kafka_resp_err_t conf_init(rd_kafka_conf_t *conf, void **plug_opaquep, char *
          * facade does (reject rules refuse and change nothing). */
         ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
         if (!report || ksafe_report_rejected(report)) {
-                ksafe_report_explain(report, errstr, errstr_size);
+                ksafe_report__explain(report, errstr, errstr_size);
                 ksafe_report_destroy(report);
                 ksafe_policy_destroy(policy);
                 return RD_KAFKA_RESP_ERR__INVALID_ARG;
