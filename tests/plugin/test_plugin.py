@@ -171,13 +171,14 @@ def test_kcat_topic_timeout_gap(t):
     default = conf_sections(log).get('Default topic configuration', {})
     t.check(default.get('message.timeout.ms') != '0',
             'the default topic conf, which ksafe judges, does not', log)
-    # The same path for a misread value: 1e3 is 1 ms, and the message times out.
+    # The same path for a misread value: 1e3 is 1 ms (whether the message then times out
+    # or is delivered first is a race: not asserted).
     rc, log = kcat(t, 'delivery.timeout.ms=1e3')
     topic = conf_sections(log).get('Topic "t" configuration (user-supplied)', {})
     t.check(topic.get('message.timeout.ms') == '1',
             f'delivery.timeout.ms=1e3 reaches the topic as 1 ms (the gap): {topic}', log)
-    t.check('Message timed out' in log and 'ksafe: policy' in log and 'refuses' not in log,
-            'the message times out, and ksafe never saw the value', log)
+    t.check(f'{DEFAULT} active' in log and 'refuses' not in log,
+            'the plugin is active and never saw the value', log)
 
 
 def test_kcat_set_before_plugin(t):
