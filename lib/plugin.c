@@ -375,6 +375,7 @@ static rd_kafka_resp_err_t add_interceptors(rd_kafka_conf_t *conf, plugin_t *p)
 {
         rd_kafka_resp_err_t err =
                 rd_kafka_conf_interceptor_add_on_conf_set(conf, IC_NAME, on_conf_set, p);
+        bool added = !err;
         if (!err)
                 err = rd_kafka_conf_interceptor_add_on_conf_dup(conf, IC_NAME, on_conf_dup, p);
         if (!err)
@@ -382,7 +383,10 @@ static rd_kafka_resp_err_t add_interceptors(rd_kafka_conf_t *conf, plugin_t *p)
         if (!err)
                 err = rd_kafka_conf_interceptor_add_on_conf_destroy(conf, IC_NAME,
                                                                     on_conf_destroy, p);
-        if (err)
+        /* Only librdkafka's __CONFLICT fails an add. Once one interceptor
+         * holds p, p stays (a leak on a path that cannot happen rather
+         * than an interceptor left with freed memory). */
+        if (err && !added)
                 plugin_release(p);
         return err;
 }

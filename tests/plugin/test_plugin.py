@@ -277,7 +277,7 @@ for extra in ({'acks': '1'}, {'enable.idempotence': False}, {'delivery.timeout.m
 
 
 def test_python_produces(t):
-    """Python: a plain Producer with the plugin produces idempotently; a Consumer with the plugin consumes it"""
+    """Python: a plain Producer with the plugin produces idempotently; a Consumer and an AdminClient with the plugin work"""
     rc, out, err = python(t, r'''
 logs = []
 class Keep(logging.Handler):
@@ -305,17 +305,23 @@ for _ in range(60):
         break
 c.close()
 print('consumed', len(got))
+# (the mock cluster of librdkafka 2.0.2 answers no CreateTopics: Metadata only)
+from confluent_kafka.admin import AdminClient
+a = AdminClient({**PLUGIN, 'bootstrap.servers': servers})
+print('admin topics', sorted(a.list_topics(timeout=30).topics))
 ''')
     t.check(rc == 0, f'the script ran (exit {rc})', out + err)
     t.check('delivered 5' in out, 'the producer delivered 5 messages', out + err)
     t.check('consumed 5' in out, 'the consumer with the plugin consumed them', out + err)
+    t.check("admin topics ['t']" in out, 'an AdminClient with the plugin lists the topics',
+            out + err)
     t.check(sections_value(err, 'Client configuration', 'enable.idempotence') == 'true',
             'the producer was created with enable.idempotence = true', err)
     pids, _ = produce_requests(err)
     t.check(pids and all(p >= 0 for p in pids), f'every Produce request has a producer id: {pids}',
             err)
-    t.check(err.count(f'{DEFAULT} active') == 2, 'producer and consumer each log the policy once',
-            err)
+    t.check(err.count(f'{DEFAULT} active') == 3,
+            'producer, consumer and admin client each log the policy once', err)
     t.check('producer property' in err and 'enable.idempotence' in err,
             'the consumer only logs librdkafka\'s CONFWARN about enable.idempotence', err)
 
