@@ -480,6 +480,19 @@ void ksafe_eval__refusals(const ksafe_policy_t *policy, const ksafe_view_t *view
 /** Add the view's own findings (unknown, invalid, misread, duplicate). */
 void ksafe_eval__entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         ksafe_report_t *report);
+/**
+ * Judge setting property `name` to `raw`, as the client writes it, on
+ * `conf` as it now is (an rd_kafka_conf_set() about to happen; raw NULL:
+ * back to its default). The report has a ksafe-misread-value finding when
+ * librdkafka reads `raw` otherwise than written (1e3, 010, 4294967301),
+ * and every rule that fails once the value is set and either judges
+ * `name` itself or passed before (enable.idempotence=false fails
+ * in-flight too). Unknown names and values librdkafka refuses give an
+ * empty report: rd_kafka_conf_set() refuses them itself. NULL only when
+ * out of memory. Used by the plugin's on_conf_set (lib/plugin.c).
+ */
+ksafe_report_t *ksafe_eval__set(const ksafe_policy_t *policy, const rd_kafka_conf_t *conf,
+                               const char *name, const char *raw);
 
 /*
  * report.c
