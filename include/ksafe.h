@@ -290,15 +290,31 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_load_string(const ch
 
 /**
  * The policy that the deployment chose: the file named by the environment
- * variable KSAFE_POLICY resolved for KSAFE_ENV, or the default policy
- * (resolved for KSAFE_ENV) when KSAFE_POLICY is unset or empty.
+ * variable KSAFE_POLICY resolved for KSAFE_ENV; when KSAFE_POLICY is unset
+ * or empty, the system policy file (/etc/ksafe/policy.json in the Debian
+ * packages, SYSCONFDIR/ksafe/policy.json as built) if anything is there;
+ * else the default policy (resolved for KSAFE_ENV).
  *
- * A KSAFE_POLICY that is set but cannot be loaded is an error (NULL, `err`
- * filled in, as ksafe_policy_load() fills it), never a silent fallback to
- * the default. Returns a new policy (ksafe_policy_destroy() it).
+ * A KSAFE_POLICY that is set, or a system policy file that is there, but
+ * cannot be loaded is an error (NULL, `err` filled in, as
+ * ksafe_policy_load() fills it), never a silent fallback to the default. Returns a new policy (ksafe_policy_destroy() it).
  * Thread-safe as far as getenv() is (no thread changes the environment).
  */
 KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err);
+
+/**
+ * The system policy: the organisation's policy file (/etc/ksafe/policy.json
+ * in the Debian packages, SYSCONFDIR/ksafe/policy.json as built, none with
+ * meson -Dsystem_policy=none) resolved for `env`, if anything is there;
+ * else the default policy resolved for `env` (NULL for none). A file that
+ * is there but cannot be loaded (unreadable, broken, a dangling link) is an
+ * error (NULL, `err` filled in as ksafe_policy_load() fills it), never a
+ * fallback to the default. What ksafe_policy_from_env() and ksafe-lint use
+ * when KSAFE_POLICY is unset or empty. Returns a new policy
+ * (ksafe_policy_destroy() it). Thread-safe.
+ */
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_load_system(const char *env,
+                                                      ksafe_error_t *err);
 
 /** Free a policy. NULL does nothing. Thread-safe, once no other thread
  *  uses the policy any more. */

@@ -77,6 +77,11 @@ typedef struct ksafe_file_id_s {
 char *ksafe_file__read_regular(const char *path, size_t *lenp, ksafe_file_id_t *idp, char *why,
                               size_t why_size);
 
+/** The organisation policy file that ksafe_policy_from_env() reads when KSAFE_POLICY is
+ *  unset or empty ("" for none): KSAFE_SYSTEM_POLICY (meson -Dsystem_policy). A variable
+ *  so that the unit tests can point it into a directory of their own. */
+extern const char *ksafe_policy__system_path;
+
 /** conf/policies/default.json, compiled in (default_policy.c). */
 extern const char ksafe_policy__default_json[];
 

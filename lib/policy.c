@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -368,6 +369,24 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
         return load_file(path, env, err);
 }
 
+#ifndef KSAFE_SYSTEM_POLICY
+#define KSAFE_SYSTEM_POLICY ""
+#endif
+const char *ksafe_policy__system_path = KSAFE_SYSTEM_POLICY;
+
+ksafe_policy_t *ksafe_policy_load_system(const char *env, ksafe_error_t *err)
+{
+        ksafe_error__clear(err);
+        /* Read like KSAFE_POLICY as soon as anything is there, so that a file which cannot
+         * be used fails closed (a dangling link, a directory, no permission) instead of
+         * falling back to the default. */
+        const char *system = ksafe_policy__system_path;
+        struct stat st;
+        if (system && *system && (lstat(system, &st) == 0 || errno != ENOENT))
+                return ksafe_policy_load(system, env, err);
+        return resolve_builtin(env, err);
+}
+
 ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err)
 {
         ksafe_error__clear(err);
@@ -375,7 +394,7 @@ ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err)
         const char *env = getenv("KSAFE_ENV");
         if (path && *path)
                 return ksafe_policy_load(path, env, err);
-        return resolve_builtin(env, err);
+        return ksafe_policy_load_system(env, err);
 }
 
 void ksafe_policy_destroy(ksafe_policy_t *policy)

@@ -47,8 +47,9 @@ static void usage(FILE *out)
                 "policy. '-' reads standard input (once); a directory is searched recursively.\n"
                 "\n"
                 "Policy:\n"
-                "  -p, --policy FILE      policy file (default: $KSAFE_POLICY, else the built-in\n"
-                "                         default; 'builtin:default' names it)\n"
+                "  -p, --policy FILE      policy file (default: $KSAFE_POLICY, else\n"
+                "                         /etc/ksafe/policy.json if it is there, else the\n"
+                "                         built-in default; 'builtin:default' names it)\n"
                 "  -e, --env NAME         policy environment (default: $KSAFE_ENV)\n"
                 "      --check-policy     validate the policy and exit\n"
                 "      --print-policy     print the resolved policy as JSON and exit\n"
@@ -655,9 +656,11 @@ int main(int argc, char **argv)
         run.stdin_name = opts.stdin_name;
 
         ksafe_error_t err = {0};
-        const char *path = opts.policy_path && *opts.policy_path ? opts.policy_path
-                                                                 : "builtin:default";
-        ksafe_policy_t *policy = ksafe_policy_load(path, opts.env, &err);
+        /* No -p and no KSAFE_POLICY: the system policy file if there is one, as the
+         * library and the plugin use it. */
+        ksafe_policy_t *policy = opts.policy_path && *opts.policy_path
+                                         ? ksafe_policy_load(opts.policy_path, opts.env, &err)
+                                         : ksafe_policy_load_system(opts.env, &err);
         if (!policy) {
                 print_error(&err);
                 /* A report is still a report: code scanning shows why the
@@ -701,7 +704,10 @@ int main(int argc, char **argv)
                                 return finish(LINT_EXIT_USAGE);
                         }
                 } else {
-                        complain(path, "policy \"%s\"%s%s is valid", name ? name : "?",
+                        complain(opts.policy_path && *opts.policy_path
+                                         ? opts.policy_path
+                                         : ksafe_policy_name(policy),
+                                 "policy \"%s\"%s%s is valid", name ? name : "?",
                                  env ? " for " : "", env ? env : "");
                 }
                 free(name);

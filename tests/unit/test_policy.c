@@ -1916,6 +1916,163 @@ START_TEST(test_from_env_unknown_env)
 END_TEST
 
 /*
+ * The system policy (/etc/ksafe/policy.json in the packages): read like KSAFE_POLICY when
+ * KSAFE_POLICY is unset or empty, failing closed when something is there but unusable.
+ * ksafe_policy__system_path points into a directory of the test's own.
+ */
+
+static char sys_dir[] = "/tmp/ksafe-system-XXXXXX";
+static char sys_path[PATH_MAX];
+static const char *sys_saved;
+
+static void sys_setup(void)
+{
+        setup();
+        memcpy(sys_dir + strlen(sys_dir) - 6, "XXXXXX", 6);
+        ck_assert_ptr_nonnull(mkdtemp(sys_dir));
+        snprintf(sys_path, sizeof(sys_path), "%s/policy.json", sys_dir);
+        sys_saved = ksafe_policy__system_path;
+        ksafe_policy__system_path = sys_path;
+}
+
+static void sys_teardown(void)
+{
+        ksafe_policy__system_path = sys_saved;
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sys_dir);
+        ck_assert_int_eq(system(cmd), 0);
+        env_teardown();
+}
+
+/* What is at the system path, and what KSAFE_POLICY and KSAFE_ENV say; then what
+ * ksafe_policy_from_env() gives: a policy named `name` (for `env`), or an error of `code`
+ * whose source is `source` ("SYS" the system path) and whose text contains `text`. */
+enum sys_kind { SYS_NONE, SYS_FILE, SYS_DIR, SYS_DANGLING, SYS_LINK, SYS_UNDER_FILE };
+static const struct sys_case {
+        const char *what;
+        enum sys_kind kind;
+        const char *content; /* single-quoted JSON for SYS_FILE and SYS_LINK */
+        const char *policy_var, *env_var;
+        const char *name, *env;
+        ksafe_error_code_t code;
+        const char *source, *text;
+} sys_cases[] = {
+        {"nothing there: the built-in default", SYS_NONE, NULL, NULL, NULL,
+         "builtin:default", NULL, KSAFE_ERROR_NONE, NULL, NULL},
+        {"nothing there, KSAFE_POLICY empty: the built-in default", SYS_NONE, NULL, "", "",
+         "builtin:default", NULL, KSAFE_ERROR_NONE, NULL, NULL},
+        {"a policy there: it is used", SYS_FILE,
+         "{'ksafe_policy': 1, 'name': 'org', 'extends': 'builtin:default'}", NULL, NULL,
+         "org", NULL, KSAFE_ERROR_NONE, NULL, NULL},
+        {"a policy there, KSAFE_POLICY empty: it is used", SYS_FILE,
+         "{'ksafe_policy': 1, 'name': 'org', 'extends': 'builtin:default'}", "", NULL,
+         "org", NULL, KSAFE_ERROR_NONE, NULL, NULL},
+        {"a policy there, KSAFE_ENV=prod: resolved for prod", SYS_FILE,
+         "{'ksafe_policy': 1, 'name': 'org', 'extends': 'builtin:default', "
+         "'environments': {'prod': {}}}", NULL, "prod",
+         "org", "prod", KSAFE_ERROR_NONE, NULL, NULL},
+        {"a policy reached through a symlink: it is used", SYS_LINK,
+         "{'ksafe_policy': 1, 'name': 'linked', 'extends': 'builtin:default'}", NULL, NULL,
+         "linked", NULL, KSAFE_ERROR_NONE, NULL, NULL},
+        {"KSAFE_POLICY set: it wins over the system policy", SYS_FILE,
+         "{'ksafe_policy': 1, 'name': 'org'}", "builtin:default", NULL,
+         "builtin:default", NULL, KSAFE_ERROR_NONE, NULL, NULL},
+        {"KSAFE_POLICY set to a missing file: an error, the system policy is no fallback",
+         SYS_FILE, "{'ksafe_policy': 1, 'name': 'org'}", "/nonexistent/ksafe.json", NULL,
+         NULL, NULL, KSAFE_ERROR_IO, "/nonexistent/ksafe.json", "No such file"},
+        {"broken JSON there: fails closed", SYS_FILE, "{'ksafe_policy': 1, 'rules': [", NULL,
+         NULL, NULL, NULL, KSAFE_ERROR_PARSE, "SYS", ""},
+        {"an invalid policy there: fails closed", SYS_FILE, "{'ksafe_policy': 1, 'colour': 1}",
+         NULL, NULL, NULL, NULL, KSAFE_ERROR_POLICY, "SYS", "colour"},
+        {"a weakening without allow_unsafe there: fails closed", SYS_FILE,
+         "{'ksafe_policy': 1, 'extends': 'builtin:default', "
+         "'override': {'acks-all': {'off': true}}}", NULL, NULL, NULL,
+         NULL, KSAFE_ERROR_UNSAFE, "SYS", "allow_unsafe"},
+        {"a policy there, an unknown KSAFE_ENV: an error", SYS_FILE,
+         "{'ksafe_policy': 1, 'name': 'org'}", NULL, "bogus", NULL, NULL,
+         KSAFE_ERROR_UNKNOWN_ENV, "SYS", "bogus"},
+        {"a directory there: fails closed", SYS_DIR, NULL, NULL, NULL, NULL, NULL,
+         KSAFE_ERROR_IO, "SYS", "directory"},
+        {"a dangling symlink there: fails closed", SYS_DANGLING, NULL, NULL, NULL, NULL, NULL,
+         KSAFE_ERROR_IO, "SYS", "No such file"},
+        {"its directory is a file: fails closed", SYS_UNDER_FILE, NULL, NULL, NULL, NULL, NULL,
+         KSAFE_ERROR_IO, "SYS", "Not a directory"},
+};
+
+static void sys_make(const struct sys_case *c)
+{
+        char other[PATH_MAX];
+        snprintf(other, sizeof(other), "%s/elsewhere.json", sys_dir);
+        switch (c->kind) {
+        case SYS_NONE: break;
+        case SYS_FILE: write_file(sys_path, c->content); break;
+        case SYS_DIR: ck_assert_int_eq(mkdir(sys_path, 0700), 0); break;
+        case SYS_DANGLING: ck_assert_int_eq(symlink(other, sys_path), 0); break;
+        case SYS_LINK:
+                write_file(other, c->content);
+                ck_assert_int_eq(symlink(other, sys_path), 0);
+                break;
+        case SYS_UNDER_FILE:
+                write_file(other, "{}");
+                ck_assert_int_lt(snprintf(sys_path, sizeof(sys_path), "%s/policy.json", other),
+                                 (int)sizeof(sys_path));
+                break;
+        }
+}
+
+START_TEST(test_system_policy)
+{
+        const struct sys_case *c = &sys_cases[_i];
+        sys_make(c);
+        from_env(c->policy_var, c->env_var);
+        /* The same answer from the public entry point, when KSAFE_POLICY does not decide. */
+        ksafe_error_t err2;
+        ksafe_policy_t *direct = NULL;
+        if (!(c->policy_var && *c->policy_var))
+                direct = ksafe_policy_load_system(c->env_var, &err2);
+        if (c->name) {
+                ck_assert_msg(policy != NULL, "%s: %s", c->what, err.text);
+                ck_assert_str_eq(ksafe_policy_name(policy), c->name);
+                if (c->env)
+                        ck_assert_str_eq(ksafe_policy_env(policy), c->env);
+                else
+                        ck_assert_ptr_null(ksafe_policy_env(policy));
+                ck_assert_int_eq(err.code, KSAFE_ERROR_NONE);
+                if (!(c->policy_var && *c->policy_var)) {
+                        ck_assert_msg(direct != NULL, "%s: %s", c->what, err2.text);
+                        ck_assert_str_eq(ksafe_policy_name(direct), c->name);
+                }
+        } else {
+                ck_assert_msg(policy == NULL, "%s: got \"%s\"", c->what, ksafe_policy_name(policy));
+                ck_assert_msg(err.code == c->code, "%s: code %s, not %s (%s)", c->what,
+                              ksafe_error_code_name(err.code), ksafe_error_code_name(c->code),
+                              err.text);
+                const char *source = strcmp(c->source, "SYS") == 0 ? sys_path : c->source;
+                ck_assert_str_eq(err.source, source);
+                ck_assert_contains(err.text, c->text);
+                if (!(c->policy_var && *c->policy_var)) {
+                        ck_assert_msg(direct == NULL, "%s: load_system got \"%s\"", c->what,
+                                      ksafe_policy_name(direct));
+                        ck_assert_int_eq(err2.code, c->code);
+                        ck_assert_str_eq(err2.source, source);
+                }
+        }
+        ksafe_policy_destroy(direct);
+}
+END_TEST
+
+START_TEST(test_system_policy_none)
+{
+        /* -Dsystem_policy=none: no file is read, whatever is where it would be. */
+        write_file(sys_path, "{'ksafe_policy': 1, 'rules': [");
+        ksafe_policy__system_path = "";
+        from_env(NULL, NULL);
+        ck_assert_msg(policy != NULL, "%s", err.text);
+        ck_assert_str_eq(ksafe_policy_name(policy), "builtin:default");
+}
+END_TEST
+
+/*
  * The resolved policy as JSON
  */
 
@@ -2117,7 +2274,7 @@ static Suite *policy_suite(void)
         suite_add_tcase(s, tc);
 
         tc = tcase_create("from_env");
-        tcase_add_checked_fixture(tc, setup, env_teardown);
+        tcase_add_checked_fixture(tc, sys_setup, sys_teardown); /* no system policy */
         tcase_add_test(tc, test_from_env_unset_is_default);
         tcase_add_test(tc, test_from_env_empty_is_default);
         tcase_add_test(tc, test_from_env_file);
@@ -2126,6 +2283,13 @@ static Suite *policy_suite(void)
         tcase_add_test(tc, test_from_env_missing_file_is_an_error);
         tcase_add_test(tc, test_from_env_bad_policy_is_an_error);
         tcase_add_test(tc, test_from_env_unknown_env);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("system_policy");
+        tcase_add_checked_fixture(tc, sys_setup, sys_teardown);
+        tcase_add_loop_test(tc, test_system_policy, 0,
+                            (int)(sizeof(sys_cases) / sizeof(sys_cases[0])));
+        tcase_add_test(tc, test_system_policy_none);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("to_json");
