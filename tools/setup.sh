@@ -35,6 +35,12 @@ if [ "${SETUP_MATRIX:-false}" = true ]; then
     need llvm-14        command -v llvm-symbolizer-14
     need libexpat1-dev  pkg-config --exists expat
 fi
+# tools/test's deb leg only (SETUP_DEB=true): what builds and judges the Debian packages.
+if [ "${SETUP_DEB:-false}" = true ]; then
+    need dpkg-dev       command -v dpkg-buildpackage
+    need debhelper      command -v dh
+    need lintian        command -v lintian
+fi
 if [ -n "$missing" ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "${0##*/}: missing packages: $missing" >&2
