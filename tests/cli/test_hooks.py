@@ -470,7 +470,7 @@ def test_action_schema(t):
         control = t.log[-1][1]
         t.contains(control.stdout + control.stderr, '/runs/steps/0/shell',
                    'the control fails for its missing shell')
-        t.ok('uses: ksafe/ksafe@v0.2.0' in workflow, 'the workflow uses the action at v0.2.0')
+        t.ok('uses: ksafe/ksafe@v0.3.0' in workflow, 'the workflow uses the action at v0.3.0')
         t.ok(re.search(r'upload-sarif@v\d+\n\s+if: always\(\)', workflow),
              'the workflow uploads the SARIF if: always()')
 

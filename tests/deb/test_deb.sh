@@ -80,7 +80,8 @@ start=$SECONDS
 out=$(lintian --fail-on error,warning --display-info "$work"/*.changes 2>&1)
 status=$?
 check "lintian: no error, no warning ($((SECONDS - start)) s)" $status "$out"
-if [ -n "$out" ]; then printf '%s\n' "$out" | grep -v '^N:' | sed 's/^/# lintian: /'; fi
+out=$(grep -v -e '^N:' -e 'running with root privileges' <<<"$out")
+if [ -n "$out" ]; then printf '%s\n' "$out" | sed 's/^/# lintian: /'; fi
 
 # 3. Contents.
 contents() { dpkg-deb -c "$(deb "$1")" | awk '{ print $6, $7, $8 }'; }
