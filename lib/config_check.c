@@ -148,9 +148,8 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
                 e->prop = NULL;
                 return true;
         }
-        if (strncmp(e->name, "topic.topic.", 12) == 0 && !e->syntax)
-                e->syntax = "kcat strips \"topic.\" twice and applies it, other clients "
-                            "refuse the name";
+        if (!e->syntax)
+                e->syntax = ksafe_kcat__name_differs(e->name);
         if (e->bare) {
                 e->status = KSAFE_ENTRY_MALFORMED;
                 e->prop = NULL;

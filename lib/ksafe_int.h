@@ -376,6 +376,43 @@ struct ksafe_config_s {
 };
 
 
+/** Read a config's text: config_properties.c and config_json.c fill in
+ *  the entries of `cfg` (name, raw, spans); false with `err` set. */
+bool ksafe_config__read_properties(ksafe_config_t *cfg, ksafe_error_t *err);
+bool ksafe_config__read_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *err);
+/** Append an entry (name and raw copied) to cfg; NULL when out of memory. */
+ksafe_entry_t *ksafe_config__add_entry(ksafe_config_t *cfg, const char *name, size_t name_len,
+                                       const char *raw, size_t raw_len, int line, int column);
+/** The length of a UTF-8 BOM at the start of data: 3 or 0. */
+size_t ksafe_config__bom_length(const char *data, size_t len);
+
+/*
+ * kcat_syntax.c: where kcat reads a line otherwise (ksafe-kcat-syntax)
+ */
+
+/** A .properties line as Java's rules read it, and what kcat would see. */
+typedef struct ksafe_kcat_line_s {
+        const char *key;       /* as written */
+        size_t key_len;
+        char separator;        /* '=', ':', ' ' (blanks only) or 0 (none) */
+        bool blank_around;     /* blanks before or after the separator */
+        bool lone_cr;          /* a CR that is not part of CRLF splits it */
+        bool continued;        /* a backslash continues it on the next line */
+        bool long_line;        /* a physical line over 511 bytes */
+        bool eof_continuation; /* a backslash at the end of the file */
+} ksafe_kcat_line_t;
+
+extern const char ksafe_kcat__bom_syntax[];
+/** How kcat reads a blank (`first` 0) or comment line otherwise, or NULL;
+ *  `bom`: the file's BOM is before it. */
+const char *ksafe_kcat__comment_differs(bool bom, char first, bool long_line, bool lone_cr);
+/** How kcat reads a property line otherwise, or NULL. */
+const char *ksafe_kcat__line_differs(const ksafe_kcat_line_t *line);
+/** How kcat reads a property name otherwise (topic.topic.x), or NULL. */
+const char *ksafe_kcat__name_differs(const char *name);
+/** A value as kcat -F reads it: backslashes before ':' and '=' dropped. */
+void ksafe_kcat__unescape(ksafe_buf_t *out, const char *s, size_t n);
+
 /*
  * dialect.c: other clients' property names
  */
