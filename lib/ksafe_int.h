@@ -347,7 +347,8 @@ bool ksafe_view__is_topic_only(const ksafe_view_t *view);
 bool ksafe_view__finalized(const ksafe_view_t *view);
 
 /*
- * config_read.c (reading) and config_check.c (judging, repairing, rendering)
+ * config_read.c, config_properties.c, config_json.c (reading), config_resolve.c,
+ * config_check.c (judging), config_fix.c (repairing), config_render.c (writing)
  */
 
 /** A change that ksafe_config_enforce() made. */
@@ -375,6 +376,26 @@ struct ksafe_config_s {
         size_t change_count;
 };
 
+
+/* A config's entries resolved for one policy, in the order the client
+ * applies them (the file's order, except where a JSON default.topic.config
+ * is merged): entries[k] is the config's entry index[k]. */
+typedef struct resolved_s {
+        ksafe_entry_t *entries;
+        size_t *index;
+        size_t count;
+        ksafe_view_t *view;
+} resolved_t;
+/** config_resolve.c: the config's entries resolved for `policy`, seen
+ *  through a view (its changes applied). false when out of memory. */
+bool ksafe_config__resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy,
+                           resolved_t *r);
+void ksafe_config__resolved_free(resolved_t *r);
+/** java.util.Properties keeps a UTF-8 BOM in the first key. */
+bool ksafe_config__java_bom_key(const ksafe_entry_t *e, ksafe_dialect_t dialect);
+/** config_check.c: add the findings about the file's own lines. */
+void ksafe_config__eval_entries(const ksafe_config_t *cfg, const ksafe_policy_t *policy,
+                                const ksafe_view_t *view, ksafe_report_t *report);
 
 /** Read a config's text: config_properties.c and config_json.c fill in
  *  the entries of `cfg` (name, raw, spans); false with `err` set. */
