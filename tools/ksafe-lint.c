@@ -65,7 +65,9 @@ static void usage(FILE *out)
                 "      --stdin-filename NAME  the file that '-' holds: findings name it\n"
                 "\n"
                 "Output:\n"
-                "  -f, --format FMT       text (default), json, sarif, github or junit\n"
+                "  -f, --format FMT       text (default), json, sarif, github, junit, gitlab,\n"
+                "                         checkstyle, or auto (github in GitHub Actions, else\n"
+                "                         text)\n"
                 "      --base-dir DIR     SARIF's %%SRCROOT%%: artifact URIs are relative to it\n"
                 "                         (default: the current directory)\n"
                 "      --fix              rewrite files in place with the policy's enforced\n"
@@ -503,13 +505,7 @@ static void print_summary(const lint_run_t *run)
 
 static int parse_format(const char *s, lint_format_t *out)
 {
-        static const char *const names[] = {"text", "json", "sarif", "github", "junit"};
-        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-                if (strcmp(s, names[i]) == 0) {
-                        *out = (lint_format_t)i;
-                        return 0;
-                }
-        return -1;
+        return lint_format_parse(s, out) ? 0 : -1;
 }
 
 enum long_only { OPT_FIX = 256, OPT_CHECK_POLICY, OPT_PRINT_POLICY, OPT_EFFECTIVE,
@@ -545,8 +541,7 @@ static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *r
                 case 'e': opts->env = optarg; break;
                 case 'f':
                         if (parse_format(optarg, &run->format) != 0)
-                                return bad_usage("unknown format '%s' (text, json, sarif, "
-                                                 "github or junit)",
+                                return bad_usage("unknown format '%s' (" LINT_FORMAT_NAMES ")",
                                                  optarg);
                         break;
                 case 'W':
