@@ -82,9 +82,12 @@ static void gitlab_finding(const lint_run_t *run, const lint_result_t *r,
         const char *severity = !lint_is_failure(run, v)   ? "minor"
                                : baseline_severity(rule) ? "critical"
                                                          : "major";
-        if (path)
-                gitlab_add(c, rule, v->message, severity, path, v->line,
+        char *message = finding_message(run, v);
+        c->failed |= !message;
+        if (path && message)
+                gitlab_add(c, rule, message, severity, path, v->line,
                            v->property ? v->property : v->message);
+        free(message);
         free(path);
 }
 

@@ -96,8 +96,8 @@ static void rule_findings(const lint_run_t *run, const lint_result_t *r, const c
 {
         *failing = *other = 0;
         *first = NULL;
-        for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
-                const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+        for (size_t k = 0; k < lint_result_count(r); k++) {
+                const ksafe_violation_t *v = lint_result_get(r, k);
                 if (!v->rule_id || strcmp(v->rule_id, id) != 0 || !shown(run, v))
                         continue;
                 if (lint_is_failure(run, v)) {
@@ -147,8 +147,8 @@ static void junit_finding_text(const lint_run_t *run, const lint_result_t *r,
 static void junit_findings_text(const lint_run_t *run, const lint_result_t *r, const char *id,
                                 bool failing)
 {
-        for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
-                const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+        for (size_t k = 0; k < lint_result_count(r); k++) {
+                const ksafe_violation_t *v = lint_result_get(r, k);
                 if (v->rule_id && strcmp(v->rule_id, id) == 0 && shown(run, v) &&
                     lint_is_failure(run, v) == failing)
                         junit_finding_text(run, r, v);
@@ -176,8 +176,8 @@ static void junit_case(const lint_run_t *run, const lint_result_t *r, const char
                 xml_attr("file", r->display ? r->display : "?");
         /* The line of the first finding in this input (not on -X). */
         const ksafe_violation_t *at = first;
-        for (size_t k = 0; !at && k < ksafe_report_count(r->report); k++) {
-                const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+        for (size_t k = 0; !at && k < lint_result_count(r); k++) {
+                const ksafe_violation_t *v = lint_result_get(r, k);
                 if (v->rule_id && strcmp(v->rule_id, id) == 0 && shown(run, v))
                         at = v;
         }
@@ -240,8 +240,8 @@ static bool junit_input(const lint_run_t *run, size_t i, json_t *ids, junit_coun
         if (!seen)
                 return false;
         bool ok = true;
-        for (size_t k = 0; ok && k < ksafe_report_count(r->report); k++) {
-                const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+        for (size_t k = 0; ok && k < lint_result_count(r); k++) {
+                const ksafe_violation_t *v = lint_result_get(r, k);
                 const char *rule = v->rule_id ? v->rule_id : "?";
                 bool listed = false;
                 json_array_foreach(ids, i_id, id) listed |=
@@ -367,8 +367,8 @@ bool print_checkstyle(const lint_run_t *run)
                                          r->error ? r->error : "cannot read this input",
                                          "unreadable");
                 }
-                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
-                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+                for (size_t k = 0; k < lint_result_count(r); k++) {
+                        const ksafe_violation_t *v = lint_result_get(r, k);
                         if (!shown(run, v) || (run->fix && v->fixed))
                                 continue;
                         if (!open)
@@ -376,9 +376,16 @@ bool print_checkstyle(const lint_run_t *run)
                         open = true;
                         /* -X findings are on the command line: the input's line 1. */
                         bool here = strcmp(location_file(r, v), r->display ? r->display : "?") == 0;
+                        char *message = finding_message(run, v);
+                        if (!message) {
+                                fprintf(stderr, "ksafe-lint: cannot make the Checkstyle "
+                                                "output: out of memory\n");
+                                return false;
+                        }
                         checkstyle_error(here ? v->line : 1, here ? v->column : 0,
                                          lint_is_failure(run, v) ? "error" : "warning",
-                                         v->message, v->rule_id ? v->rule_id : "?");
+                                         message, v->rule_id ? v->rule_id : "?");
+                        free(message);
                 }
                 fputs(open ? "  </file>\n" : "/>\n", stdout);
         }

@@ -20,6 +20,28 @@
 
 #define INFO_URI "https://github.com/ksafe/ksafe"
 
+char *finding_message(const lint_run_t *run, const ksafe_violation_t *v)
+{
+        json_t *text = v->fix && !(run->fix && v->fixed)
+                               ? json_sprintf("%s (fix: %s=%s)", v->message,
+                                              v->property ? v->property : "?", v->fix)
+                               : json_string(v->message);
+        char *copy = text ? strdup(json_string_value(text)) : NULL;
+        json_decref(text);
+        return copy;
+}
+
+size_t lint_result_count(const lint_result_t *r)
+{
+        return r->findings ? r->finding_count : ksafe_report_count(r->report);
+}
+
+const ksafe_violation_t *lint_result_get(const lint_result_t *r, size_t i)
+{
+        return r->findings ? (i < r->finding_count ? r->findings[i] : NULL)
+                           : ksafe_report_get(r->report, i);
+}
+
 bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v)
 {
         if (run->fix && v->fixed)
@@ -42,8 +64,8 @@ void each_finding(const lint_run_t *run, finding_fn fn, void *ctx)
 {
         for (size_t i = 0; i < run->count; i++) {
                 const lint_result_t *r = &run->results[i];
-                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
-                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+                for (size_t k = 0; k < lint_result_count(r); k++) {
+                        const ksafe_violation_t *v = lint_result_get(r, k);
                         if (shown(run, v))
                                 fn(run, r, v, ctx);
                 }
@@ -778,8 +800,8 @@ static void print_github_groups(const lint_run_t *run)
         for (size_t i = 0; i < run->count; i++) {
                 const lint_result_t *r = &run->results[i];
                 size_t errors = 0, warnings = 0, fixed = 0;
-                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
-                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+                for (size_t k = 0; k < lint_result_count(r); k++) {
+                        const ksafe_violation_t *v = lint_result_get(r, k);
                         if (!shown(run, v))
                                 continue;
                         if (run->fix && v->fixed)
@@ -808,8 +830,8 @@ static void print_github_groups(const lint_run_t *run)
                         github_escape(r->error ? r->error : "cannot read this input", false);
                         putchar('\n');
                 }
-                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
-                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+                for (size_t k = 0; k < lint_result_count(r); k++) {
+                        const ksafe_violation_t *v = lint_result_get(r, k);
                         if (shown(run, v))
                                 github_finding(run, r, v, NULL);
                 }

@@ -63,6 +63,11 @@ const char *finding_path(const lint_run_t *run, const lint_result_t *r,
  * the same, and formats that list inputs show them once. */
 bool is_repeated(const lint_run_t *run, size_t i);
 
+/* A finding's message as the text format shows it, with the fix when
+ * there is one ("acks is 1; expected all (-1) (fix: acks=all)");
+ * malloc'd, NULL when out of memory. */
+char *finding_message(const lint_run_t *run, const ksafe_violation_t *v);
+
 /* The formats of lint-output-xml.c and lint-output-gitlab.c. */
 bool print_junit(const lint_run_t *run);
 bool print_checkstyle(const lint_run_t *run);

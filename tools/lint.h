@@ -46,7 +46,20 @@ typedef struct lint_result_s {
                                  * pipe), kept for SARIF's UTF-16 columns; NULL
                                  * for files (SARIF reads them again) */
         size_t text_len;
+        /* --fix: `report` judges the file as --fix wrote it (its lines are
+         * the new file's), `enforced` is the repair's report, and `findings`
+         * lists what the repair changed (from `enforced`) and what `report`
+         * has, by line. NULL and 0 otherwise: the findings are `report`'s. */
+        ksafe_report_t *enforced;
+        const ksafe_violation_t **findings;
+        size_t finding_count;
 } lint_result_t;
+
+/** How many findings `r` has (with --fix: what it repaired and what is left). */
+size_t lint_result_count(const lint_result_t *r);
+
+/** The i-th of them (i < lint_result_count()). */
+const ksafe_violation_t *lint_result_get(const lint_result_t *r, size_t i);
 
 typedef struct lint_run_s {
         const ksafe_policy_t *policy;
