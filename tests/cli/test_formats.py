@@ -11,7 +11,9 @@ Usage: test_formats.py PATH/TO/ksafe-lint
   or ~/.cache/ksafe, or named by $KSAFE_JUNIT_XSD). That XSD predates the testcase
   attributes `file` and `line` that GitLab and action-junit-report read: they are checked
   here and removed before validation, and nothing else is. The same runs are read back by
-  junitparser (Debian python3-junitparser, run by whichever python3 has it).
+  junitparser (Debian python3-junitparser, run by whichever python3 has it), and the
+  reports of two environments merged by junit-report-merger (npm, installed once into the
+  same cache).
 - Checkstyle (-f checkstyle): xmllint against tests/data/formats/checkstyle.xsd (checkstyle
   publishes no schema: written from the shape its XMLLogger writes), and read back with
   the rules of reviewdog's and warnings-ng's parsers.
@@ -413,6 +415,59 @@ def test_junit_suite_names(t):
             t.eq(suite['properties'].get('policy'), 'acme-producers', f'{env}: property policy')
     t.eq(names, {'staging': 'ksafe-lint/acme-producers/staging',
                  'prod': 'ksafe-lint/acme-producers/prod'}, 'suite names')
+
+
+JRM_PACKAGE = 'junit-report-merger@9.0.4'
+
+
+def junit_report_merger():
+    """The `jrm` program of junit-report-merger (npm), installed once into the cache."""
+    prefix = os.path.join(cache_dir(), 'junit-report-merger-9.0.4')
+    jrm = os.path.join(prefix, 'node_modules', '.bin', 'jrm')
+    if not os.access(jrm, os.X_OK):
+        if not shutil.which('npm') or not shutil.which('node'):
+            raise Skip(f'npm is not installed: no {JRM_PACKAGE}')
+        try:
+            proc = subprocess.run(['npm', 'install', '--silent', '--no-audit', '--no-fund',
+                                   '--prefix', prefix, JRM_PACKAGE], capture_output=True,
+                                  timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise Skip(f'npm cannot install {JRM_PACKAGE}: {e}')
+        if proc.returncode != 0 or not os.access(jrm, os.X_OK):
+            reason = proc.stderr.decode('utf-8', 'replace').strip().splitlines()[-1:]
+            raise Skip(f'npm cannot install {JRM_PACKAGE}: {reason}')
+    return jrm
+
+
+@test
+def test_junit_merged_environments(t):
+    """junit-report-merger merges the reports of two environments into two suites"""
+    jrm = junit_report_merger()
+    xmllint()
+    with tempfile.TemporaryDirectory() as tmp:
+        parts = []
+        for env, files in (('staging', ['duplicate.properties']),
+                           ('prod', ['duplicate.properties', 'typo.properties'])):
+            r = run('-f', 'junit', '-p', ORG_POLICY, '-e', env, *files)
+            parts.append(os.path.join(tmp, f'{env}.xml'))
+            write(parts[-1], r.out)
+        merged = os.path.join(tmp, 'merged.xml')
+        proc = subprocess.run([jrm, merged, *parts], capture_output=True, timeout=120)
+        if not t.eq(proc.returncode, 0, f'jrm: {proc.stderr.decode(errors="replace")}'):
+            return
+        with open(merged, 'rb') as f:
+            data = f.read()
+        # (jrm's own <testsuites skipped=...> is not in the Jenkins XSD: not judged here.)
+        t.eq(xsd_errors(None, data), [], 'the merged report is well-formed')
+        root = ET.fromstring(data)
+        suites = {s.get('name'): s for s in root.iter('testsuite')}
+        t.eq(sorted(suites), ['ksafe-lint/acme-producers/prod',
+                              'ksafe-lint/acme-producers/staging'], 'one suite per environment')
+        parsed = [ET.parse(p).getroot() for p in parts]
+        t.eq(root.get('tests'), str(sum(int(p.get('tests')) for p in parsed)),
+             'the merged count of tests')
+        t.eq(root.get('failures'), str(sum(int(p.get('failures')) for p in parsed)),
+             'the merged count of failures')
 
 
 @test
