@@ -424,16 +424,19 @@ static bool write_file(const char *path, const char *text, size_t len, char *why
 /* --fix wrote `text` over the input: judge it as written, so that every
  * format reports the file as --fix left it (what is left, at its lines in
  * the new file: a removed line moves the ones below), and keep what the
- * repair changed from its report. false when out of memory. */
+ * repair changed from its report. false, with `err` set, when that cannot
+ * be done. */
 static bool judge_as_written(const lint_run_t *run, const lint_opts_t *opts,
-                             lint_result_t *result, const char *text, size_t len)
+                             lint_result_t *result, const char *text, size_t len,
+                             ksafe_error_t *err)
 {
-        ksafe_config_options_t options = {.dialect = opts->dialect,
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .dialect = opts->dialect,
                                           .json_pointer = opts->json_pointer};
-        ksafe_error_t err = {0};
-        ksafe_config_t *now = ksafe_config_read(text, len, result->name, &options, &err);
+        snprintf(err->text, sizeof(err->text), "out of memory");
+        ksafe_config_t *now = ksafe_config_read(text, len, result->name, &options, err);
         if (!now)
-                return err.text[0] != '\0'; /* unreadable: the repair's report stays */
+                return false; /* the repair's report stays */
         ksafe_report_t *after = ksafe_config_check(now, run->policy);
         ksafe_config_destroy(now);
         size_t fixed = 0, left = ksafe_report_count(after);
@@ -506,8 +509,9 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                         result->report = unchanged ? ksafe_config_check(unchanged, run->policy)
                                                    : NULL;
                         ksafe_config_destroy(unchanged);
-                } else if (text && !judge_as_written(run, opts, result, text, len)) {
-                        complain(result->name, "out of memory");
+                } else if (text && !judge_as_written(run, opts, result, text, len, &err)) {
+                        complain(result->name, "fixed, but cannot judge the fixed file: %s",
+                                 err.text);
                         status = LINT_EXIT_USAGE;
                 }
                 free(text);
