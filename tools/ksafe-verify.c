@@ -30,7 +30,10 @@ static const char note_text[] =
         "producers, and with more than one request in flight its sequence window lets some "
         "through even then; so the transactional profile's log-level check is exact only with "
         "one request in flight (--max-in-flight 1). The guarantee is shown from what the client "
-        "sent, batch by batch.";
+        "sent, batch by batch. mock_lost are messages absent from the log that the client "
+        "acknowledged because a later batch of the same producer succeeded: a broker refuses "
+        "a batch that leaves a gap in the sequence (OUT_OF_ORDER_SEQUENCE_NUMBER), the mock "
+        "does not check an idempotent producer's sequence and wrote it.";
 
 static void usage(FILE *out)
 {
@@ -51,7 +54,7 @@ static void usage(FILE *out)
                 "      --max-in-flight N  the ksafe profiles' requests in flight (1..5,\n"
                 "                         default 5)\n"
                 "      --socket-timeout-ms N  when an unanswered request is sent again\n"
-                "                         (default 1000; a lost ack answers after N + 500)\n"
+                "                         (default 1000; a lost ack answers after N + 1500)\n"
                 "\n"
                 "Profiles:\n"
                 "      --compare          unsafe, idempotent and transactional side by side\n"
@@ -303,6 +306,7 @@ static void counts_json(json_t *obj, const verify_counts_t *c)
         json_object_set_new(obj, "sent", json_integer((json_int_t)c->sent));
         json_object_set_new(obj, "acked", json_integer((json_int_t)c->acked));
         json_object_set_new(obj, "lost", json_integer((json_int_t)c->lost));
+        json_object_set_new(obj, "mock_lost", json_integer((json_int_t)c->mock_lost));
         json_object_set_new(obj, "duplicated", json_integer((json_int_t)c->duplicated));
         json_object_set_new(obj, "mock_duplicates", json_integer((json_int_t)c->mock_duplicates));
         json_object_set_new(obj, "reordered", json_integer((json_int_t)c->reordered));
@@ -344,6 +348,10 @@ static bool print_json(const verify_opts_t *o, const verify_result_t *res, size_
                 json_object_set_new(p, "verdict", json_string(r->verdict));
                 counts_json(p, &r->total);
                 json_object_set_new(p, "batches", json_integer((json_int_t)r->batches));
+                json_object_set_new(p, "aborted_transactions",
+                                    json_integer((json_int_t)r->aborted_transactions));
+                json_object_set_new(p, "aborted_records",
+                                    json_integer((json_int_t)r->aborted_records));
                 json_object_set_new(p, "inconsistencies",
                                     json_integer((json_int_t)r->inconsistencies));
                 if (r->inconsistencies)
@@ -376,6 +384,7 @@ static const row_t rows[] = {
         {"sent", offsetof(verify_counts_t, sent)},
         {"acked", offsetof(verify_counts_t, acked)},
         {"lost", offsetof(verify_counts_t, lost)},
+        {"mock_lost", offsetof(verify_counts_t, mock_lost)},
         {"duplicated", offsetof(verify_counts_t, duplicated)},
         {"mock_duplicates", offsetof(verify_counts_t, mock_duplicates)},
         {"reordered", offsetof(verify_counts_t, reordered)},
@@ -434,6 +443,9 @@ static void print_text(const verify_opts_t *o, const verify_result_t *res, size_
         printf("%-18s", "batches");
         for (size_t i = 0; i < count; i++)
                 printf(" %14" PRIu64, res[i].batches);
+        printf("\n%-18s", "aborted_txns");
+        for (size_t i = 0; i < count; i++)
+                printf(" %14" PRIu64, res[i].aborted_transactions);
         printf("\n%-18s", "seconds");
         for (size_t i = 0; i < count; i++)
                 printf(" %14.1f", res[i].seconds);

@@ -22,13 +22,18 @@
 #include "verify.h"
 
 #define BROKERS 3
-#define EVENTS_PER_FAULT 3
+#define EVENTS_PER_FAULT 4
 #define BROKER_DOWN_MS 500
+#define MAX_ATTEMPTS 128 /* transactions, aborted ones included */
+#define BROKER_SLOW_MS 300 /* answers this late just before it goes down */
 
 typedef struct fault_event_s {
         unsigned kind;      /* one enum verify_fault bit */
-        uint64_t at;        /* fire once this many messages were produced */
+        uint64_t at;        /* fire once this many messages were delivered: while
+                             * traffic flows, whatever the producer's start-up */
+        int64_t down_at;    /* broker-down: when it goes down, ms; 0 = not yet planned */
         int64_t restore_at; /* broker-down: when to bring it up, ms; 0 = none */
+        bool down;
         int32_t broker;
         int32_t partition;
         bool fired, restored;
@@ -46,9 +51,12 @@ typedef struct run_ctx_s {
         fault_event_t events[4 * EVENTS_PER_FAULT];
         size_t event_count;
         uint64_t rng;
-        atomic_uint_fast64_t produced;
         atomic_bool producing_done;
-        uint64_t delivered;            /* delivery reports (main thread) */
+        atomic_uint_fast64_t delivered; /* delivery reports */
+        int attempt;                   /* the transaction (0, 1, ...; an aborted one's
+                                        * messages are sent again in the next) */
+        bool aborted[MAX_ATTEMPTS];    /* attempts whose transaction was aborted */
+        uint64_t aborted_transactions;
 } run_ctx_t;
 
 static int64_t now_ms(void)
@@ -102,6 +110,27 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
                 }
                 return;
         }
+        if (strcmp(fac, "IMPLICITACK") == 0) {
+                verify_range_t r;
+                if (!verify_parse_implicit_line(buf, ctx->topic, &r))
+                        return;
+                pthread_mutex_lock(&ctx->lock);
+                verify_observed_t *o = &ctx->obs;
+                if (o->implicit_count == o->implicit_cap) {
+                        size_t cap = o->implicit_cap ? 2 * o->implicit_cap : 64;
+                        verify_range_t *nr = realloc(o->implicit, cap * sizeof(*nr));
+                        if (!nr) {
+                                o->unparsed_lines++; /* not kept: the proof is incomplete */
+                                pthread_mutex_unlock(&ctx->lock);
+                                return;
+                        }
+                        o->implicit = nr;
+                        o->implicit_cap = cap;
+                }
+                o->implicit[o->implicit_count++] = r;
+                pthread_mutex_unlock(&ctx->lock);
+                return;
+        }
         if (strcmp(fac, "PRODUCE") != 0)
                 return;
         verify_batch_t b;
@@ -140,7 +169,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         (void)rk;
         run_ctx_t *ctx = opaque;
         uintptr_t id = (uintptr_t)m->_private;
-        ctx->delivered++;
+        atomic_fetch_add(&ctx->delivered, 1);
         if (id == 0 || id > ctx->obs.messages)
                 return;
         ctx->obs.acked[id - 1] = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -181,7 +210,9 @@ static void plan_faults(run_ctx_t *ctx)
 static void fire(run_ctx_t *ctx, fault_event_t *ev)
 {
         rd_kafka_mock_cluster_t *mc = ctx->mc;
-        int rtt = ctx->opts->socket_timeout_ms + 500;
+        /* librdkafka scans for timed-out requests once a second: an answer
+         * later than the timeout by more than that is always too late. */
+        int rtt = ctx->opts->socket_timeout_ms + 1500;
         ev->fired = true;
         switch (ev->kind) {
         case VERIFY_FAULT_LOST_ACKS:
@@ -191,8 +222,10 @@ static void fire(run_ctx_t *ctx, fault_event_t *ev)
                                                              RD_KAFKA_RESP_ERR_NO_ERROR, rtt);
                 break;
         case VERIFY_FAULT_BROKER_DOWN:
-                rd_kafka_mock_broker_set_down(mc, ev->broker);
-                ev->restore_at = now_ms() + BROKER_DOWN_MS;
+                /* Slow first, so that requests are in flight (written, not
+                 * yet answered) when the connections drop. */
+                rd_kafka_mock_broker_set_rtt(mc, ev->broker, BROKER_SLOW_MS);
+                ev->down_at = now_ms() + BROKER_SLOW_MS / 2;
                 break;
         case VERIFY_FAULT_LEADER_CHANGE: {
                 int32_t to = ctx->leader[ev->partition] % BROKERS + 1;
@@ -214,16 +247,25 @@ static void *fault_thread(void *arg)
 {
         run_ctx_t *ctx = arg;
         for (;;) {
-                uint64_t produced = atomic_load(&ctx->produced);
+                uint64_t delivered = atomic_load(&ctx->delivered);
                 bool done = atomic_load(&ctx->producing_done);
                 bool pending = false;
                 int64_t now = now_ms();
                 for (size_t i = 0; i < ctx->event_count; i++) {
                         fault_event_t *ev = &ctx->events[i];
-                        if (!ev->fired && (ev->at <= produced || done))
+                        if (!ev->fired && (ev->at <= delivered || done))
                                 fire(ctx, ev);
+                        if (ev->down_at && !ev->down) {
+                                if (now >= ev->down_at) {
+                                        rd_kafka_mock_broker_set_down(ctx->mc, ev->broker);
+                                        ev->down = true;
+                                        ev->restore_at = now + BROKER_DOWN_MS;
+                                }
+                                pending = true;
+                        }
                         if (ev->restore_at && !ev->restored) {
                                 if (now >= ev->restore_at) {
+                                        rd_kafka_mock_broker_set_rtt(ctx->mc, ev->broker, 0);
                                         rd_kafka_mock_broker_set_up(ctx->mc, ev->broker);
                                         ev->restored = true;
                                 } else {
@@ -318,7 +360,7 @@ static rd_kafka_t *producer_new(run_ctx_t *ctx, const char *bootstraps, char *er
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         snprintf(num, sizeof(num), "%d", o->socket_timeout_ms);
         bool ok = set(conf, "bootstrap.servers", bootstraps, err, err_size) &&
-                  set(conf, "debug", o->log ? "msg,eos,broker,protocol" : "msg", err,
+                  set(conf, "debug", o->log ? "msg,eos,broker,protocol" : "msg,eos", err,
                       err_size) &&
                   set(conf, "socket.timeout.ms", num, err, err_size) &&
                   set(conf, "linger.ms", "5", err, err_size) &&
@@ -379,11 +421,15 @@ static bool observed_alloc(verify_observed_t *o, uint64_t messages, int partitio
         o->ack_offset = malloc((messages ? messages : 1) * sizeof(*o->ack_offset));
         o->sent = calloc((size_t)partitions, sizeof(*o->sent));
         o->retried = calloc((size_t)partitions, sizeof(*o->retried));
+        o->msgid_n = calloc((size_t)partitions, sizeof(*o->msgid_n));
+        o->msgid_count = calloc((size_t)partitions, sizeof(*o->msgid_count));
+        o->msgid_cap = calloc((size_t)partitions, sizeof(*o->msgid_cap));
         o->log_start = calloc((size_t)partitions, sizeof(*o->log_start));
         o->log = calloc((size_t)partitions, sizeof(*o->log));
         o->log_len = calloc((size_t)partitions, sizeof(*o->log_len));
         o->log_offset = calloc((size_t)partitions, sizeof(*o->log_offset));
-        if (!o->acked || !o->ack_offset || !o->sent || !o->retried || !o->log_start || !o->log || !o->log_len ||
+        if (!o->acked || !o->ack_offset || !o->sent || !o->retried || !o->msgid_n || !o->msgid_count || !o->msgid_cap ||
+            !o->log_start || !o->log || !o->log_len ||
             !o->log_offset)
                 return false;
         for (uint64_t i = 0; i < messages; i++)
@@ -391,29 +437,77 @@ static bool observed_alloc(verify_observed_t *o, uint64_t messages, int partitio
         return true;
 }
 
-/* A transaction's end: commit, and retry what librdkafka says is retriable. */
-static bool txn_commit(rd_kafka_t *rk, char *err, size_t err_size)
+/* A transaction's end: commit, retrying what librdkafka says is
+ * retriable. Returns 0 when committed, 1 when the transaction must be
+ * aborted (an abortable error: a correct application aborts and produces
+ * its messages again), -1 on any other error. */
+static int txn_commit(rd_kafka_t *rk, char *err, size_t err_size)
 {
         for (int attempt = 0; attempt < 10; attempt++) {
                 rd_kafka_error_t *e = rd_kafka_commit_transaction(rk, 60000);
                 if (!e)
-                        return true;
+                        return 0;
                 bool retry = rd_kafka_error_is_retriable(e);
+                bool abort = rd_kafka_error_txn_requires_abort(e);
                 snprintf(err, err_size, "commit_transaction: %s", rd_kafka_error_string(e));
-                if (rd_kafka_error_txn_requires_abort(e)) {
-                        rd_kafka_error_destroy(e);
-                        rd_kafka_error_t *a = rd_kafka_abort_transaction(rk, 60000);
-                        rd_kafka_error_destroy(a);
-                        return false;
-                }
                 rd_kafka_error_destroy(e);
+                if (abort)
+                        return 1;
                 if (!retry)
-                        return false;
+                        return -1;
         }
-        return false;
+        return -1;
 }
 
-/* Produce the N messages (partition p gets send numbers 0, 1, ...). */
+/* Abort the current transaction (its delivery reports come with errors)
+ * and begin the next one. */
+static bool txn_abort_and_begin(run_ctx_t *ctx, rd_kafka_t *rk, char *err, size_t err_size)
+{
+        if (ctx->attempt + 1 >= MAX_ATTEMPTS) {
+                snprintf(err, err_size, "%d transactions aborted: giving up", MAX_ATTEMPTS);
+                return false;
+        }
+        rd_kafka_error_t *e = rd_kafka_abort_transaction(rk, 60000);
+        if (e) {
+                snprintf(err, err_size, "abort_transaction: %s", rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+                return false;
+        }
+        ctx->aborted[ctx->attempt] = true;
+        ctx->aborted_transactions++;
+        while (rd_kafka_outq_len(rk) > 0)
+                rd_kafka_poll(rk, 10);
+        rd_kafka_poll(rk, 0);
+        ctx->attempt++;
+        e = rd_kafka_begin_transaction(rk);
+        if (e) {
+                snprintf(err, err_size, "begin_transaction: %s", rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+                return false;
+        }
+        return true;
+}
+
+/* Keep which send number librdkafka's next message id of partition p is:
+ * it numbers the messages of a partition 1, 2, ... as they are accepted. */
+static bool note_msgid(verify_observed_t *o, int32_t p, uint64_t n)
+{
+        if (o->msgid_count[p] == o->msgid_cap[p]) {
+                uint64_t cap = o->msgid_cap[p] ? 2 * o->msgid_cap[p] : 1024;
+                uint64_t *nm = realloc(o->msgid_n[p], cap * sizeof(*nm));
+                if (!nm)
+                        return false;
+                o->msgid_n[p] = nm;
+                o->msgid_cap[p] = cap;
+        }
+        o->msgid_n[p][o->msgid_count[p]++] = n;
+        return true;
+}
+
+/* Produce the N messages (partition p gets send numbers 0, 1, ...). The
+ * transactional profile sends them in ten transactions and, like a correct
+ * application, produces a transaction's messages again when it had to be
+ * aborted. */
 static bool produce_all(run_ctx_t *ctx, rd_kafka_t *rk, char *err, size_t err_size)
 {
         const int P = ctx->obs.partitions;
@@ -422,6 +516,7 @@ static bool produce_all(run_ctx_t *ctx, rd_kafka_t *rk, char *err, size_t err_si
         const uint64_t txn_size = N / 10 ? N / 10 : 1;
         const bool txn = ctx->profile == VERIFY_TRANSACTIONAL;
         int64_t start = now_ms(), last = start;
+        uint64_t txn_start = 0, produced = 0;
         if (txn) {
                 rd_kafka_error_t *e = rd_kafka_init_transactions(rk, 60000);
                 if (!e)
@@ -439,8 +534,10 @@ static bool produce_all(run_ctx_t *ctx, rd_kafka_t *rk, char *err, size_t err_si
                 char payload[256];
                 int len = snprintf(payload, sizeof(payload),
                                    "ksafe-verify run=%s profile=%s partition=%" PRId32
-                                   " n=%" PRIu64,
-                                   ctx->run_id, verify_profile_names[ctx->profile], p, n);
+                                   " n=%" PRIu64 " a=%d",
+                                   ctx->run_id, verify_profile_names[ctx->profile], p, n,
+                                   ctx->attempt);
+                bool abort = false;
                 for (;;) {
                         rd_kafka_resp_err_t e = rd_kafka_producev(
                                 rk, RD_KAFKA_V_TOPIC(ctx->topic), RD_KAFKA_V_PARTITION(p),
@@ -449,41 +546,74 @@ static bool produce_all(run_ctx_t *ctx, rd_kafka_t *rk, char *err, size_t err_si
                                 RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(i + 1)), RD_KAFKA_V_END);
                         if (!e)
                                 break;
+                        if (txn && e == RD_KAFKA_RESP_ERR__STATE) {
+                                abort = true; /* the transaction failed: abortable */
+                                break;
+                        }
                         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                                 snprintf(err, err_size, "produce: %s", rd_kafka_err2str(e));
                                 return false;
                         }
                         rd_kafka_poll(rk, 10);
                 }
-                ctx->obs.sent[p]++;
-                atomic_store(&ctx->produced, i + 1);
-                if ((i + 1) % pace == 0)
-                        rd_kafka_poll(rk, 1);
-                else
-                        rd_kafka_poll(rk, 0);
-                progress(ctx, "produce", i + 1, N, start, &last, false);
-                if (txn && ((i + 1) % txn_size == 0 || i + 1 == N)) {
-                        if (!txn_commit(rk, err, err_size))
+                if (!abort) {
+                        if (!note_msgid(&ctx->obs, p, n)) {
+                                snprintf(err, err_size, "%s", "out of memory");
                                 return false;
-                        if (i + 1 < N) {
-                                rd_kafka_error_t *e = rd_kafka_begin_transaction(rk);
-                                if (e) {
-                                        snprintf(err, err_size, "begin_transaction: %s",
-                                                 rd_kafka_error_string(e));
-                                        rd_kafka_error_destroy(e);
-                                        return false;
-                                }
                         }
+                        if (i >= produced) {
+                                ctx->obs.sent[p]++;
+                                produced = i + 1;
+                        }
+                        if ((i + 1) % pace == 0)
+                                rd_kafka_poll(rk, 1);
+                        else
+                                rd_kafka_poll(rk, 0);
+                        progress(ctx, "produce", i + 1, N, start, &last, false);
+                }
+                if (txn && !abort && ((i + 1) % txn_size == 0 || i + 1 == N)) {
+                        int rc = txn_commit(rk, err, err_size);
+                        if (rc < 0)
+                                return false;
+                        if (rc == 0) {
+                                txn_start = i + 1;
+                                if (i + 1 < N) {
+                                        if (++ctx->attempt >= MAX_ATTEMPTS) {
+                                                snprintf(err, err_size, "%s",
+                                                         "too many transactions");
+                                                return false;
+                                        }
+                                        rd_kafka_error_t *e = rd_kafka_begin_transaction(rk);
+                                        if (e) {
+                                                snprintf(err, err_size, "begin_transaction: %s",
+                                                         rd_kafka_error_string(e));
+                                                rd_kafka_error_destroy(e);
+                                                return false;
+                                        }
+                                }
+                                continue;
+                        }
+                        abort = true;
+                }
+                if (abort) {
+                        if (!txn_abort_and_begin(ctx, rk, err, err_size))
+                                return false;
+                        for (uint64_t j = txn_start; j <= i && j < N; j++) {
+                                ctx->obs.acked[j] = false;
+                                ctx->obs.ack_offset[j] = -1;
+                        }
+                        i = txn_start - 1; /* the loop's i++ starts it again */
+                        if (txn_start == 0)
+                                i = UINT64_MAX; /* wraps to 0 */
                 }
         }
-        atomic_store(&ctx->producing_done, true);
         /* Every delivery report, however long the faults make it take
          * (message.timeout.ms bounds it). */
         while (rd_kafka_outq_len(rk) > 0) {
                 rd_kafka_poll(rk, 100);
-                progress(ctx, "deliver", ctx->delivered, N, start, &last, false);
+                progress(ctx, "deliver", atomic_load(&ctx->delivered), N, start, &last, false);
         }
-        progress(ctx, "deliver", ctx->delivered, N, start, &last, true);
+        progress(ctx, "deliver", atomic_load(&ctx->delivered), N, start, &last, true);
         return true;
 }
 
@@ -508,8 +638,10 @@ static bool log_append(verify_observed_t *o, int32_t p, uint64_t n, int64_t offs
         return true;
 }
 
-/* The send number of one of this run's payloads, or false. */
-static bool parse_payload(const run_ctx_t *ctx, const rd_kafka_message_t *m, uint64_t *n)
+/* The send number and transaction attempt of one of this run's payloads,
+ * or false. */
+static bool parse_payload(const run_ctx_t *ctx, const rd_kafka_message_t *m, uint64_t *n,
+                          int *attempt)
 {
         char prefix[200], buf[256];
         int plen = snprintf(prefix, sizeof(prefix),
@@ -524,9 +656,14 @@ static bool parse_payload(const run_ctx_t *ctx, const rd_kafka_message_t *m, uin
         char *end;
         errno = 0;
         unsigned long long v = strtoull(buf + plen, &end, 10);
-        if (end == buf + plen || *end || errno)
+        if (end == buf + plen || errno || strncmp(end, " a=", 3) != 0)
+                return false;
+        const char *a = end + 3;
+        long at = strtol(a, &end, 10);
+        if (end == a || *end || at < 0 || at >= MAX_ATTEMPTS)
                 return false;
         *n = v;
+        *attempt = (int)at;
         return true;
 }
 
@@ -588,9 +725,13 @@ static bool read_back(run_ctx_t *ctx, rd_kafka_t *reader, char *err, size_t err_
                         ok = false;
                 } else if (p >= 0 && p < P) {
                         uint64_t n;
+                        int attempt;
                         records++;
-                        if (!parse_payload(ctx, m, &n))
+                        if (!parse_payload(ctx, m, &n, &attempt))
                                 o->foreign_records++;
+                        else if (ctx->aborted[attempt])
+                                o->aborted_records++; /* visible: the mock has no
+                                                       * read_committed */
                         else if (!log_append(o, p, n, m->offset, cap))
                                 ok = false;
                         if (m->offset + 1 >= hi[p])
@@ -661,8 +802,8 @@ bool verify_run_profile(const verify_opts_t *opts, verify_profile_t profile,
         ctx->opts = opts;
         ctx->profile = profile;
         pthread_mutex_init(&ctx->lock, NULL);
-        atomic_init(&ctx->produced, 0);
         atomic_init(&ctx->producing_done, false);
+        atomic_init(&ctx->delivered, 0);
         snprintf(ctx->run_id, sizeof(ctx->run_id), "%" PRIx64 "-%lx-%x", opts->seed,
                  (unsigned long)time(NULL), (unsigned)getpid());
         if (opts->brokers)
@@ -757,6 +898,8 @@ bool verify_run_profile(const verify_opts_t *opts, verify_profile_t profile,
                 goto out;
         }
         res->ran = true;
+        res->aborted_transactions = ctx->aborted_transactions;
+        res->aborted_records = ctx->obs.aborted_records;
         if (!produced) {
                 snprintf(res->error, sizeof(res->error), "%s", failure);
                 res->guarantee_met = false;

@@ -65,6 +65,8 @@ typedef struct verify_counts_s {
         uint64_t sent;             /* produce() calls that librdkafka accepted */
         uint64_t acked;            /* delivery reports without error */
         uint64_t lost;             /* sent messages absent from the log */
+        uint64_t mock_lost;        /* ... that the client acked implicitly, by a later
+                                    * batch the mock wrote over a sequence gap */
         uint64_t duplicated;       /* second copies a real broker would write too */
         uint64_t mock_duplicates;  /* second copies from a same-sequence resend */
         uint64_t reordered;        /* first copy after a message sent later */
@@ -84,6 +86,12 @@ typedef struct verify_batch_s {
         int32_t base_seq;
 } verify_batch_t;
 
+/** Messages librdkafka acknowledged implicitly (by a later batch's success). */
+typedef struct verify_range_s {
+        int32_t partition;
+        uint64_t first_msgid, last_msgid;
+} verify_range_t;
+
 /** What one profile's run observed. */
 typedef struct verify_observed_s {
         int partitions;
@@ -91,8 +99,15 @@ typedef struct verify_observed_s {
         verify_batch_t *batches;  /* in the order they were sent */
         size_t batch_count, batch_cap;
         uint64_t unparsed_lines;  /* "Produce MessageSet" lines that did not parse */
+        verify_range_t *implicit; /* "implicitly acked" lines, in order */
+        size_t implicit_count, implicit_cap;
         uint64_t *sent;           /* per partition: messages librdkafka accepted */
-        uint64_t *retried;        /* per partition: batches failed with a Retry action */
+        uint64_t *retried;        /* per partition: batches failed with Retry or Refresh */
+        uint64_t **msgid_n;       /* per partition: the send number of message id k at k-1
+                                   * (ids count every message librdkafka accepted, a
+                                   * message produced again after an abort too) */
+        uint64_t *msgid_count, *msgid_cap;
+        uint64_t aborted_records; /* records of aborted transactions in the log */
         int64_t *log_start;       /* per partition: the offset reading started at */
         bool *acked;              /* by message index */
         int64_t *ack_offset;      /* the offset the delivery report gave, -1 if none */
@@ -112,6 +127,9 @@ typedef struct verify_result_s {
         verify_counts_t *parts;   /* `partitions` of them */
         int partitions;
         uint64_t batches;         /* Produce batches observed */
+        uint64_t aborted_transactions;
+        uint64_t aborted_records; /* records of aborted transactions in the log: the
+                                   * mock has no read_committed */
         uint64_t inconsistencies; /* observations that contradict each other */
         char inconsistency[256];  /* the first one, in words */
         double seconds;
@@ -148,8 +166,14 @@ bool verify_parse_produce_line(const char *line, const char *topic, verify_batch
                                bool *malformed);
 
 /** true when `line` is librdkafka's "MessageSet ... encountered error"
- *  line of `topic` with a Retry action; *partition is then its partition. */
+ *  line of `topic` with a Retry or Refresh action (librdkafka sends the
+ *  batch again); *partition is then its partition. */
 bool verify_parse_retry_line(const char *line, const char *topic, int32_t *partition);
+
+/** true when `line` is librdkafka's IMPLICITACK line of `topic` ("N
+ *  message(s) implicitly acked by subsequent batch success (msgids A..B").
+ *  *out is then filled. */
+bool verify_parse_implicit_line(const char *line, const char *topic, verify_range_t *out);
 
 /** Count everything from the observations into `res` and judge it. */
 bool verify_analyze(const verify_observed_t *obs, verify_profile_t profile, bool corrupt,
