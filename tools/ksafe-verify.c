@@ -421,6 +421,33 @@ static void print_table(const verify_result_t *res, size_t count, int partition)
         }
 }
 
+/* `text` after `lead`, cut at spaces into lines of at most `width`. */
+static void print_wrapped(const char *lead, const char *text, size_t width)
+{
+        size_t col = strlen(lead);
+        bool line_start = true;
+        fputs(lead, stdout);
+        while (*text) {
+                size_t word = strcspn(text, " ");
+                if (!line_start && col + 1 + word > width) {
+                        fputc('\n', stdout);
+                        col = 0;
+                        line_start = true;
+                }
+                if (!line_start) {
+                        fputc(' ', stdout);
+                        col++;
+                }
+                fwrite(text, 1, word, stdout);
+                col += word;
+                line_start = false;
+                text += word;
+                while (*text == ' ')
+                        text++;
+        }
+        fputc('\n', stdout);
+}
+
 static void print_text(const verify_opts_t *o, const verify_result_t *res, size_t count,
                        bool verbose)
 {
@@ -480,8 +507,10 @@ static void print_text(const verify_opts_t *o, const verify_result_t *res, size_
                 if (r->ran && o->faults && r->total.resends == 0)
                         printf("%-14s the faults caused no resend in this run\n", "");
         }
-        if (!o->brokers)
-                printf("\nNote: %s\n", note_text);
+        if (!o->brokers) {
+                printf("\n");
+                print_wrapped("Note: ", note_text, 92);
+        }
 }
 
 int main(int argc, char **argv)

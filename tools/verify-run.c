@@ -880,7 +880,12 @@ bool verify_run_profile(const verify_opts_t *opts, verify_profile_t profile,
                  * the verdict says why it stopped. */
                 char fatal[512];
                 if (rd_kafka_fatal_error(rk, fatal, sizeof(fatal)))
-                        snprintf(failure, sizeof(failure), "librdkafka fatal error: %.450s", fatal);
+                        snprintf(failure, sizeof(failure), "librdkafka fatal error: %.300s%s",
+                                 fatal,
+                                 strstr(fatal, "sequence desynchronization")
+                                         ? " [a librdkafka 2.0.2 bug after a failed request, "
+                                           "see CAVEATS in ksafe-verify(1)]"
+                                         : "");
                 else
                         snprintf(failure, sizeof(failure), "%s", err);
                 rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -905,7 +910,7 @@ bool verify_run_profile(const verify_opts_t *opts, verify_profile_t profile,
                 res->guarantee_met = false;
                 char verdict[sizeof(res->verdict)];
                 snprintf(verdict, sizeof(verdict), "%s", res->verdict);
-                snprintf(res->verdict, sizeof(res->verdict), "producing stopped (%.300s); %.150s",
+                snprintf(res->verdict, sizeof(res->verdict), "producing stopped (%.330s); %.150s",
                          failure, verdict);
         }
 out:
