@@ -57,12 +57,30 @@ static void free_policies(void)
  * Helpers
  */
 
+/* ksafe_config_read() in one format, with the other options' defaults. */
+static ksafe_config_t *config_read_as(const char *data, size_t len, const char *source,
+                                      ksafe_format_t format, ksafe_error_t *err)
+{
+        ksafe_config_options_t options = KSAFE_CONFIG_OPTIONS_INIT;
+        options.format = format;
+        return ksafe_config_read(data, len, source, &options, err);
+}
+
+/* ksafe_config_read_file() in one format, with the other options' defaults. */
+static ksafe_config_t *config_read_file_as(const char *path, ksafe_format_t format,
+                                           ksafe_error_t *err)
+{
+        ksafe_config_options_t options = KSAFE_CONFIG_OPTIONS_INIT;
+        options.format = format;
+        return ksafe_config_read_file(path, &options, err);
+}
+
 /* Parse and check `len` bytes; the test fails when they cannot be read. */
 static ksafe_report_t *check_data(const ksafe_policy_t *policy, const char *data, size_t len,
                                   const char *source, ksafe_format_t format)
 {
         ksafe_error_t err = {0};
-        ksafe_config_t *config = ksafe_config_parse(data, len, source, format, &err);
+        ksafe_config_t *config = config_read_as(data, len, source, format, &err);
         ck_assert_msg(config, "cannot parse: %s:%d:%d: %s", err.source, err.line, err.column,
                       err.text);
         ksafe_report_t *report = ksafe_config_check(config, policy);
@@ -99,7 +117,7 @@ static ksafe_config_t *parse_fails(const char *data, size_t len, const char *sou
                                    ksafe_format_t format, ksafe_error_t *err)
 {
         *err = (ksafe_error_t){0};
-        ksafe_config_t *config = ksafe_config_parse(data, len, source, format, err);
+        ksafe_config_t *config = config_read_as(data, len, source, format, err);
         ck_assert_msg(!config, "\"%s\" should not parse", data);
         return config;
 }
@@ -206,7 +224,7 @@ static ksafe_report_t *check_file(const char *name, ksafe_format_t format)
         char path[4096];
         data_path(path, sizeof(path), name);
         ksafe_error_t err = {0};
-        ksafe_config_t *config = ksafe_config_load(path, format, &err);
+        ksafe_config_t *config = config_read_file_as(path, format, &err);
         ck_assert_msg(config, "%s: %s", path, err.text);
         ksafe_report_t *report = ksafe_config_check(config, default_policy);
         ksafe_config_destroy(config);
@@ -698,7 +716,8 @@ static ksafe_report_t *check_read(const char *text, const char *source,
 
 START_TEST(json_pointer)
 {
-        ksafe_config_options_t options = {.json_pointer = "/kafka/pro~1ducer"};
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .json_pointer = "/kafka/pro~1ducer"};
         ksafe_report_t *r = check_read("{\n"
                                        "  \"acks\": \"0\",\n"
                                        "  \"kafka\": {\n"
@@ -742,7 +761,8 @@ START_TEST(json_pointer_errors)
                                            "this path"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-                ksafe_config_options_t options = {.json_pointer = cases[i].pointer};
+                ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                                  .json_pointer = cases[i].pointer};
                 ksafe_error_t err = {0};
                 ck_assert_ptr_null(ksafe_config_read(text, strlen(text), "p.json", &options, &err));
                 ck_assert_str_eq(err.text, cases[i].message);
@@ -757,7 +777,8 @@ START_TEST(java_dialect)
                                    "key.serializer=org.apache.kafka.common.serialization."
                                    "StringSerializer\n"
                                    "buffer.memory=33554432\n";
-        ksafe_config_options_t options = {.dialect = KSAFE_DIALECT_JAVA};
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .dialect = KSAFE_DIALECT_JAVA};
         ksafe_report_t *r = check_read(text, "java.properties", &options);
         expect_clean(r);
         ksafe_report_destroy(r);
@@ -867,13 +888,13 @@ static void java_esc(ksafe_buf_t *out, const char *s)
                         cp = (cp << 6) | (*p & 0x3F);
                 if (cp > 0x20 && cp < 0x7f && cp != '\\') {
                         char c = (char)cp;
-                        ksafe_buf_append(out, &c, 1);
+                        ksafe_buf__append(out, &c, 1);
                 } else if (cp >= 0x10000) {
                         cp -= 0x10000;
-                        ksafe_buf_printf(out, "\\u%04lx\\u%04lx", 0xD800 + (cp >> 10),
+                        ksafe_buf__printf(out, "\\u%04lx\\u%04lx", 0xD800 + (cp >> 10),
                                          0xDC00 + (cp & 0x3FF));
                 } else {
-                        ksafe_buf_printf(out, "\\u%04lx", cp);
+                        ksafe_buf__printf(out, "\\u%04lx", cp);
                 }
         }
 }
@@ -888,7 +909,8 @@ static int cmp_str(const void *a, const void *b)
  * winning, or ERROR when Java cannot load the file. */
 static char *ksafe_reading(const char *text)
 {
-        ksafe_config_options_t options = {.dialect = KSAFE_DIALECT_JAVA};
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .dialect = KSAFE_DIALECT_JAVA};
         ksafe_config_t *cfg = ksafe_config_read(text, strlen(text), "java", &options, NULL);
         ck_assert_ptr_nonnull(cfg);
         char **lines = calloc(cfg->count + 1, sizeof(*lines));
@@ -902,9 +924,9 @@ static char *ksafe_reading(const char *text)
                         error = true;
                 ksafe_buf_t key = {0}, line = {0};
                 java_esc(&key, e->name);
-                ksafe_buf_append(&key, "", 0);
+                ksafe_buf__append(&key, "", 0);
                 java_esc(&line, e->name);
-                ksafe_buf_append(&line, " ", 1);
+                ksafe_buf__append(&line, " ", 1);
                 java_esc(&line, e->raw);
                 /* the last setting of a key wins */
                 size_t at = n;
@@ -915,22 +937,22 @@ static char *ksafe_reading(const char *text)
                         free(lines[at]);
                 else
                         n++;
-                lines[at] = ksafe_buf_take(&line);
-                ksafe_buf_free(&key);
+                lines[at] = ksafe_buf__take(&line);
+                ksafe_buf__free(&key);
         }
         qsort(lines, n, sizeof(*lines), cmp_str);
         ksafe_buf_t out = {0};
-        ksafe_buf_append(&out, "", 0);
+        ksafe_buf__append(&out, "", 0);
         if (error)
-                ksafe_buf_printf(&out, "ERROR\n");
+                ksafe_buf__printf(&out, "ERROR\n");
         for (size_t i = 0; i < n; i++) {
                 if (!error)
-                        ksafe_buf_printf(&out, "%s\n", lines[i]);
+                        ksafe_buf__printf(&out, "%s\n", lines[i]);
                 free(lines[i]);
         }
         free(lines);
         ksafe_config_destroy(cfg);
-        return ksafe_buf_take(&out);
+        return ksafe_buf__take(&out);
 }
 
 static bool write_text(const char *path, const char *text)
@@ -953,18 +975,18 @@ static char *java_random_input(unsigned *seed)
                 "\\uD83D", "\\uDE00",
         };
         ksafe_buf_t b = {0};
-        ksafe_buf_append(&b, "", 0);
+        ksafe_buf__append(&b, "", 0);
         *seed = *seed * 1103515245u + 12345u;
         if ((*seed >> 16) % 10 == 0)
-                ksafe_buf_append(&b, "\xEF\xBB\xBF", 3);
+                ksafe_buf__append(&b, "\xEF\xBB\xBF", 3);
         *seed = *seed * 1103515245u + 12345u;
         unsigned n = (*seed >> 16) % 31;
         for (unsigned i = 0; i < n; i++) {
                 *seed = *seed * 1103515245u + 12345u;
                 const char *a = alphabet[(*seed >> 16) % (sizeof(alphabet) / sizeof(*alphabet))];
-                ksafe_buf_append(&b, a, strlen(a));
+                ksafe_buf__append(&b, a, strlen(a));
         }
-        return ksafe_buf_take(&b);
+        return ksafe_buf__take(&b);
 }
 
 START_TEST(java_dialect_reads_as_java_properties)
@@ -985,12 +1007,12 @@ START_TEST(java_dialect_reads_as_java_properties)
         char **inputs = calloc(count, sizeof(*inputs));
         unsigned seed = 11;
         ksafe_buf_t args = {0};
-        ksafe_buf_printf(&args, "java -cp %s Props", dir);
+        ksafe_buf__printf(&args, "java -cp %s Props", dir);
         for (size_t i = 0; i < count; i++) {
                 inputs[i] = i < fixed ? strdup(java_inputs[i]) : java_random_input(&seed);
                 snprintf(path, sizeof(path), "%s/in%zu.properties", dir, i);
                 ck_assert(write_text(path, inputs[i]));
-                ksafe_buf_printf(&args, " %s", path);
+                ksafe_buf__printf(&args, " %s", path);
         }
         FILE *java = popen(args.data, "r");
         ck_assert_ptr_nonnull(java);
@@ -999,11 +1021,11 @@ START_TEST(java_dialect_reads_as_java_properties)
         size_t i = 0;
         while (fgets(line, sizeof(line), java)) {
                 if (strcmp(line, ".\n") != 0) {
-                        ksafe_buf_append(&block, line, strlen(line));
+                        ksafe_buf__append(&block, line, strlen(line));
                         continue;
                 }
                 ck_assert_uint_lt(i, count);
-                ksafe_buf_append(&block, "", 0);
+                ksafe_buf__append(&block, "", 0);
                 char *mine = ksafe_reading(inputs[i]);
                 /* (ksafe refuses a \u0000: no C string carries it) */
                 ck_assert_msg(strcmp(mine, block.data) == 0 || strstr(block.data, "\\u0000"),
@@ -1015,8 +1037,8 @@ START_TEST(java_dialect_reads_as_java_properties)
         }
         ck_assert_int_eq(pclose(java), 0);
         ck_assert_uint_eq(i, count);
-        ksafe_buf_free(&block);
-        ksafe_buf_free(&args);
+        ksafe_buf__free(&block);
+        ksafe_buf__free(&args);
         for (size_t k = 0; k < count; k++) {
                 snprintf(path, sizeof(path), "%s/in%zu.properties", dir, k);
                 unlink(path);
@@ -1032,7 +1054,7 @@ START_TEST(command_line_property_wins)
 {
         static const char text[] = "enable.idempotence=true\nacks=1\n";
         ksafe_config_t *config =
-                ksafe_config_parse(text, strlen(text), "cli.properties", KSAFE_FORMAT_AUTO, NULL);
+                config_read_as(text, strlen(text), "cli.properties", KSAFE_FORMAT_AUTO, NULL);
         ck_assert_ptr_nonnull(config);
         ck_assert(ksafe_config_set(config, "max.in.flight", "50", NULL));
         ck_assert(ksafe_config_set(config, "acks", "all", "-X"));
@@ -1109,7 +1131,7 @@ START_TEST(unreadable_path)
 {
         ksafe_error_t err = {0};
         const char *path = "/nonexistent/ksafe/producer.properties";
-        ck_assert_ptr_null(ksafe_config_load(path, KSAFE_FORMAT_AUTO, &err));
+        ck_assert_ptr_null(config_read_file_as(path, KSAFE_FORMAT_AUTO, &err));
         ck_assert_str_eq(err.source, path);
         char want[300];
         snprintf(want, sizeof(want), "cannot read: %s", strerror(ENOENT));
@@ -1117,13 +1139,13 @@ START_TEST(unreadable_path)
 
         char dir[4096];
         data_path(dir, sizeof(dir), "configs");
-        ck_assert_ptr_null(ksafe_config_load(dir, KSAFE_FORMAT_AUTO, &err));
+        ck_assert_ptr_null(config_read_file_as(dir, KSAFE_FORMAT_AUTO, &err));
         snprintf(want, sizeof(want), "cannot read: %s", strerror(EISDIR));
         ck_assert_str_eq(err.text, want);
         ck_assert_str_eq(err.source, dir);
 
         /* err may be NULL. */
-        ck_assert_ptr_null(ksafe_config_load(path, KSAFE_FORMAT_AUTO, NULL));
+        ck_assert_ptr_null(config_read_file_as(path, KSAFE_FORMAT_AUTO, NULL));
 }
 END_TEST
 
@@ -1246,7 +1268,8 @@ static bool field_has(const char *field, const char *secret)
 
 START_TEST(librdkafka_refuses)
 {
-        ksafe_config_options_t options = {.dialect = refusals[_i].dialect};
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .dialect = refusals[_i].dialect};
         ksafe_report_t *r = check_read(refusals[_i].text, "refused.properties", &options);
         /* Findings about the file's lines (the policy's are about
          * enable.idempotence and max.in.flight, on no line of it). */
@@ -1502,7 +1525,7 @@ START_TEST(config_checked_twice)
         /* A config is not changed by a check: two checks agree. */
         static const char text[] = "acks=1\nretries=1e3\nacks=0\n";
         ksafe_config_t *config =
-                ksafe_config_parse(text, strlen(text), "twice", KSAFE_FORMAT_PROPERTIES, NULL);
+                config_read_as(text, strlen(text), "twice", KSAFE_FORMAT_PROPERTIES, NULL);
         ck_assert_ptr_nonnull(config);
         ksafe_report_t *a = ksafe_config_check(config, default_policy);
         ksafe_report_t *b = ksafe_config_check(config, probe_policy);
@@ -1576,7 +1599,8 @@ START_TEST(load_java_escapes)
 {
         char path[4096];
         data_path(path, sizeof(path), "configs/java-escapes.properties");
-        ksafe_config_options_t options = {.dialect = KSAFE_DIALECT_JAVA};
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .dialect = KSAFE_DIALECT_JAVA};
         ksafe_config_t *config = ksafe_config_read_file(path, &options, NULL);
         ck_assert_ptr_nonnull(config);
         ksafe_report_t *r = ksafe_config_check(config, default_policy);
@@ -1709,9 +1733,9 @@ START_TEST(secrets_not_in_syntax_errors)
 }
 END_TEST
 
-static Suite *configfile_suite(void)
+static Suite *config_suite(void)
 {
-        Suite *s = suite_create("configfile");
+        Suite *s = suite_create("config");
 
         TCase *tc = tcase_create("properties");
         tcase_add_unchecked_fixture(tc, load_policies, free_policies);
@@ -1805,7 +1829,7 @@ static Suite *configfile_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(configfile_suite());
+        SRunner *sr = srunner_create(config_suite());
         srunner_run_all(sr, CK_ENV);
         int failed = srunner_ntests_failed(sr);
         srunner_free(sr);
