@@ -566,9 +566,6 @@ ksafe_violation_t *ksafe_report__at(ksafe_report_t *report, size_t i);
 /** Describe the refusal in errstr: "ksafe: refused by policy ...: ...". */
 void ksafe_report__explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
 
-/** The engine finding that says the created handle failed the audit and
- *  took conf with it (ksafe_report_conf_consumed()). */
-#define KSAFE_AUDIT_FAILED "ksafe-audit-failed"
 
 /*
  * enforce.c: the enforcement loop (conf.c, config_check.c and producer.c
