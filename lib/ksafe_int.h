@@ -580,6 +580,9 @@ void ksafe_violation__clear_fix(ksafe_violation_t *v);
 void ksafe_report__sort(ksafe_report_t *report);
 /** The i-th violation, to change (the internal counterpart of _get). */
 ksafe_violation_t *ksafe_report__at(ksafe_report_t *report, size_t i);
+/** A refused enforcement set nothing: no violation of `report` (may be
+ *  NULL) is `fixed`. */
+void ksafe_report__unfix(ksafe_report_t *report);
 /** Describe the refusal in errstr: "ksafe: refused by policy ...: ...". */
 void ksafe_report__explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
 

@@ -250,6 +250,12 @@ ksafe_violation_t *ksafe_report__at(ksafe_report_t *report, size_t i)
         return report && i < report->count ? &report->items[i] : NULL;
 }
 
+void ksafe_report__unfix(ksafe_report_t *report)
+{
+        for (size_t i = 0; report && i < report->count; i++)
+                report->items[i].fixed = false;
+}
+
 const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *report, size_t i)
 {
         return report && i < report->count ? &report->items[i] : NULL;
