@@ -74,6 +74,8 @@ check "man ksafe-lint: $out" $?
 if [ -e /usr/bin/ksafe-verify ]; then
     out=$(man -w ksafe-verify 2>&1)
     check "ksafe-verify is installed, and its manual page: $out" $?
+    out=$(ksafe-verify -n 200 --faults none --profile idempotent -q 2>&1)
+    check "ksafe-verify -n 200 --faults none --profile idempotent: exit 0" $? "$out"
 fi
 
 # 3. The plugin by its bare name, with no path: kcat and Python's client find libksafe.so on
