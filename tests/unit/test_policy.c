@@ -1918,16 +1918,36 @@ END_TEST
  * ksafe_policy__system_path points into a directory of the test's own.
  */
 
-static char sys_dir[] = "/tmp/ksafe-system-XXXXXX";
+/* One directory per test case, made and removed by the unchecked fixture in the parent
+ * process (a forked test that fails never runs its checked teardown); one subdirectory
+ * of it per test. */
+static char sys_base[] = "/tmp/ksafe-system-XXXXXX";
+static char sys_dir[PATH_MAX];
 static char sys_path[PATH_MAX];
 static const char *sys_saved;
+
+static void sys_base_setup(void)
+{
+        memcpy(sys_base + strlen(sys_base) - 6, "XXXXXX", 6);
+        if (!mkdtemp(sys_base))
+                abort();
+}
+
+static void sys_base_teardown(void)
+{
+        char cmd[PATH_MAX + 16];
+        if (snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sys_base) < (int)sizeof(cmd))
+                (void)!system(cmd);
+}
 
 static void sys_setup(void)
 {
         setup();
-        memcpy(sys_dir + strlen(sys_dir) - 6, "XXXXXX", 6);
+        ck_assert_int_lt(snprintf(sys_dir, sizeof(sys_dir), "%s/tXXXXXX", sys_base),
+                         (int)sizeof(sys_dir));
         ck_assert_ptr_nonnull(mkdtemp(sys_dir));
-        snprintf(sys_path, sizeof(sys_path), "%s/policy.json", sys_dir);
+        ck_assert_int_lt(snprintf(sys_path, sizeof(sys_path), "%s/policy.json", sys_dir),
+                         (int)sizeof(sys_path));
         sys_saved = ksafe_policy__system_path;
         ksafe_policy__system_path = sys_path;
 }
@@ -1935,9 +1955,6 @@ static void sys_setup(void)
 static void sys_teardown(void)
 {
         ksafe_policy__system_path = sys_saved;
-        char cmd[PATH_MAX + 16];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sys_dir);
-        ck_assert_int_eq(system(cmd), 0);
         env_teardown();
 }
 
@@ -1999,7 +2016,8 @@ static const struct sys_case {
 static void sys_make(const struct sys_case *c)
 {
         char other[PATH_MAX];
-        snprintf(other, sizeof(other), "%s/elsewhere.json", sys_dir);
+        ck_assert_int_lt(snprintf(other, sizeof(other), "%s/elsewhere.json", sys_dir),
+                         (int)sizeof(other));
         switch (c->kind) {
         case SYS_NONE: break;
         case SYS_FILE: write_file(sys_path, c->content); break;
@@ -2271,6 +2289,7 @@ static Suite *policy_suite(void)
         suite_add_tcase(s, tc);
 
         tc = tcase_create("from_env");
+        tcase_add_unchecked_fixture(tc, sys_base_setup, sys_base_teardown);
         tcase_add_checked_fixture(tc, sys_setup, sys_teardown); /* no system policy */
         tcase_add_test(tc, test_from_env_unset_is_default);
         tcase_add_test(tc, test_from_env_empty_is_default);
@@ -2283,6 +2302,7 @@ static Suite *policy_suite(void)
         suite_add_tcase(s, tc);
 
         tc = tcase_create("system_policy");
+        tcase_add_unchecked_fixture(tc, sys_base_setup, sys_base_teardown);
         tcase_add_checked_fixture(tc, sys_setup, sys_teardown);
         tcase_add_loop_test(tc, test_system_policy, 0,
                             (int)(sizeof(sys_cases) / sizeof(sys_cases[0])));
