@@ -9,6 +9,10 @@
 
 #include "ksafe_int.h"
 
+/** The engine finding that says the created handle failed the audit and
+ *  took conf with it (ksafe_report_conf_consumed()). */
+#define KSAFE_AUDIT_FAILED "ksafe-audit-failed"
+
 static void set_errstr(char *errstr, size_t size, const char *fmt, ...) KSAFE_PRINTF(3, 4);
 
 /* errstr holds what the caller's topic name, librdkafka's messages and the

@@ -154,15 +154,9 @@ ksafe_violation_t *ksafe_report__add(ksafe_report_t *report, const ksafe_violati
                 report->out_of_memory = true;
                 return NULL;
         }
-        if (report->count == report->cap) {
-                size_t cap = report->cap ? report->cap * 2 : 8;
-                ksafe_violation_t *items = realloc(report->items, cap * sizeof(*items));
-                if (!items) {
-                        report->out_of_memory = true;
-                        return NULL;
-                }
-                report->items = items;
-                report->cap = cap;
+        if (!KSAFE_ARRAY_RESERVE(report->items, report->count, report->cap)) {
+                report->out_of_memory = true;
+                return NULL;
         }
         ksafe_violation_t *out = &report->items[report->count++];
         *out = *v;
