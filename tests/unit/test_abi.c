@@ -15,6 +15,7 @@
 #include <ksafe.h>
 
 #include "../integration/conf_snapshot.h"
+#include "common.h"
 
 /* Predicates return bool (ksafe_report_rejected() returned int up to
  * 0.2.0): checked by type, at compile time. */
@@ -406,13 +407,11 @@ typedef struct {
         const char *rule;     /* a finding the refusal has */
 } refusal_t;
 
-#define EXTENDS_DEFAULT "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
-
 static const refusal_t refusals[] = {
         /* a reject rule fails as given, while enforce rules would repair others */
         {"reject rule", {"acks", "1", "security.protocol", "plaintext", NULL},
-         EXTENDS_DEFAULT "{\"id\":\"tls\",\"property\":\"security.protocol\","
-                         "\"one_of\":[\"ssl\",\"sasl_ssl\"],\"action\":\"reject\"}]}",
+         RULES("{\"id\":\"tls\",\"property\":\"security.protocol\","
+               "\"one_of\":[\"ssl\",\"sasl_ssl\"],\"action\":\"reject\"}"),
          "tls"},
         /* two enforce rules that cannot both hold for this conf: delivery.timeout.ms
          * <= 300000 and >= linger.ms + request.timeout.ms */
@@ -428,8 +427,8 @@ static const refusal_t refusals[] = {
         {"librdkafka refuses the result",
          {"transactional.id", "tx", "transaction.timeout.ms", "60000", "delivery.timeout.ms",
           "90000", "acks", "1", NULL},
-         EXTENDS_DEFAULT "{\"id\":\"dt\",\"property\":\"delivery.timeout.ms\",\"min\":90000,"
-                         "\"action\":\"enforce\"}]}",
+         RULES("{\"id\":\"dt\",\"property\":\"delivery.timeout.ms\",\"min\":90000,"
+               "\"action\":\"enforce\"}"),
          NULL},
 };
 
@@ -447,10 +446,7 @@ static rd_kafka_conf_t *conf_of(const char *const *props)
 START_TEST(conf_enforce_refusal_leaves_conf_unchanged)
 {
         const refusal_t *c = &refusals[_i];
-        ksafe_error_t err;
-        ksafe_policy_t *policy =
-                c->policy ? ksafe_policy_load_string(c->policy, NULL, &err) : ksafe_policy_default();
-        ck_assert_msg(policy != NULL, "%s: %s", c->name, err.text);
+        ksafe_policy_t *policy = c->policy ? policy_from(c->policy, NULL) : ksafe_policy_default();
         rd_kafka_conf_t *conf = conf_of(c->props);
         char *before = conf_snapshot(conf);
 
@@ -583,11 +579,4 @@ static Suite *abi_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(abi_suite());
-        srunner_run_all(sr, CK_ENV);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+KSAFE_TEST_MAIN(abi_suite)
