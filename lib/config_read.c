@@ -91,8 +91,9 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         if (cfg->format == KSAFE_FORMAT_AUTO)
                 cfg->format = looks_like_json(source, data, len) ? KSAFE_FORMAT_JSON
                                                                  : KSAFE_FORMAT_PROPERTIES;
-        bool ok = cfg->format == KSAFE_FORMAT_JSON ? ksafe_config__read_json(cfg, options->json_pointer, err)
-                                                   : ksafe_config__read_properties(cfg, err);
+        bool ok = cfg->format == KSAFE_FORMAT_JSON
+                          ? ksafe_config__read_json(cfg, options->json_pointer, err)
+                          : ksafe_config__read_properties(cfg, err);
         if (!ok) {
                 ksafe_config_destroy(cfg);
                 return NULL;

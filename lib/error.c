@@ -58,7 +58,7 @@ void ksafe_error__fit_tail(char *dst, size_t size, const char *src)
 }
 
 void ksafe_error__set(ksafe_error_t *err, const char *source, const char *path, int line,
-                     int column, const char *fmt, ...)
+                      int column, const char *fmt, ...)
 {
         if (!err)
                 return;

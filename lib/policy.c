@@ -33,7 +33,6 @@
 
 #include "policy_loader.h"
 
-
 void ksafe_scratch__release(scratch_t *s, size_t rules_mark, size_t strings_mark,
                             size_t objects_mark)
 {
@@ -124,7 +123,7 @@ static bool unknown_env(loader_t *L, const char *env)
         ksafe_buf_t names = {0};
         const char *name;
         json_t *v;
-        json_object_foreach(L->env_names, name, v) {
+        json_object_foreach (L->env_names, name, v) {
                 ksafe_buf__printf(&names, "%s%s", names.len ? ", " : "", name);
         }
         char *s = ksafe_buf__take(&names);
@@ -196,7 +195,7 @@ static bool check_other_envs(loader_t *L, const lists_t *lists, const char *env)
                objects_mark = json_array_size(L->scratch.objects);
         const char *name;
         json_t *v;
-        json_object_foreach(L->env_names, name, v) {
+        json_object_foreach (L->env_names, name, v) {
                 if (env && strcmp(name, env) == 0)
                         continue;
                 state_t st = {0};
@@ -328,11 +327,10 @@ static ksafe_policy_t *load_file(const char *path, const char *env, ksafe_error_
         else if (!dcopy)
                 ksafe_error__set(err, path, "", 0, 0, "out of memory");
         else
-                policy = resolve(&(policy_text_t){.text = text,
-                                                  .source = path,
-                                                  .dir = dirname(dcopy),
-                                                  .id = &id},
-                                 env, err);
+                policy = resolve(
+                        &(policy_text_t){
+                                .text = text, .source = path, .dir = dirname(dcopy), .id = &id},
+                        env, err);
         free(dcopy);
         free(text);
         return policy;

@@ -64,10 +64,9 @@ bool ksafe_policy__fail(loader_t *L, const where_t *w, const char *fmt, ...)
         ksafe_error__fit_tail(shown, sizeof(shown), path ? path : "");
         if (shown[0])
                 ksafe_error__set(L->err, w->source, shown, 0, 0, "%s: %s", shown,
-                                text ? text : "out of memory");
+                                 text ? text : "out of memory");
         else
-                ksafe_error__set(L->err, w->source, "", 0, 0, "%s",
-                                text ? text : "out of memory");
+                ksafe_error__set(L->err, w->source, "", 0, 0, "%s", text ? text : "out of memory");
         free(path);
         free(text);
         return false;
