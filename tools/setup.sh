@@ -20,6 +20,7 @@ need librdkafka-dev pkg-config --exists rdkafka
 need libjansson-dev pkg-config --exists jansson
 need check          pkg-config --exists check
 need python3-jsonschema python3 -c "import jsonschema"
+need clang-format   command -v clang-format
 # The CI matrix only (tools/test --matrix sets SETUP_MATRIX=true): clang, its sanitizer
 # and libFuzzer runtimes, and llvm-symbolizer for readable sanitizer stacks; expat, with
 # which the lint fuzz target checks that JUnit output is well-formed XML. tools/run and a
