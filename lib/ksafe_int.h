@@ -47,6 +47,8 @@ void ksafe_buf__vprintf(ksafe_buf_t *buf, const char *fmt, va_list ap) KSAFE_PRI
 void ksafe_buf__append(ksafe_buf_t *buf, const char *s, size_t len);
 /** Append `s` as a JSON string literal, quotes included. */
 void ksafe_buf__json_string(ksafe_buf_t *buf, const char *s);
+/** vsprintf() into a new string (free() it); NULL when out of memory. */
+char *ksafe__vformat(const char *fmt, va_list ap) KSAFE_PRINTF(1, 0);
 /** Hand over the string (never NULL unless failed); the buffer is reset. */
 char *ksafe_buf__take(ksafe_buf_t *buf);
 void ksafe_buf__free(ksafe_buf_t *buf);

@@ -49,12 +49,10 @@ char *ksafe_where__path(const where_t *w)
 
 bool ksafe_policy__fail(loader_t *L, const where_t *w, const char *fmt, ...)
 {
-        ksafe_buf_t tbuf = {0};
         va_list ap;
         va_start(ap, fmt);
-        ksafe_buf__vprintf(&tbuf, fmt, ap);
+        char *text = ksafe__vformat(fmt, ap);
         va_end(ap);
-        char *text = ksafe_buf__take(&tbuf);
         char *raw = ksafe_where__path(w);
         /* The path in the text is the one in err->path: escaped as
          * ksafe_error__set() escapes it, then cut the same way. */

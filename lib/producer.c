@@ -22,17 +22,14 @@ static void set_errstr(char *errstr, size_t size, const char *fmt, ...)
 {
         if (!errstr || !size)
                 return;
-        ksafe_buf_t raw = {0};
         va_list ap;
         va_start(ap, fmt);
-        ksafe_buf__vprintf(&raw, fmt, ap);
+        char *text = ksafe__vformat(fmt, ap);
         va_end(ap);
-        char *text = ksafe_buf__take(&raw);
         char *shown = text ? ksafe_report_escape(text) : NULL;
         ksafe_error__fit_head(errstr, size, shown ? shown : "ksafe: out of memory");
         free(shown);
         free(text);
-        ksafe_buf__free(&raw);
 }
 
 /* The caller's policy, or one loaded from the environment for this call. */
