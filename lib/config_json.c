@@ -134,7 +134,7 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
 {
         skip_space(s);
         if (pointer && *pointer && *pointer != '/') {
-                ksafe_error__set(err, cfg->source, "", 0, 0,
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, cfg->source, "", 0, 0,
                                  "JSON pointer \"%s\" must start with '/'", pointer);
                 return false;
         }
@@ -143,7 +143,7 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                 char *tok = pointer_token(&p);
                 if (!tok || *s->p != '{') {
                         free(tok);
-                        ksafe_error__set(err, cfg->source, "", s->line, 0,
+                        ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", s->line, 0,
                                          "JSON pointer \"%s\": no object at this path", pointer);
                         return false;
                 }
@@ -162,7 +162,7 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                 m = match;
                 free(tok);
                 if (!found) {
-                        ksafe_error__set(err, cfg->source, "", 0, 0,
+                        ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", 0, 0,
                                          "JSON pointer \"%s\" names nothing in this file", pointer);
                         return false;
                 }
@@ -172,7 +172,8 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                 s->line_start = m.value_line_start;
         }
         if (*s->p != '{') {
-                ksafe_error__set(err, cfg->source, "", s->line, (int)(s->p - s->line_start) + 1,
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", s->line,
+                                 (int)(s->p - s->line_start) + 1,
                                  "expected a JSON object of property names%s%s",
                                  pointer && *pointer ? " at " : "", pointer ? pointer : "");
                 return false;
@@ -202,7 +203,7 @@ static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned obj
         free(key);
         free(raw);
         if (!e) {
-                ksafe_error__set(err, cfg->source, "", m->line, m->column,
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", m->line, m->column,
                                  "cannot read this member (out of memory, or a NUL "
                                  "character in its text)");
                 return false;
@@ -231,7 +232,8 @@ static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned obj
         if (note) {
                 e->status = KSAFE_ENTRY_INVALID;
                 if (!(e->note = strdup(note))) {
-                        ksafe_error__set(err, cfg->source, "", m->line, m->column, "out of memory");
+                        ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, cfg->source, "", m->line,
+                                         m->column, "out of memory");
                         return false;
                 }
         }
@@ -260,8 +262,8 @@ bool ksafe_config__read_json(ksafe_config_t *cfg, const char *pointer, ksafe_err
         size_t bom = ksafe_config__bom_length(cfg->data, cfg->len);
         json_t *doc = json_loadb(cfg->data + bom, cfg->len - bom, JSON_DECODE_ANY, &jerr);
         if (!doc) {
-                ksafe_error__set(err, cfg->source, "", jerr.line, jerr.column, "%s",
-                                 ksafe_error__json_text(&jerr));
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", jerr.line, jerr.column,
+                                 "%s", ksafe_error__json_text(&jerr));
                 return false;
         }
         json_decref(doc);

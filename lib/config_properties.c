@@ -459,6 +459,7 @@ bool ksafe_config__read_properties(ksafe_config_t *cfg, ksafe_error_t *err)
         ksafe_buf__free(&r.tmp);
         free(r.l.pieces);
         if (!ok)
-                ksafe_error__set(err, cfg->source, "", r.line, 0, "out of memory");
+                ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, cfg->source, "", r.line, 0,
+                                 "out of memory");
         return ok;
 }

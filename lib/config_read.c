@@ -1,7 +1,7 @@
 /*
  * A config read from a file or a string: which format it is in, its
  * entries (read by config_properties.c or config_json.c), and the public
- * ksafe_config_read/parse/load/set/destroy. Judging it is config_check.c's
+ * ksafe_config_read/read_file/set/destroy. Judging it is config_check.c's
  * business.
  */
 #include <ctype.h>
@@ -58,14 +58,49 @@ static bool looks_like_json(const char *source, const char *data, size_t len)
         return i < len && data[i] == '{';
 }
 
+bool ksafe_config_options_init(ksafe_config_options_t *options, unsigned int version)
+{
+        if (version != KSAFE_CONFIG_OPTIONS_VERSION)
+                return false;
+        *options = (ksafe_config_options_t)KSAFE_CONFIG_OPTIONS_INIT;
+        return true;
+}
+
+/* Options the caller's header describes and this library knows, else an
+ * error that names what is wrong. `source` names the input in it. */
+static bool options_known(const ksafe_config_options_t *options, const char *source,
+                          ksafe_error_t *err)
+{
+        if (options->version != KSAFE_CONFIG_OPTIONS_VERSION) {
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, source, "", 0, 0,
+                                 "ksafe_config_options_t version %u is unknown to ksafe %s "
+                                 "(it reads version %d: initialise the options with "
+                                 "KSAFE_CONFIG_OPTIONS_INIT)",
+                                 options->version, KSAFE_VERSION_STR, KSAFE_CONFIG_OPTIONS_VERSION);
+                return false;
+        }
+        bool bad_format = (unsigned)options->format > KSAFE_FORMAT_JSON;
+        if (bad_format || (unsigned)options->dialect > KSAFE_DIALECT_JAVA) {
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, source, "", 0, 0,
+                                 "unknown %s %d in ksafe_config_options_t",
+                                 bad_format ? "format" : "dialect",
+                                 bad_format ? (int)options->format : (int)options->dialect);
+                return false;
+        }
+        return true;
+}
+
 ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *source,
                                   const ksafe_config_options_t *options, ksafe_error_t *err)
 {
-        ksafe_config_options_t defaults = {0};
+        ksafe_error__clear(err);
+        static const ksafe_config_options_t defaults = KSAFE_CONFIG_OPTIONS_INIT;
         if (!options)
                 options = &defaults;
         if (!source)
                 source = "<string>";
+        if (!options_known(options, source, err))
+                return NULL;
         ksafe_config_t *cfg = calloc(1, sizeof(*cfg));
         if (cfg) {
                 cfg->source = strdup(source);
@@ -73,7 +108,7 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         }
         if (!cfg || !cfg->source || !cfg->data) {
                 ksafe_config_destroy(cfg);
-                ksafe_error__set(err, source, "", 0, 0, "out of memory");
+                ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, source, "", 0, 0, "out of memory");
                 return NULL;
         }
         memcpy(cfg->data, data, len);
@@ -83,7 +118,8 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         cfg->newline = detect_newline(data, len);
         snprintf(cfg->indent, sizeof(cfg->indent), "  ");
         if (memchr(data, '\0', len)) {
-                ksafe_error__set(err, source, "", 0, 0, "contains a NUL byte: not a text config");
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, source, "", 0, 0,
+                                 "contains a NUL byte: not a text config");
                 ksafe_config_destroy(cfg);
                 return NULL;
         }
@@ -102,32 +138,22 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         return cfg;
 }
 
-ksafe_config_t *ksafe_config_parse(const char *data, size_t len, const char *source,
-                                   ksafe_format_t format, ksafe_error_t *err)
-{
-        ksafe_config_options_t options = {.format = format};
-        return ksafe_config_read(data, len, source, &options, err);
-}
-
 ksafe_config_t *ksafe_config_read_file(const char *path, const ksafe_config_options_t *options,
                                        ksafe_error_t *err)
 {
+        ksafe_error__clear(err);
+        if (options && !options_known(options, path, err))
+                return NULL; /* before the file is opened */
         size_t len;
         char why[256];
         char *data = ksafe_file__read_regular(path, &len, NULL, why, sizeof(why));
         if (!data) {
-                ksafe_error__set(err, path, "", 0, 0, "cannot read: %s", why);
+                ksafe_error__set(err, KSAFE_ERROR_IO, path, "", 0, 0, "cannot read: %s", why);
                 return NULL;
         }
         ksafe_config_t *cfg = ksafe_config_read(data, len, path, options, err);
         free(data);
         return cfg;
-}
-
-ksafe_config_t *ksafe_config_load(const char *path, ksafe_format_t format, ksafe_error_t *err)
-{
-        ksafe_config_options_t options = {.format = format};
-        return ksafe_config_read_file(path, &options, err);
 }
 
 bool ksafe_config_set(ksafe_config_t *config, const char *name, const char *value,

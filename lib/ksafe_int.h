@@ -100,8 +100,12 @@ const char *ksafe_error__json_text(struct json_error_t *jerr);
  *  field is cut visibly, never inside a UTF-8 sequence: a source and a
  *  path keep their tail behind a leading "...", a text its head before a
  *  trailing "...". */
-void ksafe_error__set(ksafe_error_t *err, const char *source, const char *path, int line,
-                      int column, const char *fmt, ...) KSAFE_PRINTF(6, 7);
+void ksafe_error__set(ksafe_error_t *err, ksafe_error_code_t code, const char *source,
+                      const char *path, int line, int column, const char *fmt, ...)
+        KSAFE_PRINTF(7, 8);
+/** Empty `err` (may be NULL): what every public function that takes one
+ *  does first. */
+void ksafe_error__clear(ksafe_error_t *err);
 /** Copy `src` into dst[size], cut as ksafe_error__set() cuts a path
  *  (fit_tail) or a text (fit_head). */
 void ksafe_error__fit_tail(char *dst, size_t size, const char *src);
@@ -545,6 +549,19 @@ void ksafe_eval__refusals(const ksafe_policy_t *policy, const ksafe_view_t *view
 /** Add the view's own findings (unknown, invalid, misread, duplicate). */
 void ksafe_eval__entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                          ksafe_report_t *report);
+/**
+ * Judge setting property `name` to `raw`, as the client writes it, on
+ * `conf` as it now is (an rd_kafka_conf_set() about to happen; raw NULL:
+ * back to its default). The report has a ksafe-misread-value finding when
+ * librdkafka reads `raw` otherwise than written (1e3, 010, 4294967301),
+ * and every rule that fails once the value is set and either judges
+ * `name` itself or passed before (enable.idempotence=false fails
+ * in-flight too). Unknown names and values librdkafka refuses give an
+ * empty report: rd_kafka_conf_set() refuses them itself. NULL only when
+ * out of memory. Used by the plugin's on_conf_set (lib/plugin.c).
+ */
+ksafe_report_t *ksafe_eval__set(const ksafe_policy_t *policy, const rd_kafka_conf_t *conf,
+                                const char *name, const char *raw);
 
 /*
  * report.c
@@ -563,6 +580,9 @@ void ksafe_violation__clear_fix(ksafe_violation_t *v);
 void ksafe_report__sort(ksafe_report_t *report);
 /** The i-th violation, to change (the internal counterpart of _get). */
 ksafe_violation_t *ksafe_report__at(ksafe_report_t *report, size_t i);
+/** A refused enforcement set nothing: no violation of `report` (may be
+ *  NULL) is `fixed`. */
+void ksafe_report__unfix(ksafe_report_t *report);
 /** Describe the refusal in errstr: "ksafe: refused by policy ...: ...". */
 void ksafe_report__explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
 

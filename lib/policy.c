@@ -101,7 +101,7 @@ static bool loader_init(loader_t *L, const char *source, ksafe_error_t *err)
         L->env_names = json_object();
         if (L->props && L->scratch.objects && L->env_names)
                 return true;
-        ksafe_error__set(err, source, "", 0, 0, "out of memory");
+        ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, source, "", 0, 0, "out of memory");
         return false;
 }
 
@@ -128,8 +128,8 @@ static bool unknown_env(loader_t *L, const char *env)
         }
         char *s = ksafe_buf__take(&names);
         where_t w = {.source = L->chain[0].source};
-        ksafe_policy__fail(L, &w, "unknown environment \"%s\" (known: %s)", env,
-                           s && *s ? s : "none");
+        ksafe_policy__fail_as(L, KSAFE_ERROR_UNKNOWN_ENV, &w,
+                              "unknown environment \"%s\" (known: %s)", env, s && *s ? s : "none");
         free(s);
         return false;
 }
@@ -300,8 +300,10 @@ ksafe_policy_t *ksafe_policy_default(void)
 
 ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env, ksafe_error_t *err)
 {
+        ksafe_error__clear(err);
         if (!json) {
-                ksafe_error__set(err, "<string>", "", 0, 0, "no policy text given");
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, "<string>", "", 0, 0,
+                                 "no policy text given");
                 return NULL;
         }
         return resolve(&(policy_text_t){.text = json, .source = "<string>"}, env, err);
@@ -316,16 +318,18 @@ static ksafe_policy_t *load_file(const char *path, const char *env, ksafe_error_
         ksafe_file_id_t id;
         char *text = ksafe_file__read_regular(path, &len, &id, why, sizeof(why));
         if (!text) {
-                ksafe_error__set(err, path, "", 0, 0, "cannot read policy: %s", why);
+                ksafe_error__set(err, KSAFE_ERROR_IO, path, "", 0, 0, "cannot read policy: %s",
+                                 why);
                 return NULL;
         }
         ksafe_policy_t *policy = NULL;
         char real[PATH_MAX];
         char *dcopy = strdup(realpath(path, real) ? real : path);
         if (strlen(text) != len)
-                ksafe_error__set(err, path, "", 0, 0, "contains a NUL byte: not a policy");
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, path, "", 0, 0,
+                                 "contains a NUL byte: not a policy");
         else if (!dcopy)
-                ksafe_error__set(err, path, "", 0, 0, "out of memory");
+                ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, path, "", 0, 0, "out of memory");
         else
                 policy = resolve(
                         &(policy_text_t){
@@ -338,15 +342,18 @@ static ksafe_policy_t *load_file(const char *path, const char *env, ksafe_error_
 
 ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error_t *err)
 {
+        ksafe_error__clear(err);
         if (!path) {
-                ksafe_error__set(err, "", "", 0, 0, "no policy path given");
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, "", "", 0, 0,
+                                 "no policy path given");
                 return NULL;
         }
         if (strcmp(path, BUILTIN_DEFAULT) == 0)
                 return resolve_builtin(env, err);
         if (strncmp(path, "builtin:", 8) == 0) {
-                ksafe_error__set(err, path, "", 0, 0, "unknown built-in policy \"%s\" (known: %s)",
-                                 path, BUILTIN_DEFAULT);
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, path, "", 0, 0,
+                                 "unknown built-in policy \"%s\" (known: %s)", path,
+                                 BUILTIN_DEFAULT);
                 return NULL;
         }
         return load_file(path, env, err);
@@ -354,6 +361,7 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
 
 ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err)
 {
+        ksafe_error__clear(err);
         const char *path = getenv("KSAFE_POLICY");
         const char *env = getenv("KSAFE_ENV");
         if (path && *path)

@@ -89,8 +89,8 @@ bool ksafe_doc__open(loader_t *L, doc_t *doc, const char *text, const char *sour
                 text += 3; /* a UTF-8 BOM, as some editors write */
         doc->json = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (!doc->json) {
-                ksafe_error__set(L->err, source, "", jerr.line, jerr.column, "%s",
-                                 ksafe_error__json_text(&jerr));
+                ksafe_error__set(L->err, KSAFE_ERROR_PARSE, source, "", jerr.line, jerr.column,
+                                 "%s", ksafe_error__json_text(&jerr));
                 return false;
         }
         if (!ksafe_policy__check_structure(L, &top, doc->json))
@@ -164,9 +164,11 @@ static bool read_parent(loader_t *L, const doc_t *doc, const where_t *w, const c
         size_t len;
         next->owned = ksafe_file__read_regular(path, &len, &next->file_id, why, sizeof(why));
         if (!next->owned)
-                return ksafe_policy__fail(L, w, "cannot read \"%s\": %s", path, why);
+                return ksafe_policy__fail_as(L, KSAFE_ERROR_IO, w, "cannot read \"%s\": %s", path,
+                                             why);
         if (strlen(next->owned) != len)
-                return ksafe_policy__fail(L, w, "\"%s\" contains a NUL byte", path);
+                return ksafe_policy__fail_as(L, KSAFE_ERROR_PARSE, w, "\"%s\" contains a NUL byte",
+                                             path);
         where_t ptop = {.source = path};
         if (in_chain(L, &next->file_id))
                 return ksafe_policy__fail(L, &ptop, "\"extends\" cycle: %s extends itself", path);

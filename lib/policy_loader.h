@@ -52,6 +52,9 @@ typedef struct loader_s loader_t;
 /** Set the loader's error at `w`; always false, so that a check can
  *  `return ksafe_policy__fail(...)`. */
 bool ksafe_policy__fail(loader_t *L, const where_t *w, const char *fmt, ...) KSAFE_PRINTF(3, 4);
+/** The same with the kind of error given (ksafe_policy__fail says KSAFE_ERROR_POLICY). */
+bool ksafe_policy__fail_as(loader_t *L, ksafe_error_code_t code, const where_t *w, const char *fmt,
+                           ...) KSAFE_PRINTF(4, 5);
 /** The path of `w` (free() it), or NULL when out of memory. */
 char *ksafe_where__path(const where_t *w);
 

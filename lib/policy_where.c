@@ -47,12 +47,14 @@ char *ksafe_where__path(const where_t *w)
         return ksafe_buf__take(&buf);
 }
 
-bool ksafe_policy__fail(loader_t *L, const where_t *w, const char *fmt, ...)
+static bool vfail(loader_t *L, ksafe_error_code_t code, const where_t *w, const char *fmt,
+                  va_list ap) KSAFE_PRINTF(4, 0);
+
+/* Fill in the loader's error: `code` is what kind of error it is. */
+static bool vfail(loader_t *L, ksafe_error_code_t code, const where_t *w, const char *fmt,
+                  va_list ap)
 {
-        va_list ap;
-        va_start(ap, fmt);
         char *text = ksafe__vformat(fmt, ap);
-        va_end(ap);
         char *raw = ksafe_where__path(w);
         /* The path in the text is the one in err->path: escaped as
          * ksafe_error__set() escapes it, then cut the same way. */
@@ -60,12 +62,37 @@ bool ksafe_policy__fail(loader_t *L, const where_t *w, const char *fmt, ...)
         free(raw);
         char shown[sizeof(((ksafe_error_t *)NULL)->path)];
         ksafe_error__fit_tail(shown, sizeof(shown), path ? path : "");
+        if (!text)
+                code = KSAFE_ERROR_OUT_OF_MEMORY;
         if (shown[0])
-                ksafe_error__set(L->err, w->source, shown, 0, 0, "%s: %s", shown,
+                ksafe_error__set(L->err, code, w->source, shown, 0, 0, "%s: %s", shown,
                                  text ? text : "out of memory");
         else
-                ksafe_error__set(L->err, w->source, "", 0, 0, "%s", text ? text : "out of memory");
+                ksafe_error__set(L->err, code, w->source, "", 0, 0, "%s",
+                                 text ? text : "out of memory");
         free(path);
         free(text);
+        return false;
+}
+
+bool ksafe_policy__fail_as(loader_t *L, ksafe_error_code_t code, const where_t *w, const char *fmt,
+                           ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vfail(L, code, w, fmt, ap);
+        va_end(ap);
+        return false;
+}
+
+/* A policy that is not valid (KSAFE_ERROR_POLICY), or out of memory: every
+ * "out of memory" of the loader is this very format string. */
+bool ksafe_policy__fail(loader_t *L, const where_t *w, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vfail(L, strcmp(fmt, "out of memory") == 0 ? KSAFE_ERROR_OUT_OF_MEMORY : KSAFE_ERROR_POLICY,
+              w, fmt, ap);
+        va_end(ap);
         return false;
 }

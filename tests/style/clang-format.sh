@@ -9,6 +9,8 @@ root=${1:?usage: clang-format.sh SOURCE_ROOT [CLANG_FORMAT]}
 cf=${2:-clang-format}
 DIRS="lib tests/unit tests/integration"
 FILES="tests/common.h"
+# Files of other branches, formatted by their owners (then taken off this list).
+SKIP="lib/plugin.c lib/eval_set.c tests/unit/test_abi.c"
 
 cd "$root" || exit 1
 if ! command -v "$cf" >/dev/null 2>&1; then
@@ -16,6 +18,7 @@ if ! command -v "$cf" >/dev/null 2>&1; then
         exit 0
 fi
 list=$(for d in $DIRS; do find "$d" -maxdepth 1 -name '*.[ch]'; done | sort; echo "$FILES")
+for f in $SKIP; do list=$(echo "$list" | grep -vxF "$f"); done
 n=$(echo "$list" | wc -w)
 # One clang-format for every file (fast); a diff for each file it names.
 # shellcheck disable=SC2086
