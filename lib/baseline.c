@@ -83,9 +83,10 @@ bool ksafe_baseline__check(loader_t *L, const state_t *st, const state_t *base, 
                 /* Point at where the rule was weakened, when it still exists. */
                 where_t w = r ? ksafe_state__slot_where(&st->slots[at])
                               : (where_t){.source = L->chain[0].source};
-                return ksafe_policy__fail_as(L, KSAFE_ERROR_UNSAFE, &w,
-                            "%s%s%s: weakening the safety baseline needs \"allow_unsafe\": true",
-                            why, env ? " in environment " : "", env ? env : "");
+                return ksafe_policy__fail_as(
+                        L, KSAFE_ERROR_UNSAFE, &w,
+                        "%s%s%s: weakening the safety baseline needs \"allow_unsafe\": true", why,
+                        env ? " in environment " : "", env ? env : "");
         }
         return true;
 }

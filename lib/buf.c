@@ -94,6 +94,13 @@ void ksafe_buf__json_string(ksafe_buf_t *buf, const char *s)
         ksafe_buf__append(buf, "\"", 1);
 }
 
+char *ksafe__vformat(const char *fmt, va_list ap)
+{
+        ksafe_buf_t buf = {0};
+        ksafe_buf__vprintf(&buf, fmt, ap);
+        return ksafe_buf__take(&buf);
+}
+
 char *ksafe_buf__take(ksafe_buf_t *buf)
 {
         if (!buf->failed && !buf->data)

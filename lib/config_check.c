@@ -15,8 +15,7 @@
 static bool plain_name(const char *name)
 {
         size_t n = strlen(name);
-        return n > 0 && n <= 128 &&
-               strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n &&
+        return n > 0 && n <= 128 && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n &&
                !ksafe_property_is_sensitive(name);
 }
 
@@ -25,8 +24,8 @@ static void java_bom_finding(const ksafe_policy_t *policy, const ksafe_view_t *v
                              const ksafe_entry_t *e, ksafe_report_t *report)
 {
         const char *intended = e->name + 3;
-        bool known = ksafe_props__find(policy->props, intended) ||
-                     ksafe_dialect__java_knows(intended);
+        bool known =
+                ksafe_props__find(policy->props, intended) || ksafe_dialect__java_knows(intended);
         bool shown = plain_name(intended);
         char message[400];
         if (known)
@@ -63,7 +62,7 @@ static void java_bom_finding(const ksafe_policy_t *policy, const ksafe_view_t *v
  * file is the Java client's, which only logs unknown names: a warning.
  */
 void ksafe_config__eval_entries(const ksafe_config_t *cfg, const ksafe_policy_t *policy,
-                              const ksafe_view_t *view, ksafe_report_t *report)
+                                const ksafe_view_t *view, ksafe_report_t *report)
 {
         size_t first = ksafe_report_count(report);
         ksafe_eval__entries(policy, view, report);

@@ -21,8 +21,7 @@ static ksafe_change_t *change_for(ksafe_config_t *cfg, const char *canonical)
         for (size_t i = 0; i < cfg->change_count; i++)
                 if (strcmp(cfg->changes[i].canonical, canonical) == 0)
                         return &cfg->changes[i];
-        ksafe_change_t *changes =
-                realloc(cfg->changes, (cfg->change_count + 1) * sizeof(*changes));
+        ksafe_change_t *changes = realloc(cfg->changes, (cfg->change_count + 1) * sizeof(*changes));
         if (!changes)
                 return NULL;
         cfg->changes = changes;
@@ -43,7 +42,8 @@ static bool config_setter(void *target, const ksafe_rule_t *rule, const char *va
         const ksafe_prop_t *prop = rule->prop;
         bool remove = rule->checks & KSAFE_CHECK_FORBIDDEN;
         char why[512];
-        char *parsed = remove ? strdup(prop->def) : ksafe_prop__parse(prop, value, why, sizeof(why));
+        char *parsed =
+                remove ? strdup(prop->def) : ksafe_prop__parse(prop, value, why, sizeof(why));
         ksafe_change_t *c = parsed ? change_for(cfg, prop->name) : NULL;
         if (c) {
                 free(c->name);

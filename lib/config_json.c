@@ -77,7 +77,7 @@ static char *token_text(const char *tok, size_t len)
 typedef struct member_s {
         const char *key, *key_end, *value, *value_end;
         int line, column;
-        int value_line;                /* the scanner's state at the value */
+        int value_line; /* the scanner's state at the value */
         const char *value_line_start;
 } member_t;
 
@@ -135,7 +135,7 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
         skip_space(s);
         if (pointer && *pointer && *pointer != '/') {
                 ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, cfg->source, "", 0, 0,
-                                "JSON pointer \"%s\" must start with '/'", pointer);
+                                 "JSON pointer \"%s\" must start with '/'", pointer);
                 return false;
         }
         const char *p = pointer ? pointer : "";
@@ -144,7 +144,7 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                 if (!tok || *s->p != '{') {
                         free(tok);
                         ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", s->line, 0,
-                                        "JSON pointer \"%s\": no object at this path", pointer);
+                                         "JSON pointer \"%s\": no object at this path", pointer);
                         return false;
                 }
                 s->p++;
@@ -163,8 +163,7 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                 free(tok);
                 if (!found) {
                         ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", 0, 0,
-                                        "JSON pointer \"%s\" names nothing in this file",
-                                        pointer);
+                                         "JSON pointer \"%s\" names nothing in this file", pointer);
                         return false;
                 }
                 /* Go back to the value's start, and to its line. */
@@ -174,9 +173,9 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
         }
         if (*s->p != '{') {
                 ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", s->line,
-                                (int)(s->p - s->line_start) + 1,
-                                "expected a JSON object of property names%s%s",
-                                pointer && *pointer ? " at " : "", pointer ? pointer : "");
+                                 (int)(s->p - s->line_start) + 1,
+                                 "expected a JSON object of property names%s%s",
+                                 pointer && *pointer ? " at " : "", pointer ? pointer : "");
                 return false;
         }
         return true;
@@ -199,14 +198,14 @@ static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned obj
         bool topic_config = key && strcmp(key, "default.topic.config") == 0;
         ksafe_entry_t *e = NULL;
         if (key)
-                e = ksafe_config__add_entry(cfg, key, strlen(key), raw ? raw : "", raw ? strlen(raw) : 0,
-                              m->line, m->column);
+                e = ksafe_config__add_entry(cfg, key, strlen(key), raw ? raw : "",
+                                            raw ? strlen(raw) : 0, m->line, m->column);
         free(key);
         free(raw);
         if (!e) {
                 ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", m->line, m->column,
-                                "cannot read this member (out of memory, or a NUL "
-                                "character in its text)");
+                                 "cannot read this member (out of memory, or a NUL "
+                                 "character in its text)");
                 return false;
         }
         e->quoted = *m->value == '"';
@@ -233,8 +232,8 @@ static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned obj
         if (note) {
                 e->status = KSAFE_ENTRY_INVALID;
                 if (!(e->note = strdup(note))) {
-                        ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, cfg->source, "", m->line, m->column,
-                                        "out of memory");
+                        ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, cfg->source, "", m->line,
+                                         m->column, "out of memory");
                         return false;
                 }
         }
@@ -244,8 +243,11 @@ static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned obj
 static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned object,
                                ksafe_error_t *err)
 {
-        scanner_t s = {.data = cfg->data, .p = at->value + 1, .end = cfg->data + cfg->len,
-                       .line = at->value_line, .line_start = at->value_line_start};
+        scanner_t s = {.data = cfg->data,
+                       .p = at->value + 1,
+                       .end = cfg->data + cfg->len,
+                       .line = at->value_line,
+                       .line_start = at->value_line_start};
         member_t m;
         unsigned none = 0;
         while (next_member(&s, &m))
@@ -260,13 +262,16 @@ bool ksafe_config__read_json(ksafe_config_t *cfg, const char *pointer, ksafe_err
         size_t bom = ksafe_config__bom_length(cfg->data, cfg->len);
         json_t *doc = json_loadb(cfg->data + bom, cfg->len - bom, JSON_DECODE_ANY, &jerr);
         if (!doc) {
-                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", jerr.line, jerr.column, "%s",
-                                ksafe_error__json_text(&jerr));
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", jerr.line, jerr.column,
+                                 "%s", ksafe_error__json_text(&jerr));
                 return false;
         }
         json_decref(doc);
-        scanner_t s = {.data = cfg->data, .p = cfg->data + bom, .end = cfg->data + cfg->len,
-                       .line = 1, .line_start = cfg->data + bom};
+        scanner_t s = {.data = cfg->data,
+                       .p = cfg->data + bom,
+                       .end = cfg->data + cfg->len,
+                       .line = 1,
+                       .line_start = cfg->data + bom};
         if (!follow_pointer(cfg, &s, pointer, err))
                 return false;
         cfg->object_open = (size_t)(s.p - cfg->data);

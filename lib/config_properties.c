@@ -133,7 +133,6 @@ static const char *java_unescape(const char *s, size_t n, ksafe_buf_t *out)
         return NULL;
 }
 
-
 /* Does the line that ends at e end with a CR that is not part of CRLF? */
 static bool ends_lone_cr(const char *e, const char *end)
 {
@@ -224,14 +223,14 @@ static bool java_text(ksafe_buf_t *tmp, const char *s, size_t n, char **out, con
 /* Reading one file into cfg's entries. */
 typedef struct reader_s {
         ksafe_config_t *cfg;
-        bool java;             /* --dialect java: Java's rules are the file's */
+        bool java; /* --dialect java: Java's rules are the file's */
         bool (*blank)(char);
         const char *data, *end;
-        const char *p;         /* the next physical line */
-        int line;              /* its number */
-        bool bom_pending;      /* a BOM that kcat reads as part of the next line */
-        bool after_lone_cr;    /* kcat reads the next line as part of the last */
-        logical_t l;           /* the logical line being read */
+        const char *p;      /* the next physical line */
+        int line;           /* its number */
+        bool bom_pending;   /* a BOM that kcat reads as part of the next line */
+        bool after_lone_cr; /* kcat reads the next line as part of the last */
+        logical_t l;        /* the logical line being read */
         ksafe_buf_t tmp;
 } reader_t;
 
@@ -350,10 +349,10 @@ static ksafe_entry_t *add_property(reader_t *r, const line_t *ln, const kv_t *kv
         size_t klen = (size_t)(kv->ke - kv->k), vlen = (size_t)(kv->ve - kv->v);
         if (!r->java) {
                 ksafe_kcat__unescape(&r->tmp, kv->v, vlen);
-                return r->tmp.failed ? NULL
-                                     : ksafe_config__add_entry(r->cfg, kv->k, klen, r->tmp.data,
-                                                               r->tmp.len, ln->first_line,
-                                                               ln->column);
+                return r->tmp.failed
+                               ? NULL
+                               : ksafe_config__add_entry(r->cfg, kv->k, klen, r->tmp.data,
+                                                         r->tmp.len, ln->first_line, ln->column);
         }
         char *key = NULL, *value = NULL;
         const char *why_key = NULL, *why_value = NULL;

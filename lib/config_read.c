@@ -76,8 +76,7 @@ static bool options_known(const ksafe_config_options_t *options, const char *sou
                                  "ksafe_config_options_t version %u is unknown to ksafe %s "
                                  "(it reads version %d: initialise the options with "
                                  "KSAFE_CONFIG_OPTIONS_INIT)",
-                                 options->version, KSAFE_VERSION_STR,
-                                 KSAFE_CONFIG_OPTIONS_VERSION);
+                                 options->version, KSAFE_VERSION_STR, KSAFE_CONFIG_OPTIONS_VERSION);
                 return false;
         }
         bool bad_format = (unsigned)options->format > KSAFE_FORMAT_JSON;
@@ -109,8 +108,7 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         }
         if (!cfg || !cfg->source || !cfg->data) {
                 ksafe_config_destroy(cfg);
-                ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, source, "", 0, 0,
-                                 "out of memory");
+                ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, source, "", 0, 0, "out of memory");
                 return NULL;
         }
         memcpy(cfg->data, data, len);

@@ -236,10 +236,10 @@ char *ksafe_config_effective(const ksafe_config_t *config, const ksafe_policy_t 
                 ksafe_view__value(r.view, props[i], &v);
                 /* A line kcat reads otherwise may hold other settings (the
                  * tail of a long line is a line of its own to kcat). */
-                const char *shown = props[i]->sensitive             ? KSAFE_REDACTED
-                                    : v.entry && v.entry->syntax     ? "(not shown: kcat reads "
-                                                                       "this line otherwise)"
-                                                                     : v.text;
+                const char *shown = props[i]->sensitive          ? KSAFE_REDACTED
+                                    : v.entry && v.entry->syntax ? "(not shown: kcat reads "
+                                                                   "this line otherwise)"
+                                                                 : v.text;
                 /* Escaped: a value cannot forge a line of its own. */
                 char *value = ksafe_report_escape(shown);
                 out.failed |= !value;

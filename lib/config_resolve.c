@@ -92,8 +92,8 @@ static void java_trim(char *raw)
  * memory. */
 static bool json_number_as_passed(ksafe_entry_t *e)
 {
-        if (!e->json_number || !(e->prop->type == KSAFE_PROP_INT ||
-                                 e->prop->type == KSAFE_PROP_FLOAT))
+        if (!e->json_number ||
+            !(e->prop->type == KSAFE_PROP_INT || e->prop->type == KSAFE_PROP_FLOAT))
                 return true;
         char *end;
         double n = strtod(e->raw, &end);
@@ -126,9 +126,8 @@ static bool resolve_value(ksafe_entry_t *e, ksafe_dialect_t dialect)
 }
 
 /* Resolve one entry's name and parse its value as librdkafka would. */
-static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
-                          const ksafe_props_t *props, ksafe_dialect_t dialect,
-                          rd_kafka_conf_t **scratch)
+static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read, const ksafe_props_t *props,
+                          ksafe_dialect_t dialect, rd_kafka_conf_t **scratch)
 {
         *e = *read;
         e->name = strdup(read->name);
@@ -161,8 +160,7 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
 }
 
 /* Apply a recorded change to the view, as librdkafka would read it. */
-static bool override_change(ksafe_view_t *view, const ksafe_props_t *props,
-                            const ksafe_change_t *c)
+static bool override_change(ksafe_view_t *view, const ksafe_props_t *props, const ksafe_change_t *c)
 {
         const ksafe_prop_t *prop = ksafe_props__find(props, c->canonical);
         if (!prop)
@@ -282,11 +280,11 @@ bool ksafe_config__resolve(const ksafe_config_t *cfg, const ksafe_policy_t *poli
                         free(e->note);
                         e->value = NULL;
                         e->status = KSAFE_ENTRY_INVALID;
-                        ok = (e->note = strdup(
-                                      "default.topic.config is given again later in this "
-                                      "object, and a JSON reader keeps only one of them "
-                                      "(Python's the last): this setting never reaches the "
-                                      "client")) != NULL;
+                        ok = (e->note =
+                                      strdup("default.topic.config is given again later in this "
+                                             "object, and a JSON reader keeps only one of them "
+                                             "(Python's the last): this setting never reaches the "
+                                             "client")) != NULL;
                 }
         }
         if (scratch)

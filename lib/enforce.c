@@ -80,12 +80,12 @@ static void repair(const ksafe_policy_t *policy, ksafe_view_t *view, ksafe_sette
                          * reported too, as it failed then. */
                         if (!ksafe_report__find(report, rule->id))
                                 ksafe_eval__rule(rule, view, report);
-                        state[i] |= REPAIR_TRIED | (set_holder(set, target, rule, &verdict.value, fix)
-                                                     ? REPAIR_SET
-                                                     : 0);
-                        ksafe_view__changed(view, verdict.value.holder ? verdict.value.holder
-                                                                      : rule->prop,
-                                           !(rule->checks & KSAFE_CHECK_FORBIDDEN));
+                        state[i] |= REPAIR_TRIED |
+                                    (set_holder(set, target, rule, &verdict.value, fix) ? REPAIR_SET
+                                                                                        : 0);
+                        ksafe_view__changed(
+                                view, verdict.value.holder ? verdict.value.holder : rule->prop,
+                                !(rule->checks & KSAFE_CHECK_FORBIDDEN));
                         free(fix);
                         changed = true;
                 }
@@ -136,7 +136,7 @@ static void blame_conflicts(const ksafe_policy_t *policy, const unsigned char *s
 }
 
 ksafe_report_t *ksafe_enforce__view(const ksafe_policy_t *policy, ksafe_view_t *view,
-                              ksafe_setter_t set, void *target)
+                                    ksafe_setter_t set, void *target)
 {
         ksafe_report_t *report = ksafe_report__new(policy);
         if (!report)
@@ -179,7 +179,7 @@ static void reset_float(const ksafe_prop_t *prop, const ksafe_rule_t *rule,
 }
 
 void ksafe_enforce__float_readings(const ksafe_policy_t *policy, const ksafe_view_t *view,
-                                  ksafe_setter_t set, void *target)
+                                   ksafe_setter_t set, void *target)
 {
         for (size_t i = 0; i < policy->rule_count; i++) {
                 const ksafe_rule_t *rule = &policy->rules[i];

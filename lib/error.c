@@ -23,15 +23,23 @@ static size_t utf8_head(const char *s, size_t n)
         return n - (i - 1) >= want ? n : i - 1;
 }
 
-void ksafe_error__fit_head(char *dst, size_t size, const char *src)
+/* Copy src when it fits in dst[size] (or there is no room at all): true
+ * when that is done, false when src must be cut. */
+static bool fits(char *dst, size_t size, const char *src)
 {
         size_t len = strlen(src);
         if (size == 0)
+                return true;
+        if (len >= size)
+                return false;
+        memcpy(dst, src, len + 1);
+        return true;
+}
+
+void ksafe_error__fit_head(char *dst, size_t size, const char *src)
+{
+        if (fits(dst, size, src))
                 return;
-        if (len < size) {
-                memcpy(dst, src, len + 1);
-                return;
-        }
         size_t keep = size > 4 ? utf8_head(src, size - 4) : 0;
         memcpy(dst, src, keep);
         snprintf(dst + keep, size - keep, "%s", "...");
@@ -39,13 +47,9 @@ void ksafe_error__fit_head(char *dst, size_t size, const char *src)
 
 void ksafe_error__fit_tail(char *dst, size_t size, const char *src)
 {
+        if (fits(dst, size, src))
+                return;
         size_t len = strlen(src);
-        if (size == 0)
-                return;
-        if (len < size) {
-                memcpy(dst, src, len + 1);
-                return;
-        }
         if (size <= 4) {
                 snprintf(dst, size, "%s", "...");
                 return;
@@ -81,12 +85,10 @@ void ksafe_error__set(ksafe_error_t *err, ksafe_error_code_t code, const char *s
         free(where);
         err->line = line;
         err->column = column;
-        ksafe_buf_t text = {0};
         va_list ap;
         va_start(ap, fmt);
-        ksafe_buf__vprintf(&text, fmt, ap);
+        char *s = ksafe__vformat(fmt, ap);
         va_end(ap);
-        char *s = ksafe_buf__take(&text);
         char *shown = ksafe_report_escape(s);
         ksafe_error__fit_head(err->text, sizeof(err->text), shown ? shown : "out of memory");
         free(shown);

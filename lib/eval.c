@@ -56,14 +56,14 @@ void ksafe_rule__describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ks
                 ksafe_buf__printf(buf, "%sone of ", sep);
                 for (size_t i = 0; i < rule->one_of_count; i++)
                         ksafe_buf__printf(buf, "%s%s", i ? ", " : "",
-                                         secret ? KSAFE_REDACTED : rule->one_of_raw[i]);
+                                          secret ? KSAFE_REDACTED : rule->one_of_raw[i]);
                 sep = " and ";
         }
         bool min = rule->checks & KSAFE_CHECK_MIN, max = rule->checks & KSAFE_CHECK_MAX;
         char lo[32], hi[32];
         if (min && max)
                 ksafe_buf__printf(buf, "%sbetween %s and %s", sep, num(rule->min, lo, sizeof(lo)),
-                                 num(rule->max, hi, sizeof(hi)));
+                                  num(rule->max, hi, sizeof(hi)));
         else if (min)
                 ksafe_buf__printf(buf, "%s>= %s", sep, num(rule->min, lo, sizeof(lo)));
         else if (max)
@@ -224,21 +224,23 @@ static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
                 ksafe_buf__printf(&message, "%s is %s", name, actual_s);
         else if (v->derived)
                 ksafe_buf__printf(&message, "%s is not set; librdkafka makes it %s", name,
-                                 actual_s);
+                                  actual_s);
         else
                 ksafe_buf__printf(&message, "%s is not set; librdkafka's default is %s", name,
-                                 actual_s);
+                                  actual_s);
         ksafe_buf__printf(&message, "; expected %s", expected_s);
         bool forbidden = rule->checks & KSAFE_CHECK_FORBIDDEN;
         char *fix = rule->action == KSAFE_ACTION_ENFORCE ? ksafe_rule__fix(rule, view) : NULL;
         if (v->unsure)
                 ksafe_buf__printf(&message, " (whether it is set could not be learned from "
-                                           "librdkafka)");
+                                            "librdkafka)");
         /* Enforcing forbidden unsets: a file loses the line, a conf gets
          * the value librdkafka uses unset. No value to write by hand. */
         if (forbidden && fix)
                 ksafe_buf__printf(&message, "; fix: remove it (unset, librdkafka uses %s)",
-                                 rule->prop->sensitive ? KSAFE_REDACTED : fix[0] ? fix : "none");
+                                  rule->prop->sensitive ? KSAFE_REDACTED
+                                  : fix[0]              ? fix
+                                                        : "none");
         char *message_s = ksafe_buf__take(&message);
         if (forbidden) {
                 free(fix);
@@ -255,8 +257,12 @@ static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
                 .why = rule->why,
                 .message = message_s,
                 .file = e && e->origin ? e->origin : ksafe_view__file(view),
-                .line = e ? e->line : ksafe_view__file(view) ? 1 : 0,
-                .column = e ? e->column : ksafe_view__file(view) ? 1 : 0,
+                .line = e                        ? e->line
+                        : ksafe_view__file(view) ? 1
+                                                 : 0,
+                .column = e                        ? e->column
+                          : ksafe_view__file(view) ? 1
+                                                   : 0,
                 .action = rule->action,
                 .severity = rule->action == KSAFE_ACTION_WARN ? KSAFE_SEVERITY_WARNING
                                                               : KSAFE_SEVERITY_ERROR,
@@ -289,7 +295,7 @@ bool ksafe_rule__in_view(const ksafe_rule_t *rule, const ksafe_view_t *view)
 }
 
 void ksafe_eval__policy(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned actions,
-                ksafe_report_t *report)
+                        ksafe_report_t *report)
 {
         for (size_t i = 0; i < policy->rule_count; i++) {
                 const ksafe_rule_t *rule = &policy->rules[i];

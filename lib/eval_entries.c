@@ -36,8 +36,8 @@ static void finding_not_key_value(ksafe_violation_t *v, char *message, size_t si
                  "this line is not key=value (it is not shown: it may be part of a secret)");
 }
 
-static void finding_unknown(const ksafe_policy_t *policy, const ksafe_entry_t *e,
-                            const char *name, ksafe_violation_t *v, char *message, size_t size)
+static void finding_unknown(const ksafe_policy_t *policy, const ksafe_entry_t *e, const char *name,
+                            ksafe_violation_t *v, char *message, size_t size)
 {
         const char *hint = ksafe_props__suggest(policy->props, e->name);
         v->rule_id = "ksafe-unknown-property";
@@ -74,8 +74,8 @@ static void finding_misread(const ksafe_entry_t *e, ksafe_violation_t *v, char *
 /* A line that a later one (`w`) overrides. Within one JSON object, JSON
  * readers disagree on which one a client passes last (Python keeps a
  * repeated key's first place with its last value): nobody can tell. */
-static void finding_duplicate(const ksafe_entry_t *e, const ksafe_entry_t *w,
-                              ksafe_violation_t *v, char *message, size_t size)
+static void finding_duplicate(const ksafe_entry_t *e, const ksafe_entry_t *w, ksafe_violation_t *v,
+                              char *message, size_t size)
 {
         if (e->in_json && !w->origin) {
                 v->rule_id = "ksafe-json-duplicate";
@@ -161,8 +161,8 @@ void ksafe_eval__entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         .severity = KSAFE_SEVERITY_ERROR,
                         .is_set = true,
                 };
-                bool secret = ksafe_property_is_sensitive(e->name) ||
-                              (e->prop && e->prop->sensitive);
+                bool secret =
+                        ksafe_property_is_sensitive(e->name) || (e->prop && e->prop->sensitive);
                 if (e->prop)
                         v.actual = secret ? KSAFE_REDACTED : e->value ? e->value : e->raw;
                 judge_entry(policy, entries, e, &v, message, sizeof(message));

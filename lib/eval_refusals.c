@@ -48,8 +48,12 @@ static void refuse(const refusals_t *c, const char *name, const char *expected,
                 .why = "rd_kafka_new() fails with this configuration",
                 .message = message,
                 .file = e && e->origin ? e->origin : file,
-                .line = e ? e->line : file ? 1 : 0,
-                .column = e ? e->column : file ? 1 : 0,
+                .line = e      ? e->line
+                        : file ? 1
+                               : 0,
+                .column = e      ? e->column
+                          : file ? 1
+                                 : 0,
                 .action = KSAFE_ACTION_REJECT,
                 .severity = KSAFE_SEVERITY_ERROR,
                 .is_set = v.is_set,
@@ -147,8 +151,8 @@ static const struct sasl_provider_s *sasl_provider(const char *mech)
 {
         for (size_t i = 0; i < ARRAY_SIZE(sasl_providers); i++) {
                 const struct sasl_provider_s *p = &sasl_providers[i];
-                if ((p->prefix ? strncmp(mech, p->name, strlen(p->name))
-                               : strcmp(mech, p->name)) == 0)
+                if ((p->prefix ? strncmp(mech, p->name, strlen(p->name)) : strcmp(mech, p->name)) ==
+                    0)
                         return p;
         }
         return NULL;
@@ -306,8 +310,7 @@ static void refuse_idempotent_topic(const refusals_t *c)
  * 0 is infinite and passes both. */
 static void refuse_message_timeout(const refusals_t *c)
 {
-        const ksafe_prop_t *mt =
-                ksafe_props__well_known(c->policy->props, KSAFE_P_MESSAGE_TIMEOUT);
+        const ksafe_prop_t *mt = ksafe_props__well_known(c->policy->props, KSAFE_P_MESSAGE_TIMEOUT);
         ksafe_value_t v, w;
         double n, m, limit;
         char expected[96];

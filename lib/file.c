@@ -63,8 +63,8 @@ static int read_all(int fd, size_t size, char **datap, size_t *lenp)
                 if (len + 1 == cap) {
                         if (len > KSAFE_MAX_FILE)
                                 err = EFBIG;
-                        size_t grown = cap > (KSAFE_MAX_FILE + 2) / 2 ? KSAFE_MAX_FILE + 2
-                                                                    : cap * 2;
+                        size_t grown =
+                                cap > (KSAFE_MAX_FILE + 2) / 2 ? KSAFE_MAX_FILE + 2 : cap * 2;
                         char *more = err ? NULL : realloc(data, grown);
                         if (!more) {
                                 err = err ? err : ENOMEM;

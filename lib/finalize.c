@@ -84,8 +84,7 @@ static bool fallback_queryable(const char *v)
  *     ssl or sasl_ssl): "(REDACTED)", or "" for 11 bytes or fewer
  */
 /* rd_kafka_new()'s adjustments, after finalize, to any value (set or not). */
-static const char *model_new(const ksafe_view_t *view, const ksafe_prop_t *prop,
-                             const char *base)
+static const char *model_new(const ksafe_view_t *view, const ksafe_prop_t *prop, const char *base)
 {
         if (named(prop, "log_level") && stored_text(view, "debug")[0])
                 return "7";
@@ -129,8 +128,8 @@ static const char *model_idempotence(const ksafe_view_t *view, const ksafe_prop_
 }
 
 /* rd_kafka_conf_finalize()'s other adjustments for a producer. */
-static const char *model_conf(const ksafe_view_t *view, const ksafe_prop_t *prop,
-                              const char *base, char *buf, size_t size)
+static const char *model_conf(const ksafe_view_t *view, const ksafe_prop_t *prop, const char *base,
+                              char *buf, size_t size)
 {
         if (named(prop, "sticky.partitioning.linger.ms")) {
                 double twice = 2 * stored_number(view, "linger.ms");
@@ -162,8 +161,8 @@ static const char *model_conf(const ksafe_view_t *view, const ksafe_prop_t *prop
 }
 
 /* rd_kafka_topic_conf_finalize()'s adjustments for a producer. */
-static const char *model_topic(const ksafe_view_t *view, const ksafe_prop_t *prop,
-                               const char *base, char *buf, size_t size)
+static const char *model_topic(const ksafe_view_t *view, const ksafe_prop_t *prop, const char *base,
+                               char *buf, size_t size)
 {
         const ksafe_props_t *props = ksafe_view__props(view);
         bool idempotent = ksafe_view__idempotent(view);
@@ -173,7 +172,8 @@ static const char *model_topic(const ksafe_view_t *view, const ksafe_prop_t *pro
                 return "fifo";
         if (prop == ksafe_props__well_known(props, KSAFE_P_MESSAGE_TIMEOUT) &&
             ksafe_view__transactional(view)) {
-                const ksafe_prop_t *tt = ksafe_props__well_known(props, KSAFE_P_TRANSACTION_TIMEOUT);
+                const ksafe_prop_t *tt =
+                        ksafe_props__well_known(props, KSAFE_P_TRANSACTION_TIMEOUT);
                 ksafe_value_t v;
                 if (tt && ksafe_view__stored(view, tt, &v)) {
                         snprintf(buf, size, "%s", v.text);

@@ -47,6 +47,8 @@ void ksafe_buf__vprintf(ksafe_buf_t *buf, const char *fmt, va_list ap) KSAFE_PRI
 void ksafe_buf__append(ksafe_buf_t *buf, const char *s, size_t len);
 /** Append `s` as a JSON string literal, quotes included. */
 void ksafe_buf__json_string(ksafe_buf_t *buf, const char *s);
+/** vsprintf() into a new string (free() it); NULL when out of memory. */
+char *ksafe__vformat(const char *fmt, va_list ap) KSAFE_PRINTF(1, 0);
 /** Hand over the string (never NULL unless failed); the buffer is reset. */
 char *ksafe_buf__take(ksafe_buf_t *buf);
 void ksafe_buf__free(ksafe_buf_t *buf);
@@ -56,7 +58,7 @@ void ksafe_buf__free(ksafe_buf_t *buf);
  *  doubling cap (from KSAFE_ARRAY_FIRST) when the array is full. false when
  *  out of memory: the array is unchanged. */
 #define KSAFE_ARRAY_FIRST 16
-#define KSAFE_ARRAY_RESERVE(items, count, cap)                                                    \
+#define KSAFE_ARRAY_RESERVE(items, count, cap)                                                     \
         ksafe_array__reserve(&(items), sizeof(*(items)), (count), &(cap))
 bool ksafe_array__reserve(void *itemsp, size_t size, size_t count, size_t *cap);
 
@@ -84,7 +86,7 @@ typedef struct ksafe_file_id_s {
  * regular file", "No such file or directory"). `idp` may be NULL.
  */
 char *ksafe_file__read_regular(const char *path, size_t *lenp, ksafe_file_id_t *idp, char *why,
-                              size_t why_size);
+                               size_t why_size);
 
 /** The organisation policy file that ksafe_policy_from_env() reads when KSAFE_POLICY is
  *  unset or empty ("" for none): KSAFE_SYSTEM_POLICY (meson -Dsystem_policy). A variable
@@ -143,8 +145,8 @@ typedef struct ksafe_prop_s {
         ksafe_prop_type_t type;
         bool has_range;
         double min, max;
-        char *values;  /* enum/flags choices as listed, or NULL */
-        char *def;     /* default as librdkafka reads it back; "" if none */
+        char *values; /* enum/flags choices as listed, or NULL */
+        char *def;    /* default as librdkafka reads it back; "" if none */
         bool sensitive;
         bool zero_infinite; /* "A time of 0 is infinite" */
 } ksafe_prop_t;
@@ -186,7 +188,7 @@ const ksafe_prop_t *ksafe_props__well_known(const ksafe_props_t *props, ksafe_we
  * message never contains the value of a sensitive property.
  */
 char *ksafe_prop__parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
-                       size_t errstr_size);
+                        size_t errstr_size);
 /**
  * Ask librdkafka about a name that its published table does not list (a
  * hidden property such as test.mock.num.brokers, or a Java name it
@@ -195,15 +197,15 @@ char *ksafe_prop__parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
  * librdkafka's answer; on RD_KAFKA_CONF_INVALID errstr has its message
  * (generic where it could quote a secret value).
  */
-rd_kafka_conf_res_t ksafe_prop__probe(rd_kafka_conf_t *scratch, const char *name,
-                                      const char *raw, char *errstr, size_t errstr_size);
+rd_kafka_conf_res_t ksafe_prop__probe(rd_kafka_conf_t *scratch, const char *name, const char *raw,
+                                      char *errstr, size_t errstr_size);
 /**
  * When librdkafka reads `raw` as `parsed` but a person reads it otherwise
  * ("1e3" is 1, "010" is 8, "4294967301" is 5), describe how into `why`
  * and return true.
  */
 bool ksafe_prop__misread(const ksafe_prop_t *prop, const char *raw, const char *parsed, char *why,
-                        size_t why_size);
+                         size_t why_size);
 /** A numeric value as the engine compares it: 0 is +inf for properties
  *  where librdkafka treats 0 as infinite. false when not a number. */
 bool ksafe_prop__number(const ksafe_prop_t *prop, const char *value, double *out);
@@ -214,26 +216,26 @@ bool ksafe_prop__number(const ksafe_prop_t *prop, const char *value, double *out
 
 typedef enum ksafe_entry_status_e {
         KSAFE_ENTRY_OK,
-        KSAFE_ENTRY_UNKNOWN,  /* no such property */
-        KSAFE_ENTRY_INVALID,  /* librdkafka refuses the value */
-        KSAFE_ENTRY_MISREAD,  /* librdkafka reads it otherwise than written */
-        KSAFE_ENTRY_FOREIGN,  /* another client's property (--dialect java) */
+        KSAFE_ENTRY_UNKNOWN,   /* no such property */
+        KSAFE_ENTRY_INVALID,   /* librdkafka refuses the value */
+        KSAFE_ENTRY_MISREAD,   /* librdkafka reads it otherwise than written */
+        KSAFE_ENTRY_FOREIGN,   /* another client's property (--dialect java) */
         KSAFE_ENTRY_MALFORMED, /* a line that is not key=value */
 } ksafe_entry_status_t;
 
 /** One property as written in a file (or given on a command line). */
 typedef struct ksafe_entry_s {
-        char *name;  /* as written */
-        char *raw;   /* as written */
-        char *value; /* as librdkafka reads it; NULL when invalid/unknown */
-        char *note;  /* why invalid or misread; NULL otherwise */
+        char *name;               /* as written */
+        char *raw;                /* as written */
+        char *value;              /* as librdkafka reads it; NULL when invalid/unknown */
+        char *note;               /* why invalid or misread; NULL otherwise */
         const ksafe_prop_t *prop; /* canonical; NULL when unknown */
         int line;
         int column;
         ksafe_entry_status_t status;
         int shadowed_by; /* index of the later entry that wins, or -1 */
-        char *origin; /* for ksafe_config_set() entries: the source to
-                       * report instead of the file's (owned by the config) */
+        char *origin;    /* for ksafe_config_set() entries: the source to
+                          * report instead of the file's (owned by the config) */
         /* Where it is in the file's text, for ksafe_config_render(). */
         size_t value_start, value_end; /* the value as written */
         size_t span_start, span_end;   /* the whole line(s) or JSON member */
@@ -243,11 +245,11 @@ typedef struct ksafe_entry_s {
         unsigned json_object;          /* JSON: 0 for the properties' object, n for the
                                         * n-th default.topic.config object in it */
         bool container;                /* JSON: the default.topic.config member itself */
-        bool bare;           /* a line with no separator: not key=value */
-        bool no_separator;   /* no '=', ':' or blank after the key (Java reads
-                              * an empty value): --fix must add one */
-        bool comment;        /* a comment line, here only for `syntax` */
-        const char *syntax;  /* how kcat reads this line otherwise, or NULL */
+        bool bare;                     /* a line with no separator: not key=value */
+        bool no_separator;             /* no '=', ':' or blank after the key (Java reads
+                                        * an empty value): --fix must add one */
+        bool comment;                  /* a comment line, here only for `syntax` */
+        const char *syntax;            /* how kcat reads this line otherwise, or NULL */
         /* What ksafe_config_enforce() does to this line. */
         const char *replacement; /* the new value (a change's), or NULL */
         bool removed;
@@ -264,16 +266,16 @@ ksafe_view_t *ksafe_view__from_scratch_conf(const ksafe_props_t *props, rd_kafka
 /** A view of `conf` whose user-set properties are those of the view `like`
  *  (a copy of conf, to which the same values were set): no probing copy. */
 ksafe_view_t *ksafe_view__from_conf_like(const ksafe_props_t *props, const rd_kafka_conf_t *conf,
-                                        const ksafe_view_t *like);
+                                         const ksafe_view_t *like);
 /** A view of a created handle: finalized values, read from the handle. */
 ksafe_view_t *ksafe_view__from_handle(const ksafe_props_t *props, rd_kafka_t *rk);
 /** A view of a topic conf for a topic of `rk` (global values from `rk`).
  *  Borrows `tconf`. */
 ksafe_view_t *ksafe_view__from_topic_conf(const ksafe_props_t *props, rd_kafka_t *rk,
-                                         const rd_kafka_topic_conf_t *tconf);
+                                          const rd_kafka_topic_conf_t *tconf);
 /** A view of entries read from a file; borrows `entries` and `file`. */
 ksafe_view_t *ksafe_view__from_entries(const ksafe_props_t *props, const char *file,
-                                      const ksafe_entry_t *entries, size_t count);
+                                       const ksafe_entry_t *entries, size_t count);
 void ksafe_view__destroy(ksafe_view_t *view);
 /** Tell the view that `prop` was just set in the conf behind it: its cached
  *  value is dropped, and it now counts as set by the user (or, now_set
@@ -282,15 +284,15 @@ void ksafe_view__changed(ksafe_view_t *view, const ksafe_prop_t *prop, bool now_
 
 /** A value and where it comes from. */
 typedef struct ksafe_value_s {
-        const char *text; /* as librdkafka reads it; owned by the view (or
-                           * the property table), valid until the property
-                           * changes in the view or the view is destroyed */
-        bool is_set;      /* set by the user (else default or derived) */
-        bool derived;     /* not set, but finalize changes the default */
+        const char *text;           /* as librdkafka reads it; owned by the view (or
+                                     * the property table), valid until the property
+                                     * changes in the view or the view is destroyed */
+        bool is_set;                /* set by the user (else default or derived) */
+        bool derived;               /* not set, but finalize changes the default */
         const ksafe_entry_t *entry; /* the file line that set it, or NULL */
-        bool unsure;      /* is_set is a guess: a topic-level property of a
-                           * conf, at its default, whose set-ness could not
-                           * be learned (see ksafe_view__settle()) */
+        bool unsure;                /* is_set is a guess: a topic-level property of a
+                                     * conf, at its default, whose set-ness could not
+                                     * be learned (see ksafe_view__settle()) */
         const ksafe_prop_t *holder; /* the property that holds the value:
                                      * the asked one, or its topic-level
                                      * twin that wins at produce time
@@ -307,11 +309,11 @@ void ksafe_view__settle(const ksafe_view_t *view, const ksafe_prop_t *prop, ksaf
  *  or what finalize derives from the other values of the view), written
  *  into buf. The value that enforcing `forbidden` on a conf sets. */
 const char *ksafe_view__unset_value(const ksafe_view_t *view, const ksafe_prop_t *prop, char *buf,
-                                   size_t size);
+                                    size_t size);
 /** A view of a created handle that knows which properties were set from
  *  the view `like` of the conf it was made from (the facade's audit). */
 ksafe_view_t *ksafe_view__from_handle_like(const ksafe_props_t *props, rd_kafka_t *rk,
-                                          const ksafe_view_t *like);
+                                           const ksafe_view_t *like);
 /** The topic-level property of the same name as the global `prop`, which
  *  wins over it at produce time unless "inherit" (compression.codec), or
  *  NULL. */
@@ -344,7 +346,7 @@ const char *ksafe_finalize__value(const ksafe_view_t *view, const ksafe_prop_t *
  *  way enforcement changes a view of a file, whose text it cannot set.
  *  is_set false: the property is removed (its default applies). */
 bool ksafe_view__override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value,
-                         bool is_set);
+                          bool is_set);
 
 /** The value of property `prop` in the view. false when out of memory
  *  (out then holds the default, so that a caller that goes on judges
@@ -383,17 +385,16 @@ struct ksafe_config_s {
         size_t len;
         ksafe_format_t format;
         ksafe_dialect_t dialect;
-        const char *newline;  /* the file's own line ending */
+        const char *newline;    /* the file's own line ending */
         ksafe_entry_t *entries; /* name, raw, origin and spans only */
         size_t count, cap;
-        size_t file_count;    /* entries[0..file_count) come from the file */
-        size_t object_open;   /* JSON: offset of the properties' '{' */
-        size_t object_close;  /* JSON: offset of its '}' */
-        char indent[32];      /* JSON: the members' indentation */
+        size_t file_count;   /* entries[0..file_count) come from the file */
+        size_t object_open;  /* JSON: offset of the properties' '{' */
+        size_t object_close; /* JSON: offset of its '}' */
+        char indent[32];     /* JSON: the members' indentation */
         ksafe_change_t *changes;
         size_t change_count;
 };
-
 
 /* A config's entries resolved for one policy, in the order the client
  * applies them (the file's order, except where a JSON default.topic.config
@@ -406,8 +407,7 @@ typedef struct resolved_s {
 } resolved_t;
 /** config_resolve.c: the config's entries resolved for `policy`, seen
  *  through a view (its changes applied). false when out of memory. */
-bool ksafe_config__resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy,
-                           resolved_t *r);
+bool ksafe_config__resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, resolved_t *r);
 void ksafe_config__resolved_free(resolved_t *r);
 /** java.util.Properties keeps a UTF-8 BOM in the first key. */
 bool ksafe_config__java_bom_key(const ksafe_entry_t *e, ksafe_dialect_t dialect);
@@ -431,7 +431,7 @@ size_t ksafe_config__bom_length(const char *data, size_t len);
 
 /** A .properties line as Java's rules read it, and what kcat would see. */
 typedef struct ksafe_kcat_line_s {
-        const char *key;       /* as written */
+        const char *key; /* as written */
         size_t key_len;
         char separator;        /* '=', ':', ' ' (blanks only) or 0 (none) */
         bool blank_around;     /* blanks before or after the separator */
@@ -488,7 +488,7 @@ typedef struct ksafe_rule_s {
         const ksafe_prop_t **min_sum;
         char **min_sum_raw; /* the names as written */
         size_t min_sum_count;
-        char *set;     /* as written, or NULL */
+        char *set; /* as written, or NULL */
         ksafe_action_t action;
         char *why;
 } ksafe_rule_t;
@@ -509,8 +509,8 @@ struct ksafe_policy_s {
 
 /** Which actions to judge, as a bit mask of (1 << ksafe_action_t). */
 #define KSAFE_ACTION_BIT(a) (1u << (a))
-#define KSAFE_ALL_ACTIONS                                                                         \
-        (KSAFE_ACTION_BIT(KSAFE_ACTION_ENFORCE) | KSAFE_ACTION_BIT(KSAFE_ACTION_REJECT) |         \
+#define KSAFE_ALL_ACTIONS                                                                          \
+        (KSAFE_ACTION_BIT(KSAFE_ACTION_ENFORCE) | KSAFE_ACTION_BIT(KSAFE_ACTION_REJECT) |          \
          KSAFE_ACTION_BIT(KSAFE_ACTION_WARN))
 
 /** The outcome of one rule on one view. */
@@ -539,7 +539,7 @@ void ksafe_eval__rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_
 /** Judge every rule of `policy` whose action is in `actions` and add a
  *  violation to `report` for each failure. */
 void ksafe_eval__policy(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned actions,
-                ksafe_report_t *report);
+                        ksafe_report_t *report);
 /** Judge every rule on `view` into a new report, and destroy the view
  *  (NULL view: out of memory, NULL report). */
 ksafe_report_t *ksafe_eval__view_consume(const ksafe_policy_t *policy, ksafe_view_t *view);
@@ -550,10 +550,10 @@ ksafe_report_t *ksafe_eval__view_consume(const ksafe_policy_t *policy, ksafe_vie
  *  above its transaction timeout, max.in.flight set above 5 with
  *  idempotence, ...). Nothing for a created handle. */
 void ksafe_eval__refusals(const ksafe_policy_t *policy, const ksafe_view_t *view,
-                       ksafe_report_t *report);
+                          ksafe_report_t *report);
 /** Add the view's own findings (unknown, invalid, misread, duplicate). */
 void ksafe_eval__entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
-                        ksafe_report_t *report);
+                         ksafe_report_t *report);
 /**
  * Judge setting property `name` to `raw`, as the client writes it, on
  * `conf` as it now is (an rd_kafka_conf_set() about to happen; raw NULL:
@@ -566,7 +566,7 @@ void ksafe_eval__entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
  * out of memory. Used by the plugin's on_conf_set (lib/plugin.c).
  */
 ksafe_report_t *ksafe_eval__set(const ksafe_policy_t *policy, const rd_kafka_conf_t *conf,
-                               const char *name, const char *raw);
+                                const char *name, const char *raw);
 
 /*
  * report.c
@@ -591,7 +591,6 @@ void ksafe_report__unfix(ksafe_report_t *report);
 /** Describe the refusal in errstr: "ksafe: refused by policy ...: ...". */
 void ksafe_report__explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
 
-
 /*
  * enforce.c: the enforcement loop (conf.c, config_check.c and producer.c
  * give it a setter)
@@ -601,12 +600,12 @@ void ksafe_report__explain(const ksafe_report_t *report, char *errstr, size_t er
  *  `set` (a conf, a topic conf). */
 typedef bool (*ksafe_setter_t)(void *target, const ksafe_rule_t *rule, const char *value);
 ksafe_report_t *ksafe_enforce__view(const ksafe_policy_t *policy, ksafe_view_t *view,
-                              ksafe_setter_t set, void *target);
+                                    ksafe_setter_t set, void *target);
 /** A conf shows a float (linger.ms) with %g, six significant digits, and
  *  keeps the double it was given: set each float property that a rule
  *  judges, and that the conf sets, to the text it was judged by, so that
  *  the producer uses exactly that (linger.ms=100000.4 becomes 100000). */
 void ksafe_enforce__float_readings(const ksafe_policy_t *policy, const ksafe_view_t *view,
-                                  ksafe_setter_t set, void *target);
+                                   ksafe_setter_t set, void *target);
 
 #endif /* KSAFE_INT_H */

@@ -34,7 +34,6 @@
 
 #include "policy_loader.h"
 
-
 void ksafe_scratch__release(scratch_t *s, size_t rules_mark, size_t strings_mark,
                             size_t objects_mark)
 {
@@ -125,13 +124,13 @@ static bool unknown_env(loader_t *L, const char *env)
         ksafe_buf_t names = {0};
         const char *name;
         json_t *v;
-        json_object_foreach(L->env_names, name, v) {
+        json_object_foreach (L->env_names, name, v) {
                 ksafe_buf__printf(&names, "%s%s", names.len ? ", " : "", name);
         }
         char *s = ksafe_buf__take(&names);
         where_t w = {.source = L->chain[0].source};
-        ksafe_policy__fail_as(L, KSAFE_ERROR_UNKNOWN_ENV, &w, "unknown environment \"%s\" (known: %s)", env,
-                           s && *s ? s : "none");
+        ksafe_policy__fail_as(L, KSAFE_ERROR_UNKNOWN_ENV, &w,
+                              "unknown environment \"%s\" (known: %s)", env, s && *s ? s : "none");
         free(s);
         return false;
 }
@@ -197,7 +196,7 @@ static bool check_other_envs(loader_t *L, const lists_t *lists, const char *env)
                objects_mark = json_array_size(L->scratch.objects);
         const char *name;
         json_t *v;
-        json_object_foreach(L->env_names, name, v) {
+        json_object_foreach (L->env_names, name, v) {
                 if (env && strcmp(name, env) == 0)
                         continue;
                 state_t st = {0};
@@ -304,7 +303,8 @@ ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env, ksaf
 {
         ksafe_error__clear(err);
         if (!json) {
-                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, "<string>", "", 0, 0, "no policy text given");
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, "<string>", "", 0, 0,
+                                 "no policy text given");
                 return NULL;
         }
         return resolve(&(policy_text_t){.text = json, .source = "<string>"}, env, err);
@@ -319,22 +319,23 @@ static ksafe_policy_t *load_file(const char *path, const char *env, ksafe_error_
         ksafe_file_id_t id;
         char *text = ksafe_file__read_regular(path, &len, &id, why, sizeof(why));
         if (!text) {
-                ksafe_error__set(err, KSAFE_ERROR_IO, path, "", 0, 0, "cannot read policy: %s", why);
+                ksafe_error__set(err, KSAFE_ERROR_IO, path, "", 0, 0, "cannot read policy: %s",
+                                 why);
                 return NULL;
         }
         ksafe_policy_t *policy = NULL;
         char real[PATH_MAX];
         char *dcopy = strdup(realpath(path, real) ? real : path);
         if (strlen(text) != len)
-                ksafe_error__set(err, KSAFE_ERROR_PARSE, path, "", 0, 0, "contains a NUL byte: not a policy");
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, path, "", 0, 0,
+                                 "contains a NUL byte: not a policy");
         else if (!dcopy)
                 ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, path, "", 0, 0, "out of memory");
         else
-                policy = resolve(&(policy_text_t){.text = text,
-                                                  .source = path,
-                                                  .dir = dirname(dcopy),
-                                                  .id = &id},
-                                 env, err);
+                policy = resolve(
+                        &(policy_text_t){
+                                .text = text, .source = path, .dir = dirname(dcopy), .id = &id},
+                        env, err);
         free(dcopy);
         free(text);
         return policy;
@@ -344,14 +345,16 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
 {
         ksafe_error__clear(err);
         if (!path) {
-                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, "", "", 0, 0, "no policy path given");
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, "", "", 0, 0,
+                                 "no policy path given");
                 return NULL;
         }
         if (strcmp(path, BUILTIN_DEFAULT) == 0)
                 return resolve_builtin(env, err);
         if (strncmp(path, "builtin:", 8) == 0) {
-                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, path, "", 0, 0, "unknown built-in policy \"%s\" (known: %s)",
-                                 path, BUILTIN_DEFAULT);
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, path, "", 0, 0,
+                                 "unknown built-in policy \"%s\" (known: %s)", path,
+                                 BUILTIN_DEFAULT);
                 return NULL;
         }
         return load_file(path, env, err);

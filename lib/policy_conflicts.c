@@ -175,8 +175,7 @@ static bool check_pairs(loader_t *L, const state_t *st, const live_t *g, size_t 
 }
 
 /* The group as a whole: every pair may meet, and still not all of them. */
-static bool check_all(loader_t *L, const state_t *st, const live_t *g, size_t n,
-                      const char *in_env)
+static bool check_all(loader_t *L, const state_t *st, const live_t *g, size_t n, const char *in_env)
 {
         const ksafe_rule_t **all = calloc(n, sizeof(*all));
         if (!all) {
@@ -232,8 +231,7 @@ static bool check_fixes(loader_t *L, const state_t *st, const live_t *g, size_t 
 }
 
 /* The rules of one property (g[0..n)). */
-static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t n,
-                        const char *env)
+static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t n, const char *env)
 {
         char in_env[96] = "";
         if (env)

@@ -76,8 +76,7 @@ bool ksafe_doc__compile(loader_t *L, doc_t *doc)
 
 /* Parse a document and check its structure; `doc` takes `source` and
  * `dir` (NULL allowed for dir). */
-bool ksafe_doc__open(loader_t *L, doc_t *doc, const char *text, const char *source,
-                     const char *dir)
+bool ksafe_doc__open(loader_t *L, doc_t *doc, const char *text, const char *source, const char *dir)
 {
         doc->source = strdup(source);
         doc->dir = ksafe__strdup(dir);
@@ -90,8 +89,8 @@ bool ksafe_doc__open(loader_t *L, doc_t *doc, const char *text, const char *sour
                 text += 3; /* a UTF-8 BOM, as some editors write */
         doc->json = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (!doc->json) {
-                ksafe_error__set(L->err, KSAFE_ERROR_PARSE, source, "", jerr.line, jerr.column, "%s",
-                                ksafe_error__json_text(&jerr));
+                ksafe_error__set(L->err, KSAFE_ERROR_PARSE, source, "", jerr.line, jerr.column,
+                                 "%s", ksafe_error__json_text(&jerr));
                 return false;
         }
         if (!ksafe_policy__check_structure(L, &top, doc->json))
@@ -105,7 +104,7 @@ bool ksafe_doc__open(loader_t *L, doc_t *doc, const char *text, const char *sour
                 return ksafe_policy__fail(L, &top, "out of memory");
         const char *name;
         json_t *env;
-        json_object_foreach((json_t *)envs, name, env) {
+        json_object_foreach ((json_t *)envs, name, env) {
                 section_t *sec = &doc->envs[doc->env_count];
                 ksafe_buf_t path = {0};
                 ksafe_buf__printf(&path, "environments.%s", name);
@@ -190,8 +189,7 @@ static bool read_extended(loader_t *L, const doc_t *doc, const char *target, nex
         where_t top = {.source = doc->source};
         where_t w = where_key(&top, "extends");
         if (strcmp(target, BUILTIN_DEFAULT) == 0) {
-                *next = (next_doc_t){.text = ksafe_policy__default_json,
-                                     .source = BUILTIN_DEFAULT};
+                *next = (next_doc_t){.text = ksafe_policy__default_json, .source = BUILTIN_DEFAULT};
                 return true;
         }
         if (strncmp(target, "builtin:", 8) == 0)

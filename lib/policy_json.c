@@ -8,8 +8,7 @@
 char *ksafe_policy__render_json(const ksafe_policy_t *policy, const json_t *rules)
 {
         json_t *out = json_pack("{s:i, s:s, s:s?, s:b}", "ksafe_policy", 1, "name", policy->name,
-                                "environment", policy->env, "allow_unsafe",
-                                policy->allow_unsafe);
+                                "environment", policy->env, "allow_unsafe", policy->allow_unsafe);
         json_t *list = json_deep_copy(rules);
         if (!out || !list) {
                 json_decref(out);
@@ -18,7 +17,7 @@ char *ksafe_policy__render_json(const ksafe_policy_t *policy, const json_t *rule
         }
         size_t i;
         json_t *rule;
-        json_array_foreach(list, i, rule) {
+        json_array_foreach (list, i, rule) {
                 if (!policy->rules[i].prop->sensitive)
                         continue;
                 static const char *const values[] = {"equals", "one_of", "set"};

@@ -46,7 +46,6 @@ static inline where_t where_index(const where_t *up, size_t index)
         return (where_t){.source = up->source, .up = up, .index = index};
 }
 
-
 typedef struct loader_s loader_t;
 
 /* policy_where.c */
@@ -75,29 +74,28 @@ bool ksafe_rule__dup(const ksafe_rule_t *r, ksafe_rule_t *out);
 /** Whether some value of `p` lies in [lo, hi] as the engine compares numbers. */
 bool ksafe_prop__range_meets(const ksafe_prop_t *p, double lo, double hi);
 
-
 /* A file's top level, or one of its environment sections, with its rules
  * compiled once. */
 typedef struct section_s {
         const json_t *json;
-        const char *name;     /* the environment's name (in the JSON), or NULL */
-        char *path;           /* "" or "environments.NAME" */
-        ksafe_rule_t *rules;  /* its "rules", compiled, in order */
-        char **origins;       /* the JSON path of each */
+        const char *name;    /* the environment's name (in the JSON), or NULL */
+        char *path;          /* "" or "environments.NAME" */
+        ksafe_rule_t *rules; /* its "rules", compiled, in order */
+        char **origins;      /* the JSON path of each */
         size_t rule_count;
-        bool merges;          /* has rules or an override */
+        bool merges; /* has rules or an override */
 } section_t;
 
 typedef struct doc_s {
         json_t *json;
-        char *source;        /* as named: in errors */
-        char *dir;           /* where its relative "extends" resolve, or NULL */
-        ksafe_file_id_t id;  /* which file it is, whatever it was called */
+        char *source;       /* as named: in errors */
+        char *dir;          /* where its relative "extends" resolve, or NULL */
+        ksafe_file_id_t id; /* which file it is, whatever it was called */
         bool is_file;
         section_t top;
-        section_t *envs;     /* in document order */
+        section_t *envs; /* in document order */
         size_t env_count;
-        json_t *env_index;   /* environment name -> index in envs */
+        json_t *env_index; /* environment name -> index in envs */
 } doc_t;
 
 /* Things made while resolving one environment, freed together. */
@@ -114,8 +112,8 @@ struct loader_s {
         ksafe_error_t *err;
         doc_t chain[MAX_EXTENDS_DEPTH + 1]; /* [0] the file loaded, then its parents */
         size_t depth;
-        doc_t baseline;     /* the built-in default, for the baseline checks */
-        json_t *env_names;  /* every environment name, root first (an object) */
+        doc_t baseline;    /* the built-in default, for the baseline checks */
+        json_t *env_names; /* every environment name, root first (an object) */
         scratch_t scratch;
 };
 
@@ -167,8 +165,7 @@ where_t ksafe_state__slot_where(const slot_t *s);
 /** Merge a section's "rules" (added) and "override" into `st`. */
 bool ksafe_merge__section(loader_t *L, state_t *st, const doc_t *doc, const section_t *sec);
 /** The rule list of environment `env` from the shared prefixes. */
-bool ksafe_merge__env(loader_t *L, const state_t *prefix, const char *env, state_t *out,
-                      bool *own);
+bool ksafe_merge__env(loader_t *L, const state_t *prefix, const char *env, state_t *out, bool *own);
 
 /* policy_conflicts.c, baseline.c: phase 3, a rule list checked as a whole */
 /** Rules of one property that can never all pass, and enforce fixes that
@@ -206,4 +203,3 @@ static inline double dmin(double a, double b)
 }
 
 #endif /* KSAFE_POLICY_LOADER_H */
-

@@ -104,10 +104,11 @@ bool ksafe_merge__section(loader_t *L, state_t *st, const doc_t *doc, const sect
                 where_t w = where_index(&rw, i);
                 ptrdiff_t dup = ksafe_state__find(st, r->id);
                 if (dup >= 0)
-                        return ksafe_policy__fail(L, &w,
-                                    "duplicate rule id \"%s\" (first defined at %s: %s); change "
-                                    "an inherited rule with \"override\"",
-                                    r->id, st->slots[dup].source, st->slots[dup].path);
+                        return ksafe_policy__fail(
+                                L, &w,
+                                "duplicate rule id \"%s\" (first defined at %s: %s); change "
+                                "an inherited rule with \"override\"",
+                                r->id, st->slots[dup].source, st->slots[dup].path);
                 slot_t s = {.id = r->id,
                             .obj = json_array_get(rules, i),
                             .rule = r,
@@ -120,7 +121,7 @@ bool ksafe_merge__section(loader_t *L, state_t *st, const doc_t *doc, const sect
         where_t ow = where_key(&sw, "override");
         const char *id;
         json_t *obj;
-        json_object_foreach((json_t *)overrides, id, obj) {
+        json_object_foreach ((json_t *)overrides, id, obj) {
                 where_t w = where_key(&ow, id);
                 ptrdiff_t at = ksafe_state__find(st, id);
                 if (at < 0)
@@ -161,8 +162,7 @@ where_t ksafe_state__slot_where(const slot_t *s)
  * that section, then the tops and sections of the files below it.
  * *own: whether any section of `env` changes anything.
  */
-bool ksafe_merge__env(loader_t *L, const state_t *prefix, const char *env, state_t *out,
-                        bool *own)
+bool ksafe_merge__env(loader_t *L, const state_t *prefix, const char *env, state_t *out, bool *own)
 {
         size_t n = L->depth, k0 = n;
         for (size_t k = 0; k < n && k0 == n; k++) {
@@ -173,9 +173,11 @@ bool ksafe_merge__env(loader_t *L, const state_t *prefix, const char *env, state
         *own = k0 < n;
         if (!*own)
                 return ksafe_state__copy(out, &prefix[n]) ||
-                       ksafe_policy__fail(L, &(where_t){.source = L->chain[0].source}, "out of memory");
+                       ksafe_policy__fail(L, &(where_t){.source = L->chain[0].source},
+                                          "out of memory");
         if (!ksafe_state__copy(out, &prefix[k0 + 1]))
-                return ksafe_policy__fail(L, &(where_t){.source = L->chain[0].source}, "out of memory");
+                return ksafe_policy__fail(L, &(where_t){.source = L->chain[0].source},
+                                          "out of memory");
         const doc_t *doc = &L->chain[n - 1 - k0];
         if (!ksafe_merge__section(L, out, doc, ksafe_doc__env(doc, env)))
                 return false;

@@ -106,15 +106,17 @@ static const ksafe_prop_t *known_property(loader_t *L, const where_t *w, const j
         if (!p) {
                 const char *hint = ksafe_props__suggest(props, name);
                 if (hint)
-                        ksafe_policy__fail(L, w, "unknown property \"%s\"; did you mean \"%s\"?", name, hint);
+                        ksafe_policy__fail(L, w, "unknown property \"%s\"; did you mean \"%s\"?",
+                                           name, hint);
                 else
-                        ksafe_policy__fail(L, w, "unknown property \"%s\" (not in librdkafka %s)", name,
-                             rd_kafka_version_str());
+                        ksafe_policy__fail(L, w, "unknown property \"%s\" (not in librdkafka %s)",
+                                           name, rd_kafka_version_str());
                 return NULL;
         }
         if (p->type == KSAFE_PROP_POINTER) {
-                ksafe_policy__fail(L, w, "property \"%s\" is set through a dedicated API and cannot be judged",
-                     name);
+                ksafe_policy__fail(
+                        L, w, "property \"%s\" is set through a dedicated API and cannot be judged",
+                        name);
                 return NULL;
         }
         return p;
@@ -133,14 +135,17 @@ static char *parsed_value(loader_t *L, const where_t *w, const ksafe_prop_t *p, 
         for (const char *c = raw; *c; c++)
                 if ((unsigned char)*c < 0x20 || *c == 0x7f) {
                         free(raw);
-                        ksafe_policy__fail(L, w, "a value cannot hold control characters (a newline would "
-                                   "write a second line into a config)");
+                        ksafe_policy__fail(
+                                L, w,
+                                "a value cannot hold control characters (a newline would "
+                                "write a second line into a config)");
                         return NULL;
                 }
-        if (raw[0] && (isspace((unsigned char)raw[0]) ||
-                       isspace((unsigned char)raw[strlen(raw) - 1]))) {
+        if (raw[0] &&
+            (isspace((unsigned char)raw[0]) || isspace((unsigned char)raw[strlen(raw) - 1]))) {
                 free(raw);
-                ksafe_policy__fail(L, w, "a value cannot start or end with a blank (config files trim them)");
+                ksafe_policy__fail(
+                        L, w, "a value cannot start or end with a blank (config files trim them)");
                 return NULL;
         }
         char *out = ksafe_prop__parse(p, raw, why, sizeof(why));
@@ -251,20 +256,23 @@ static bool check_values_meaning(loader_t *L, const where_t *w, const ksafe_rule
                 where_t f = where_key(w, "equals");
                 const char *shown = secret ? KSAFE_REDACTED : r->equals_raw;
                 if (!ksafe_rule__accepts(&bounds_only, r->equals, -INFINITY))
-                        return ksafe_policy__fail(L, &f, "%s is outside the rule's own min/max: "
-                                                         "the rule could never pass",
+                        return ksafe_policy__fail(L, &f,
+                                                  "%s is outside the rule's own min/max: "
+                                                  "the rule could never pass",
                                                   shown);
                 if (!ksafe_rule__accepts(&one_of_only, r->equals, -INFINITY))
-                        return ksafe_policy__fail(L, &f, "%s is not one of the rule's own one_of: "
-                                                         "the rule could never pass",
+                        return ksafe_policy__fail(L, &f,
+                                                  "%s is not one of the rule's own one_of: "
+                                                  "the rule could never pass",
                                                   shown);
         }
         where_t of = where_key(w, "one_of");
         for (size_t i = 0; (r->checks & KSAFE_CHECK_ONE_OF) && i < r->one_of_count; i++) {
                 where_t f = where_index(&of, i);
                 if (!ksafe_rule__accepts(&bounds_only, r->one_of[i], -INFINITY))
-                        return ksafe_policy__fail(L, &f, "%s is outside the rule's own min/max: "
-                                                         "it could never pass",
+                        return ksafe_policy__fail(L, &f,
+                                                  "%s is outside the rule's own min/max: "
+                                                  "it could never pass",
                                                   secret ? KSAFE_REDACTED : r->one_of_raw[i]);
         }
         return true;
@@ -322,8 +330,8 @@ static bool compile_values(loader_t *L, const where_t *w, const json_t *obj, ksa
                 return nomem(L, w);
         for (size_t i = 0; i < n; i++) {
                 where_t f = where_index(&of, i);
-                r->one_of[i] = parsed_value(L, &f, r->prop, json_array_get(v, i),
-                                            &r->one_of_raw[i]);
+                r->one_of[i] =
+                        parsed_value(L, &f, r->prop, json_array_get(v, i), &r->one_of_raw[i]);
                 if (!r->one_of[i])
                         return false;
                 r->one_of_count++;
@@ -396,13 +404,15 @@ static bool compile_presence(loader_t *L, const where_t *w, const json_t *obj, k
         if ((r->checks & KSAFE_CHECK_FORBIDDEN) && (r->checks & ~KSAFE_CHECK_FORBIDDEN)) {
                 /* Unset, it has its default; any other check judges a value. */
                 where_t f = where_key(w, "forbidden");
-                return ksafe_policy__fail(L, &f, "\"forbidden\" cannot be combined with another "
-                                                 "check (a forbidden property is judged only by "
-                                                 "being set)");
+                return ksafe_policy__fail(L, &f,
+                                          "\"forbidden\" cannot be combined with another "
+                                          "check (a forbidden property is judged only by "
+                                          "being set)");
         }
         if (!r->checks)
-                return ksafe_policy__fail(L, w, "rule \"%s\" checks nothing: give equals, one_of, "
-                                                "min, max, min_sum, required or forbidden",
+                return ksafe_policy__fail(L, w,
+                                          "rule \"%s\" checks nothing: give equals, one_of, "
+                                          "min, max, min_sum, required or forbidden",
                                           r->id);
         return true;
 }
@@ -434,8 +444,9 @@ static bool check_enforceable(loader_t *L, const where_t *w, const ksafe_rule_t 
         if (r->action != KSAFE_ACTION_ENFORCE || r->set || (r->checks & valued))
                 return true;
         where_t f = where_key(w, "action");
-        return ksafe_policy__fail(L, &f, "rule \"%s\" cannot be enforced without a value: add "
-                                         "\"set\" or use reject",
+        return ksafe_policy__fail(L, &f,
+                                  "rule \"%s\" cannot be enforced without a value: add "
+                                  "\"set\" or use reject",
                                   r->id);
 }
 

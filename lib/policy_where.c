@@ -54,9 +54,7 @@ static bool vfail(loader_t *L, ksafe_error_code_t code, const where_t *w, const 
 static bool vfail(loader_t *L, ksafe_error_code_t code, const where_t *w, const char *fmt,
                   va_list ap)
 {
-        ksafe_buf_t tbuf = {0};
-        ksafe_buf__vprintf(&tbuf, fmt, ap);
-        char *text = ksafe_buf__take(&tbuf);
+        char *text = ksafe__vformat(fmt, ap);
         char *raw = ksafe_where__path(w);
         /* The path in the text is the one in err->path: escaped as
          * ksafe_error__set() escapes it, then cut the same way. */

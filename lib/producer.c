@@ -22,17 +22,14 @@ static void set_errstr(char *errstr, size_t size, const char *fmt, ...)
 {
         if (!errstr || !size)
                 return;
-        ksafe_buf_t raw = {0};
         va_list ap;
         va_start(ap, fmt);
-        ksafe_buf__vprintf(&raw, fmt, ap);
+        char *text = ksafe__vformat(fmt, ap);
         va_end(ap);
-        char *text = ksafe_buf__take(&raw);
         char *shown = text ? ksafe_report_escape(text) : NULL;
         ksafe_error__fit_head(errstr, size, shown ? shown : "ksafe: out of memory");
         free(shown);
         free(text);
-        ksafe_buf__free(&raw);
 }
 
 /* The caller's policy, or one loaded from the environment for this call. */
@@ -109,8 +106,7 @@ static bool recording_setter(void *target, const ksafe_rule_t *rule, const char 
         return true;
 }
 
-static bool apply_fixes(const fixes_t *fx, rd_kafka_conf_t *conf, char *errstr,
-                        size_t errstr_size)
+static bool apply_fixes(const fixes_t *fx, rd_kafka_conf_t *conf, char *errstr, size_t errstr_size)
 {
         /* librdkafka writes errstr on some successful sets too: keep it
          * for a failure. */
@@ -140,8 +136,8 @@ static void fixes_free(fixes_t *fx)
 static bool recheck(const rd_kafka_conf_t *conf, const ksafe_view_t *trial,
                     const ksafe_policy_t *policy, ksafe_report_t *report)
 {
-        ksafe_report_t *now =
-                ksafe_eval__view_consume(policy, ksafe_view__from_conf_like(policy->props, conf, trial));
+        ksafe_report_t *now = ksafe_eval__view_consume(
+                policy, ksafe_view__from_conf_like(policy->props, conf, trial));
         bool ok = now && !audit_fails(report, now);
         ksafe_report_destroy(now);
         return ok;
@@ -167,7 +163,8 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
 
         fixes_t fx = {.trial = rd_kafka_conf_dup(conf)};
         ksafe_view_t *view = ksafe_view__from_scratch_conf(policy->props, fx.trial);
-        ksafe_report_t *report = view ? ksafe_enforce__view(policy, view, recording_setter, &fx) : NULL;
+        ksafe_report_t *report =
+                view ? ksafe_enforce__view(policy, view, recording_setter, &fx) : NULL;
         /* The producer uses the floats as judged (a conf shows them with
          * six significant digits). */
         if (report && !ksafe_report_rejected(report))
@@ -292,8 +289,8 @@ static void opaque_of(const rd_kafka_topic_conf_t *tconf, char *buf, size_t size
 static bool topic_conf_setter(void *target, const ksafe_rule_t *rule, const char *value)
 {
         char errstr[512];
-        return rd_kafka_topic_conf_set(target, rule->prop->name, value, errstr,
-                                       sizeof(errstr)) == RD_KAFKA_CONF_OK;
+        return rd_kafka_topic_conf_set(target, rule->prop->name, value, errstr, sizeof(errstr)) ==
+               RD_KAFKA_CONF_OK;
 }
 
 rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_topic_conf_t *tconf,
@@ -330,8 +327,8 @@ rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_to
         opaque_of(tconf, opaque, sizeof(opaque));
 
         ksafe_view_t *view = ksafe_view__from_topic_conf(policy->props, rk, tconf);
-        ksafe_report_t *report = view ? ksafe_enforce__view(policy, view, topic_conf_setter, tconf)
-                                      : NULL;
+        ksafe_report_t *report =
+                view ? ksafe_enforce__view(policy, view, topic_conf_setter, tconf) : NULL;
         ksafe_view__destroy(view);
         rd_kafka_topic_t *rkt = NULL;
         if (!report) {

@@ -37,7 +37,7 @@ static const char *const well_known_names[KSAFE_P__COUNT] = {
 bool ksafe_property_is_sensitive(const char *name)
 {
         static const char *const exact[] = {
-                "sasl.username", "sasl.oauthbearer.config", "ssl.key.location",
+                "sasl.username",         "sasl.oauthbearer.config", "ssl.key.location",
                 "ssl.keystore.location", "sasl.kerberos.keytab",
         };
         static const char *const parts[] = {
@@ -165,8 +165,7 @@ static void read_defaults(ksafe_props_t *props)
                 if (p->type != KSAFE_PROP_POINTER)
                         res = p->scope == KSAFE_SCOPE_GLOBAL
                                       ? rd_kafka_conf_get(conf, p->canon->name, buf, &size)
-                                      : rd_kafka_topic_conf_get(tconf, p->canon->name, buf,
-                                                                &size);
+                                      : rd_kafka_topic_conf_get(tconf, p->canon->name, buf, &size);
                 p->def = strdup(res == RD_KAFKA_CONF_OK ? buf : "");
         }
         rd_kafka_topic_conf_destroy(tconf);

@@ -44,8 +44,7 @@ static void refusal_message(const char *name, bool sensitive, char *lib_err, cha
                 snprintf(errstr, errstr_size, "%s", lib_err);
 }
 
-char *ksafe_prop__parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
-                       size_t errstr_size)
+char *ksafe_prop__parse(const ksafe_prop_t *prop, const char *raw, char *errstr, size_t errstr_size)
 {
         const ksafe_prop_t *canon = prop->canon;
         if (canon->type == KSAFE_PROP_POINTER) {
@@ -107,8 +106,8 @@ char *ksafe_prop__parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
         return out;
 }
 
-rd_kafka_conf_res_t ksafe_prop__probe(rd_kafka_conf_t *scratch, const char *name,
-                                      const char *raw, char *errstr, size_t errstr_size)
+rd_kafka_conf_res_t ksafe_prop__probe(rd_kafka_conf_t *scratch, const char *name, const char *raw,
+                                      char *errstr, size_t errstr_size)
 {
         char lib_err[512] = "";
         if (errstr_size)
@@ -152,7 +151,7 @@ static bool person_int(const char *raw, long long *out)
 }
 
 bool ksafe_prop__misread(const ksafe_prop_t *prop, const char *raw, const char *parsed, char *why,
-                        size_t why_size)
+                         size_t why_size)
 {
         const ksafe_prop_t *canon = prop->canon;
         if (canon->type == KSAFE_PROP_INT) {
@@ -193,8 +192,8 @@ bool ksafe_prop__misread(const ksafe_prop_t *prop, const char *raw, const char *
                 snprintf(shown, sizeof(shown), "%g", person);
                 if (end == raw || *end || errno == ERANGE || !isfinite(person) ||
                     (person != lib && strcmp(shown, parsed) != 0)) {
-                        snprintf(why, why_size,
-                                 "\"%s\" is not a number; librdkafka reads it as %g", raw, lib);
+                        snprintf(why, why_size, "\"%s\" is not a number; librdkafka reads it as %g",
+                                 raw, lib);
                         return true;
                 }
         }

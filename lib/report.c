@@ -51,8 +51,10 @@ static size_t utf8_length(const unsigned char *p)
 {
         if (p[0] < 0x80)
                 return 1;
-        size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
-                 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+        size_t n = (p[0] & 0xe0) == 0xc0   ? 2
+                   : (p[0] & 0xf0) == 0xe0 ? 3
+                   : (p[0] & 0xf8) == 0xf0 ? 4
+                                           : 0;
         if (n == 0)
                 return 0;
         uint32_t cp = p[0] & (0x7f >> n);
@@ -76,8 +78,8 @@ static size_t utf8_length(const unsigned char *p)
 static bool hostile_code_point(uint32_t cp)
 {
         return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
-               (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-               cp == 0xfffe || cp == 0xffff;
+               (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfffe ||
+               cp == 0xffff;
 }
 
 static uint32_t code_point(const unsigned char *p, size_t n)
@@ -176,9 +178,8 @@ ksafe_violation_t *ksafe_report__add(ksafe_report_t *report, const ksafe_violati
         /* A copy that failed: the report is refused, never silently short. */
         if ((v->rule_id && !out->rule_id) || (v->property && !out->property) ||
             (v->canonical && !out->canonical) || (v->actual && !out->actual) ||
-            (v->expected && !out->expected) || (v->fix && !out->fix) ||
-            (v->why && !out->why) || (v->message && !out->message) ||
-            (v->file && !out->file)) {
+            (v->expected && !out->expected) || (v->fix && !out->fix) || (v->why && !out->why) ||
+            (v->message && !out->message) || (v->file && !out->file)) {
                 violation_free(out);
                 report->count--;
                 report->out_of_memory = true;
@@ -297,15 +298,15 @@ void ksafe_report__explain(const ksafe_report_t *report, char *errstr, size_t er
         }
         ksafe_buf_t buf = {0};
         ksafe_buf__printf(&buf, "ksafe: policy \"%s\" refuses this configuration",
-                         report->policy ? report->policy : "?");
+                          report->policy ? report->policy : "?");
         const char *sep = ": ";
         for (size_t i = 0; i < report->count; i++) {
                 const ksafe_violation_t *v = &report->items[i];
                 if (!refuses(report, v))
                         continue;
                 ksafe_buf__printf(&buf, "%s%s [%s]%s", sep, v->message, v->rule_id,
-                                 v->action == KSAFE_ACTION_ENFORCE ? " (could not be enforced)"
-                                                                   : "");
+                                  v->action == KSAFE_ACTION_ENFORCE ? " (could not be enforced)"
+                                                                    : "");
                 sep = "; ";
         }
         if (report->out_of_memory)
@@ -343,12 +344,12 @@ char *ksafe_report_to_json(const ksafe_report_t *report)
         json_field(&buf, "policy", report->policy, true);
         json_field(&buf, "environment", report->env, true);
         ksafe_buf__printf(&buf, ",\"allow_unsafe\":%s,\"enforced\":%s,\"rejected\":%s",
-                         report->allow_unsafe ? "true" : "false",
-                         report->enforced ? "true" : "false",
-                         ksafe_report_rejected(report) ? "true" : "false");
+                          report->allow_unsafe ? "true" : "false",
+                          report->enforced ? "true" : "false",
+                          ksafe_report_rejected(report) ? "true" : "false");
         ksafe_buf__printf(&buf, ",\"errors\":%zu,\"warnings\":%zu,\"violations\":[",
-                         ksafe_report_severity_count(report, KSAFE_SEVERITY_ERROR),
-                         ksafe_report_severity_count(report, KSAFE_SEVERITY_WARNING));
+                          ksafe_report_severity_count(report, KSAFE_SEVERITY_ERROR),
+                          ksafe_report_severity_count(report, KSAFE_SEVERITY_WARNING));
         for (size_t i = 0; i < report->count; i++) {
                 const ksafe_violation_t *v = &report->items[i];
                 ksafe_buf__append(&buf, i ? ",{" : "{", i ? 2 : 1);
@@ -360,8 +361,8 @@ char *ksafe_report_to_json(const ksafe_report_t *report)
                 json_field(&buf, "fix", v->fix, true);
                 json_field(&buf, "action", ksafe_action_name(v->action), true);
                 json_field(&buf, "severity", ksafe_severity_name(v->severity), true);
-                ksafe_buf__printf(&buf, ",\"fixed\":%s,\"is_set\":%s",
-                                 v->fixed ? "true" : "false", v->is_set ? "true" : "false");
+                ksafe_buf__printf(&buf, ",\"fixed\":%s,\"is_set\":%s", v->fixed ? "true" : "false",
+                                  v->is_set ? "true" : "false");
                 json_field(&buf, "why", v->why, true);
                 json_field(&buf, "message", v->message, true);
                 json_field(&buf, "file", v->file, true);
@@ -381,20 +382,19 @@ char *ksafe_report_to_text(const ksafe_report_t *report)
                 if (v->file)
                         ksafe_buf__printf(&buf, "%s:%d:%d: ", v->file, v->line, v->column);
                 ksafe_buf__printf(&buf, "%s: %s [%s]",
-                                 v->fixed ? "enforced" : ksafe_severity_name(v->severity),
-                                 v->message, v->rule_id);
+                                  v->fixed ? "enforced" : ksafe_severity_name(v->severity),
+                                  v->message, v->rule_id);
                 if (v->fixed && v->fix)
                         ksafe_buf__printf(&buf, " (set to %s)", v->fix);
                 ksafe_buf__append(&buf, "\n", 1);
         }
         if (report->allow_unsafe)
                 ksafe_buf__printf(&buf,
-                                 "note: policy \"%s\" sets allow_unsafe: the safety baseline "
-                                 "may be weakened\n",
-                                 report->policy ? report->policy : "?");
+                                  "note: policy \"%s\" sets allow_unsafe: the safety baseline "
+                                  "may be weakened\n",
+                                  report->policy ? report->policy : "?");
         return ksafe_buf__take(&buf);
 }
-
 
 const char *ksafe_action_name(ksafe_action_t action)
 {

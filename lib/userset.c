@@ -71,13 +71,12 @@ static rd_kafka_resp_err_t collect_on_dup(rd_kafka_conf_t *new_conf,
  */
 void ksafe_setlist__of_conf(rd_kafka_conf_t *probe, set_list_t *list)
 {
-        list->known = rd_kafka_conf_interceptor_add_on_conf_dup(
-                              probe, "ksafe-user-set", collect_on_dup, list) ==
-                      RD_KAFKA_RESP_ERR_NO_ERROR;
+        list->known =
+                rd_kafka_conf_interceptor_add_on_conf_dup(probe, "ksafe-user-set", collect_on_dup,
+                                                          list) == RD_KAFKA_RESP_ERR_NO_ERROR;
         if (list->known)
                 rd_kafka_conf_destroy(rd_kafka_conf_dup(probe));
 }
-
 
 void ksafe_setlist__copy(set_list_t *to, const set_list_t *from)
 {
@@ -85,7 +84,6 @@ void ksafe_setlist__copy(set_list_t *to, const set_list_t *from)
         for (size_t i = 0; to->known && i < from->count; i++)
                 to->known = ksafe_setlist__add(to, from->items[i]);
 }
-
 
 /*
  * Topic-level set-ness, from librdkafka's own word

@@ -128,7 +128,7 @@ static void copy_sets(ksafe_view_t *view, const ksafe_view_t *like)
 }
 
 ksafe_view_t *ksafe_view__from_conf_like(const ksafe_props_t *props, const rd_kafka_conf_t *conf,
-                                        const ksafe_view_t *like)
+                                         const ksafe_view_t *like)
 {
         ksafe_view_t *view = view_new(props, SOURCE_CONF);
         if (!view)
@@ -167,7 +167,7 @@ ksafe_view_t *ksafe_view__from_handle(const ksafe_props_t *props, rd_kafka_t *rk
 }
 
 ksafe_view_t *ksafe_view__from_handle_like(const ksafe_props_t *props, rd_kafka_t *rk,
-                                          const ksafe_view_t *like)
+                                           const ksafe_view_t *like)
 {
         ksafe_view_t *view = view_new(props, SOURCE_HANDLE);
         if (view) {
@@ -178,7 +178,7 @@ ksafe_view_t *ksafe_view__from_handle_like(const ksafe_props_t *props, rd_kafka_
 }
 
 ksafe_view_t *ksafe_view__from_topic_conf(const ksafe_props_t *props, rd_kafka_t *rk,
-                                         const rd_kafka_topic_conf_t *tconf)
+                                          const rd_kafka_topic_conf_t *tconf)
 {
         ksafe_view_t *view = view_new(props, SOURCE_HANDLE);
         if (view) {
@@ -190,7 +190,7 @@ ksafe_view_t *ksafe_view__from_topic_conf(const ksafe_props_t *props, rd_kafka_t
 }
 
 ksafe_view_t *ksafe_view__from_entries(const ksafe_props_t *props, const char *file,
-                                      const ksafe_entry_t *entries, size_t count)
+                                       const ksafe_entry_t *entries, size_t count)
 {
         ksafe_view_t *view = view_new(props, SOURCE_ENTRIES);
         if (view) {
@@ -240,8 +240,8 @@ bool ksafe_view__is_topic_only(const ksafe_view_t *view)
 
 void ksafe_view__changed(ksafe_view_t *view, const ksafe_prop_t *prop, bool now_set)
 {
-        set_list_t *list = prop->canon->scope == KSAFE_SCOPE_TOPIC ? &view->lazy->topic_set
-                                                                 : &view->user_set;
+        set_list_t *list =
+                prop->canon->scope == KSAFE_SCOPE_TOPIC ? &view->lazy->topic_set : &view->user_set;
         if (list->known && now_set && !ksafe_setlist__add(list, prop->canon))
                 list->known = false;
         if (list->known && !now_set)
@@ -253,7 +253,7 @@ static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
                        char **owned);
 
 bool ksafe_view__override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value,
-                         bool is_set)
+                          bool is_set)
 {
         prop = prop->canon;
         ksafe_value_t prev;
@@ -327,8 +327,8 @@ static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
                 for (size_t i = view->count; i-- > 0;) {
                         const ksafe_entry_t *e = &view->entries[i];
                         if (e->prop == prop && e->value) {
-                                *out = (ksafe_value_t){.text = e->value, .is_set = true,
-                                                       .entry = e};
+                                *out = (ksafe_value_t){
+                                        .text = e->value, .is_set = true, .entry = e};
                                 if (prop->type == KSAFE_PROP_FLOAT && e->raw &&
                                     !exact_float(e->raw, out, owned))
                                         return false;
@@ -363,7 +363,7 @@ static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
                 if (res == RD_KAFKA_CONF_OK && buf == small && !(*owned = strdup(small)))
                         return false;
                 /* A string that is not set reads as not found. */
-                out->text = res == RD_KAFKA_CONF_OK                 ? *owned
+                out->text = res == RD_KAFKA_CONF_OK           ? *owned
                             : prop->type == KSAFE_PROP_STRING ? ""
                                                               : prop->def;
         }
@@ -440,7 +440,7 @@ bool ksafe_view__mock_cluster(const ksafe_view_t *view)
 }
 
 const char *ksafe_view__unset_value(const ksafe_view_t *view, const ksafe_prop_t *prop, char *buf,
-                                   size_t size)
+                                    size_t size)
 {
         prop = prop->canon;
         const char *v = ksafe_finalize__value(view, prop, prop->def, false, buf, size);
@@ -510,7 +510,8 @@ bool ksafe_view__value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
                 out->holder = prop;
         }
         char buf[64];
-        const char *derived = ksafe_finalize__value(view, prop, out->text, out->is_set, buf, sizeof(buf));
+        const char *derived =
+                ksafe_finalize__value(view, prop, out->text, out->is_set, buf, sizeof(buf));
         if (derived == out->text)
                 return true;
         const char *kept = intern(view->lazy, derived);

@@ -55,9 +55,9 @@ struct ksafe_view_s {
         store_t overrides; /* values given by ksafe_view__override() */
         const ksafe_props_t *props;
         ksafe_source_t source;
-        const rd_kafka_conf_t *conf;         /* global values, or NULL */
-        const rd_kafka_topic_conf_t *tconf;  /* topic values, or NULL */
-        bool topic_only;                     /* judge topic-level rules only */
+        const rd_kafka_conf_t *conf;        /* global values, or NULL */
+        const rd_kafka_topic_conf_t *tconf; /* topic values, or NULL */
+        bool topic_only;                    /* judge topic-level rules only */
         const char *file;
         const ksafe_entry_t *entries;
         size_t count;

@@ -26,19 +26,19 @@ static inline int ksafe_test_run(Suite *suite)
 }
 
 /* main() of a test program whose suite `suite_fn()` makes. */
-#define KSAFE_TEST_MAIN(suite_fn)                                                                 \
-        int main(void)                                                                            \
-        {                                                                                         \
-                return ksafe_test_run(suite_fn());                                                \
+#define KSAFE_TEST_MAIN(suite_fn)                                                                  \
+        int main(void)                                                                             \
+        {                                                                                          \
+                return ksafe_test_run(suite_fn());                                                 \
         }
 
-#define ck_assert_contains(haystack, needle)                                                      \
-        ck_assert_msg(strstr((haystack), (needle)) != NULL, "\"%s\" does not contain \"%s\"",     \
+#define ck_assert_contains(haystack, needle)                                                       \
+        ck_assert_msg(strstr((haystack), (needle)) != NULL, "\"%s\" does not contain \"%s\"",      \
                       (haystack), (needle))
 
 /* The text of a policy that extends builtin:default with the rules given
  * (JSON objects, comma-separated), at compile time. */
-#define RULES(...)                                                                                \
+#define RULES(...)                                                                                 \
         "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":[" __VA_ARGS__ "]}"
 
 /* The policy `json` for environment `env` (may be NULL); the test fails

@@ -20,6 +20,7 @@ need librdkafka-dev pkg-config --exists rdkafka
 need libjansson-dev pkg-config --exists jansson
 need check          pkg-config --exists check
 need python3-jsonschema python3 -c "import jsonschema"
+need clang-format   command -v clang-format
 # tests/cli/test_formats.py: xmllint validates JUnit and Checkstyle against their XSDs, and
 # junitparser reads JUnit back (Debian installs it for /usr/bin/python3).
 need libxml2-utils  command -v xmllint

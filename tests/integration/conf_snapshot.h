@@ -46,12 +46,12 @@ static const char *first_change(const char *before, const char *after)
         return line;
 }
 
-#define ck_assert_conf_unchanged(before, conf)                                                 \
-        do {                                                                                   \
-                char *_after = conf_snapshot(conf);                                            \
-                ck_assert_msg(strcmp(before, _after) == 0, "conf changed at: %.80s",           \
-                              first_change(before, _after));                                   \
-                free(_after);                                                                  \
+#define ck_assert_conf_unchanged(before, conf)                                                     \
+        do {                                                                                       \
+                char *_after = conf_snapshot(conf);                                                \
+                ck_assert_msg(strcmp(before, _after) == 0, "conf changed at: %.80s",               \
+                              first_change(before, _after));                                       \
+                free(_after);                                                                      \
         } while (0)
 
 #endif

@@ -24,8 +24,8 @@
 #define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* Everything the default policy enforces, broken at once. */
-#define UNSAFE_KV                                                                              \
-        KV("acks", "1", "enable.idempotence", "false", "max.in.flight", "100", "retries", "0", \
+#define UNSAFE_KV                                                                                  \
+        KV("acks", "1", "enable.idempotence", "false", "max.in.flight", "100", "retries", "0",     \
            "delivery.timeout.ms", "0")
 
 /*
@@ -36,8 +36,8 @@ static void set_all(rd_kafka_conf_t *conf, const char *const kv[])
 {
         char errstr[512];
         for (size_t i = 0; kv[i]; i += 2)
-                ck_assert_msg(rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr,
-                                                sizeof(errstr)) == RD_KAFKA_CONF_OK,
+                ck_assert_msg(rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr, sizeof(errstr)) ==
+                                      RD_KAFKA_CONF_OK,
                               "set %s=%s: %s", kv[i], kv[i + 1], errstr);
 }
 
@@ -48,15 +48,14 @@ static rd_kafka_conf_t *conf_with(const char *const kv[])
         return conf;
 }
 
-
 /* rd_kafka_conf_get() falls through to the default topic conf for
  * topic-level names. */
-#define ck_assert_conf_value(conf, name, want)                                                 \
-        do {                                                                                   \
-                char _v[512];                                                                  \
-                size_t _size = sizeof(_v);                                                     \
-                ck_assert_int_eq(rd_kafka_conf_get(conf, name, _v, &_size), RD_KAFKA_CONF_OK); \
-                ck_assert_msg(strcmp(_v, want) == 0, "%s is %s, expected %s", name, _v, want); \
+#define ck_assert_conf_value(conf, name, want)                                                     \
+        do {                                                                                       \
+                char _v[512];                                                                      \
+                size_t _size = sizeof(_v);                                                         \
+                ck_assert_int_eq(rd_kafka_conf_get(conf, name, _v, &_size), RD_KAFKA_CONF_OK);     \
+                ck_assert_msg(strcmp(_v, want) == 0, "%s is %s, expected %s", name, _v, want);     \
         } while (0)
 
 static const ksafe_violation_t *find_violation(const ksafe_report_t *report, const char *rule_id)
@@ -78,10 +77,10 @@ static const char *json_str(const json_t *obj, const char *key)
 static ksafe_report_t *judge(const char *const kv[], const char *policy_json, bool enforce)
 {
         rd_kafka_conf_t *conf = conf_with(kv);
-        ksafe_policy_t *policy = policy_json ? policy_from(policy_json, NULL)
-                                             : ksafe_policy_default();
-        ksafe_report_t *report = enforce ? ksafe_conf_enforce(conf, policy)
-                                         : ksafe_conf_check(conf, policy);
+        ksafe_policy_t *policy =
+                policy_json ? policy_from(policy_json, NULL) : ksafe_policy_default();
+        ksafe_report_t *report =
+                enforce ? ksafe_conf_enforce(conf, policy) : ksafe_conf_check(conf, policy);
         ck_assert_ptr_nonnull(report);
         ksafe_policy_destroy(policy); /* the report outlives it */
         rd_kafka_conf_destroy(conf);
@@ -120,7 +119,8 @@ START_TEST(check_reports_and_changes_nothing)
         ck_assert_conf_unchanged(before, conf);
         /* delivery.timeout.ms=0 is infinite: it fails the bounds and min_sum
          * (no infinity passes a numeric check). */
-        static const char *const rules[] = {"idempotence", "acks-all", "in-flight", "retries",
+        static const char *const rules[] = {"idempotence",      "acks-all",
+                                            "in-flight",        "retries",
                                             "delivery-timeout", "delivery-covers-request"};
         for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
                 const ksafe_violation_t *v = find_violation(report, rules[i]);
@@ -147,10 +147,10 @@ END_TEST
 /* The values in a violation are librdkafka's reading of the conf. */
 START_TEST(check_shows_values_as_librdkafka_reads_them)
 {
-        ksafe_report_t *report = judge(
-                KV("request.required.acks", "1", "enable.idempotence", "FALSE",
-                   "max.in.flight.requests.per.connection", "0x10", "message.timeout.ms", "0"),
-                NULL, false);
+        ksafe_report_t *report = judge(KV("request.required.acks", "1", "enable.idempotence",
+                                          "FALSE", "max.in.flight.requests.per.connection", "0x10",
+                                          "message.timeout.ms", "0"),
+                                       NULL, false);
         const ksafe_violation_t *v = find_violation(report, "acks-all");
         ck_assert_ptr_nonnull(v);
         ck_assert_str_eq(v->actual, "1");
@@ -298,8 +298,8 @@ START_TEST(enforce_topic_prefixed_property)
         ck_assert_conf_value(conf, "acks", "-1");
         char value[64];
         size_t size = sizeof(value);
-        ck_assert_int_eq(rd_kafka_topic_conf_get(rd_kafka_conf_get_default_topic_conf(conf),
-                                                 "acks", value, &size),
+        ck_assert_int_eq(rd_kafka_topic_conf_get(rd_kafka_conf_get_default_topic_conf(conf), "acks",
+                                                 value, &size),
                          RD_KAFKA_CONF_OK);
         ck_assert_str_eq(value, "-1");
         ksafe_report_destroy(report);
@@ -541,8 +541,7 @@ START_TEST(report_json_shape)
         ck_assert_ptr_nonnull(text);
         json_error_t jerr;
         json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-        ck_assert_msg(doc != NULL, "invalid JSON at %d:%d: %s", jerr.line, jerr.column,
-                      jerr.text);
+        ck_assert_msg(doc != NULL, "invalid JSON at %d:%d: %s", jerr.line, jerr.column, jerr.text);
 
         ck_assert_int_eq(json_integer_value(json_object_get(doc, "version")),
                          KSAFE_REPORT_JSON_VERSION);
@@ -592,12 +591,12 @@ END_TEST
 
 START_TEST(report_json_rejected_and_clean)
 {
-        ksafe_report_t *report = judge(
-                KV("acks", "1"),
-                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
-                "{\"id\":\"no-acks-1\",\"property\":\"acks\",\"one_of\":[\"all\",\"-1\"],"
-                "\"action\":\"reject\"}]}",
-                false);
+        ksafe_report_t *report =
+                judge(KV("acks", "1"),
+                      "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                      "{\"id\":\"no-acks-1\",\"property\":\"acks\",\"one_of\":[\"all\",\"-1\"],"
+                      "\"action\":\"reject\"}]}",
+                      false);
         char *text = ksafe_report_to_json(report);
         json_t *doc = json_loads(text, 0, NULL);
         ck_assert_ptr_nonnull(doc);
@@ -652,8 +651,8 @@ END_TEST
 /* After enforcement the text says what was set. */
 START_TEST(report_text_says_what_was_enforced)
 {
-        ksafe_report_t *report = judge(KV("max.in.flight", "100", "enable.idempotence", "true"),
-                                       NULL, true);
+        ksafe_report_t *report =
+                judge(KV("max.in.flight", "100", "enable.idempotence", "true"), NULL, true);
         char *text = ksafe_report_to_text(report);
         ck_assert_uint_eq(count_lines(text), 1);
         ck_assert_msg(strstr(text, "[in-flight]") && strstr(text, "100") && strstr(text, "5"),
@@ -670,12 +669,12 @@ START_TEST(report_escapes_values)
         static const char odd[] = "app \"quoted\" back\\slash\ttab\nerror: forged [x]";
         /* Control characters come out escaped, so the value stays on one line. */
         static const char shown[] = "app \"quoted\" back\\slash\\ttab\\nerror: forged [x]";
-        ksafe_report_t *report = judge(
-                KV("enable.idempotence", "true", "client.id", odd),
-                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
-                "{\"id\":\"client-id\",\"property\":\"client.id\",\"equals\":\"app\","
-                "\"action\":\"warn\"}]}",
-                false);
+        ksafe_report_t *report =
+                judge(KV("enable.idempotence", "true", "client.id", odd),
+                      "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                      "{\"id\":\"client-id\",\"property\":\"client.id\",\"equals\":\"app\","
+                      "\"action\":\"warn\"}]}",
+                      false);
         ck_assert_uint_eq(ksafe_report_count(report), 1);
         ck_assert_str_eq(ksafe_report_get(report, 0)->actual, shown);
 
@@ -729,11 +728,11 @@ END_TEST
 /* A weakened baseline says so in every report. */
 START_TEST(report_allow_unsafe_is_visible)
 {
-        ksafe_report_t *report = judge(
-                KV("enable.idempotence", "false"),
-                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"allow_unsafe\":true,"
-                "\"override\":{\"idempotence\":{\"action\":\"warn\"}}}",
-                true);
+        ksafe_report_t *report =
+                judge(KV("enable.idempotence", "false"),
+                      "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"allow_unsafe\":true,"
+                      "\"override\":{\"idempotence\":{\"action\":\"warn\"}}}",
+                      true);
         const ksafe_violation_t *v = find_violation(report, "idempotence");
         ck_assert_ptr_nonnull(v);
         ck_assert_int_eq(v->severity, KSAFE_SEVERITY_WARNING);
@@ -821,11 +820,11 @@ END_TEST
 START_TEST(enforce_secret_value_is_set_not_shown)
 {
         rd_kafka_conf_t *conf = conf_with(KV("sasl.password", "hunter2-secret"));
-        ksafe_policy_t *policy = policy_from(
-                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
-                "{\"id\":\"pw\",\"property\":\"sasl.password\","
-                "\"equals\":\"policy-secret-value\",\"action\":\"enforce\"}]}",
-                NULL);
+        ksafe_policy_t *policy =
+                policy_from("{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+                            "{\"id\":\"pw\",\"property\":\"sasl.password\","
+                            "\"equals\":\"policy-secret-value\",\"action\":\"enforce\"}]}",
+                            NULL);
         ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
         const ksafe_violation_t *v = find_violation(report, "pw");
         ck_assert_ptr_nonnull(v);
@@ -848,14 +847,15 @@ END_TEST
  * .properties file and from the handle rd_kafka_new() makes of the conf
  * fail the same rules (engine findings about how a file is written aside).
  */
-#define REQUIRED_ACKS                                                                          \
-        RULES("{\"id\":\"acks-set\",\"property\":\"acks\",\"required\":true,\"action\":\"reject\"}")
-#define COMPRESSION                                                                            \
-        RULES("{\"id\":\"compress\",\"property\":\"compression.type\",\"one_of\":[\"lz4\","     \
+#define REQUIRED_ACKS                                                                              \
+        RULES("{\"id\":\"acks-set\",\"property\":\"acks\",\"required\":true,\"action\":"           \
+              "\"reject\"}")
+#define COMPRESSION                                                                                \
+        RULES("{\"id\":\"compress\",\"property\":\"compression.type\",\"one_of\":[\"lz4\","        \
               "\"zstd\"],\"action\":\"reject\"}")
-#define NO_INFLIGHT                                                                            \
-        "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"allow_unsafe\":true,"            \
-        "\"override\":{\"in-flight\":{\"off\":true}},\"rules\":[{\"id\":\"no-inflight\","        \
+#define NO_INFLIGHT                                                                                \
+        "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"allow_unsafe\":true,"               \
+        "\"override\":{\"in-flight\":{\"off\":true}},\"rules\":[{\"id\":\"no-inflight\","          \
         "\"property\":\"max.in.flight\",\"forbidden\":true,\"action\":\"enforce\"}]}"
 
 static const struct verdict_case {
@@ -866,30 +866,51 @@ static const struct verdict_case {
 } verdict_cases[] = {
         {"required acks, acks=all (the default) set", REQUIRED_ACKS, {"acks", "all"}, {NULL}},
         {"required acks, not set", REQUIRED_ACKS, {"linger.ms", "10"}, {"acks-set"}},
-        {"required acks, request.required.acks=-1 set", REQUIRED_ACKS,
-         {"request.required.acks", "-1"}, {NULL}},
-        {"transactional, delivery.timeout.ms=300000 (the default) set", NULL,
+        {"required acks, request.required.acks=-1 set",
+         REQUIRED_ACKS,
+         {"request.required.acks", "-1"},
+         {NULL}},
+        {"transactional, delivery.timeout.ms=300000 (the default) set",
+         NULL,
          {"transactional.id", "tx", "delivery.timeout.ms", "300000"},
          {"ksafe-librdkafka-refuses"}},
-        {"transactional, delivery.timeout.ms not set", NULL,
-         {"transactional.id", "tx", "acks", "all"}, {NULL}},
-        {"compression.type=lz4 but topic.compression.type=none wins", COMPRESSION,
-         {"compression.type", "lz4", "topic.compression.type", "none"}, {"compress"}},
-        {"compression.codec=none but topic.compression.codec=zstd wins", COMPRESSION,
-         {"compression.codec", "none", "topic.compression.codec", "zstd"}, {NULL}},
-        {"compression.type=lz4, the topic inherits it", COMPRESSION,
-         {"compression.type", "lz4", "topic.compression.type", "inherit"}, {NULL}},
+        {"transactional, delivery.timeout.ms not set",
+         NULL,
+         {"transactional.id", "tx", "acks", "all"},
+         {NULL}},
+        {"compression.type=lz4 but topic.compression.type=none wins",
+         COMPRESSION,
+         {"compression.type", "lz4", "topic.compression.type", "none"},
+         {"compress"}},
+        {"compression.codec=none but topic.compression.codec=zstd wins",
+         COMPRESSION,
+         {"compression.codec", "none", "topic.compression.codec", "zstd"},
+         {NULL}},
+        {"compression.type=lz4, the topic inherits it",
+         COMPRESSION,
+         {"compression.type", "lz4", "topic.compression.type", "inherit"},
+         {NULL}},
         {"linger.ms=nan", NULL, {"linger.ms", "nan"}, {"delivery-covers-request"}},
-        {"delivery.timeout.ms=0 is infinite", NULL, {"delivery.timeout.ms", "0"},
+        {"delivery.timeout.ms=0 is infinite",
+         NULL,
+         {"delivery.timeout.ms", "0"},
          {"delivery-timeout", "delivery-covers-request"}},
-        {"queuing.strategy=lifo, refused by rd_kafka_new()", NULL,
-         {"queuing.strategy", "lifo"}, {"ksafe-librdkafka-refuses"}},
-        {"socket.timeout.ms above transaction.timeout.ms + 100", NULL,
-         {"transactional.id", "tx", "socket.timeout.ms", "70000"}, {"ksafe-librdkafka-refuses"}},
-        {"forbidden max.in.flight set to what idempotence makes it", NO_INFLIGHT,
-         {"enable.idempotence", "true", "max.in.flight", "5"}, {NULL}},
-        {"forbidden max.in.flight set to 3", NO_INFLIGHT,
-         {"enable.idempotence", "true", "max.in.flight", "3"}, {"no-inflight"}},
+        {"queuing.strategy=lifo, refused by rd_kafka_new()",
+         NULL,
+         {"queuing.strategy", "lifo"},
+         {"ksafe-librdkafka-refuses"}},
+        {"socket.timeout.ms above transaction.timeout.ms + 100",
+         NULL,
+         {"transactional.id", "tx", "socket.timeout.ms", "70000"},
+         {"ksafe-librdkafka-refuses"}},
+        {"forbidden max.in.flight set to what idempotence makes it",
+         NO_INFLIGHT,
+         {"enable.idempotence", "true", "max.in.flight", "5"},
+         {NULL}},
+        {"forbidden max.in.flight set to 3",
+         NO_INFLIGHT,
+         {"enable.idempotence", "true", "max.in.flight", "3"},
+         {"no-inflight"}},
 };
 
 /* Whether `report` fails exactly `rules` (policy rules and
@@ -900,8 +921,8 @@ static void assert_fails_exactly(const ksafe_report_t *report, const char *const
 {
         size_t want = 0;
         for (; want < 3 && rules[want]; want++)
-                ck_assert_msg(find_violation(report, rules[want]), "%s (%s): %s not reported",
-                              what, source, rules[want]);
+                ck_assert_msg(find_violation(report, rules[want]), "%s (%s): %s not reported", what,
+                              source, rules[want]);
         size_t got = 0;
         for (size_t i = 0; i < ksafe_report_count(report); i++) {
                 const char *id = ksafe_report_get(report, i)->rule_id;
@@ -915,15 +936,13 @@ static void assert_fails_exactly(const ksafe_report_t *report, const char *const
                 ck_assert_msg(listed, "%s (%s): %s reported: %s", what, source, id,
                               ksafe_report_get(report, i)->message);
         }
-        ck_assert_msg(got == want, "%s (%s): %zu findings, expected %zu", what, source, got,
-                      want);
+        ck_assert_msg(got == want, "%s (%s): %zu findings, expected %zu", what, source, got, want);
 }
 
 START_TEST(one_verdict_conf_and_file)
 {
         const struct verdict_case *c = &verdict_cases[_i];
-        ksafe_policy_t *policy = c->policy ? policy_from(c->policy, NULL)
-                                           : ksafe_policy_default();
+        ksafe_policy_t *policy = c->policy ? policy_from(c->policy, NULL) : ksafe_policy_default();
         /* Idempotent, so that only the row's own rules fail. */
         rd_kafka_conf_t *conf = conf_with(KV("enable.idempotence", "true"));
         set_all(conf, c->kv);
@@ -936,8 +955,8 @@ START_TEST(one_verdict_conf_and_file)
                 len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s\n", c->kv[i],
                                         c->kv[i + 1]);
         ksafe_error_t err = {0};
-        ksafe_config_t *config = config_read_as(text, len, "f.properties",
-                                                KSAFE_FORMAT_PROPERTIES, &err);
+        ksafe_config_t *config =
+                config_read_as(text, len, "f.properties", KSAFE_FORMAT_PROPERTIES, &err);
         ck_assert_msg(config != NULL, "%s", err.text);
         ksafe_report_t *from_file = ksafe_config_check(config, policy);
         assert_fails_exactly(from_file, c->rules, c->what, "file");

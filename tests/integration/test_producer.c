@@ -42,8 +42,8 @@ static void set_all(rd_kafka_conf_t *conf, const char *const kv[])
 {
         char errstr[512];
         for (size_t i = 0; kv[i]; i += 2)
-                ck_assert_msg(rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr,
-                                                sizeof(errstr)) == RD_KAFKA_CONF_OK,
+                ck_assert_msg(rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr, sizeof(errstr)) ==
+                                      RD_KAFKA_CONF_OK,
                               "set %s=%s: %s", kv[i], kv[i + 1], errstr);
 }
 
@@ -74,11 +74,11 @@ static char *handle_get(rd_kafka_t *rk, const char *name)
         return strdup(value);
 }
 
-#define ck_assert_handle_value(rk, name, want)                                                 \
-        do {                                                                                   \
-                char *_v = handle_get(rk, name);                                               \
-                ck_assert_msg(strcmp(_v, want) == 0, "%s is %s, expected %s", name, _v, want); \
-                free(_v);                                                                      \
+#define ck_assert_handle_value(rk, name, want)                                                     \
+        do {                                                                                       \
+                char *_v = handle_get(rk, name);                                                   \
+                ck_assert_msg(strcmp(_v, want) == 0, "%s is %s, expected %s", name, _v, want);     \
+                free(_v);                                                                          \
         } while (0)
 
 static const ksafe_violation_t *find_violation(const ksafe_report_t *report, const char *rule_id)
@@ -91,12 +91,12 @@ static const ksafe_violation_t *find_violation(const ksafe_report_t *report, con
         return NULL;
 }
 
-#define ck_assert_fixed(report, rule_id)                                                       \
-        do {                                                                                   \
-                const ksafe_violation_t *_v = find_violation(report, rule_id);                 \
-                ck_assert_msg(_v != NULL, "no violation of %s in the report", rule_id);        \
-                ck_assert_msg(_v->fixed, "%s not marked fixed", rule_id);                      \
-                ck_assert_int_eq(_v->action, KSAFE_ACTION_ENFORCE);                            \
+#define ck_assert_fixed(report, rule_id)                                                           \
+        do {                                                                                       \
+                const ksafe_violation_t *_v = find_violation(report, rule_id);                     \
+                ck_assert_msg(_v != NULL, "no violation of %s in the report", rule_id);            \
+                ck_assert_msg(_v->fixed, "%s not marked fixed", rule_id);                          \
+                ck_assert_int_eq(_v->action, KSAFE_ACTION_ENFORCE);                                \
         } while (0)
 
 /* Restores an environment variable at teardown (tests run unforked under
@@ -300,9 +300,9 @@ START_TEST(producer_new_enforces_default_topic_conf)
         char errstr[512] = "";
         ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "acks", "0", errstr, sizeof(errstr)),
                          RD_KAFKA_CONF_OK);
-        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "message.timeout.ms", "0", errstr,
-                                                 sizeof(errstr)),
-                         RD_KAFKA_CONF_OK);
+        ck_assert_int_eq(
+                rd_kafka_topic_conf_set(tconf, "message.timeout.ms", "0", errstr, sizeof(errstr)),
+                RD_KAFKA_CONF_OK);
         rd_kafka_conf_set_default_topic_conf(conf, tconf); /* conf owns tconf */
         ksafe_policy_t *policy = ksafe_policy_default();
         ksafe_report_t *report = NULL;
@@ -441,8 +441,8 @@ START_TEST(producer_new_names_every_reject)
 {
         ksafe_policy_t *policy = policy_from(
                 RULES("{\"id\":\"no-acks-1\",\"property\":\"acks\",\"one_of\":[\"all\",\"-1\"],"
-                "\"action\":\"reject\"},"
-                "{\"id\":\"need-tls\",\"property\":\"security.protocol\","
+                      "\"action\":\"reject\"},"
+                      "{\"id\":\"need-tls\",\"property\":\"security.protocol\","
                       "\"one_of\":[\"ssl\",\"sasl_ssl\"],\"action\":\"reject\"}"),
                 NULL);
         rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
@@ -527,12 +527,11 @@ static rd_kafka_resp_err_t count_on_new(rd_kafka_t *rk, const rd_kafka_conf_t *c
 
 /* An interceptor that says it took enable.idempotence but drops it. */
 static rd_kafka_conf_res_t swallow_idempotence(rd_kafka_conf_t *conf, const char *name,
-                                               const char *val, char *errstr,
-                                               size_t errstr_size, void *ic_opaque)
+                                               const char *val, char *errstr, size_t errstr_size,
+                                               void *ic_opaque)
 {
         (void)conf, (void)val, (void)errstr, (void)errstr_size, (void)ic_opaque;
-        return strcmp(name, "enable.idempotence") == 0 ? RD_KAFKA_CONF_OK
-                                                       : RD_KAFKA_CONF_UNKNOWN;
+        return strcmp(name, "enable.idempotence") == 0 ? RD_KAFKA_CONF_OK : RD_KAFKA_CONF_UNKNOWN;
 }
 
 START_TEST(producer_new_refuses_a_conf_that_drops_values)
@@ -606,8 +605,7 @@ START_TEST(producer_new_env_policy_syntax_error)
         rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
         char errstr[512] = "";
         ck_assert_ptr_null(ksafe_producer_new(conf, NULL, NULL, errstr, sizeof(errstr)));
-        ck_assert_msg(strstr(errstr, "broken-policy.json:3"), "errstr lacks file:line: %s",
-                      errstr);
+        ck_assert_msg(strstr(errstr, "broken-policy.json:3"), "errstr lacks file:line: %s", errstr);
         rd_kafka_conf_destroy(conf);
         restore_env();
 }
@@ -784,9 +782,9 @@ START_TEST(topic_new_enforces_delivery_timeout)
         rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
         rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
         char errstr[512] = "";
-        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "delivery.timeout.ms", "0", errstr,
-                                                 sizeof(errstr)),
-                         RD_KAFKA_CONF_OK);
+        ck_assert_int_eq(
+                rd_kafka_topic_conf_set(tconf, "delivery.timeout.ms", "0", errstr, sizeof(errstr)),
+                RD_KAFKA_CONF_OK);
         ksafe_policy_t *policy = ksafe_policy_default();
         ksafe_report_t *report = NULL;
 
@@ -832,8 +830,8 @@ START_TEST(topic_new_env_policy_error_consumes_tconf)
         rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
         set_env("KSAFE_POLICY", data_path("no-such-policy.json"));
         char errstr[512] = "";
-        ck_assert_ptr_null(ksafe_topic_new(rk, "ksafe-topic", rd_kafka_topic_conf_new(), NULL,
-                                           NULL, errstr, sizeof(errstr)));
+        ck_assert_ptr_null(ksafe_topic_new(rk, "ksafe-topic", rd_kafka_topic_conf_new(), NULL, NULL,
+                                           errstr, sizeof(errstr)));
         ck_assert_msg(strstr(errstr, "policy"), "errstr: %s", errstr);
         restore_env();
         rd_kafka_destroy(rk);
@@ -866,8 +864,8 @@ START_TEST(topic_new_rd_kafka_failure)
         memset(topic, 'x', sizeof(topic) - 1);
         topic[sizeof(topic) - 1] = '\0';
         char errstr[512] = "";
-        ck_assert_ptr_null(ksafe_topic_new(rk, topic, rd_kafka_topic_conf_new(), NULL, NULL,
-                                           errstr, sizeof(errstr)));
+        ck_assert_ptr_null(ksafe_topic_new(rk, topic, rd_kafka_topic_conf_new(), NULL, NULL, errstr,
+                                           sizeof(errstr)));
         ck_assert_msg(strstr(errstr, "rd_kafka_topic_new"), "errstr: %s", errstr);
         rd_kafka_destroy(rk);
 }
@@ -940,7 +938,7 @@ END_TEST
  * values listed.
  */
 
-#define UNSAFE(...)                                                                            \
+#define UNSAFE(...)                                                                                \
         "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"allow_unsafe\":true," __VA_ARGS__ "}"
 
 static const struct facade_case {
@@ -955,130 +953,221 @@ static const struct facade_case {
         {"sticky.partitioning.linger.ms is derived from linger.ms (enforce)",
          RULES("{\"id\":\"sticky\",\"property\":\"sticky.partitioning.linger.ms\",\"max\":100,"
                "\"action\":\"enforce\"}"),
-         {"linger.ms", "100"}, true, "sticky", {{"sticky.partitioning.linger.ms", "100"}}},
+         {"linger.ms", "100"},
+         true,
+         "sticky",
+         {{"sticky.partitioning.linger.ms", "100"}}},
         {"sticky.partitioning.linger.ms is derived from linger.ms (reject)",
          RULES("{\"id\":\"sticky\",\"property\":\"sticky.partitioning.linger.ms\",\"max\":100,"
                "\"action\":\"reject\"}"),
-         {"linger.ms", "100"}, false, "sticky", {{NULL, NULL}}},
+         {"linger.ms", "100"},
+         false,
+         "sticky",
+         {{NULL, NULL}}},
         {"socket.timeout.ms of a transactional producer (reject)",
          RULES("{\"id\":\"socket\",\"property\":\"socket.timeout.ms\",\"max\":30000,"
                "\"action\":\"reject\"}"),
-         {"transactional.id", "tx"}, false, "socket", {{NULL, NULL}}},
+         {"transactional.id", "tx"},
+         false,
+         "socket",
+         {{NULL, NULL}}},
         {"socket.timeout.ms of a transactional producer (enforce)",
          RULES("{\"id\":\"socket\",\"property\":\"socket.timeout.ms\",\"max\":30000,"
                "\"action\":\"enforce\"}"),
-         {"transactional.id", "tx"}, true, "socket", {{"socket.timeout.ms", "30000"}}},
+         {"transactional.id", "tx"},
+         true,
+         "socket",
+         {{"socket.timeout.ms", "30000"}}},
         {"allow.auto.create.topics is true for a producer",
          RULES("{\"id\":\"no-auto\",\"property\":\"allow.auto.create.topics\",\"equals\":false,"
                "\"action\":\"reject\"}"),
-         {NULL}, false, "no-auto", {{NULL, NULL}}},
+         {NULL},
+         false,
+         "no-auto",
+         {{NULL, NULL}}},
         {"metadata.max.age.ms is 3 x topic.metadata.refresh.interval.ms",
          RULES("{\"id\":\"age\",\"property\":\"metadata.max.age.ms\",\"min\":10000,"
                "\"action\":\"reject\"}"),
-         {"topic.metadata.refresh.interval.ms", "1000"}, false, "age", {{NULL, NULL}}},
+         {"topic.metadata.refresh.interval.ms", "1000"},
+         false,
+         "age",
+         {{NULL, NULL}}},
         {"connections.max.idle.ms on Azure",
          RULES("{\"id\":\"idle\",\"property\":\"connections.max.idle.ms\",\"equals\":0,"
                "\"action\":\"reject\"}"),
-         {"bootstrap.servers", "x.azure.invalid:1"}, false, "idle", {{NULL, NULL}}},
+         {"bootstrap.servers", "x.azure.invalid:1"},
+         false,
+         "idle",
+         {{NULL, NULL}}},
         {"log_level is 7 with debug",
          RULES("{\"id\":\"quiet\",\"property\":\"log_level\",\"max\":6,\"action\":\"reject\"}"),
-         {"debug", "msg"}, false, "quiet", {{NULL, NULL}}},
+         {"debug", "msg"},
+         false,
+         "quiet",
+         {{NULL, NULL}}},
         {"api.version.request is turned on by broker.version.fallback",
          RULES("{\"id\":\"no-api\",\"property\":\"api.version.request\",\"equals\":false,"
                "\"action\":\"reject\"}"),
-         {"api.version.request", "false"}, false, "no-api", {{NULL, NULL}}},
+         {"api.version.request", "false"},
+         false,
+         "no-api",
+         {{NULL, NULL}}},
         {"linger.ms lowered below a small message.timeout.ms",
          UNSAFE("\"override\":{\"delivery-timeout\":{\"off\":true},"
                 "\"delivery-covers-request\":{\"off\":true}},"
                 "\"rules\":[{\"id\":\"linger\",\"property\":\"linger.ms\",\"min\":4,"
                 "\"action\":\"reject\"}]"),
-         {"delivery.timeout.ms", "3"}, false, "linger", {{NULL, NULL}}},
+         {"delivery.timeout.ms", "3"},
+         false,
+         "linger",
+         {{NULL, NULL}}},
         /* Class 2: rd_kafka_new() with test.mock.num.brokers (every row
          * here) replaces security.protocol and bootstrap.servers. */
         {"security.protocol on the mock cluster is plaintext",
          RULES("{\"id\":\"tls\",\"property\":\"security.protocol\",\"one_of\":[\"ssl\","
                "\"sasl_ssl\"],\"action\":\"reject\"}"),
-         {"security.protocol", "ssl"}, false, "tls", {{NULL, NULL}}},
+         {"security.protocol", "ssl"},
+         false,
+         "tls",
+         {{NULL, NULL}}},
         {"bootstrap.servers on the mock cluster is its own",
          RULES("{\"id\":\"brokers\",\"property\":\"bootstrap.servers\",\"equals\":"
                "\"kafka:9092\",\"action\":\"reject\"}"),
-         {"bootstrap.servers", "kafka:9092"}, false, "brokers", {{NULL, NULL}}},
+         {"bootstrap.servers", "kafka:9092"},
+         false,
+         "brokers",
+         {{NULL, NULL}}},
         /* Class 2: required, with the default value set. */
         {"required linger.ms set to its default",
          RULES("{\"id\":\"linger-set\",\"property\":\"linger.ms\",\"required\":true,"
                "\"action\":\"reject\"}"),
-         {"linger.ms", "5"}, true, NULL, {{"linger.ms", "5"}}},
+         {"linger.ms", "5"},
+         true,
+         NULL,
+         {{"linger.ms", "5"}}},
         {"required linger.ms not set",
          RULES("{\"id\":\"linger-set\",\"property\":\"linger.ms\",\"required\":true,"
                "\"action\":\"reject\"}"),
-         {NULL}, false, "linger-set", {{NULL, NULL}}},
+         {NULL},
+         false,
+         "linger-set",
+         {{NULL, NULL}}},
         /* Class 3: topic-level set-ness. */
         {"required acks set to all (the default)",
          RULES("{\"id\":\"acks-set\",\"property\":\"acks\",\"required\":true,"
                "\"action\":\"reject\"}"),
-         {"acks", "all"}, true, NULL, {{"acks", "-1"}}},
+         {"acks", "all"},
+         true,
+         NULL,
+         {{"acks", "-1"}}},
         {"required acks not set",
          RULES("{\"id\":\"acks-set\",\"property\":\"acks\",\"required\":true,"
                "\"action\":\"reject\"}"),
-         {"linger.ms", "10"}, false, "acks-set", {{NULL, NULL}}},
+         {"linger.ms", "10"},
+         false,
+         "acks-set",
+         {{NULL, NULL}}},
         {"transactional, delivery.timeout.ms set to its default 300000",
-         NULL, {"transactional.id", "tx", "delivery.timeout.ms", "300000"}, false,
-         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
+         NULL,
+         {"transactional.id", "tx", "delivery.timeout.ms", "300000"},
+         false,
+         "ksafe-librdkafka-refuses",
+         {{NULL, NULL}}},
         {"transactional, delivery.timeout.ms not set (another topic property is)",
-         NULL, {"transactional.id", "tx", "acks", "all"}, true, NULL,
+         NULL,
+         {"transactional.id", "tx", "acks", "all"},
+         true,
+         NULL,
          {{"delivery.timeout.ms", "60000"}}},
         {"transactional, delivery.timeout.ms not set, a long transaction timeout",
-         NULL, {"transactional.id", "tx", "transaction.timeout.ms", "900000"}, true,
-         "delivery-timeout", {{"delivery.timeout.ms", "120000"}}},
+         NULL,
+         {"transactional.id", "tx", "transaction.timeout.ms", "900000"},
+         true,
+         "delivery-timeout",
+         {{"delivery.timeout.ms", "120000"}}},
         /* Class 3: what rd_kafka_new() refuses is in the report, before it. */
-        {"queuing.strategy=lifo with idempotence", NULL, {"queuing.strategy", "lifo"}, false,
-         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
+        {"queuing.strategy=lifo with idempotence",
+         NULL,
+         {"queuing.strategy", "lifo"},
+         false,
+         "ksafe-librdkafka-refuses",
+         {{NULL, NULL}}},
         {"max.in.flight=10 set with idempotence, no in-flight rule",
-         UNSAFE("\"override\":{\"in-flight\":{\"off\":true}}"), {"max.in.flight", "10"},
-         false, "ksafe-librdkafka-refuses", {{NULL, NULL}}},
+         UNSAFE("\"override\":{\"in-flight\":{\"off\":true}}"),
+         {"max.in.flight", "10"},
+         false,
+         "ksafe-librdkafka-refuses",
+         {{NULL, NULL}}},
         {"linger.ms set at or above delivery.timeout.ms",
          UNSAFE("\"override\":{\"delivery-covers-request\":{\"off\":true}}"),
-         {"linger.ms", "5000", "delivery.timeout.ms", "5000"}, false,
-         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
-        {"socket.timeout.ms set above transaction.timeout.ms + 100", NULL,
-         {"transactional.id", "tx", "socket.timeout.ms", "70000"}, false,
-         "ksafe-librdkafka-refuses", {{NULL, NULL}}},
+         {"linger.ms", "5000", "delivery.timeout.ms", "5000"},
+         false,
+         "ksafe-librdkafka-refuses",
+         {{NULL, NULL}}},
+        {"socket.timeout.ms set above transaction.timeout.ms + 100",
+         NULL,
+         {"transactional.id", "tx", "socket.timeout.ms", "70000"},
+         false,
+         "ksafe-librdkafka-refuses",
+         {{NULL, NULL}}},
         /* Class 5: forbidden + enforce unsets, never a value librdkafka refuses. */
         {"forbidden max.in.flight on a producer made idempotent",
          UNSAFE("\"override\":{\"in-flight\":{\"off\":true}},"
                 "\"rules\":[{\"id\":\"no-inflight\",\"property\":\"max.in.flight\","
                 "\"forbidden\":true,\"action\":\"enforce\"}]"),
-         {"max.in.flight", "100"}, true, "no-inflight", {{"max.in.flight", "5"}}},
+         {"max.in.flight", "100"},
+         true,
+         "no-inflight",
+         {{"max.in.flight", "5"}}},
         {"forbidden delivery.timeout.ms on a transactional producer",
          RULES("{\"id\":\"no-timeout\",\"property\":\"delivery.timeout.ms\",\"forbidden\":true,"
                "\"action\":\"enforce\"}"),
-         {"transactional.id", "tx", "delivery.timeout.ms", "50000"}, true, "no-timeout",
+         {"transactional.id", "tx", "delivery.timeout.ms", "50000"},
+         true,
+         "no-timeout",
          {{"delivery.timeout.ms", "60000"}}},
-        {"forbidden transactional.id", 
+        {"forbidden transactional.id",
          RULES("{\"id\":\"no-tx\",\"property\":\"transactional.id\",\"forbidden\":true,"
                "\"action\":\"enforce\"}"),
-         {"transactional.id", "tx"}, true, "no-tx", {{"enable.idempotence", "true"}}},
+         {"transactional.id", "tx"},
+         true,
+         "no-tx",
+         {{"enable.idempotence", "true"}}},
         /* Class 4: a topic-level twin that wins at produce time. */
         {"compression.type rejected through topic.compression.type",
          RULES("{\"id\":\"compress\",\"property\":\"compression.type\",\"one_of\":[\"lz4\","
                "\"zstd\"],\"action\":\"reject\"}"),
-         {"compression.type", "lz4", "topic.compression.type", "none"}, false, "compress",
+         {"compression.type", "lz4", "topic.compression.type", "none"},
+         false,
+         "compress",
          {{NULL, NULL}}},
         {"compression.codec enforced on the topic twin that wins",
          RULES("{\"id\":\"compress\",\"property\":\"compression.codec\",\"one_of\":[\"lz4\","
                "\"zstd\"],\"action\":\"enforce\"}"),
-         {"compression.codec", "lz4", "topic.compression.codec", "none"}, true, "compress",
+         {"compression.codec", "lz4", "topic.compression.codec", "none"},
+         true,
+         "compress",
          {{"compression.codec", "lz4"}}},
         {"compression.type inherited by the topic: the global value is judged",
          RULES("{\"id\":\"compress\",\"property\":\"compression.type\",\"one_of\":[\"lz4\","
                "\"zstd\"],\"action\":\"reject\"}"),
-         {"compression.type", "lz4", "acks", "all"}, true, NULL, {{NULL, NULL}}},
+         {"compression.type", "lz4", "acks", "all"},
+         true,
+         NULL,
+         {{NULL, NULL}}},
         /* Class 6: librdkafka's reading of numbers. */
-        {"linger.ms=nan never passes min_sum", NULL, {"linger.ms", "nan"}, false,
-         "delivery-covers-request", {{NULL, NULL}}},
-        {"a float is used as judged (%g of 123456.7 is 123457: sticky 2 x 123457)", NULL,
+        {"linger.ms=nan never passes min_sum",
+         NULL,
+         {"linger.ms", "nan"},
+         false,
+         "delivery-covers-request",
+         {{NULL, NULL}}},
+        {"a float is used as judged (%g of 123456.7 is 123457: sticky 2 x 123457)",
+         NULL,
          {"linger.ms", "123456.7", "request.timeout.ms", "30000", "delivery.timeout.ms", "153457"},
-         true, NULL, {{"sticky.partitioning.linger.ms", "246914"}}},
+         true,
+         NULL,
+         {{"sticky.partitioning.linger.ms", "246914"}}},
 };
 
 static bool audit_clean(rd_kafka_t *rk, const ksafe_policy_t *policy, char *why, size_t size)
@@ -1110,20 +1199,20 @@ START_TEST(facade_invariants)
                               c->what, c->rule);
         if (rk) {
                 char why[512] = "";
-                ck_assert_msg(audit_clean(rk, policy, why, sizeof(why)), "%s: audit: %s",
-                              c->what, why);
+                ck_assert_msg(audit_clean(rk, policy, why, sizeof(why)), "%s: audit: %s", c->what,
+                              why);
                 /* The handle's own conf, finalized (rd_kafka_conf_get falls
                  * through to its live default topic conf; a dup would not
                  * show finalize's values). */
                 for (size_t i = 0; i < 2 && c->expect[i].property; i++) {
                         char used[256];
                         size_t size = sizeof(used);
-                        ck_assert_int_eq(rd_kafka_conf_get(rd_kafka_conf(rk),
-                                                           c->expect[i].property, used, &size),
+                        ck_assert_int_eq(rd_kafka_conf_get(rd_kafka_conf(rk), c->expect[i].property,
+                                                           used, &size),
                                          RD_KAFKA_CONF_OK);
                         ck_assert_msg(strcmp(used, c->expect[i].value) == 0,
-                                      "%s: %s is %s, expected %s", c->what,
-                                      c->expect[i].property, used, c->expect[i].value);
+                                      "%s: %s is %s, expected %s", c->what, c->expect[i].property,
+                                      used, c->expect[i].value);
                 }
                 rd_kafka_destroy(rk);
         }
@@ -1202,12 +1291,11 @@ START_TEST(topic_new_refuses_existing_topic)
         rd_kafka_topic_t *rkt =
                 ksafe_topic_new(rk, "t", tconf, NULL, &report, errstr, sizeof(errstr));
         ck_assert_msg(rkt == NULL, "%s: an existing topic was returned", c->what);
-        ck_assert_msg(strstr(errstr, "already has a handle"), "%s: errstr \"%s\"", c->what,
-                      errstr);
+        ck_assert_msg(strstr(errstr, "already has a handle"), "%s: errstr \"%s\"", c->what, errstr);
         ck_assert_msg(report == NULL, "%s: a report that claims a judgement", c->what);
         /* Not an existing one: a new topic still works, tconf consumed. */
-        rd_kafka_topic_t *other = ksafe_topic_new(rk, "other", NULL, NULL, NULL, errstr,
-                                                  sizeof(errstr));
+        rd_kafka_topic_t *other =
+                ksafe_topic_new(rk, "other", NULL, NULL, NULL, errstr, sizeof(errstr));
         ck_assert_msg(other != NULL, "%s", errstr);
         rd_kafka_topic_destroy(other);
         if (first)
@@ -1240,8 +1328,8 @@ START_TEST(topic_new_probe_leaves_nothing)
         rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
         static int mine;
         rd_kafka_topic_conf_set_opaque(tconf, &mine);
-        rd_kafka_topic_t *rkt = ksafe_topic_new(rk, "t", tconf, policy, NULL, errstr,
-                                                sizeof(errstr));
+        rd_kafka_topic_t *rkt =
+                ksafe_topic_new(rk, "t", tconf, policy, NULL, errstr, sizeof(errstr));
         ck_assert_msg(rkt != NULL, "%s", errstr);
         ck_assert_ptr_eq(rd_kafka_topic_opaque(rkt), &mine);
         ck_assert_int_eq(topicconf_logs, 0);

@@ -52,12 +52,12 @@ static const struct pool_s {
          * every %{property} of the kinit command for GSSAPI (the default
          * one names sasl.kerberos.keytab, which stays unset here: a
          * command that renders is run by rd_kafka_new(), so it is `true`) */
-        {"sasl.mechanisms", {"GSSAPI", "PLAIN", "plain", "SCRAM-SHA-256", "scram-sha-512",
-                             "SCRAM-SHA-384"}},
+        {"sasl.mechanisms",
+         {"GSSAPI", "PLAIN", "plain", "SCRAM-SHA-256", "scram-sha-512", "SCRAM-SHA-384"}},
         {"sasl.username", {"svc", ""}},
         {"sasl.password", {"x"}},
-        {"sasl.kerberos.kinit.cmd", {"true %{sasl.kerberos.principal}",
-                                     "true %{sasl.kerberos.keytab}", "true %{no.such}"}},
+        {"sasl.kerberos.kinit.cmd",
+         {"true %{sasl.kerberos.principal}", "true %{sasl.kerberos.keytab}", "true %{no.such}"}},
         {"sasl.kerberos.min.time.before.relogin", {"0", "60000"}},
         {"queuing.strategy", {"fifo"}},
         {"batch.num.messages", {"10000", "100"}},
@@ -129,8 +129,7 @@ static char *verdict_of(const ksafe_report_t *report, bool with_fix)
                         continue;
                 char line[512];
                 snprintf(line, sizeof(line), "%s/%s/%s", v->rule_id,
-                         ksafe_severity_name(v->severity),
-                         with_fix && v->fix ? v->fix : "-");
+                         ksafe_severity_name(v->severity), with_fix && v->fix ? v->fix : "-");
                 lines[count++] = strdup(line);
         }
         qsort(lines, count, sizeof(*lines), cmp_str);
@@ -187,8 +186,8 @@ static ksafe_config_t *properties_of(const settings_t *s)
         char text[2048];
         size_t len = 0;
         for (size_t i = 0; i < s->count; i++)
-                len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s\n",
-                                        s->kv[i].name, s->kv[i].value);
+                len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s\n", s->kv[i].name,
+                                        s->kv[i].value);
         ksafe_config_options_t opts = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
                                        .format = KSAFE_FORMAT_PROPERTIES};
         ksafe_error_t err;
@@ -309,15 +308,14 @@ START_TEST(every_source_gets_one_verdict)
                 ksafe_report_t *r_conf = ksafe_conf_check(conf, policy);
                 char *want = verdict_of(r_conf, false);
 
-                ksafe_config_t *configs[3] = {properties_of(&s), json_of(&s),
-                                              command_line_of(&s)};
+                ksafe_config_t *configs[3] = {properties_of(&s), json_of(&s), command_line_of(&s)};
                 static const char *const names[] = {"properties", "json", "-X"};
                 for (size_t k = 0; k < 3; k++) {
                         ksafe_report_t *r = ksafe_config_check(configs[k], policy);
                         char *got = verdict_of(r, false);
                         ck_assert_msg(strcmp(want, got) == 0,
-                                      "policy %d, [%s]: conf says\n%s%s says\n%s", _i, what,
-                                      want, names[k], got);
+                                      "policy %d, [%s]: conf says\n%s%s says\n%s", _i, what, want,
+                                      names[k], got);
                         free(got);
                         ksafe_report_destroy(r);
                 }
@@ -329,8 +327,8 @@ START_TEST(every_source_gets_one_verdict)
                         ksafe_report_t *r = ksafe_config_enforce(configs[k], policy);
                         char *got = verdict_of(r, true);
                         ck_assert_msg(strcmp(want_fix, got) == 0,
-                                      "policy %d, [%s]: conf enforcement\n%s%s enforcement\n%s",
-                                      _i, what, want_fix, names[k], got);
+                                      "policy %d, [%s]: conf enforcement\n%s%s enforcement\n%s", _i,
+                                      what, want_fix, names[k], got);
                         ck_assert_msg(ksafe_report_rejected(r) == ksafe_report_rejected(e_conf),
                                       "policy %d, [%s]: %s enforcement %s, conf's %s", _i, what,
                                       names[k], ksafe_report_rejected(r) ? "refused" : "done",
@@ -384,8 +382,8 @@ START_TEST(librdkafka_agrees_with_the_verdict)
                         ksafe_report_t *audit = ksafe_handle_audit(rk, policy);
                         char *got = verdict_of(audit, false);
                         ck_assert_msg(strcmp(want, got) == 0,
-                                      "policy %d, [%s]: conf check\n%saudit of the handle\n%s",
-                                      _i, what, want, got);
+                                      "policy %d, [%s]: conf check\n%saudit of the handle\n%s", _i,
+                                      what, want, got);
                         free(got);
                         ksafe_report_destroy(audit);
                         rd_kafka_destroy(rk);
@@ -396,8 +394,8 @@ START_TEST(librdkafka_agrees_with_the_verdict)
                         rd_kafka_conf_set_log_cb(conf, quiet);
                         rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
                         ck_assert_msg(rk != NULL,
-                                      "policy %d, [%s]: enforced, but rd_kafka_new refuses: %s",
-                                      _i, what, errstr);
+                                      "policy %d, [%s]: enforced, but rd_kafka_new refuses: %s", _i,
+                                      what, errstr);
                         conf = NULL;
                         ksafe_report_t *audit = ksafe_handle_audit(rk, policy);
                         for (size_t i = 0; i < ksafe_report_count(audit); i++) {

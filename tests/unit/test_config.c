@@ -164,9 +164,8 @@ static const ksafe_violation_t *expect(const ksafe_report_t *report, const char 
 static void expect_none(const ksafe_report_t *report, const char *rule)
 {
         const ksafe_violation_t *v = find(report, rule, NULL);
-        ck_assert_msg(!v, "unexpected finding %s:%d:%d: %s [%s]", v ? v->file : "",
-                      v ? v->line : 0, v ? v->column : 0, v ? v->message : "",
-                      v ? v->rule_id : "");
+        ck_assert_msg(!v, "unexpected finding %s:%d:%d: %s [%s]", v ? v->file : "", v ? v->line : 0,
+                      v ? v->column : 0, v ? v->message : "", v ? v->rule_id : "");
 }
 
 static void expect_clean(const ksafe_report_t *report)
@@ -177,8 +176,8 @@ static void expect_clean(const ksafe_report_t *report)
 static void assert_at(const ksafe_violation_t *v, int line, int column)
 {
         ck_assert_msg(v->line == line && v->column == column,
-                      "[%s] on %s is at %d:%d, expected %d:%d", v->rule_id, v->property,
-                      v->line, v->column, line, column);
+                      "[%s] on %s is at %d:%d, expected %d:%d", v->rule_id, v->property, v->line,
+                      v->column, line, column);
 }
 
 /* A finding with this exact message, at line:column. */
@@ -446,7 +445,8 @@ START_TEST(properties_unknown_keys_keep_their_location)
         ksafe_report_t *r = check_text("enable.idempotence=true\n"
                                        "\n"
                                        "    no.such.thing = 1\n"
-                                       "\xEF\xBB\xBF" "bom.in.the.middle=1\n");
+                                       "\xEF\xBB\xBF"
+                                       "bom.in.the.middle=1\n");
         assert_at(expect(r, "ksafe-unknown-property", "no.such.thing"), 3, 5);
         /* Only a leading BOM is skipped; a name that does not look like a
          * property name is not shown (it could be a secret). */
@@ -483,9 +483,9 @@ END_TEST
 
 START_TEST(json_string_values_are_decoded)
 {
-        ksafe_report_t *r = check_string(probe_policy,
-                                         "{\"client.id\": \"say \\\"hi\\\" \\u00e9\\\\\"}",
-                                         "p.json", KSAFE_FORMAT_JSON);
+        ksafe_report_t *r =
+                check_string(probe_policy, "{\"client.id\": \"say \\\"hi\\\" \\u00e9\\\\\"}",
+                             "p.json", KSAFE_FORMAT_JSON);
         assert_probe(r, "client.id", "say \"hi\" \xC3\xA9\\", 1, 2);
         ksafe_report_destroy(r);
 }
@@ -527,11 +527,10 @@ START_TEST(json_nested_value_is_invalid)
                                        "  \"linger.ms\": [5],\n"
                                        "  \"client.id\": \"after\"}");
         expect_message(r, "ksafe-invalid-value", "acks",
-                       "invalid value for acks: an object or array is not a property value", 2,
-                       3);
+                       "invalid value for acks: an object or array is not a property value", 2, 3);
         expect_message(r, "ksafe-invalid-value", "linger.ms",
-                       "invalid value for linger.ms: an object or array is not a property value",
-                       3, 3);
+                       "invalid value for linger.ms: an object or array is not a property value", 3,
+                       3);
         /* The scanner found its way out of the nested values. */
         ck_assert_uint_eq(count_rule(r, "ksafe-invalid-value"), 2);
         expect_none(r, "ksafe-unknown-property");
@@ -605,8 +604,8 @@ START_TEST(json_null_is_invalid)
 {
         ksafe_report_t *r = check_json("{\"enable.idempotence\": true, \"acks\": null,"
                                        " \"client.id\": \"null\"}");
-        expect_message(r, "ksafe-invalid-value", "acks", "invalid value for acks: null is not a value",
-                       1, 30);
+        expect_message(r, "ksafe-invalid-value", "acks",
+                       "invalid value for acks: null is not a value", 1, 30);
         ck_assert_uint_eq(count_rule(r, "ksafe-invalid-value"), 1);
         ksafe_report_destroy(r);
 }
@@ -687,13 +686,14 @@ END_TEST
 START_TEST(json_key_locations)
 {
         /* The column of a key's opening quote, in bytes. */
-        ksafe_report_t *r = check_string(probe_policy,
-                                         "{\r\n"
-                                         "\t\"client.id\" : \"a\",\r\n"
-                                         "\r\n"
-                                         "        \"bootstrap.servers\":\"b\", \"group.id\": \"c\"\r\n"
-                                         "}",
-                                         "loc.json", KSAFE_FORMAT_JSON);
+        ksafe_report_t *r =
+                check_string(probe_policy,
+                             "{\r\n"
+                             "\t\"client.id\" : \"a\",\r\n"
+                             "\r\n"
+                             "        \"bootstrap.servers\":\"b\", \"group.id\": \"c\"\r\n"
+                             "}",
+                             "loc.json", KSAFE_FORMAT_JSON);
         assert_probe(r, "client.id", "a", 2, 2);
         assert_probe(r, "bootstrap.servers", "b", 4, 9);
         assert_probe(r, "group.id", "c", 4, 34);
@@ -741,8 +741,7 @@ START_TEST(json_pointer)
         static const char *const top[] = {NULL, ""};
         for (size_t i = 0; i < 2; i++) {
                 options.json_pointer = top[i];
-                r = check_read("{\"enable.idempotence\": true,\n \"acks\": 0}", "t.json",
-                               &options);
+                r = check_read("{\"enable.idempotence\": true,\n \"acks\": 0}", "t.json", &options);
                 assert_at(expect(r, "acks-all", "acks"), 2, 2);
                 ksafe_report_destroy(r);
         }
@@ -812,7 +811,8 @@ static const char *const java_inputs[] = {
         "tabs=a\\tb\\nc\\rd\\fe\\q\n",
         "cont=one \\\n    two \\\n\tthree\n",
         "# comment \\\nnot.continued=1\n! bang\n  ! indented bang\n",
-        ("\xEF\xBB\xBF" "acks=1\nb=2\n"),
+        ("\xEF\xBB\xBF"
+         "acks=1\nb=2\n"),
         "\xEF\xBB\xBF# a comment\nb=2\n",
         "a=1\\\r\n  2\r\nb=3\r\n",
         "a=1\rb=2\r",
@@ -893,7 +893,7 @@ static void java_esc(ksafe_buf_t *out, const char *s)
                 } else if (cp >= 0x10000) {
                         cp -= 0x10000;
                         ksafe_buf__printf(out, "\\u%04lx\\u%04lx", 0xD800 + (cp >> 10),
-                                         0xDC00 + (cp & 0x3FF));
+                                          0xDC00 + (cp & 0x3FF));
                 } else {
                         ksafe_buf__printf(out, "\\u%04lx", cp);
                 }
@@ -971,9 +971,10 @@ static bool write_text(const char *path, const char *text)
 static char *java_random_input(unsigned *seed)
 {
         static const char *const alphabet[] = {
-                "a", "b", "k", "=", ":", " ", "\t", "\f", "\\", "\\", "\n", "\r", "\r\n", "#",
-                "!", "u", "0", "1", "D", "f", "n", "t", "\v", "\xC3\xA9", "x=1\n", "\\u0041",
-                "\\uD83D", "\\uDE00",
+                "a",  "b",  "k",        "=",     ":",       " ",       "\t",
+                "\f", "\\", "\\",       "\n",    "\r",      "\r\n",    "#",
+                "!",  "u",  "0",        "1",     "D",       "f",       "n",
+                "t",  "\v", "\xC3\xA9", "x=1\n", "\\u0041", "\\uD83D", "\\uDE00",
         };
         ksafe_buf_t b = {0};
         ksafe_buf__append(&b, "", 0);
@@ -1165,9 +1166,8 @@ START_TEST(unknown_property_did_you_mean)
         ksafe_report_t *r = check_text("enable.idempotance=true\n"
                                        "zzzz.qqqq.xxxx=1\n");
         const ksafe_violation_t *v = expect(r, "ksafe-unknown-property", "enable.idempotance");
-        ck_assert_str_eq(v->message,
-                         "unknown property \"enable.idempotance\"; did you mean "
-                         "\"enable.idempotence\"?");
+        ck_assert_str_eq(v->message, "unknown property \"enable.idempotance\"; did you mean "
+                                     "\"enable.idempotence\"?");
         ck_assert_ptr_null(v->fix); /* a name to use, not a value to set: in the message */
         ck_assert_ptr_null(v->canonical);
         ck_assert_int_eq(v->severity, KSAFE_SEVERITY_ERROR); /* librdkafka refuses it */
@@ -1198,16 +1198,17 @@ END_TEST
 static const struct {
         const char *text;
         ksafe_dialect_t dialect;
-        const char *rule;     /* NULL: no finding at all about the line */
+        const char *rule; /* NULL: no finding at all about the line */
         ksafe_severity_t severity;
-        const char *message;  /* in the finding's message */
-        const char *secret;   /* in no field of any finding */
+        const char *message; /* in the finding's message */
+        const char *secret;  /* in no field of any finding */
 } refusals[] = {
         /* Strings are checked by librdkafka. */
         {"sasl.mechanisms=\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
          KSAFE_SEVERITY_ERROR,
          "invalid value for sasl.mechanisms: Invalid value for configuration property "
-         "\"sasl.mechanisms\"", NULL},
+         "\"sasl.mechanisms\"",
+         NULL},
         {"sasl.mechanism=PLAIN,SCRAM-SHA-512\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
          KSAFE_SEVERITY_ERROR, "\"sasl.mechanisms\": PLAIN,SCRAM-SHA-512", NULL},
         {"broker.version.fallback=\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
@@ -1220,8 +1221,8 @@ static const struct {
          "Configuration property \"sasl.oauthbearer.method\" not supported in this build: "
          "OAuth/OIDC depends on libcurl and OpenSSL which were not available at build time",
          NULL},
-        {"sasl.oauthbearer.client.id=my-client\n", KSAFE_DIALECT_LIBRDKAFKA,
-         "ksafe-invalid-value", KSAFE_SEVERITY_ERROR, "not supported in this build", NULL},
+        {"sasl.oauthbearer.client.id=my-client\n", KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value",
+         KSAFE_SEVERITY_ERROR, "not supported in this build", NULL},
         {"sasl.oauthbearer.token.endpoint.url=https://idp.example/token\n",
          KSAFE_DIALECT_LIBRDKAFKA, "ksafe-invalid-value", KSAFE_SEVERITY_ERROR,
          "not supported in this build", NULL},
@@ -1245,7 +1246,8 @@ static const struct {
         {"ssl.truststore.location=/etc/kafka/client.truststore.jks\n", KSAFE_DIALECT_LIBRDKAFKA,
          "ksafe-invalid-value", KSAFE_SEVERITY_ERROR,
          "Java TrustStores are not supported, use `ssl.ca.location` and a certificate file "
-         "instead", NULL},
+         "instead",
+         NULL},
         {"ssl.truststore.location=/etc/kafka/client.truststore.jks\n", KSAFE_DIALECT_JAVA, NULL,
          KSAFE_SEVERITY_ERROR, NULL, NULL},
         {"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required "
@@ -1287,19 +1289,17 @@ START_TEST(librdkafka_refuses)
                                       "a secret in [%s] %s", f->rule_id, f->message);
         }
         if (!refusals[_i].rule) {
-                ck_assert_msg(!v, "unexpected [%s] %s", v ? v->rule_id : "",
-                              v ? v->message : "");
+                ck_assert_msg(!v, "unexpected [%s] %s", v ? v->rule_id : "", v ? v->message : "");
                 ksafe_report_destroy(r);
                 return;
         }
         ck_assert_msg(v, "no finding for %s", refusals[_i].text);
         ck_assert_str_eq(v->rule_id, refusals[_i].rule);
         ck_assert_int_eq(v->severity, refusals[_i].severity);
-        ck_assert_msg(strstr(v->message, refusals[_i].message), "\"%s\" lacks \"%s\"",
-                      v->message, refusals[_i].message);
+        ck_assert_msg(strstr(v->message, refusals[_i].message), "\"%s\" lacks \"%s\"", v->message,
+                      refusals[_i].message);
         assert_at(v, 1, 1);
-        ck_assert_int_eq(ksafe_report_rejected(r),
-                         refusals[_i].severity == KSAFE_SEVERITY_ERROR);
+        ck_assert_int_eq(ksafe_report_rejected(r), refusals[_i].severity == KSAFE_SEVERITY_ERROR);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -1418,8 +1418,8 @@ START_TEST(duplicate_warns_on_every_shadowed_line)
         expect_message(r, "ksafe-duplicate", "acks",
                        "acks is set again on line 4 (as acks); this line has no effect", 2, 1);
         expect_message(r, "ksafe-duplicate", "topic.acks",
-                       "topic.acks is set again on line 4 (as acks); this line has no effect",
-                       3, 1);
+                       "topic.acks is set again on line 4 (as acks); this line has no effect", 3,
+                       1);
         expect_none(r, "acks-all"); /* the last one wins */
         ksafe_report_destroy(r);
 }
@@ -1666,8 +1666,9 @@ static void assert_report_keeps_secrets(const ksafe_report_t *r)
 {
         for (size_t i = 0; i < ksafe_report_count(r); i++) {
                 const ksafe_violation_t *v = ksafe_report_get(r, i);
-                const char *fields[] = {v->rule_id, v->property, v->canonical, v->actual,
-                                        v->expected, v->fix, v->why, v->message, v->file};
+                const char *fields[] = {v->rule_id, v->property, v->canonical,
+                                        v->actual,  v->expected, v->fix,
+                                        v->why,     v->message,  v->file};
                 for (size_t k = 0; k < sizeof(fields) / sizeof(*fields); k++)
                         assert_no_secret(v->message, fields[k]);
         }
@@ -1721,8 +1722,8 @@ START_TEST(secrets_not_in_syntax_errors)
 {
         /* ksafe_error_t: "Secret values never appear in `text`". */
         static const char *const texts[] = {
-                "{\"sasl.password\": \"hunter2secret\n}",  /* unterminated string */
-                "{\"sasl.password\": hunterSecret}",       /* unquoted */
+                "{\"sasl.password\": \"hunter2secret\n}", /* unterminated string */
+                "{\"sasl.password\": hunterSecret}",      /* unquoted */
                 "{\"acks\": \"all\", \"sasl.password\": \"hunter2\" \"x\": 1}",
         };
         for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {

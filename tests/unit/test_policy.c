@@ -25,7 +25,7 @@
 /* A policy that keeps the safety baseline, with more top-level fields. */
 #define EXTENDING_DEFAULT(fields) "{'ksafe_policy': 1, 'extends': 'builtin:default', " fields "}"
 
-#define BASELINE_IDS                                                                   \
+#define BASELINE_IDS                                                                               \
         "idempotence,acks-all,in-flight,retries,delivery-timeout,delivery-covers-request"
 
 /* Tables are walked inside one test each: a fork per row costs more than
@@ -79,26 +79,24 @@ static void load_at(int line, const char *text, const char *env)
 #define load(text, env) load_at(__LINE__, (text), (env))
 
 /* The load labelled `what` failed with `message` at `source` and `path`. */
-static void check_error(const char *what, const char *source, const char *path,
-                        const char *message)
+static void check_error(const char *what, const char *source, const char *path, const char *message)
 {
         ck_assert_msg(policy == NULL, "%s: policy loaded, expected \"%s\"", what, message);
-        ck_assert_msg(strcmp(err.source, source) == 0, "%s: source \"%s\", expected \"%s\"",
-                      what, err.source, source);
-        ck_assert_msg(strcmp(err.path, path) == 0, "%s: path \"%s\", expected \"%s\" (%s)",
-                      what, err.path, path, err.text);
+        ck_assert_msg(strcmp(err.source, source) == 0, "%s: source \"%s\", expected \"%s\"", what,
+                      err.source, source);
+        ck_assert_msg(strcmp(err.path, path) == 0, "%s: path \"%s\", expected \"%s\" (%s)", what,
+                      err.path, path, err.text);
         ck_assert_msg(strstr(err.text, message) != NULL,
                       "%s: message \"%s\" does not contain \"%s\"", what, err.text, message);
         /* The path leads the message, so that a reader finds the spot. */
         if (*path)
-                ck_assert_msg(strncmp(err.text, path, strlen(path)) == 0 &&
-                                      err.text[strlen(path)] == ':',
-                              "%s: message \"%s\" does not start with \"%s:\"", what,
-                              err.text, path);
+                ck_assert_msg(
+                        strncmp(err.text, path, strlen(path)) == 0 && err.text[strlen(path)] == ':',
+                        "%s: message \"%s\" does not start with \"%s:\"", what, err.text, path);
 }
 
-static void expect_error_at(const char *what, const char *text, const char *env,
-                            const char *path, const char *message)
+static void expect_error_at(const char *what, const char *text, const char *env, const char *path,
+                            const char *message)
 {
         try_load(text, env);
         check_error(what, "<string>", path, message);
@@ -109,7 +107,7 @@ static void expect_error_at(const char *what, const char *text, const char *env,
 #define STR(x) STR_(x)
 #define HERE "line " STR(__LINE__)
 /* Load a policy that must fail with `message` at JSON `path`. */
-#define expect_error(text, env, path, message) \
+#define expect_error(text, env, path, message)                                                     \
         expect_error_at(HERE, (text), (env), (path), (message))
 
 /* A file under tests/data/policy/ (rotating buffers: several per statement). */
@@ -141,7 +139,7 @@ static void expect_file_error_at(const char *what, const char *path, const char 
         policy = ksafe_policy_load(path, env, &err);
         check_error(what, source, json_path, message);
 }
-#define expect_file_error(path, env, source, json_path, message) \
+#define expect_file_error(path, env, source, json_path, message)                                   \
         expect_file_error_at(HERE, (path), (env), (source), (json_path), (message))
 
 /* The rule `id` of `policy`, or NULL. */
@@ -386,9 +384,8 @@ static const struct {
          "allow_unsafe", "must be true or false, not a string"},
         {"extends a device", "{'ksafe_policy': 1, 'extends': '/dev/null'}", NULL, "extends",
          "cannot read \"/dev/null\": a character device, not a regular file"},
-        {"environment name with a blank",
-         EXTENDING_DEFAULT("'environments': {'pre prod': {}}"), NULL, "environments",
-         "environment names are 1 to 64 letters"},
+        {"environment name with a blank", EXTENDING_DEFAULT("'environments': {'pre prod': {}}"),
+         NULL, "environments", "environment names are 1 to 64 letters"},
         {"a value with a newline",
          EXTENDING_DEFAULT("'rules': [{'id': 'cid', 'property': 'client.id', "
                            "'equals': 'svc\\nenable.idempotence=false', 'action': 'enforce'}]"),
@@ -561,9 +558,8 @@ static const struct {
          NULL, "rules[1]", "duplicate rule id \"x\" (first defined at <string>: rules[0])"},
         {"override not an object", EXTENDING_DEFAULT("'override': []"), NULL, "override",
          "must be an object of rule ids, not an array"},
-        {"override of an unknown id",
-         EXTENDING_DEFAULT("'override': {'nope': {'action': 'warn'}}"), NULL, "override.nope",
-         "no rule \"nope\" to override"},
+        {"override of an unknown id", EXTENDING_DEFAULT("'override': {'nope': {'action': 'warn'}}"),
+         NULL, "override.nope", "no rule \"nope\" to override"},
         {"override changes the property",
          EXTENDING_DEFAULT("'override': {'acks-all': {'property': 'linger.ms'}}"), NULL,
          "override.acks-all.property", "an override cannot change \"property\""},
@@ -617,7 +613,7 @@ static const struct {
  * that is itself a violation. Each is refused at load, where it was
  * written, whatever the action and whether or not allow_unsafe is set.
  */
-#define RULE(id, property, checks, action)                                               \
+#define RULE(id, property, checks, action)                                                         \
         "{'id': '" id "', 'property': '" property "', " checks ", 'action': '" action "'}"
 
 static const struct {
@@ -640,8 +636,7 @@ static const struct {
          "'rules': [" RULE("rt", "request.timeout.ms", "'min': 0.5", "warn") "]", NULL,
          "rules[0].min", "must be a whole number"},
         {"a max below librdkafka's range",
-         "'rules': [" RULE("acks-low", "acks", "'max': -2", "reject") "]", NULL,
-         "rules[0].max",
+         "'rules': [" RULE("acks-low", "acks", "'max': -2", "reject") "]", NULL, "rules[0].max",
          "max -2 is below every value librdkafka accepts for request.required.acks (-1..1000)"},
         {"a min above librdkafka's range",
          "'rules': [" RULE("batch", "batch.num.messages", "'min': 2000000", "warn") "]", NULL,
@@ -655,16 +650,15 @@ static const struct {
          "'rules': [" RULE("batch", "batch.num.messages", "'equals': 20000, 'max': 10000",
                            "enforce") "]",
          NULL, "rules[0].equals", "20000 is outside the rule's own min/max"},
-        {"equals above the rule's own max",
-         "'override': {'in-flight': {'equals': 6}}", NULL, "override.in-flight.equals",
-         "6 is outside the rule's own min/max"},
+        {"equals above the rule's own max", "'override': {'in-flight': {'equals': 6}}", NULL,
+         "override.in-flight.equals", "6 is outside the rule's own min/max"},
         {"one_of outside the rule's own max",
          "'rules': [" RULE("batch", "batch.num.messages", "'one_of': [1, 50], 'max': 10",
                            "reject") "]",
          NULL, "rules[0].one_of[1]", "50 is outside the rule's own min/max"},
         {"equals not in the rule's own one_of",
-         "'rules': [" RULE("tls", "security.protocol",
-                           "'equals': 'ssl', 'one_of': ['sasl_ssl']", "reject") "]",
+         "'rules': [" RULE("tls", "security.protocol", "'equals': 'ssl', 'one_of': ['sasl_ssl']",
+                           "reject") "]",
          NULL, "rules[0].equals", "ssl is not one of the rule's own one_of"},
         {"set that fails the rule's own equals",
          "'rules': [" RULE("batch", "batch.num.messages", "'equals': 100, 'set': 200",
@@ -676,59 +670,60 @@ static const struct {
          "rules \"acks-all\" and \"acks-one\" can never both pass: no value of "
          "request.required.acks is both all (-1) and 1"},
         {"a warn rule that can never pass beside the baseline",
-         "'rules': [" RULE("acks-leader", "request.required.acks", "'one_of': [0, 1]",
-                           "warn") "]",
+         "'rules': [" RULE("acks-leader", "request.required.acks", "'one_of': [0, 1]", "warn") "]",
          NULL, "rules[0]", "rules \"acks-all\" and \"acks-leader\" can never both pass"},
         {"two ranges that do not meet",
-         "'rules': [" RULE("fast", "linger.ms", "'max': 10", "enforce") ","
-         RULE("slow", "queue.buffering.max.ms", "'min': 20", "reject") "]", NULL, "rules[1]",
+         "'rules': [" RULE("fast", "linger.ms", "'max': 10", "enforce") "," RULE(
+                 "slow", "queue.buffering.max.ms", "'min': 20", "reject") "]",
+         NULL, "rules[1]",
          "rules \"fast\" and \"slow\" can never both pass: no value of queue.buffering.max.ms "
          "is both <= 10 and >= 20"},
         {"one_of and equals that share no value",
-         "'rules': [" RULE("c1", "compression.type", "'one_of': ['lz4', 'gzip']", "warn") ","
-         RULE("c2", "compression.codec", "'equals': 'zstd'", "reject") "]", NULL, "rules[1]",
-         "rules \"c1\" and \"c2\" can never both pass"},
+         "'rules': [" RULE("c1", "compression.type", "'one_of': ['lz4', 'gzip']", "warn") "," RULE(
+                 "c2", "compression.codec", "'equals': 'zstd'", "reject") "]",
+         NULL, "rules[1]", "rules \"c1\" and \"c2\" can never both pass"},
         {"required and forbidden in two rules",
-         "'rules': [" RULE("named", "client.id", "'required': true", "warn") ","
-         RULE("anonymous", "client.id", "'forbidden': true", "warn") "]", NULL, "rules[1]",
-         "no value of client.id is both set and not set"},
+         "'rules': [" RULE("named", "client.id", "'required': true", "warn") "," RULE(
+                 "anonymous", "client.id", "'forbidden': true", "warn") "]",
+         NULL, "rules[1]", "no value of client.id is both set and not set"},
         {"three rules that meet in pairs but not all together",
-         "'rules': [" RULE("c1", "compression.type", "'one_of': ['lz4', 'zstd']", "warn") ","
-         RULE("c2", "compression.type", "'one_of': ['zstd', 'gzip']", "warn") ","
-         RULE("c3", "compression.type", "'one_of': ['gzip', 'lz4']", "warn") "]", NULL,
-         "rules[2]", "rules \"c1\", \"c2\", \"c3\" can never all pass together"},
+         "'rules': [" RULE("c1", "compression.type", "'one_of': ['lz4', 'zstd']", "warn") "," RULE(
+                 "c2", "compression.type", "'one_of': ['zstd', 'gzip']",
+                 "warn") "," RULE("c3", "compression.type", "'one_of': ['gzip', 'lz4']",
+                                  "warn") "]",
+         NULL, "rules[2]", "rules \"c1\", \"c2\", \"c3\" can never all pass together"},
         {"a baseline override that leaves the baseline's other rule no value",
          "'override': {'delivery-timeout': {'max': 500, 'min': 100, 'set': 200}}", NULL,
          "override.delivery-timeout", "baseline rule \"delivery-timeout\" has min 100, below"},
         {"a contradiction only in one environment",
          "'environments': {'prod': {'rules': [" RULE("acks-one", "acks", "'equals': 1",
                                                      "reject") "]}}",
-         NULL, "environments.prod.rules[0]",
-         "can never both pass in environment prod"},
+         NULL, "environments.prod.rules[0]", "can never both pass in environment prod"},
         {"a contradiction across an override in an environment",
-         "'rules': [" RULE("few", "max.in.flight", "'max': 3", "reject") "],"
-         "'environments': {'dev': {'override': {'in-flight': {'min': 4}}}}",
+         "'rules': [" RULE(
+                 "few", "max.in.flight", "'max': 3",
+                 "reject") "],"
+                           "'environments': {'dev': {'override': {'in-flight': {'min': 4}}}}",
          "dev", "environments.dev.override.in-flight",
          "rules \"in-flight\" and \"few\" can never both pass in environment dev"},
         /* an enforce fix that another rule refuses */
         {"an enforce set value that a reject range refuses",
-         "'rules': [" RULE("few-retries", "retries", "'max': 10", "reject") "]", NULL,
-         "rules[0]",
+         "'rules': [" RULE("few-retries", "retries", "'max': 10", "reject") "]", NULL, "rules[0]",
          "rule \"retries\" enforces retries=2147483647, which rule \"few-retries\" refuses"},
         {"an enforce bound that a reject one_of refuses",
-         "'rules': [" RULE("short", "linger.ms", "'max': 5", "enforce") ","
-         RULE("steps", "linger.ms", "'one_of': [1, 10]", "reject") "]", NULL, "rules[1]",
-         "rule \"short\" enforces linger.ms=5, which rule \"steps\" refuses"},
+         "'rules': [" RULE("short", "linger.ms", "'max': 5", "enforce") "," RULE(
+                 "steps", "linger.ms", "'one_of': [1, 10]", "reject") "]",
+         NULL, "rules[1]", "rule \"short\" enforces linger.ms=5, which rule \"steps\" refuses"},
         {"an enforce one_of value that a reject one_of refuses",
-         "'rules': [" RULE("codec", "compression.type", "'one_of': ['gzip', 'lz4']", "enforce")
-         "," RULE("fast-codec", "compression.type", "'one_of': ['lz4', 'zstd']", "reject") "]",
+         "'rules': [" RULE("codec", "compression.type", "'one_of': ['gzip', 'lz4']",
+                           "enforce") "," RULE("fast-codec", "compression.type",
+                                               "'one_of': ['lz4', 'zstd']", "reject") "]",
          NULL, "rules[1]",
          "rule \"codec\" enforces compression.type=gzip, which rule \"fast-codec\" refuses"},
         {"two enforce rules, one setting what the other refuses",
-         "'rules': [" RULE("a", "batch.num.messages", "'min': 10, 'set': 1000", "enforce") ","
-         RULE("b", "batch.num.messages", "'max': 100, 'set': 50", "enforce") "]",
-         NULL, "rules[1]",
-         "rule \"a\" enforces batch.num.messages=1000, which rule \"b\" refuses"},
+         "'rules': [" RULE("a", "batch.num.messages", "'min': 10, 'set': 1000", "enforce") "," RULE(
+                 "b", "batch.num.messages", "'max': 100, 'set': 50", "enforce") "]",
+         NULL, "rules[1]", "rule \"a\" enforces batch.num.messages=1000, which rule \"b\" refuses"},
 };
 
 static const char *policy_with(const char *fields, bool allow_unsafe)
@@ -741,11 +736,10 @@ static const char *policy_with(const char *fields, bool allow_unsafe)
 
 START_TEST(test_unsatisfiable)
 {
-        EACH(unsatisfiable) {
+        EACH (unsatisfiable) {
                 expect_error_at(unsatisfiable[_i].what,
-                                policy_with(unsatisfiable[_i].fields, false),
-                                unsatisfiable[_i].env, unsatisfiable[_i].path,
-                                unsatisfiable[_i].message);
+                                policy_with(unsatisfiable[_i].fields, false), unsatisfiable[_i].env,
+                                unsatisfiable[_i].path, unsatisfiable[_i].message);
         }
 }
 END_TEST
@@ -753,7 +747,7 @@ END_TEST
 /* allow_unsafe weakens the baseline; it does not make nonsense mean anything. */
 START_TEST(test_unsatisfiable_with_allow_unsafe)
 {
-        EACH(unsatisfiable) {
+        EACH (unsatisfiable) {
                 try_load(policy_with(unsatisfiable[_i].fields, true), unsatisfiable[_i].env);
                 if (strstr(unsatisfiable[_i].message, "baseline rule"))
                         continue; /* a weakening, which allow_unsafe allows */
@@ -765,27 +759,27 @@ END_TEST
 
 /* Rules that meet, and fixes that stay within the other rules: they load. */
 static const char *const satisfiable[] = {
-        "'rules': [" RULE("l1", "linger.ms", "'max': 100", "enforce") ","
-        RULE("l2", "linger.ms", "'min': 5", "reject") "]",
-        "'rules': [" RULE("c1", "compression.type", "'one_of': ['lz4', 'zstd']", "enforce") ","
-        RULE("c2", "compression.type", "'equals': 'lz4'", "reject") "]",
+        "'rules': [" RULE("l1", "linger.ms", "'max': 100",
+                          "enforce") "," RULE("l2", "linger.ms", "'min': 5", "reject") "]",
+        "'rules': [" RULE("c1", "compression.type", "'one_of': ['lz4', 'zstd']",
+                          "enforce") "," RULE("c2", "compression.type", "'equals': 'lz4'",
+                                              "reject") "]",
         "'rules': [" RULE("l1", "linger.ms", "'min': 0.5, 'max': 99.5", "enforce") "]",
-        "'rules': [" RULE("batch", "batch.num.messages", "'min': 1, 'max': 1000000",
-                          "warn") "]",
-        "'rules': [" RULE("acks-int", "acks", "'equals': -1, 'min': -1, 'max': 1000",
-                          "reject") "]",
-        "'rules': [" RULE("named", "client.id", "'required': true", "warn") ","
-        RULE("app", "client.id", "'equals': 'app'", "reject") "]",
-        "'rules': [" RULE("few", "max.in.flight", "'max': 3", "reject") "],"
-        "'override': {'in-flight': {'max': 3}}",
-        "'rules': [" RULE("pw1", "sasl.password", "'equals': 'a'", "warn") ","
-        RULE("pw2", "sasl.password", "'one_of': ['a', 'b'], 'set': 'b'", "enforce") "]",
+        "'rules': [" RULE("batch", "batch.num.messages", "'min': 1, 'max': 1000000", "warn") "]",
+        "'rules': [" RULE("acks-int", "acks", "'equals': -1, 'min': -1, 'max': 1000", "reject") "]",
+        "'rules': [" RULE("named", "client.id", "'required': true",
+                          "warn") "," RULE("app", "client.id", "'equals': 'app'", "reject") "]",
+        "'rules': [" RULE("few", "max.in.flight", "'max': 3",
+                          "reject") "],"
+                                    "'override': {'in-flight': {'max': 3}}",
+        "'rules': [" RULE("pw1", "sasl.password", "'equals': 'a'", "warn") "," RULE(
+                "pw2", "sasl.password", "'one_of': ['a', 'b'], 'set': 'b'", "enforce") "]",
         "'rules': [" RULE("dt", "delivery.timeout.ms", "'min': 60000", "reject") "]",
 };
 
 START_TEST(test_satisfiable)
 {
-        EACH(satisfiable) {
+        EACH (satisfiable) {
                 load(policy_with(satisfiable[_i], false), NULL);
         }
 }
@@ -794,18 +788,17 @@ END_TEST
 /* 0 means infinite: "at least 3e9" is met by 0 alone, and loads. */
 START_TEST(test_min_met_only_by_infinite)
 {
-        load("{'ksafe_policy': 1, 'allow_unsafe': true, 'rules': ["
-             RULE("forever", "message.timeout.ms", "'min': 3000000000", "reject") "]}",
+        load("{'ksafe_policy': 1, 'allow_unsafe': true, 'rules': [" RULE(
+                     "forever", "message.timeout.ms", "'min': 3000000000", "reject") "]}",
              NULL);
 }
 END_TEST
 
 START_TEST(test_load_error)
 {
-        EACH(load_errors) {
-                expect_error_at(load_errors[_i].what, load_errors[_i].policy,
-                                load_errors[_i].env, load_errors[_i].path,
-                                load_errors[_i].message);
+        EACH (load_errors) {
+                expect_error_at(load_errors[_i].what, load_errors[_i].policy, load_errors[_i].env,
+                                load_errors[_i].path, load_errors[_i].message);
         }
 }
 END_TEST
@@ -902,8 +895,8 @@ static const struct {
                            "'dev': {'rules': [" LINGER_MAX_AS_STRING "]}}"),
          "prod", "environments.dev.rules[0].max", "must be a number, not a string"},
         {"a wrong type, and an environment that does not exist",
-         EXTENDING_DEFAULT("'environments': {'dev': {'rules': 5}}"), "qa",
-         "environments.dev.rules", "must be an array of rules, not a number"},
+         EXTENDING_DEFAULT("'environments': {'dev': {'rules': 5}}"), "qa", "environments.dev.rules",
+         "must be an array of rules, not a number"},
         {"an unknown field after a weakened baseline",
          EXTENDING_DEFAULT("'override': {'in-flight': {'max': 10}}, 'colour': 'red'"), NULL,
          "colour", "unknown field \"colour\""},
@@ -929,7 +922,7 @@ static const struct {
 
 START_TEST(test_structure_first)
 {
-        EACH(structure_first) {
+        EACH (structure_first) {
                 expect_error_at(structure_first[_i].what, structure_first[_i].policy,
                                 structure_first[_i].env, structure_first[_i].path,
                                 structure_first[_i].message);
@@ -1090,8 +1083,7 @@ START_TEST(test_hostile_extends)
         const char *path = hostile(_i);
         char text[PATH_MAX + 64], message[PATH_MAX + 64];
         snprintf(text, sizeof(text), "{'ksafe_policy': 1, 'extends': '%s'}", path);
-        snprintf(message, sizeof(message), "cannot read \"%s\": %s", path,
-                 hostile_files[_i].why);
+        snprintf(message, sizeof(message), "cannot read \"%s\": %s", path, hostile_files[_i].why);
         expect_error_at(hostile_files[_i].name, text, NULL, "extends", message);
 }
 END_TEST
@@ -1163,12 +1155,12 @@ START_TEST(test_read_regular_file)
         free(text);
 
         errno = 0;
-        ck_assert_ptr_null(ksafe_file__read_regular(hostile_path("fifo"), &len, NULL, why,
-                                                   sizeof(why)));
+        ck_assert_ptr_null(
+                ksafe_file__read_regular(hostile_path("fifo"), &len, NULL, why, sizeof(why)));
         ck_assert_int_eq(errno, EINVAL);
         ck_assert_str_eq(why, "a FIFO, not a regular file");
-        ck_assert_ptr_null(ksafe_file__read_regular(hostile_path("huge.json"), &len, NULL, why,
-                                                   sizeof(why)));
+        ck_assert_ptr_null(
+                ksafe_file__read_regular(hostile_path("huge.json"), &len, NULL, why, sizeof(why)));
         ck_assert_int_eq(errno, EFBIG);
         ck_assert_ptr_null(ksafe_file__read("/tmp", &len));
         ck_assert_int_eq(errno, EISDIR);
@@ -1217,8 +1209,7 @@ END_TEST
 
 START_TEST(test_override_inherited_rule)
 {
-        load(EXTENDING_DEFAULT("'override': {'in-flight': {'max': 3, 'action': 'reject'}}"),
-             NULL);
+        load(EXTENDING_DEFAULT("'override': {'in-flight': {'max': 3, 'action': 'reject'}}"), NULL);
         ck_assert_str_eq(rule_ids(), BASELINE_IDS);
         const ksafe_rule_t *r = must_rule("in-flight");
         ck_assert_double_eq(r->max, 3);
@@ -1314,8 +1305,8 @@ static void tree_setup(void)
 static void tree_teardown(void)
 {
         static const char *const files[] = {
-                "real/base.json", "elsewhere/base.json", "real/child.json",
-                "elsewhere/child.json", "linkdir", "real/x.json", "real/y.json", "real/z.json",
+                "real/base.json", "elsewhere/base.json", "real/child.json", "elsewhere/child.json",
+                "linkdir",        "real/x.json",         "real/y.json",     "real/z.json",
         };
         for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
                 unlink(in_tree(files[i]));
@@ -1362,9 +1353,11 @@ static bool valid_utf8(const char *s)
 {
         const unsigned char *p = (const unsigned char *)s;
         while (*p) {
-                size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
-                                                                   : (*p & 0xF8) == 0xF0 ? 4
-                                                                                         : 0;
+                size_t n = *p < 0x80             ? 1
+                           : (*p & 0xE0) == 0xC0 ? 2
+                           : (*p & 0xF0) == 0xE0 ? 3
+                           : (*p & 0xF8) == 0xF0 ? 4
+                                                 : 0;
                 if (!n)
                         return false;
                 for (size_t i = 1; i < n; i++)
@@ -1405,9 +1398,10 @@ START_TEST(test_long_path_keeps_its_tail)
 {
         char *id = repeat(long_paths[_i].unit, long_paths[_i].len);
         ksafe_buf_t text = {0};
-        ksafe_buf__printf(&text, "{'ksafe_policy': 1, 'extends': 'builtin:default', "
-                                "'override': {'%s': {'action': 'warn'}}}",
-                         id);
+        ksafe_buf__printf(&text,
+                          "{'ksafe_policy': 1, 'extends': 'builtin:default', "
+                          "'override': {'%s': {'action': 'warn'}}}",
+                          id);
         char *json = ksafe_buf__take(&text);
         try_load(json, NULL);
         free(json);
@@ -1422,16 +1416,15 @@ START_TEST(test_long_path_keeps_its_tail)
                 ck_assert_str_eq(err.path, full);
         } else {
                 /* "..." and the end of the path, as long as fits */
-                ck_assert_msg(strncmp(err.path, "...", 3) == 0, "%s: path \"%s\"", what,
-                              err.path);
+                ck_assert_msg(strncmp(err.path, "...", 3) == 0, "%s: path \"%s\"", what, err.path);
                 size_t kept = strlen(err.path) - 3;
                 ck_assert_msg(kept + 3 >= sizeof(err.path) - 4, "%s: only %zu bytes kept", what,
                               kept);
                 ck_assert_str_eq(err.path + 3, full + strlen(full) - kept);
         }
         /* the text leads with that same path, and is cut visibly too */
-        ck_assert_msg(strncmp(err.text, err.path, strlen(err.path)) == 0, "%s: text \"%s\"",
-                      what, err.text);
+        ck_assert_msg(strncmp(err.text, err.path, strlen(err.path)) == 0, "%s: text \"%s\"", what,
+                      err.text);
         size_t tl = strlen(err.text);
         ck_assert_msg(tl < sizeof(err.text), "%s", what);
         if (tl >= sizeof(err.text) - 4)
@@ -1525,10 +1518,11 @@ START_TEST(test_long_text_is_cut_visibly)
 {
         char *name = repeat("\xe2\x82\xac", 600);
         ksafe_buf_t text = {0};
-        ksafe_buf__printf(&text, "{'ksafe_policy': 1, 'extends': 'builtin:default', "
-                                "'rules': [{'id': 'x', 'property': '%s', 'required': true, "
-                                "'action': 'warn'}]}",
-                         name);
+        ksafe_buf__printf(&text,
+                          "{'ksafe_policy': 1, 'extends': 'builtin:default', "
+                          "'rules': [{'id': 'x', 'property': '%s', 'required': true, "
+                          "'action': 'warn'}]}",
+                          name);
         char *json = ksafe_buf__take(&text);
         try_load(json, NULL);
         free(json);
@@ -1553,14 +1547,14 @@ START_TEST(test_many_environments)
         enum { ENVS = 3000 };
         ksafe_buf_t text = {0};
         ksafe_buf__printf(&text, "{'ksafe_policy': 1, 'extends': 'builtin:default', "
-                                "'rules': [{'id': 'cid', 'property': 'client.id', "
-                                "'required': true, 'action': 'warn'}], 'environments': {");
+                                 "'rules': [{'id': 'cid', 'property': 'client.id', "
+                                 "'required': true, 'action': 'warn'}], 'environments': {");
         for (int i = 0; i < ENVS; i++)
                 ksafe_buf__printf(&text,
-                                 "%s'env%d': {'rules': [{'id': 'r%d', 'property': 'linger.ms', "
-                                 "'max': %d, 'action': 'warn'}], "
-                                 "'override': {'in-flight': {'max': %d}}}",
-                                 i ? ", " : "", i, i, 100 + i % 50, 1 + i % 5);
+                                  "%s'env%d': {'rules': [{'id': 'r%d', 'property': 'linger.ms', "
+                                  "'max': %d, 'action': 'warn'}], "
+                                  "'override': {'in-flight': {'max': %d}}}",
+                                  i ? ", " : "", i, i, 100 + i % 50, 1 + i % 5);
         ksafe_buf__printf(&text, "}}");
         char *json = ksafe_buf__take(&text);
         ck_assert_ptr_nonnull(json);
@@ -1585,18 +1579,19 @@ END_TEST
  * Environments
  */
 
-#define TLS_RULE(action)                                                              \
-        "{'id': 'tls', 'property': 'security.protocol', 'one_of': ['ssl', 'sasl_ssl'], " \
+#define TLS_RULE(action)                                                                           \
+        "{'id': 'tls', 'property': 'security.protocol', 'one_of': ['ssl', 'sasl_ssl'], "           \
         "'action': '" action "'}"
-#define COMPRESSION_RULE                                                             \
-        "{'id': 'compression', 'property': 'compression.type', 'one_of': ['lz4', 'zstd'], " \
+#define COMPRESSION_RULE                                                                           \
+        "{'id': 'compression', 'property': 'compression.type', 'one_of': ['lz4', 'zstd'], "        \
         "'action': 'warn'}"
 #define DEV_SECTION "'dev': {'override': {'compression': {'off': true}}}"
 #define STAGING_SECTION "'staging': {'rules': [" TLS_RULE("warn") "]}"
-#define PROD_SECTION                                                        \
-        "'prod': {'rules': [" TLS_RULE("reject") "],"                       \
-        "         'override': {'acks-all': {'action': 'reject'},"           \
-        "                      'compression': {'action': 'reject'}}}"
+#define PROD_SECTION                                                                               \
+        "'prod': {'rules': [" TLS_RULE(                                                            \
+                "reject") "],"                                                                     \
+                          "         'override': {'acks-all': {'action': 'reject'},"                \
+                          "                      'compression': {'action': 'reject'}}}"
 
 static const char *const org_policies[] = {
         EXTENDING_DEFAULT("'rules': [" COMPRESSION_RULE "], 'environments': {" DEV_SECTION
@@ -1715,7 +1710,7 @@ static const char *weakened_policy(int i, bool allow_unsafe)
 
 START_TEST(test_weakening_needs_allow_unsafe)
 {
-        EACH(weakenings) {
+        EACH (weakenings) {
                 try_load(weakened_policy(_i, false), weakenings[_i].env);
                 check_error(weakenings[_i].what, "<string>", weakenings[_i].path,
                             weakenings[_i].message);
@@ -1745,7 +1740,7 @@ END_TEST
 
 START_TEST(test_weakening_with_allow_unsafe)
 {
-        EACH(weakenings) {
+        EACH (weakenings) {
                 load(weakened_policy(_i, true), weakenings[_i].env);
                 ck_assert(ksafe_policy_allows_unsafe(policy));
         }
@@ -1765,7 +1760,7 @@ static const char *const stricter[] = {
 
 START_TEST(test_stricter_needs_nothing)
 {
-        EACH(stricter) {
+        EACH (stricter) {
                 char text[2048];
                 snprintf(text, sizeof(text), EXTENDING_DEFAULT("%s"), stricter[_i]);
                 load(text, "prod");

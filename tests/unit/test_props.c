@@ -191,8 +191,8 @@ static bool parse_into(const ksafe_prop_t *p, const char *raw, char *out, size_t
 START_TEST(test_parse_as_librdkafka)
 {
         char out[256] = "", errstr[256] = "";
-        bool ok = parse_into(prop(parses[_i].property), parses[_i].raw, out, sizeof(out),
-                                   errstr, sizeof(errstr));
+        bool ok = parse_into(prop(parses[_i].property), parses[_i].raw, out, sizeof(out), errstr,
+                             sizeof(errstr));
         ck_assert_msg(ok, "%s=\"%s\" refused: %s", parses[_i].property, parses[_i].raw, errstr);
         ck_assert_str_eq(out, parses[_i].parsed);
 }
@@ -220,8 +220,7 @@ static const struct {
         {"sasl.oauthbearer.client.id", "abc",
          "Configuration property \"sasl.oauthbearer.client.id\" not supported in this build: "
          "OAuth/OIDC depends on libcurl"},
-        {"sasl.oauthbearer.token.endpoint.url", "https://idp/token",
-         "not supported in this build"},
+        {"sasl.oauthbearer.token.endpoint.url", "https://idp/token", "not supported in this build"},
         {"sasl.oauthbearer.method", "oidc", "not supported in this build"},
         {"ssl.ca.certificate.stores", "Root", "configuration only valid on Windows"},
         /* A sensitive property: librdkafka's message, which quotes no value. */
@@ -233,9 +232,9 @@ START_TEST(test_parse_refused_with_message)
 {
         char out[256] = "", errstr[256] = "";
         bool ok = parse_into(prop(refusals[_i].property), refusals[_i].raw, out, sizeof(out),
-                                   errstr, sizeof(errstr));
-        ck_assert_msg(!ok, "%s=\"%s\" accepted as \"%s\"", refusals[_i].property,
-                      refusals[_i].raw, out);
+                             errstr, sizeof(errstr));
+        ck_assert_msg(!ok, "%s=\"%s\" accepted as \"%s\"", refusals[_i].property, refusals[_i].raw,
+                      out);
         ck_assert_contains(errstr, refusals[_i].message);
         /* one sentence, ready to be put in a longer message */
         size_t len = strlen(errstr);
@@ -247,8 +246,8 @@ END_TEST
 START_TEST(test_parse_pointer_property)
 {
         char out[256] = "", errstr[256] = "";
-        ck_assert(!parse_into(prop("oauthbearer_token_refresh_cb"), "x", out, sizeof(out),
-                                    errstr, sizeof(errstr)));
+        ck_assert(!parse_into(prop("oauthbearer_token_refresh_cb"), "x", out, sizeof(out), errstr,
+                              sizeof(errstr)));
         ck_assert_contains(errstr, "dedicated API");
 }
 END_TEST
@@ -266,8 +265,7 @@ START_TEST(test_parse_refusal_hides_sensitive_value)
         ck_assert_ptr_null(strstr(errstr, "hunter2"));
 
         /* the same value on the plain property: librdkafka's own message */
-        ck_assert(!parse_into(prop("acks"), "hunter2", out, sizeof(out), errstr,
-                                    sizeof(errstr)));
+        ck_assert(!parse_into(prop("acks"), "hunter2", out, sizeof(out), errstr, sizeof(errstr)));
         ck_assert_str_ne(errstr, "");
 
         /* A string property whose validator quotes the value, made
@@ -347,7 +345,8 @@ static const struct {
         {"acks", "1.9", "librdkafka reads it as 1"},
         {"acks", "5abc", "librdkafka reads it as 5"},
         {"acks", "010", "librdkafka reads \"010\" as 8 (octal)"},
-        {"max.in.flight", "4294967301", "does not fit in 32 bits; librdkafka silently reads it as 5"},
+        {"max.in.flight", "4294967301",
+         "does not fit in 32 bits; librdkafka silently reads it as 5"},
         {"acks", "4294967295", "does not fit in 32 bits; librdkafka silently reads it as -1"},
         {"linger.ms", "1.5x", "librdkafka reads it as 1.5"},
         {"acks", "5", NULL},
@@ -464,18 +463,59 @@ static const char *reference_suggest(const char *name)
 /* Names near and far from the table: typos of every kind, ties between
  * two properties, lengths at the limits, and names over 128 bytes. */
 static const char *const suggest_cases[] = {
-        "enable.idempotance", "ackz", "acks", "ack", "acksss", "bootstrap.server",
-        "bootstrap.serverz", "bootsrtap.servers", "linger.m", "lingerms", "linger.ms.",
-        "max.in.flite", "max.inflight", "retrys", "retries.", "delivery.timeout.m",
-        "delivery.timeout.ms", "deliverytimeoutms", "message.timeout", "compression",
-        "compresion.type", "compression.typ", "topic.acks", "topic.ackz", "sasl.mechanism",
-        "sasl.mechansims", "ssl.ca.locaton", "queue.buffering.max.m", "batch.num.message",
-        "client.d", "clientid", "a", "ab", "abc", "xyz", "", ".", "..", "....",
-        "zzzzzzzzzzzz", "security.protocoll", "securityprotocol", "transactional.i",
-        "transaction.id", "statistics.interval", "socket.keepalive.enabled",
-        "api.version.request.timeout", "enable.ssl.certificate.verificaton",
-        "ssl.endpoint.identification.algorithmm", "partitioner.class",
-        "key.serializer", "buffer.memory", "max.request.size",
+        "enable.idempotance",
+        "ackz",
+        "acks",
+        "ack",
+        "acksss",
+        "bootstrap.server",
+        "bootstrap.serverz",
+        "bootsrtap.servers",
+        "linger.m",
+        "lingerms",
+        "linger.ms.",
+        "max.in.flite",
+        "max.inflight",
+        "retrys",
+        "retries.",
+        "delivery.timeout.m",
+        "delivery.timeout.ms",
+        "deliverytimeoutms",
+        "message.timeout",
+        "compression",
+        "compresion.type",
+        "compression.typ",
+        "topic.acks",
+        "topic.ackz",
+        "sasl.mechanism",
+        "sasl.mechansims",
+        "ssl.ca.locaton",
+        "queue.buffering.max.m",
+        "batch.num.message",
+        "client.d",
+        "clientid",
+        "a",
+        "ab",
+        "abc",
+        "xyz",
+        "",
+        ".",
+        "..",
+        "....",
+        "zzzzzzzzzzzz",
+        "security.protocoll",
+        "securityprotocol",
+        "transactional.i",
+        "transaction.id",
+        "statistics.interval",
+        "socket.keepalive.enabled",
+        "api.version.request.timeout",
+        "enable.ssl.certificate.verificaton",
+        "ssl.endpoint.identification.algorithmm",
+        "partitioner.class",
+        "key.serializer",
+        "buffer.memory",
+        "max.request.size",
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

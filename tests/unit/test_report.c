@@ -44,8 +44,8 @@ static ksafe_violation_t full(const char *id, ksafe_action_t action, int line, i
                 .line = line,
                 .column = column,
                 .action = action,
-                .severity = action == KSAFE_ACTION_WARN ? KSAFE_SEVERITY_WARNING
-                                                        : KSAFE_SEVERITY_ERROR,
+                .severity =
+                        action == KSAFE_ACTION_WARN ? KSAFE_SEVERITY_WARNING : KSAFE_SEVERITY_ERROR,
                 .is_set = true,
         };
 }
@@ -60,8 +60,8 @@ static ksafe_violation_t *add(ksafe_report_t *report, const char *id, ksafe_acti
 }
 
 /* A violation with only a rule, an action and a message. */
-static ksafe_violation_t *add_message(ksafe_report_t *report, const char *id,
-                                      ksafe_action_t action, const char *message)
+static ksafe_violation_t *add_message(ksafe_report_t *report, const char *id, ksafe_action_t action,
+                                      const char *message)
 {
         ksafe_violation_t v = {.rule_id = id, .action = action, .message = message};
         ksafe_violation_t *added = ksafe_report__add(report, &v);
@@ -419,8 +419,9 @@ START_TEST(json_violation_fields)
 
         json_t *first = violation_json(doc, 0);
         static const char *const keys[] = {
-                "rule", "property", "canonical", "actual", "expected", "fix", "action",
-                "severity", "fixed", "is_set", "why", "message", "file", "line", "column",
+                "rule", "property", "canonical", "actual", "expected",
+                "fix",  "action",   "severity",  "fixed",  "is_set",
+                "why",  "message",  "file",      "line",   "column",
         };
         ck_assert_uint_eq(json_object_size(first), sizeof(keys) / sizeof(*keys));
         for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
@@ -447,7 +448,7 @@ START_TEST(json_violation_fields)
         assert_json_string(bare, "action", "warn");
         assert_json_string(bare, "severity", "error"); /* as given */
         static const char *const nulls[] = {"property", "canonical", "actual", "expected",
-                                            "fix", "why", "file"};
+                                            "fix",      "why",       "file"};
         for (size_t i = 0; i < sizeof(nulls) / sizeof(*nulls); i++)
                 assert_json_string(bare, nulls[i], NULL);
         assert_json_int(bare, "line", 0);
@@ -516,7 +517,10 @@ START_TEST(invalid_utf8_is_escaped)
         /* A latin-1 file or property name is no UTF-8, and JSON must be
          * (RFC 8259): such bytes are kept as \xNN. */
         assert_kept_as("r\xE9pertoire", "r\\xe9pertoire");
-        assert_kept_as("cl\xEF" "ent", "cl\\xef" "ent");
+        assert_kept_as("cl\xEF"
+                       "ent",
+                       "cl\\xef"
+                       "ent");
         assert_kept_as("cut \xE6\x97", "cut \\xe6\\x97");
         assert_kept_as("\xC0\xAF overlong", "\\xc0\\xaf overlong");
         assert_kept_as("\xFF\xFE", "\\xff\\xfe");
@@ -532,9 +536,8 @@ START_TEST(invalid_utf8_code_points_are_escaped)
          * above U+10FFFF. JSON parsers (jansson too) refuse them, so the
          * JSON must not carry them raw. */
         static const char *const texts[] = {
-                "\xE0\x80\xAF overlong", "\xED\xA0\x80 surrogate",
-                "\xF4\x90\x80\x80 too big", "\xF5\x80\x80\x80 too big",
-                "\xF0\x80\x80\xAF overlong",
+                "\xE0\x80\xAF overlong",    "\xED\xA0\x80 surrogate",    "\xF4\x90\x80\x80 too big",
+                "\xF5\x80\x80\x80 too big", "\xF0\x80\x80\xAF overlong",
         };
         for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++)
                 free(kept_as(texts[i]));
@@ -603,7 +606,8 @@ static const char *const hostile[] = {
         "cr\roverwrite",
         "\x1b[2J\x1b[31mred\x1b[0m",
         "\x1b]0;title\x07",
-        ("\xC2\x9B" "31m C1 CSI"),
+        ("\xC2\x9B"
+         "31m C1 CSI"),
         "\xC2\x85 NEL",
         "\x01\x08\x0b\x0c\x1f\x7f",
         "sep\xE2\x80\xA8line\xE2\x80\xA9para",
@@ -622,8 +626,11 @@ static const char *const hostile[] = {
  * UTF-8 (an independent decoder, not the one under test). */
 static size_t decode(const unsigned char *p, uint32_t *cp)
 {
-        size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
-                 : p[0] >= 0xE0 && p[0] <= 0xEF ? 3 : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : 0;
+        size_t n = p[0] < 0x80                    ? 1
+                   : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
+                   : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+                   : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
+                                                  : 0;
         if (n == 0)
                 return 0;
         *cp = n == 1 ? p[0] : (uint32_t)(p[0] & (0xFF >> (n + 1)));
@@ -688,8 +695,7 @@ static const char **field(ksafe_violation_t *v, size_t i)
 
 /* Every rendering of a report with two refused violations (`v` and a
  * plain one) under `policy` (allow_unsafe: a note line too). */
-static void assert_renderings(const ksafe_policy_t *policy, ksafe_violation_t v,
-                              const char *what)
+static void assert_renderings(const ksafe_policy_t *policy, ksafe_violation_t v, const char *what)
 {
         ksafe_report_t *r = ksafe_report__new(policy);
         ck_assert_ptr_nonnull(r);
@@ -776,7 +782,8 @@ START_TEST(hostile_policy_and_environment_names)
         for (size_t h = 0; h < sizeof(hostile) / sizeof(*hostile); h++) {
                 char what[128];
                 snprintf(what, sizeof(what), "hostile[%zu] as the policy's name", h);
-                ksafe_policy_t named = {.name = (char *)hostile[h], .env = "prod", .allow_unsafe = true};
+                ksafe_policy_t named = {
+                        .name = (char *)hostile[h], .env = "prod", .allow_unsafe = true};
                 assert_renderings(&named, full("rule", KSAFE_ACTION_REJECT, 1, 1), what);
                 snprintf(what, sizeof(what), "hostile[%zu] as the environment", h);
                 ksafe_policy_t env = {.name = "p", .env = (char *)hostile[h], .allow_unsafe = true};
@@ -801,13 +808,17 @@ START_TEST(escape_table)
                 {"plain acks=all", "plain acks=all"},
                 {"a\nb\rc\td", "a\\nb\\rc\\td"},
                 {"\x1b[31m\x01\x7f", "\\x1b[31m\\x01\\x7f"},
-                {"\xC2\x9B" "2J \xC2\x85", "\\u009b2J \\u0085"},
+                {"\xC2\x9B"
+                 "2J \xC2\x85",
+                 "\\u009b2J \\u0085"},
                 {"\xE2\x80\xA8\xE2\x80\xA9", "\\u2028\\u2029"},
-                {"\xE2\x80\xAA\xE2\x80\xAE\xE2\x81\xA6\xE2\x81\xA9", "\\u202a\\u202e\\u2066\\u2069"},
+                {"\xE2\x80\xAA\xE2\x80\xAE\xE2\x81\xA6\xE2\x81\xA9",
+                 "\\u202a\\u202e\\u2066\\u2069"},
                 {"\xEF\xBF\xBE\xEF\xBF\xBF", "\\ufffe\\uffff"},
                 {"r\xE9p \xFF", "r\\xe9p \\xff"},
                 {"\xED\xA0\x80", "\\xed\\xa0\\x80"},
-                {"caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x94\x92 \xC2\xA0", "caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x94\x92 \xC2\xA0"},
+                {"caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x94\x92 \xC2\xA0",
+                 "caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x94\x92 \xC2\xA0"},
                 {"back\\slash \\n", "back\\slash \\n"},
                 {"", ""},
         };

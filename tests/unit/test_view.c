@@ -57,8 +57,7 @@ static ksafe_value_t value_of(const ksafe_view_t *view, const char *name)
 }
 
 /* `name` reads as `text`, set by the user or not. */
-static void assert_value(const ksafe_view_t *view, const char *name, const char *text,
-                         bool is_set)
+static void assert_value(const ksafe_view_t *view, const char *name, const char *text, bool is_set)
 {
         ksafe_value_t v = value_of(view, name);
         ck_assert_msg(strcmp(v.text, text) == 0, "%s is \"%s\", expected \"%s\"", name, v.text,
@@ -123,10 +122,10 @@ END_TEST
 
 START_TEST(values_as_librdkafka_stores_them)
 {
-        rd_kafka_conf_t *conf = CONF("enable.idempotence", "TRUE", "request.required.acks", "1",
-                                     "max.in.flight", "0x10", "message.send.max.retries", "7",
-                                     "delivery.timeout.ms", "60000", "client.id", "app-1",
-                                     "linger.ms", "2.5");
+        rd_kafka_conf_t *conf =
+                CONF("enable.idempotence", "TRUE", "request.required.acks", "1", "max.in.flight",
+                     "0x10", "message.send.max.retries", "7", "delivery.timeout.ms", "60000",
+                     "client.id", "app-1", "linger.ms", "2.5");
         ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_value(view, "enable.idempotence", "true", true);
         assert_value(view, "acks", "1", true);
@@ -189,7 +188,8 @@ START_TEST(transactional_id_derives_idempotence)
         assert_finalized(view, "enable.idempotence", "true");
         assert_finalized(view, "max.in.flight", "5");
         assert_finalized(view, "acks", "-1");
-        assert_finalized(view, "delivery.timeout.ms", value_of(view, "transaction.timeout.ms").text);
+        assert_finalized(view, "delivery.timeout.ms",
+                         value_of(view, "transaction.timeout.ms").text);
         assert_finalized(view, "message.timeout.ms", "60000");
         ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
@@ -286,8 +286,7 @@ static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
 
 START_TEST(changed_rereads_one_property)
 {
-        rd_kafka_conf_t *conf = CONF("client.id", "before", "max.in.flight", "3", "linger.ms",
-                                     "7");
+        rd_kafka_conf_t *conf = CONF("client.id", "before", "max.in.flight", "3", "linger.ms", "7");
         ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_value(view, "client.id", "before", true);
         assert_value(view, "max.in.flight", "3", true);
@@ -322,19 +321,46 @@ START_TEST(many_properties)
 {
         /* More properties than the view caches: every one still right. */
         static const char *const names[] = {
-                "client.id", "bootstrap.servers", "message.max.bytes", "receive.message.max.bytes",
-                "metadata.max.age.ms", "topic.metadata.refresh.interval.ms", "socket.timeout.ms",
-                "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "socket.nagle.disable",
-                "socket.max.fails", "broker.address.ttl", "reconnect.backoff.ms",
-                "reconnect.backoff.max.ms", "statistics.interval.ms", "log_level",
-                "queue.buffering.max.messages", "queue.buffering.max.kbytes", "linger.ms",
-                "retry.backoff.ms", "batch.num.messages", "batch.size", "request.timeout.ms",
-                "message.timeout.ms", "compression.codec", "compression.level",
-                "security.protocol", "sasl.mechanisms", "api.version.request",
-                "connections.max.idle.ms", "enable.idempotence", "max.in.flight",
-                "message.send.max.retries", "request.required.acks", "transaction.timeout.ms",
-                "sticky.partitioning.linger.ms", "topic.metadata.refresh.sparse",
-                "enable.gapless.guarantee", "queuing.strategy", "compression.type",
+                "client.id",
+                "bootstrap.servers",
+                "message.max.bytes",
+                "receive.message.max.bytes",
+                "metadata.max.age.ms",
+                "topic.metadata.refresh.interval.ms",
+                "socket.timeout.ms",
+                "socket.send.buffer.bytes",
+                "socket.receive.buffer.bytes",
+                "socket.nagle.disable",
+                "socket.max.fails",
+                "broker.address.ttl",
+                "reconnect.backoff.ms",
+                "reconnect.backoff.max.ms",
+                "statistics.interval.ms",
+                "log_level",
+                "queue.buffering.max.messages",
+                "queue.buffering.max.kbytes",
+                "linger.ms",
+                "retry.backoff.ms",
+                "batch.num.messages",
+                "batch.size",
+                "request.timeout.ms",
+                "message.timeout.ms",
+                "compression.codec",
+                "compression.level",
+                "security.protocol",
+                "sasl.mechanisms",
+                "api.version.request",
+                "connections.max.idle.ms",
+                "enable.idempotence",
+                "max.in.flight",
+                "message.send.max.retries",
+                "request.required.acks",
+                "transaction.timeout.ms",
+                "sticky.partitioning.linger.ms",
+                "topic.metadata.refresh.sparse",
+                "enable.gapless.guarantee",
+                "queuing.strategy",
+                "compression.type",
         };
         rd_kafka_conf_t *conf = CONF("client.id", "many");
         ksafe_view_t *view = ksafe_view__from_conf(props, conf);
@@ -346,8 +372,8 @@ START_TEST(many_properties)
                                 ck_assert_str_eq(v.text, "many");
                         else
                                 ck_assert_msg(strcmp(v.text, p->def) == 0 && !v.is_set,
-                                              "%s: \"%s\", is_set %d (round %d)", names[i],
-                                              v.text, v.is_set, round);
+                                              "%s: \"%s\", is_set %d (round %d)", names[i], v.text,
+                                              v.is_set, round);
                 }
         ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
@@ -371,10 +397,9 @@ START_TEST(handle_reads_finalized_values)
         };
         for (size_t i = 0; i < sizeof(finalized) / sizeof(*finalized); i++) {
                 ksafe_value_t v = value_of(view, finalized[i][0]);
-                ck_assert_msg(strcmp(v.text, finalized[i][1]) == 0, "%s is \"%s\"",
-                              finalized[i][0], v.text);
-                ck_assert_msg(!v.derived, "%s: a handle's value is not modelled",
-                              finalized[i][0]);
+                ck_assert_msg(strcmp(v.text, finalized[i][1]) == 0, "%s is \"%s\"", finalized[i][0],
+                              v.text);
+                ck_assert_msg(!v.derived, "%s: a handle's value is not modelled", finalized[i][0]);
         }
         ksafe_view__destroy(view);
         rd_kafka_destroy(rk);
@@ -467,8 +492,7 @@ static ksafe_entry_t entry(const char *name, const char *value, int line)
 START_TEST(entries_last_one_wins)
 {
         ksafe_entry_t entries[] = {
-                entry("acks", "1", 1),
-                entry("request.required.acks", "0", 2),
+                entry("acks", "1", 1), entry("request.required.acks", "0", 2),
                 entry("enable.idempotence", "true", 3),
                 entry("acks", NULL, 4), /* refused by librdkafka: no value */
         };
@@ -503,32 +527,66 @@ static const struct finalize_case {
         const char *adjustment;
         const char *const *kv;
 } finalize_cases[] = {
-        {"nothing set: producer defaults (allow.auto.create.topics true)", (const char *const[]){NULL}},
-        {"sticky.partitioning.linger.ms = 2 x linger.ms", (const char *const[]){"linger.ms", "100", NULL}},
-        {"sticky.partitioning.linger.ms capped at 900000", (const char *const[]){"linger.ms", "600000", NULL}},
-        {"sticky.partitioning.linger.ms from a fractional linger.ms", (const char *const[]){"linger.ms", "0.75", NULL}},
-        {"sticky.partitioning.linger.ms set: kept", (const char *const[]){"linger.ms", "100", "sticky.partitioning.linger.ms", "7", NULL}},
-        {"idempotence: max.in.flight 5, retries INT32_MAX, acks -1, backpressure 1", (const char *const[]){"enable.idempotence", "true", NULL}},
-        {"idempotence: a lower max.in.flight is kept", (const char *const[]){"enable.idempotence", "true", "max.in.flight", "2", NULL}},
-        {"idempotence: backpressure set to 1 is 1", (const char *const[]){"enable.idempotence", "true", "queue.buffering.backpressure.threshold", "1", NULL}},
-        {"transactional: idempotence on, socket.timeout.ms = transaction.timeout.ms - 100, message.timeout.ms = transaction.timeout.ms", (const char *const[]){"transactional.id", "tx", NULL}},
-        {"transactional: socket.timeout.ms floor 900", (const char *const[]){"transactional.id", "tx", "transaction.timeout.ms", "1000", NULL}},
-        {"transactional: socket.timeout.ms set: kept", (const char *const[]){"transactional.id", "tx", "socket.timeout.ms", "30000", NULL}},
-        {"transactional: a long transaction.timeout.ms", (const char *const[]){"transactional.id", "tx", "transaction.timeout.ms", "900000", NULL}},
-        {"transactional with a topic conf", (const char *const[]){"transactional.id", "tx", "acks", "all", "compression.codec", "lz4", NULL}},
-        {"message.timeout.ms <= linger.ms: linger.ms = message.timeout.ms - 0.1", (const char *const[]){"message.timeout.ms", "3", NULL}},
-        {"message.timeout.ms 0 (infinite): linger.ms kept", (const char *const[]){"message.timeout.ms", "0", NULL}},
-        {"metadata.max.age.ms = 3 x topic.metadata.refresh.interval.ms", (const char *const[]){"topic.metadata.refresh.interval.ms", "1000", NULL}},
-        {"metadata.max.age.ms kept when refresh is off", (const char *const[]){"topic.metadata.refresh.interval.ms", "-1", NULL}},
-        {"metadata.max.age.ms set: kept", (const char *const[]){"topic.metadata.refresh.interval.ms", "1000", "metadata.max.age.ms", "5000", NULL}},
-        {"connections.max.idle.ms 230000 on Azure", (const char *const[]){"bootstrap.servers", "127.0.0.1:1,my.AZURE.invalid:1", NULL}},
-        {"connections.max.idle.ms set: kept on Azure", (const char *const[]){"bootstrap.servers", "x.azure.invalid:1", "connections.max.idle.ms", "1000", NULL}},
-        {"allow.auto.create.topics set: kept", (const char *const[]){"allow.auto.create.topics", "false", NULL}},
-        {"client.software.name and version sanitized", (const char *const[]){"client.software.name", " my app!", "client.software.version", "1.0 (beta)", NULL}},
+        {"nothing set: producer defaults (allow.auto.create.topics true)",
+         (const char *const[]){NULL}},
+        {"sticky.partitioning.linger.ms = 2 x linger.ms",
+         (const char *const[]){"linger.ms", "100", NULL}},
+        {"sticky.partitioning.linger.ms capped at 900000",
+         (const char *const[]){"linger.ms", "600000", NULL}},
+        {"sticky.partitioning.linger.ms from a fractional linger.ms",
+         (const char *const[]){"linger.ms", "0.75", NULL}},
+        {"sticky.partitioning.linger.ms set: kept",
+         (const char *const[]){"linger.ms", "100", "sticky.partitioning.linger.ms", "7", NULL}},
+        {"idempotence: max.in.flight 5, retries INT32_MAX, acks -1, backpressure 1",
+         (const char *const[]){"enable.idempotence", "true", NULL}},
+        {"idempotence: a lower max.in.flight is kept",
+         (const char *const[]){"enable.idempotence", "true", "max.in.flight", "2", NULL}},
+        {"idempotence: backpressure set to 1 is 1",
+         (const char *const[]){"enable.idempotence", "true",
+                               "queue.buffering.backpressure.threshold", "1", NULL}},
+        {"transactional: idempotence on, socket.timeout.ms = transaction.timeout.ms - 100, "
+         "message.timeout.ms = transaction.timeout.ms",
+         (const char *const[]){"transactional.id", "tx", NULL}},
+        {"transactional: socket.timeout.ms floor 900",
+         (const char *const[]){"transactional.id", "tx", "transaction.timeout.ms", "1000", NULL}},
+        {"transactional: socket.timeout.ms set: kept",
+         (const char *const[]){"transactional.id", "tx", "socket.timeout.ms", "30000", NULL}},
+        {"transactional: a long transaction.timeout.ms",
+         (const char *const[]){"transactional.id", "tx", "transaction.timeout.ms", "900000", NULL}},
+        {"transactional with a topic conf",
+         (const char *const[]){"transactional.id", "tx", "acks", "all", "compression.codec", "lz4",
+                               NULL}},
+        {"message.timeout.ms <= linger.ms: linger.ms = message.timeout.ms - 0.1",
+         (const char *const[]){"message.timeout.ms", "3", NULL}},
+        {"message.timeout.ms 0 (infinite): linger.ms kept",
+         (const char *const[]){"message.timeout.ms", "0", NULL}},
+        {"metadata.max.age.ms = 3 x topic.metadata.refresh.interval.ms",
+         (const char *const[]){"topic.metadata.refresh.interval.ms", "1000", NULL}},
+        {"metadata.max.age.ms kept when refresh is off",
+         (const char *const[]){"topic.metadata.refresh.interval.ms", "-1", NULL}},
+        {"metadata.max.age.ms set: kept",
+         (const char *const[]){"topic.metadata.refresh.interval.ms", "1000", "metadata.max.age.ms",
+                               "5000", NULL}},
+        {"connections.max.idle.ms 230000 on Azure",
+         (const char *const[]){"bootstrap.servers", "127.0.0.1:1,my.AZURE.invalid:1", NULL}},
+        {"connections.max.idle.ms set: kept on Azure",
+         (const char *const[]){"bootstrap.servers", "x.azure.invalid:1", "connections.max.idle.ms",
+                               "1000", NULL}},
+        {"allow.auto.create.topics set: kept",
+         (const char *const[]){"allow.auto.create.topics", "false", NULL}},
+        {"client.software.name and version sanitized",
+         (const char *const[]){"client.software.name", " my app!", "client.software.version",
+                               "1.0 (beta)", NULL}},
         {"debug: log_level 7", (const char *const[]){"debug", "msg", NULL}},
-        {"api.version.request on for broker.version.fallback >= 0.10", (const char *const[]){"api.version.request", "false", "broker.version.fallback", "0.10.0", NULL}},
-        {"api.version.request off kept for an old broker.version.fallback", (const char *const[]){"api.version.request", "false", "broker.version.fallback", "0.9.0", NULL}},
-        {"idempotence and linger.ms", (const char *const[]){"enable.idempotence", "true", "linger.ms", "50", "message.timeout.ms", "60000", NULL}},
+        {"api.version.request on for broker.version.fallback >= 0.10",
+         (const char *const[]){"api.version.request", "false", "broker.version.fallback", "0.10.0",
+                               NULL}},
+        {"api.version.request off kept for an old broker.version.fallback",
+         (const char *const[]){"api.version.request", "false", "broker.version.fallback", "0.9.0",
+                               NULL}},
+        {"idempotence and linger.ms",
+         (const char *const[]){"enable.idempotence", "true", "linger.ms", "50",
+                               "message.timeout.ms", "60000", NULL}},
 };
 
 /* The view's value of each property of one scope (listed by librdkafka's
@@ -556,8 +614,8 @@ static char **view_values(const ksafe_view_t *view, const char **dump, size_t cn
 static ksafe_entry_t entry(const char *name, const char *value, int line);
 
 /* Compare them with the handle's values, and free them. */
-static void compare_scope(char **values, const char **dump, size_t cnt, rd_kafka_t *rk,
-                          bool topic, const char *what)
+static void compare_scope(char **values, const char **dump, size_t cnt, rd_kafka_t *rk, bool topic,
+                          const char *what)
 {
         rd_kafka_topic_conf_t *tconf =
                 topic ? rd_kafka_conf_get_default_topic_conf((rd_kafka_conf_t *)rd_kafka_conf(rk))
@@ -567,7 +625,7 @@ static void compare_scope(char **values, const char **dump, size_t cnt, rd_kafka
                 char used[4096];
                 size_t size = sizeof(used);
                 rd_kafka_conf_res_t res =
-                        tconf ? rd_kafka_topic_conf_get(tconf, name, used, &size)
+                        tconf   ? rd_kafka_topic_conf_get(tconf, name, used, &size)
                         : topic ? RD_KAFKA_CONF_UNKNOWN
                                 : rd_kafka_conf_get(rd_kafka_conf(rk), name, used, &size);
                 /* Not compared: an unset string; no default topic conf. */
@@ -604,8 +662,8 @@ START_TEST(finalize_model_is_complete)
                         continue;
                 }
                 entries[n] = entry(c->kv[i], c->kv[i + 1], (int)n + 1);
-                entries[n].value = ksafe_prop__parse(prop(c->kv[i]), c->kv[i + 1], why,
-                                                    sizeof(why));
+                entries[n].value =
+                        ksafe_prop__parse(prop(c->kv[i]), c->kv[i + 1], why, sizeof(why));
                 ck_assert_msg(entries[n].value, "%s: %s", c->kv[i], why);
         }
         ksafe_view_t *file = ksafe_view__from_entries(props, "f.properties", entries, n);
@@ -650,8 +708,8 @@ static const struct settle_case {
          "300000", true},
         {"queuing.strategy=fifo set", (const char *const[]){"queuing.strategy", "fifo", NULL},
          "queuing.strategy", "fifo", true},
-        {"a value that differs is set without asking",
-         (const char *const[]){"acks", "1", NULL}, "acks", "1", true},
+        {"a value that differs is set without asking", (const char *const[]){"acks", "1", NULL},
+         "acks", "1", true},
 };
 
 START_TEST(settle_learns_topic_set_ness)
@@ -674,8 +732,8 @@ START_TEST(settle_learns_topic_set_ness)
                 view = ksafe_view__from_topic_conf(props, rk, tconf);
                 v = value_of(view, c->name);
                 ksafe_view__settle(view, prop(c->name), &v);
-                ck_assert_msg(!v.unsure && v.is_set == c->is_set, "%s: tconf: is_set %d",
-                              c->what, v.is_set);
+                ck_assert_msg(!v.unsure && v.is_set == c->is_set, "%s: tconf: is_set %d", c->what,
+                              v.is_set);
                 ksafe_view__destroy(view);
         }
         rd_kafka_destroy(rk);
