@@ -21,15 +21,15 @@ static bool rule_reads(const ksafe_rule_t *rule, const ksafe_prop_t *prop)
 }
 
 ksafe_report_t *ksafe_eval__set(const ksafe_policy_t *policy, const rd_kafka_conf_t *conf,
-                               const char *name, const char *raw)
+                                const char *name, const char *raw)
 {
         ksafe_report_t *report = ksafe_report__new(policy);
         const ksafe_prop_t *prop = ksafe_props__find(policy->props, name);
         if (!report || !prop)
                 return report; /* unknown: librdkafka says so itself */
         char why[512];
-        char *value = raw ? ksafe_prop__parse(prop, raw, why, sizeof(why))
-                          : strdup(prop->canon->def);
+        char *value =
+                raw ? ksafe_prop__parse(prop, raw, why, sizeof(why)) : strdup(prop->canon->def);
         if (!value)
                 return report; /* librdkafka refuses it itself (or out of memory) */
 
@@ -59,8 +59,8 @@ ksafe_report_t *ksafe_eval__set(const ksafe_policy_t *policy, const rd_kafka_con
         const char *no_plugins[] = {"plugin.library.paths"};
         rd_kafka_conf_t *copy = rd_kafka_conf_dup_filter(conf, 1, no_plugins);
         ksafe_view_t *before = copy ? ksafe_view__from_scratch_conf(policy->props, copy) : NULL;
-        ksafe_view_t *after = before ? ksafe_view__from_conf_like(policy->props, copy, before)
-                                     : NULL;
+        ksafe_view_t *after =
+                before ? ksafe_view__from_conf_like(policy->props, copy, before) : NULL;
         if (after && ksafe_view__override(after, prop, value, raw != NULL)) {
                 for (size_t i = 0; i < policy->rule_count; i++) {
                         const ksafe_rule_t *rule = &policy->rules[i];

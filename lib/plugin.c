@@ -178,7 +178,9 @@ static void refusal_text(const plugin_t *p, const ksafe_report_t *report, const 
         policy_label(p->policy, label, sizeof(label));
         ksafe_buf_t buf = {0};
         ksafe_buf__printf(&buf, "ksafe: policy %s refuses %s=%s", label, name,
-                         !raw ? "(default)" : secret(p->policy, name) ? KSAFE_REDACTED : raw);
+                          !raw                      ? "(default)"
+                          : secret(p->policy, name) ? KSAFE_REDACTED
+                                                    : raw);
         const char *sep = ": ";
         for (size_t i = 0; i < ksafe_report_count(report); i++) {
                 const ksafe_violation_t *v = ksafe_report_get(report, i);
@@ -216,11 +218,10 @@ static void pend_warnings(plugin_t *p, const ksafe_report_t *report)
         for (size_t i = 0; i < ksafe_report_count(report); i++) {
                 const ksafe_violation_t *v = ksafe_report_get(report, i);
                 if (v->action == KSAFE_ACTION_WARN)
-                        pend(p, "ksafe: policy %s warns: %s [%s]", label, v->message,
-                             v->rule_id);
+                        pend(p, "ksafe: policy %s warns: %s [%s]", label, v->message, v->rule_id);
                 else if (v->fixed && v->fix) /* no fix: another rule's change did it */
-                        pend(p, "ksafe: policy %s enforced %s=%s: %s [%s]", label,
-                             v->property, v->fix, v->message, v->rule_id);
+                        pend(p, "ksafe: policy %s enforced %s=%s: %s [%s]", label, v->property,
+                             v->fix, v->message, v->rule_id);
         }
 }
 
@@ -381,8 +382,8 @@ static rd_kafka_resp_err_t add_interceptors(rd_kafka_conf_t *conf, plugin_t *p)
         if (!err)
                 err = rd_kafka_conf_interceptor_add_on_new(conf, IC_NAME, on_new, p);
         if (!err)
-                err = rd_kafka_conf_interceptor_add_on_conf_destroy(conf, IC_NAME,
-                                                                    on_conf_destroy, p);
+                err = rd_kafka_conf_interceptor_add_on_conf_destroy(conf, IC_NAME, on_conf_destroy,
+                                                                    p);
         /* Only librdkafka's __CONFLICT fails an add. Once one interceptor
          * holds p, p stays (a leak on a path that cannot happen rather
          * than an interceptor left with freed memory). */
@@ -391,8 +392,8 @@ static rd_kafka_resp_err_t add_interceptors(rd_kafka_conf_t *conf, plugin_t *p)
         return err;
 }
 
-KSAFE_EXPORT rd_kafka_resp_err_t conf_init(rd_kafka_conf_t *conf, void **plug_opaquep,
-                                           char *errstr, size_t errstr_size);
+KSAFE_EXPORT rd_kafka_resp_err_t conf_init(rd_kafka_conf_t *conf, void **plug_opaquep, char *errstr,
+                                           size_t errstr_size);
 
 rd_kafka_resp_err_t conf_init(rd_kafka_conf_t *conf, void **plug_opaquep, char *errstr,
                               size_t errstr_size)

@@ -19,7 +19,7 @@
 
 /* Predicates return bool (ksafe_report_rejected() returned int up to
  * 0.2.0): checked by type, at compile time. */
-#define IS_BOOL(expr) _Generic((expr), bool: 1, default: 0)
+#define IS_BOOL(expr) _Generic((expr), bool : 1, default : 0)
 _Static_assert(IS_BOOL(ksafe_report_rejected(NULL)), "ksafe_report_rejected returns bool");
 _Static_assert(IS_BOOL(ksafe_report_conf_consumed(NULL)), "ksafe_report_conf_consumed: bool");
 _Static_assert(IS_BOOL(ksafe_policy_allows_unsafe(NULL)), "ksafe_policy_allows_unsafe: bool");
@@ -122,8 +122,8 @@ START_TEST(options_of_unknown_version_are_refused)
                 o.version = unknown[i];
                 ksafe_error_t err;
                 dirty(&err);
-                ck_assert_ptr_null(ksafe_config_read(text, sizeof(text) - 1, "v.properties", &o,
-                                                     &err));
+                ck_assert_ptr_null(
+                        ksafe_config_read(text, sizeof(text) - 1, "v.properties", &o, &err));
                 ck_assert_int_eq(ksafe_error_code(&err), KSAFE_ERROR_INVALID_ARGUMENT);
                 ck_assert_msg(strstr(err.text, "version") != NULL, "text: %s", err.text);
                 char n[16];
@@ -140,8 +140,8 @@ START_TEST(options_of_unknown_version_are_refused)
         for (size_t i = 0; i < 2; i++) {
                 ksafe_error_t err;
                 dirty(&err);
-                ksafe_config_t *c = ksafe_config_read(text, sizeof(text) - 1, "v.properties",
-                                                      good[i], &err);
+                ksafe_config_t *c =
+                        ksafe_config_read(text, sizeof(text) - 1, "v.properties", good[i], &err);
                 ck_assert_ptr_nonnull(c);
                 ck_assert_err_clear(&err);
                 ksafe_config_destroy(c);
@@ -158,8 +158,8 @@ typedef enum { POLICY_FILE, POLICY_STRING, CONFIG_TEXT, CONFIG_FILE } call_kind_
 typedef struct {
         const char *name;
         call_kind_t kind;
-        const char *arg;  /* a path under tests/data, a policy text or a config text */
-        const char *env;  /* policies: the environment; configs: a JSON pointer */
+        const char *arg; /* a path under tests/data, a policy text or a config text */
+        const char *env; /* policies: the environment; configs: a JSON pointer */
         ksafe_error_code_t code;
         const char *text; /* a part of the message */
 } error_case_t;
@@ -169,8 +169,8 @@ static const error_case_t error_cases[] = {
          "cannot read"},
         {"policy file is a directory", POLICY_FILE, "policy", NULL, KSAFE_ERROR_IO, "cannot read"},
         {"policy JSON syntax", POLICY_FILE, "policy/broken.json", NULL, KSAFE_ERROR_PARSE, ""},
-        {"extends a missing file", POLICY_FILE, "policy/extends-missing.json", NULL,
-         KSAFE_ERROR_IO, "no-such-policy.json"},
+        {"extends a missing file", POLICY_FILE, "policy/extends-missing.json", NULL, KSAFE_ERROR_IO,
+         "no-such-policy.json"},
         {"extends a file with a syntax error", POLICY_FILE, "policy/extends-broken.json", NULL,
          KSAFE_ERROR_PARSE, ""},
         {"extends cycle", POLICY_FILE, "policy/cycle-a.json", NULL, KSAFE_ERROR_POLICY, "cycle"},
@@ -182,8 +182,7 @@ static const error_case_t error_cases[] = {
          "unknown environment"},
         {"unknown builtin", POLICY_FILE, "builtin:nope", NULL, KSAFE_ERROR_INVALID_ARGUMENT,
          "builtin:nope"},
-        {"policy text syntax", POLICY_STRING, "{\"ksafe_policy\": 1,", NULL, KSAFE_ERROR_PARSE,
-         ""},
+        {"policy text syntax", POLICY_STRING, "{\"ksafe_policy\": 1,", NULL, KSAFE_ERROR_PARSE, ""},
         {"policy not an object", POLICY_STRING, "[1]", NULL, KSAFE_ERROR_POLICY, "object"},
         {"unknown field", POLICY_STRING, "{\"ksafe_policy\":1,\"bogus\":1}", NULL,
          KSAFE_ERROR_POLICY, "bogus"},
@@ -198,14 +197,13 @@ static const error_case_t error_cases[] = {
         {"unknown environment (string)", POLICY_STRING, "{\"ksafe_policy\":1}", "prod",
          KSAFE_ERROR_UNKNOWN_ENV, "prod"},
         {"config JSON syntax", CONFIG_TEXT, "{\"acks\": ", NULL, KSAFE_ERROR_PARSE, ""},
-        {"config JSON not an object", CONFIG_TEXT, "{\"kafka\": [1]}", "/kafka",
-         KSAFE_ERROR_PARSE, ""},
+        {"config JSON not an object", CONFIG_TEXT, "{\"kafka\": [1]}", "/kafka", KSAFE_ERROR_PARSE,
+         ""},
         {"config JSON pointer to nothing", CONFIG_TEXT, "{\"acks\": \"all\"}", "/kafka",
          KSAFE_ERROR_PARSE, "/kafka"},
         {"missing config file", CONFIG_FILE, "configs/no-such.properties", NULL, KSAFE_ERROR_IO,
          "cannot read"},
-        {"config file is a directory", CONFIG_FILE, "configs", NULL, KSAFE_ERROR_IO,
-         "cannot read"},
+        {"config file is a directory", CONFIG_FILE, "configs", NULL, KSAFE_ERROR_IO, "cannot read"},
         {"config with a NUL byte", CONFIG_FILE, "cli/nul.properties", NULL, KSAFE_ERROR_PARSE,
          "NUL"},
 };
@@ -221,12 +219,9 @@ static void *run_case(const error_case_t *c, ksafe_error_t *err)
         case POLICY_FILE:
                 return ksafe_policy_load(strncmp(c->arg, "builtin:", 8) ? path : c->arg, c->env,
                                          err);
-        case POLICY_STRING:
-                return ksafe_policy_load_string(c->arg, c->env, err);
-        case CONFIG_TEXT:
-                return ksafe_config_read(c->arg, strlen(c->arg), "case.json", &o, err);
-        case CONFIG_FILE:
-                return ksafe_config_read_file(path, &o, err);
+        case POLICY_STRING: return ksafe_policy_load_string(c->arg, c->env, err);
+        case CONFIG_TEXT: return ksafe_config_read(c->arg, strlen(c->arg), "case.json", &o, err);
+        case CONFIG_FILE: return ksafe_config_read_file(path, &o, err);
         }
         return NULL;
 }
@@ -238,12 +233,12 @@ START_TEST(error_codes_of_every_kind)
         dirty(&err);
         void *made = run_case(c, &err);
         ck_assert_msg(made == NULL, "%s: no error", c->name);
-        ck_assert_msg(ksafe_error_code(&err) == c->code, "%s: code %s (%d), want %s: %s",
-                      c->name, ksafe_error_code_name(ksafe_error_code(&err)), (int)err.code,
+        ck_assert_msg(ksafe_error_code(&err) == c->code, "%s: code %s (%d), want %s: %s", c->name,
+                      ksafe_error_code_name(ksafe_error_code(&err)), (int)err.code,
                       ksafe_error_code_name(c->code), err.text);
         ck_assert_msg(err.text[0] != '\0', "%s: no text", c->name);
-        ck_assert_msg(strstr(err.text, c->text) != NULL, "%s: text \"%s\" lacks \"%s\"",
-                      c->name, err.text, c->text);
+        ck_assert_msg(strstr(err.text, c->text) != NULL, "%s: text \"%s\" lacks \"%s\"", c->name,
+                      err.text, c->text);
         if (c->code == KSAFE_ERROR_PARSE && c->kind != CONFIG_FILE && !c->env)
                 ck_assert_msg(err.line > 0, "%s: a syntax error has a line", c->name);
         /* Every code has a name of its own. */
@@ -403,13 +398,14 @@ END_TEST
 typedef struct {
         const char *name;
         const char *props[10]; /* name, value, ..., NULL */
-        const char *policy;   /* NULL: the default */
-        const char *rule;     /* a finding the refusal has */
+        const char *policy;    /* NULL: the default */
+        const char *rule;      /* a finding the refusal has */
 } refusal_t;
 
 static const refusal_t refusals[] = {
         /* a reject rule fails as given, while enforce rules would repair others */
-        {"reject rule", {"acks", "1", "security.protocol", "plaintext", NULL},
+        {"reject rule",
+         {"acks", "1", "security.protocol", "plaintext", NULL},
          RULES("{\"id\":\"tls\",\"property\":\"security.protocol\","
                "\"one_of\":[\"ssl\",\"sasl_ssl\"],\"action\":\"reject\"}"),
          "tls"},
@@ -417,11 +413,13 @@ static const refusal_t refusals[] = {
          * <= 300000 and >= linger.ms + request.timeout.ms */
         {"enforce conflict",
          {"linger.ms", "100", "request.timeout.ms", "300000", "acks", "1", NULL},
-         NULL, "delivery-timeout"},
+         NULL,
+         "delivery-timeout"},
         {"enforce conflict, idempotence off",
          {"enable.idempotence", "false", "linger.ms", "1000", "request.timeout.ms", "300000",
           "max.in.flight", "100", NULL},
-         NULL, "delivery-covers-request"},
+         NULL,
+         "delivery-covers-request"},
         /* what rd_kafka_new() would refuse after enforcement: a transactional
          * producer whose message timeout exceeds its transaction timeout */
         {"librdkafka refuses the result",
@@ -465,8 +463,8 @@ START_TEST(conf_enforce_refusal_leaves_conf_unchanged)
         ck_assert_msg(strcmp(before, after) == 0, "%s: conf changed at: %.80s", c->name,
                       first_change(before, after));
         for (size_t i = 0; i < ksafe_report_count(report); i++)
-                ck_assert_msg(!ksafe_report_get(report, i)->fixed, "%s: [%s] claims fixed",
-                              c->name, ksafe_report_get(report, i)->rule_id);
+                ck_assert_msg(!ksafe_report_get(report, i)->fixed, "%s: [%s] claims fixed", c->name,
+                              ksafe_report_get(report, i)->rule_id);
 
         /* Refused as ksafe_conf_check() would judge the enforced copy: the
          * same conf still makes no producer. */
@@ -540,8 +538,7 @@ START_TEST(conf_enforce_repairs_in_place)
         ck_assert(!ksafe_report_rejected(report));
         char value[64];
         size_t size = sizeof(value);
-        ck_assert_int_eq(rd_kafka_conf_get(conf, "max.in.flight", value, &size),
-                         RD_KAFKA_CONF_OK);
+        ck_assert_int_eq(rd_kafka_conf_get(conf, "max.in.flight", value, &size), RD_KAFKA_CONF_OK);
         ck_assert_str_eq(value, "5");
         size = sizeof(value);
         ck_assert_int_eq(rd_kafka_conf_get(conf, "enable.idempotence", value, &size),
