@@ -363,7 +363,8 @@ bool ksafe_view__is_topic_only(const ksafe_view_t *view);
 bool ksafe_view__finalized(const ksafe_view_t *view);
 
 /*
- * config_read.c (reading) and config_check.c (judging, repairing, rendering)
+ * config_read.c, config_properties.c, config_json.c (reading), config_resolve.c,
+ * config_check.c (judging), config_fix.c (repairing), config_render.c (writing)
  */
 
 /** A change that ksafe_config_enforce() made. */
@@ -391,6 +392,63 @@ struct ksafe_config_s {
         size_t change_count;
 };
 
+
+/* A config's entries resolved for one policy, in the order the client
+ * applies them (the file's order, except where a JSON default.topic.config
+ * is merged): entries[k] is the config's entry index[k]. */
+typedef struct resolved_s {
+        ksafe_entry_t *entries;
+        size_t *index;
+        size_t count;
+        ksafe_view_t *view;
+} resolved_t;
+/** config_resolve.c: the config's entries resolved for `policy`, seen
+ *  through a view (its changes applied). false when out of memory. */
+bool ksafe_config__resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy,
+                           resolved_t *r);
+void ksafe_config__resolved_free(resolved_t *r);
+/** java.util.Properties keeps a UTF-8 BOM in the first key. */
+bool ksafe_config__java_bom_key(const ksafe_entry_t *e, ksafe_dialect_t dialect);
+/** config_check.c: add the findings about the file's own lines. */
+void ksafe_config__eval_entries(const ksafe_config_t *cfg, const ksafe_policy_t *policy,
+                                const ksafe_view_t *view, ksafe_report_t *report);
+
+/** Read a config's text: config_properties.c and config_json.c fill in
+ *  the entries of `cfg` (name, raw, spans); false with `err` set. */
+bool ksafe_config__read_properties(ksafe_config_t *cfg, ksafe_error_t *err);
+bool ksafe_config__read_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *err);
+/** Append an entry (name and raw copied) to cfg; NULL when out of memory. */
+ksafe_entry_t *ksafe_config__add_entry(ksafe_config_t *cfg, const char *name, size_t name_len,
+                                       const char *raw, size_t raw_len, int line, int column);
+/** The length of a UTF-8 BOM at the start of data: 3 or 0. */
+size_t ksafe_config__bom_length(const char *data, size_t len);
+
+/*
+ * kcat_syntax.c: where kcat reads a line otherwise (ksafe-kcat-syntax)
+ */
+
+/** A .properties line as Java's rules read it, and what kcat would see. */
+typedef struct ksafe_kcat_line_s {
+        const char *key;       /* as written */
+        size_t key_len;
+        char separator;        /* '=', ':', ' ' (blanks only) or 0 (none) */
+        bool blank_around;     /* blanks before or after the separator */
+        bool lone_cr;          /* a CR that is not part of CRLF splits it */
+        bool continued;        /* a backslash continues it on the next line */
+        bool long_line;        /* a physical line over 511 bytes */
+        bool eof_continuation; /* a backslash at the end of the file */
+} ksafe_kcat_line_t;
+
+extern const char ksafe_kcat__bom_syntax[];
+/** How kcat reads a blank (`first` 0) or comment line otherwise, or NULL;
+ *  `bom`: the file's BOM is before it. */
+const char *ksafe_kcat__comment_differs(bool bom, char first, bool long_line, bool lone_cr);
+/** How kcat reads a property line otherwise, or NULL. */
+const char *ksafe_kcat__line_differs(const ksafe_kcat_line_t *line);
+/** How kcat reads a property name otherwise (topic.topic.x), or NULL. */
+const char *ksafe_kcat__name_differs(const char *name);
+/** A value as kcat -F reads it: backslashes before ':' and '=' dropped. */
+void ksafe_kcat__unescape(ksafe_buf_t *out, const char *s, size_t n);
 
 /*
  * dialect.c: other clients' property names

@@ -65,7 +65,9 @@ static void usage(FILE *out)
                 "      --stdin-filename NAME  the file that '-' holds: findings name it\n"
                 "\n"
                 "Output:\n"
-                "  -f, --format FMT       text (default), json, sarif, github or junit\n"
+                "  -f, --format FMT       text (default), json, sarif, github, junit, gitlab,\n"
+                "                         checkstyle, or auto (github in GitHub Actions, else\n"
+                "                         text)\n"
                 "      --base-dir DIR     SARIF's %%SRCROOT%%: artifact URIs are relative to it\n"
                 "                         (default: the current directory)\n"
                 "      --fix              rewrite files in place with the policy's enforced\n"
@@ -419,6 +421,59 @@ static bool write_file(const char *path, const char *text, size_t len, char *why
         return ok;
 }
 
+/* --fix wrote `text` over the input: judge it as written, so that every
+ * format reports the file as --fix left it (what is left, at its lines in
+ * the new file: a removed line moves the ones below), and keep what the
+ * repair changed from its report. false, with `err` set, when that cannot
+ * be done. */
+static bool judge_as_written(const lint_run_t *run, const lint_opts_t *opts,
+                             lint_result_t *result, const char *text, size_t len,
+                             ksafe_error_t *err)
+{
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .dialect = opts->dialect,
+                                          .json_pointer = opts->json_pointer};
+        snprintf(err->text, sizeof(err->text), "out of memory");
+        ksafe_config_t *now = ksafe_config_read(text, len, result->name, &options, err);
+        if (!now)
+                return false; /* the repair's report stays */
+        ksafe_report_t *after = ksafe_config_check(now, run->policy);
+        ksafe_config_destroy(now);
+        size_t fixed = 0, left = ksafe_report_count(after);
+        for (size_t k = 0; k < ksafe_report_count(result->report); k++)
+                fixed += ksafe_report_get(result->report, k)->fixed;
+        const ksafe_violation_t **all = calloc(fixed + left + 1, sizeof(*all));
+        if (!after || !all) {
+                ksafe_report_destroy(after);
+                free(all);
+                return false;
+        }
+        /* Both lists in their order, merged by line and column. */
+        size_t n = 0, a = 0, b = 0;
+        const ksafe_violation_t *next_fixed = NULL;
+        while (n < fixed + left) {
+                while (!next_fixed && a < ksafe_report_count(result->report)) {
+                        const ksafe_violation_t *v = ksafe_report_get(result->report, a++);
+                        next_fixed = v->fixed ? v : NULL;
+                }
+                const ksafe_violation_t *v = b < left ? ksafe_report_get(after, b) : NULL;
+                if (next_fixed && (!v || next_fixed->line < v->line ||
+                                   (next_fixed->line == v->line &&
+                                    next_fixed->column <= v->column))) {
+                        all[n++] = next_fixed;
+                        next_fixed = NULL;
+                } else {
+                        all[n++] = v;
+                        b++;
+                }
+        }
+        result->enforced = result->report;
+        result->report = after;
+        result->findings = all;
+        result->finding_count = n;
+        return true;
+}
+
 /* Judge one input (and repair it with --fix); NULL report when unreadable. */
 static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *result)
 {
@@ -454,6 +509,10 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                         result->report = unchanged ? ksafe_config_check(unchanged, run->policy)
                                                    : NULL;
                         ksafe_config_destroy(unchanged);
+                } else if (text && !judge_as_written(run, opts, result, text, len, &err)) {
+                        complain(result->name, "fixed, but cannot judge the fixed file: %s",
+                                 err.text);
+                        status = LINT_EXIT_USAGE;
                 }
                 free(text);
         } else {
@@ -482,8 +541,8 @@ static void print_summary(const lint_run_t *run)
         for (size_t i = 0; i < run->count; i++)
                 unreadable += run->results[i].report == NULL;
         for (size_t i = 0; i < run->count; i++)
-                for (size_t k = 0; k < ksafe_report_count(run->results[i].report); k++) {
-                        const ksafe_violation_t *v = ksafe_report_get(run->results[i].report, k);
+                for (size_t k = 0; k < lint_result_count(&run->results[i]); k++) {
+                        const ksafe_violation_t *v = lint_result_get(&run->results[i], k);
                         if (run->fix && v->fixed)
                                 fixed++;
                         else if (v->severity == KSAFE_SEVERITY_ERROR)
@@ -504,13 +563,7 @@ static void print_summary(const lint_run_t *run)
 
 static int parse_format(const char *s, lint_format_t *out)
 {
-        static const char *const names[] = {"text", "json", "sarif", "github", "junit"};
-        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-                if (strcmp(s, names[i]) == 0) {
-                        *out = (lint_format_t)i;
-                        return 0;
-                }
-        return -1;
+        return lint_format_parse(s, out) ? 0 : -1;
 }
 
 enum long_only { OPT_FIX = 256, OPT_CHECK_POLICY, OPT_PRINT_POLICY, OPT_EFFECTIVE,
@@ -546,8 +599,7 @@ static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *r
                 case 'e': opts->env = optarg; break;
                 case 'f':
                         if (parse_format(optarg, &run->format) != 0)
-                                return bad_usage("unknown format '%s' (text, json, sarif, "
-                                                 "github or junit)",
+                                return bad_usage("unknown format '%s' (" LINT_FORMAT_NAMES ")",
                                                  optarg);
                         break;
                 case 'W':
@@ -752,11 +804,13 @@ int main(int argc, char **argv)
 
         int result = status ? LINT_EXIT_USAGE : LINT_EXIT_CLEAN;
         for (size_t i = 0; i < run.count; i++) {
-                for (size_t k = 0; k < ksafe_report_count(run.results[i].report); k++)
+                for (size_t k = 0; k < lint_result_count(&run.results[i]); k++)
                         if (result == LINT_EXIT_CLEAN && !opts.exit_zero &&
-                            lint_is_failure(&run, ksafe_report_get(run.results[i].report, k)))
+                            lint_is_failure(&run, lint_result_get(&run.results[i], k)))
                                 result = LINT_EXIT_FINDINGS;
                 ksafe_report_destroy(run.results[i].report);
+                ksafe_report_destroy(run.results[i].enforced);
+                free(run.results[i].findings);
                 free(run.results[i].error);
                 free(run.results[i].display);
                 free(run.results[i].text);

@@ -16,9 +16,31 @@
 
 #include <jansson.h>
 
-#include "lint.h"
+#include "lint-output.h"
 
 #define INFO_URI "https://github.com/ksafe/ksafe"
+
+char *finding_message(const lint_run_t *run, const ksafe_violation_t *v)
+{
+        json_t *text = v->fix && !(run->fix && v->fixed)
+                               ? json_sprintf("%s (fix: %s=%s)", v->message,
+                                              v->property ? v->property : "?", v->fix)
+                               : json_string(v->message);
+        char *copy = text ? strdup(json_string_value(text)) : NULL;
+        json_decref(text);
+        return copy;
+}
+
+size_t lint_result_count(const lint_result_t *r)
+{
+        return r->findings ? r->finding_count : ksafe_report_count(r->report);
+}
+
+const ksafe_violation_t *lint_result_get(const lint_result_t *r, size_t i)
+{
+        return r->findings ? (i < r->finding_count ? r->findings[i] : NULL)
+                           : ksafe_report_get(r->report, i);
+}
 
 bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v)
 {
@@ -27,26 +49,23 @@ bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v)
         return v->severity == KSAFE_SEVERITY_ERROR || run->werror;
 }
 
-static bool shown(const lint_run_t *run, const ksafe_violation_t *v)
+bool shown(const lint_run_t *run, const ksafe_violation_t *v)
 {
         return !run->quiet || lint_is_failure(run, v);
 }
 
-static const char *location_file(const lint_result_t *r, const ksafe_violation_t *v)
+const char *location_file(const lint_result_t *r, const ksafe_violation_t *v)
 {
         return v->file ? v->file : r->display ? r->display : "?";
 }
 
-typedef void (*finding_fn)(const lint_run_t *run, const lint_result_t *r,
-                           const ksafe_violation_t *v, void *ctx);
-
 /* Call fn for every finding the run shows (-q shows failures only). */
-static void each_finding(const lint_run_t *run, finding_fn fn, void *ctx)
+void each_finding(const lint_run_t *run, finding_fn fn, void *ctx)
 {
         for (size_t i = 0; i < run->count; i++) {
                 const lint_result_t *r = &run->results[i];
-                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
-                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
+                for (size_t k = 0; k < lint_result_count(r); k++) {
+                        const ksafe_violation_t *v = lint_result_get(r, k);
                         if (shown(run, v))
                                 fn(run, r, v, ctx);
                 }
@@ -132,25 +151,21 @@ static json_t *unreadable_json(const lint_run_t *run)
 }
 
 /* The policy's name and environment, escaped like everything else. */
-typedef struct names_s {
-        char *policy, *env;
-} names_t;
-
-static names_t policy_names(const lint_run_t *run)
+names_t policy_names(const lint_run_t *run)
 {
         const char *env = ksafe_policy_env(run->policy);
         return (names_t){ksafe_report_escape(ksafe_policy_name(run->policy)),
                          env ? ksafe_report_escape(env) : NULL};
 }
 
-static void names_free(names_t *n)
+void names_free(names_t *n)
 {
         free(n->policy);
         free(n->env);
 }
 
 /* Print a whole document, or say why there is none. */
-static bool print_doc(json_t *doc, const char *format)
+bool print_doc(json_t *doc, const char *format)
 {
         if (!doc) {
                 fprintf(stderr, "ksafe-lint: cannot make the %s output: out of memory\n", format);
@@ -172,17 +187,37 @@ static bool print_json(const lint_run_t *run)
         json_t *unreadable = unreadable_json(run);
         size_t errors = c.errors, warnings = c.warnings, fixed = c.fixed;
         names_t names = policy_names(run);
-        json_t *doc = json_pack("{s:i, s:s, s:o, s:b, s:o, s:O, s:{s:I, s:I, s:I, s:I, s:I}}",
+        json_t *doc = json_pack("{s:i, s:s, s:o, s:b, s:o, s:O, s:n, s:{s:I, s:I, s:I, s:I, s:I}}",
                                 "version", 1, "policy", names.policy,
                                 "environment", str_or_null(names.env), "allow_unsafe",
                                 ksafe_policy_allows_unsafe(run->policy), "findings", findings,
-                                "unreadable", unreadable, "summary", "files",
+                                "unreadable", unreadable, "error", "summary", "files",
                                 (json_int_t)(run->count - json_array_size(unreadable)),
                                 "unreadable", (json_int_t)json_array_size(unreadable), "errors",
                                 (json_int_t)errors, "warnings", (json_int_t)warnings, "fixed",
                                 (json_int_t)fixed);
         json_decref(unreadable);
         names_free(&names);
+        return print_doc(doc, "JSON");
+}
+
+/* The JSON document of a run that could not start: no policy, no
+ * finding, "error" says why (and where, when in a file). */
+static bool print_json_failure(const char *text, const char *source, int line, int column)
+{
+        char *shown = ksafe_report_escape(text);
+        char *where = source && *source ? ksafe_report_escape(source) : NULL;
+        json_t *doc = json_pack("{s:i, s:n, s:n, s:b, s:[], s:[], s:{s:s, s:o, s:o, s:o}, "
+                                "s:{s:i, s:i, s:i, s:i, s:i}}",
+                                "version", 1, "policy", "environment", "allow_unsafe", false,
+                                "findings", "unreadable", "error", "message",
+                                shown ? shown : "?", "source", str_or_null(where), "line",
+                                line > 0 ? json_integer(line) : json_null(), "column",
+                                line > 0 && column > 0 ? json_integer(column) : json_null(),
+                                "summary", "files", 0, "unreadable", 0, "errors", 0,
+                                "warnings", 0, "fixed", 0);
+        free(shown);
+        free(where);
         return print_doc(doc, "JSON");
 }
 
@@ -209,7 +244,7 @@ static const struct {
         {"delivery-timeout", "7.0"}, {"in-flight", "7.0"},   {"delivery-covers-request", "6.5"},
 };
 
-static const char *baseline_severity(const char *id)
+const char *baseline_severity(const char *id)
 {
         for (size_t i = 0; i < sizeof(baseline_rules) / sizeof(*baseline_rules); i++)
                 if (strcmp(baseline_rules[i].id, id) == 0)
@@ -326,7 +361,7 @@ static char *uri_encode(const char *prefix, const char *path)
 /* `name` as an absolute path without ".", ".." or "//" (lexically: a
  * finding names the file as it was given), relative names from `cwd`.
  * malloc'd, NULL when out of memory. */
-static char *absolute_path(const char *cwd, const char *name)
+char *absolute_path(const char *cwd, const char *name)
 {
         size_t n = strlen(cwd) + strlen(name) + 3;
         char *joined = malloc(n), *out = malloc(n);
@@ -361,6 +396,23 @@ static char *absolute_path(const char *cwd, const char *name)
         return out;
 }
 
+/* `path` relative to `base` when it is under it, else absolute (*outside
+ * set); malloc'd, NULL when out of memory. */
+char *relative_path(const char *cwd, const char *base, const char *path, bool *outside)
+{
+        char *abs = absolute_path(cwd, path);
+        if (!abs)
+                return NULL;
+        size_t n = strlen(base);
+        const char *rest = strcmp(base, "/") == 0              ? abs + 1
+                           : strncmp(abs, base, n) == 0 && abs[n] == '/' ? abs + n + 1
+                                                                         : NULL;
+        *outside = rest == NULL;
+        if (rest)
+                memmove(abs, rest, strlen(rest) + 1);
+        return abs;
+}
+
 /* Where SARIF puts `path`: relative to %SRCROOT% when under the base,
  * else an absolute file:// URI (*outside set), or for the pseudo-files
  * "<stdin>" and "<command line>" their names, percent-encoded, without a
@@ -375,19 +427,14 @@ static json_t *artifact_location(const char *cwd, const char *base, const char *
                 free(uri);
                 return loc;
         }
-        char *abs = absolute_path(cwd, path);
-        if (!abs)
+        char *rel = relative_path(cwd, base, path, outside);
+        if (!rel)
                 return NULL;
-        size_t n = strlen(base);
-        const char *rest = strcmp(base, "/") == 0              ? abs + 1
-                           : strncmp(abs, base, n) == 0 && abs[n] == '/' ? abs + n + 1
-                                                                         : NULL;
-        *outside = rest == NULL;
-        char *uri = rest ? uri_encode("", rest) : uri_encode("file://", abs);
-        free(abs);
-        json_t *loc = !uri   ? NULL
-                      : rest ? json_pack("{s:s, s:s}", "uri", uri, "uriBaseId", SRCROOT)
-                             : json_pack("{s:s}", "uri", uri);
+        char *uri = *outside ? uri_encode("file://", rel) : uri_encode("", rel);
+        free(rel);
+        json_t *loc = !uri       ? NULL
+                      : !*outside ? json_pack("{s:s, s:s}", "uri", uri, "uriBaseId", SRCROOT)
+                                  : json_pack("{s:s}", "uri", uri);
         free(uri);
         return loc;
 }
@@ -451,7 +498,7 @@ static char *read_whole(const char *path, size_t *lenp)
         return data;
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s)
+uint64_t fnv1a(uint64_t h, const char *s)
 {
         for (const unsigned char *p = (const unsigned char *)s;; p++) {
                 h = (h ^ *p) * 0x100000001b3ULL;
@@ -462,12 +509,12 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 
 /* The run's directories; "/" when not given (a caller that names files by
  * absolute paths, or a fuzz target). */
-static const char *run_cwd(const lint_run_t *run)
+const char *run_cwd(const lint_run_t *run)
 {
         return run->cwd ? run->cwd : "/";
 }
 
-static const char *run_base(const lint_run_t *run)
+const char *run_base(const lint_run_t *run)
 {
         return run->base_dir ? run->base_dir : run_cwd(run);
 }
@@ -486,12 +533,12 @@ typedef struct sarif_ctx_s {
 /* The path a finding is about, as given: the input's own name when the
  * finding is about the input (not its escaped form: the URI encodes every
  * byte), --stdin-filename for standard input, "<command line>" for -X. */
-static const char *sarif_path(const lint_run_t *run, const lint_result_t *r,
-                              const ksafe_violation_t *v)
+const char *finding_path(const lint_run_t *run, const lint_result_t *r,
+                         const ksafe_violation_t *v)
 {
-        if (v->file && strcmp(v->file, "<command line>") == 0)
+        if (v && v->file && strcmp(v->file, "<command line>") == 0)
                 return v->file;
-        if (!v->file || (r->display && strcmp(v->file, r->display) == 0)) {
+        if (!v || !v->file || (r->display && strcmp(v->file, r->display) == 0)) {
                 if (strcmp(r->name, "-") == 0)
                         return run->stdin_name ? run->stdin_name : "<stdin>";
                 return r->name;
@@ -516,7 +563,7 @@ static void sarif_finding(const lint_run_t *run, const lint_result_t *r,
                           const ksafe_violation_t *v, void *ctx)
 {
         sarif_ctx_t *c = ctx;
-        const char *path = sarif_path(run, r, v);
+        const char *path = finding_path(run, r, v);
         bool outside;
         json_t *artifact = artifact_location(run_cwd(run), run_base(run), path, &outside);
         const char *uri = json_string_value(json_object_get(artifact, "uri"));
@@ -673,13 +720,9 @@ static bool print_sarif(const lint_run_t *run)
         return print_doc(doc, "SARIF");
 }
 
-bool lint_print_failure(lint_format_t format, const char *text, const char *source, int line,
-                        int column, const char *cwd, const char *base_dir)
+static bool print_sarif_failure(const char *text, const char *source, int line, int column,
+                                const char *cwd, const char *base_dir)
 {
-        if (format != LINT_FORMAT_SARIF)
-                return true;
-        cwd = cwd ? cwd : "/";
-        base_dir = base_dir ? base_dir : cwd;
         char *shown = ksafe_report_escape(text);
         char *where = source && *source ? ksafe_report_escape(source) : NULL;
         json_t *note = json_pack("{s:s, s:{s:o}}", "level", "error", "message", "text",
@@ -749,78 +792,106 @@ static void github_finding(const lint_run_t *run, const lint_result_t *r,
         putchar('\n');
 }
 
-/*
- * JUnit XML: one testcase per file, a failure per error
- */
-static void xml_escape(const char *raw)
+/* The same commands, each input's in a ::group:: that the Actions log
+ * folds, titled by its name and counts; inputs with nothing to show have
+ * none. An input that could not be read is an ::error of its own. */
+static void print_github_groups(const lint_run_t *run)
 {
-        /* Escaped first: no control character, valid UTF-8 (XML 1.0 has
-         * no way to write the others). */
-        char *shown = ksafe_report_escape(raw);
-        for (const char *s = shown ? shown : "?"; *s; s++) {
-                switch (*s) {
-                case '&': fputs("&amp;", stdout); break;
-                case '<': fputs("&lt;", stdout); break;
-                case '>': fputs("&gt;", stdout); break;
-                case '"': fputs("&quot;", stdout); break;
-                case '\'': fputs("&apos;", stdout); break;
-                default: putchar(*s);
-                }
-        }
-        free(shown);
-}
-
-static size_t failures_of(const lint_run_t *run, const lint_result_t *r)
-{
-        size_t n = 0;
-        for (size_t k = 0; k < ksafe_report_count(r->report); k++)
-                n += lint_is_failure(run, ksafe_report_get(r->report, k));
-        return n;
-}
-
-static void print_junit(const lint_run_t *run)
-{
-        size_t failed = 0, errors = 0;
-        for (size_t i = 0; i < run->count; i++) {
-                failed += failures_of(run, &run->results[i]) > 0;
-                errors += run->results[i].report == NULL;
-        }
-        printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<testsuites name=\"ksafe-lint\" tests=\"%zu\" failures=\"%zu\" "
-               "errors=\"%zu\">\n"
-               "  <testsuite name=\"ksafe-lint\" tests=\"%zu\" failures=\"%zu\" "
-               "errors=\"%zu\">\n",
-               run->count, failed, errors, run->count, failed, errors);
         for (size_t i = 0; i < run->count; i++) {
                 const lint_result_t *r = &run->results[i];
-                printf("    <testcase classname=\"ksafe-lint\" name=\"");
-                xml_escape(r->name);
-                printf("\">\n");
-                if (!r->report) {
-                        /* An input that could not be read did not pass. */
-                        printf("      <error type=\"unreadable\" message=\"");
-                        xml_escape(r->error ? r->error : "cannot read this input");
-                        printf("\"/>\n");
-                }
-                for (size_t k = 0; k < ksafe_report_count(r->report); k++) {
-                        const ksafe_violation_t *v = ksafe_report_get(r->report, k);
-                        if (!lint_is_failure(run, v))
+                size_t errors = 0, warnings = 0, fixed = 0;
+                for (size_t k = 0; k < lint_result_count(r); k++) {
+                        const ksafe_violation_t *v = lint_result_get(r, k);
+                        if (!shown(run, v))
                                 continue;
-                        printf("      <failure type=\"");
-                        xml_escape(v->rule_id);
-                        printf("\" message=\"");
-                        xml_escape(v->message);
-                        printf("\">");
-                        char where[64];
-                        snprintf(where, sizeof(where), ":%d:%d: ", v->line, v->column);
-                        xml_escape(location_file(r, v));
-                        xml_escape(where);
-                        xml_escape(v->message);
-                        printf("</failure>\n");
+                        if (run->fix && v->fixed)
+                                fixed++;
+                        else if (lint_is_failure(run, v))
+                                errors++;
+                        else
+                                warnings++;
                 }
-                printf("    </testcase>\n");
+                if (is_repeated(run, i) || (r->report && errors + warnings + fixed == 0))
+                        continue;
+                fputs("::group::", stdout);
+                github_escape(r->display, false);
+                if (!r->report)
+                        fputs(": unreadable", stdout);
+                else
+                        printf(": %zu error%s, %zu warning%s", errors, errors == 1 ? "" : "s",
+                               warnings, warnings == 1 ? "" : "s");
+                if (fixed)
+                        printf(", %zu fixed", fixed);
+                putchar('\n');
+                if (!r->report) {
+                        fputs("::error file=", stdout);
+                        github_escape(r->display, true);
+                        fputs(",line=1,col=1,title=ksafe-lint::", stdout);
+                        github_escape(r->error ? r->error : "cannot read this input", false);
+                        putchar('\n');
+                }
+                for (size_t k = 0; k < lint_result_count(r); k++) {
+                        const ksafe_violation_t *v = lint_result_get(r, k);
+                        if (shown(run, v))
+                                github_finding(run, r, v, NULL);
+                }
+                fputs("::endgroup::\n", stdout);
         }
-        printf("  </testsuite>\n</testsuites>\n");
+}
+
+/* A run that could not start: an ::error at the policy file (when the
+ * error is in one), where the Actions summary shows it. */
+static bool print_github_failure(const char *text, const char *source, int line, int column)
+{
+        fputs("::error ", stdout);
+        if (source && *source && strncmp(source, "builtin:", 8) != 0) {
+                fputs("file=", stdout);
+                github_escape(source, true);
+                printf(",line=%d,col=%d,", line > 0 ? line : 1,
+                       line > 0 && column > 0 ? column : 1);
+        }
+        fputs("title=ksafe-lint::", stdout);
+        if (source && *source) {
+                github_escape(source, false);
+                fputs(": ", stdout);
+        }
+        github_escape(text, false);
+        putchar('\n');
+        return true;
+}
+
+bool is_repeated(const lint_run_t *run, size_t i)
+{
+        const char *name = run->results[i].display;
+        for (size_t k = 0; name && k < i; k++)
+                if (run->results[k].display && strcmp(run->results[k].display, name) == 0)
+                        return true;
+        return false;
+}
+
+bool lint_format_parse(const char *name, lint_format_t *format)
+{
+        static const struct {
+                const char *name;
+                lint_format_t format;
+        } formats[] = {
+                {"text", LINT_FORMAT_TEXT},       {"json", LINT_FORMAT_JSON},
+                {"sarif", LINT_FORMAT_SARIF},     {"github", LINT_FORMAT_GITHUB},
+                {"junit", LINT_FORMAT_JUNIT},     {"gitlab", LINT_FORMAT_GITLAB},
+                {"checkstyle", LINT_FORMAT_CHECKSTYLE},
+        };
+        if (strcmp(name, "auto") == 0) {
+                const char *actions = getenv("GITHUB_ACTIONS");
+                *format = actions && strcmp(actions, "true") == 0 ? LINT_FORMAT_GITHUB_GROUPS
+                                                                  : LINT_FORMAT_TEXT;
+                return true;
+        }
+        for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++)
+                if (strcmp(name, formats[i].name) == 0) {
+                        *format = formats[i].format;
+                        return true;
+                }
+        return false;
 }
 
 bool lint_print(const lint_run_t *run)
@@ -830,7 +901,54 @@ bool lint_print(const lint_run_t *run)
         case LINT_FORMAT_JSON: return print_json(run);
         case LINT_FORMAT_SARIF: return print_sarif(run);
         case LINT_FORMAT_GITHUB: each_finding(run, github_finding, NULL); break;
-        case LINT_FORMAT_JUNIT: print_junit(run); break;
+        case LINT_FORMAT_GITHUB_GROUPS: print_github_groups(run); break;
+        case LINT_FORMAT_JUNIT: return print_junit(run);
+        case LINT_FORMAT_GITLAB: return print_gitlab(run);
+        case LINT_FORMAT_CHECKSTYLE: return print_checkstyle(run);
+        case LINT_FORMAT_COUNT: break;
         }
         return true;
+}
+
+bool lint_print_failure(lint_format_t format, const char *text, const char *source, int line,
+                        int column, const char *cwd, const char *base_dir)
+{
+        cwd = cwd ? cwd : "/";
+        base_dir = base_dir ? base_dir : cwd;
+        switch (format) {
+        case LINT_FORMAT_SARIF:
+                return print_sarif_failure(text, source, line, column, cwd, base_dir);
+        case LINT_FORMAT_JSON: return print_json_failure(text, source, line, column);
+        case LINT_FORMAT_GITHUB:
+        case LINT_FORMAT_GITHUB_GROUPS: return print_github_failure(text, source, line, column);
+        case LINT_FORMAT_TEXT:
+        case LINT_FORMAT_COUNT: return true;
+        case LINT_FORMAT_JUNIT:
+        case LINT_FORMAT_GITLAB:
+        case LINT_FORMAT_CHECKSTYLE: break;
+        }
+        /* The XML formats and GitLab's name the policy file as the inputs
+         * are named (escaped as given; GitLab: relative to the base). */
+        bool in_file = source && *source && strncmp(source, "builtin:", 8) != 0, outside;
+        char *shown = ksafe_report_escape(text);
+        char *where = source && *source ? ksafe_report_escape(source) : NULL;
+        char *rel = in_file ? relative_path(cwd, base_dir, source, &outside) : NULL;
+        char *path = rel ? ksafe_report_escape(rel) : NULL;
+        free(rel);
+        lint_failure_t f = {.text = shown ? shown : "?",
+                            .source = where ? where : "",
+                            .path = in_file ? (format == LINT_FORMAT_GITLAB ? path : where) : "",
+                            .line = line,
+                            .column = column};
+        bool ok = shown && (!source || !*source || where) && (!in_file || path);
+        if (ok)
+                ok = format == LINT_FORMAT_JUNIT    ? print_junit_failure(&f)
+                     : format == LINT_FORMAT_GITLAB ? print_gitlab_failure(&f)
+                                                    : print_checkstyle_failure(&f);
+        else
+                fprintf(stderr, "ksafe-lint: cannot make the output: out of memory\n");
+        free(shown);
+        free(where);
+        free(path);
+        return ok;
 }

@@ -21,7 +21,19 @@ typedef enum lint_format_e {
         LINT_FORMAT_SARIF,
         LINT_FORMAT_GITHUB,
         LINT_FORMAT_JUNIT,
+        LINT_FORMAT_GITLAB,        /* GitLab Code Quality JSON */
+        LINT_FORMAT_CHECKSTYLE,    /* Checkstyle XML */
+        LINT_FORMAT_GITHUB_GROUPS, /* github, each input in a ::group:: (auto) */
+        LINT_FORMAT_COUNT,
 } lint_format_t;
+
+/** The names -f takes, as --help and its error list them. */
+#define LINT_FORMAT_NAMES "text, json, sarif, github, junit, gitlab, checkstyle or auto"
+
+/** The format named `name` into *format: "auto" is GitHub workflow
+ *  commands in groups when $GITHUB_ACTIONS is "true", else text. false
+ *  when no format has that name. */
+bool lint_format_parse(const char *name, lint_format_t *format);
 
 /** One input and what judging it found. */
 typedef struct lint_result_s {
@@ -34,7 +46,20 @@ typedef struct lint_result_s {
                                  * pipe), kept for SARIF's UTF-16 columns; NULL
                                  * for files (SARIF reads them again) */
         size_t text_len;
+        /* --fix: `report` judges the file as --fix wrote it (its lines are
+         * the new file's), `enforced` is the repair's report, and `findings`
+         * lists what the repair changed (from `enforced`) and what `report`
+         * has, by line. NULL and 0 otherwise: the findings are `report`'s. */
+        ksafe_report_t *enforced;
+        const ksafe_violation_t **findings;
+        size_t finding_count;
 } lint_result_t;
+
+/** How many findings `r` has (with --fix: what it repaired and what is left). */
+size_t lint_result_count(const lint_result_t *r);
+
+/** The i-th of them (i < lint_result_count()). */
+const ksafe_violation_t *lint_result_get(const lint_result_t *r, size_t i);
 
 typedef struct lint_run_s {
         const ksafe_policy_t *policy;
@@ -60,11 +85,14 @@ bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v);
  *  output could not be made (out of memory): the run then fails. */
 bool lint_print(const lint_run_t *run);
 
-/** The run could not start (a bad policy): in SARIF, a document whose
- *  invocation failed with `text` as its notification, at `source`:`line`:
- *  `column` when known (`source` may be NULL or ""; `line` 0 when unknown);
- *  nothing in the other formats. `text` and `source` are escaped here.
- *  false when out of memory. */
+/** The run could not start (a bad policy): a document of the format that
+ *  says so, never 0 bytes: in SARIF, a log whose invocation failed with
+ *  `text` as its notification; in JSON, the document with "error" set; in
+ *  JUnit a case in error; in GitLab and Checkstyle an issue; in GitHub an
+ *  ::error command; nothing in text (stderr has it). The error is at
+ *  `source`:`line`:`column` when known (`source` may be NULL or ""; `line`
+ *  0 when unknown). `text` and `source` are escaped here. false when out
+ *  of memory. */
 bool lint_print_failure(lint_format_t format, const char *text, const char *source, int line,
                         int column, const char *cwd, const char *base_dir);
 

@@ -20,6 +20,10 @@ need librdkafka-dev pkg-config --exists rdkafka
 need libjansson-dev pkg-config --exists jansson
 need check          pkg-config --exists check
 need python3-jsonschema python3 -c "import jsonschema"
+# tests/cli/test_formats.py: xmllint validates JUnit and Checkstyle against their XSDs, and
+# junitparser reads JUnit back (Debian installs it for /usr/bin/python3).
+need libxml2-utils  command -v xmllint
+need python3-junitparser sh -c 'python3 -c "import junitparser" || /usr/bin/python3 -c "import junitparser"'
 # The plugin suite's real clients (tests/plugin/test_plugin.py): kcat, Python's client and
 # rsyslog's omkafka, all on the same librdkafka.
 need kcat           command -v kcat

@@ -187,7 +187,10 @@ def _policy_file_name(tmp, ss):
     return ['-p', name, 'c.properties']
 
 
-ALL_FORMATS = ('text', 'json', 'sarif', 'github', 'junit', '--effective')
+ALL_FORMATS = ('text', 'json', 'sarif', 'github', 'junit', 'gitlab', 'checkstyle',
+               '--effective')
+# -f auto in GitHub Actions is -f github's commands, in groups titled by file name.
+FILE_NAME_FORMATS = ALL_FORMATS + ('auto',)
 # The policy is loaded (and refused) before any format is chosen: its
 # errors go to stderr alike in every format, so one format is enough there.
 BEFORE_FORMATS = ('text',)
@@ -200,7 +203,7 @@ PLACES = {
     'value in -X': (_value_x, False, False, False, False, ALL_FORMATS),
     'property name in JSON': (_name_json, True, True, False, False, ALL_FORMATS),
     'property name in -X': (_name_x, True, False, False, False, ALL_FORMATS),
-    'file name': (_file_name, True, False, False, False, ALL_FORMATS),
+    'file name': (_file_name, True, False, False, False, FILE_NAME_FORMATS),
     'rule id': (_rule_id, True, True, False, True, ALL_FORMATS),
     'why': (_why, True, True, False, True, ALL_FORMATS),
     'policy name': (_policy_name, False, True, False, True, ALL_FORMATS),
@@ -210,7 +213,11 @@ PLACES = {
 
 FORMAT_ARGS = {'text': [], 'json': ['-f', 'json'], 'sarif': ['-f', 'sarif'],
                'github': ['-f', 'github'], 'junit': ['-f', 'junit'],
-               '--effective': ['--effective']}
+               'gitlab': ['-f', 'gitlab'], 'checkstyle': ['-f', 'checkstyle'],
+               'auto': ['-f', 'auto'], '--effective': ['--effective']}
+# -f auto as in GitHub Actions: workflow commands in groups.
+FORMAT_ENV = {'auto': {'GITHUB_ACTIONS': 'true'}}
+GROUP_LINE = re.compile(r'^::(group::.+|endgroup::)$')
 
 
 def decoded(data, what, t):
@@ -242,11 +249,21 @@ def records(fmt, out, t, what):
     if not t.eq(lines[-1], '', f'{what}: stdout ends with a newline'):
         return None
     lines = lines[:-1]
-    if fmt in ('text', 'github', '--effective'):
-        pattern = {'text': TEXT_LINE, 'github': GITHUB_RE, '--effective': EFFECTIVE_LINE}[fmt]
+    if fmt in ('text', 'github', '--effective', 'auto'):
+        pattern = {'text': TEXT_LINE, 'github': GITHUB_RE, '--effective': EFFECTIVE_LINE,
+                   'auto': GITHUB_RE}[fmt]
+        if fmt == 'auto':  # the group lines hold the file name: one each
+            groups = [line for line in lines if GROUP_LINE.match(line)]
+            t.eq(len(groups) % 2, 0, f'{what}: ::group:: and ::endgroup:: in pairs')
+            lines = [line for line in lines if not GROUP_LINE.match(line)]
         bad = [line for line in lines if not pattern.match(line) and not TEXT_LINE.match(line)]
         t.eq(bad[:3], [], f'{what}: lines that are no {fmt} record')
         return len(lines)
+    if fmt == 'gitlab':
+        return [(i['check_name'], i['severity']) for i in json.loads(text)]
+    if fmt == 'checkstyle':
+        root = ET.fromstring(text)
+        return [len(f.findall('error')) for f in root.iter('file')]
     if fmt == 'json':
         doc = json.loads(text)
         return (len(doc['findings']), len(doc['unreadable']), doc['summary'])
@@ -264,7 +281,8 @@ def records(fmt, out, t, what):
 def outcome(fmt, setup, ss, t, what):
     """(exit, records, stderr lines) of one run with strings `ss` in place."""
     with tempfile.TemporaryDirectory() as tmp:
-        code, out, err = run_raw(*FORMAT_ARGS[fmt], *setup(tmp, ss), cwd=tmp)
+        code, out, err = run_raw(*FORMAT_ARGS[fmt], *setup(tmp, ss), cwd=tmp,
+                                 env=FORMAT_ENV.get(fmt))
     try:
         got = records(fmt, out, t, what)
     except (ValueError, ET.ParseError) as e:  # json.JSONDecodeError is a ValueError
@@ -272,6 +290,17 @@ def outcome(fmt, setup, ss, t, what):
         got = None
     err_text = decoded(err, what + ': stderr', t)
     return code, got, err_text.count('\n') if err_text is not None else None
+
+
+# What a format holds for a refused policy, as records() counts it.
+REFUSED = {'sarif': (0, 0, 1),
+           'json': (0, 0, {'files': 0, 'unreadable': 0, 'errors': 0, 'warnings': 0,
+                           'fixed': 0}),
+           'junit': [(0, 1)],
+           'github': 1,
+           'auto': 1,
+           'gitlab': [('ksafe-policy', 'blocker')],
+           'checkstyle': [1]}
 
 
 @test
@@ -296,10 +325,11 @@ def test_hostile_strings(t):
             got, want = hostile.result(), plain.result()
             what = f'{group!r} as {place}, -f {fmt}'
             if from_policy and got[0] == 2 and want[0] != 2:
-                # The policy loader refused it: one line on stderr, nothing else
-                # (SARIF: a log with no result, no rule and the error as its one
-                # notification, so that code scanning shows why).
-                refused = (0, 0, 1) if fmt == 'sarif' else 0
+                # The policy loader refused it: one line on stderr, and in a
+                # report format a document that says so (SARIF: a log with no
+                # result, no rule and the error as its one notification; JSON:
+                # no finding; JUnit: one case in error; GitHub: one ::error).
+                refused = REFUSED.get(fmt, 0)
                 t.eq((got[1], got[2]), (refused, 1),
                      f'{what}: refused policy (records, stderr lines)')
                 continue
@@ -345,8 +375,10 @@ def test_non_utf8_file_names_every_format(t):
         t.eq((doc['summary']['files'], doc['summary']['unreadable']), (1, 1), 'json: summary')
         code, out, err = run_raw('-f', 'junit', raw, missing, cwd=tmp)
         root = ET.fromstring(out)
-        t.eq([c.get('name') for c in root.iter('testcase')], [shown, shown_missing],
-             'junit: one testcase per file')
+        t.eq(sorted({c.get('name') for c in root.iter('testcase')}), [shown, shown_missing],
+             'junit: testcases name each file')
+        t.eq(sorted({c.get('file') for c in root.iter('testcase')}), [shown, shown_missing],
+             'junit: and so do their file attributes')
         t.ok(root.find(".//testcase[@name='%s']/error" % shown_missing) is not None,
              'junit: the unreadable file has an <error>')
         code, out, err = run_raw('-f', 'sarif', raw, missing, cwd=tmp)

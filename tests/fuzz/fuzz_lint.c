@@ -8,7 +8,7 @@
  *
  * Input: two option bytes, then, when asked for, a line with the file
  * name and up to three -X lines (KEY=VALUE), then the file.
- *   byte 0: bits 0-2 format (mod 5), 3 java dialect, 4 --fix,
+ *   byte 0: bits 0-2 format (lint_format_t), 3 java dialect, 4 --fix,
  *           5 --effective, 6 org policy (prod), 7 --json-pointer /kafka
  *   byte 1: bits 0-1 number of -X lines, 2 file name from the input,
  *           3-4 format auto / properties / json, 5 -W error, 6 -q
@@ -113,6 +113,7 @@ static void check_output(const lint_run_t *run, const char *out, size_t len)
         FUZZ_REQUIRE(strlen(out) == len, "output-nul", "the output has a NUL byte");
         switch (run->format) {
         case LINT_FORMAT_JSON:
+        case LINT_FORMAT_GITLAB:
         case LINT_FORMAT_SARIF: {
                 json_error_t jerr;
                 json_t *doc = json_loadb(out, len, 0, &jerr);
@@ -127,10 +128,16 @@ static void check_output(const lint_run_t *run, const char *out, size_t len)
                 FUZZ_REQUIRE(no_control(out, len), "output-control",
                              "-f text or github wrote a control character");
                 break;
-        case LINT_FORMAT_JUNIT:
-                FUZZ_REQUIRE(well_formed_xml(out, len), "output-xml",
-                             "-f junit wrote no well-formed XML document");
+        case LINT_FORMAT_GITHUB_GROUPS:
+                FUZZ_REQUIRE(no_control(out, len), "output-control",
+                             "-f auto (github) wrote a control character");
                 break;
+        case LINT_FORMAT_JUNIT:
+        case LINT_FORMAT_CHECKSTYLE:
+                FUZZ_REQUIRE(well_formed_xml(out, len), "output-xml",
+                             "-f junit or checkstyle wrote no well-formed XML document");
+                break;
+        case LINT_FORMAT_COUNT: break;
         }
 }
 
@@ -150,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         };
         lint_run_t run = {
             .policy = fuzz_policy((a >> 6) & 1),
-            .format = (lint_format_t)((a & 7) % 5),
+            .format = (lint_format_t)((a & 7) % LINT_FORMAT_COUNT),
             .werror = (b & 32) != 0,
             .quiet = (b & 64) != 0,
             .fix = (a & 16) != 0,

@@ -1,0 +1,291 @@
+/*
+ * Reading a JSON config file: the properties' object into entries.
+ *
+ * jansson checks the syntax; a small scanner then walks the object that
+ * holds the properties (the top level, or the one a JSON pointer names) to
+ * keep each member's line, column and text as written: 1e3 stays "1e3",
+ * and a key given twice keeps both of its lines.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ksafe_int.h"
+
+typedef struct scanner_s {
+        const char *data, *p, *end;
+        int line;
+        const char *line_start;
+} scanner_t;
+
+static void skip_space(scanner_t *s)
+{
+        while (s->p < s->end && isspace((unsigned char)*s->p)) {
+                if (*s->p == '\n' || (*s->p == '\r' && (s->p + 1 == s->end || s->p[1] != '\n'))) {
+                        s->line++;
+                        s->line_start = s->p + 1;
+                }
+                s->p++;
+        }
+}
+
+/* Skip one JSON value (the text is already known to be valid JSON). */
+static void skip_value(scanner_t *s)
+{
+        skip_space(s);
+        if (s->p >= s->end)
+                return;
+        if (*s->p == '"') {
+                for (s->p++; s->p < s->end && *s->p != '"'; s->p++)
+                        if (*s->p == '\\')
+                                s->p++;
+                s->p++;
+        } else if (*s->p == '{' || *s->p == '[') {
+                char close = *s->p == '{' ? '}' : ']';
+                s->p++;
+                skip_space(s);
+                while (s->p < s->end && *s->p != close) {
+                        skip_value(s); /* a key or a value */
+                        skip_space(s);
+                        if (s->p < s->end && (*s->p == ':' || *s->p == ','))
+                                s->p++;
+                        skip_space(s);
+                }
+                s->p++;
+        } else {
+                while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
+                        s->p++;
+        }
+}
+
+/* A JSON string token's text, or a scalar token as written. */
+static char *token_text(const char *tok, size_t len)
+{
+        if (tok[0] != '"')
+                return strndup(tok, len);
+        json_t *v = json_loadb(tok, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        const char *s = json_string_value(v);
+        char *text = s && strlen(s) == json_string_length(v) ? strdup(s) : NULL;
+        json_decref(v);
+        return text;
+}
+
+/* One member of the object at s->p: key and value spans. */
+typedef struct member_s {
+        const char *key, *key_end, *value, *value_end;
+        int line, column;
+        int value_line;                /* the scanner's state at the value */
+        const char *value_line_start;
+} member_t;
+
+/* Read the next member of an object; false at its closing brace. */
+static bool next_member(scanner_t *s, member_t *m)
+{
+        skip_space(s);
+        if (s->p < s->end && *s->p == ',') {
+                s->p++;
+                skip_space(s);
+        }
+        if (s->p >= s->end || *s->p != '"')
+                return false;
+        m->line = s->line;
+        m->column = (int)(s->p - s->line_start) + 1;
+        m->key = s->p;
+        skip_value(s);
+        m->key_end = s->p;
+        skip_space(s);
+        s->p++; /* ':' */
+        skip_space(s);
+        m->value = s->p;
+        m->value_line = s->line;
+        m->value_line_start = s->line_start;
+        skip_value(s);
+        m->value_end = s->p;
+        return true;
+}
+
+/* Decode one reference token of a JSON pointer (~1 is '/', ~0 is '~'). */
+static char *pointer_token(const char **pp)
+{
+        const char *p = *pp + 1; /* past '/' */
+        const char *e = strchr(p, '/');
+        if (!e)
+                e = p + strlen(p);
+        char *tok = strndup(p, (size_t)(e - p));
+        if (!tok)
+                return NULL;
+        char *w = tok;
+        for (const char *r = tok; *r; r++, w++) {
+                *w = *r;
+                if (r[0] == '~' && (r[1] == '0' || r[1] == '1'))
+                        *w = *++r == '0' ? '~' : '/';
+        }
+        *w = '\0';
+        *pp = e;
+        return tok;
+}
+
+/* Move the scanner to the '{' of the object that `pointer` names. */
+static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointer,
+                           ksafe_error_t *err)
+{
+        skip_space(s);
+        if (pointer && *pointer && *pointer != '/') {
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, cfg->source, "", 0, 0,
+                                "JSON pointer \"%s\" must start with '/'", pointer);
+                return false;
+        }
+        const char *p = pointer ? pointer : "";
+        while (*p) {
+                char *tok = pointer_token(&p);
+                if (!tok || *s->p != '{') {
+                        free(tok);
+                        ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", s->line, 0,
+                                        "JSON pointer \"%s\": no object at this path", pointer);
+                        return false;
+                }
+                s->p++;
+                /* A key given twice: the last one is what a JSON reader keeps. */
+                member_t m, match;
+                bool found = false;
+                while (next_member(s, &m)) {
+                        char *key = token_text(m.key, (size_t)(m.key_end - m.key));
+                        if (key && strcmp(key, tok) == 0) {
+                                match = m;
+                                found = true;
+                        }
+                        free(key);
+                }
+                m = match;
+                free(tok);
+                if (!found) {
+                        ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", 0, 0,
+                                        "JSON pointer \"%s\" names nothing in this file",
+                                        pointer);
+                        return false;
+                }
+                /* Go back to the value's start, and to its line. */
+                s->p = m.value;
+                s->line = m.value_line;
+                s->line_start = m.value_line_start;
+        }
+        if (*s->p != '{') {
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", s->line,
+                                (int)(s->p - s->line_start) + 1,
+                                "expected a JSON object of property names%s%s",
+                                pointer && *pointer ? " at " : "", pointer ? pointer : "");
+                return false;
+        }
+        return true;
+}
+
+/* Read the members of the object at m->value (a default.topic.config) as
+ * entries of object `object`. */
+static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned object,
+                               ksafe_error_t *err);
+
+/* One member of a properties object: an entry, or for
+ * "default.topic.config" the object that Python's confluent-kafka merges
+ * into the configuration (PyDict_Update), member by member. */
+static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned object,
+                            unsigned *containers, ksafe_error_t *err)
+{
+        char *key = token_text(m->key, (size_t)(m->key_end - m->key));
+        char *raw = token_text(m->value, (size_t)(m->value_end - m->value));
+        bool scalar = *m->value != '{' && *m->value != '[';
+        bool topic_config = key && strcmp(key, "default.topic.config") == 0;
+        ksafe_entry_t *e = NULL;
+        if (key)
+                e = ksafe_config__add_entry(cfg, key, strlen(key), raw ? raw : "", raw ? strlen(raw) : 0,
+                              m->line, m->column);
+        free(key);
+        free(raw);
+        if (!e) {
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", m->line, m->column,
+                                "cannot read this member (out of memory, or a NUL "
+                                "character in its text)");
+                return false;
+        }
+        e->quoted = *m->value == '"';
+        e->json_number = *m->value == '-' || isdigit((unsigned char)*m->value);
+        e->value_start = (size_t)(m->value - cfg->data);
+        e->value_end = (size_t)(m->value_end - cfg->data);
+        e->span_start = (size_t)(m->key - cfg->data);
+        e->span_end = e->value_end;
+        e->json_object = object;
+        if (topic_config && object == 0 && *m->value == '{') {
+                e->container = true;
+                return parse_json_members(cfg, m, ++*containers, err);
+        }
+        const char *note = NULL;
+        if (topic_config)
+                note = object ? "a default.topic.config inside default.topic.config: Python's "
+                                "client drops it, so none of its settings reach librdkafka"
+                              : "default.topic.config must be a JSON object of properties: "
+                                "Python's client merges its members into the configuration";
+        else if (!scalar)
+                note = "an object or array is not a property value";
+        else if (strncmp(m->value, "null", 4) == 0)
+                note = "null is not a value";
+        if (note) {
+                e->status = KSAFE_ENTRY_INVALID;
+                if (!(e->note = strdup(note))) {
+                        ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, cfg->source, "", m->line, m->column,
+                                        "out of memory");
+                        return false;
+                }
+        }
+        return true;
+}
+
+static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned object,
+                               ksafe_error_t *err)
+{
+        scanner_t s = {.data = cfg->data, .p = at->value + 1, .end = cfg->data + cfg->len,
+                       .line = at->value_line, .line_start = at->value_line_start};
+        member_t m;
+        unsigned none = 0;
+        while (next_member(&s, &m))
+                if (!add_json_member(cfg, &m, object, &none, err))
+                        return false;
+        return true;
+}
+
+bool ksafe_config__read_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *err)
+{
+        json_error_t jerr;
+        size_t bom = ksafe_config__bom_length(cfg->data, cfg->len);
+        json_t *doc = json_loadb(cfg->data + bom, cfg->len - bom, JSON_DECODE_ANY, &jerr);
+        if (!doc) {
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", jerr.line, jerr.column, "%s",
+                                ksafe_error__json_text(&jerr));
+                return false;
+        }
+        json_decref(doc);
+        scanner_t s = {.data = cfg->data, .p = cfg->data + bom, .end = cfg->data + cfg->len,
+                       .line = 1, .line_start = cfg->data + bom};
+        if (!follow_pointer(cfg, &s, pointer, err))
+                return false;
+        cfg->object_open = (size_t)(s.p - cfg->data);
+        s.p++;
+        member_t m;
+        bool first = true;
+        unsigned containers = 0;
+        while (next_member(&s, &m)) {
+                if (!add_json_member(cfg, &m, 0, &containers, err))
+                        return false;
+                if (first) {
+                        size_t n = (size_t)(m.key - s.line_start);
+                        if (m.line > 1 && n < sizeof(cfg->indent) &&
+                            strspn(s.line_start, " \t") >= n)
+                                snprintf(cfg->indent, sizeof(cfg->indent), "%.*s", (int)n,
+                                         s.line_start);
+                        first = false;
+                }
+        }
+        cfg->object_close = (size_t)(s.p - cfg->data);
+        return true;
+}
