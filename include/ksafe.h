@@ -230,7 +230,10 @@ typedef struct ksafe_violation_s {
                                 *   topic-level property of a conf, as
                                 *   librdkafka tells); false: librdkafka's
                                 *   default, or what its finalize derives */
-        bool fixed;            /**< enforcement set `fix` in the conf */
+        bool fixed;            /**< enforcement set `fix` in the conf; never
+                                *   in a report that is refused
+                                *   (ksafe_report_rejected()): a refusal
+                                *   sets nothing */
 } ksafe_violation_t;
 
 /*

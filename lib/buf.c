@@ -1,4 +1,5 @@
-/* A growable string (ksafe_buf_t), and strdup that passes NULL through. */
+/* A growable string (ksafe_buf_t), a growable array, and strdup that
+ * passes NULL through. */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -115,4 +116,22 @@ void ksafe_buf__free(ksafe_buf_t *buf)
 char *ksafe__strdup(const char *s)
 {
         return s ? strdup(s) : NULL;
+}
+
+bool ksafe_array__reserve(void *itemsp, size_t size, size_t count, size_t *cap)
+{
+        if (count < *cap)
+                return true;
+        size_t grown = *cap ? *cap : KSAFE_ARRAY_FIRST;
+        if (grown > SIZE_MAX / 2 / size)
+                return false;
+        grown = *cap ? 2 * *cap : grown;
+        void *items;
+        memcpy(&items, itemsp, sizeof(items)); /* a T *, whatever T is */
+        void *more = realloc(items, grown * size);
+        if (!more)
+                return false;
+        memcpy(itemsp, &more, sizeof(more));
+        *cap = grown;
+        return true;
 }

@@ -46,8 +46,7 @@ ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf, const ksafe_policy_t *
         if (copy)
                 rd_kafka_conf_destroy(copy);
         if (!trial || ksafe_report_rejected(trial)) {
-                for (size_t i = 0; i < ksafe_report_count(trial); i++)
-                        ksafe_report__at(trial, i)->fixed = false;
+                ksafe_report__unfix(trial);
                 return trial;
         }
         ksafe_report_destroy(trial);

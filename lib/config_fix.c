@@ -100,8 +100,7 @@ ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config, const ksafe_policy_
          * a repair is no repair. */
         if (!report || ksafe_report_rejected(report)) {
                 drop_changes(config);
-                for (size_t i = 0; i < ksafe_report_count(report); i++)
-                        ksafe_report__at(report, i)->fixed = false;
+                ksafe_report__unfix(report);
         }
         /* A rewritten value is no longer misread or invalid. */
         for (size_t k = 0; k < r.count; k++) {

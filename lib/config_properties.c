@@ -181,15 +181,9 @@ typedef struct logical_s {
 
 static void logical_add(logical_t *l, const char *data, const char *s, size_t n)
 {
-        if (l->count == l->cap) {
-                size_t cap = l->cap ? l->cap * 2 : 8;
-                piece_t *pieces = realloc(l->pieces, cap * sizeof(*pieces));
-                if (!pieces) {
-                        l->text.failed = true;
-                        return;
-                }
-                l->pieces = pieces;
-                l->cap = cap;
+        if (!KSAFE_ARRAY_RESERVE(l->pieces, l->count, l->cap)) {
+                l->text.failed = true;
+                return;
         }
         l->pieces[l->count++] = (piece_t){.at = l->text.len, .off = (size_t)(s - data)};
         ksafe_buf__append(&l->text, s, n);

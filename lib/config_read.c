@@ -17,14 +17,8 @@
 ksafe_entry_t *ksafe_config__add_entry(ksafe_config_t *cfg, const char *name, size_t name_len,
                                        const char *raw, size_t raw_len, int line, int column)
 {
-        if (cfg->count == cfg->cap) {
-                size_t cap = cfg->cap ? cfg->cap * 2 : 16;
-                ksafe_entry_t *e = realloc(cfg->entries, cap * sizeof(*e));
-                if (!e)
-                        return NULL;
-                cfg->entries = e;
-                cfg->cap = cap;
-        }
+        if (!KSAFE_ARRAY_RESERVE(cfg->entries, cfg->count, cfg->cap))
+                return NULL;
         ksafe_entry_t *e = &cfg->entries[cfg->count];
         *e = (ksafe_entry_t){.line = line, .column = column, .shadowed_by = -1};
         e->name = strndup(name, name_len);

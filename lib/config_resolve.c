@@ -60,6 +60,71 @@ static bool resolve_unlisted(ksafe_entry_t *e, rd_kafka_conf_t **scratch)
         return (e->note = strdup(why)) != NULL;
 }
 
+/* An entry that names no property of librdkafka's by its shape alone (a
+ * JSON container, a comment, a line that is not key=value, a BOM key
+ * under --dialect java): its status. KSAFE_ENTRY_OK: it may name one. */
+static ksafe_entry_status_t status_by_shape(const ksafe_entry_t *e, ksafe_dialect_t dialect)
+{
+        if (e->container || e->comment) /* its members are entries; only `syntax` */
+                return KSAFE_ENTRY_FOREIGN;
+        if (e->bare)
+                return KSAFE_ENTRY_MALFORMED;
+        if (ksafe_config__java_bom_key(e, dialect))
+                return KSAFE_ENTRY_FOREIGN; /* ksafe_config__eval_entries() says why */
+        return KSAFE_ENTRY_OK;
+}
+
+/* The Java client trims a value before it parses it (ConfigDef's
+ * parseType: String.trim(), every char up to ' '). */
+static void java_trim(char *raw)
+{
+        size_t a = 0, b = strlen(raw);
+        while (a < b && (unsigned char)raw[a] <= ' ')
+                a++;
+        while (b > a && (unsigned char)raw[b - 1] <= ' ')
+                b--;
+        memmove(raw, raw + a, b - a);
+        raw[b - a] = '\0';
+}
+
+/* A JSON number is what a client passes for a number property: Python's
+ * str(1000.0) or Go's 1e3 reach librdkafka as 1000. false when out of
+ * memory. */
+static bool json_number_as_passed(ksafe_entry_t *e)
+{
+        if (!e->json_number || !(e->prop->type == KSAFE_PROP_INT ||
+                                 e->prop->type == KSAFE_PROP_FLOAT))
+                return true;
+        char *end;
+        double n = strtod(e->raw, &end);
+        if (*end != '\0' || !isfinite(n) || n != floor(n) || fabs(n) >= 9007199254740992.0)
+                return true;
+        char whole[32];
+        snprintf(whole, sizeof(whole), "%.0f", n);
+        free(e->raw);
+        return (e->raw = strdup(whole)) != NULL;
+}
+
+/* Parse the value of a known property as librdkafka would, and say when
+ * librdkafka refuses it or reads it otherwise than written. */
+static bool resolve_value(ksafe_entry_t *e, ksafe_dialect_t dialect)
+{
+        if (dialect == KSAFE_DIALECT_JAVA)
+                java_trim(e->raw);
+        if (!json_number_as_passed(e))
+                return false;
+        char why[512];
+        if (!(e->value = ksafe_prop__parse(e->prop, e->raw, why, sizeof(why)))) {
+                e->status = KSAFE_ENTRY_INVALID;
+                return (e->note = strdup(why)) != NULL;
+        }
+        if (ksafe_prop__misread(e->prop, e->raw, e->value, why, sizeof(why))) {
+                e->status = KSAFE_ENTRY_MISREAD;
+                return (e->note = strdup(why)) != NULL;
+        }
+        return true;
+}
+
 /* Resolve one entry's name and parse its value as librdkafka would. */
 static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
                           const ksafe_props_t *props, ksafe_dialect_t dialect,
@@ -76,72 +141,23 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
                 return false;
         if (dialect == KSAFE_DIALECT_JAVA)
                 e->syntax = NULL; /* read by Java's rules, as written for them */
-        if (e->container) {
-                e->status = KSAFE_ENTRY_FOREIGN; /* its members are entries */
-                e->prop = NULL;
-                return true;
-        }
-        if (e->comment) {
-                e->status = KSAFE_ENTRY_FOREIGN; /* no property: only `syntax` */
-                e->prop = NULL;
-                return true;
-        }
-        if (!e->syntax)
+        if (!e->syntax && !e->container && !e->comment)
                 e->syntax = ksafe_kcat__name_differs(e->name);
-        if (e->bare) {
-                e->status = KSAFE_ENTRY_MALFORMED;
-                e->prop = NULL;
-                return true;
-        }
-        if (ksafe_config__java_bom_key(e, dialect)) {
-                e->status = KSAFE_ENTRY_FOREIGN; /* ksafe_config__eval_entries() says why */
+        ksafe_entry_status_t shape = status_by_shape(e, dialect);
+        if (shape != KSAFE_ENTRY_OK) {
+                e->status = shape;
                 e->prop = NULL;
                 return true;
         }
         if (e->status == KSAFE_ENTRY_INVALID)
                 return true; /* a JSON value that is no scalar */
-        if (!e->prop) {
-                if (dialect == KSAFE_DIALECT_JAVA && ksafe_dialect__java_knows(e->name)) {
-                        e->status = KSAFE_ENTRY_FOREIGN;
-                        return true;
-                }
-                return resolve_unlisted(e, scratch);
+        if (e->prop)
+                return resolve_value(e, dialect);
+        if (dialect == KSAFE_DIALECT_JAVA && ksafe_dialect__java_knows(e->name)) {
+                e->status = KSAFE_ENTRY_FOREIGN;
+                return true;
         }
-        /* The Java client trims a value before it parses it (ConfigDef's
-         * parseType: String.trim(), every char up to ' '). */
-        if (dialect == KSAFE_DIALECT_JAVA) {
-                size_t a = 0, b = strlen(e->raw);
-                while (a < b && (unsigned char)e->raw[a] <= ' ')
-                        a++;
-                while (b > a && (unsigned char)e->raw[b - 1] <= ' ')
-                        b--;
-                memmove(e->raw, e->raw + a, b - a);
-                e->raw[b - a] = '\0';
-        }
-        /* A JSON number is what a client passes for a number property:
-         * Python's str(1000.0) or Go's 1e3 reach librdkafka as 1000. */
-        if (e->json_number && (e->prop->type == KSAFE_PROP_INT ||
-                               e->prop->type == KSAFE_PROP_FLOAT)) {
-                char *end;
-                double n = strtod(e->raw, &end);
-                if (*end == '\0' && isfinite(n) && n == floor(n) && fabs(n) < 9007199254740992.0) {
-                        char whole[32];
-                        snprintf(whole, sizeof(whole), "%.0f", n);
-                        free(e->raw);
-                        if (!(e->raw = strdup(whole)))
-                                return false;
-                }
-        }
-        char why[512];
-        if (!(e->value = ksafe_prop__parse(e->prop, e->raw, why, sizeof(why)))) {
-                e->status = KSAFE_ENTRY_INVALID;
-                return (e->note = strdup(why)) != NULL;
-        }
-        if (ksafe_prop__misread(e->prop, e->raw, e->value, why, sizeof(why))) {
-                e->status = KSAFE_ENTRY_MISREAD;
-                return (e->note = strdup(why)) != NULL;
-        }
-        return true;
+        return resolve_unlisted(e, scratch);
 }
 
 /* Apply a recorded change to the view, as librdkafka would read it. */

@@ -84,6 +84,6 @@ static int cmp_name(const void *key, const void *elem)
 
 bool ksafe_dialect__java_knows(const char *name)
 {
-        return bsearch(name, java_only, sizeof(java_only) / sizeof(*java_only),
+        return bsearch(name, java_only, ARRAY_SIZE(java_only),
                        sizeof(*java_only), cmp_name) != NULL;
 }

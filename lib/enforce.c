@@ -18,7 +18,11 @@ static bool enforced_here(const ksafe_rule_t *rule, const ksafe_view_t *view)
         return rule->action == KSAFE_ACTION_ENFORCE && ksafe_rule__in_view(rule, view);
 }
 
-enum { TRIED = 1, SET = 2 };
+/* What the repair did with each enforce rule (state[i], a bit mask). */
+enum repair_state_e {
+        REPAIR_TRIED = 1 << 0, /* its fix was computed and applied, once */
+        REPAIR_SET = 1 << 1,   /* and the setter accepted the value */
+};
 
 /* Set the property that holds the value the rule judged: the rule's own,
  * or the topic-level twin that wins over it at produce time
@@ -45,7 +49,7 @@ static void settle_forbidden(const ksafe_policy_t *policy, const ksafe_view_t *v
 {
         for (size_t i = 0; i < policy->rule_count; i++) {
                 const ksafe_rule_t *rule = &policy->rules[i];
-                if (!(state[i] & SET) || !(rule->checks & KSAFE_CHECK_FORBIDDEN))
+                if (!(state[i] & REPAIR_SET) || !(rule->checks & KSAFE_CHECK_FORBIDDEN))
                         continue;
                 char *fix = ksafe_rule__fix(rule, view);
                 if (fix)
@@ -65,7 +69,7 @@ static void repair(const ksafe_policy_t *policy, ksafe_view_t *view, ksafe_sette
                 bool changed = false;
                 for (size_t i = 0; i < policy->rule_count; i++) {
                         const ksafe_rule_t *rule = &policy->rules[i];
-                        if (!enforced_here(rule, view) || (state[i] & TRIED))
+                        if (!enforced_here(rule, view) || (state[i] & REPAIR_TRIED))
                                 continue;
                         ksafe_verdict_t verdict;
                         ksafe_rule__judge(rule, view, &verdict);
@@ -76,8 +80,8 @@ static void repair(const ksafe_policy_t *policy, ksafe_view_t *view, ksafe_sette
                          * reported too, as it failed then. */
                         if (!ksafe_report__find(report, rule->id))
                                 ksafe_eval__rule(rule, view, report);
-                        state[i] |= TRIED | (set_holder(set, target, rule, &verdict.value, fix)
-                                                     ? SET
+                        state[i] |= REPAIR_TRIED | (set_holder(set, target, rule, &verdict.value, fix)
+                                                     ? REPAIR_SET
                                                      : 0);
                         ksafe_view__changed(view, verdict.value.holder ? verdict.value.holder
                                                                       : rule->prop,
@@ -108,7 +112,7 @@ static void rejudge(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         ksafe_eval__rule(rule, view, report);
                 /* Fixed by another rule's change (idempotence makes
                  * librdkafka set max.in.flight): this rule set nothing. */
-                if (v && v->fixed && !(state[i] & SET))
+                if (v && v->fixed && !(state[i] & REPAIR_SET))
                         ksafe_violation__clear_fix(v);
         }
 }
@@ -124,7 +128,7 @@ static void blame_conflicts(const ksafe_policy_t *policy, const unsigned char *s
                         continue;
                 for (size_t j = 0; j < policy->rule_count; j++) {
                         ksafe_violation_t *w = ksafe_report__find(report, policy->rules[j].id);
-                        if ((state[j] & SET) && w && j != i &&
+                        if ((state[j] & REPAIR_SET) && w && j != i &&
                             policy->rules[j].prop == policy->rules[i].prop)
                                 w->fixed = false;
                 }

@@ -24,6 +24,76 @@ static const char *file_kind(mode_t mode)
         return "not a regular file";
 }
 
+/* Fail with errno `err` and its reason in why (strerror(err) when NULL). */
+static int refuse(int err, const char *reason, char *why, size_t why_size)
+{
+        if (err == EFBIG)
+                snprintf(why, why_size, "larger than %zu MiB", KSAFE_MAX_FILE >> 20);
+        else
+                snprintf(why, why_size, "%s", reason ? reason : strerror(err));
+        return err;
+}
+
+/* Whether the file open as fd, of status *st, may be read: 0, or an errno
+ * with its reason in why. */
+static int check_regular(int fd, struct stat *st, char *why, size_t why_size)
+{
+        if (fstat(fd, st) != 0)
+                return refuse(errno, NULL, why, why_size);
+        if (S_ISDIR(st->st_mode))
+                return refuse(EISDIR, NULL, why, why_size);
+        if (!S_ISREG(st->st_mode)) {
+                char kind[64];
+                snprintf(kind, sizeof(kind), "%s, not a regular file", file_kind(st->st_mode));
+                return refuse(EINVAL, kind, why, why_size);
+        }
+        if (st->st_size < 0 || (uintmax_t)st->st_size > KSAFE_MAX_FILE)
+                return refuse(EFBIG, NULL, why, why_size);
+        return 0;
+}
+
+/* Read fd to its end into a heap buffer sized by fstat, grown if the file
+ * grows meanwhile, but never past one byte over the cap. 0, or an errno. */
+static int read_all(int fd, size_t size, char **datap, size_t *lenp)
+{
+        size_t cap = size + 1, len = 0;
+        char *data = malloc(cap);
+        int err = data ? 0 : ENOMEM;
+        while (!err) {
+                if (len + 1 == cap) {
+                        if (len > KSAFE_MAX_FILE)
+                                err = EFBIG;
+                        size_t grown = cap > (KSAFE_MAX_FILE + 2) / 2 ? KSAFE_MAX_FILE + 2
+                                                                    : cap * 2;
+                        char *more = err ? NULL : realloc(data, grown);
+                        if (!more) {
+                                err = err ? err : ENOMEM;
+                                break;
+                        }
+                        data = more;
+                        cap = grown;
+                }
+                ssize_t n = read(fd, data + len, cap - 1 - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        err = n < 0 ? errno : 0;
+                        break;
+                }
+                len += (size_t)n;
+        }
+        if (!err && len > KSAFE_MAX_FILE)
+                err = EFBIG;
+        if (err) {
+                free(data);
+                return err;
+        }
+        data[len] = '\0';
+        *datap = data;
+        *lenp = len;
+        return 0;
+}
+
 unsigned long long ksafe_file__hash(const char *data, size_t len)
 {
         unsigned long long h = 14695981039346656037ULL;
@@ -35,91 +105,26 @@ unsigned long long ksafe_file__hash(const char *data, size_t len)
 }
 
 char *ksafe_file__read_regular(const char *path, size_t *lenp, ksafe_file_id_t *idp, char *why,
-                              size_t why_size)
+                               size_t why_size)
 {
         /* Non-blocking: opening a FIFO without a writer (or a device) must
          * not hang the application thread that loads a policy. */
         int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0) {
-                int saved = errno;
-                snprintf(why, why_size, "%s", strerror(saved));
-                errno = saved;
+                errno = refuse(errno, NULL, why, why_size);
                 return NULL;
         }
         struct stat st;
-        if (fstat(fd, &st) != 0) {
-                int saved = errno;
-                close(fd);
-                snprintf(why, why_size, "%s", strerror(saved));
-                errno = saved;
-                return NULL;
-        }
-        if (S_ISDIR(st.st_mode)) {
-                close(fd);
-                snprintf(why, why_size, "%s", strerror(EISDIR));
-                errno = EISDIR;
-                return NULL;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                close(fd);
-                snprintf(why, why_size, "%s, not a regular file", file_kind(st.st_mode));
-                errno = EINVAL;
-                return NULL;
-        }
-        if (st.st_size < 0 || (uintmax_t)st.st_size > KSAFE_MAX_FILE) {
-                close(fd);
-                snprintf(why, why_size, "larger than %zu MiB", KSAFE_MAX_FILE >> 20);
-                errno = EFBIG;
-                return NULL;
-        }
-        /* On the heap, sized by fstat; grown if the file grows meanwhile. */
-        size_t cap = (size_t)st.st_size + 1, len = 0;
-        char *data = malloc(cap);
-        int saved = 0;
-        while (data) {
-                if (len + 1 == cap) {
-                        /* Full: grow to see whether the file goes on, but
-                         * never past one byte over the cap. */
-                        if (len > KSAFE_MAX_FILE) {
-                                saved = EFBIG;
-                                break;
-                        }
-                        size_t grown = cap > (KSAFE_MAX_FILE + 2) / 2 ? KSAFE_MAX_FILE + 2
-                                                                    : cap * 2;
-                        char *more = realloc(data, grown);
-                        if (!more) {
-                                saved = ENOMEM;
-                                break;
-                        }
-                        data = more;
-                        cap = grown;
-                }
-                ssize_t n = read(fd, data + len, cap - 1 - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        saved = errno;
-                        break;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
+        char *data = NULL;
+        size_t len = 0;
+        int err = check_regular(fd, &st, why, why_size);
+        if (!err && (err = read_all(fd, (size_t)st.st_size, &data, &len)))
+                refuse(err, NULL, why, why_size);
         close(fd);
-        if (!data)
-                saved = ENOMEM;
-        if (!saved && len > KSAFE_MAX_FILE)
-                saved = EFBIG;
-        if (saved) {
-                free(data);
-                if (saved == EFBIG)
-                        snprintf(why, why_size, "larger than %zu MiB", KSAFE_MAX_FILE >> 20);
-                else
-                        snprintf(why, why_size, "%s", strerror(saved));
-                errno = saved;
+        if (err) {
+                errno = err;
                 return NULL;
         }
-        data[len] = '\0';
         if (lenp)
                 *lenp = len;
         if (idp)

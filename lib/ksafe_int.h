@@ -51,6 +51,15 @@ void ksafe_buf__json_string(ksafe_buf_t *buf, const char *s);
 char *ksafe_buf__take(ksafe_buf_t *buf);
 void ksafe_buf__free(ksafe_buf_t *buf);
 
+/** A growable array is a T *items with a size_t count and cap of its own:
+ *  KSAFE_ARRAY_RESERVE(items, count, cap) makes room for items[count],
+ *  doubling cap (from KSAFE_ARRAY_FIRST) when the array is full. false when
+ *  out of memory: the array is unchanged. */
+#define KSAFE_ARRAY_FIRST 16
+#define KSAFE_ARRAY_RESERVE(items, count, cap)                                                    \
+        ksafe_array__reserve(&(items), sizeof(*(items)), (count), &(cap))
+bool ksafe_array__reserve(void *itemsp, size_t size, size_t count, size_t *cap);
+
 /** strdup() that passes NULL through. */
 char *ksafe__strdup(const char *s);
 /** The largest config or policy file ksafe reads (EFBIG beyond). */
@@ -532,8 +541,10 @@ void ksafe_policy_cache__release(ksafe_cached_t *cached);
  */
 
 /** Which actions to judge, as a bit mask of (1 << ksafe_action_t). */
-#define KSAFE_ALL_ACTIONS 7u
 #define KSAFE_ACTION_BIT(a) (1u << (a))
+#define KSAFE_ALL_ACTIONS                                                                         \
+        (KSAFE_ACTION_BIT(KSAFE_ACTION_ENFORCE) | KSAFE_ACTION_BIT(KSAFE_ACTION_REJECT) |         \
+         KSAFE_ACTION_BIT(KSAFE_ACTION_WARN))
 
 /** The outcome of one rule on one view. */
 typedef struct ksafe_verdict_s {
@@ -607,12 +618,12 @@ void ksafe_violation__clear_fix(ksafe_violation_t *v);
 void ksafe_report__sort(ksafe_report_t *report);
 /** The i-th violation, to change (the internal counterpart of _get). */
 ksafe_violation_t *ksafe_report__at(ksafe_report_t *report, size_t i);
+/** A refused enforcement set nothing: no violation of `report` (may be
+ *  NULL) is `fixed`. */
+void ksafe_report__unfix(ksafe_report_t *report);
 /** Describe the refusal in errstr: "ksafe: refused by policy ...: ...". */
 void ksafe_report__explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
 
-/** The engine finding that says the created handle failed the audit and
- *  took conf with it (ksafe_report_conf_consumed()). */
-#define KSAFE_AUDIT_FAILED "ksafe-audit-failed"
 
 /*
  * enforce.c: the enforcement loop (conf.c, config_check.c and producer.c

@@ -52,15 +52,9 @@ bool ksafe_scratch__keep_string(scratch_t *s, char *str)
 {
         if (!str)
                 return false;
-        if (s->string_count == s->string_cap) {
-                size_t cap = s->string_cap ? 2 * s->string_cap : 16;
-                char **more = realloc(s->strings, cap * sizeof(*more));
-                if (!more) {
-                        free(str);
-                        return false;
-                }
-                s->strings = more;
-                s->string_cap = cap;
+        if (!KSAFE_ARRAY_RESERVE(s->strings, s->string_count, s->string_cap)) {
+                free(str);
+                return false;
         }
         s->strings[s->string_count++] = str;
         return true;
@@ -68,14 +62,8 @@ bool ksafe_scratch__keep_string(scratch_t *s, char *str)
 
 ksafe_rule_t *ksafe_scratch__new_rule(scratch_t *s)
 {
-        if (s->rule_count == s->rule_cap) {
-                size_t cap = s->rule_cap ? 2 * s->rule_cap : 16;
-                ksafe_rule_t **more = realloc(s->rules, cap * sizeof(*more));
-                if (!more)
-                        return NULL;
-                s->rules = more;
-                s->rule_cap = cap;
-        }
+        if (!KSAFE_ARRAY_RESERVE(s->rules, s->rule_count, s->rule_cap))
+                return NULL;
         ksafe_rule_t *r = calloc(1, sizeof(*r));
         if (r)
                 s->rules[s->rule_count++] = r;

@@ -148,13 +148,10 @@ static const slot_t *latest(const state_t *st, const live_t *a, const live_t *b)
         return y->written > x->written ? y : x;
 }
 
-static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t n,
-                        const char *env)
+/* Two rules of the group that can never both pass: name them. */
+static bool check_pairs(loader_t *L, const state_t *st, const live_t *g, size_t n,
+                        const char *in_env)
 {
-        char in_env[96] = "";
-        if (env)
-                snprintf(in_env, sizeof(in_env), " in environment %s", env);
-        /* Two that can never both pass: name them. */
         for (size_t j = 1; j < n; j++)
                 for (size_t i = 0; i < j; i++) {
                         const ksafe_rule_t *pair[2] = {g[i].rule, g[j].rule};
@@ -166,14 +163,21 @@ static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t 
                         char *as = ksafe_buf__take(&a), *bs = ksafe_buf__take(&b);
                         where_t w = ksafe_state__slot_where(latest(st, &g[i], &g[j]));
                         ksafe_policy__fail(L, &w,
-                             "rules \"%s\" and \"%s\" can never both pass%s: no value of %s is "
-                             "both %s and %s",
-                             pair[0]->id, pair[1]->id, in_env, pair[0]->prop->name,
-                             as ? as : "?", bs ? bs : "?");
+                                           "rules \"%s\" and \"%s\" can never both pass%s: no "
+                                           "value of %s is both %s and %s",
+                                           pair[0]->id, pair[1]->id, in_env, pair[0]->prop->name,
+                                           as ? as : "?", bs ? bs : "?");
                         free(as);
                         free(bs);
                         return false;
                 }
+        return true;
+}
+
+/* The group as a whole: every pair may meet, and still not all of them. */
+static bool check_all(loader_t *L, const state_t *st, const live_t *g, size_t n,
+                      const char *in_env)
+{
         const ksafe_rule_t **all = calloc(n, sizeof(*all));
         if (!all) {
                 where_t w = ksafe_state__slot_where(&st->slots[g[0].slot]);
@@ -183,22 +187,28 @@ static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t 
                 all[i] = g[i].rule;
         bool meet = rules_meet(all, n);
         free(all);
-        if (!meet) {
-                ksafe_buf_t ids = {0};
-                for (size_t i = 0; i < n; i++)
-                        ksafe_buf__printf(&ids, "%s\"%s\"", i ? ", " : "", g[i].rule->id);
-                char *s = ksafe_buf__take(&ids);
-                const slot_t *last = &st->slots[g[0].slot];
-                for (size_t i = 1; i < n; i++)
-                        last = latest(st, &(live_t){.slot = (size_t)(last - st->slots)}, &g[i]);
-                where_t w = ksafe_state__slot_where(last);
-                ksafe_policy__fail(L, &w, "rules %s can never all pass together%s: no value of %s satisfies "
-                            "them all",
-                     s ? s : "?", in_env, g[0].rule->prop->name);
-                free(s);
-                return false;
-        }
-        /* An enforce fix that another rule refuses. */
+        if (meet)
+                return true;
+        ksafe_buf_t ids = {0};
+        for (size_t i = 0; i < n; i++)
+                ksafe_buf__printf(&ids, "%s\"%s\"", i ? ", " : "", g[i].rule->id);
+        char *s = ksafe_buf__take(&ids);
+        const slot_t *last = &st->slots[g[0].slot];
+        for (size_t i = 1; i < n; i++)
+                last = latest(st, &(live_t){.slot = (size_t)(last - st->slots)}, &g[i]);
+        where_t w = ksafe_state__slot_where(last);
+        ksafe_policy__fail(L, &w,
+                           "rules %s can never all pass together%s: no value of %s satisfies "
+                           "them all",
+                           s ? s : "?", in_env, g[0].rule->prop->name);
+        free(s);
+        return false;
+}
+
+/* An enforce fix that another rule of the group refuses. */
+static bool check_fixes(loader_t *L, const state_t *st, const live_t *g, size_t n,
+                        const char *in_env)
+{
         for (size_t i = 0; i < n; i++)
                 for (size_t j = 0; j < n; j++) {
                         const ksafe_rule_t *a = g[i].rule, *b = g[j].rule;
@@ -209,13 +219,27 @@ static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t 
                         if (!fix)
                                 continue;
                         where_t w = ksafe_state__slot_where(latest(st, &g[i], &g[j]));
-                        ksafe_policy__fail(L, &w, "rule \"%s\" enforces %s=%s, which rule \"%s\" refuses%s",
-                             a->id, a->property, a->prop->sensitive ? KSAFE_REDACTED : fix,
-                             b->id, in_env);
+                        ksafe_policy__fail(L, &w,
+                                           "rule \"%s\" enforces %s=%s, which rule \"%s\" "
+                                           "refuses%s",
+                                           a->id, a->property,
+                                           a->prop->sensitive ? KSAFE_REDACTED : fix, b->id,
+                                           in_env);
                         free(fix);
                         return false;
                 }
         return true;
+}
+
+/* The rules of one property (g[0..n)). */
+static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t n,
+                        const char *env)
+{
+        char in_env[96] = "";
+        if (env)
+                snprintf(in_env, sizeof(in_env), " in environment %s", env);
+        return check_pairs(L, st, g, n, in_env) && check_all(L, st, g, n, in_env) &&
+               check_fixes(L, st, g, n, in_env);
 }
 
 /* Rules of one property that can never all pass, and enforce fixes that

@@ -126,95 +126,108 @@ const section_t *ksafe_doc__env(const doc_t *doc, const char *env)
         return at ? &doc->envs[json_integer_value(at)] : NULL;
 }
 
-/*
- * Read the file that "extends" names. A relative path is taken from the
- * folder of the real file that names it (symlinks resolved), so that a
- * file gives one answer whatever name it was reached by; a cycle is found
- * by file identity (device and inode), not by name.
- */
-bool ksafe_doc__load_chain(loader_t *L, const char *text, const char *source, const char *dir,
-                       const ksafe_file_id_t *id)
+/* The next document of an "extends" chain: its text and where it is. */
+typedef struct next_doc_s {
+        const char *text;
+        const char *source;
+        const char *dir;
+        const ksafe_file_id_t *id;
+        ksafe_file_id_t file_id;
+        char *owned; /* text, when read from a file (free() it) */
+} next_doc_t;
+
+/* Whether the file `fid` is already in the chain. */
+static bool in_chain(const loader_t *L, const ksafe_file_id_t *fid)
 {
-        char *owned = NULL;
-        bool ok = false;
-        ksafe_file_id_t next_id;
+        for (size_t i = 0; i < L->depth; i++)
+                if (L->chain[i].is_file && L->chain[i].id.dev == fid->dev &&
+                    L->chain[i].id.ino == fid->ino)
+                        return true;
+        return false;
+}
+
+/* Read the policy file `target`, which `doc` extends, into *next. A
+ * relative path is taken from the folder of the real file that names it
+ * (symlinks resolved), so that a file gives one answer whatever name it
+ * was reached by; a cycle is found by file identity, not by name. */
+static bool read_parent(loader_t *L, const doc_t *doc, const where_t *w, const char *target,
+                        next_doc_t *next)
+{
+        ksafe_buf_t pbuf = {0};
+        if (target[0] == '/' || !doc->dir)
+                ksafe_buf__printf(&pbuf, "%s", target);
+        else
+                ksafe_buf__printf(&pbuf, "%s/%s", doc->dir, target);
+        char *path = ksafe_buf__take(&pbuf); /* kept for the load */
+        if (!ksafe_scratch__keep_string(&L->scratch, path))
+                return ksafe_policy__fail(L, w, "out of memory");
+        char why[256];
+        size_t len;
+        next->owned = ksafe_file__read_regular(path, &len, &next->file_id, why, sizeof(why));
+        if (!next->owned)
+                return ksafe_policy__fail_as(L, KSAFE_ERROR_IO, w, "cannot read \"%s\": %s", path,
+                                             why);
+        if (strlen(next->owned) != len)
+                return ksafe_policy__fail_as(L, KSAFE_ERROR_PARSE, w, "\"%s\" contains a NUL byte",
+                                             path);
+        where_t ptop = {.source = path};
+        if (in_chain(L, &next->file_id))
+                return ksafe_policy__fail(L, &ptop, "\"extends\" cycle: %s extends itself", path);
+        char real[PATH_MAX];
+        char *dcopy = strdup(realpath(path, real) ? real : path);
+        if (!dcopy || !ksafe_scratch__keep_string(&L->scratch, dcopy))
+                return ksafe_policy__fail(L, w, "out of memory");
+        next->text = next->owned;
+        next->source = path;
+        next->dir = dirname(dcopy);
+        next->id = &next->file_id;
+        return true;
+}
+
+/* What `doc` extends, into *next: builtin:default or a file. */
+static bool read_extended(loader_t *L, const doc_t *doc, const char *target, next_doc_t *next)
+{
+        where_t top = {.source = doc->source};
+        where_t w = where_key(&top, "extends");
+        if (strcmp(target, BUILTIN_DEFAULT) == 0) {
+                *next = (next_doc_t){.text = ksafe_policy__default_json,
+                                     .source = BUILTIN_DEFAULT};
+                return true;
+        }
+        if (strncmp(target, "builtin:", 8) == 0)
+                return ksafe_policy__fail(L, &w, "unknown built-in policy \"%s\" (known: %s)",
+                                          target, BUILTIN_DEFAULT);
+        return read_parent(L, doc, &w, target, next);
+}
+
+bool ksafe_doc__load_chain(loader_t *L, const char *text, const char *source, const char *dir,
+                           const ksafe_file_id_t *id)
+{
+        next_doc_t cur = {.text = text, .source = source, .dir = dir, .id = id};
         for (;;) {
                 doc_t *doc = &L->chain[L->depth++];
-                if (id) {
-                        doc->id = *id;
+                if (cur.id) {
+                        doc->id = *cur.id;
                         doc->is_file = true;
                 }
-                if (!ksafe_doc__open(L, doc, text, source, dir))
-                        break;
-                free(owned);
-                owned = NULL;
-                const json_t *v = json_object_get(doc->json, "extends");
-                if (!v) {
-                        ok = true;
-                        break;
+                bool ok = ksafe_doc__open(L, doc, cur.text, cur.source, cur.dir);
+                free(cur.owned);
+                const json_t *v = ok ? json_object_get(doc->json, "extends") : NULL;
+                if (!v)
+                        return ok;
+                next_doc_t next = {0};
+                if (!read_extended(L, doc, json_string_value(v), &next)) {
+                        free(next.owned);
+                        return false;
                 }
-                where_t top = {.source = doc->source};
-                where_t w = where_key(&top, "extends");
-                const char *target = json_string_value(v);
-                if (strcmp(target, BUILTIN_DEFAULT) == 0) {
-                        text = ksafe_policy__default_json;
-                        source = BUILTIN_DEFAULT;
-                        dir = NULL;
-                        id = NULL;
-                } else if (strncmp(target, "builtin:", 8) == 0) {
-                        ksafe_policy__fail(L, &w, "unknown built-in policy \"%s\" (known: %s)", target,
-                             BUILTIN_DEFAULT);
-                        break;
-                } else {
-                        ksafe_buf_t pbuf = {0};
-                        if (target[0] == '/' || !doc->dir)
-                                ksafe_buf__printf(&pbuf, "%s", target);
-                        else
-                                ksafe_buf__printf(&pbuf, "%s/%s", doc->dir, target);
-                        char *path = ksafe_buf__take(&pbuf); /* kept for the load */
-                        if (!ksafe_scratch__keep_string(&L->scratch, path)) {
-                                ksafe_policy__fail(L, &w, "out of memory");
-                                break;
-                        }
-                        char why[256];
-                        size_t len;
-                        ksafe_file_id_t fid;
-                        owned = ksafe_file__read_regular(path, &len, &fid, why, sizeof(why));
-                        if (!owned) {
-                                ksafe_policy__fail_as(L, KSAFE_ERROR_IO, &w, "cannot read \"%s\": %s", path, why);
-                                break;
-                        }
-                        if (strlen(owned) != len) {
-                                ksafe_policy__fail_as(L, KSAFE_ERROR_PARSE, &w, "\"%s\" contains a NUL byte", path);
-                                break;
-                        }
-                        bool cycle = false;
-                        for (size_t i = 0; i < L->depth; i++)
-                                cycle |= L->chain[i].is_file && L->chain[i].id.dev == fid.dev &&
-                                         L->chain[i].id.ino == fid.ino;
-                        where_t ptop = {.source = path};
-                        if (cycle) {
-                                ksafe_policy__fail(L, &ptop, "\"extends\" cycle: %s extends itself", path);
-                                break;
-                        }
-                        char real[PATH_MAX];
-                        char *dcopy = strdup(realpath(path, real) ? real : path);
-                        if (!dcopy || !ksafe_scratch__keep_string(&L->scratch, dcopy)) {
-                                ksafe_policy__fail(L, &w, "out of memory");
-                                break;
-                        }
-                        text = owned;
-                        source = path;
-                        dir = dirname(dcopy);
-                        next_id = fid;
-                        id = &next_id;
-                }
+                cur = next;
+                if (cur.id)
+                        cur.id = &cur.file_id;
                 if (L->depth == MAX_EXTENDS_DEPTH) {
-                        where_t ptop = {.source = source};
-                        ksafe_policy__fail(L, &ptop, "\"extends\" nested deeper than %d", MAX_EXTENDS_DEPTH);
-                        break;
+                        free(cur.owned);
+                        where_t ptop = {.source = cur.source};
+                        return ksafe_policy__fail(L, &ptop, "\"extends\" nested deeper than %d",
+                                                  MAX_EXTENDS_DEPTH);
                 }
         }
-        free(owned);
-        return ok;
 }

@@ -39,7 +39,7 @@ bool ksafe_policy__parse_action(const char *s, ksafe_action_t *out)
 {
         static const ksafe_action_t all[] = {KSAFE_ACTION_ENFORCE, KSAFE_ACTION_REJECT,
                                              KSAFE_ACTION_WARN};
-        for (size_t i = 0; i < 3; i++)
+        for (size_t i = 0; i < ARRAY_SIZE(all); i++)
                 if (strcmp(s, ksafe_action_name(all[i])) == 0) {
                         *out = all[i];
                         return true;
@@ -112,10 +112,10 @@ static bool check_rule_structure(loader_t *L, const where_t *w, const json_t *ob
         json_object_foreach((json_t *)obj, key, v) {
                 where_t f = where_key(w, key);
                 size_t i = 0;
-                for (; i < sizeof(rule_fields) / sizeof(*rule_fields); i++)
+                for (; i < ARRAY_SIZE(rule_fields); i++)
                         if (strcmp(key, rule_fields[i]) == 0)
                                 break;
-                if (i == sizeof(rule_fields) / sizeof(*rule_fields))
+                if (i == ARRAY_SIZE(rule_fields))
                         return ksafe_policy__fail(L, &f, "unknown field \"%s\"", key);
                 if (is_override && (!strcmp(key, "id") || !strcmp(key, "property")))
                         return ksafe_policy__fail(L, &f, "an override cannot change \"%s\"", key);
@@ -230,10 +230,10 @@ bool ksafe_policy__check_structure(loader_t *L, const where_t *top, const json_t
         json_object_foreach((json_t *)doc, key, v) {
                 where_t f = where_key(top, key);
                 size_t i = 0;
-                for (; i < sizeof(top_fields) / sizeof(*top_fields); i++)
+                for (; i < ARRAY_SIZE(top_fields); i++)
                         if (strcmp(key, top_fields[i]) == 0)
                                 break;
-                if (i == sizeof(top_fields) / sizeof(*top_fields))
+                if (i == ARRAY_SIZE(top_fields))
                         return ksafe_policy__fail(L, &f, "unknown field \"%s\"", key);
                 bool ok = true;
                 if (!strcmp(key, "name") || !strcmp(key, "description") ||

@@ -22,7 +22,7 @@ char *ksafe_policy__render_json(const ksafe_policy_t *policy, const json_t *rule
                 if (!policy->rules[i].prop->sensitive)
                         continue;
                 static const char *const values[] = {"equals", "one_of", "set"};
-                for (size_t k = 0; k < 3; k++)
+                for (size_t k = 0; k < ARRAY_SIZE(values); k++)
                         if (json_object_get(rule, values[k]))
                                 json_object_set_new(rule, values[k], json_string(KSAFE_REDACTED));
         }

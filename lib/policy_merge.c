@@ -52,14 +52,8 @@ ptrdiff_t ksafe_state__find(const state_t *st, const char *id)
 
 static bool state_append(state_t *st, const slot_t *slot)
 {
-        if (st->count == st->cap) {
-                size_t cap = st->cap ? 2 * st->cap : 16;
-                slot_t *more = realloc(st->slots, cap * sizeof(*more));
-                if (!more)
-                        return false;
-                st->slots = more;
-                st->cap = cap;
-        }
+        if (!KSAFE_ARRAY_RESERVE(st->slots, st->count, st->cap))
+                return false;
         st->slots[st->count] = *slot;
         st->slots[st->count].written = ++st->writes;
         if ((st->count + 1) * 2 > st->table_cap) {

@@ -9,6 +9,10 @@
 
 #include "ksafe_int.h"
 
+/** The engine finding that says the created handle failed the audit and
+ *  took conf with it (ksafe_report_conf_consumed()). */
+#define KSAFE_AUDIT_FAILED "ksafe-audit-failed"
+
 static void set_errstr(char *errstr, size_t size, const char *fmt, ...) KSAFE_PRINTF(3, 4);
 
 /* errstr holds what the caller's topic name, librdkafka's messages and the
@@ -173,7 +177,9 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
         if (!report || fx.failed) {
                 set_errstr(errstr, errstr_size, "ksafe: out of memory");
         } else if (ksafe_report_rejected(report)) {
+                /* Refused on the trial copy: conf is as it was, nothing fixed. */
                 ksafe_report__explain(report, errstr, errstr_size);
+                ksafe_report__unfix(report);
         } else if (!apply_fixes(&fx, conf, errstr, errstr_size)) {
                 /* errstr is librdkafka's */
         } else if (!recheck(conf, view, policy, report)) {
@@ -334,6 +340,7 @@ rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_to
                 rd_kafka_topic_conf_destroy(tconf);
         } else if (ksafe_report_rejected(report)) {
                 ksafe_report__explain(report, errstr, errstr_size);
+                ksafe_report__unfix(report);
                 rd_kafka_topic_conf_destroy(tconf);
         } else if (!(rkt = rd_kafka_topic_new(rk, topic, tconf))) {
                 set_errstr(errstr, errstr_size, "ksafe: rd_kafka_topic_new(\"%s\") failed: %s",

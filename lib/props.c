@@ -53,10 +53,10 @@ bool ksafe_property_is_sensitive(const char *name)
                 lower[n] = (char)tolower((unsigned char)name[n]);
         lower[n] = '\0';
         const char *base = strncmp(lower, "topic.", 6) == 0 ? lower + 6 : lower;
-        for (size_t i = 0; i < sizeof(exact) / sizeof(*exact); i++)
+        for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
                 if (strcmp(base, exact[i]) == 0)
                         return true;
-        for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++)
+        for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
                 if (strstr(base, parts[i]))
                         return true;
         return false;
@@ -86,7 +86,7 @@ static ksafe_prop_type_t type_from_description(const char *desc)
                 {"*Type: pattern list*", KSAFE_PROP_PATTERN},
                 {"*Type: string*", KSAFE_PROP_STRING},
         };
-        for (size_t i = 0; i < sizeof(types) / sizeof(*types); i++)
+        for (size_t i = 0; i < ARRAY_SIZE(types); i++)
                 if (strstr(desc, types[i].text))
                         return types[i].type;
         return KSAFE_PROP_POINTER; /* "see dedicated API" */

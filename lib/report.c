@@ -154,15 +154,9 @@ ksafe_violation_t *ksafe_report__add(ksafe_report_t *report, const ksafe_violati
                 report->out_of_memory = true;
                 return NULL;
         }
-        if (report->count == report->cap) {
-                size_t cap = report->cap ? report->cap * 2 : 8;
-                ksafe_violation_t *items = realloc(report->items, cap * sizeof(*items));
-                if (!items) {
-                        report->out_of_memory = true;
-                        return NULL;
-                }
-                report->items = items;
-                report->cap = cap;
+        if (!KSAFE_ARRAY_RESERVE(report->items, report->count, report->cap)) {
+                report->out_of_memory = true;
+                return NULL;
         }
         ksafe_violation_t *out = &report->items[report->count++];
         *out = *v;
@@ -254,6 +248,12 @@ size_t ksafe_report_count(const ksafe_report_t *report)
 ksafe_violation_t *ksafe_report__at(ksafe_report_t *report, size_t i)
 {
         return report && i < report->count ? &report->items[i] : NULL;
+}
+
+void ksafe_report__unfix(ksafe_report_t *report)
+{
+        for (size_t i = 0; report && i < report->count; i++)
+                report->items[i].fixed = false;
 }
 
 const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *report, size_t i)

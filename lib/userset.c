@@ -17,14 +17,8 @@ bool ksafe_setlist__add(set_list_t *list, const ksafe_prop_t *prop)
         for (size_t i = 0; i < list->count; i++)
                 if (list->items[i] == prop)
                         return true;
-        if (list->count == list->cap) {
-                size_t cap = list->cap ? list->cap * 2 : 16;
-                const ksafe_prop_t **items = realloc(list->items, cap * sizeof(*items));
-                if (!items)
-                        return false;
-                list->items = items;
-                list->cap = cap;
-        }
+        if (!KSAFE_ARRAY_RESERVE(list->items, list->count, list->cap))
+                return false;
         list->items[list->count++] = prop;
         return true;
 }

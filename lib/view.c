@@ -31,14 +31,8 @@ static const char *intern(lazy_t *lazy, const char *text)
         for (size_t i = 0; i < lazy->text_count; i++)
                 if (strcmp(lazy->texts[i], text) == 0)
                         return lazy->texts[i];
-        if (lazy->text_count == lazy->text_cap) {
-                size_t cap = lazy->text_cap ? lazy->text_cap * 2 : 8;
-                char **texts = realloc(lazy->texts, cap * sizeof(*texts));
-                if (!texts)
-                        return NULL;
-                lazy->texts = texts;
-                lazy->text_cap = cap;
-        }
+        if (!KSAFE_ARRAY_RESERVE(lazy->texts, lazy->text_count, lazy->text_cap))
+                return NULL;
         char *copy = strdup(text);
         if (copy)
                 lazy->texts[lazy->text_count++] = copy;
@@ -62,15 +56,9 @@ static bool store_put(store_t *s, const ksafe_prop_t *prop, const ksafe_value_t 
                 return false;
         slot_t *slot = store_find(s, prop);
         if (!slot) {
-                if (s->count == s->cap) {
-                        size_t cap = s->cap ? s->cap * 2 : 16;
-                        slot_t *slots = realloc(s->slots, cap * sizeof(*slots));
-                        if (!slots) {
-                                free(copy);
-                                return false;
-                        }
-                        s->slots = slots;
-                        s->cap = cap;
+                if (!KSAFE_ARRAY_RESERVE(s->slots, s->count, s->cap)) {
+                        free(copy);
+                        return false;
                 }
                 slot = &s->slots[s->count++];
                 slot->text = NULL;

@@ -401,7 +401,7 @@ static uint64_t count_at(const verify_counts_t *c, size_t offset)
 
 static void print_table(const verify_result_t *res, size_t count, int partition)
 {
-        printf("%-18s", partition < 0 ? "" : "");
+        printf("%-18s", "");
         for (size_t i = 0; i < count; i++)
                 printf(" %14s", verify_profile_names[res[i].profile]);
         printf("\n");

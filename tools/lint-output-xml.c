@@ -191,9 +191,12 @@ static void junit_case(const lint_run_t *run, const lint_result_t *r, const char
         }
         fputs(">\n", stdout);
         if (failing) {
+                /* The message as text and the other formats say it, with the fix. */
+                char *message = finding_message(run, first);
                 fputs("      <failure", stdout);
                 xml_attr("type", id);
-                xml_attr("message", first->message);
+                xml_attr("message", message ? message : first->message);
+                free(message);
                 putchar('>');
                 junit_findings_text(run, r, id, true);
                 if (first->why) {

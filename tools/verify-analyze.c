@@ -424,10 +424,9 @@ static void verdict_add(char *buf, size_t size, const char *what)
         snprintf(buf + len, size - len, "%s%s", len ? "; " : "", what);
 }
 
-bool verify_analyze(const verify_observed_t *obs, verify_profile_t profile, bool corrupt,
+bool verify_analyze(const verify_observed_t *obs, verify_profile_t profile,
                     verify_result_t *res)
 {
-        (void)corrupt;
         res->partitions = obs->partitions;
         res->parts = calloc((size_t)obs->partitions, sizeof(*res->parts));
         if (!res->parts)

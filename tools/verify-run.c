@@ -898,7 +898,7 @@ bool verify_run_profile(const verify_opts_t *opts, verify_profile_t profile,
                 goto out;
         if (opts->corrupt)
                 corrupt_one_resend(&ctx->obs);
-        if (!verify_analyze(&ctx->obs, profile, opts->corrupt, res)) {
+        if (!verify_analyze(&ctx->obs, profile, res)) {
                 snprintf(err, es, "%s", "out of memory");
                 goto out;
         }

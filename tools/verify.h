@@ -176,7 +176,7 @@ bool verify_parse_retry_line(const char *line, const char *topic, int32_t *parti
 bool verify_parse_implicit_line(const char *line, const char *topic, verify_range_t *out);
 
 /** Count everything from the observations into `res` and judge it. */
-bool verify_analyze(const verify_observed_t *obs, verify_profile_t profile, bool corrupt,
+bool verify_analyze(const verify_observed_t *obs, verify_profile_t profile,
                     verify_result_t *res);
 
 void verify_observed_free(verify_observed_t *obs);

@@ -11,9 +11,9 @@ Usage: test_formats.py PATH/TO/ksafe-lint
   or ~/.cache/ksafe, or named by $KSAFE_JUNIT_XSD). That XSD predates the testcase
   attributes `file` and `line` that GitLab and action-junit-report read: they are checked
   here and removed before validation, and nothing else is. The same runs are read back by
-  junitparser (Debian python3-junitparser, run by whichever python3 has it), and the
-  reports of two environments merged by junit-report-merger (npm, installed once into the
-  same cache).
+  junitparser (Debian python3-junitparser, run by whichever python3 has it) and by junit2json
+  (npm), and the reports of two environments merged by junit-report-merger (npm; both
+  installed once into the same cache).
 - Checkstyle (-f checkstyle): xmllint against tests/data/formats/checkstyle.xsd (checkstyle
   publishes no schema: written from the shape its XMLLogger writes), and read back with
   the rules of reviewdog's and warnings-ng's parsers.
@@ -360,8 +360,7 @@ def test_junit_read_back(t):
         if f.severity == 'error':
             t.eq(kinds, ['Failure'], f'{f.file} {f.rule}: an error fails its case')
             t.eq(c['results'][0][2], f.rule, f'{f.file} {f.rule}: failure type')
-            t.ok(f.message.startswith(c['results'][0][1] or '\0'),
-                 f'{f.file} {f.rule}: failure message {c["results"][0][1]!r} is the text\'s')
+            t.eq(c['results'][0][1], f.message, f'{f.file} {f.rule}: failure message')
             t.contains(c['results'][0][3], f'{f.file}:{f.line}:{f.col}: error: ',
                        f'{f.file} {f.rule}: the failure\'s text says where')
         else:
@@ -417,26 +416,54 @@ def test_junit_suite_names(t):
                  'prod': 'ksafe-lint/acme-producers/prod'}, 'suite names')
 
 
-JRM_PACKAGE = 'junit-report-merger@9.0.4'
+def npm_program(package, program):
+    """`program` of the npm `package` (NAME@VERSION), installed once into the cache."""
+    prefix = os.path.join(cache_dir(), package.replace('@', '-'))
+    path = os.path.join(prefix, 'node_modules', '.bin', program)
+    if not os.access(path, os.X_OK):
+        if not shutil.which('npm') or not shutil.which('node'):
+            raise Skip(f'npm is not installed: no {package}')
+        try:
+            proc = subprocess.run(['npm', 'install', '--silent', '--no-audit', '--no-fund',
+                                   '--prefix', prefix, package], capture_output=True,
+                                  timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise Skip(f'npm cannot install {package}: {e}')
+        if proc.returncode != 0 or not os.access(path, os.X_OK):
+            reason = proc.stderr.decode('utf-8', 'replace').strip().splitlines()[-1:]
+            raise Skip(f'npm cannot install {package}: {reason}')
+    return path
 
 
 def junit_report_merger():
-    """The `jrm` program of junit-report-merger (npm), installed once into the cache."""
-    prefix = os.path.join(cache_dir(), 'junit-report-merger-9.0.4')
-    jrm = os.path.join(prefix, 'node_modules', '.bin', 'jrm')
-    if not os.access(jrm, os.X_OK):
-        if not shutil.which('npm') or not shutil.which('node'):
-            raise Skip(f'npm is not installed: no {JRM_PACKAGE}')
-        try:
-            proc = subprocess.run(['npm', 'install', '--silent', '--no-audit', '--no-fund',
-                                   '--prefix', prefix, JRM_PACKAGE], capture_output=True,
-                                  timeout=300)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            raise Skip(f'npm cannot install {JRM_PACKAGE}: {e}')
-        if proc.returncode != 0 or not os.access(jrm, os.X_OK):
-            reason = proc.stderr.decode('utf-8', 'replace').strip().splitlines()[-1:]
-            raise Skip(f'npm cannot install {JRM_PACKAGE}: {reason}')
-    return jrm
+    return npm_program('junit-report-merger@9.0.4', 'jrm')
+
+
+@test
+def test_junit2json(t):
+    """junit2json (npm) reads -f junit: numbers, one failure at most per case, file and line"""
+    j2j = npm_program('junit2json@4.0.0', 'junit2json')
+    r = run('-f', 'junit', 'duplicate.properties', 'typo.properties', 'missing.properties')
+    proc = subprocess.run([j2j, '-'], input=r.out.encode(), capture_output=True, timeout=60)
+    if not t.eq(proc.returncode, 0, f'junit2json: {proc.stderr.decode(errors="replace")}'):
+        return
+    doc = json.loads(proc.stdout)
+    (suite,) = doc['testsuite']
+    cases = suite['testcase']
+    t.eq((doc['tests'], doc['failures'], doc['errors']),
+         (len(cases), sum('failure' in c for c in cases), sum('error' in c for c in cases)),
+         'the counts are the cases\'')
+    t.eq((suite['tests'], suite['failures'], suite['errors']),
+         (doc['tests'], doc['failures'], doc['errors']), 'the suite\'s counts')
+    t.ok(all(len(c.get('failure', [])) + len(c.get('error', [])) <= 1 for c in cases),
+         'at most one failure or error per case')
+    failed = sorted((c['file'], c['line'], c['failure'][0]['type']) for c in cases
+                    if 'failure' in c)
+    t.eq(failed, [('duplicate.properties', 5, 'acks-all'),
+                  ('typo.properties', 3, 'ksafe-unknown-property')],
+         'failed cases: file, line (a number), rule')
+    t.eq([c['error'][0]['type'] for c in cases if c['name'] == 'missing.properties'],
+         ['unreadable'], 'the unreadable input')
 
 
 @test

@@ -16,6 +16,8 @@
 
 #include <ksafe.h>
 
+#include "common.h"
+
 #include "conf_snapshot.h"
 
 /* A NULL-terminated list of "name", "value" pairs. */
@@ -44,14 +46,6 @@ static rd_kafka_conf_t *conf_with(const char *const kv[])
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         set_all(conf, kv);
         return conf;
-}
-
-static ksafe_policy_t *policy_from(const char *json, const char *env)
-{
-        ksafe_error_t err = {0};
-        ksafe_policy_t *policy = ksafe_policy_load_string(json, env, &err);
-        ck_assert_msg(policy != NULL, "policy: %s (%s)", err.text, err.path);
-        return policy;
 }
 
 
@@ -854,7 +848,6 @@ END_TEST
  * .properties file and from the handle rd_kafka_new() makes of the conf
  * fail the same rules (engine findings about how a file is written aside).
  */
-#define RULES(...) "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":[" __VA_ARGS__ "]}"
 #define REQUIRED_ACKS                                                                          \
         RULES("{\"id\":\"acks-set\",\"property\":\"acks\",\"required\":true,\"action\":\"reject\"}")
 #define COMPRESSION                                                                            \
@@ -1083,11 +1076,4 @@ static Suite *conf_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(conf_suite());
-        srunner_run_all(sr, CK_ENV);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0;
-}
+KSAFE_TEST_MAIN(conf_suite)

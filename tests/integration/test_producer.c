@@ -20,6 +20,8 @@
 
 #include <ksafe.h>
 
+#include "common.h"
+
 #include "conf_snapshot.h"
 
 /* A NULL-terminated list of "name", "value" pairs. */
@@ -53,14 +55,6 @@ static rd_kafka_conf_t *conf_with(const char *const kv[])
         set_all(conf, KV("test.mock.num.brokers", "1", "log_level", "3"));
         set_all(conf, kv);
         return conf;
-}
-
-static ksafe_policy_t *policy_from(const char *json)
-{
-        ksafe_error_t err = {0};
-        ksafe_policy_t *policy = ksafe_policy_load_string(json, NULL, &err);
-        ck_assert_msg(policy != NULL, "policy: %s (%s)", err.text, err.path);
-        return policy;
 }
 
 /* The value the handle uses for `name`: from its default topic conf for
@@ -377,7 +371,7 @@ START_TEST(producer_new_reject_keeps_conf_usable)
 {
         rd_kafka_conf_t *conf = conf_with(KV("acks", "1", "enable.idempotence", "false"));
         char *before = conf_snapshot(conf);
-        ksafe_policy_t *policy = policy_from(REJECT_ACKS_POLICY);
+        ksafe_policy_t *policy = policy_from(REJECT_ACKS_POLICY, NULL);
         ksafe_report_t *report = NULL;
         char errstr[512] = "";
 
@@ -420,10 +414,9 @@ END_TEST
 /* The default enforces max.in.flight <= 5; this policy also rejects it. */
 START_TEST(producer_new_reject_beats_enforce)
 {
-        ksafe_policy_t *policy = policy_from(
-                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+        ksafe_policy_t *policy = policy_with_rule(
                 "{\"id\":\"few-in-flight\",\"property\":\"max.in.flight\",\"max\":5,"
-                "\"action\":\"reject\"}]}");
+                "\"action\":\"reject\"}");
         rd_kafka_conf_t *conf = conf_with(KV("max.in.flight", "100"));
         char *before = conf_snapshot(conf);
         ksafe_report_t *report = NULL;
@@ -447,11 +440,11 @@ END_TEST
 START_TEST(producer_new_names_every_reject)
 {
         ksafe_policy_t *policy = policy_from(
-                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
-                "{\"id\":\"no-acks-1\",\"property\":\"acks\",\"one_of\":[\"all\",\"-1\"],"
+                RULES("{\"id\":\"no-acks-1\",\"property\":\"acks\",\"one_of\":[\"all\",\"-1\"],"
                 "\"action\":\"reject\"},"
                 "{\"id\":\"need-tls\",\"property\":\"security.protocol\","
-                "\"one_of\":[\"ssl\",\"sasl_ssl\"],\"action\":\"reject\"}]}");
+                      "\"one_of\":[\"ssl\",\"sasl_ssl\"],\"action\":\"reject\"}"),
+                NULL);
         rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
         char errstr[1024] = "";
         ck_assert_ptr_null(ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr)));
@@ -467,10 +460,9 @@ END_TEST
 START_TEST(producer_new_errstr_hides_secret)
 {
         static const char secret[] = "hunter2-secret";
-        ksafe_policy_t *policy = policy_from(
-                "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":["
+        ksafe_policy_t *policy = policy_with_rule(
                 "{\"id\":\"no-pw\",\"property\":\"sasl.password\",\"forbidden\":true,"
-                "\"action\":\"reject\"}]}");
+                "\"action\":\"reject\"}");
         rd_kafka_conf_t *conf = conf_with(KV("sasl.password", secret));
         ksafe_report_t *report = NULL;
         char errstr[1024] = "";
@@ -494,7 +486,7 @@ END_TEST
 /* errstr NULL with size 0 and reportp NULL are allowed, on failure too. */
 START_TEST(producer_new_refusal_without_errstr_or_report)
 {
-        ksafe_policy_t *policy = policy_from(REJECT_ACKS_POLICY);
+        ksafe_policy_t *policy = policy_from(REJECT_ACKS_POLICY, NULL);
         rd_kafka_conf_t *conf = conf_with(KV("acks", "1"));
         ck_assert_ptr_null(ksafe_producer_new(conf, policy, NULL, NULL, 0));
         rd_kafka_conf_destroy(conf);
@@ -817,7 +809,7 @@ END_TEST
 START_TEST(topic_new_reject_consumes_tconf)
 {
         rd_kafka_t *rk = safe_producer(KV("linger.ms", "0"));
-        ksafe_policy_t *policy = policy_from(REJECT_ACKS_POLICY);
+        ksafe_policy_t *policy = policy_from(REJECT_ACKS_POLICY, NULL);
         rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
         char errstr[512] = "";
         ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "acks", "1", errstr, sizeof(errstr)),
@@ -948,7 +940,6 @@ END_TEST
  * values listed.
  */
 
-#define RULES(...) "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"rules\":[" __VA_ARGS__ "]}"
 #define UNSAFE(...)                                                                            \
         "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"allow_unsafe\":true," __VA_ARGS__ "}"
 
@@ -1104,7 +1095,7 @@ START_TEST(facade_invariants)
 {
         const struct facade_case *c = &facade_cases[_i];
         rd_kafka_conf_t *conf = conf_with(c->kv);
-        ksafe_policy_t *policy = c->policy ? policy_from(c->policy) : ksafe_policy_default();
+        ksafe_policy_t *policy = c->policy ? policy_from(c->policy, NULL) : ksafe_policy_default();
         ksafe_report_t *report = NULL;
         char errstr[1024] = "";
         rd_kafka_t *rk = ksafe_producer_new(conf, policy, &report, errstr, sizeof(errstr));
@@ -1341,11 +1332,4 @@ static Suite *producer_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(producer_suite());
-        srunner_run_all(sr, CK_ENV);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0;
-}
+KSAFE_TEST_MAIN(producer_suite)

@@ -23,6 +23,8 @@
 
 #include <ksafe.h>
 
+#include "common.h"
+
 /* Settings to draw from: every property the policies below judge, with
  * values on both sides of each rule, aliases and topic-level names too. */
 static const struct pool_s {
@@ -418,7 +420,7 @@ START_TEST(librdkafka_agrees_with_the_verdict)
 }
 END_TEST
 
-int main(void)
+static Suite *verdict_suite(void)
 {
         Suite *s = suite_create("verdict");
         TCase *tc = tcase_create("sources");
@@ -426,9 +428,7 @@ int main(void)
         tcase_add_loop_test(tc, every_source_gets_one_verdict, 0, (int)POLICY_COUNT);
         tcase_add_loop_test(tc, librdkafka_agrees_with_the_verdict, 0, (int)POLICY_COUNT);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_ENV);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return s;
 }
+
+KSAFE_TEST_MAIN(verdict_suite)

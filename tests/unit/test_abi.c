@@ -475,11 +475,18 @@ START_TEST(conf_enforce_refusal_leaves_conf_unchanged)
         /* Refused as ksafe_conf_check() would judge the enforced copy: the
          * same conf still makes no producer. */
         char errstr[1024];
-        rd_kafka_t *rk = ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr));
+        ksafe_report_t *refusal = NULL;
+        rd_kafka_t *rk = ksafe_producer_new(conf, policy, &refusal, errstr, sizeof(errstr));
         ck_assert_msg(rk == NULL, "%s: a producer was made", c->name);
         char *again = conf_snapshot(conf);
         ck_assert_msg(strcmp(before, again) == 0, "%s: producer_new changed conf at: %.80s",
                       c->name, first_change(before, again));
+        ck_assert_ptr_nonnull(refusal);
+        for (size_t i = 0; i < ksafe_report_count(refusal); i++)
+                ck_assert_msg(!ksafe_report_get(refusal, i)->fixed,
+                              "%s: producer_new's [%s] claims fixed", c->name,
+                              ksafe_report_get(refusal, i)->rule_id);
+        ksafe_report_destroy(refusal);
 
         free(again);
         free(after);
@@ -487,6 +494,42 @@ START_TEST(conf_enforce_refusal_leaves_conf_unchanged)
         ksafe_free(text);
         ksafe_report_destroy(report);
         rd_kafka_conf_destroy(conf);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
+/* ksafe_topic_new() refuses a topic conf that no value can make compliant
+ * (delivery.timeout.ms <= 300000 and >= linger.ms + request.timeout.ms), and
+ * its report claims none of the repairs that it worked out before. */
+START_TEST(topic_new_refusal_claims_no_fix)
+{
+        static const char *const props[] = {"linger.ms", "100", NULL};
+        rd_kafka_conf_t *conf = conf_of(props);
+        ksafe_policy_t *policy = ksafe_policy_default();
+        char errstr[1024];
+        rd_kafka_t *rk = ksafe_producer_new(conf, policy, NULL, errstr, sizeof(errstr));
+        ck_assert_msg(rk != NULL, "%s", errstr);
+
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "acks", "1", errstr, sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "request.timeout.ms", "300000", errstr,
+                                                 sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
+        ksafe_report_t *report = NULL;
+        rd_kafka_topic_t *rkt =
+                ksafe_topic_new(rk, "t", tconf, policy, &report, errstr, sizeof(errstr));
+        ck_assert_msg(rkt == NULL, "a topic was made");
+        ck_assert(ksafe_report_rejected(report));
+        bool acks = false;
+        for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(report, i);
+                acks |= strcmp(v->rule_id, "acks-all") == 0;
+                ck_assert_msg(!v->fixed, "[%s] claims fixed", v->rule_id);
+        }
+        ck_assert_msg(acks, "acks=1 is reported: %s", errstr);
+        ksafe_report_destroy(report);
+        rd_kafka_destroy(rk);
         ksafe_policy_destroy(policy);
 }
 END_TEST
@@ -534,6 +577,7 @@ static Suite *abi_suite(void)
         tcase_add_test(tc, ksafe_free_frees_what_ksafe_returns);
         tcase_add_loop_test(tc, conf_enforce_refusal_leaves_conf_unchanged, 0,
                             (int)(sizeof(refusals) / sizeof(refusals[0])));
+        tcase_add_test(tc, topic_new_refusal_claims_no_fix);
         tcase_add_test(tc, conf_enforce_repairs_in_place);
         suite_add_tcase(s, tc);
         return s;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ksafe_int.h"
+#include "common.h"
 
 static ksafe_policy_t *default_policy;
 static ksafe_policy_t *probe_policy;
@@ -1827,11 +1828,4 @@ static Suite *config_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(config_suite());
-        srunner_run_all(sr, CK_ENV);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0;
-}
+KSAFE_TEST_MAIN(config_suite)

@@ -20,10 +20,7 @@
 #include <jansson.h>
 
 #include "ksafe_int.h"
-
-#define ck_assert_contains(haystack, needle)                                                  \
-        ck_assert_msg(strstr((haystack), (needle)) != NULL, "\"%s\" does not contain \"%s\"", \
-                      (haystack), (needle))
+#include "common.h"
 
 /* A policy that keeps the safety baseline, with more top-level fields. */
 #define EXTENDING_DEFAULT(fields) "{'ksafe_policy': 1, 'extends': 'builtin:default', " fields "}"
@@ -2139,11 +2136,4 @@ static Suite *policy_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(policy_suite());
-        srunner_run_all(sr, CK_ENV);
-        int failures = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failures != 0;
-}
+KSAFE_TEST_MAIN(policy_suite)

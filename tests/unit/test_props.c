@@ -11,10 +11,7 @@
 #include <check.h>
 
 #include "ksafe_int.h"
-
-#define ck_assert_contains(haystack, needle)                                                  \
-        ck_assert_msg(strstr((haystack), (needle)) != NULL, "\"%s\" does not contain \"%s\"", \
-                      (haystack), (needle))
+#include "common.h"
 
 static ksafe_props_t *props;
 
@@ -673,11 +670,4 @@ static Suite *props_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(props_suite());
-        srunner_run_all(sr, CK_ENV);
-        int failures = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failures != 0;
-}
+KSAFE_TEST_MAIN(props_suite)

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ksafe_int.h"
+#include "common.h"
 
 /* A report only reads the policy's name, environment and allow_unsafe. */
 static ksafe_policy_t test_policy = {.name = "test-policy", .env = "prod"};
@@ -949,11 +950,4 @@ static Suite *report_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(report_suite());
-        srunner_run_all(sr, CK_ENV);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0;
-}
+KSAFE_TEST_MAIN(report_suite)

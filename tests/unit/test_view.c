@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ksafe_int.h"
+#include "common.h"
 
 static ksafe_props_t *props;
 
@@ -820,11 +821,4 @@ static Suite *view_suite(void)
         return s;
 }
 
-int main(void)
-{
-        SRunner *sr = srunner_create(view_suite());
-        srunner_run_all(sr, CK_ENV);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed != 0;
-}
+KSAFE_TEST_MAIN(view_suite)
