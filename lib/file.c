@@ -94,6 +94,16 @@ static int read_all(int fd, size_t size, char **datap, size_t *lenp)
         return 0;
 }
 
+unsigned long long ksafe_file__hash(const char *data, size_t len)
+{
+        unsigned long long h = 14695981039346656037ULL;
+        for (size_t i = 0; i < len; i++) {
+                h ^= (unsigned char)data[i];
+                h *= 1099511628211ULL;
+        }
+        return h;
+}
+
 char *ksafe_file__read_regular(const char *path, size_t *lenp, ksafe_file_id_t *idp, char *why,
                                size_t why_size)
 {
@@ -118,7 +128,16 @@ char *ksafe_file__read_regular(const char *path, size_t *lenp, ksafe_file_id_t *
         if (lenp)
                 *lenp = len;
         if (idp)
-                *idp = (ksafe_file_id_t){.dev = st.st_dev, .ino = st.st_ino};
+                *idp = (ksafe_file_id_t){
+                        .dev = st.st_dev,
+                        .ino = st.st_ino,
+                        .size = (unsigned long long)st.st_size,
+                        .mtime_ns =
+                                (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+                        .ctime_ns =
+                                (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec,
+                        .hash = ksafe_file__hash(data, len),
+                };
         return data;
 }
 

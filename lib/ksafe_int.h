@@ -72,10 +72,18 @@ _Static_assert(KSAFE_MAX_FILE == KSAFE_CONFIG_MAX_SIZE, "ksafe.h documents the c
  *  a file that is not a regular file: see ksafe_file__read_regular()). */
 char *ksafe_file__read(const char *path, size_t *lenp);
 
-/** Which file a path led to, whatever name it was reached by. */
+/** Which file a path led to, whatever name it was reached by (dev, ino),
+ *  and which version of it was read: size, times and a hash of the bytes
+ *  read, so that a cache keyed by it reloads a changed file. */
 typedef struct ksafe_file_id_s {
         unsigned long long dev, ino;
+        unsigned long long size;
+        long long mtime_ns, ctime_ns;
+        unsigned long long hash; /* FNV-1a 64 of the content */
 } ksafe_file_id_t;
+
+/** FNV-1a 64 of `len` bytes: the content part of a ksafe_file_id_t. */
+unsigned long long ksafe_file__hash(const char *data, size_t len);
 
 /**
  * Read a whole regular file into a NUL-terminated heap buffer (free() it);
@@ -153,7 +161,11 @@ typedef struct ksafe_prop_s {
 
 typedef struct ksafe_props_s ksafe_props_t;
 
+/** The process's property table, built on first use (thread-safely) and
+ *  shared by every policy and view: immutable, never freed by a caller.
+ *  NULL only when out of memory (the next call tries again). */
 ksafe_props_t *ksafe_props__new(void);
+/** Does nothing: the table is the process's (kept for symmetry). */
 void ksafe_props__destroy(ksafe_props_t *props);
 /** Look a name up as librdkafka would on a global conf: global first,
  *  then topic-level, a "topic." prefix stripped. NULL when unknown. */
@@ -493,7 +505,16 @@ typedef struct ksafe_rule_s {
         char *why;
 } ksafe_rule_t;
 
+/** A file a policy was read from, as it was when read (policy_cache.c
+ *  checks it before handing the cached policy out again). */
+typedef struct ksafe_policy_file_s {
+        char *path; /* as opened: relative to the working directory, or absolute */
+        ksafe_file_id_t id;
+} ksafe_policy_file_t;
+
 struct ksafe_policy_s {
+        ksafe_policy_file_t *files; /* the "extends" chain's files, the named one first */
+        size_t file_count;
         char *name;
         char *env;
         bool allow_unsafe;
@@ -502,6 +523,23 @@ struct ksafe_policy_s {
         size_t rule_count;
         char *resolved_json;
 };
+
+/*
+ * policy_cache.c: the policy that KSAFE_POLICY and KSAFE_ENV name, once per
+ * process (the facade's policy NULL)
+ */
+
+typedef struct ksafe_cached_s ksafe_cached_t;
+/** The policy KSAFE_POLICY (else the default) and KSAFE_ENV name now,
+ *  loaded once and shared: loaded again only when either variable or one
+ *  of the policy's files changed (identity, size, times; the content too
+ *  while a file is newer than the clock's granularity). NULL with `err`
+ *  set when it cannot be loaded (failures are not cached). Thread-safe.
+ *  Release it with ksafe_policy_cache__release(). */
+ksafe_cached_t *ksafe_policy_cache__get(ksafe_error_t *err);
+const ksafe_policy_t *ksafe_policy_cache__policy(const ksafe_cached_t *cached);
+/** The caller is done with it (NULL: nothing). */
+void ksafe_policy_cache__release(ksafe_cached_t *cached);
 
 /*
  * eval.c: the one evaluator

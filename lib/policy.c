@@ -250,6 +250,18 @@ static ksafe_policy_t *build_policy(loader_t *L, const state_t *st, const char *
         }
         if (!(policy->resolved_json = ksafe_policy__render_json(policy, objs)))
                 goto nomem;
+        /* The files it was read from, for the cache of KSAFE_POLICY's. */
+        if (!(policy->files = calloc(L->depth + 1, sizeof(*policy->files))))
+                goto nomem;
+        for (size_t d = 0; d < L->depth; d++) {
+                if (!L->chain[d].is_file)
+                        continue;
+                ksafe_policy_file_t *f = &policy->files[policy->file_count];
+                if (!(f->path = strdup(L->chain[d].source)))
+                        goto nomem;
+                f->id = L->chain[d].id;
+                policy->file_count++;
+        }
         json_decref(objs);
         policy->props = L->props;
         L->props = NULL;
@@ -395,6 +407,9 @@ void ksafe_policy_destroy(ksafe_policy_t *policy)
         for (size_t i = 0; i < policy->rule_count; i++)
                 ksafe_rule__free(&policy->rules[i]);
         free(policy->rules);
+        for (size_t i = 0; i < policy->file_count; i++)
+                free(policy->files[i].path);
+        free(policy->files);
         ksafe_props__destroy(policy->props);
         free(policy->name);
         free(policy->env);

@@ -32,22 +32,23 @@ static void set_errstr(char *errstr, size_t size, const char *fmt, ...)
         free(text);
 }
 
-/* The caller's policy, or one loaded from the environment for this call. */
-static const ksafe_policy_t *policy_or_env(const ksafe_policy_t *policy, ksafe_policy_t **owned,
+/* The caller's policy, or the one the environment names (the process's
+ * cached copy, held until ksafe_policy_cache__release(*held)). */
+static const ksafe_policy_t *policy_or_env(const ksafe_policy_t *policy, ksafe_cached_t **held,
                                            char *errstr, size_t errstr_size)
 {
-        *owned = NULL;
+        *held = NULL;
         if (policy)
                 return policy;
         ksafe_error_t err = {0};
-        *owned = ksafe_policy_from_env(&err);
-        if (!*owned && err.line > 0)
+        *held = ksafe_policy_cache__get(&err);
+        if (!*held && err.line > 0)
                 set_errstr(errstr, errstr_size, "ksafe: cannot load the policy %s:%d:%d: %s",
                            err.source, err.line, err.column, err.text);
-        else if (!*owned)
+        else if (!*held)
                 set_errstr(errstr, errstr_size, "ksafe: cannot load the policy %s: %s",
                            err.source[0] ? err.source : "(KSAFE_POLICY)", err.text);
-        return *owned;
+        return *held ? ksafe_policy_cache__policy(*held) : NULL;
 }
 
 /* Move the audit's findings into the report; true when the handle fails. */
@@ -154,8 +155,8 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
 {
         if (reportp)
                 *reportp = NULL;
-        ksafe_policy_t *owned;
-        if (!(policy = policy_or_env(policy, &owned, errstr, errstr_size)))
+        ksafe_cached_t *held;
+        if (!(policy = policy_or_env(policy, &held, errstr, errstr_size)))
                 return NULL;
         rd_kafka_conf_t *fresh = conf ? NULL : rd_kafka_conf_new();
         if (fresh)
@@ -219,7 +220,7 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
         if (fresh)
                 rd_kafka_conf_destroy(fresh);
         hand_over(report, reportp);
-        ksafe_policy_destroy(owned);
+        ksafe_policy_cache__release(held);
         return rk;
 }
 
@@ -299,8 +300,8 @@ rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_to
 {
         if (reportp)
                 *reportp = NULL;
-        ksafe_policy_t *owned;
-        if (!(policy = policy_or_env(policy, &owned, errstr, errstr_size))) {
+        ksafe_cached_t *held;
+        if (!(policy = policy_or_env(policy, &held, errstr, errstr_size))) {
                 if (tconf)
                         rd_kafka_topic_conf_destroy(tconf);
                 return NULL;
@@ -318,7 +319,7 @@ rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_to
                            topic);
                 if (tconf)
                         rd_kafka_topic_conf_destroy(tconf);
-                ksafe_policy_destroy(owned);
+                ksafe_policy_cache__release(held);
                 return NULL;
         }
         if (!tconf)
@@ -360,6 +361,6 @@ rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_to
                 }
         }
         hand_over(report, reportp);
-        ksafe_policy_destroy(owned);
+        ksafe_policy_cache__release(held);
         return rkt;
 }

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,7 +174,12 @@ static void read_defaults(ksafe_props_t *props)
         rd_kafka_conf_destroy(conf);
 }
 
-ksafe_props_t *ksafe_props__new(void)
+static void table_free(ksafe_props_t *props);
+
+/* Parse librdkafka's table: about 70% of a policy load when every policy
+ * did it (callgrind), so it is done once per process (see
+ * ksafe_props__new()). */
+static ksafe_props_t *table_build(void)
 {
         char *text = NULL;
         size_t text_len = 0;
@@ -191,7 +198,7 @@ ksafe_props_t *ksafe_props__new(void)
                 props->all = calloc(cap, sizeof(*props->all));
         if (!props || !props->all) {
                 free(text);
-                ksafe_props__destroy(props);
+                table_free(props);
                 return NULL;
         }
 
@@ -220,7 +227,7 @@ ksafe_props_t *ksafe_props__new(void)
         }
         free(text);
         if (!ok) {
-                ksafe_props__destroy(props);
+                table_free(props);
                 return NULL;
         }
 
@@ -235,7 +242,7 @@ ksafe_props_t *ksafe_props__new(void)
         read_defaults(props);
         for (size_t i = 0; i < props->count; i++)
                 if (!props->all[i].def) {
-                        ksafe_props__destroy(props);
+                        table_free(props);
                         return NULL;
                 }
         for (int w = 0; w < KSAFE_P__COUNT; w++)
@@ -243,7 +250,7 @@ ksafe_props_t *ksafe_props__new(void)
         return props;
 }
 
-void ksafe_props__destroy(ksafe_props_t *props)
+static void table_free(ksafe_props_t *props)
 {
         if (!props)
                 return;
@@ -255,6 +262,43 @@ void ksafe_props__destroy(ksafe_props_t *props)
         }
         free(props->all);
         free(props);
+}
+
+/*
+ * The table depends only on the linked librdkafka: one per process, shared
+ * by every policy and view, immutable once published. Built under a mutex
+ * and published with release semantics, so a reader that sees the pointer
+ * sees the whole table; a failed build (out of memory) is tried again by
+ * the next caller, which pthread_once() could not do.
+ */
+static _Atomic(ksafe_props_t *) shared_table;
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+
+ksafe_props_t *ksafe_props__new(void)
+{
+        ksafe_props_t *props = atomic_load_explicit(&shared_table, memory_order_acquire);
+        if (props)
+                return props;
+        pthread_mutex_lock(&shared_lock);
+        props = atomic_load_explicit(&shared_table, memory_order_relaxed);
+        if (!props && (props = table_build()) != NULL)
+                atomic_store_explicit(&shared_table, props, memory_order_release);
+        pthread_mutex_unlock(&shared_lock);
+        return props;
+}
+
+/* The shared table lives as long as the process: nothing to release. */
+void ksafe_props__destroy(ksafe_props_t *props)
+{
+        (void)props;
+}
+
+/* When the library is unloaded (librdkafka dlclose()s a plugin when its
+ * last conf goes) or the process ends, the table goes with it: a plugin
+ * loaded and unloaded in a loop does not leak one table per load. */
+__attribute__((destructor)) static void shared_table_free(void)
+{
+        table_free(atomic_exchange(&shared_table, NULL));
 }
 
 const ksafe_prop_t *ksafe_props__find(const ksafe_props_t *props, const char *name)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +45,12 @@ static void refusal_message(const char *name, bool sensitive, char *lib_err, cha
                 snprintf(errstr, errstr_size, "%s", lib_err);
 }
 
-char *ksafe_prop__parse(const ksafe_prop_t *prop, const char *raw, char *errstr, size_t errstr_size)
+/* Parse on a scratch conf of its own; *nomem when that failed for want of
+ * memory (an answer not to remember). */
+static char *parse_fresh(const ksafe_prop_t *prop, const char *raw, char *errstr,
+                         size_t errstr_size, bool *nomem)
 {
+        *nomem = false;
         const ksafe_prop_t *canon = prop->canon;
         if (canon->type == KSAFE_PROP_POINTER) {
                 snprintf(errstr, errstr_size,
@@ -57,8 +62,10 @@ char *ksafe_prop__parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
          * except plugin.library.paths: setting it loads the plugin. */
         if (strcmp(canon->name, "plugin.library.paths") == 0) {
                 char *out = strdup(raw);
-                if (!out)
+                if (!out) {
+                        *nomem = true;
                         snprintf(errstr, errstr_size, "out of memory");
+                }
                 return out;
         }
 
@@ -93,7 +100,9 @@ char *ksafe_prop__parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
                 rd_kafka_conf_destroy(conf);
         if (tconf)
                 rd_kafka_topic_conf_destroy(tconf);
-        if (res == RD_KAFKA_CONF_OK && !out) {
+        if ((res == RD_KAFKA_CONF_OK && !out) || (global ? !conf : !tconf)) {
+                free(out);
+                *nomem = true;
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
@@ -103,6 +112,127 @@ char *ksafe_prop__parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
                                 errstr_size);
                 return NULL;
         }
+        return out;
+}
+
+/*
+ * Each distinct (property, value) is parsed once per process: a scratch
+ * conf per value (rd_kafka_conf_new() sets every default) was 43% of the
+ * instructions of linting small files, which repeat the same few values.
+ * librdkafka's answer depends only on the property and the text, so the
+ * remembered answer (the value read back, or the refusal message) is the
+ * one a fresh conf gives. Not remembered: long values, sensitive
+ * properties (no secret is kept past the call), out-of-memory answers.
+ * A bounded table, emptied when full; a mutex, for the facade's threads.
+ */
+#define MEMO_CAP 4096 /* slots; emptied at 3/4 full */
+#define MEMO_MAX_VALUE 256
+
+typedef struct memo_slot_s {
+        const ksafe_prop_t *prop; /* NULL: empty */
+        char *raw;
+        char *out; /* the value read back, or NULL: refused with msg */
+        char *msg;
+} memo_slot_t;
+
+static memo_slot_t *memo;
+static size_t memo_count;
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t memo_hash(const ksafe_prop_t *prop, const char *raw)
+{
+        uint64_t h = 14695981039346656037ULL ^ (uint64_t)(uintptr_t)prop;
+        for (const unsigned char *c = (const unsigned char *)raw; *c; c++) {
+                h ^= *c;
+                h *= 1099511628211ULL;
+        }
+        return (size_t)(h ^ (h >> 29));
+}
+
+static void memo_clear(void)
+{
+        for (size_t i = 0; memo && i < MEMO_CAP; i++) {
+                free(memo[i].raw);
+                free(memo[i].out);
+                free(memo[i].msg);
+        }
+        free(memo);
+        memo = NULL;
+        memo_count = 0;
+}
+
+/* The lock held: the slot of (prop, raw), or the empty one it would take. */
+static memo_slot_t *memo_slot(const ksafe_prop_t *prop, const char *raw)
+{
+        for (size_t i = memo_hash(prop, raw) & (MEMO_CAP - 1);; i = (i + 1) & (MEMO_CAP - 1))
+                if (!memo[i].prop || (memo[i].prop == prop && strcmp(memo[i].raw, raw) == 0))
+                        return &memo[i];
+}
+
+/* A remembered answer: true, with *out (a copy) or the refusal in errstr. */
+static bool memo_get(const ksafe_prop_t *prop, const char *raw, char **out, char *errstr,
+                     size_t errstr_size)
+{
+        bool found = false;
+        pthread_mutex_lock(&memo_lock);
+        memo_slot_t *slot = memo ? memo_slot(prop, raw) : NULL;
+        if (slot && slot->prop) {
+                *out = slot->out ? strdup(slot->out) : NULL;
+                found = !slot->out || *out; /* a failed copy: parse it afresh */
+                if (!slot->out)
+                        snprintf(errstr, errstr_size, "%s", slot->msg);
+        }
+        pthread_mutex_unlock(&memo_lock);
+        return found;
+}
+
+static void memo_put(const ksafe_prop_t *prop, const char *raw, const char *out, const char *msg)
+{
+        pthread_mutex_lock(&memo_lock);
+        if (memo_count >= MEMO_CAP / 4 * 3)
+                memo_clear();
+        if (!memo)
+                memo = calloc(MEMO_CAP, sizeof(*memo));
+        memo_slot_t *slot = memo ? memo_slot(prop, raw) : NULL;
+        if (slot && !slot->prop) {
+                slot->raw = strdup(raw);
+                slot->out = out ? strdup(out) : NULL;
+                slot->msg = out ? NULL : strdup(msg);
+                if (slot->raw && (out ? slot->out != NULL : slot->msg != NULL)) {
+                        slot->prop = prop;
+                        memo_count++;
+                } else {
+                        free(slot->raw);
+                        free(slot->out);
+                        free(slot->msg);
+                        *slot = (memo_slot_t){0};
+                }
+        }
+        pthread_mutex_unlock(&memo_lock);
+}
+
+/* With the library (unloaded, or at exit). */
+__attribute__((destructor)) static void memo_free(void)
+{
+        pthread_mutex_lock(&memo_lock);
+        memo_clear();
+        pthread_mutex_unlock(&memo_lock);
+}
+
+char *ksafe_prop__parse(const ksafe_prop_t *prop, const char *raw, char *errstr, size_t errstr_size)
+{
+        bool remember = !prop->sensitive && !prop->canon->sensitive &&
+                        strnlen(raw, MEMO_MAX_VALUE + 1) <= MEMO_MAX_VALUE;
+        char *out = NULL;
+        if (remember && memo_get(prop, raw, &out, errstr, errstr_size))
+                return out;
+        char msg[512] = "";
+        bool nomem;
+        out = parse_fresh(prop, raw, msg, sizeof(msg), &nomem);
+        if (remember && !nomem)
+                memo_put(prop, raw, out, msg);
+        if (!out)
+                snprintf(errstr, errstr_size, "%s", msg);
         return out;
 }
 

@@ -243,6 +243,52 @@ START_TEST(test_parse_refused_with_message)
 }
 END_TEST
 
+/* Each distinct (property, value) is parsed once per process and the answer
+ * remembered (lib/propvalue.c): the same text for different properties
+ * reads differently, and a second parse answers what the first did. */
+static const struct {
+        const char *property;
+        const char *raw;
+        const char *parsed; /* NULL: refused */
+} same_text[] = {
+        {"acks", "1", "1"},
+        {"enable.idempotence", "1", "true"},
+        {"linger.ms", "1", "1"},
+        {"acks", "all", "-1"},
+        {"linger.ms", "all", NULL},
+        {"compression.codec", "all", NULL},
+        {"request.required.acks", "all", "-1"},
+        {"enable.idempotence", "yes", NULL},
+        {"compression.codec", "lz4", "lz4"},
+        {"topic.compression.codec", "lz4", "lz4"},
+};
+
+START_TEST(test_parse_remembered)
+{
+        char first[ARRAY_SIZE(same_text)][2][256];
+        for (int round = 0; round < 3; round++)
+                for (size_t i = 0; i < ARRAY_SIZE(same_text); i++) {
+                        char out[256] = "", errstr[256] = "";
+                        const ksafe_prop_t *p = ksafe_props__find(props, same_text[i].property);
+                        ck_assert_ptr_nonnull(p);
+                        bool ok = parse_into(p, same_text[i].raw, out, sizeof(out), errstr,
+                                             sizeof(errstr));
+                        ck_assert_msg(ok == (same_text[i].parsed != NULL),
+                                      "round %d: %s=\"%s\": %s", round, same_text[i].property,
+                                      same_text[i].raw, ok ? out : errstr);
+                        if (ok)
+                                ck_assert_str_eq(out, same_text[i].parsed);
+                        if (round == 0) {
+                                snprintf(first[i][0], sizeof(first[i][0]), "%s", out);
+                                snprintf(first[i][1], sizeof(first[i][1]), "%s", errstr);
+                                continue;
+                        }
+                        ck_assert_str_eq(out, first[i][0]);
+                        ck_assert_str_eq(errstr, first[i][1]);
+                }
+}
+END_TEST
+
 START_TEST(test_parse_pointer_property)
 {
         char out[256] = "", errstr[256] = "";
@@ -636,6 +682,7 @@ static Suite *props_suite(void)
         tcase_add_loop_test(tc, test_parse_as_librdkafka, 0, N(parses));
         tcase_add_loop_test(tc, test_parse_refused_with_message, 0, N(refusals));
         tcase_add_test(tc, test_parse_pointer_property);
+        tcase_add_test(tc, test_parse_remembered);
         tcase_add_test(tc, test_parse_refusal_hides_sensitive_value);
         tcase_add_loop_test(tc, test_probe_unlisted_names, 0, N(probes));
         suite_add_tcase(s, tc);
