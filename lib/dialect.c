@@ -82,7 +82,7 @@ static int cmp_name(const void *key, const void *elem)
         return strcmp(key, *(const char *const *)elem);
 }
 
-bool ksafe_dialect_java_knows(const char *name)
+bool ksafe_dialect__java_knows(const char *name)
 {
         return bsearch(name, java_only, sizeof(java_only) / sizeof(*java_only),
                        sizeof(*java_only), cmp_name) != NULL;

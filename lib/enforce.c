@@ -15,7 +15,7 @@
 
 static bool enforced_here(const ksafe_rule_t *rule, const ksafe_view_t *view)
 {
-        return rule->action == KSAFE_ACTION_ENFORCE && ksafe_rule_in_view(rule, view);
+        return rule->action == KSAFE_ACTION_ENFORCE && ksafe_rule__in_view(rule, view);
 }
 
 enum { TRIED = 1, SET = 2 };
@@ -32,7 +32,7 @@ static bool set_holder(ksafe_setter_t set, void *target, const ksafe_rule_t *rul
         char name[300];
         ksafe_rule_t twin = *rule;
         twin.prop = holder;
-        twin.property = (char *)ksafe_prop_conf_name(holder, name, sizeof(name));
+        twin.property = (char *)ksafe_prop__conf_name(holder, name, sizeof(name));
         return set(target, &twin, fix);
 }
 
@@ -47,7 +47,7 @@ static void settle_forbidden(const ksafe_policy_t *policy, const ksafe_view_t *v
                 const ksafe_rule_t *rule = &policy->rules[i];
                 if (!(state[i] & SET) || !(rule->checks & KSAFE_CHECK_FORBIDDEN))
                         continue;
-                char *fix = ksafe_rule_fix(rule, view);
+                char *fix = ksafe_rule__fix(rule, view);
                 if (fix)
                         set(target, rule, fix);
                 free(fix);
@@ -68,18 +68,18 @@ static void repair(const ksafe_policy_t *policy, ksafe_view_t *view, ksafe_sette
                         if (!enforced_here(rule, view) || (state[i] & TRIED))
                                 continue;
                         ksafe_verdict_t verdict;
-                        ksafe_rule_judge(rule, view, &verdict);
-                        char *fix = verdict.pass ? NULL : ksafe_rule_fix(rule, view);
+                        ksafe_rule__judge(rule, view, &verdict);
+                        char *fix = verdict.pass ? NULL : ksafe_rule__fix(rule, view);
                         if (!fix)
                                 continue;
                         /* A rule that fails only after another's repair is
                          * reported too, as it failed then. */
-                        if (!ksafe_report_find(report, rule->id))
-                                ksafe_eval_rule(rule, view, report);
+                        if (!ksafe_report__find(report, rule->id))
+                                ksafe_eval__rule(rule, view, report);
                         state[i] |= TRIED | (set_holder(set, target, rule, &verdict.value, fix)
                                                      ? SET
                                                      : 0);
-                        ksafe_view_changed(view, verdict.value.holder ? verdict.value.holder
+                        ksafe_view__changed(view, verdict.value.holder ? verdict.value.holder
                                                                       : rule->prop,
                                            !(rule->checks & KSAFE_CHECK_FORBIDDEN));
                         free(fix);
@@ -100,16 +100,16 @@ static void rejudge(const ksafe_policy_t *policy, const ksafe_view_t *view,
                 if (!enforced_here(rule, view))
                         continue;
                 ksafe_verdict_t verdict;
-                ksafe_rule_judge(rule, view, &verdict);
-                ksafe_violation_t *v = ksafe_report_find(report, rule->id);
+                ksafe_rule__judge(rule, view, &verdict);
+                ksafe_violation_t *v = ksafe_report__find(report, rule->id);
                 if (v)
                         v->fixed = verdict.pass;
                 else if (!verdict.pass)
-                        ksafe_eval_rule(rule, view, report);
+                        ksafe_eval__rule(rule, view, report);
                 /* Fixed by another rule's change (idempotence makes
                  * librdkafka set max.in.flight): this rule set nothing. */
                 if (v && v->fixed && !(state[i] & SET))
-                        ksafe_violation_clear_fix(v);
+                        ksafe_violation__clear_fix(v);
         }
 }
 
@@ -119,11 +119,11 @@ static void blame_conflicts(const ksafe_policy_t *policy, const unsigned char *s
                             ksafe_report_t *report)
 {
         for (size_t i = 0; i < policy->rule_count; i++) {
-                ksafe_violation_t *v = ksafe_report_find(report, policy->rules[i].id);
+                ksafe_violation_t *v = ksafe_report__find(report, policy->rules[i].id);
                 if (!v || v->fixed || v->action != KSAFE_ACTION_ENFORCE)
                         continue;
                 for (size_t j = 0; j < policy->rule_count; j++) {
-                        ksafe_violation_t *w = ksafe_report_find(report, policy->rules[j].id);
+                        ksafe_violation_t *w = ksafe_report__find(report, policy->rules[j].id);
                         if ((state[j] & SET) && w && j != i &&
                             policy->rules[j].prop == policy->rules[i].prop)
                                 w->fixed = false;
@@ -131,13 +131,13 @@ static void blame_conflicts(const ksafe_policy_t *policy, const unsigned char *s
         }
 }
 
-ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
+ksafe_report_t *ksafe_enforce__view(const ksafe_policy_t *policy, ksafe_view_t *view,
                               ksafe_setter_t set, void *target)
 {
-        ksafe_report_t *report = ksafe_report_new(policy);
+        ksafe_report_t *report = ksafe_report__new(policy);
         if (!report)
                 return NULL;
-        ksafe_eval(policy, view, KSAFE_ALL_ACTIONS, report);
+        ksafe_eval__policy(policy, view, KSAFE_ALL_ACTIONS, report);
         for (size_t i = 0; i < ksafe_report_count(report); i++)
                 if (ksafe_report_get(report, i)->action == KSAFE_ACTION_REJECT)
                         return report; /* refused as given: change nothing */
@@ -147,12 +147,12 @@ ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
                 ksafe_report_destroy(report);
                 return NULL;
         }
-        ksafe_report_set_enforced(report);
+        ksafe_report__set_enforced(report);
         repair(policy, view, set, target, state, report);
         settle_forbidden(policy, view, set, target, state);
         rejudge(policy, view, state, report);
         blame_conflicts(policy, state, report);
-        ksafe_eval_limits(policy, view, report); /* what rd_kafka_new() would refuse */
+        ksafe_eval__refusals(policy, view, report); /* what rd_kafka_new() would refuse */
         free(state);
         return report;
 }
@@ -162,7 +162,7 @@ static void reset_float(const ksafe_prop_t *prop, const ksafe_rule_t *rule,
                         const ksafe_view_t *view, ksafe_setter_t set, void *target)
 {
         ksafe_value_t v;
-        if (prop->canon->type != KSAFE_PROP_FLOAT || !ksafe_view_value(view, prop, &v) ||
+        if (prop->canon->type != KSAFE_PROP_FLOAT || !ksafe_view__value(view, prop, &v) ||
             !v.is_set || v.holder != prop->canon)
                 return;
         ksafe_rule_t as_judged = *rule;
@@ -174,7 +174,7 @@ static void reset_float(const ksafe_prop_t *prop, const ksafe_rule_t *rule,
         free(text);
 }
 
-void ksafe_enforce_float_readings(const ksafe_policy_t *policy, const ksafe_view_t *view,
+void ksafe_enforce__float_readings(const ksafe_policy_t *policy, const ksafe_view_t *view,
                                   ksafe_setter_t set, void *target)
 {
         for (size_t i = 0; i < policy->rule_count; i++) {
@@ -183,26 +183,4 @@ void ksafe_enforce_float_readings(const ksafe_policy_t *policy, const ksafe_view
                 for (size_t j = 0; j < rule->min_sum_count; j++)
                         reset_float(rule->min_sum[j], rule, view, set, target);
         }
-}
-
-static bool conf_setter(void *target, const ksafe_rule_t *rule, const char *value)
-{
-        char errstr[512], name[300];
-        return rd_kafka_conf_set(target, ksafe_prop_conf_name(rule->prop, name, sizeof(name)),
-                                 value, errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK;
-}
-
-ksafe_report_t *ksafe_conf_check(const rd_kafka_conf_t *conf, const ksafe_policy_t *policy)
-{
-        return ksafe_eval_view(policy, ksafe_view_from_conf(policy->props, conf));
-}
-
-ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf, const ksafe_policy_t *policy)
-{
-        ksafe_view_t *view = ksafe_view_from_conf(policy->props, conf);
-        ksafe_report_t *report = view ? ksafe_enforce(policy, view, conf_setter, conf) : NULL;
-        if (report && !ksafe_report_rejected(report))
-                ksafe_enforce_float_readings(policy, view, conf_setter, conf);
-        ksafe_view_destroy(view);
-        return report;
 }

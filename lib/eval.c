@@ -22,8 +22,8 @@ static double sum_of(const ksafe_rule_t *rule, const ksafe_view_t *view)
         for (size_t i = 0; i < rule->min_sum_count; i++) {
                 ksafe_value_t v;
                 double n = 0;
-                ksafe_view_value(view, rule->min_sum[i], &v);
-                if (!ksafe_prop_number(rule->min_sum[i], v.text, &n) || !isfinite(n))
+                ksafe_view__value(view, rule->min_sum[i], &v);
+                if (!ksafe_prop__number(rule->min_sum[i], v.text, &n) || !isfinite(n))
                         return NAN;
                 sum += n;
         }
@@ -42,49 +42,49 @@ static const char *num(double d, char *buf, size_t size)
         return buf;
 }
 
-void ksafe_rule_describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_buf_t *buf)
+void ksafe_rule__describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_buf_t *buf)
 {
         bool secret = rule->prop->sensitive;
         const char *sep = "";
         if (rule->checks & KSAFE_CHECK_EQUALS) {
-                ksafe_buf_printf(buf, "%s", secret ? KSAFE_REDACTED : rule->equals_raw);
+                ksafe_buf__printf(buf, "%s", secret ? KSAFE_REDACTED : rule->equals_raw);
                 if (!secret && strcmp(rule->equals_raw, rule->equals) != 0)
-                        ksafe_buf_printf(buf, " (%s)", rule->equals);
+                        ksafe_buf__printf(buf, " (%s)", rule->equals);
                 sep = " and ";
         }
         if (rule->checks & KSAFE_CHECK_ONE_OF) {
-                ksafe_buf_printf(buf, "%sone of ", sep);
+                ksafe_buf__printf(buf, "%sone of ", sep);
                 for (size_t i = 0; i < rule->one_of_count; i++)
-                        ksafe_buf_printf(buf, "%s%s", i ? ", " : "",
+                        ksafe_buf__printf(buf, "%s%s", i ? ", " : "",
                                          secret ? KSAFE_REDACTED : rule->one_of_raw[i]);
                 sep = " and ";
         }
         bool min = rule->checks & KSAFE_CHECK_MIN, max = rule->checks & KSAFE_CHECK_MAX;
         char lo[32], hi[32];
         if (min && max)
-                ksafe_buf_printf(buf, "%sbetween %s and %s", sep, num(rule->min, lo, sizeof(lo)),
+                ksafe_buf__printf(buf, "%sbetween %s and %s", sep, num(rule->min, lo, sizeof(lo)),
                                  num(rule->max, hi, sizeof(hi)));
         else if (min)
-                ksafe_buf_printf(buf, "%s>= %s", sep, num(rule->min, lo, sizeof(lo)));
+                ksafe_buf__printf(buf, "%s>= %s", sep, num(rule->min, lo, sizeof(lo)));
         else if (max)
-                ksafe_buf_printf(buf, "%s<= %s", sep, num(rule->max, hi, sizeof(hi)));
+                ksafe_buf__printf(buf, "%s<= %s", sep, num(rule->max, hi, sizeof(hi)));
         if (min || max)
                 sep = " and ";
         if (rule->checks & KSAFE_CHECK_MIN_SUM) {
-                ksafe_buf_printf(buf, "%s>= ", sep);
+                ksafe_buf__printf(buf, "%s>= ", sep);
                 for (size_t i = 0; i < rule->min_sum_count; i++)
-                        ksafe_buf_printf(buf, "%s%s", i ? " + " : "", rule->min_sum_raw[i]);
+                        ksafe_buf__printf(buf, "%s%s", i ? " + " : "", rule->min_sum_raw[i]);
                 if (view)
-                        ksafe_buf_printf(buf, " (%s)", num(sum_of(rule, view), lo, sizeof(lo)));
+                        ksafe_buf__printf(buf, " (%s)", num(sum_of(rule, view), lo, sizeof(lo)));
                 sep = " and ";
         }
         if (rule->checks & KSAFE_CHECK_REQUIRED)
-                ksafe_buf_printf(buf, "%sset", sep);
+                ksafe_buf__printf(buf, "%sset", sep);
         if (rule->checks & KSAFE_CHECK_FORBIDDEN)
-                ksafe_buf_printf(buf, "%snot set", sep);
+                ksafe_buf__printf(buf, "%snot set", sep);
 }
 
-bool ksafe_rule_accepts(const ksafe_rule_t *rule, const char *value, double sum)
+bool ksafe_rule__accepts(const ksafe_rule_t *rule, const char *value, double sum)
 {
         if ((rule->checks & KSAFE_CHECK_EQUALS) && strcmp(value, rule->equals) != 0)
                 return false;
@@ -100,7 +100,7 @@ bool ksafe_rule_accepts(const ksafe_rule_t *rule, const char *value, double sum)
                 /* NaN and the infinities (0 where librdkafka reads it as
                  * infinite) never pass a numeric check; a sum that is
                  * NaN (a member that is not a number) neither. */
-                if (!ksafe_prop_number(rule->prop, value, &n) || !isfinite(n))
+                if (!ksafe_prop__number(rule->prop, value, &n) || !isfinite(n))
                         return false;
                 if ((rule->checks & KSAFE_CHECK_MIN_SUM) && isnan(sum))
                         return false;
@@ -123,19 +123,19 @@ static bool forbidden_passes(const ksafe_rule_t *rule, const ksafe_view_t *view,
         if (!v->is_set && !v->unsure)
                 return true;
         char unset[512];
-        return strcmp(v->text, ksafe_view_unset_value(view, rule->prop, unset, sizeof(unset))) ==
+        return strcmp(v->text, ksafe_view__unset_value(view, rule->prop, unset, sizeof(unset))) ==
                0;
 }
 
-void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out)
+void ksafe_rule__judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out)
 {
-        ksafe_view_value(view, rule->prop, &out->value);
+        ksafe_view__value(view, rule->prop, &out->value);
         /* Whether a topic-level property at its default is set matters to
          * required and forbidden: learn it (never guess). */
         if (rule->checks & (KSAFE_CHECK_REQUIRED | KSAFE_CHECK_FORBIDDEN))
-                ksafe_view_settle(view, rule->prop, &out->value);
+                ksafe_view__settle(view, rule->prop, &out->value);
         double sum = rule->checks & KSAFE_CHECK_MIN_SUM ? sum_of(rule, view) : 0;
-        bool pass = ksafe_rule_accepts(rule, out->value.text, sum);
+        bool pass = ksafe_rule__accepts(rule, out->value.text, sum);
         /* Still unsure (librdkafka could not be asked): both readings must
          * pass, and "not set" fails required. */
         bool set = out->value.is_set && !out->value.unsure && out->value.text[0];
@@ -146,18 +146,18 @@ void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_
         out->pass = pass;
 }
 
-char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view)
+char *ksafe_rule__fix(const ksafe_rule_t *rule, const ksafe_view_t *view)
 {
         /* librdkafka's own bound for this producer, if any: a `set` value
          * beyond it would only swap one refusal for another. */
         double limit = INFINITY, n;
-        ksafe_view_limit(view, rule->prop, &limit);
+        ksafe_view__limit(view, rule->prop, &limit);
         if (rule->checks & KSAFE_CHECK_FORBIDDEN) {
                 /* What unset means: the value librdkafka would use. */
                 char unset[512];
-                return strdup(ksafe_view_unset_value(view, rule->prop, unset, sizeof(unset)));
+                return strdup(ksafe_view__unset_value(view, rule->prop, unset, sizeof(unset)));
         }
-        if (rule->set && (!ksafe_prop_number(rule->prop, rule->set, &n) || n <= limit))
+        if (rule->set && (!ksafe_prop__number(rule->prop, rule->set, &n) || n <= limit))
                 return strdup(rule->set);
         if (rule->checks & KSAFE_CHECK_EQUALS)
                 return strdup(rule->equals_raw);
@@ -168,8 +168,8 @@ char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view)
 
         /* The nearest bound. */
         ksafe_value_t v;
-        ksafe_view_value(view, rule->prop, &v);
-        bool number = ksafe_prop_number(rule->prop, v.text, &n);
+        ksafe_view__value(view, rule->prop, &v);
+        bool number = ksafe_prop__number(rule->prop, v.text, &n);
         double lo = -INFINITY, hi = limit;
         if (rule->checks & KSAFE_CHECK_MIN)
                 lo = rule->min;
@@ -199,47 +199,47 @@ static void shown_value(const ksafe_rule_t *rule, const ksafe_value_t *v, ksafe_
 {
         double n;
         if (rule->prop->sensitive)
-                ksafe_buf_printf(buf, KSAFE_REDACTED);
+                ksafe_buf__printf(buf, KSAFE_REDACTED);
         else if (!v->text[0])
-                ksafe_buf_printf(buf, "(empty)");
-        else if (ksafe_prop_number(rule->prop, v->text, &n) && isinf(n))
-                ksafe_buf_printf(buf, "%s (infinite)", v->text);
+                ksafe_buf__printf(buf, "(empty)");
+        else if (ksafe_prop__number(rule->prop, v->text, &n) && isinf(n))
+                ksafe_buf__printf(buf, "%s (infinite)", v->text);
         else
-                ksafe_buf_printf(buf, "%s", v->text);
+                ksafe_buf__printf(buf, "%s", v->text);
 }
 
 static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
                           const ksafe_verdict_t *verdict, ksafe_report_t *report)
 {
         ksafe_value_t settled = verdict->value;
-        ksafe_view_settle(view, rule->prop, &settled); /* say "set" only when it is */
+        ksafe_view__settle(view, rule->prop, &settled); /* say "set" only when it is */
         const ksafe_value_t *v = &settled;
         const ksafe_entry_t *e = v->entry;
         const char *name = e ? e->name : rule->property;
         ksafe_buf_t actual = {0}, expected = {0}, message = {0};
         shown_value(rule, v, &actual);
-        ksafe_rule_describe(rule, view, &expected);
-        char *actual_s = ksafe_buf_take(&actual), *expected_s = ksafe_buf_take(&expected);
+        ksafe_rule__describe(rule, view, &expected);
+        char *actual_s = ksafe_buf__take(&actual), *expected_s = ksafe_buf__take(&expected);
         if (v->is_set)
-                ksafe_buf_printf(&message, "%s is %s", name, actual_s);
+                ksafe_buf__printf(&message, "%s is %s", name, actual_s);
         else if (v->derived)
-                ksafe_buf_printf(&message, "%s is not set; librdkafka makes it %s", name,
+                ksafe_buf__printf(&message, "%s is not set; librdkafka makes it %s", name,
                                  actual_s);
         else
-                ksafe_buf_printf(&message, "%s is not set; librdkafka's default is %s", name,
+                ksafe_buf__printf(&message, "%s is not set; librdkafka's default is %s", name,
                                  actual_s);
-        ksafe_buf_printf(&message, "; expected %s", expected_s);
+        ksafe_buf__printf(&message, "; expected %s", expected_s);
         bool forbidden = rule->checks & KSAFE_CHECK_FORBIDDEN;
-        char *fix = rule->action == KSAFE_ACTION_ENFORCE ? ksafe_rule_fix(rule, view) : NULL;
+        char *fix = rule->action == KSAFE_ACTION_ENFORCE ? ksafe_rule__fix(rule, view) : NULL;
         if (v->unsure)
-                ksafe_buf_printf(&message, " (whether it is set could not be learned from "
+                ksafe_buf__printf(&message, " (whether it is set could not be learned from "
                                            "librdkafka)");
         /* Enforcing forbidden unsets: a file loses the line, a conf gets
          * the value librdkafka uses unset. No value to write by hand. */
         if (forbidden && fix)
-                ksafe_buf_printf(&message, "; fix: remove it (unset, librdkafka uses %s)",
+                ksafe_buf__printf(&message, "; fix: remove it (unset, librdkafka uses %s)",
                                  rule->prop->sensitive ? KSAFE_REDACTED : fix[0] ? fix : "none");
-        char *message_s = ksafe_buf_take(&message);
+        char *message_s = ksafe_buf__take(&message);
         if (forbidden) {
                 free(fix);
                 fix = NULL;
@@ -254,61 +254,61 @@ static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
                 .fix = fix && rule->prop->sensitive ? KSAFE_REDACTED : fix,
                 .why = rule->why,
                 .message = message_s,
-                .file = e && e->origin ? e->origin : ksafe_view_file(view),
-                .line = e ? e->line : ksafe_view_file(view) ? 1 : 0,
-                .column = e ? e->column : ksafe_view_file(view) ? 1 : 0,
+                .file = e && e->origin ? e->origin : ksafe_view__file(view),
+                .line = e ? e->line : ksafe_view__file(view) ? 1 : 0,
+                .column = e ? e->column : ksafe_view__file(view) ? 1 : 0,
                 .action = rule->action,
                 .severity = rule->action == KSAFE_ACTION_WARN ? KSAFE_SEVERITY_WARNING
                                                               : KSAFE_SEVERITY_ERROR,
                 .is_set = v->is_set,
         };
         if (actual_s && expected_s && message_s)
-                ksafe_report_add(report, &out);
+                ksafe_report__add(report, &out);
         else
-                ksafe_report_add(report, NULL); /* out of memory: the report says so */
+                ksafe_report__add(report, NULL); /* out of memory: the report says so */
         free(actual_s);
         free(expected_s);
         free(message_s);
         free(fix);
 }
 
-void ksafe_eval_rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_report_t *report)
+void ksafe_eval__rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_report_t *report)
 {
         ksafe_verdict_t verdict;
-        ksafe_rule_judge(rule, view, &verdict);
+        ksafe_rule__judge(rule, view, &verdict);
         if (!verdict.pass)
                 add_violation(rule, view, &verdict, report);
 }
 
-bool ksafe_rule_in_view(const ksafe_rule_t *rule, const ksafe_view_t *view)
+bool ksafe_rule__in_view(const ksafe_rule_t *rule, const ksafe_view_t *view)
 {
         /* A topic conf holds topic-level properties, and the twins that
          * win over a global one (topic compression.codec). */
-        return !ksafe_view_is_topic_only(view) || rule->prop->scope == KSAFE_SCOPE_TOPIC ||
-               ksafe_view_topic_twin(view, rule->prop);
+        return !ksafe_view__is_topic_only(view) || rule->prop->scope == KSAFE_SCOPE_TOPIC ||
+               ksafe_view__topic_twin(view, rule->prop);
 }
 
-void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned actions,
+void ksafe_eval__policy(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned actions,
                 ksafe_report_t *report)
 {
         for (size_t i = 0; i < policy->rule_count; i++) {
                 const ksafe_rule_t *rule = &policy->rules[i];
                 if (!(actions & KSAFE_ACTION_BIT(rule->action)))
                         continue;
-                if (!ksafe_rule_in_view(rule, view))
+                if (!ksafe_rule__in_view(rule, view))
                         continue;
-                ksafe_eval_rule(rule, view, report);
+                ksafe_eval__rule(rule, view, report);
         }
 }
 
-ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view)
+ksafe_report_t *ksafe_eval__view_consume(const ksafe_policy_t *policy, ksafe_view_t *view)
 {
-        ksafe_report_t *report = view ? ksafe_report_new(policy) : NULL;
+        ksafe_report_t *report = view ? ksafe_report__new(policy) : NULL;
         if (report) {
-                ksafe_eval(policy, view, KSAFE_ALL_ACTIONS, report);
-                ksafe_eval_limits(policy, view, report);
+                ksafe_eval__policy(policy, view, KSAFE_ALL_ACTIONS, report);
+                ksafe_eval__refusals(policy, view, report);
         }
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         return report;
 }
 
@@ -318,7 +318,7 @@ static void refuse(const ksafe_policy_t *policy, const ksafe_view_t *view,
                    ksafe_report_t *report, const char *name, const char *expected,
                    const char *librdkafka_says)
 {
-        const ksafe_prop_t *prop = ksafe_props_find(policy->props, name);
+        const ksafe_prop_t *prop = ksafe_props__find(policy->props, name);
         if (!prop)
                 return;
         for (size_t i = 0; i < ksafe_report_count(report); i++) {
@@ -327,7 +327,7 @@ static void refuse(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         return;
         }
         ksafe_value_t v;
-        ksafe_view_value(view, prop, &v);
+        ksafe_view__value(view, prop, &v);
         const ksafe_entry_t *e = v.entry;
         const char *shown = prop->sensitive ? KSAFE_REDACTED : v.text;
         char message[600];
@@ -341,14 +341,14 @@ static void refuse(const ksafe_policy_t *policy, const ksafe_view_t *view,
                 .expected = expected,
                 .why = "rd_kafka_new() fails with this configuration",
                 .message = message,
-                .file = e && e->origin ? e->origin : ksafe_view_file(view),
-                .line = e ? e->line : ksafe_view_file(view) ? 1 : 0,
-                .column = e ? e->column : ksafe_view_file(view) ? 1 : 0,
+                .file = e && e->origin ? e->origin : ksafe_view__file(view),
+                .line = e ? e->line : ksafe_view__file(view) ? 1 : 0,
+                .column = e ? e->column : ksafe_view__file(view) ? 1 : 0,
                 .action = KSAFE_ACTION_REJECT,
                 .severity = KSAFE_SEVERITY_ERROR,
                 .is_set = v.is_set,
         };
-        ksafe_report_add(report, &out);
+        ksafe_report__add(report, &out);
 }
 
 /* A property's value in the view, as librdkafka reads it, and whether it
@@ -356,8 +356,8 @@ static void refuse(const ksafe_policy_t *policy, const ksafe_view_t *view,
 static bool value_of(const ksafe_policy_t *policy, const ksafe_view_t *view, const char *name,
                      ksafe_value_t *v, double *n)
 {
-        const ksafe_prop_t *prop = ksafe_props_find(policy->props, name);
-        if (!prop || !ksafe_view_value(view, prop, v))
+        const ksafe_prop_t *prop = ksafe_props__find(policy->props, name);
+        if (!prop || !ksafe_view__value(view, prop, v))
                 return false;
         if (n) {
                 char *end;
@@ -387,7 +387,7 @@ static bool built_with(const ksafe_policy_t *policy, const ksafe_view_t *view,
 static bool is_null(const ksafe_view_t *view, const ksafe_prop_t *prop)
 {
         ksafe_value_t v;
-        return prop->canon->type == KSAFE_PROP_STRING && ksafe_view_value(view, prop, &v) &&
+        return prop->canon->type == KSAFE_PROP_STRING && ksafe_view__value(view, prop, &v) &&
                !v.is_set && !v.text[0];
 }
 
@@ -404,7 +404,7 @@ static bool kinit_unrenderable(const ksafe_policy_t *policy, const ksafe_view_t 
                         return true;
                 }
                 snprintf(name, size, "%.*s", (int)(end - p - 2), p + 2);
-                const ksafe_prop_t *prop = ksafe_props_find(policy->props, name);
+                const ksafe_prop_t *prop = ksafe_props__find(policy->props, name);
                 /* rd_kafka_conf_get() fails on a NULL string: so does the render. */
                 if (!prop || is_null(view, prop))
                         return true;
@@ -467,7 +467,7 @@ static void eval_sasl(const ksafe_policy_t *policy, const ksafe_view_t *view,
         if (strcmp(mech, "GSSAPI") != 0 && strcmp(mech, "OAUTHBEARER") != 0) {
                 static const char *const credentials[] = {"sasl.username", "sasl.password"};
                 for (size_t k = 0; k < 2; k++) {
-                        const ksafe_prop_t *prop = ksafe_props_find(policy->props, credentials[k]);
+                        const ksafe_prop_t *prop = ksafe_props__find(policy->props, credentials[k]);
                         if (prop && is_null(view, prop))
                                 refuse(policy, view, report, credentials[k], "set",
                                        "sasl.username and sasl.password must be set");
@@ -484,7 +484,7 @@ static void eval_sasl(const ksafe_policy_t *policy, const ksafe_view_t *view,
             value_of(policy, view, "sasl.kerberos.min.time.before.relogin", &w, &n) && n != 0 &&
             value_of(policy, view, "sasl.kerberos.kinit.cmd", &w, NULL) && w.text[0] &&
             kinit_unrenderable(policy, view, w.text, name, sizeof(name))) {
-                const ksafe_prop_t *missing = ksafe_props_find(policy->props, name);
+                const ksafe_prop_t *missing = ksafe_props__find(policy->props, name);
                 snprintf(says, sizeof(says),
                          "Invalid sasl.kerberos.kinit.cmd value: it names %%{%s}, which has no "
                          "value (set it, or turn ticket refresh off with "
@@ -502,13 +502,13 @@ static void eval_sasl(const ksafe_policy_t *policy, const ksafe_view_t *view,
  * passed them all; a topic conf (ksafe_topic_new()) meets only the topic
  * ones.
  */
-void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
+void ksafe_eval__refusals(const ksafe_policy_t *policy, const ksafe_view_t *view,
                        ksafe_report_t *report)
 {
-        if (ksafe_view_finalized(view))
+        if (ksafe_view__finalized(view))
                 return;
-        bool topic_only = ksafe_view_is_topic_only(view);
-        bool tx = ksafe_view_transactional(view), idem = ksafe_view_idempotent(view);
+        bool topic_only = ksafe_view__is_topic_only(view);
+        bool tx = ksafe_view__transactional(view), idem = ksafe_view__idempotent(view);
         ksafe_value_t v, w;
         double n, m;
         char expected[96];
@@ -564,9 +564,9 @@ void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
                        "`queuing.strategy` must be set to `fifo` when `enable.idempotence` is "
                        "true");
         /* message.timeout.ms: 0 is infinite and passes both. */
-        const ksafe_prop_t *mt = ksafe_props_well_known(policy->props, KSAFE_P_MESSAGE_TIMEOUT);
+        const ksafe_prop_t *mt = ksafe_props__well_known(policy->props, KSAFE_P_MESSAGE_TIMEOUT);
         double limit;
-        if (mt && ksafe_view_limit(view, mt, &limit) &&
+        if (mt && ksafe_view__limit(view, mt, &limit) &&
             value_of(policy, view, "message.timeout.ms", &v, &n) && n > limit) {
                 snprintf(expected, sizeof(expected), "<= %g (transaction.timeout.ms)", limit);
                 refuse(policy, view, report, "message.timeout.ms", expected,
@@ -611,7 +611,7 @@ static void judge_entry(const ksafe_policy_t *policy, const ksafe_entry_t *entri
                          "secret)");
                 break;
         case KSAFE_ENTRY_UNKNOWN: {
-                const char *hint = ksafe_props_suggest(policy->props, e->name);
+                const char *hint = ksafe_props__suggest(policy->props, e->name);
                 v->rule_id = "ksafe-unknown-property";
                 v->action = KSAFE_ACTION_WARN;
                 v->severity = KSAFE_SEVERITY_WARNING;
@@ -677,18 +677,18 @@ static void judge_entry(const ksafe_policy_t *policy, const ksafe_entry_t *entri
         v->property = name && e->status != KSAFE_ENTRY_MALFORMED ? name : "(not shown)";
 }
 
-void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
+void ksafe_eval__entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         ksafe_report_t *report)
 {
         size_t count;
-        const ksafe_entry_t *entries = ksafe_view_entries(view, &count);
+        const ksafe_entry_t *entries = ksafe_view__entries(view, &count);
         for (size_t i = 0; i < count; i++) {
                 const ksafe_entry_t *e = &entries[i];
                 char message[1200];
                 ksafe_violation_t v = {
                         .canonical = e->prop ? e->prop->name : NULL,
                         .message = message,
-                        .file = e->origin ? e->origin : ksafe_view_file(view),
+                        .file = e->origin ? e->origin : ksafe_view__file(view),
                         .line = e->line,
                         .column = e->column,
                         .action = KSAFE_ACTION_REJECT,
@@ -701,7 +701,7 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         v.actual = secret ? KSAFE_REDACTED : e->value ? e->value : e->raw;
                 judge_entry(policy, entries, e, &v, message, sizeof(message));
                 if (v.rule_id)
-                        ksafe_report_add(report, &v);
+                        ksafe_report__add(report, &v);
                 if (!e->syntax)
                         continue;
                 /* The same line as kcat would read it: a finding of its own. */
@@ -712,7 +712,7 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         .message = message,
                         .why = "kcat and librdkafka-based tools read this file line by line as "
                                "key=value; Java's .properties rules differ (--dialect java)",
-                        .file = ksafe_view_file(view),
+                        .file = ksafe_view__file(view),
                         .line = e->line,
                         .column = e->column,
                         .action = KSAFE_ACTION_REJECT,
@@ -721,6 +721,6 @@ void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                 };
                 snprintf(message, sizeof(message),
                          "kcat reads this line differently: %s", e->syntax);
-                ksafe_report_add(report, &v);
+                ksafe_report__add(report, &v);
         }
 }

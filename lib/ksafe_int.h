@@ -20,11 +20,18 @@
 #endif
 
 /*
- * util.c: strings, a growable buffer, errors
+ * Naming: internal functions shared between files are spelled
+ * ksafe_<module>__<verb> (two underscores; libgit2's convention), so that
+ * a reader and grep tell them from the public ksafe_<module>_<verb> API.
+ * Utilities of no module are ksafe__<verb>.
+ */
+
+/*
+ * buf.c: a growable string; file.c: reading files; error.c: ksafe_error_t
  */
 
 /** A growable string. A failed allocation sets `failed` and makes
- *  ksafe_buf_take() return NULL, so callers check once at the end. */
+ *  ksafe_buf__take() return NULL, so callers check once at the end. */
 typedef struct ksafe_buf_s {
         char *data;
         size_t len;
@@ -32,24 +39,24 @@ typedef struct ksafe_buf_s {
         bool failed;
 } ksafe_buf_t;
 
-void ksafe_buf_printf(ksafe_buf_t *buf, const char *fmt, ...) KSAFE_PRINTF(2, 3);
-void ksafe_buf_vprintf(ksafe_buf_t *buf, const char *fmt, va_list ap) KSAFE_PRINTF(2, 0);
-void ksafe_buf_append(ksafe_buf_t *buf, const char *s, size_t len);
+void ksafe_buf__printf(ksafe_buf_t *buf, const char *fmt, ...) KSAFE_PRINTF(2, 3);
+void ksafe_buf__vprintf(ksafe_buf_t *buf, const char *fmt, va_list ap) KSAFE_PRINTF(2, 0);
+void ksafe_buf__append(ksafe_buf_t *buf, const char *s, size_t len);
 /** Append `s` as a JSON string literal, quotes included. */
-void ksafe_buf_json_string(ksafe_buf_t *buf, const char *s);
+void ksafe_buf__json_string(ksafe_buf_t *buf, const char *s);
 /** Hand over the string (never NULL unless failed); the buffer is reset. */
-char *ksafe_buf_take(ksafe_buf_t *buf);
-void ksafe_buf_free(ksafe_buf_t *buf);
+char *ksafe_buf__take(ksafe_buf_t *buf);
+void ksafe_buf__free(ksafe_buf_t *buf);
 
 /** strdup() that passes NULL through. */
-char *ksafe_strdup(const char *s);
+char *ksafe__strdup(const char *s);
 /** The largest config or policy file ksafe reads (EFBIG beyond). */
 #define KSAFE_MAX_FILE ((size_t)64 << 20)
 _Static_assert(KSAFE_MAX_FILE == KSAFE_CONFIG_MAX_SIZE, "ksafe.h documents the cap");
 
 /** Read a whole file; NULL with errno set on failure (EINVAL or EISDIR for
- *  a file that is not a regular file: see ksafe_read_regular_file()). */
-char *ksafe_read_file(const char *path, size_t *lenp);
+ *  a file that is not a regular file: see ksafe_file__read_regular()). */
+char *ksafe_file__read(const char *path, size_t *lenp);
 
 /** Which file a path led to, whatever name it was reached by. */
 typedef struct ksafe_file_id_s {
@@ -64,30 +71,31 @@ typedef struct ksafe_file_id_s {
  * NULL, errno set and a reason for a person in `why` ("a FIFO, not a
  * regular file", "No such file or directory"). `idp` may be NULL.
  */
-char *ksafe_read_regular_file(const char *path, size_t *lenp, ksafe_file_id_t *idp, char *why,
+char *ksafe_file__read_regular(const char *path, size_t *lenp, ksafe_file_id_t *idp, char *why,
                               size_t why_size);
 
 /** conf/policies/default.json, compiled in (default_policy.c). */
-extern const char ksafe_default_policy_json[];
+extern const char ksafe_policy__default_json[];
 
 /** jansson's error text without the "near '...'" token it quotes: the
  *  token may be a secret value. Truncates jerr->text in place. */
 struct json_error_t;
-const char *ksafe_json_error_text(struct json_error_t *jerr);
+const char *ksafe_error__json_text(struct json_error_t *jerr);
 
 /** Fill in `err` (may be NULL). A source, path or text longer than its
  *  field is cut visibly, never inside a UTF-8 sequence: a source and a
  *  path keep their tail behind a leading "...", a text its head before a
  *  trailing "...". */
-void ksafe_error_set(ksafe_error_t *err, const char *source, const char *path, int line,
+void ksafe_error__set(ksafe_error_t *err, const char *source, const char *path, int line,
                      int column, const char *fmt, ...) KSAFE_PRINTF(6, 7);
-/** Copy `src` into dst[size], cut as ksafe_error_set() cuts a path
+/** Copy `src` into dst[size], cut as ksafe_error__set() cuts a path
  *  (fit_tail) or a text (fit_head). */
-void ksafe_fit_tail(char *dst, size_t size, const char *src);
-void ksafe_fit_head(char *dst, size_t size, const char *src);
+void ksafe_error__fit_tail(char *dst, size_t size, const char *src);
+void ksafe_error__fit_head(char *dst, size_t size, const char *src);
 
 /*
- * props.c: librdkafka's property table, read from the linked library
+ * props.c: librdkafka's property table, read from the linked library;
+ * propvalue.c: how librdkafka reads a value
  */
 
 typedef enum ksafe_prop_type_e {
@@ -122,20 +130,20 @@ typedef struct ksafe_prop_s {
 
 typedef struct ksafe_props_s ksafe_props_t;
 
-ksafe_props_t *ksafe_props_new(void);
-void ksafe_props_destroy(ksafe_props_t *props);
+ksafe_props_t *ksafe_props__new(void);
+void ksafe_props__destroy(ksafe_props_t *props);
 /** Look a name up as librdkafka would on a global conf: global first,
  *  then topic-level, a "topic." prefix stripped. NULL when unknown. */
-const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *name);
+const ksafe_prop_t *ksafe_props__find(const ksafe_props_t *props, const char *name);
 /** Number of rows of the table, and the row of a property in it (for
  *  arrays indexed by property). */
-size_t ksafe_props_count(const ksafe_props_t *props);
-size_t ksafe_props_index(const ksafe_props_t *props, const ksafe_prop_t *prop);
+size_t ksafe_props__count(const ksafe_props_t *props);
+size_t ksafe_props__index(const ksafe_props_t *props, const ksafe_prop_t *prop);
 /** The i-th row of the table (aliases included, in the order that
- *  ksafe_props_suggest() searches), or NULL past the end. */
-const ksafe_prop_t *ksafe_props_at(const ksafe_props_t *props, size_t i);
+ *  ksafe_props__suggest() searches), or NULL past the end. */
+const ksafe_prop_t *ksafe_props__at(const ksafe_props_t *props, size_t i);
 /** The known name nearest to `name` by edit distance, or NULL. */
-const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name);
+const char *ksafe_props__suggest(const ksafe_props_t *props, const char *name);
 
 /** Canonical properties the engine itself knows about (finalize model). */
 typedef enum ksafe_well_known_e {
@@ -148,7 +156,7 @@ typedef enum ksafe_well_known_e {
         KSAFE_P_TRANSACTION_TIMEOUT,
         KSAFE_P__COUNT
 } ksafe_well_known_t;
-const ksafe_prop_t *ksafe_props_well_known(const ksafe_props_t *props, ksafe_well_known_t which);
+const ksafe_prop_t *ksafe_props__well_known(const ksafe_props_t *props, ksafe_well_known_t which);
 
 /**
  * Parse `raw` as librdkafka does (set on a scratch conf, read back).
@@ -156,7 +164,7 @@ const ksafe_prop_t *ksafe_props_well_known(const ksafe_props_t *props, ksafe_wel
  * message in errstr when librdkafka refuses it (or out of memory); the
  * message never contains the value of a sensitive property.
  */
-char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
+char *ksafe_prop__parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
                        size_t errstr_size);
 /**
  * Ask librdkafka about a name that its published table does not list (a
@@ -166,18 +174,18 @@ char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
  * librdkafka's answer; on RD_KAFKA_CONF_INVALID errstr has its message
  * (generic where it could quote a secret value).
  */
-rd_kafka_conf_res_t ksafe_props_probe(rd_kafka_conf_t *scratch, const char *name,
+rd_kafka_conf_res_t ksafe_prop__probe(rd_kafka_conf_t *scratch, const char *name,
                                       const char *raw, char *errstr, size_t errstr_size);
 /**
  * When librdkafka reads `raw` as `parsed` but a person reads it otherwise
  * ("1e3" is 1, "010" is 8, "4294967301" is 5), describe how into `why`
  * and return true.
  */
-bool ksafe_prop_misread(const ksafe_prop_t *prop, const char *raw, const char *parsed, char *why,
+bool ksafe_prop__misread(const ksafe_prop_t *prop, const char *raw, const char *parsed, char *why,
                         size_t why_size);
 /** A numeric value as the engine compares it: 0 is +inf for properties
  *  where librdkafka treats 0 as infinite. false when not a number. */
-bool ksafe_prop_number(const ksafe_prop_t *prop, const char *value, double *out);
+bool ksafe_prop__number(const ksafe_prop_t *prop, const char *value, double *out);
 
 /*
  * view.c: a configuration as librdkafka will see it, from any source
@@ -228,28 +236,28 @@ typedef struct ksafe_view_s ksafe_view_t;
 
 /** A view of an unfinalized conf (values the caller did not set are
  *  judged as rd_kafka_new() would finalize them). Borrows `conf`. */
-ksafe_view_t *ksafe_view_from_conf(const ksafe_props_t *props, const rd_kafka_conf_t *conf);
-/** ksafe_view_from_conf() for a conf of ksafe's own that is thrown away
+ksafe_view_t *ksafe_view__from_conf(const ksafe_props_t *props, const rd_kafka_conf_t *conf);
+/** ksafe_view__from_conf() for a conf of ksafe's own that is thrown away
  *  after: it gets an interceptor (cheaper than copying it first). */
-ksafe_view_t *ksafe_view_from_scratch_conf(const ksafe_props_t *props, rd_kafka_conf_t *conf);
+ksafe_view_t *ksafe_view__from_scratch_conf(const ksafe_props_t *props, rd_kafka_conf_t *conf);
 /** A view of `conf` whose user-set properties are those of the view `like`
  *  (a copy of conf, to which the same values were set): no probing copy. */
-ksafe_view_t *ksafe_view_from_conf_like(const ksafe_props_t *props, const rd_kafka_conf_t *conf,
+ksafe_view_t *ksafe_view__from_conf_like(const ksafe_props_t *props, const rd_kafka_conf_t *conf,
                                         const ksafe_view_t *like);
 /** A view of a created handle: finalized values, read from the handle. */
-ksafe_view_t *ksafe_view_from_handle(const ksafe_props_t *props, rd_kafka_t *rk);
+ksafe_view_t *ksafe_view__from_handle(const ksafe_props_t *props, rd_kafka_t *rk);
 /** A view of a topic conf for a topic of `rk` (global values from `rk`).
  *  Borrows `tconf`. */
-ksafe_view_t *ksafe_view_from_topic_conf(const ksafe_props_t *props, rd_kafka_t *rk,
+ksafe_view_t *ksafe_view__from_topic_conf(const ksafe_props_t *props, rd_kafka_t *rk,
                                          const rd_kafka_topic_conf_t *tconf);
 /** A view of entries read from a file; borrows `entries` and `file`. */
-ksafe_view_t *ksafe_view_from_entries(const ksafe_props_t *props, const char *file,
+ksafe_view_t *ksafe_view__from_entries(const ksafe_props_t *props, const char *file,
                                       const ksafe_entry_t *entries, size_t count);
-void ksafe_view_destroy(ksafe_view_t *view);
+void ksafe_view__destroy(ksafe_view_t *view);
 /** Tell the view that `prop` was just set in the conf behind it: its cached
  *  value is dropped, and it now counts as set by the user (or, now_set
  *  false, as back to its default: a forbidden property). */
-void ksafe_view_changed(ksafe_view_t *view, const ksafe_prop_t *prop, bool now_set);
+void ksafe_view__changed(ksafe_view_t *view, const ksafe_prop_t *prop, bool now_set);
 
 /** A value and where it comes from. */
 typedef struct ksafe_value_s {
@@ -261,7 +269,7 @@ typedef struct ksafe_value_s {
         const ksafe_entry_t *entry; /* the file line that set it, or NULL */
         bool unsure;      /* is_set is a guess: a topic-level property of a
                            * conf, at its default, whose set-ness could not
-                           * be learned (see ksafe_view_settle()) */
+                           * be learned (see ksafe_view__settle()) */
         const ksafe_prop_t *holder; /* the property that holds the value:
                                      * the asked one, or its topic-level
                                      * twin that wins at produce time
@@ -273,51 +281,51 @@ typedef struct ksafe_value_s {
  *  which properties were set only in the debug=conf log of a handle made
  *  from it; ksafe makes a throw-away consumer handle for that, once per
  *  view. `v` is read again. Still unsure only when that failed. */
-void ksafe_view_settle(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *v);
+void ksafe_view__settle(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *v);
 /** The value librdkafka uses for `prop` when it is not set (its default,
  *  or what finalize derives from the other values of the view), written
  *  into buf. The value that enforcing `forbidden` on a conf sets. */
-const char *ksafe_view_unset_value(const ksafe_view_t *view, const ksafe_prop_t *prop, char *buf,
+const char *ksafe_view__unset_value(const ksafe_view_t *view, const ksafe_prop_t *prop, char *buf,
                                    size_t size);
 /** A view of a created handle that knows which properties were set from
  *  the view `like` of the conf it was made from (the facade's audit). */
-ksafe_view_t *ksafe_view_from_handle_like(const ksafe_props_t *props, rd_kafka_t *rk,
+ksafe_view_t *ksafe_view__from_handle_like(const ksafe_props_t *props, rd_kafka_t *rk,
                                           const ksafe_view_t *like);
 /** The topic-level property of the same name as the global `prop`, which
  *  wins over it at produce time unless "inherit" (compression.codec), or
  *  NULL. */
-const ksafe_prop_t *ksafe_view_topic_twin(const ksafe_view_t *view, const ksafe_prop_t *prop);
+const ksafe_prop_t *ksafe_view__topic_twin(const ksafe_view_t *view, const ksafe_prop_t *prop);
 /** The name to give rd_kafka_conf_set() for `prop` on a global conf:
  *  "topic.NAME" for a topic-level property (so that a twin of a global
  *  property is reached), else its name. */
-const char *ksafe_prop_conf_name(const ksafe_prop_t *prop, char *buf, size_t size);
+const char *ksafe_prop__conf_name(const ksafe_prop_t *prop, char *buf, size_t size);
 
 /** Give `prop` a new value (as librdkafka reads it) in the view only: the
  *  way enforcement changes a view of a file, whose text it cannot set.
  *  is_set false: the property is removed (its default applies). */
-bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value,
+bool ksafe_view__override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value,
                          bool is_set);
 
 /** The value of property `prop` in the view. false when out of memory
  *  (out then holds the default, so that a caller that goes on judges
  *  something, and reports the failure). */
-bool ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
+bool ksafe_view__value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
 /** Whether the producer the view describes is transactional (a
  *  transactional.id), or idempotent (that, or enable.idempotence). */
-bool ksafe_view_transactional(const ksafe_view_t *view);
-bool ksafe_view_idempotent(const ksafe_view_t *view);
+bool ksafe_view__transactional(const ksafe_view_t *view);
+bool ksafe_view__idempotent(const ksafe_view_t *view);
 /** An upper bound librdkafka itself puts on `prop` for this view (a
  *  transactional producer's message.timeout.ms <= transaction.timeout.ms).
  *  false when there is none. */
-bool ksafe_view_limit(const ksafe_view_t *view, const ksafe_prop_t *prop, double *hi);
-const char *ksafe_view_file(const ksafe_view_t *view);
-const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp);
-bool ksafe_view_is_topic_only(const ksafe_view_t *view);
+bool ksafe_view__limit(const ksafe_view_t *view, const ksafe_prop_t *prop, double *hi);
+const char *ksafe_view__file(const ksafe_view_t *view);
+const ksafe_entry_t *ksafe_view__entries(const ksafe_view_t *view, size_t *countp);
+bool ksafe_view__is_topic_only(const ksafe_view_t *view);
 /** A created handle's own conf: rd_kafka_new() has finalized it. */
-bool ksafe_view_finalized(const ksafe_view_t *view);
+bool ksafe_view__finalized(const ksafe_view_t *view);
 
 /*
- * configfile.c (reading) and config.c (judging, repairing, rendering)
+ * config_read.c (reading) and config_check.c (judging, repairing, rendering)
  */
 
 /** A change that ksafe_config_enforce() made. */
@@ -352,7 +360,7 @@ struct ksafe_config_s {
 
 /** true when `name` is a property of the Java producer/admin client
  *  that librdkafka does not have. */
-bool ksafe_dialect_java_knows(const char *name);
+bool ksafe_dialect__java_knows(const char *name);
 
 /*
  * policy.c: the loaded, resolved policy
@@ -413,78 +421,79 @@ typedef struct ksafe_verdict_s {
 
 /** Does `value` (as librdkafka reads it) pass the rule's equals, one_of,
  *  min/max and, with `sum` its properties' sum, min_sum checks? */
-bool ksafe_rule_accepts(const ksafe_rule_t *rule, const char *value, double sum);
+bool ksafe_rule__accepts(const ksafe_rule_t *rule, const char *value, double sum);
 
 /** What the rule wants, for a person: "all (-1)", "between 1 and 5",
  *  ">= linger.ms + request.timeout.ms (30005)" (the sum only with a view;
  *  view may be NULL). Sensitive values are not shown. */
-void ksafe_rule_describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_buf_t *buf);
-void ksafe_rule_judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out);
+void ksafe_rule__describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_buf_t *buf);
+void ksafe_rule__judge(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_verdict_t *out);
 /** The compliant value for a failed rule (free() it), or NULL if none. */
-char *ksafe_rule_fix(const ksafe_rule_t *rule, const ksafe_view_t *view);
+char *ksafe_rule__fix(const ksafe_rule_t *rule, const ksafe_view_t *view);
 /** Whether `rule` is judged on `view` (a topic conf's view judges the
  *  topic-level rules, and rules on a global property whose topic-level
  *  twin wins). */
-bool ksafe_rule_in_view(const ksafe_rule_t *rule, const ksafe_view_t *view);
+bool ksafe_rule__in_view(const ksafe_rule_t *rule, const ksafe_view_t *view);
 /** Judge one rule and add a violation to `report` when it fails. */
-void ksafe_eval_rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_report_t *report);
+void ksafe_eval__rule(const ksafe_rule_t *rule, const ksafe_view_t *view, ksafe_report_t *report);
 /** Judge every rule of `policy` whose action is in `actions` and add a
  *  violation to `report` for each failure. */
-void ksafe_eval(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned actions,
+void ksafe_eval__policy(const ksafe_policy_t *policy, const ksafe_view_t *view, unsigned actions,
                 ksafe_report_t *report);
 /** Judge every rule on `view` into a new report, and destroy the view
  *  (NULL view: out of memory, NULL report). */
-ksafe_report_t *ksafe_eval_view(const ksafe_policy_t *policy, ksafe_view_t *view);
+ksafe_report_t *ksafe_eval__view_consume(const ksafe_policy_t *policy, ksafe_view_t *view);
 /** Add what rd_kafka_new() (rd_kafka_topic_new() for a topic conf) would
  *  refuse although no policy rule reports it unrepaired
  *  (ksafe-librdkafka-refuses): every refusal of librdkafka 2.0.2's
  *  finalize for a producer (a transactional producer's message timeout
  *  above its transaction timeout, max.in.flight set above 5 with
  *  idempotence, ...). Nothing for a created handle. */
-void ksafe_eval_limits(const ksafe_policy_t *policy, const ksafe_view_t *view,
+void ksafe_eval__refusals(const ksafe_policy_t *policy, const ksafe_view_t *view,
                        ksafe_report_t *report);
 /** Add the view's own findings (unknown, invalid, misread, duplicate). */
-void ksafe_eval_entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
+void ksafe_eval__entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         ksafe_report_t *report);
 
 /*
  * report.c
  */
 
-ksafe_report_t *ksafe_report_new(const ksafe_policy_t *policy);
+ksafe_report_t *ksafe_report__new(const ksafe_policy_t *policy);
 /** Append a violation; strings are copied. Returns it for further
  *  changes, or NULL when out of memory (the report then says so). */
-ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violation_t *v);
+ksafe_violation_t *ksafe_report__add(ksafe_report_t *report, const ksafe_violation_t *v);
 /** The first violation of rule `rule_id`, or NULL. */
-ksafe_violation_t *ksafe_report_find(ksafe_report_t *report, const char *rule_id);
-void ksafe_report_set_enforced(ksafe_report_t *report);
+ksafe_violation_t *ksafe_report__find(ksafe_report_t *report, const char *rule_id);
+void ksafe_report__set_enforced(ksafe_report_t *report);
 /** Drop a violation's `fix`: the rule was satisfied without setting it. */
-void ksafe_violation_clear_fix(ksafe_violation_t *v);
+void ksafe_violation__clear_fix(ksafe_violation_t *v);
 /** Order violations by line and column, keeping rule order on a line. */
-void ksafe_report_sort(ksafe_report_t *report);
+void ksafe_report__sort(ksafe_report_t *report);
 /** The i-th violation, to change (the internal counterpart of _get). */
-ksafe_violation_t *ksafe_report_at(ksafe_report_t *report, size_t i);
+ksafe_violation_t *ksafe_report__at(ksafe_report_t *report, size_t i);
 /** Describe the refusal in errstr: "ksafe: refused by policy ...: ...". */
-void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
+void ksafe_report__explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
 
 /** The engine finding that says the created handle failed the audit and
  *  took conf with it (ksafe_report_conf_consumed()). */
 #define KSAFE_AUDIT_FAILED "ksafe-audit-failed"
 
 /*
- * enforce.c
+ * enforce.c: the enforcement loop (conf.c, config_check.c and producer.c
+ * give it a setter)
  */
 
 /** The shared enforcement loop on any view whose values can be set with
  *  `set` (a conf, a topic conf). */
 typedef bool (*ksafe_setter_t)(void *target, const ksafe_rule_t *rule, const char *value);
-ksafe_report_t *ksafe_enforce(const ksafe_policy_t *policy, ksafe_view_t *view,
+ksafe_report_t *ksafe_enforce__view(const ksafe_policy_t *policy, ksafe_view_t *view,
                               ksafe_setter_t set, void *target);
 /** A conf shows a float (linger.ms) with %g, six significant digits, and
  *  keeps the double it was given: set each float property that a rule
  *  judges, and that the conf sets, to the text it was judged by, so that
  *  the producer uses exactly that (linger.ms=100000.4 becomes 100000). */
-void ksafe_enforce_float_readings(const ksafe_policy_t *policy, const ksafe_view_t *view,
+void ksafe_enforce__float_readings(const ksafe_policy_t *policy, const ksafe_view_t *view,
                                   ksafe_setter_t set, void *target);
 
 #endif /* KSAFE_INT_H */

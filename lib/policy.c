@@ -65,29 +65,29 @@ static void append_key(ksafe_buf_t *buf, const char *key)
 {
         for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
                 if (*p == '\n')
-                        ksafe_buf_append(buf, "\\n", 2);
+                        ksafe_buf__append(buf, "\\n", 2);
                 else if (*p < 0x20 || *p == 0x7f)
-                        ksafe_buf_printf(buf, "\\x%02x", *p);
+                        ksafe_buf__printf(buf, "\\x%02x", *p);
                 else
-                        ksafe_buf_append(buf, (const char *)p, 1);
+                        ksafe_buf__append(buf, (const char *)p, 1);
         }
 }
 
 static void where_format(const where_t *w, ksafe_buf_t *buf)
 {
         if (w->flat) {
-                ksafe_buf_append(buf, w->flat, strlen(w->flat));
+                ksafe_buf__append(buf, w->flat, strlen(w->flat));
                 return;
         }
         if (!w->up)
                 return;
         where_format(w->up, buf);
         if (!w->key) {
-                ksafe_buf_printf(buf, "[%zu]", w->index);
+                ksafe_buf__printf(buf, "[%zu]", w->index);
                 return;
         }
         if (buf->len)
-                ksafe_buf_append(buf, ".", 1);
+                ksafe_buf__append(buf, ".", 1);
         append_key(buf, w->key);
 }
 
@@ -96,7 +96,7 @@ static char *where_path(const where_t *w)
 {
         ksafe_buf_t buf = {0};
         where_format(w, &buf);
-        return ksafe_buf_take(&buf);
+        return ksafe_buf__take(&buf);
 }
 
 typedef struct loader_s loader_t;
@@ -420,12 +420,12 @@ static void rule_free(ksafe_rule_t *r)
 static bool rule_dup(const ksafe_rule_t *r, ksafe_rule_t *out)
 {
         *out = *r;
-        out->id = ksafe_strdup(r->id);
-        out->property = ksafe_strdup(r->property);
-        out->equals = ksafe_strdup(r->equals);
-        out->equals_raw = ksafe_strdup(r->equals_raw);
-        out->set = ksafe_strdup(r->set);
-        out->why = ksafe_strdup(r->why);
+        out->id = ksafe__strdup(r->id);
+        out->property = ksafe__strdup(r->property);
+        out->equals = ksafe__strdup(r->equals);
+        out->equals_raw = ksafe__strdup(r->equals_raw);
+        out->set = ksafe__strdup(r->set);
+        out->why = ksafe__strdup(r->why);
         out->one_of = NULL;
         out->one_of_raw = NULL;
         out->one_of_count = 0;
@@ -466,9 +466,9 @@ static const ksafe_prop_t *known_property(loader_t *L, const where_t *w, const j
                                           const ksafe_props_t *props)
 {
         const char *name = json_string_value(v);
-        const ksafe_prop_t *p = ksafe_props_find(props, name);
+        const ksafe_prop_t *p = ksafe_props__find(props, name);
         if (!p) {
-                const char *hint = ksafe_props_suggest(props, name);
+                const char *hint = ksafe_props__suggest(props, name);
                 if (hint)
                         fail(L, w, "unknown property \"%s\"; did you mean \"%s\"?", name, hint);
                 else
@@ -507,11 +507,11 @@ static char *parsed_value(loader_t *L, const where_t *w, const ksafe_prop_t *p, 
                 fail(L, w, "a value cannot start or end with a blank (config files trim them)");
                 return NULL;
         }
-        char *out = ksafe_prop_parse(p, raw, why, sizeof(why));
+        char *out = ksafe_prop__parse(p, raw, why, sizeof(why));
         bool ok = out != NULL;
         if (!ok)
                 fail(L, w, "not a valid value for %s: %s", p->name, why);
-        else if (ksafe_prop_misread(p, raw, out, why, sizeof(why)))
+        else if (ksafe_prop__misread(p, raw, out, why, sizeof(why)))
                 ok = fail(L, w, "%s", why);
         if (ok && rawp) {
                 *rawp = raw;
@@ -636,13 +636,13 @@ static bool check_rule_meaning(loader_t *L, const where_t *w, const ksafe_rule_t
         bool secret = r->prop->sensitive;
         if (r->checks & KSAFE_CHECK_EQUALS) {
                 where_t f = where_key(w, "equals");
-                if (!ksafe_rule_accepts(&bounds_only, r->equals, -INFINITY))
+                if (!ksafe_rule__accepts(&bounds_only, r->equals, -INFINITY))
                         return fail(L, &f, "%s is outside the rule's own min/max: the rule "
                                            "could never pass",
                                     secret ? KSAFE_REDACTED : r->equals_raw);
                 ksafe_rule_t one_of_only = *r;
                 one_of_only.checks &= KSAFE_CHECK_ONE_OF;
-                if (!ksafe_rule_accepts(&one_of_only, r->equals, -INFINITY))
+                if (!ksafe_rule__accepts(&one_of_only, r->equals, -INFINITY))
                         return fail(L, &f, "%s is not one of the rule's own one_of: the rule "
                                            "could never pass",
                                     secret ? KSAFE_REDACTED : r->equals_raw);
@@ -650,7 +650,7 @@ static bool check_rule_meaning(loader_t *L, const where_t *w, const ksafe_rule_t
         for (size_t i = 0; (r->checks & KSAFE_CHECK_ONE_OF) && i < r->one_of_count; i++) {
                 where_t of = where_key(w, "one_of");
                 where_t f = where_index(&of, i);
-                if (!ksafe_rule_accepts(&bounds_only, r->one_of[i], -INFINITY))
+                if (!ksafe_rule__accepts(&bounds_only, r->one_of[i], -INFINITY))
                         return fail(L, &f, "%s is outside the rule's own min/max: it could "
                                            "never pass",
                                     secret ? KSAFE_REDACTED : r->one_of_raw[i]);
@@ -791,7 +791,7 @@ static bool compile_rule(loader_t *L, const where_t *w, const json_t *obj,
                 if (!parsed)
                         goto error;
                 /* min_sum depends on other properties: judged later. */
-                bool ok = ksafe_rule_accepts(r, parsed, -INFINITY);
+                bool ok = ksafe_rule__accepts(r, parsed, -INFINITY);
                 free(parsed);
                 r->set = raw;
                 if (!ok) {
@@ -873,21 +873,21 @@ static bool fail(loader_t *L, const where_t *w, const char *fmt, ...)
         ksafe_buf_t tbuf = {0};
         va_list ap;
         va_start(ap, fmt);
-        ksafe_buf_vprintf(&tbuf, fmt, ap);
+        ksafe_buf__vprintf(&tbuf, fmt, ap);
         va_end(ap);
-        char *text = ksafe_buf_take(&tbuf);
+        char *text = ksafe_buf__take(&tbuf);
         char *raw = where_path(w);
         /* The path in the text is the one in err->path: escaped as
-         * ksafe_error_set() escapes it, then cut the same way. */
+         * ksafe_error__set() escapes it, then cut the same way. */
         char *path = raw ? ksafe_report_escape(raw) : NULL;
         free(raw);
         char shown[sizeof(((ksafe_error_t *)NULL)->path)];
-        ksafe_fit_tail(shown, sizeof(shown), path ? path : "");
+        ksafe_error__fit_tail(shown, sizeof(shown), path ? path : "");
         if (shown[0])
-                ksafe_error_set(L->err, w->source, shown, 0, 0, "%s: %s", shown,
+                ksafe_error__set(L->err, w->source, shown, 0, 0, "%s: %s", shown,
                                 text ? text : "out of memory");
         else
-                ksafe_error_set(L->err, w->source, "", 0, 0, "%s",
+                ksafe_error__set(L->err, w->source, "", 0, 0, "%s",
                                 text ? text : "out of memory");
         free(path);
         free(text);
@@ -1009,7 +1009,7 @@ static bool open_doc(loader_t *L, doc_t *doc, const char *text, const char *sour
                      const char *dir)
 {
         doc->source = strdup(source);
-        doc->dir = ksafe_strdup(dir);
+        doc->dir = ksafe__strdup(dir);
         doc->env_index = json_object();
         where_t top = {.source = source};
         if (!doc->source || (dir && !doc->dir) || !doc->env_index)
@@ -1019,8 +1019,8 @@ static bool open_doc(loader_t *L, doc_t *doc, const char *text, const char *sour
                 text += 3; /* a UTF-8 BOM, as some editors write */
         doc->json = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (!doc->json) {
-                ksafe_error_set(L->err, source, "", jerr.line, jerr.column, "%s",
-                                ksafe_json_error_text(&jerr));
+                ksafe_error__set(L->err, source, "", jerr.line, jerr.column, "%s",
+                                ksafe_error__json_text(&jerr));
                 return false;
         }
         if (!check_doc_structure(L, &top, doc->json))
@@ -1037,10 +1037,10 @@ static bool open_doc(loader_t *L, doc_t *doc, const char *text, const char *sour
         json_object_foreach((json_t *)envs, name, env) {
                 section_t *sec = &doc->envs[doc->env_count];
                 ksafe_buf_t path = {0};
-                ksafe_buf_printf(&path, "environments.%s", name);
+                ksafe_buf__printf(&path, "environments.%s", name);
                 sec->json = env;
                 sec->name = name;
-                sec->path = ksafe_buf_take(&path);
+                sec->path = ksafe_buf__take(&path);
                 json_t *index = json_integer((json_int_t)doc->env_count);
                 if (!sec->path || json_object_set_new(doc->env_index, name, index))
                         return fail(L, &top, "out of memory");
@@ -1086,7 +1086,7 @@ static bool load_chain(loader_t *L, const char *text, const char *source, const 
                 where_t w = where_key(&top, "extends");
                 const char *target = json_string_value(v);
                 if (strcmp(target, BUILTIN_DEFAULT) == 0) {
-                        text = ksafe_default_policy_json;
+                        text = ksafe_policy__default_json;
                         source = BUILTIN_DEFAULT;
                         dir = NULL;
                         id = NULL;
@@ -1097,10 +1097,10 @@ static bool load_chain(loader_t *L, const char *text, const char *source, const 
                 } else {
                         ksafe_buf_t pbuf = {0};
                         if (target[0] == '/' || !doc->dir)
-                                ksafe_buf_printf(&pbuf, "%s", target);
+                                ksafe_buf__printf(&pbuf, "%s", target);
                         else
-                                ksafe_buf_printf(&pbuf, "%s/%s", doc->dir, target);
-                        char *path = ksafe_buf_take(&pbuf); /* kept for the load */
+                                ksafe_buf__printf(&pbuf, "%s/%s", doc->dir, target);
+                        char *path = ksafe_buf__take(&pbuf); /* kept for the load */
                         if (!scratch_keep_string(&L->scratch, path)) {
                                 fail(L, &w, "out of memory");
                                 break;
@@ -1108,7 +1108,7 @@ static bool load_chain(loader_t *L, const char *text, const char *source, const 
                         char why[256];
                         size_t len;
                         ksafe_file_id_t fid;
-                        owned = ksafe_read_regular_file(path, &len, &fid, why, sizeof(why));
+                        owned = ksafe_file__read_regular(path, &len, &fid, why, sizeof(why));
                         if (!owned) {
                                 fail(L, &w, "cannot read \"%s\": %s", path, why);
                                 break;
@@ -1352,7 +1352,7 @@ static bool rules_meet(const ksafe_rule_t *const *rs, size_t n)
                 for (size_t k = 0; k < m; k++) {
                         const char *value = eq ? finite->equals : finite->one_of[k];
                         size_t i = 0;
-                        while (i < n && ksafe_rule_accepts(rs[i], value, -INFINITY))
+                        while (i < n && ksafe_rule__accepts(rs[i], value, -INFINITY))
                                 i++;
                         if (i == n)
                                 return true;
@@ -1365,7 +1365,7 @@ static bool rules_meet(const ksafe_rule_t *const *rs, size_t n)
 }
 
 /* The value an enforce rule sets when `value` fails it, computed from the
- * rule alone as ksafe_rule_fix() does (free() it); NULL when there is none
+ * rule alone as ksafe_rule__fix() does (free() it); NULL when there is none
  * that does not depend on other properties. */
 static char *static_fix(const ksafe_rule_t *r, const char *value)
 {
@@ -1373,14 +1373,14 @@ static char *static_fix(const ksafe_rule_t *r, const char *value)
         if (r->checks & KSAFE_CHECK_FORBIDDEN)
                 return NULL;
         if (r->set)
-                return ksafe_prop_parse(r->prop, r->set, errstr, sizeof(errstr));
+                return ksafe_prop__parse(r->prop, r->set, errstr, sizeof(errstr));
         if (r->checks & KSAFE_CHECK_EQUALS)
                 return strdup(r->equals);
         if (r->checks & KSAFE_CHECK_ONE_OF)
                 return strdup(r->one_of[0]);
         double n;
         if (!(r->checks & (KSAFE_CHECK_MIN | KSAFE_CHECK_MAX)) || !value ||
-            !ksafe_prop_number(r->prop, value, &n))
+            !ksafe_prop__number(r->prop, value, &n))
                 return NULL;
         if ((r->checks & KSAFE_CHECK_MIN) && n < r->min)
                 n = r->min;
@@ -1416,11 +1416,11 @@ static char *fix_refused(const ksafe_rule_t *a, const ksafe_rule_t *b)
                 size_t m = eq ? 1 : b->one_of_count;
                 for (size_t k = 0; k < m; k++) {
                         const char *c = eq ? b->equals : b->one_of[k];
-                        if (!ksafe_rule_accepts(b, c, -INFINITY) ||
-                            ksafe_rule_accepts(a, c, -INFINITY))
+                        if (!ksafe_rule__accepts(b, c, -INFINITY) ||
+                            ksafe_rule__accepts(a, c, -INFINITY))
                                 continue;
                         char *fix = static_fix(a, c);
-                        if (fix && !ksafe_rule_accepts(b, fix, -INFINITY))
+                        if (fix && !ksafe_rule__accepts(b, fix, -INFINITY))
                                 return fix;
                         free(fix);
                 }
@@ -1430,7 +1430,7 @@ static char *fix_refused(const ksafe_rule_t *a, const ksafe_rule_t *b)
          * intervals that meet); a fixed value must pass b, unless a never
          * repairs what b passes. */
         char *fix = static_fix(a, NULL);
-        if (fix && (ksafe_rule_accepts(b, fix, -INFINITY) || range_within(b, a))) {
+        if (fix && (ksafe_rule__accepts(b, fix, -INFINITY) || range_within(b, a))) {
                 free(fix);
                 fix = NULL;
         }
@@ -1472,9 +1472,9 @@ static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t 
                         if (rules_meet(pair, 2))
                                 continue;
                         ksafe_buf_t a = {0}, b = {0};
-                        ksafe_rule_describe(pair[0], NULL, &a);
-                        ksafe_rule_describe(pair[1], NULL, &b);
-                        char *as = ksafe_buf_take(&a), *bs = ksafe_buf_take(&b);
+                        ksafe_rule__describe(pair[0], NULL, &a);
+                        ksafe_rule__describe(pair[1], NULL, &b);
+                        char *as = ksafe_buf__take(&a), *bs = ksafe_buf__take(&b);
                         where_t w = slot_where(latest(st, &g[i], &g[j]));
                         fail(L, &w,
                              "rules \"%s\" and \"%s\" can never both pass%s: no value of %s is "
@@ -1497,8 +1497,8 @@ static bool check_group(loader_t *L, const state_t *st, const live_t *g, size_t 
         if (!meet) {
                 ksafe_buf_t ids = {0};
                 for (size_t i = 0; i < n; i++)
-                        ksafe_buf_printf(&ids, "%s\"%s\"", i ? ", " : "", g[i].rule->id);
-                char *s = ksafe_buf_take(&ids);
+                        ksafe_buf__printf(&ids, "%s\"%s\"", i ? ", " : "", g[i].rule->id);
+                char *s = ksafe_buf__take(&ids);
                 const slot_t *last = &st->slots[g[0].slot];
                 for (size_t i = 1; i < n; i++)
                         last = latest(st, &(live_t){.slot = (size_t)(last - st->slots)}, &g[i]);
@@ -1708,9 +1708,9 @@ static bool unknown_env(loader_t *L, const char *env)
         const char *name;
         json_t *v;
         json_object_foreach(L->env_names, name, v) {
-                ksafe_buf_printf(&names, "%s%s", names.len ? ", " : "", name);
+                ksafe_buf__printf(&names, "%s%s", names.len ? ", " : "", name);
         }
-        char *s = ksafe_buf_take(&names);
+        char *s = ksafe_buf__take(&names);
         where_t w = {.source = L->chain[0].source};
         fail(L, &w, "unknown environment \"%s\" (known: %s)", env, s && *s ? s : "none");
         free(s);
@@ -1727,7 +1727,7 @@ static ksafe_policy_t *build_policy(loader_t *L, const state_t *st, const char *
                 goto nomem;
         const json_t *name = json_object_get(L->chain[0].json, "name");
         policy->name = strdup(name ? json_string_value(name) : L->chain[0].source);
-        policy->env = ksafe_strdup(env);
+        policy->env = ksafe__strdup(env);
         policy->allow_unsafe = json_is_true(json_object_get(L->chain[0].json, "allow_unsafe"));
         policy->rules = calloc(st->count + 1, sizeof(*policy->rules));
         if (!policy->name || (env && !policy->env) || !policy->rules)
@@ -1768,7 +1768,7 @@ static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char
         ksafe_policy_t *policy = NULL;
         bool ok = props && L.scratch.objects && L.env_names;
         if (!ok)
-                ksafe_error_set(err, source, "", 0, 0, "out of memory");
+                ksafe_error__set(err, source, "", 0, 0, "out of memory");
 
         /* 1. Structure, of every file of the chain. */
         ok = ok && load_chain(&L, text, source, dir, id);
@@ -1788,7 +1788,7 @@ static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char
         bool with_baseline = !is_builtin && !allow_unsafe;
         if (ok && with_baseline) {
                 L.has_baseline = true;
-                ok = open_doc(&L, &L.baseline, ksafe_default_policy_json, BUILTIN_DEFAULT,
+                ok = open_doc(&L, &L.baseline, ksafe_policy__default_json, BUILTIN_DEFAULT,
                               NULL) &&
                      compile_doc(&L, &L.baseline) &&
                      apply_section(&L, &base, &L.baseline, &L.baseline.top);
@@ -1844,61 +1844,61 @@ static ksafe_policy_t *resolve(ksafe_props_t *props, bool owns_props, const char
                 if (policy)
                         policy->props = props;
                 else
-                        ksafe_props_destroy(props);
+                        ksafe_props__destroy(props);
         }
         return policy;
 }
 
 ksafe_policy_t *ksafe_policy_default(void)
 {
-        return resolve(ksafe_props_new(), true, ksafe_default_policy_json, BUILTIN_DEFAULT, NULL,
+        return resolve(ksafe_props__new(), true, ksafe_policy__default_json, BUILTIN_DEFAULT, NULL,
                        NULL, NULL, NULL);
 }
 
 ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env, ksafe_error_t *err)
 {
         if (!json) {
-                ksafe_error_set(err, "<string>", "", 0, 0, "no policy text given");
+                ksafe_error__set(err, "<string>", "", 0, 0, "no policy text given");
                 return NULL;
         }
-        return resolve(ksafe_props_new(), true, json, "<string>", NULL, NULL, env, err);
+        return resolve(ksafe_props__new(), true, json, "<string>", NULL, NULL, env, err);
 }
 
 ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error_t *err)
 {
         if (!path) {
-                ksafe_error_set(err, "", "", 0, 0, "no policy path given");
+                ksafe_error__set(err, "", "", 0, 0, "no policy path given");
                 return NULL;
         }
         if (strcmp(path, BUILTIN_DEFAULT) == 0)
-                return resolve(ksafe_props_new(), true, ksafe_default_policy_json,
+                return resolve(ksafe_props__new(), true, ksafe_policy__default_json,
                                BUILTIN_DEFAULT, NULL, NULL, env, err);
         if (strncmp(path, "builtin:", 8) == 0) {
-                ksafe_error_set(err, path, "", 0, 0, "unknown built-in policy \"%s\" (known: %s)",
+                ksafe_error__set(err, path, "", 0, 0, "unknown built-in policy \"%s\" (known: %s)",
                                 path, BUILTIN_DEFAULT);
                 return NULL;
         }
         size_t len;
         char why[256];
         ksafe_file_id_t id;
-        char *text = ksafe_read_regular_file(path, &len, &id, why, sizeof(why));
+        char *text = ksafe_file__read_regular(path, &len, &id, why, sizeof(why));
         if (!text) {
-                ksafe_error_set(err, path, "", 0, 0, "cannot read policy: %s", why);
+                ksafe_error__set(err, path, "", 0, 0, "cannot read policy: %s", why);
                 return NULL;
         }
         if (strlen(text) != len) {
                 free(text);
-                ksafe_error_set(err, path, "", 0, 0, "contains a NUL byte: not a policy");
+                ksafe_error__set(err, path, "", 0, 0, "contains a NUL byte: not a policy");
                 return NULL;
         }
         /* "extends" is relative to the real file, not to a symlink to it. */
         char real[PATH_MAX];
         char *dcopy = strdup(realpath(path, real) ? real : path);
         ksafe_policy_t *policy =
-                dcopy ? resolve(ksafe_props_new(), true, text, path, dirname(dcopy), &id, env, err)
+                dcopy ? resolve(ksafe_props__new(), true, text, path, dirname(dcopy), &id, env, err)
                       : NULL;
         if (!dcopy)
-                ksafe_error_set(err, path, "", 0, 0, "out of memory");
+                ksafe_error__set(err, path, "", 0, 0, "out of memory");
         free(dcopy);
         free(text);
         return policy;
@@ -1910,7 +1910,7 @@ ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err)
         const char *env = getenv("KSAFE_ENV");
         if (path && *path)
                 return ksafe_policy_load(path, env, err);
-        return resolve(ksafe_props_new(), true, ksafe_default_policy_json, BUILTIN_DEFAULT, NULL,
+        return resolve(ksafe_props__new(), true, ksafe_policy__default_json, BUILTIN_DEFAULT, NULL,
                        NULL, env, err);
 }
 
@@ -1921,7 +1921,7 @@ void ksafe_policy_destroy(ksafe_policy_t *policy)
         for (size_t i = 0; i < policy->rule_count; i++)
                 rule_free(&policy->rules[i]);
         free(policy->rules);
-        ksafe_props_destroy(policy->props);
+        ksafe_props__destroy(policy->props);
         free(policy->name);
         free(policy->env);
         free(policy->resolved_json);
@@ -1945,5 +1945,5 @@ bool ksafe_policy_allows_unsafe(const ksafe_policy_t *policy)
 
 char *ksafe_policy_to_json(const ksafe_policy_t *policy)
 {
-        return ksafe_strdup(policy->resolved_json);
+        return ksafe__strdup(policy->resolved_json);
 }

@@ -21,14 +21,14 @@ static void set_errstr(char *errstr, size_t size, const char *fmt, ...)
         ksafe_buf_t raw = {0};
         va_list ap;
         va_start(ap, fmt);
-        ksafe_buf_vprintf(&raw, fmt, ap);
+        ksafe_buf__vprintf(&raw, fmt, ap);
         va_end(ap);
-        char *text = ksafe_buf_take(&raw);
+        char *text = ksafe_buf__take(&raw);
         char *shown = text ? ksafe_report_escape(text) : NULL;
-        ksafe_fit_head(errstr, size, shown ? shown : "ksafe: out of memory");
+        ksafe_error__fit_head(errstr, size, shown ? shown : "ksafe: out of memory");
         free(shown);
         free(text);
-        ksafe_buf_free(&raw);
+        ksafe_buf__free(&raw);
 }
 
 /* The caller's policy, or one loaded from the environment for this call. */
@@ -58,7 +58,7 @@ static bool audit_fails(ksafe_report_t *report, ksafe_report_t *audit)
                 if (v->action == KSAFE_ACTION_WARN)
                         continue;
                 fails = true;
-                ksafe_violation_t *copy = ksafe_report_add(report, v);
+                ksafe_violation_t *copy = ksafe_report__add(report, v);
                 if (copy)
                         copy->action = KSAFE_ACTION_REJECT;
         }
@@ -85,7 +85,7 @@ static bool recording_setter(void *target, const ksafe_rule_t *rule, const char 
 {
         fixes_t *fx = target;
         char errstr[512], buf[300];
-        const char *name = ksafe_prop_conf_name(rule->prop, buf, sizeof(buf));
+        const char *name = ksafe_prop__conf_name(rule->prop, buf, sizeof(buf));
         if (rd_kafka_conf_set(fx->trial, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
                 return false;
         char **names = realloc(fx->names, (fx->count + 1) * sizeof(*names));
@@ -137,7 +137,7 @@ static bool recheck(const rd_kafka_conf_t *conf, const ksafe_view_t *trial,
                     const ksafe_policy_t *policy, ksafe_report_t *report)
 {
         ksafe_report_t *now =
-                ksafe_eval_view(policy, ksafe_view_from_conf_like(policy->props, conf, trial));
+                ksafe_eval__view_consume(policy, ksafe_view__from_conf_like(policy->props, conf, trial));
         bool ok = now && !audit_fails(report, now);
         ksafe_report_destroy(now);
         return ok;
@@ -162,29 +162,29 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
                 conf = fresh;
 
         fixes_t fx = {.trial = rd_kafka_conf_dup(conf)};
-        ksafe_view_t *view = ksafe_view_from_scratch_conf(policy->props, fx.trial);
-        ksafe_report_t *report = view ? ksafe_enforce(policy, view, recording_setter, &fx) : NULL;
+        ksafe_view_t *view = ksafe_view__from_scratch_conf(policy->props, fx.trial);
+        ksafe_report_t *report = view ? ksafe_enforce__view(policy, view, recording_setter, &fx) : NULL;
         /* The producer uses the floats as judged (a conf shows them with
          * six significant digits). */
         if (report && !ksafe_report_rejected(report))
-                ksafe_enforce_float_readings(policy, view, recording_setter, &fx);
+                ksafe_enforce__float_readings(policy, view, recording_setter, &fx);
         rd_kafka_t *rk = NULL;
         if (!report || fx.failed) {
                 set_errstr(errstr, errstr_size, "ksafe: out of memory");
         } else if (ksafe_report_rejected(report)) {
-                ksafe_report_explain(report, errstr, errstr_size);
+                ksafe_report__explain(report, errstr, errstr_size);
         } else if (!apply_fixes(&fx, conf, errstr, errstr_size)) {
                 /* errstr is librdkafka's */
         } else if (!recheck(conf, view, policy, report)) {
                 /* conf refused a value as it was set (an interceptor, say):
                  * refuse while conf is still the caller's. */
-                ksafe_report_explain(report, errstr, errstr_size);
+                ksafe_report__explain(report, errstr, errstr_size);
         } else if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
                 fresh = NULL; /* the handle owns conf now */
                 /* The audit knows what the pre-check knew about which
                  * properties were set: a value set to its default is set. */
-                ksafe_report_t *audit = ksafe_eval_view(
-                        policy, ksafe_view_from_handle_like(policy->props, rk, view));
+                ksafe_report_t *audit = ksafe_eval__view_consume(
+                        policy, ksafe_view__from_handle_like(policy->props, rk, view));
                 if (!audit || audit_fails(report, audit)) {
                         /* ksafe's model of librdkafka was wrong: never hand
                          * out this handle. conf goes with it (see ksafe.h),
@@ -199,8 +199,8 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
                                 .action = KSAFE_ACTION_REJECT,
                                 .severity = KSAFE_SEVERITY_ERROR,
                         };
-                        ksafe_report_add(report, &consumed);
-                        ksafe_report_explain(report, errstr, errstr_size);
+                        ksafe_report__add(report, &consumed);
+                        ksafe_report__explain(report, errstr, errstr_size);
                         size_t len = errstr && errstr_size ? strnlen(errstr, errstr_size) : 0;
                         if (len + 1 < errstr_size)
                                 snprintf(errstr + len, errstr_size - len,
@@ -211,7 +211,7 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
                 }
                 ksafe_report_destroy(audit);
         }
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         fixes_free(&fx);
         if (fresh)
                 rd_kafka_conf_destroy(fresh);
@@ -230,7 +230,7 @@ bool ksafe_report_conf_consumed(const ksafe_report_t *report)
 
 ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_policy_t *policy)
 {
-        return ksafe_eval_view(policy, ksafe_view_from_handle(policy->props, rk));
+        return ksafe_eval__view_consume(policy, ksafe_view__from_handle(policy->props, rk));
 }
 
 typedef enum topic_state_e { TOPIC_NEW, TOPIC_EXISTS, TOPIC_UNKNOWN } topic_state_t;
@@ -323,16 +323,16 @@ rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_to
         char opaque[64];
         opaque_of(tconf, opaque, sizeof(opaque));
 
-        ksafe_view_t *view = ksafe_view_from_topic_conf(policy->props, rk, tconf);
-        ksafe_report_t *report = view ? ksafe_enforce(policy, view, topic_conf_setter, tconf)
+        ksafe_view_t *view = ksafe_view__from_topic_conf(policy->props, rk, tconf);
+        ksafe_report_t *report = view ? ksafe_enforce__view(policy, view, topic_conf_setter, tconf)
                                       : NULL;
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_topic_t *rkt = NULL;
         if (!report) {
                 set_errstr(errstr, errstr_size, "ksafe: out of memory");
                 rd_kafka_topic_conf_destroy(tconf);
         } else if (ksafe_report_rejected(report)) {
-                ksafe_report_explain(report, errstr, errstr_size);
+                ksafe_report__explain(report, errstr, errstr_size);
                 rd_kafka_topic_conf_destroy(tconf);
         } else if (!(rkt = rd_kafka_topic_new(rk, topic, tconf))) {
                 set_errstr(errstr, errstr_size, "ksafe: rd_kafka_topic_new(\"%s\") failed: %s",

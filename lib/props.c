@@ -173,7 +173,7 @@ static void read_defaults(ksafe_props_t *props)
         rd_kafka_conf_destroy(conf);
 }
 
-ksafe_props_t *ksafe_props_new(void)
+ksafe_props_t *ksafe_props__new(void)
 {
         char *text = NULL;
         size_t text_len = 0;
@@ -192,7 +192,7 @@ ksafe_props_t *ksafe_props_new(void)
                 props->all = calloc(cap, sizeof(*props->all));
         if (!props || !props->all) {
                 free(text);
-                ksafe_props_destroy(props);
+                ksafe_props__destroy(props);
                 return NULL;
         }
 
@@ -221,7 +221,7 @@ ksafe_props_t *ksafe_props_new(void)
         }
         free(text);
         if (!ok) {
-                ksafe_props_destroy(props);
+                ksafe_props__destroy(props);
                 return NULL;
         }
 
@@ -236,15 +236,15 @@ ksafe_props_t *ksafe_props_new(void)
         read_defaults(props);
         for (size_t i = 0; i < props->count; i++)
                 if (!props->all[i].def) {
-                        ksafe_props_destroy(props);
+                        ksafe_props__destroy(props);
                         return NULL;
                 }
         for (int w = 0; w < KSAFE_P__COUNT; w++)
-                props->well_known[w] = ksafe_props_find(props, well_known_names[w]);
+                props->well_known[w] = ksafe_props__find(props, well_known_names[w]);
         return props;
 }
 
-void ksafe_props_destroy(ksafe_props_t *props)
+void ksafe_props__destroy(ksafe_props_t *props)
 {
         if (!props)
                 return;
@@ -258,7 +258,7 @@ void ksafe_props_destroy(ksafe_props_t *props)
         free(props);
 }
 
-const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *name)
+const ksafe_prop_t *ksafe_props__find(const ksafe_props_t *props, const char *name)
 {
         const ksafe_prop_t *p = find_in_scope(props, KSAFE_SCOPE_GLOBAL, name);
         /* kcat strips "topic." and the topic conf strips one more. */
@@ -271,22 +271,22 @@ const ksafe_prop_t *ksafe_props_find(const ksafe_props_t *props, const char *nam
         return p ? p->canon : NULL;
 }
 
-size_t ksafe_props_count(const ksafe_props_t *props)
+size_t ksafe_props__count(const ksafe_props_t *props)
 {
         return props->count;
 }
 
-const ksafe_prop_t *ksafe_props_at(const ksafe_props_t *props, size_t i)
+const ksafe_prop_t *ksafe_props__at(const ksafe_props_t *props, size_t i)
 {
         return i < props->count ? &props->all[i] : NULL;
 }
 
-size_t ksafe_props_index(const ksafe_props_t *props, const ksafe_prop_t *prop)
+size_t ksafe_props__index(const ksafe_props_t *props, const ksafe_prop_t *prop)
 {
         return (size_t)(prop - props->all);
 }
 
-const ksafe_prop_t *ksafe_props_well_known(const ksafe_props_t *props, ksafe_well_known_t which)
+const ksafe_prop_t *ksafe_props__well_known(const ksafe_props_t *props, ksafe_well_known_t which)
 {
         return props->well_known[which];
 }
@@ -342,7 +342,7 @@ static size_t bounded_distance(const char *a, size_t la, const char *b, size_t l
  * and an exact match ends the search: the same answer as comparing every
  * name in full, in time close to linear in the length of `name`.
  */
-const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name)
+const char *ksafe_props__suggest(const ksafe_props_t *props, const char *name)
 {
         size_t la = strlen(name);
         if (la > 128)
@@ -368,202 +368,4 @@ const char *ksafe_props_suggest(const ksafe_props_t *props, const char *name)
                 bound = d - 1;
         }
         return best;
-}
-
-/*
- * librdkafka's refusal messages that never quote the value: "not supported
- * in this build", the Java-name hints ("Java TrustStores are not
- * supported"), an empty value, a bool, a pointer property. The others
- * ("Invalid value for configuration property \"x\": VALUE", "Unsupported
- * value \"VALUE\"") may, so a sensitive property's value is never shown
- * through them.
- */
-static bool message_without_value(const char *msg)
-{
-        return strstr(msg, " not supported") || strstr(msg, "cannot be set to empty value") ||
-               strncmp(msg, "Expected bool value for", 23) == 0 ||
-               strstr(msg, "must be set through dedicated") || strstr(msg, "not settable");
-}
-
-/* librdkafka's message in errstr, or a generic one where it could carry a
- * secret value (or says nothing). */
-static void refusal_message(const char *name, bool sensitive, char *lib_err, char *errstr,
-                            size_t errstr_size)
-{
-        size_t n = strlen(lib_err);
-        while (n > 0 && isspace((unsigned char)lib_err[n - 1]))
-                lib_err[--n] = '\0';
-        if (!*lib_err || (sensitive && !message_without_value(lib_err)))
-                snprintf(errstr, errstr_size, "librdkafka refuses this value for \"%s\"", name);
-        else
-                snprintf(errstr, errstr_size, "%s", lib_err);
-}
-
-char *ksafe_prop_parse(const ksafe_prop_t *prop, const char *raw, char *errstr,
-                       size_t errstr_size)
-{
-        const ksafe_prop_t *canon = prop->canon;
-        if (canon->type == KSAFE_PROP_POINTER) {
-                snprintf(errstr, errstr_size,
-                         "\"%s\" is set through a dedicated API, not from a string", prop->name);
-                return NULL;
-        }
-        /* Every value is librdkafka's to judge, strings included (an empty
-         * sasl.mechanisms, an OIDC property in a build without libcurl),
-         * except plugin.library.paths: setting it loads the plugin. */
-        if (strcmp(canon->name, "plugin.library.paths") == 0) {
-                char *out = strdup(raw);
-                if (!out)
-                        snprintf(errstr, errstr_size, "out of memory");
-                return out;
-        }
-
-        char lib_err[512] = "";
-        char *out = NULL;
-        size_t size = 0;
-        rd_kafka_conf_res_t res;
-        bool global = canon->scope == KSAFE_SCOPE_GLOBAL;
-        bool text = canon->type == KSAFE_PROP_STRING || canon->type == KSAFE_PROP_PATTERN;
-        rd_kafka_conf_t *conf = global ? rd_kafka_conf_new() : NULL;
-        rd_kafka_topic_conf_t *tconf = global ? NULL : rd_kafka_topic_conf_new();
-        res = global ? rd_kafka_conf_set(conf, canon->name, raw, lib_err, sizeof(lib_err))
-                     : rd_kafka_topic_conf_set(tconf, canon->name, raw, lib_err, sizeof(lib_err));
-        bool set = res == RD_KAFKA_CONF_OK;
-        /* Ask for the length first: nothing librdkafka reads is cut short. */
-        if (set)
-                res = global ? rd_kafka_conf_get(conf, canon->name, NULL, &size)
-                             : rd_kafka_topic_conf_get(tconf, canon->name, NULL, &size);
-        if (res == RD_KAFKA_CONF_OK && (out = malloc(size ? size : 1)) != NULL) {
-                out[0] = '\0';
-                if (size)
-                        res = global ? rd_kafka_conf_get(conf, canon->name, out, &size)
-                                     : rd_kafka_topic_conf_get(tconf, canon->name, out, &size);
-        }
-        /* An empty string unsets a string property: it reads back as not
-         * set at all (transactional.id= is no transactional id). */
-        if (set && text && res == RD_KAFKA_CONF_UNKNOWN && !out) {
-                res = RD_KAFKA_CONF_OK;
-                out = strdup("");
-        }
-        if (conf)
-                rd_kafka_conf_destroy(conf);
-        if (tconf)
-                rd_kafka_topic_conf_destroy(tconf);
-        if (res == RD_KAFKA_CONF_OK && !out) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        if (res != RD_KAFKA_CONF_OK) {
-                free(out);
-                refusal_message(prop->name, canon->sensitive || prop->sensitive, lib_err, errstr,
-                                errstr_size);
-                return NULL;
-        }
-        return out;
-}
-
-rd_kafka_conf_res_t ksafe_props_probe(rd_kafka_conf_t *scratch, const char *name,
-                                      const char *raw, char *errstr, size_t errstr_size)
-{
-        char lib_err[512] = "";
-        if (errstr_size)
-                errstr[0] = '\0';
-        /* plugin.library.paths is in the table: no name that reaches here
-         * has a setter, so setting it changes the scratch conf only. */
-        rd_kafka_conf_res_t res = rd_kafka_conf_set(scratch, name, raw, lib_err, sizeof(lib_err));
-        if (res == RD_KAFKA_CONF_INVALID)
-                refusal_message(name, ksafe_property_is_sensitive(name), lib_err, errstr,
-                                errstr_size);
-        return res;
-}
-
-/* How a person reads an integer: decimal, or 0x hex. false if neither. */
-static bool person_int(const char *raw, long long *out)
-{
-        while (isspace((unsigned char)*raw))
-                raw++;
-        const char *s = raw;
-        if (*s == '+' || *s == '-')
-                s++;
-        int base = 10;
-        const char *digits = s;
-        if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-                base = 16;
-                digits = s + 2;
-        }
-        size_t n = base == 16 ? strspn(digits, "0123456789abcdefABCDEF")
-                              : strspn(digits, "0123456789");
-        const char *end = digits + n;
-        while (isspace((unsigned char)*end))
-                end++;
-        if (n == 0 || *end)
-                return false;
-        errno = 0;
-        long long v = strtoll(raw, NULL, base);
-        if (errno == ERANGE)
-                v = raw[0] == '-' ? LLONG_MIN : LLONG_MAX;
-        *out = v;
-        return true;
-}
-
-bool ksafe_prop_misread(const ksafe_prop_t *prop, const char *raw, const char *parsed, char *why,
-                        size_t why_size)
-{
-        const ksafe_prop_t *canon = prop->canon;
-        if (canon->type == KSAFE_PROP_INT) {
-                /* A value with no digit that librdkafka accepted is a name
-                 * such as acks=all: read as written. */
-                if (!strpbrk(raw, "0123456789"))
-                        return false;
-                long long lib = strtoll(parsed, NULL, 10);
-                long long person;
-                if (!person_int(raw, &person)) {
-                        snprintf(why, why_size,
-                                 "\"%s\" is not an integer; librdkafka reads it as %lld", raw, lib);
-                        return true;
-                }
-                if (person < INT32_MIN || person > INT32_MAX) {
-                        snprintf(why, why_size,
-                                 "%s does not fit in 32 bits; librdkafka silently reads it as %lld",
-                                 raw, lib);
-                        return true;
-                }
-                if (person != lib) {
-                        snprintf(why, why_size, "librdkafka reads \"%s\" as %lld%s", raw, lib,
-                                 strchr("+-0", raw[strspn(raw, " \t")]) ? " (octal)" : "");
-                        return true;
-                }
-                return false;
-        }
-        if (canon->type == KSAFE_PROP_FLOAT) {
-                char *end;
-                errno = 0;
-                double person = strtod(raw, &end);
-                while (isspace((unsigned char)*end))
-                        end++;
-                double lib = strtod(parsed, NULL);
-                /* librdkafka keeps the double and shows it with %g: compare
-                 * in that form (123456.7 reads back as 123457). */
-                char shown[64];
-                snprintf(shown, sizeof(shown), "%g", person);
-                if (end == raw || *end || errno == ERANGE || !isfinite(person) ||
-                    (person != lib && strcmp(shown, parsed) != 0)) {
-                        snprintf(why, why_size,
-                                 "\"%s\" is not a number; librdkafka reads it as %g", raw, lib);
-                        return true;
-                }
-        }
-        return false;
-}
-
-bool ksafe_prop_number(const ksafe_prop_t *prop, const char *value, double *out)
-{
-        char *end;
-        double v = strtod(value, &end);
-        if (end == value || *end || isnan(v))
-                return false;
-        if (v == 0 && prop->canon->zero_infinite)
-                v = INFINITY;
-        *out = v;
-        return true;
 }

@@ -21,7 +21,7 @@ struct ksafe_report_s {
         bool out_of_memory;
 };
 
-ksafe_report_t *ksafe_report_new(const ksafe_policy_t *policy)
+ksafe_report_t *ksafe_report__new(const ksafe_policy_t *policy)
 {
         ksafe_report_t *report = calloc(1, sizeof(*report));
         if (!report)
@@ -115,11 +115,11 @@ static void buf_escaped(ksafe_buf_t *buf, const char *s)
         size_t used;
         for (const unsigned char *p = (const unsigned char *)s; *p; p += used) {
                 size_t n = escape_one(p, piece, &used);
-                ksafe_buf_append(buf, piece, n);
+                ksafe_buf__append(buf, piece, n);
         }
 }
 
-/* Is `stored` the escaped form of `raw`? (No allocation: ksafe_report_find
+/* Is `stored` the escaped form of `raw`? (No allocation: ksafe_report__find
  * compares a policy's raw rule id with the escaped one the report keeps.) */
 static bool escaped_equals(const char *stored, const char *raw)
 {
@@ -145,10 +145,10 @@ char *ksafe_report_escape(const char *s)
                 return NULL;
         ksafe_buf_t buf = {0};
         buf_escaped(&buf, s);
-        return ksafe_buf_take(&buf);
+        return ksafe_buf__take(&buf);
 }
 
-ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violation_t *v)
+ksafe_violation_t *ksafe_report__add(ksafe_report_t *report, const ksafe_violation_t *v)
 {
         if (!v) {
                 report->out_of_memory = true;
@@ -193,13 +193,13 @@ ksafe_violation_t *ksafe_report_add(ksafe_report_t *report, const ksafe_violatio
         return out;
 }
 
-void ksafe_violation_clear_fix(ksafe_violation_t *v)
+void ksafe_violation__clear_fix(ksafe_violation_t *v)
 {
         free((char *)v->fix);
         v->fix = NULL;
 }
 
-ksafe_violation_t *ksafe_report_find(ksafe_report_t *report, const char *rule_id)
+ksafe_violation_t *ksafe_report__find(ksafe_report_t *report, const char *rule_id)
 {
         for (size_t i = 0; i < report->count; i++)
                 if (report->items[i].rule_id && escaped_equals(report->items[i].rule_id, rule_id))
@@ -217,7 +217,7 @@ static int by_location(const void *a, const void *b)
         return 0;
 }
 
-void ksafe_report_sort(ksafe_report_t *report)
+void ksafe_report__sort(ksafe_report_t *report)
 {
         /* Insertion sort: stable, and reports are short. */
         for (size_t i = 1; i < report->count; i++) {
@@ -229,7 +229,7 @@ void ksafe_report_sort(ksafe_report_t *report)
         }
 }
 
-void ksafe_report_set_enforced(ksafe_report_t *report)
+void ksafe_report__set_enforced(ksafe_report_t *report)
 {
         report->enforced = true;
 }
@@ -251,7 +251,7 @@ size_t ksafe_report_count(const ksafe_report_t *report)
         return report ? report->count : 0;
 }
 
-ksafe_violation_t *ksafe_report_at(ksafe_report_t *report, size_t i)
+ksafe_violation_t *ksafe_report__at(ksafe_report_t *report, size_t i)
 {
         return report && i < report->count ? &report->items[i] : NULL;
 }
@@ -287,7 +287,7 @@ size_t ksafe_report_severity_count(const ksafe_report_t *report, ksafe_severity_
         return n;
 }
 
-void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t errstr_size)
+void ksafe_report__explain(const ksafe_report_t *report, char *errstr, size_t errstr_size)
 {
         if (!errstr || !errstr_size)
                 return; /* nothing to write into, not even a NUL */
@@ -296,21 +296,21 @@ void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t err
                 return;
         }
         ksafe_buf_t buf = {0};
-        ksafe_buf_printf(&buf, "ksafe: policy \"%s\" refuses this configuration",
+        ksafe_buf__printf(&buf, "ksafe: policy \"%s\" refuses this configuration",
                          report->policy ? report->policy : "?");
         const char *sep = ": ";
         for (size_t i = 0; i < report->count; i++) {
                 const ksafe_violation_t *v = &report->items[i];
                 if (!refuses(report, v))
                         continue;
-                ksafe_buf_printf(&buf, "%s%s [%s]%s", sep, v->message, v->rule_id,
+                ksafe_buf__printf(&buf, "%s%s [%s]%s", sep, v->message, v->rule_id,
                                  v->action == KSAFE_ACTION_ENFORCE ? " (could not be enforced)"
                                                                    : "");
                 sep = "; ";
         }
         if (report->out_of_memory)
-                ksafe_buf_printf(&buf, "%sout of memory", sep);
-        char *s = ksafe_buf_take(&buf);
+                ksafe_buf__printf(&buf, "%sout of memory", sep);
+        char *s = ksafe_buf__take(&buf);
         snprintf(errstr, errstr_size, "%s", s ? s : "ksafe: out of memory");
         free(s);
         /* Cut short, it still ends on a whole UTF-8 character. */
@@ -327,11 +327,11 @@ void ksafe_report_explain(const ksafe_report_t *report, char *errstr, size_t err
 
 static void json_field(ksafe_buf_t *buf, const char *key, const char *value, bool comma)
 {
-        ksafe_buf_printf(buf, "%s\"%s\":", comma ? "," : "", key);
+        ksafe_buf__printf(buf, "%s\"%s\":", comma ? "," : "", key);
         if (value)
-                ksafe_buf_json_string(buf, value);
+                ksafe_buf__json_string(buf, value);
         else
-                ksafe_buf_append(buf, "null", 4);
+                ksafe_buf__append(buf, "null", 4);
 }
 
 char *ksafe_report_to_json(const ksafe_report_t *report)
@@ -339,19 +339,19 @@ char *ksafe_report_to_json(const ksafe_report_t *report)
         if (!report)
                 return NULL;
         ksafe_buf_t buf = {0};
-        ksafe_buf_printf(&buf, "{\"version\":%d", KSAFE_REPORT_JSON_VERSION);
+        ksafe_buf__printf(&buf, "{\"version\":%d", KSAFE_REPORT_JSON_VERSION);
         json_field(&buf, "policy", report->policy, true);
         json_field(&buf, "environment", report->env, true);
-        ksafe_buf_printf(&buf, ",\"allow_unsafe\":%s,\"enforced\":%s,\"rejected\":%s",
+        ksafe_buf__printf(&buf, ",\"allow_unsafe\":%s,\"enforced\":%s,\"rejected\":%s",
                          report->allow_unsafe ? "true" : "false",
                          report->enforced ? "true" : "false",
                          ksafe_report_rejected(report) ? "true" : "false");
-        ksafe_buf_printf(&buf, ",\"errors\":%zu,\"warnings\":%zu,\"violations\":[",
+        ksafe_buf__printf(&buf, ",\"errors\":%zu,\"warnings\":%zu,\"violations\":[",
                          ksafe_report_severity_count(report, KSAFE_SEVERITY_ERROR),
                          ksafe_report_severity_count(report, KSAFE_SEVERITY_WARNING));
         for (size_t i = 0; i < report->count; i++) {
                 const ksafe_violation_t *v = &report->items[i];
-                ksafe_buf_append(&buf, i ? ",{" : "{", i ? 2 : 1);
+                ksafe_buf__append(&buf, i ? ",{" : "{", i ? 2 : 1);
                 json_field(&buf, "rule", v->rule_id, false);
                 json_field(&buf, "property", v->property, true);
                 json_field(&buf, "canonical", v->canonical, true);
@@ -360,15 +360,15 @@ char *ksafe_report_to_json(const ksafe_report_t *report)
                 json_field(&buf, "fix", v->fix, true);
                 json_field(&buf, "action", ksafe_action_name(v->action), true);
                 json_field(&buf, "severity", ksafe_severity_name(v->severity), true);
-                ksafe_buf_printf(&buf, ",\"fixed\":%s,\"is_set\":%s",
+                ksafe_buf__printf(&buf, ",\"fixed\":%s,\"is_set\":%s",
                                  v->fixed ? "true" : "false", v->is_set ? "true" : "false");
                 json_field(&buf, "why", v->why, true);
                 json_field(&buf, "message", v->message, true);
                 json_field(&buf, "file", v->file, true);
-                ksafe_buf_printf(&buf, ",\"line\":%d,\"column\":%d}", v->line, v->column);
+                ksafe_buf__printf(&buf, ",\"line\":%d,\"column\":%d}", v->line, v->column);
         }
-        ksafe_buf_append(&buf, "]}", 2);
-        return ksafe_buf_take(&buf);
+        ksafe_buf__append(&buf, "]}", 2);
+        return ksafe_buf__take(&buf);
 }
 
 char *ksafe_report_to_text(const ksafe_report_t *report)
@@ -379,18 +379,34 @@ char *ksafe_report_to_text(const ksafe_report_t *report)
         for (size_t i = 0; i < report->count; i++) {
                 const ksafe_violation_t *v = &report->items[i];
                 if (v->file)
-                        ksafe_buf_printf(&buf, "%s:%d:%d: ", v->file, v->line, v->column);
-                ksafe_buf_printf(&buf, "%s: %s [%s]",
+                        ksafe_buf__printf(&buf, "%s:%d:%d: ", v->file, v->line, v->column);
+                ksafe_buf__printf(&buf, "%s: %s [%s]",
                                  v->fixed ? "enforced" : ksafe_severity_name(v->severity),
                                  v->message, v->rule_id);
                 if (v->fixed && v->fix)
-                        ksafe_buf_printf(&buf, " (set to %s)", v->fix);
-                ksafe_buf_append(&buf, "\n", 1);
+                        ksafe_buf__printf(&buf, " (set to %s)", v->fix);
+                ksafe_buf__append(&buf, "\n", 1);
         }
         if (report->allow_unsafe)
-                ksafe_buf_printf(&buf,
+                ksafe_buf__printf(&buf,
                                  "note: policy \"%s\" sets allow_unsafe: the safety baseline "
                                  "may be weakened\n",
                                  report->policy ? report->policy : "?");
-        return ksafe_buf_take(&buf);
+        return ksafe_buf__take(&buf);
+}
+
+
+const char *ksafe_action_name(ksafe_action_t action)
+{
+        switch (action) {
+        case KSAFE_ACTION_ENFORCE: return "enforce";
+        case KSAFE_ACTION_REJECT: return "reject";
+        case KSAFE_ACTION_WARN: return "warn";
+        }
+        return "unknown";
+}
+
+const char *ksafe_severity_name(ksafe_severity_t severity)
+{
+        return severity == KSAFE_SEVERITY_WARNING ? "warning" : "error";
 }

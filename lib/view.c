@@ -17,7 +17,7 @@
  * default was set; one at its default may or may not have been, and
  * librdkafka 2.0.2 tells that only in the debug=conf log of a handle made
  * from the topic conf (probe_topic_set()), which ksafe reads when it
- * matters (ksafe_view_settle()).
+ * matters (ksafe_view__settle()).
  */
 #include <math.h>
 #include <stdio.h>
@@ -92,7 +92,7 @@ struct ksafe_view_s {
         /* rd_kafka_conf_get() scans librdkafka's whole property table:
          * values read from a conf are cached until the property changes. */
         store_t *cache;
-        store_t overrides; /* values given by ksafe_view_override() */
+        store_t overrides; /* values given by ksafe_view__override() */
         const ksafe_props_t *props;
         ksafe_source_t source;
         const rd_kafka_conf_t *conf;         /* global values, or NULL */
@@ -215,7 +215,7 @@ static rd_kafka_conf_res_t collect_set(rd_kafka_conf_t *conf, const char *name, 
 {
         (void)conf, (void)val, (void)errstr, (void)errstr_size;
         set_list_t *list = ic_opaque;
-        const ksafe_prop_t *prop = ksafe_props_find(list->props, name);
+        const ksafe_prop_t *prop = ksafe_props__find(list->props, name);
         if (prop && !set_list_add(list, prop))
                 list->known = false;
         return RD_KAFKA_CONF_UNKNOWN; /* not ours: librdkafka goes on */
@@ -248,7 +248,7 @@ static void user_set_of(rd_kafka_conf_t *probe, set_list_t *list)
                 rd_kafka_conf_destroy(rd_kafka_conf_dup(probe));
 }
 
-ksafe_view_t *ksafe_view_from_conf(const ksafe_props_t *props, const rd_kafka_conf_t *conf)
+ksafe_view_t *ksafe_view__from_conf(const ksafe_props_t *props, const rd_kafka_conf_t *conf)
 {
         ksafe_view_t *view = view_new(props, SOURCE_CONF);
         if (view) {
@@ -276,7 +276,7 @@ static void copy_sets(ksafe_view_t *view, const ksafe_view_t *like)
         view->lazy->probed = like->lazy->probed && view->lazy->topic_set.known;
 }
 
-ksafe_view_t *ksafe_view_from_conf_like(const ksafe_props_t *props, const rd_kafka_conf_t *conf,
+ksafe_view_t *ksafe_view__from_conf_like(const ksafe_props_t *props, const rd_kafka_conf_t *conf,
                                         const ksafe_view_t *like)
 {
         ksafe_view_t *view = view_new(props, SOURCE_CONF);
@@ -287,7 +287,7 @@ ksafe_view_t *ksafe_view_from_conf_like(const ksafe_props_t *props, const rd_kaf
         return view;
 }
 
-ksafe_view_t *ksafe_view_from_scratch_conf(const ksafe_props_t *props, rd_kafka_conf_t *conf)
+ksafe_view_t *ksafe_view__from_scratch_conf(const ksafe_props_t *props, rd_kafka_conf_t *conf)
 {
         ksafe_view_t *view = view_new(props, SOURCE_CONF);
         if (view) {
@@ -297,7 +297,7 @@ ksafe_view_t *ksafe_view_from_scratch_conf(const ksafe_props_t *props, rd_kafka_
         return view;
 }
 
-ksafe_view_t *ksafe_view_from_handle(const ksafe_props_t *props, rd_kafka_t *rk)
+ksafe_view_t *ksafe_view__from_handle(const ksafe_props_t *props, rd_kafka_t *rk)
 {
         /* Topic-level values are read from the handle's own default topic
          * conf, which rd_kafka_new() finalized (a dup of it would not be:
@@ -315,7 +315,7 @@ ksafe_view_t *ksafe_view_from_handle(const ksafe_props_t *props, rd_kafka_t *rk)
         return view;
 }
 
-ksafe_view_t *ksafe_view_from_handle_like(const ksafe_props_t *props, rd_kafka_t *rk,
+ksafe_view_t *ksafe_view__from_handle_like(const ksafe_props_t *props, rd_kafka_t *rk,
                                           const ksafe_view_t *like)
 {
         ksafe_view_t *view = view_new(props, SOURCE_HANDLE);
@@ -326,7 +326,7 @@ ksafe_view_t *ksafe_view_from_handle_like(const ksafe_props_t *props, rd_kafka_t
         return view;
 }
 
-ksafe_view_t *ksafe_view_from_topic_conf(const ksafe_props_t *props, rd_kafka_t *rk,
+ksafe_view_t *ksafe_view__from_topic_conf(const ksafe_props_t *props, rd_kafka_t *rk,
                                          const rd_kafka_topic_conf_t *tconf)
 {
         ksafe_view_t *view = view_new(props, SOURCE_HANDLE);
@@ -338,7 +338,7 @@ ksafe_view_t *ksafe_view_from_topic_conf(const ksafe_props_t *props, rd_kafka_t 
         return view;
 }
 
-ksafe_view_t *ksafe_view_from_entries(const ksafe_props_t *props, const char *file,
+ksafe_view_t *ksafe_view__from_entries(const ksafe_props_t *props, const char *file,
                                       const ksafe_entry_t *entries, size_t count)
 {
         ksafe_view_t *view = view_new(props, SOURCE_ENTRIES);
@@ -350,7 +350,7 @@ ksafe_view_t *ksafe_view_from_entries(const ksafe_props_t *props, const char *fi
         return view;
 }
 
-void ksafe_view_destroy(ksafe_view_t *view)
+void ksafe_view__destroy(ksafe_view_t *view)
 {
         if (!view)
                 return;
@@ -366,28 +366,28 @@ void ksafe_view_destroy(ksafe_view_t *view)
         free(view);
 }
 
-const char *ksafe_view_file(const ksafe_view_t *view)
+const char *ksafe_view__file(const ksafe_view_t *view)
 {
         return view->file;
 }
 
-const ksafe_entry_t *ksafe_view_entries(const ksafe_view_t *view, size_t *countp)
+const ksafe_entry_t *ksafe_view__entries(const ksafe_view_t *view, size_t *countp)
 {
         *countp = view->count;
         return view->entries;
 }
 
-bool ksafe_view_finalized(const ksafe_view_t *view)
+bool ksafe_view__finalized(const ksafe_view_t *view)
 {
         return view->source == SOURCE_HANDLE && !view->topic_only;
 }
 
-bool ksafe_view_is_topic_only(const ksafe_view_t *view)
+bool ksafe_view__is_topic_only(const ksafe_view_t *view)
 {
         return view->topic_only;
 }
 
-void ksafe_view_changed(ksafe_view_t *view, const ksafe_prop_t *prop, bool now_set)
+void ksafe_view__changed(ksafe_view_t *view, const ksafe_prop_t *prop, bool now_set)
 {
         set_list_t *list = prop->canon->scope == KSAFE_SCOPE_TOPIC ? &view->lazy->topic_set
                                                                  : &view->user_set;
@@ -401,7 +401,7 @@ void ksafe_view_changed(ksafe_view_t *view, const ksafe_prop_t *prop, bool now_s
 static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out,
                        char **owned);
 
-bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value,
+bool ksafe_view__override(ksafe_view_t *view, const ksafe_prop_t *prop, const char *value,
                          bool is_set)
 {
         prop = prop->canon;
@@ -413,7 +413,7 @@ bool ksafe_view_override(ksafe_view_t *view, const ksafe_prop_t *prop, const cha
         ksafe_value_t v = {.is_set = is_set, .entry = prev.entry};
         if (!store_put(&view->overrides, prop, &v, value))
                 return false;
-        ksafe_view_changed(view, prop, is_set);
+        ksafe_view__changed(view, prop, is_set);
         return true;
 }
 
@@ -560,7 +560,7 @@ static void probe_log(const rd_kafka_t *rk, int level, const char *fac, const ch
         char name[300];
         int n = snprintf(name, sizeof(name), "topic.%.*s", (int)(eq - buf - 2), buf + 2);
         const ksafe_prop_t *prop =
-                n > 0 && (size_t)n < sizeof(name) ? ksafe_props_find(pr->list->props, name) : NULL;
+                n > 0 && (size_t)n < sizeof(name) ? ksafe_props__find(pr->list->props, name) : NULL;
         if (prop && prop->scope == KSAFE_SCOPE_TOPIC && !set_list_add(pr->list, prop))
                 pr->failed = true;
 }
@@ -586,7 +586,7 @@ static bool probe_agrees(const ksafe_props_t *props, rd_kafka_topic_conf_t *tcon
         for (size_t i = 0; ok && i + 1 < cnt; i += 2) {
                 char name[300];
                 snprintf(name, sizeof(name), "topic.%s", dump[i]);
-                const ksafe_prop_t *prop = ksafe_props_find(props, name);
+                const ksafe_prop_t *prop = ksafe_props__find(props, name);
                 if (prop && prop->scope == KSAFE_SCOPE_TOPIC && prop->type != KSAFE_PROP_POINTER &&
                     dump[i + 1] && strcmp(dump[i + 1], prop->def) != 0)
                         ok = set_list_has(list, prop);
@@ -651,39 +651,39 @@ static void probe_topic_set(const ksafe_view_t *view)
         forget_topic_values(view);
 }
 
-void ksafe_view_settle(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *v)
+void ksafe_view__settle(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *v)
 {
         if (!v->unsure)
                 return;
         probe_topic_set(view);
         if (view->lazy->topic_set.known)
-                ksafe_view_value(view, prop, v);
+                ksafe_view__value(view, prop, v);
 }
 
-bool ksafe_view_transactional(const ksafe_view_t *view)
+bool ksafe_view__transactional(const ksafe_view_t *view)
 {
-        const ksafe_prop_t *txid = ksafe_props_well_known(view->props, KSAFE_P_TRANSACTIONAL_ID);
+        const ksafe_prop_t *txid = ksafe_props__well_known(view->props, KSAFE_P_TRANSACTIONAL_ID);
         ksafe_value_t v;
         return txid && stored_value(view, txid, &v) && v.is_set && v.text[0];
 }
 
-bool ksafe_view_idempotent(const ksafe_view_t *view)
+bool ksafe_view__idempotent(const ksafe_view_t *view)
 {
-        const ksafe_prop_t *idem = ksafe_props_well_known(view->props, KSAFE_P_IDEMPOTENCE);
+        const ksafe_prop_t *idem = ksafe_props__well_known(view->props, KSAFE_P_IDEMPOTENCE);
         ksafe_value_t v;
-        return ksafe_view_transactional(view) ||
+        return ksafe_view__transactional(view) ||
                (idem && stored_value(view, idem, &v) && strcmp(v.text, "true") == 0);
 }
 
-bool ksafe_view_limit(const ksafe_view_t *view, const ksafe_prop_t *prop, double *hi)
+bool ksafe_view__limit(const ksafe_view_t *view, const ksafe_prop_t *prop, double *hi)
 {
         const ksafe_props_t *props = view->props;
-        const ksafe_prop_t *tt = ksafe_props_well_known(props, KSAFE_P_TRANSACTION_TIMEOUT);
+        const ksafe_prop_t *tt = ksafe_props__well_known(props, KSAFE_P_TRANSACTION_TIMEOUT);
         ksafe_value_t v;
         /* rd_kafka_new(): "message.timeout.ms must be <= transaction.timeout.ms". */
-        if (prop->canon == ksafe_props_well_known(props, KSAFE_P_MESSAGE_TIMEOUT) && tt &&
-            ksafe_view_transactional(view) && ksafe_view_value(view, tt, &v) &&
-            ksafe_prop_number(tt, v.text, hi) && isfinite(*hi))
+        if (prop->canon == ksafe_props__well_known(props, KSAFE_P_MESSAGE_TIMEOUT) && tt &&
+            ksafe_view__transactional(view) && ksafe_view__value(view, tt, &v) &&
+            ksafe_prop__number(tt, v.text, hi) && isfinite(*hi))
                 return true;
         return false;
 }
@@ -692,7 +692,7 @@ bool ksafe_view_limit(const ksafe_view_t *view, const ksafe_prop_t *prop, double
  * int properties are printed as integers). NAN when unknown. */
 static double stored_number(const ksafe_view_t *view, const char *name)
 {
-        const ksafe_prop_t *prop = ksafe_props_find(view->props, name);
+        const ksafe_prop_t *prop = ksafe_props__find(view->props, name);
         ksafe_value_t v;
         if (!prop || !stored_value(view, prop, &v))
                 return NAN;
@@ -703,7 +703,7 @@ static double stored_number(const ksafe_view_t *view, const char *name)
 
 static const char *stored_text(const ksafe_view_t *view, const char *name)
 {
-        const ksafe_prop_t *prop = ksafe_props_find(view->props, name);
+        const ksafe_prop_t *prop = ksafe_props__find(view->props, name);
         ksafe_value_t v;
         return prop && stored_value(view, prop, &v) ? v.text : "";
 }
@@ -799,19 +799,19 @@ static const char *model(const ksafe_view_t *view, const ksafe_prop_t *prop, con
                 return base;
 
         const ksafe_props_t *props = view->props;
-        bool transactional = ksafe_view_transactional(view);
-        bool idempotent = ksafe_view_idempotent(view);
+        bool transactional = ksafe_view__transactional(view);
+        bool idempotent = ksafe_view__idempotent(view);
         double n;
-        if (prop == ksafe_props_well_known(props, KSAFE_P_IDEMPOTENCE))
+        if (prop == ksafe_props__well_known(props, KSAFE_P_IDEMPOTENCE))
                 return transactional ? "true" : base;
         if (named(prop, "socket.timeout.ms") && transactional) {
                 n = stored_number(view, "transaction.timeout.ms") - 100;
                 snprintf(buf, size, "%.0f", n > 900 ? n : 900);
                 return isfinite(n) ? buf : base;
         }
-        if (prop == ksafe_props_well_known(props, KSAFE_P_INFLIGHT) && idempotent)
+        if (prop == ksafe_props__well_known(props, KSAFE_P_INFLIGHT) && idempotent)
                 return strtod(base, NULL) > 5 ? "5" : base;
-        if (prop == ksafe_props_well_known(props, KSAFE_P_RETRIES) && idempotent)
+        if (prop == ksafe_props__well_known(props, KSAFE_P_RETRIES) && idempotent)
                 return "2147483647";
         if (named(prop, "queue.buffering.backpressure.threshold") && idempotent)
                 return "1";
@@ -842,12 +842,12 @@ static const char *model(const ksafe_view_t *view, const ksafe_prop_t *prop, con
                 }
                 return base;
         }
-        if (prop == ksafe_props_well_known(props, KSAFE_P_ACKS) && idempotent)
+        if (prop == ksafe_props__well_known(props, KSAFE_P_ACKS) && idempotent)
                 return "-1";
         if (named(prop, "queuing.strategy") && idempotent)
                 return "fifo";
-        if (prop == ksafe_props_well_known(props, KSAFE_P_MESSAGE_TIMEOUT) && transactional) {
-                const ksafe_prop_t *tt = ksafe_props_well_known(props, KSAFE_P_TRANSACTION_TIMEOUT);
+        if (prop == ksafe_props__well_known(props, KSAFE_P_MESSAGE_TIMEOUT) && transactional) {
+                const ksafe_prop_t *tt = ksafe_props__well_known(props, KSAFE_P_TRANSACTION_TIMEOUT);
                 ksafe_value_t v;
                 if (tt && stored_value(view, tt, &v)) {
                         snprintf(buf, size, "%s", v.text);
@@ -857,7 +857,7 @@ static const char *model(const ksafe_view_t *view, const ksafe_prop_t *prop, con
         return base;
 }
 
-const char *ksafe_view_unset_value(const ksafe_view_t *view, const ksafe_prop_t *prop, char *buf,
+const char *ksafe_view__unset_value(const ksafe_view_t *view, const ksafe_prop_t *prop, char *buf,
                                    size_t size)
 {
         prop = prop->canon;
@@ -867,14 +867,14 @@ const char *ksafe_view_unset_value(const ksafe_view_t *view, const ksafe_prop_t 
         return buf;
 }
 
-const ksafe_prop_t *ksafe_view_topic_twin(const ksafe_view_t *view, const ksafe_prop_t *prop)
+const ksafe_prop_t *ksafe_view__topic_twin(const ksafe_view_t *view, const ksafe_prop_t *prop)
 {
         prop = prop->canon;
         if (prop->scope != KSAFE_SCOPE_GLOBAL)
                 return NULL;
         char name[300];
         snprintf(name, sizeof(name), "topic.%s", prop->name);
-        const ksafe_prop_t *twin = ksafe_props_find(view->props, name);
+        const ksafe_prop_t *twin = ksafe_props__find(view->props, name);
         /* Only a twin that can say "inherit" replaces the global value at
          * produce time (rd_kafka_topic_new0()); others of the same name are
          * the legacy consumer's (auto.commit.interval.ms). */
@@ -884,7 +884,7 @@ const ksafe_prop_t *ksafe_view_topic_twin(const ksafe_view_t *view, const ksafe_
                        : NULL;
 }
 
-const char *ksafe_prop_conf_name(const ksafe_prop_t *prop, char *buf, size_t size)
+const char *ksafe_prop__conf_name(const ksafe_prop_t *prop, char *buf, size_t size)
 {
         if (prop->scope != KSAFE_SCOPE_TOPIC)
                 return prop->name;
@@ -894,15 +894,15 @@ const char *ksafe_prop_conf_name(const ksafe_prop_t *prop, char *buf, size_t siz
 
 /* The value, after the finalize model, kept in the view's cache under a
  * key of its own: the model's text must live as long as the view. */
-bool ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
+bool ksafe_view__value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
 {
         prop = prop->canon;
         /* A topic-level twin that is not "inherit" is what librdkafka uses
          * at produce time (rd_kafka_topic_new0(): compression.codec). */
-        const ksafe_prop_t *twin = ksafe_view_topic_twin(view, prop);
+        const ksafe_prop_t *twin = ksafe_view__topic_twin(view, prop);
         if (twin) {
                 ksafe_value_t t;
-                bool ok = ksafe_view_value(view, twin, &t);
+                bool ok = ksafe_view__value(view, twin, &t);
                 if (ok && strcmp(t.text, "inherit") != 0) {
                         *out = t;
                         return true;
@@ -920,8 +920,8 @@ bool ksafe_view_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_
         /* Transactional: an unset message.timeout.ms becomes
          * transaction.timeout.ms, a set one is kept (and must not exceed
          * it): whether it is set is worth learning. */
-        if (out->unsure && prop == ksafe_props_well_known(view->props, KSAFE_P_MESSAGE_TIMEOUT) &&
-            ksafe_view_transactional(view)) {
+        if (out->unsure && prop == ksafe_props__well_known(view->props, KSAFE_P_MESSAGE_TIMEOUT) &&
+            ksafe_view__transactional(view)) {
                 probe_topic_set(view);
                 if (view->lazy->topic_set.known && !stored_value(view, prop, out))
                         return false;

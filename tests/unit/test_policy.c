@@ -1121,7 +1121,7 @@ START_TEST(test_read_regular_file)
         size_t len = 1;
         ksafe_file_id_t id;
 
-        char *text = ksafe_read_regular_file("/proc/self/status", &len, &id, why, sizeof(why));
+        char *text = ksafe_file__read_regular("/proc/self/status", &len, &id, why, sizeof(why));
         ck_assert_msg(text != NULL, "/proc/self/status: %s", why);
         ck_assert_uint_eq(strlen(text), len);
         ck_assert_contains(text, "Name:");
@@ -1134,7 +1134,7 @@ START_TEST(test_read_regular_file)
         for (int i = 0; i < 300 * 1024; i++)
                 fputc('a' + i % 26, f);
         ck_assert_int_eq(fclose(f), 0);
-        text = ksafe_read_regular_file(big, &len, &id, why, sizeof(why));
+        text = ksafe_file__read_regular(big, &len, &id, why, sizeof(why));
         unlink(big);
         ck_assert_msg(text != NULL, "%s", why);
         ck_assert_uint_eq(len, 300 * 1024);
@@ -1146,7 +1146,7 @@ START_TEST(test_read_regular_file)
         f = fopen(empty, "w");
         ck_assert_ptr_nonnull(f);
         ck_assert_int_eq(fclose(f), 0);
-        text = ksafe_read_regular_file(empty, &len, NULL, why, sizeof(why));
+        text = ksafe_file__read_regular(empty, &len, NULL, why, sizeof(why));
         unlink(empty);
         ck_assert_ptr_nonnull(text);
         ck_assert_uint_eq(len, 0);
@@ -1159,21 +1159,21 @@ START_TEST(test_read_regular_file)
         ck_assert_int_ge(fd, 0);
         ck_assert_int_eq(ftruncate(fd, (off_t)KSAFE_MAX_FILE), 0);
         close(fd);
-        text = ksafe_read_regular_file(full, &len, NULL, why, sizeof(why));
+        text = ksafe_file__read_regular(full, &len, NULL, why, sizeof(why));
         unlink(full);
         ck_assert_msg(text != NULL, "a file of exactly KSAFE_MAX_FILE bytes: %s", why);
         ck_assert_uint_eq(len, KSAFE_MAX_FILE);
         free(text);
 
         errno = 0;
-        ck_assert_ptr_null(ksafe_read_regular_file(hostile_path("fifo"), &len, NULL, why,
+        ck_assert_ptr_null(ksafe_file__read_regular(hostile_path("fifo"), &len, NULL, why,
                                                    sizeof(why)));
         ck_assert_int_eq(errno, EINVAL);
         ck_assert_str_eq(why, "a FIFO, not a regular file");
-        ck_assert_ptr_null(ksafe_read_regular_file(hostile_path("huge.json"), &len, NULL, why,
+        ck_assert_ptr_null(ksafe_file__read_regular(hostile_path("huge.json"), &len, NULL, why,
                                                    sizeof(why)));
         ck_assert_int_eq(errno, EFBIG);
-        ck_assert_ptr_null(ksafe_read_file("/tmp", &len));
+        ck_assert_ptr_null(ksafe_file__read("/tmp", &len));
         ck_assert_int_eq(errno, EISDIR);
 }
 END_TEST
@@ -1408,10 +1408,10 @@ START_TEST(test_long_path_keeps_its_tail)
 {
         char *id = repeat(long_paths[_i].unit, long_paths[_i].len);
         ksafe_buf_t text = {0};
-        ksafe_buf_printf(&text, "{'ksafe_policy': 1, 'extends': 'builtin:default', "
+        ksafe_buf__printf(&text, "{'ksafe_policy': 1, 'extends': 'builtin:default', "
                                 "'override': {'%s': {'action': 'warn'}}}",
                          id);
-        char *json = ksafe_buf_take(&text);
+        char *json = ksafe_buf__take(&text);
         try_load(json, NULL);
         free(json);
         ck_assert_ptr_null(policy);
@@ -1528,11 +1528,11 @@ START_TEST(test_long_text_is_cut_visibly)
 {
         char *name = repeat("\xe2\x82\xac", 600);
         ksafe_buf_t text = {0};
-        ksafe_buf_printf(&text, "{'ksafe_policy': 1, 'extends': 'builtin:default', "
+        ksafe_buf__printf(&text, "{'ksafe_policy': 1, 'extends': 'builtin:default', "
                                 "'rules': [{'id': 'x', 'property': '%s', 'required': true, "
                                 "'action': 'warn'}]}",
                          name);
-        char *json = ksafe_buf_take(&text);
+        char *json = ksafe_buf__take(&text);
         try_load(json, NULL);
         free(json);
         free(name);
@@ -1555,17 +1555,17 @@ START_TEST(test_many_environments)
 {
         enum { ENVS = 3000 };
         ksafe_buf_t text = {0};
-        ksafe_buf_printf(&text, "{'ksafe_policy': 1, 'extends': 'builtin:default', "
+        ksafe_buf__printf(&text, "{'ksafe_policy': 1, 'extends': 'builtin:default', "
                                 "'rules': [{'id': 'cid', 'property': 'client.id', "
                                 "'required': true, 'action': 'warn'}], 'environments': {");
         for (int i = 0; i < ENVS; i++)
-                ksafe_buf_printf(&text,
+                ksafe_buf__printf(&text,
                                  "%s'env%d': {'rules': [{'id': 'r%d', 'property': 'linger.ms', "
                                  "'max': %d, 'action': 'warn'}], "
                                  "'override': {'in-flight': {'max': %d}}}",
                                  i ? ", " : "", i, i, 100 + i % 50, 1 + i % 5);
-        ksafe_buf_printf(&text, "}}");
-        char *json = ksafe_buf_take(&text);
+        ksafe_buf__printf(&text, "}}");
+        char *json = ksafe_buf__take(&text);
         ck_assert_ptr_nonnull(json);
         load(json, "env2999");
         ck_assert_str_eq(rule_ids(), BASELINE_IDS ",cid,r2999");

@@ -20,20 +20,20 @@ static ksafe_props_t *props;
 
 static void setup(void)
 {
-        props = ksafe_props_new();
+        props = ksafe_props__new();
         ck_assert_ptr_nonnull(props);
 }
 
 static void teardown(void)
 {
-        ksafe_props_destroy(props);
+        ksafe_props__destroy(props);
         props = NULL;
 }
 
 /* The canonical property behind `name`; the test fails when it is unknown. */
 static const ksafe_prop_t *prop(const char *name)
 {
-        const ksafe_prop_t *p = ksafe_props_find(props, name);
+        const ksafe_prop_t *p = ksafe_props__find(props, name);
         ck_assert_msg(p != NULL, "property \"%s\" is unknown", name);
         return p;
 }
@@ -75,27 +75,27 @@ END_TEST
 
 START_TEST(test_unknown_names)
 {
-        ck_assert_ptr_null(ksafe_props_find(props, "no.such.property"));
-        ck_assert_ptr_null(ksafe_props_find(props, "enable.idempotance"));
-        ck_assert_ptr_null(ksafe_props_find(props, "topic.no.such.property"));
-        ck_assert_ptr_null(ksafe_props_find(props, ""));
+        ck_assert_ptr_null(ksafe_props__find(props, "no.such.property"));
+        ck_assert_ptr_null(ksafe_props__find(props, "enable.idempotance"));
+        ck_assert_ptr_null(ksafe_props__find(props, "topic.no.such.property"));
+        ck_assert_ptr_null(ksafe_props__find(props, ""));
         /* "topic." selects a topic-level property only */
-        ck_assert_ptr_null(ksafe_props_find(props, "topic.linger.ms"));
+        ck_assert_ptr_null(ksafe_props__find(props, "topic.linger.ms"));
 }
 END_TEST
 
 START_TEST(test_well_known)
 {
-        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_ACKS), prop("acks"));
-        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_INFLIGHT), prop("max.in.flight"));
-        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_RETRIES), prop("retries"));
-        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_MESSAGE_TIMEOUT),
+        ck_assert_ptr_eq(ksafe_props__well_known(props, KSAFE_P_ACKS), prop("acks"));
+        ck_assert_ptr_eq(ksafe_props__well_known(props, KSAFE_P_INFLIGHT), prop("max.in.flight"));
+        ck_assert_ptr_eq(ksafe_props__well_known(props, KSAFE_P_RETRIES), prop("retries"));
+        ck_assert_ptr_eq(ksafe_props__well_known(props, KSAFE_P_MESSAGE_TIMEOUT),
                          prop("delivery.timeout.ms"));
-        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_IDEMPOTENCE),
+        ck_assert_ptr_eq(ksafe_props__well_known(props, KSAFE_P_IDEMPOTENCE),
                          prop("enable.idempotence"));
-        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_TRANSACTIONAL_ID),
+        ck_assert_ptr_eq(ksafe_props__well_known(props, KSAFE_P_TRANSACTIONAL_ID),
                          prop("transactional.id"));
-        ck_assert_ptr_eq(ksafe_props_well_known(props, KSAFE_P_TRANSACTION_TIMEOUT),
+        ck_assert_ptr_eq(ksafe_props__well_known(props, KSAFE_P_TRANSACTION_TIMEOUT),
                          prop("transaction.timeout.ms"));
 }
 END_TEST
@@ -180,11 +180,11 @@ static const struct {
         {"plugin.library.paths", "/no/such/plugin", "/no/such/plugin"}, /* never loaded */
 };
 
-/* ksafe_prop_parse() into a buffer: true when librdkafka accepts `raw`. */
+/* ksafe_prop__parse() into a buffer: true when librdkafka accepts `raw`. */
 static bool parse_into(const ksafe_prop_t *p, const char *raw, char *out, size_t out_size,
                        char *errstr, size_t errstr_size)
 {
-        char *value = ksafe_prop_parse(p, raw, errstr, errstr_size);
+        char *value = ksafe_prop__parse(p, raw, errstr, errstr_size);
         if (value)
                 snprintf(out, out_size, "%s", value);
         free(value);
@@ -312,9 +312,9 @@ START_TEST(test_probe_unlisted_names)
 {
         rd_kafka_conf_t *scratch = rd_kafka_conf_new();
         char errstr[512];
-        ck_assert_ptr_null(ksafe_props_find(props, probes[_i].name));
+        ck_assert_ptr_null(ksafe_props__find(props, probes[_i].name));
         rd_kafka_conf_res_t res =
-                ksafe_props_probe(scratch, probes[_i].name, probes[_i].raw, errstr, sizeof(errstr));
+                ksafe_prop__probe(scratch, probes[_i].name, probes[_i].raw, errstr, sizeof(errstr));
         ck_assert_int_eq(res, probes[_i].res);
         if (probes[_i].message)
                 ck_assert_contains(errstr, probes[_i].message);
@@ -337,7 +337,7 @@ static bool misread(const char *property, const char *raw, char *why, size_t why
         ck_assert_msg(parse_into(p, raw, out, sizeof(out), errstr, sizeof(errstr)),
                       "%s=\"%s\" refused: %s", property, raw, errstr);
         why[0] = '\0';
-        return ksafe_prop_misread(p, raw, out, why, why_size);
+        return ksafe_prop__misread(p, raw, out, why, why_size);
 }
 
 static const struct {
@@ -388,20 +388,20 @@ END_TEST
 START_TEST(test_number)
 {
         double n = -1;
-        ck_assert(ksafe_prop_number(prop("linger.ms"), "0", &n));
+        ck_assert(ksafe_prop__number(prop("linger.ms"), "0", &n));
         ck_assert_double_eq(n, 0);
-        ck_assert(ksafe_prop_number(prop("linger.ms"), "0.5", &n));
+        ck_assert(ksafe_prop__number(prop("linger.ms"), "0.5", &n));
         ck_assert_double_eq(n, 0.5);
-        ck_assert(ksafe_prop_number(prop("acks"), "-1", &n));
+        ck_assert(ksafe_prop__number(prop("acks"), "-1", &n));
         ck_assert_double_eq(n, -1);
         /* delivery.timeout.ms=0 means infinite: it fails any maximum */
-        ck_assert(ksafe_prop_number(prop("delivery.timeout.ms"), "0", &n));
+        ck_assert(ksafe_prop__number(prop("delivery.timeout.ms"), "0", &n));
         ck_assert(isinf(n) && n > 0);
-        ck_assert(ksafe_prop_number(prop("delivery.timeout.ms"), "120000", &n));
+        ck_assert(ksafe_prop__number(prop("delivery.timeout.ms"), "120000", &n));
         ck_assert_double_eq(n, 120000);
-        ck_assert(!ksafe_prop_number(prop("acks"), "all", &n));
-        ck_assert(!ksafe_prop_number(prop("acks"), "", &n));
-        ck_assert(!ksafe_prop_number(prop("acks"), "5abc", &n));
+        ck_assert(!ksafe_prop__number(prop("acks"), "all", &n));
+        ck_assert(!ksafe_prop__number(prop("acks"), "", &n));
+        ck_assert(!ksafe_prop__number(prop("acks"), "5abc", &n));
 }
 END_TEST
 
@@ -411,11 +411,11 @@ END_TEST
 
 START_TEST(test_suggest)
 {
-        ck_assert_pstr_eq(ksafe_props_suggest(props, "enable.idempotance"), "enable.idempotence");
-        ck_assert_pstr_eq(ksafe_props_suggest(props, "ackz"), "acks");
-        ck_assert_pstr_eq(ksafe_props_suggest(props, "bootstrap.server"), "bootstrap.servers");
-        ck_assert_pstr_eq(ksafe_props_suggest(props, "zzzzzzzzzzzz"), NULL);
-        ck_assert_pstr_eq(ksafe_props_suggest(props, ""), NULL);
+        ck_assert_pstr_eq(ksafe_props__suggest(props, "enable.idempotance"), "enable.idempotence");
+        ck_assert_pstr_eq(ksafe_props__suggest(props, "ackz"), "acks");
+        ck_assert_pstr_eq(ksafe_props__suggest(props, "bootstrap.server"), "bootstrap.servers");
+        ck_assert_pstr_eq(ksafe_props__suggest(props, "zzzzzzzzzzzz"), NULL);
+        ck_assert_pstr_eq(ksafe_props__suggest(props, ""), NULL);
 }
 END_TEST
 
@@ -454,7 +454,7 @@ static const char *reference_suggest(const char *name)
         const char *best = NULL;
         size_t best_d = (size_t)-1;
         const ksafe_prop_t *p;
-        for (size_t i = 0; (p = ksafe_props_at(props, i)) != NULL; i++) {
+        for (size_t i = 0; (p = ksafe_props__at(props, i)) != NULL; i++) {
                 size_t d = full_distance(name, p->name);
                 if (d < best_d) {
                         best_d = d;
@@ -488,7 +488,7 @@ static const char *const suggest_cases[] = {
 START_TEST(test_suggest_same_as_full_search)
 {
         const char *name = suggest_cases[_i];
-        ck_assert_pstr_eq(ksafe_props_suggest(props, name), reference_suggest(name));
+        ck_assert_pstr_eq(ksafe_props__suggest(props, name), reference_suggest(name));
 }
 END_TEST
 
@@ -500,8 +500,8 @@ START_TEST(test_suggest_same_as_full_search_on_mutations)
         const ksafe_prop_t *p;
         char buf[160];
         size_t checked = 0;
-        for (size_t i = 0; (p = ksafe_props_at(props, i)) != NULL; i++) {
-                ck_assert_pstr_eq(ksafe_props_suggest(props, p->name), p->name);
+        for (size_t i = 0; (p = ksafe_props__at(props, i)) != NULL; i++) {
+                ck_assert_pstr_eq(ksafe_props__suggest(props, p->name), p->name);
                 if (i % 7 != 0)
                         continue;
                 size_t n = strlen(p->name);
@@ -519,7 +519,7 @@ START_TEST(test_suggest_same_as_full_search_on_mutations)
                                         buf[at] = buf[at + 1];
                                         buf[at + 1] = c;
                                 }
-                                ck_assert_pstr_eq(ksafe_props_suggest(props, buf),
+                                ck_assert_pstr_eq(ksafe_props__suggest(props, buf),
                                                   reference_suggest(buf));
                                 checked++;
                         }

@@ -22,7 +22,7 @@ static ksafe_policy_t test_policy = {.name = "test-policy", .env = "prod"};
 
 static ksafe_report_t *new_report(void)
 {
-        ksafe_report_t *report = ksafe_report_new(&test_policy);
+        ksafe_report_t *report = ksafe_report__new(&test_policy);
         ck_assert_ptr_nonnull(report);
         return report;
 }
@@ -53,7 +53,7 @@ static ksafe_violation_t *add(ksafe_report_t *report, const char *id, ksafe_acti
                               int line, int column)
 {
         ksafe_violation_t v = full(id, action, line, column);
-        ksafe_violation_t *added = ksafe_report_add(report, &v);
+        ksafe_violation_t *added = ksafe_report__add(report, &v);
         ck_assert_ptr_nonnull(added);
         return added;
 }
@@ -63,7 +63,7 @@ static ksafe_violation_t *add_message(ksafe_report_t *report, const char *id,
                                       ksafe_action_t action, const char *message)
 {
         ksafe_violation_t v = {.rule_id = id, .action = action, .message = message};
-        ksafe_violation_t *added = ksafe_report_add(report, &v);
+        ksafe_violation_t *added = ksafe_report__add(report, &v);
         ck_assert_ptr_nonnull(added);
         return added;
 }
@@ -130,7 +130,7 @@ static void assert_json_round_trip(const char *message, const char *file)
         ksafe_violation_t v = full("escape", KSAFE_ACTION_WARN, 1, 1);
         v.message = message;
         v.file = file;
-        ksafe_report_add(r, &v);
+        ksafe_report__add(r, &v);
         json_t *doc = report_json(r);
         assert_json_string(violation_json(doc, 0), "message", message);
         assert_json_string(violation_json(doc, 0), "file", file);
@@ -147,7 +147,7 @@ START_TEST(empty_report)
         ksafe_report_t *r = new_report();
         ck_assert_uint_eq(ksafe_report_count(r), 0);
         ck_assert_ptr_null(ksafe_report_get(r, 0));
-        ck_assert_ptr_null(ksafe_report_at(r, 0));
+        ck_assert_ptr_null(ksafe_report__at(r, 0));
         ck_assert_int_eq(ksafe_report_rejected(r), 0);
         ck_assert_uint_eq(ksafe_report_severity_count(r, KSAFE_SEVERITY_ERROR), 0);
         assert_text(r, "");
@@ -166,7 +166,7 @@ START_TEST(add_copies_strings)
         ksafe_violation_t v = full("copy", KSAFE_ACTION_ENFORCE, 3, 4);
         v.message = message;
         v.file = file;
-        ksafe_violation_t *added = ksafe_report_add(r, &v);
+        ksafe_violation_t *added = ksafe_report__add(r, &v);
         ck_assert_ptr_nonnull(added);
         ck_assert_ptr_ne(added->message, message);
         memset(message, 'x', sizeof(message) - 1);
@@ -226,7 +226,7 @@ START_TEST(out_of_range_and_null)
         ck_assert_ptr_nonnull(ksafe_report_get(r, 0));
         ck_assert_ptr_null(ksafe_report_get(r, 1));
         ck_assert_ptr_null(ksafe_report_get(r, (size_t)-1));
-        ck_assert_ptr_null(ksafe_report_at(r, 1));
+        ck_assert_ptr_null(ksafe_report__at(r, 1));
         ksafe_report_destroy(r);
 
         ck_assert_uint_eq(ksafe_report_count(NULL), 0);
@@ -243,8 +243,8 @@ START_TEST(find_by_rule)
         add_message(r, NULL, KSAFE_ACTION_WARN, "no rule id");
         ksafe_violation_t *first = add(r, "twice", KSAFE_ACTION_WARN, 1, 1);
         add(r, "twice", KSAFE_ACTION_WARN, 2, 1);
-        ck_assert_ptr_eq(ksafe_report_find(r, "twice"), first);
-        ck_assert_ptr_null(ksafe_report_find(r, "absent"));
+        ck_assert_ptr_eq(ksafe_report__find(r, "twice"), first);
+        ck_assert_ptr_null(ksafe_report__find(r, "absent"));
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -276,12 +276,12 @@ START_TEST(sort_by_line_and_column_stable)
         static const char *const sorted[] = {"z", "a1", "a2", "a3", "b1", "b2", "c1", "c2"};
         for (size_t i = 0; i < sizeof(added) / sizeof(*added); i++)
                 add(r, added[i].id, KSAFE_ACTION_WARN, added[i].line, added[i].column);
-        ksafe_report_sort(r);
+        ksafe_report__sort(r);
         ck_assert_uint_eq(ksafe_report_count(r), sizeof(sorted) / sizeof(*sorted));
         for (size_t i = 0; i < sizeof(sorted) / sizeof(*sorted); i++)
                 ck_assert_str_eq(ksafe_report_get(r, i)->rule_id, sorted[i]);
         /* Sorting again changes nothing. */
-        ksafe_report_sort(r);
+        ksafe_report__sort(r);
         for (size_t i = 0; i < sizeof(sorted) / sizeof(*sorted); i++)
                 ck_assert_str_eq(ksafe_report_get(r, i)->rule_id, sorted[i]);
         ksafe_report_destroy(r);
@@ -291,7 +291,7 @@ END_TEST
 START_TEST(sort_empty)
 {
         ksafe_report_t *r = new_report();
-        ksafe_report_sort(r);
+        ksafe_report__sort(r);
         ck_assert_uint_eq(ksafe_report_count(r), 0);
         ksafe_report_destroy(r);
 }
@@ -317,7 +317,7 @@ START_TEST(enforce_counts_only_after_enforcement)
         ksafe_report_t *r = new_report();
         ksafe_violation_t *v = add(r, "acks-all", KSAFE_ACTION_ENFORCE, 1, 1);
         ck_assert_int_eq(ksafe_report_rejected(r), 0); /* a check, not yet enforced */
-        ksafe_report_set_enforced(r);
+        ksafe_report__set_enforced(r);
         ck_assert_int_eq(ksafe_report_rejected(r), 1); /* enforced, still failing */
         v->fixed = true;
         ck_assert_int_eq(ksafe_report_rejected(r), 0);
@@ -335,14 +335,14 @@ START_TEST(explain_names_every_refusing_rule)
         add_message(r, "sasl", KSAFE_ACTION_REJECT, "sasl.mechanisms is PLAIN");
         char errstr[512];
 
-        ksafe_report_explain(r, errstr, sizeof(errstr));
+        ksafe_report__explain(r, errstr, sizeof(errstr));
         ck_assert_str_eq(errstr, "ksafe: policy \"test-policy\" refuses this configuration: "
                                  "security.protocol is plaintext [tls]; "
                                  "sasl.mechanisms is PLAIN [sasl]");
 
-        ksafe_report_set_enforced(r);
+        ksafe_report__set_enforced(r);
         acks->fixed = true;
-        ksafe_report_explain(r, errstr, sizeof(errstr));
+        ksafe_report__explain(r, errstr, sizeof(errstr));
         ck_assert_str_eq(errstr, "ksafe: policy \"test-policy\" refuses this configuration: "
                                  "security.protocol is plaintext [tls]; "
                                  "max.in.flight is 100 [in-flight] (could not be enforced); "
@@ -357,10 +357,10 @@ START_TEST(explain_truncates)
         add_message(r, "tls", KSAFE_ACTION_REJECT, "security.protocol is plaintext");
         char errstr[16];
         memset(errstr, 'x', sizeof(errstr));
-        ksafe_report_explain(r, errstr, sizeof(errstr));
+        ksafe_report__explain(r, errstr, sizeof(errstr));
         ck_assert_str_eq(errstr, "ksafe: policy \"");
-        ksafe_report_explain(r, NULL, 0); /* nothing to write to */
-        ksafe_report_explain(r, errstr, 0);
+        ksafe_report__explain(r, NULL, 0); /* nothing to write to */
+        ksafe_report__explain(r, errstr, 0);
         ck_assert_str_eq(errstr, "ksafe: policy \"");
         ksafe_report_destroy(r);
 }
@@ -395,7 +395,7 @@ END_TEST
 START_TEST(json_without_environment)
 {
         ksafe_policy_t policy = {.name = "no-env", .allow_unsafe = true};
-        ksafe_report_t *r = ksafe_report_new(&policy);
+        ksafe_report_t *r = ksafe_report__new(&policy);
         json_t *doc = report_json(r);
         assert_json_string(doc, "environment", NULL);
         assert_json_bool(doc, "allow_unsafe", true);
@@ -411,7 +411,7 @@ START_TEST(json_violation_fields)
         ksafe_violation_t *v = add(r, "acks-all", KSAFE_ACTION_ENFORCE, 4, 9);
         v->fixed = true;
         add_message(r, "bare", KSAFE_ACTION_WARN, "bare message");
-        ksafe_report_set_enforced(r);
+        ksafe_report__set_enforced(r);
         json_t *doc = report_json(r);
         assert_json_bool(doc, "enforced", true);
         assert_json_bool(doc, "rejected", false);
@@ -473,7 +473,7 @@ static char *kept_as(const char *text)
         ksafe_report_t *r = new_report();
         ksafe_violation_t v = full("odd", KSAFE_ACTION_WARN, 1, 1);
         v.message = v.property = v.file = v.actual = text;
-        ksafe_report_add(r, &v);
+        ksafe_report__add(r, &v);
         const ksafe_violation_t *got = ksafe_report_get(r, 0);
         ck_assert_str_eq(got->property, got->message);
         ck_assert_str_eq(got->file, got->message);
@@ -577,7 +577,7 @@ END_TEST
 START_TEST(text_allow_unsafe_note)
 {
         ksafe_policy_t policy = {.name = "lenient", .allow_unsafe = true};
-        ksafe_report_t *r = ksafe_report_new(&policy);
+        ksafe_report_t *r = ksafe_report__new(&policy);
         static const char note[] = "note: policy \"lenient\" sets allow_unsafe: the safety "
                                    "baseline may be weakened\n";
         assert_text(r, note); /* also on a clean report */
@@ -690,12 +690,12 @@ static const char **field(ksafe_violation_t *v, size_t i)
 static void assert_renderings(const ksafe_policy_t *policy, ksafe_violation_t v,
                               const char *what)
 {
-        ksafe_report_t *r = ksafe_report_new(policy);
+        ksafe_report_t *r = ksafe_report__new(policy);
         ck_assert_ptr_nonnull(r);
-        ck_assert_ptr_nonnull(ksafe_report_add(r, &v));
+        ck_assert_ptr_nonnull(ksafe_report__add(r, &v));
         ksafe_violation_t plain = full("plain", KSAFE_ACTION_REJECT, 2, 1);
-        ck_assert_ptr_nonnull(ksafe_report_add(r, &plain));
-        ksafe_violation_t *kept = ksafe_report_at(r, 0);
+        ck_assert_ptr_nonnull(ksafe_report__add(r, &plain));
+        ksafe_violation_t *kept = ksafe_report__at(r, 0);
         for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
                 const char *raw = *field(&v, i), *got = *field(kept, i);
                 if (!raw)
@@ -706,7 +706,7 @@ static void assert_renderings(const ksafe_policy_t *policy, ksafe_violation_t v,
                 assert_printable(got, false, what);
         }
         if (v.rule_id) /* found by the policy's own (raw) id */
-                ck_assert_ptr_eq(ksafe_report_find(r, v.rule_id), kept);
+                ck_assert_ptr_eq(ksafe_report__find(r, v.rule_id), kept);
 
         /* text: one line per violation, and the note */
         char *text = ksafe_report_to_text(r);
@@ -729,7 +729,7 @@ static void assert_renderings(const ksafe_policy_t *policy, ksafe_violation_t v,
 
         /* errstr: one line */
         char errstr[2048];
-        ksafe_report_explain(r, errstr, sizeof(errstr));
+        ksafe_report__explain(r, errstr, sizeof(errstr));
         assert_printable(errstr, false, what);
         ck_assert_msg(strstr(errstr, "[plain]"), "%s: errstr: %s", what, errstr);
         ksafe_report_destroy(r);
@@ -742,10 +742,10 @@ START_TEST(explain_cuts_on_a_character)
         add_message(r, "r\xC3\xA9gle", KSAFE_ACTION_REJECT,
                     "caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x94\x92 \xE2\x80\x94 end");
         char full_text[512];
-        ksafe_report_explain(r, full_text, sizeof(full_text));
+        ksafe_report__explain(r, full_text, sizeof(full_text));
         for (size_t size = 1; size <= strlen(full_text) + 1; size++) {
                 char cut[512];
-                ksafe_report_explain(r, cut, size);
+                ksafe_report__explain(r, cut, size);
                 ck_assert_uint_le(strlen(cut), size - 1);
                 ck_assert_uint_ge(strlen(cut) + 4, size - 1); /* at most one character less */
                 ck_assert(strncmp(cut, full_text, strlen(cut)) == 0);
@@ -781,7 +781,7 @@ START_TEST(hostile_policy_and_environment_names)
                 ksafe_policy_t env = {.name = "p", .env = (char *)hostile[h], .allow_unsafe = true};
                 assert_renderings(&env, full("rule", KSAFE_ACTION_REJECT, 1, 1), what);
 
-                ksafe_report_t *r = ksafe_report_new(&named);
+                ksafe_report_t *r = ksafe_report__new(&named);
                 json_t *doc = report_json(r);
                 char *want = ksafe_report_escape(hostile[h]);
                 assert_json_string(doc, "policy", want);
@@ -832,14 +832,14 @@ START_TEST(null_report_everywhere)
 {
         ck_assert_uint_eq(ksafe_report_count(NULL), 0);
         ck_assert_ptr_null(ksafe_report_get(NULL, 0));
-        ck_assert_ptr_null(ksafe_report_at(NULL, 0));
+        ck_assert_ptr_null(ksafe_report__at(NULL, 0));
         ck_assert_int_ne(ksafe_report_rejected(NULL), 0);
         ck_assert_uint_eq(ksafe_report_severity_count(NULL, KSAFE_SEVERITY_ERROR), 0);
         ck_assert_uint_eq(ksafe_report_severity_count(NULL, KSAFE_SEVERITY_WARNING), 0);
         ck_assert_ptr_null(ksafe_report_to_text(NULL));
         ck_assert_ptr_null(ksafe_report_to_json(NULL));
         char errstr[128] = "untouched";
-        ksafe_report_explain(NULL, errstr, sizeof(errstr));
+        ksafe_report__explain(NULL, errstr, sizeof(errstr));
         ck_assert_str_eq(errstr, "ksafe: no report (out of memory)");
         ksafe_report_destroy(NULL);
 }

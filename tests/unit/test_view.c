@@ -14,13 +14,13 @@ static ksafe_props_t *props;
 
 static void props_setup(void)
 {
-        props = ksafe_props_new();
+        props = ksafe_props__new();
         ck_assert_ptr_nonnull(props);
 }
 
 static void props_teardown(void)
 {
-        ksafe_props_destroy(props);
+        ksafe_props__destroy(props);
 }
 
 /*
@@ -29,7 +29,7 @@ static void props_teardown(void)
 
 static const ksafe_prop_t *prop(const char *name)
 {
-        const ksafe_prop_t *p = ksafe_props_find(props, name);
+        const ksafe_prop_t *p = ksafe_props__find(props, name);
         ck_assert_msg(p, "librdkafka has no property \"%s\"", name);
         return p;
 }
@@ -51,7 +51,7 @@ static rd_kafka_conf_t *conf_with(const char *const *pairs)
 static ksafe_value_t value_of(const ksafe_view_t *view, const char *name)
 {
         ksafe_value_t v;
-        ksafe_view_value(view, prop(name), &v);
+        ksafe_view__value(view, prop(name), &v);
         return v;
 }
 
@@ -102,7 +102,7 @@ static rd_kafka_t *producer(rd_kafka_conf_t *conf)
 START_TEST(defaults_are_not_set)
 {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         ck_assert_ptr_nonnull(view);
         assert_value(view, "enable.idempotence", "false", false);
         assert_value(view, "acks", "-1", false);
@@ -113,9 +113,9 @@ START_TEST(defaults_are_not_set)
         assert_value(view, "client.id", prop("client.id")->def, false);
         /* Idempotence is off: nothing is derived. */
         ck_assert(!value_of(view, "max.in.flight").derived);
-        ck_assert_ptr_null(ksafe_view_file(view));
-        ck_assert(!ksafe_view_is_topic_only(view));
-        ksafe_view_destroy(view);
+        ck_assert_ptr_null(ksafe_view__file(view));
+        ck_assert(!ksafe_view__is_topic_only(view));
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -126,7 +126,7 @@ START_TEST(values_as_librdkafka_stores_them)
                                      "max.in.flight", "0x10", "message.send.max.retries", "7",
                                      "delivery.timeout.ms", "60000", "client.id", "app-1",
                                      "linger.ms", "2.5");
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_value(view, "enable.idempotence", "true", true);
         assert_value(view, "acks", "1", true);
         assert_value(view, "request.required.acks", "1", true);
@@ -135,7 +135,7 @@ START_TEST(values_as_librdkafka_stores_them)
         assert_value(view, "message.timeout.ms", "60000", true);
         assert_value(view, "client.id", "app-1", true);
         assert_value(view, "linger.ms", "2.5", true);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -143,9 +143,9 @@ END_TEST
 START_TEST(topic_prefix_on_global_conf)
 {
         rd_kafka_conf_t *conf = CONF("topic.acks", "0");
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_value(view, "acks", "0", true);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -155,11 +155,11 @@ START_TEST(topic_defaults_without_topic_conf)
         /* Nothing topic-level set: the conf has no default topic conf yet,
          * and topic-level properties read as librdkafka's defaults. */
         rd_kafka_conf_t *conf = CONF("client.id", "x");
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_value(view, "partitioner", "consistent_random", false);
         assert_value(view, "compression.codec", prop("compression.codec")->def, false);
         assert_value(view, "acks", "-1", false);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -167,7 +167,7 @@ END_TEST
 START_TEST(idempotence_derives_unset_values)
 {
         rd_kafka_conf_t *conf = CONF("enable.idempotence", "true");
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_finalized(view, "acks", "-1");
         assert_finalized(view, "max.in.flight", "5");
         assert_finalized(view, "retries", "2147483647");
@@ -175,7 +175,7 @@ START_TEST(idempotence_derives_unset_values)
         /* Not transactional: message.timeout.ms keeps its default. */
         assert_value(view, "delivery.timeout.ms", "300000", false);
         ck_assert(!value_of(view, "delivery.timeout.ms").derived);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -183,20 +183,20 @@ END_TEST
 START_TEST(transactional_id_derives_idempotence)
 {
         rd_kafka_conf_t *conf = CONF("transactional.id", "tx");
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_value(view, "transactional.id", "tx", true);
         assert_finalized(view, "enable.idempotence", "true");
         assert_finalized(view, "max.in.flight", "5");
         assert_finalized(view, "acks", "-1");
         assert_finalized(view, "delivery.timeout.ms", value_of(view, "transaction.timeout.ms").text);
         assert_finalized(view, "message.timeout.ms", "60000");
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 
         conf = CONF("transactional.id", "tx", "transaction.timeout.ms", "90000");
-        view = ksafe_view_from_conf(props, conf);
+        view = ksafe_view__from_conf(props, conf);
         assert_finalized(view, "message.timeout.ms", "90000");
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -205,17 +205,17 @@ START_TEST(user_values_are_never_replaced)
 {
         rd_kafka_conf_t *conf = CONF("enable.idempotence", "true", "max.in.flight", "3", "acks",
                                      "1", "retries", "0");
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_value(view, "max.in.flight", "3", true);
         assert_value(view, "acks", "1", true);
         assert_value(view, "retries", "0", true);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 
         conf = CONF("transactional.id", "tx", "message.timeout.ms", "30000");
-        view = ksafe_view_from_conf(props, conf);
+        view = ksafe_view__from_conf(props, conf);
         assert_value(view, "delivery.timeout.ms", "30000", true);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -226,19 +226,19 @@ START_TEST(value_set_to_its_default_is_set)
          * of making it 5: a value the user set is set, default or not. */
         rd_kafka_conf_t *conf = CONF("enable.idempotence", "true", "max.in.flight", "1000000",
                                      "retries", "2147483647");
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_value(view, "max.in.flight", "1000000", true);
         assert_value(view, "retries", "2147483647", true);
         assert_value(view, "linger.ms", prop("linger.ms")->def, false);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 
         /* Idempotence explicitly off stays off with transactional.id (and
          * rd_kafka_new() refuses it). */
         conf = CONF("enable.idempotence", "false", "transactional.id", "tx");
-        view = ksafe_view_from_conf(props, conf);
+        view = ksafe_view__from_conf(props, conf);
         assert_value(view, "enable.idempotence", "false", true);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -246,10 +246,10 @@ END_TEST
 START_TEST(empty_transactional_id_is_not_transactional)
 {
         rd_kafka_conf_t *conf = CONF("transactional.id", "");
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_value(view, "enable.idempotence", "false", false);
         assert_value(view, "max.in.flight", "1000000", false);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -264,13 +264,13 @@ START_TEST(long_values_are_read)
                 len += (size_t)snprintf(servers + len, sizeof(servers) - len,
                                         "%sbroker-%02d.kafka.example.com:9092", i ? "," : "", i);
         rd_kafka_conf_t *conf = CONF("bootstrap.servers", servers, "transactional.id", servers);
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         ksafe_value_t v = value_of(view, "bootstrap.servers");
         ck_assert_msg(v.is_set, "a long bootstrap.servers reads as not set (\"%s\")", v.text);
         ck_assert_str_eq(v.text, servers);
         /* A long transactional.id still makes the producer idempotent. */
         assert_finalized(view, "enable.idempotence", "true");
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -287,7 +287,7 @@ START_TEST(changed_rereads_one_property)
 {
         rd_kafka_conf_t *conf = CONF("client.id", "before", "max.in.flight", "3", "linger.ms",
                                      "7");
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_value(view, "client.id", "before", true);
         assert_value(view, "max.in.flight", "3", true);
         assert_value(view, "enable.idempotence", "false", false);
@@ -296,8 +296,8 @@ START_TEST(changed_rereads_one_property)
         /* What enforcement does: change the conf, tell the view. */
         conf_set(conf, "client.id", "after");
         conf_set(conf, "enable.idempotence", "true");
-        ksafe_view_changed(view, prop("client.id"), true);
-        ksafe_view_changed(view, prop("enable.idempotence"), true);
+        ksafe_view__changed(view, prop("client.id"), true);
+        ksafe_view__changed(view, prop("enable.idempotence"), true);
         assert_value(view, "client.id", "after", true);
         assert_value(view, "enable.idempotence", "true", true);
         assert_finalized(view, "retries", "2147483647");
@@ -307,12 +307,12 @@ START_TEST(changed_rereads_one_property)
 
         /* Through an alias; and a value set to the default is set. */
         conf_set(conf, "max.in.flight", "4");
-        ksafe_view_changed(view, prop("max.in.flight.requests.per.connection"), true);
+        ksafe_view__changed(view, prop("max.in.flight.requests.per.connection"), true);
         assert_value(view, "max.in.flight", "4", true);
         conf_set(conf, "retries", "2147483647");
-        ksafe_view_changed(view, prop("retries"), true);
+        ksafe_view__changed(view, prop("retries"), true);
         assert_value(view, "retries", "2147483647", true);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -336,7 +336,7 @@ START_TEST(many_properties)
                 "enable.gapless.guarantee", "queuing.strategy", "compression.type",
         };
         rd_kafka_conf_t *conf = CONF("client.id", "many");
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         for (int round = 0; round < 2; round++)
                 for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
                         const ksafe_prop_t *p = prop(names[i]);
@@ -348,7 +348,7 @@ START_TEST(many_properties)
                                               "%s: \"%s\", is_set %d (round %d)", names[i],
                                               v.text, v.is_set, round);
                 }
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -360,7 +360,7 @@ END_TEST
 START_TEST(handle_reads_finalized_values)
 {
         rd_kafka_t *rk = producer(CONF("enable.idempotence", "true"));
-        ksafe_view_t *view = ksafe_view_from_handle(props, rk);
+        ksafe_view_t *view = ksafe_view__from_handle(props, rk);
         ck_assert_ptr_nonnull(view);
         const char *const finalized[][2] = {
                 {"enable.idempotence", "true"},
@@ -375,7 +375,7 @@ START_TEST(handle_reads_finalized_values)
                 ck_assert_msg(!v.derived, "%s: a handle's value is not modelled",
                               finalized[i][0]);
         }
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_destroy(rk);
 }
 END_TEST
@@ -399,12 +399,12 @@ START_TEST(handle_reads_finalized_topic_values)
         rd_kafka_t *rk = producer(CONF("transactional.id", "tx", "acks", "all"));
         char used[64];
         ck_assert_str_eq(handle_message_timeout(rk, used, sizeof(used)), "60000");
-        ksafe_view_t *view = ksafe_view_from_handle(props, rk);
+        ksafe_view_t *view = ksafe_view__from_handle(props, rk);
         ck_assert_str_eq(value_of(view, "enable.idempotence").text, "true");
         ksafe_value_t timeout = value_of(view, "message.timeout.ms");
         ck_assert_str_eq(timeout.text, used);
         ck_assert(!timeout.derived);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_destroy(rk);
 }
 END_TEST
@@ -418,12 +418,12 @@ START_TEST(handle_without_topic_conf)
         rd_kafka_t *rk = producer(CONF("transactional.id", "tx", "linger.ms", "20"));
         char used[64];
         ck_assert_ptr_null(handle_message_timeout(rk, used, sizeof(used)));
-        ksafe_view_t *view = ksafe_view_from_handle(props, rk);
+        ksafe_view_t *view = ksafe_view__from_handle(props, rk);
         ck_assert_str_eq(value_of(view, "linger.ms").text, "20");
         ck_assert_str_eq(value_of(view, "acks").text, "-1");
         ck_assert_str_eq(value_of(view, "message.timeout.ms").text,
                          value_of(view, "transaction.timeout.ms").text);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_destroy(rk);
 }
 END_TEST
@@ -435,11 +435,11 @@ START_TEST(topic_conf_view)
         char errstr[256];
         ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "acks", "1", errstr, sizeof(errstr)),
                          RD_KAFKA_CONF_OK);
-        ksafe_view_t *view = ksafe_view_from_topic_conf(props, rk, tconf);
-        ck_assert(ksafe_view_is_topic_only(view));
+        ksafe_view_t *view = ksafe_view__from_topic_conf(props, rk, tconf);
+        ck_assert(ksafe_view__is_topic_only(view));
         ck_assert_str_eq(value_of(view, "acks").text, "1");
         ck_assert_str_eq(value_of(view, "linger.ms").text, "20"); /* from the handle */
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_topic_conf_destroy(tconf);
         rd_kafka_destroy(rk);
 }
@@ -473,10 +473,10 @@ START_TEST(entries_last_one_wins)
         };
         entries[3].prop = prop("acks");
         entries[3].status = KSAFE_ENTRY_INVALID;
-        ksafe_view_t *view = ksafe_view_from_entries(props, "f.properties", entries, 4);
-        ck_assert_str_eq(ksafe_view_file(view), "f.properties");
+        ksafe_view_t *view = ksafe_view__from_entries(props, "f.properties", entries, 4);
+        ck_assert_str_eq(ksafe_view__file(view), "f.properties");
         size_t count;
-        ck_assert_ptr_eq(ksafe_view_entries(view, &count), entries);
+        ck_assert_ptr_eq(ksafe_view__entries(view, &count), entries);
         ck_assert_uint_eq(count, 4);
 
         ksafe_value_t acks = value_of(view, "acks");
@@ -486,7 +486,7 @@ START_TEST(entries_last_one_wins)
         /* Unset values follow the finalize model here too. */
         assert_finalized(view, "max.in.flight", "5");
         ck_assert_ptr_null(value_of(view, "max.in.flight").entry);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
 }
 END_TEST
 
@@ -541,12 +541,12 @@ static char **view_values(const ksafe_view_t *view, const char **dump, size_t cn
         for (size_t i = 0; i < cnt; i += 2) {
                 char name[256];
                 snprintf(name, sizeof(name), "%s%s", topic ? "topic." : "", dump[i]);
-                const ksafe_prop_t *p = ksafe_props_find(props, name);
+                const ksafe_prop_t *p = ksafe_props__find(props, name);
                 if (!p || p->scope != (topic ? KSAFE_SCOPE_TOPIC : KSAFE_SCOPE_GLOBAL) ||
                     p->type == KSAFE_PROP_POINTER || strcmp(dump[i], "enabled_events") == 0)
                         continue;
                 ksafe_value_t v;
-                ck_assert(ksafe_view_value(view, p, &v));
+                ck_assert(ksafe_view__value(view, p, &v));
                 out[i] = strdup(v.text);
         }
         return out;
@@ -584,7 +584,7 @@ START_TEST(finalize_model_is_complete)
         const struct finalize_case *c = &finalize_cases[_i];
         rd_kafka_conf_t *conf = conf_with(c->kv);
         rd_kafka_conf_set_log_cb(conf, quiet_log);
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         ck_assert_ptr_nonnull(view);
         size_t gcnt, tcnt;
         const char **gdump = rd_kafka_conf_dump(conf, &gcnt);
@@ -592,25 +592,25 @@ START_TEST(finalize_model_is_complete)
         const char **tdump = rd_kafka_topic_conf_dump(fresh, &tcnt);
         char **gvalues = view_values(view, gdump, gcnt, false);
         char **tvalues = view_values(view, tdump, tcnt, true);
-        ksafe_view_destroy(view); /* it borrows conf, which rd_kafka_new() takes */
+        ksafe_view__destroy(view); /* it borrows conf, which rd_kafka_new() takes */
         /* The same settings as lines of a file: the same model. */
         ksafe_entry_t entries[8];
         size_t n = 0;
         for (size_t i = 0; c->kv[i]; i += 2, n++) {
                 char why[256];
-                if (!ksafe_props_find(props, c->kv[i])) { /* hidden: not a file's property */
+                if (!ksafe_props__find(props, c->kv[i])) { /* hidden: not a file's property */
                         n--;
                         continue;
                 }
                 entries[n] = entry(c->kv[i], c->kv[i + 1], (int)n + 1);
-                entries[n].value = ksafe_prop_parse(prop(c->kv[i]), c->kv[i + 1], why,
+                entries[n].value = ksafe_prop__parse(prop(c->kv[i]), c->kv[i + 1], why,
                                                     sizeof(why));
                 ck_assert_msg(entries[n].value, "%s: %s", c->kv[i], why);
         }
-        ksafe_view_t *file = ksafe_view_from_entries(props, "f.properties", entries, n);
+        ksafe_view_t *file = ksafe_view__from_entries(props, "f.properties", entries, n);
         char **gfile = view_values(file, gdump, gcnt, false);
         char **tfile = view_values(file, tdump, tcnt, true);
-        ksafe_view_destroy(file);
+        ksafe_view__destroy(file);
         for (size_t i = 0; i < n; i++)
                 free(entries[i].value);
         char errstr[512];
@@ -658,35 +658,35 @@ START_TEST(settle_learns_topic_set_ness)
         const struct settle_case *c = &settle_cases[_i];
         /* A conf */
         rd_kafka_conf_t *conf = conf_with(c->kv);
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         ksafe_value_t v = value_of(view, c->name);
-        ksafe_view_settle(view, prop(c->name), &v);
+        ksafe_view__settle(view, prop(c->name), &v);
         ck_assert_msg(!v.unsure, "%s: still unsure", c->what);
         ck_assert_msg(v.is_set == c->is_set, "%s: conf: is_set %d", c->what, v.is_set);
         ck_assert_str_eq(v.text, c->text);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
 
         /* Its default topic conf as a topic conf of a producer */
         rd_kafka_t *rk = producer(conf_with((const char *const[]){"linger.ms", "0", NULL}));
         rd_kafka_topic_conf_t *tconf = rd_kafka_conf_get_default_topic_conf(conf);
         if (tconf) {
-                view = ksafe_view_from_topic_conf(props, rk, tconf);
+                view = ksafe_view__from_topic_conf(props, rk, tconf);
                 v = value_of(view, c->name);
-                ksafe_view_settle(view, prop(c->name), &v);
+                ksafe_view__settle(view, prop(c->name), &v);
                 ck_assert_msg(!v.unsure && v.is_set == c->is_set, "%s: tconf: is_set %d",
                               c->what, v.is_set);
-                ksafe_view_destroy(view);
+                ksafe_view__destroy(view);
         }
         rd_kafka_destroy(rk);
 
         /* A handle made from the conf: finalize's values are not "set" */
         rk = producer(conf);
-        view = ksafe_view_from_handle(props, rk);
+        view = ksafe_view__from_handle(props, rk);
         v = value_of(view, c->name);
-        ksafe_view_settle(view, prop(c->name), &v);
+        ksafe_view__settle(view, prop(c->name), &v);
         ck_assert_msg(!v.unsure && v.is_set == c->is_set, "%s: handle: is_set %d", c->what,
                       v.is_set);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_destroy(rk);
 }
 END_TEST
@@ -696,15 +696,15 @@ START_TEST(transactional_timeout_asks_librdkafka)
         /* Set to its default: librdkafka keeps it (and refuses it above
          * transaction.timeout.ms); not set: it becomes transaction.timeout.ms. */
         rd_kafka_conf_t *conf = CONF("transactional.id", "tx", "delivery.timeout.ms", "300000");
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         assert_value(view, "message.timeout.ms", "300000", true);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 
         conf = CONF("transactional.id", "tx", "acks", "all");
-        view = ksafe_view_from_conf(props, conf);
+        view = ksafe_view__from_conf(props, conf);
         assert_finalized(view, "message.timeout.ms", "60000");
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 }
 END_TEST
@@ -727,13 +727,13 @@ static const struct twin_case {
 START_TEST(twins_from_the_property_table)
 {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        ksafe_view_t *view = ksafe_view_from_conf(props, conf);
+        ksafe_view_t *view = ksafe_view__from_conf(props, conf);
         size_t cnt, found = 0;
         const char **dump = rd_kafka_conf_dump(conf, &cnt);
         for (size_t i = 0; i < cnt; i += 2) {
                 char name[300];
                 snprintf(name, sizeof(name), "topic.%s", dump[i]);
-                const ksafe_prop_t *t = ksafe_props_find(props, name);
+                const ksafe_prop_t *t = ksafe_props__find(props, name);
                 if (!t || t->scope != KSAFE_SCOPE_TOPIC || strcmp(t->name, dump[i]) != 0)
                         continue;
                 size_t j = 0;
@@ -743,13 +743,13 @@ START_TEST(twins_from_the_property_table)
                 ck_assert_msg(j < sizeof(twin_cases) / sizeof(*twin_cases),
                               "%s has a topic-level twin that the table does not list", dump[i]);
                 found++;
-                ck_assert_msg((ksafe_view_topic_twin(view, prop(dump[i])) != NULL) ==
+                ck_assert_msg((ksafe_view__topic_twin(view, prop(dump[i])) != NULL) ==
                                       twin_cases[j].wins,
                               "%s", dump[i]);
         }
         ck_assert_uint_eq(found, sizeof(twin_cases) / sizeof(*twin_cases));
         rd_kafka_conf_dump_free(dump, cnt);
-        ksafe_view_destroy(view);
+        ksafe_view__destroy(view);
         rd_kafka_conf_destroy(conf);
 
         /* Every spelling: the value used is the topic's unless inherit. */
@@ -763,10 +763,10 @@ START_TEST(twins_from_the_property_table)
         for (size_t i = 0; i < sizeof(spellings) / sizeof(*spellings); i++) {
                 conf = conf_with((const char *const[]){spellings[i][0], spellings[i][1],
                                                        spellings[i][2], spellings[i][3], NULL});
-                view = ksafe_view_from_conf(props, conf);
+                view = ksafe_view__from_conf(props, conf);
                 ck_assert_str_eq(value_of(view, "compression.type").text, spellings[i][4]);
                 ck_assert_str_eq(value_of(view, "compression.codec").text, spellings[i][4]);
-                ksafe_view_destroy(view);
+                ksafe_view__destroy(view);
                 rd_kafka_conf_destroy(conf);
         }
 }
@@ -774,7 +774,7 @@ END_TEST
 
 START_TEST(destroy_null)
 {
-        ksafe_view_destroy(NULL);
+        ksafe_view__destroy(NULL);
 }
 END_TEST
 

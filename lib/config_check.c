@@ -35,7 +35,7 @@ static void resolved_free(resolved_t *r)
         }
         free(r->entries);
         free(r->index);
-        ksafe_view_destroy(r->view);
+        ksafe_view__destroy(r->view);
         *r = (resolved_t){0};
 }
 
@@ -62,8 +62,8 @@ static void java_bom_finding(const ksafe_policy_t *policy, const ksafe_view_t *v
                              const ksafe_entry_t *e, ksafe_report_t *report)
 {
         const char *intended = e->name + 3;
-        bool known = ksafe_props_find(policy->props, intended) ||
-                     ksafe_dialect_java_knows(intended);
+        bool known = ksafe_props__find(policy->props, intended) ||
+                     ksafe_dialect__java_knows(intended);
         bool shown = plain_name(intended);
         char message[400];
         if (known)
@@ -84,14 +84,14 @@ static void java_bom_finding(const ksafe_policy_t *policy, const ksafe_view_t *v
                 .message = message,
                 .why = "java.util.Properties reads a BOM as part of the first key, so the "
                        "first line sets a property that no client knows",
-                .file = ksafe_view_file(view),
+                .file = ksafe_view__file(view),
                 .line = e->line,
                 .column = e->column,
                 .action = known ? KSAFE_ACTION_REJECT : KSAFE_ACTION_WARN,
                 .severity = known ? KSAFE_SEVERITY_ERROR : KSAFE_SEVERITY_WARNING,
                 .is_set = true,
         };
-        ksafe_report_add(report, &v);
+        ksafe_report__add(report, &v);
 }
 
 /* A name that librdkafka's table does not list: ask librdkafka itself
@@ -103,7 +103,7 @@ static bool resolve_unlisted(ksafe_entry_t *e, rd_kafka_conf_t **scratch)
         if (!*scratch && !(*scratch = rd_kafka_conf_new()))
                 return false;
         char why[512];
-        rd_kafka_conf_res_t res = ksafe_props_probe(*scratch, e->name, e->raw, why, sizeof(why));
+        rd_kafka_conf_res_t res = ksafe_prop__probe(*scratch, e->name, e->raw, why, sizeof(why));
         if (res == RD_KAFKA_CONF_UNKNOWN) {
                 e->status = KSAFE_ENTRY_UNKNOWN;
                 return true;
@@ -130,10 +130,10 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
         *e = *read;
         e->name = strdup(read->name);
         e->raw = strdup(read->raw);
-        e->note = ksafe_strdup(read->note);
+        e->note = ksafe__strdup(read->note);
         e->value = NULL;
         e->shadowed_by = -1;
-        e->prop = ksafe_props_find(props, read->name);
+        e->prop = ksafe_props__find(props, read->name);
         if (!e->name || !e->raw || (read->note && !e->note))
                 return false;
         if (dialect == KSAFE_DIALECT_JAVA)
@@ -164,7 +164,7 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
         if (e->status == KSAFE_ENTRY_INVALID)
                 return true; /* a JSON value that is no scalar */
         if (!e->prop) {
-                if (dialect == KSAFE_DIALECT_JAVA && ksafe_dialect_java_knows(e->name)) {
+                if (dialect == KSAFE_DIALECT_JAVA && ksafe_dialect__java_knows(e->name)) {
                         e->status = KSAFE_ENTRY_FOREIGN;
                         return true;
                 }
@@ -196,11 +196,11 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
                 }
         }
         char why[512];
-        if (!(e->value = ksafe_prop_parse(e->prop, e->raw, why, sizeof(why)))) {
+        if (!(e->value = ksafe_prop__parse(e->prop, e->raw, why, sizeof(why)))) {
                 e->status = KSAFE_ENTRY_INVALID;
                 return (e->note = strdup(why)) != NULL;
         }
-        if (ksafe_prop_misread(e->prop, e->raw, e->value, why, sizeof(why))) {
+        if (ksafe_prop__misread(e->prop, e->raw, e->value, why, sizeof(why))) {
                 e->status = KSAFE_ENTRY_MISREAD;
                 return (e->note = strdup(why)) != NULL;
         }
@@ -211,14 +211,14 @@ static bool resolve_entry(ksafe_entry_t *e, const ksafe_entry_t *read,
 static bool override_change(ksafe_view_t *view, const ksafe_props_t *props,
                             const ksafe_change_t *c)
 {
-        const ksafe_prop_t *prop = ksafe_props_find(props, c->canonical);
+        const ksafe_prop_t *prop = ksafe_props__find(props, c->canonical);
         if (!prop)
                 return true;
         if (!c->value)
-                return ksafe_view_override(view, prop, prop->def, false);
+                return ksafe_view__override(view, prop, prop->def, false);
         char why[512];
-        char *value = ksafe_prop_parse(prop, c->value, why, sizeof(why));
-        bool ok = value && ksafe_view_override(view, prop, value, true);
+        char *value = ksafe_prop__parse(prop, c->value, why, sizeof(why));
+        bool ok = value && ksafe_view__override(view, prop, value, true);
         free(value);
         return ok;
 }
@@ -340,7 +340,7 @@ static bool resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, res
                 rd_kafka_conf_destroy(scratch);
         /* The last setting of a property wins, as in librdkafka: walk back
          * remembering, per property, the line that wins. */
-        size_t nprops = ksafe_props_count(policy->props);
+        size_t nprops = ksafe_props__count(policy->props);
         int *winner = ok ? malloc((nprops ? nprops : 1) * sizeof(*winner)) : NULL;
         ok = ok && winner;
         for (size_t p = 0; ok && p < nprops; p++)
@@ -349,7 +349,7 @@ static bool resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, res
                 ksafe_entry_t *e = &r->entries[i];
                 if (!e->prop)
                         continue;
-                size_t p = ksafe_props_index(policy->props, e->prop);
+                size_t p = ksafe_props__index(policy->props, e->prop);
                 e->shadowed_by = winner[p];
                 if (e->value && winner[p] < 0)
                         winner[p] = (int)i;
@@ -362,7 +362,7 @@ static bool resolve(const ksafe_config_t *cfg, const ksafe_policy_t *policy, res
         }
         free(winner);
         if (ok)
-                r->view = ksafe_view_from_entries(policy->props, cfg->source, r->entries, n);
+                r->view = ksafe_view__from_entries(policy->props, cfg->source, r->entries, n);
         ok = ok && r->view;
         for (size_t i = 0; ok && i < cfg->change_count; i++)
                 ok = override_change(r->view, policy->props, &cfg->changes[i]);
@@ -381,17 +381,17 @@ static void eval_file_entries(const ksafe_config_t *cfg, const ksafe_policy_t *p
                               const ksafe_view_t *view, ksafe_report_t *report)
 {
         size_t first = ksafe_report_count(report);
-        ksafe_eval_entries(policy, view, report);
+        ksafe_eval__entries(policy, view, report);
         bool error = cfg->dialect != KSAFE_DIALECT_JAVA;
         for (size_t i = first; i < ksafe_report_count(report); i++) {
-                ksafe_violation_t *v = ksafe_report_at(report, i);
+                ksafe_violation_t *v = ksafe_report__at(report, i);
                 if (!v->rule_id || strcmp(v->rule_id, "ksafe-unknown-property") != 0)
                         continue;
                 v->severity = error ? KSAFE_SEVERITY_ERROR : KSAFE_SEVERITY_WARNING;
                 v->action = error ? KSAFE_ACTION_REJECT : KSAFE_ACTION_WARN;
         }
         size_t count;
-        const ksafe_entry_t *entries = ksafe_view_entries(view, &count);
+        const ksafe_entry_t *entries = ksafe_view__entries(view, &count);
         for (size_t i = 0; i < count; i++)
                 if (java_bom_key(&entries[i], cfg->dialect))
                         java_bom_finding(policy, view, &entries[i], report);
@@ -402,12 +402,12 @@ ksafe_report_t *ksafe_config_check(const ksafe_config_t *config, const ksafe_pol
         resolved_t r;
         if (!resolve(config, policy, &r))
                 return NULL;
-        ksafe_report_t *report = ksafe_report_new(policy);
+        ksafe_report_t *report = ksafe_report__new(policy);
         if (report) {
                 eval_file_entries(config, policy, r.view, report);
-                ksafe_eval(policy, r.view, KSAFE_ALL_ACTIONS, report);
-                ksafe_eval_limits(policy, r.view, report);
-                ksafe_report_sort(report);
+                ksafe_eval__policy(policy, r.view, KSAFE_ALL_ACTIONS, report);
+                ksafe_eval__refusals(policy, r.view, report);
+                ksafe_report__sort(report);
         }
         resolved_free(&r);
         return report;
@@ -449,7 +449,7 @@ static bool config_setter(void *target, const ksafe_rule_t *rule, const char *va
         const ksafe_prop_t *prop = rule->prop;
         bool remove = rule->checks & KSAFE_CHECK_FORBIDDEN;
         char why[512];
-        char *parsed = remove ? strdup(prop->def) : ksafe_prop_parse(prop, value, why, sizeof(why));
+        char *parsed = remove ? strdup(prop->def) : ksafe_prop__parse(prop, value, why, sizeof(why));
         ksafe_change_t *c = parsed ? change_for(cfg, prop->name) : NULL;
         if (c) {
                 free(c->name);
@@ -476,7 +476,7 @@ static bool config_setter(void *target, const ksafe_rule_t *rule, const char *va
         if (winner >= 0 && !remove)
                 cfg->entries[winner].replacement = c->value;
         c->appended = winner < 0 && !remove; /* no line of the file has it */
-        bool ok = ksafe_view_override(rp->resolved->view, prop, parsed, !remove);
+        bool ok = ksafe_view__override(rp->resolved->view, prop, parsed, !remove);
         free(parsed);
         return ok;
 }
@@ -501,13 +501,13 @@ ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config, const ksafe_policy_
         if (!resolve(config, policy, &r))
                 return NULL;
         repair_t rp = {.cfg = config, .resolved = &r};
-        ksafe_report_t *report = ksafe_enforce(policy, r.view, config_setter, &rp);
+        ksafe_report_t *report = ksafe_enforce__view(policy, r.view, config_setter, &rp);
         /* Enforcement that cannot satisfy the policy changes nothing: half
          * a repair is no repair. */
         if (!report || ksafe_report_rejected(report)) {
                 drop_changes(config);
                 for (size_t i = 0; i < ksafe_report_count(report); i++)
-                        ksafe_report_at(report, i)->fixed = false;
+                        ksafe_report__at(report, i)->fixed = false;
         }
         /* A rewritten value is no longer misread or invalid. */
         for (size_t k = 0; k < r.count; k++) {
@@ -517,7 +517,7 @@ ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config, const ksafe_policy_
         }
         if (report) {
                 eval_file_entries(config, policy, r.view, report);
-                ksafe_report_sort(report);
+                ksafe_report__sort(report);
         }
         resolved_free(&r);
         return report;
@@ -547,9 +547,9 @@ static bool json_bare(const char *v)
 static void json_value(ksafe_buf_t *out, const char *value, bool quoted)
 {
         if (!quoted && json_bare(value))
-                ksafe_buf_append(out, value, strlen(value));
+                ksafe_buf__append(out, value, strlen(value));
         else
-                ksafe_buf_json_string(out, value);
+                ksafe_buf__json_string(out, value);
 }
 
 /* A value written into a .properties file, so that its reader gets it
@@ -558,17 +558,17 @@ static void json_value(ksafe_buf_t *out, const char *value, bool quoted)
 static void properties_value(const ksafe_config_t *cfg, ksafe_buf_t *out, const char *value)
 {
         if (cfg->dialect != KSAFE_DIALECT_JAVA) {
-                ksafe_buf_append(out, value, strlen(value));
+                ksafe_buf__append(out, value, strlen(value));
                 return;
         }
         for (const char *p = value; *p; p++) {
                 unsigned char c = (unsigned char)*p;
                 if (c == '\\' || (p == value && (c == ' ' || c == '\t' || c == '\f')))
-                        ksafe_buf_printf(out, "\\%c", c == '\t' ? 't' : c == '\f' ? 'f' : c);
+                        ksafe_buf__printf(out, "\\%c", c == '\t' ? 't' : c == '\f' ? 'f' : c);
                 else if (c < 0x20 || c == 0x7f)
-                        ksafe_buf_printf(out, "\\u%04x", c);
+                        ksafe_buf__printf(out, "\\u%04x", c);
                 else
-                        ksafe_buf_append(out, p, 1);
+                        ksafe_buf__append(out, p, 1);
         }
 }
 
@@ -578,18 +578,18 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
         for (size_t i = 0; i < cfg->file_count; i++) {
                 const ksafe_entry_t *e = &cfg->entries[i];
                 if (e->removed) {
-                        ksafe_buf_append(out, cfg->data + pos, e->span_start - pos);
+                        ksafe_buf__append(out, cfg->data + pos, e->span_start - pos);
                         pos = e->span_end;
                 } else if (e->replacement) {
-                        ksafe_buf_append(out, cfg->data + pos, e->value_start - pos);
+                        ksafe_buf__append(out, cfg->data + pos, e->value_start - pos);
                         /* "key" alone on its line needs a separator. */
                         if (e->no_separator)
-                                ksafe_buf_append(out, "=", 1);
+                                ksafe_buf__append(out, "=", 1);
                         properties_value(cfg, out, e->replacement);
                         pos = e->value_end;
                 }
         }
-        ksafe_buf_append(out, cfg->data + pos, cfg->len - pos);
+        ksafe_buf__append(out, cfg->data + pos, cfg->len - pos);
         /* A last line ending in a lone CR would turn the LF we add into a
          * CRLF ending that same line: end it with an LF of its own. */
         char last = cfg->len ? cfg->data[cfg->len - 1] : '\n';
@@ -608,13 +608,13 @@ static void render_properties(const ksafe_config_t *cfg, ksafe_buf_t *out)
                 if (!c->appended)
                         continue;
                 if (need_newline)
-                        ksafe_buf_printf(out, "%s", last == '\r' ? "\n" : cfg->newline);
+                        ksafe_buf__printf(out, "%s", last == '\r' ? "\n" : cfg->newline);
                 if (continued)
-                        ksafe_buf_printf(out, "%s", cfg->newline);
+                        ksafe_buf__printf(out, "%s", cfg->newline);
                 need_newline = continued = false;
-                ksafe_buf_printf(out, "%s=", c->name);
+                ksafe_buf__printf(out, "%s=", c->name);
                 properties_value(cfg, out, c->value);
-                ksafe_buf_printf(out, "%s", cfg->newline);
+                ksafe_buf__printf(out, "%s", cfg->newline);
         }
 }
 
@@ -665,13 +665,13 @@ static void render_json(const ksafe_config_t *cfg, ksafe_buf_t *out)
                                 last = (size_t)next;
                         size_t start, end;
                         json_removal(cfg, i, last, &start, &end);
-                        ksafe_buf_append(out, cfg->data + pos, start - pos);
+                        ksafe_buf__append(out, cfg->data + pos, start - pos);
                         pos = end;
                         i = last;
                         continue;
                 }
                 if (e->replacement) {
-                        ksafe_buf_append(out, cfg->data + pos, e->value_start - pos);
+                        ksafe_buf__append(out, cfg->data + pos, e->value_start - pos);
                         json_value(out, e->replacement, e->quoted);
                         pos = e->value_end;
                 }
@@ -684,7 +684,7 @@ static void render_json(const ksafe_config_t *cfg, ksafe_buf_t *out)
          * (or after the removal that ended the object), in the file's
          * style. */
         if (last_kept_end > pos) {
-                ksafe_buf_append(out, cfg->data + pos, last_kept_end - pos);
+                ksafe_buf__append(out, cfg->data + pos, last_kept_end - pos);
                 pos = last_kept_end;
         }
         bool appended = false;
@@ -692,15 +692,15 @@ static void render_json(const ksafe_config_t *cfg, ksafe_buf_t *out)
                 const ksafe_change_t *c = &cfg->changes[i];
                 if (!c->appended)
                         continue;
-                ksafe_buf_printf(out, "%s%s%s", any_kept ? "," : "", cfg->newline, cfg->indent);
-                ksafe_buf_json_string(out, c->name);
-                ksafe_buf_append(out, ": ", 2);
+                ksafe_buf__printf(out, "%s%s%s", any_kept ? "," : "", cfg->newline, cfg->indent);
+                ksafe_buf__json_string(out, c->name);
+                ksafe_buf__append(out, ": ", 2);
                 json_value(out, c->value, false);
                 any_kept = appended = true;
         }
         if (appended && last_kept_end == cfg->object_open + 1)
-                ksafe_buf_printf(out, "%s", cfg->newline);
-        ksafe_buf_append(out, cfg->data + pos, cfg->len - pos);
+                ksafe_buf__printf(out, "%s", cfg->newline);
+        ksafe_buf__append(out, cfg->data + pos, cfg->len - pos);
 }
 
 char *ksafe_config_render(const ksafe_config_t *config, size_t *lenp)
@@ -711,7 +711,7 @@ char *ksafe_config_render(const ksafe_config_t *config, size_t *lenp)
         else
                 render_properties(config, &out);
         size_t len = out.len;
-        char *text = ksafe_buf_take(&out);
+        char *text = ksafe_buf__take(&out);
         if (text && lenp)
                 *lenp = len;
         return text;
@@ -753,7 +753,7 @@ char *ksafe_config_effective(const ksafe_config_t *config, const ksafe_policy_t 
         ksafe_buf_t out = {0};
         for (size_t i = 0; props && i < n; i++) {
                 ksafe_value_t v;
-                ksafe_view_value(r.view, props[i], &v);
+                ksafe_view__value(r.view, props[i], &v);
                 /* A line kcat reads otherwise may hold other settings (the
                  * tail of a long line is a line of its own to kcat). */
                 const char *shown = props[i]->sensitive             ? KSAFE_REDACTED
@@ -763,16 +763,16 @@ char *ksafe_config_effective(const ksafe_config_t *config, const ksafe_policy_t 
                 /* Escaped: a value cannot forge a line of its own. */
                 char *value = ksafe_report_escape(shown);
                 out.failed |= !value;
-                ksafe_buf_printf(&out, "%s=%s", props[i]->name, value ? value : "");
+                ksafe_buf__printf(&out, "%s=%s", props[i]->name, value ? value : "");
                 free(value);
                 if (v.derived)
-                        ksafe_buf_printf(&out, "  # not set: librdkafka derives it");
+                        ksafe_buf__printf(&out, "  # not set: librdkafka derives it");
                 else if (!v.is_set)
-                        ksafe_buf_printf(&out, "  # not set: librdkafka's default");
-                ksafe_buf_append(&out, "\n", 1);
+                        ksafe_buf__printf(&out, "  # not set: librdkafka's default");
+                ksafe_buf__append(&out, "\n", 1);
         }
-        char *text = props ? ksafe_buf_take(&out) : NULL;
-        ksafe_buf_free(&out);
+        char *text = props ? ksafe_buf__take(&out) : NULL;
+        ksafe_buf__free(&out);
         free(props);
         resolved_free(&r);
         return text;

@@ -104,7 +104,7 @@ static void utf8_put(ksafe_buf_t *out, unsigned long cp)
                 b[3] = (char)(0x80 | (cp & 0x3F));
                 n = 4;
         }
-        ksafe_buf_append(out, b, n);
+        ksafe_buf__append(out, b, n);
 }
 
 static int hex_digit(char c)
@@ -139,11 +139,11 @@ static long java_u(const char *s, size_t n)
 static const char *java_unescape(const char *s, size_t n, ksafe_buf_t *out)
 {
         out->len = 0;
-        ksafe_buf_append(out, "", 0);
+        ksafe_buf__append(out, "", 0);
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
                 if (c != '\\' || i + 1 >= n) {
-                        ksafe_buf_append(out, &c, 1);
+                        ksafe_buf__append(out, &c, 1);
                         continue;
                 }
                 c = s[++i];
@@ -153,7 +153,7 @@ static const char *java_unescape(const char *s, size_t n, ksafe_buf_t *out)
                                  : c == 'r' ? '\r'
                                  : c == 'f' ? '\f'
                                             : c;
-                        ksafe_buf_append(out, &d, 1);
+                        ksafe_buf__append(out, &d, 1);
                         continue;
                 }
                 long cp = java_u(s + i + 1, n - i - 1);
@@ -235,7 +235,7 @@ static void logical_add(logical_t *l, const char *data, const char *s, size_t n)
                 l->cap = cap;
         }
         l->pieces[l->count++] = (piece_t){.at = l->text.len, .off = (size_t)(s - data)};
-        ksafe_buf_append(&l->text, s, n);
+        ksafe_buf__append(&l->text, s, n);
 }
 
 static size_t logical_offset(const logical_t *l, size_t at)
@@ -281,7 +281,7 @@ static const char *kcat_differs(bool lone_cr, const logical_t *l, bool long_line
 static void kcat_unescape(ksafe_buf_t *out, const char *s, size_t n)
 {
         out->len = 0;
-        ksafe_buf_append(out, "", 0);
+        ksafe_buf__append(out, "", 0);
         for (size_t i = 0; i < n;) {
                 size_t run = 0;
                 while (i + run < n && s[i + run] == '\\')
@@ -290,7 +290,7 @@ static void kcat_unescape(ksafe_buf_t *out, const char *s, size_t n)
                         i += run; /* the run goes, the ':' or '=' stays */
                         continue;
                 }
-                ksafe_buf_append(out, s + i, run ? run : 1);
+                ksafe_buf__append(out, s + i, run ? run : 1);
                 i += run ? run : 1;
         }
 }
@@ -488,11 +488,11 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
         if (ok && bom_pending)
                 ok = add_syntax_line(cfg, data, 1, 1, bom_syntax);
         ok = ok && !l.text.failed;
-        ksafe_buf_free(&l.text);
-        ksafe_buf_free(&tmp);
+        ksafe_buf__free(&l.text);
+        ksafe_buf__free(&tmp);
         free(l.pieces);
         if (!ok)
-                ksafe_error_set(err, cfg->source, "", line, 0, "out of memory");
+                ksafe_error__set(err, cfg->source, "", line, 0, "out of memory");
         return ok;
 }
 
@@ -624,7 +624,7 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
 {
         skip_space(s);
         if (pointer && *pointer && *pointer != '/') {
-                ksafe_error_set(err, cfg->source, "", 0, 0,
+                ksafe_error__set(err, cfg->source, "", 0, 0,
                                 "JSON pointer \"%s\" must start with '/'", pointer);
                 return false;
         }
@@ -633,7 +633,7 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                 char *tok = pointer_token(&p);
                 if (!tok || *s->p != '{') {
                         free(tok);
-                        ksafe_error_set(err, cfg->source, "", s->line, 0,
+                        ksafe_error__set(err, cfg->source, "", s->line, 0,
                                         "JSON pointer \"%s\": no object at this path", pointer);
                         return false;
                 }
@@ -652,7 +652,7 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                 m = match;
                 free(tok);
                 if (!found) {
-                        ksafe_error_set(err, cfg->source, "", 0, 0,
+                        ksafe_error__set(err, cfg->source, "", 0, 0,
                                         "JSON pointer \"%s\" names nothing in this file",
                                         pointer);
                         return false;
@@ -663,7 +663,7 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                 s->line_start = m.value_line_start;
         }
         if (*s->p != '{') {
-                ksafe_error_set(err, cfg->source, "", s->line,
+                ksafe_error__set(err, cfg->source, "", s->line,
                                 (int)(s->p - s->line_start) + 1,
                                 "expected a JSON object of property names%s%s",
                                 pointer && *pointer ? " at " : "", pointer ? pointer : "");
@@ -694,7 +694,7 @@ static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned obj
         free(key);
         free(raw);
         if (!e) {
-                ksafe_error_set(err, cfg->source, "", m->line, m->column,
+                ksafe_error__set(err, cfg->source, "", m->line, m->column,
                                 "cannot read this member (out of memory, or a NUL "
                                 "character in its text)");
                 return false;
@@ -723,7 +723,7 @@ static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned obj
         if (note) {
                 e->status = KSAFE_ENTRY_INVALID;
                 if (!(e->note = strdup(note))) {
-                        ksafe_error_set(err, cfg->source, "", m->line, m->column,
+                        ksafe_error__set(err, cfg->source, "", m->line, m->column,
                                         "out of memory");
                         return false;
                 }
@@ -750,8 +750,8 @@ static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *
         size_t bom = bom_length(cfg->data, cfg->len);
         json_t *doc = json_loadb(cfg->data + bom, cfg->len - bom, JSON_DECODE_ANY, &jerr);
         if (!doc) {
-                ksafe_error_set(err, cfg->source, "", jerr.line, jerr.column, "%s",
-                                ksafe_json_error_text(&jerr));
+                ksafe_error__set(err, cfg->source, "", jerr.line, jerr.column, "%s",
+                                ksafe_error__json_text(&jerr));
                 return false;
         }
         json_decref(doc);
@@ -806,7 +806,7 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         }
         if (!cfg || !cfg->source || !cfg->data) {
                 ksafe_config_destroy(cfg);
-                ksafe_error_set(err, source, "", 0, 0, "out of memory");
+                ksafe_error__set(err, source, "", 0, 0, "out of memory");
                 return NULL;
         }
         memcpy(cfg->data, data, len);
@@ -816,7 +816,7 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         cfg->newline = detect_newline(data, len);
         snprintf(cfg->indent, sizeof(cfg->indent), "  ");
         if (memchr(data, '\0', len)) {
-                ksafe_error_set(err, source, "", 0, 0, "contains a NUL byte: not a text config");
+                ksafe_error__set(err, source, "", 0, 0, "contains a NUL byte: not a text config");
                 ksafe_config_destroy(cfg);
                 return NULL;
         }
@@ -846,9 +846,9 @@ ksafe_config_t *ksafe_config_read_file(const char *path, const ksafe_config_opti
 {
         size_t len;
         char why[256];
-        char *data = ksafe_read_regular_file(path, &len, NULL, why, sizeof(why));
+        char *data = ksafe_file__read_regular(path, &len, NULL, why, sizeof(why));
         if (!data) {
-                ksafe_error_set(err, path, "", 0, 0, "cannot read: %s", why);
+                ksafe_error__set(err, path, "", 0, 0, "cannot read: %s", why);
                 return NULL;
         }
         ksafe_config_t *cfg = ksafe_config_read(data, len, path, options, err);

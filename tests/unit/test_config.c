@@ -867,13 +867,13 @@ static void java_esc(ksafe_buf_t *out, const char *s)
                         cp = (cp << 6) | (*p & 0x3F);
                 if (cp > 0x20 && cp < 0x7f && cp != '\\') {
                         char c = (char)cp;
-                        ksafe_buf_append(out, &c, 1);
+                        ksafe_buf__append(out, &c, 1);
                 } else if (cp >= 0x10000) {
                         cp -= 0x10000;
-                        ksafe_buf_printf(out, "\\u%04lx\\u%04lx", 0xD800 + (cp >> 10),
+                        ksafe_buf__printf(out, "\\u%04lx\\u%04lx", 0xD800 + (cp >> 10),
                                          0xDC00 + (cp & 0x3FF));
                 } else {
-                        ksafe_buf_printf(out, "\\u%04lx", cp);
+                        ksafe_buf__printf(out, "\\u%04lx", cp);
                 }
         }
 }
@@ -902,9 +902,9 @@ static char *ksafe_reading(const char *text)
                         error = true;
                 ksafe_buf_t key = {0}, line = {0};
                 java_esc(&key, e->name);
-                ksafe_buf_append(&key, "", 0);
+                ksafe_buf__append(&key, "", 0);
                 java_esc(&line, e->name);
-                ksafe_buf_append(&line, " ", 1);
+                ksafe_buf__append(&line, " ", 1);
                 java_esc(&line, e->raw);
                 /* the last setting of a key wins */
                 size_t at = n;
@@ -915,22 +915,22 @@ static char *ksafe_reading(const char *text)
                         free(lines[at]);
                 else
                         n++;
-                lines[at] = ksafe_buf_take(&line);
-                ksafe_buf_free(&key);
+                lines[at] = ksafe_buf__take(&line);
+                ksafe_buf__free(&key);
         }
         qsort(lines, n, sizeof(*lines), cmp_str);
         ksafe_buf_t out = {0};
-        ksafe_buf_append(&out, "", 0);
+        ksafe_buf__append(&out, "", 0);
         if (error)
-                ksafe_buf_printf(&out, "ERROR\n");
+                ksafe_buf__printf(&out, "ERROR\n");
         for (size_t i = 0; i < n; i++) {
                 if (!error)
-                        ksafe_buf_printf(&out, "%s\n", lines[i]);
+                        ksafe_buf__printf(&out, "%s\n", lines[i]);
                 free(lines[i]);
         }
         free(lines);
         ksafe_config_destroy(cfg);
-        return ksafe_buf_take(&out);
+        return ksafe_buf__take(&out);
 }
 
 static bool write_text(const char *path, const char *text)
@@ -953,18 +953,18 @@ static char *java_random_input(unsigned *seed)
                 "\\uD83D", "\\uDE00",
         };
         ksafe_buf_t b = {0};
-        ksafe_buf_append(&b, "", 0);
+        ksafe_buf__append(&b, "", 0);
         *seed = *seed * 1103515245u + 12345u;
         if ((*seed >> 16) % 10 == 0)
-                ksafe_buf_append(&b, "\xEF\xBB\xBF", 3);
+                ksafe_buf__append(&b, "\xEF\xBB\xBF", 3);
         *seed = *seed * 1103515245u + 12345u;
         unsigned n = (*seed >> 16) % 31;
         for (unsigned i = 0; i < n; i++) {
                 *seed = *seed * 1103515245u + 12345u;
                 const char *a = alphabet[(*seed >> 16) % (sizeof(alphabet) / sizeof(*alphabet))];
-                ksafe_buf_append(&b, a, strlen(a));
+                ksafe_buf__append(&b, a, strlen(a));
         }
-        return ksafe_buf_take(&b);
+        return ksafe_buf__take(&b);
 }
 
 START_TEST(java_dialect_reads_as_java_properties)
@@ -985,12 +985,12 @@ START_TEST(java_dialect_reads_as_java_properties)
         char **inputs = calloc(count, sizeof(*inputs));
         unsigned seed = 11;
         ksafe_buf_t args = {0};
-        ksafe_buf_printf(&args, "java -cp %s Props", dir);
+        ksafe_buf__printf(&args, "java -cp %s Props", dir);
         for (size_t i = 0; i < count; i++) {
                 inputs[i] = i < fixed ? strdup(java_inputs[i]) : java_random_input(&seed);
                 snprintf(path, sizeof(path), "%s/in%zu.properties", dir, i);
                 ck_assert(write_text(path, inputs[i]));
-                ksafe_buf_printf(&args, " %s", path);
+                ksafe_buf__printf(&args, " %s", path);
         }
         FILE *java = popen(args.data, "r");
         ck_assert_ptr_nonnull(java);
@@ -999,11 +999,11 @@ START_TEST(java_dialect_reads_as_java_properties)
         size_t i = 0;
         while (fgets(line, sizeof(line), java)) {
                 if (strcmp(line, ".\n") != 0) {
-                        ksafe_buf_append(&block, line, strlen(line));
+                        ksafe_buf__append(&block, line, strlen(line));
                         continue;
                 }
                 ck_assert_uint_lt(i, count);
-                ksafe_buf_append(&block, "", 0);
+                ksafe_buf__append(&block, "", 0);
                 char *mine = ksafe_reading(inputs[i]);
                 /* (ksafe refuses a \u0000: no C string carries it) */
                 ck_assert_msg(strcmp(mine, block.data) == 0 || strstr(block.data, "\\u0000"),
@@ -1015,8 +1015,8 @@ START_TEST(java_dialect_reads_as_java_properties)
         }
         ck_assert_int_eq(pclose(java), 0);
         ck_assert_uint_eq(i, count);
-        ksafe_buf_free(&block);
-        ksafe_buf_free(&args);
+        ksafe_buf__free(&block);
+        ksafe_buf__free(&args);
         for (size_t k = 0; k < count; k++) {
                 snprintf(path, sizeof(path), "%s/in%zu.properties", dir, k);
                 unlink(path);
@@ -1709,9 +1709,9 @@ START_TEST(secrets_not_in_syntax_errors)
 }
 END_TEST
 
-static Suite *configfile_suite(void)
+static Suite *config_suite(void)
 {
-        Suite *s = suite_create("configfile");
+        Suite *s = suite_create("config");
 
         TCase *tc = tcase_create("properties");
         tcase_add_unchecked_fixture(tc, load_policies, free_policies);
@@ -1805,7 +1805,7 @@ static Suite *configfile_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(configfile_suite());
+        SRunner *sr = srunner_create(config_suite());
         srunner_run_all(sr, CK_ENV);
         int failed = srunner_ntests_failed(sr);
         srunner_free(sr);
