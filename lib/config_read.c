@@ -309,6 +309,130 @@ static bool add_syntax_line(ksafe_config_t *cfg, const char *p, int line, int co
         return true;
 }
 
+/*
+ * ksafe-lint directives: `ksafe-lint: disable=RULE[,RULE] -- reason` in a
+ * comment, or a JSON object's "$ksafe-lint" member. The reader keeps them
+ * for ksafe-lint (ksafe_config_directive_get()), which suppresses findings
+ * by them; nothing here judges them.
+ */
+#define DIRECTIVE_PREFIX "ksafe-lint:"
+#define DIRECTIVE_KEY "$ksafe-lint"
+
+/* [s, e) escaped, without its blanks at either end; NULL when empty. */
+static bool trimmed(const char *s, const char *e, char **out)
+{
+        while (s < e && isspace((unsigned char)*s))
+                s++;
+        while (e > s && isspace((unsigned char)e[-1]))
+                e--;
+        *out = NULL;
+        if (s == e)
+                return true;
+        char *raw = strndup(s, (size_t)(e - s));
+        *out = raw ? ksafe_report_escape(raw) : NULL;
+        free(raw);
+        return *out != NULL;
+}
+
+static bool add_directive(ksafe_config_t *cfg, int line, bool file_wide, char *rules,
+                          char *reason)
+{
+        ksafe_directive_t *d =
+                realloc(cfg->directives, (cfg->directive_count + 1) * sizeof(*d));
+        if (!d) {
+                free(rules);
+                free(reason);
+                return false;
+        }
+        cfg->directives = d;
+        d[cfg->directive_count++] = (ksafe_directive_t){
+                .line = line, .file_wide = file_wide, .rules = rules, .reason = reason};
+        return true;
+}
+
+/* A comment line [s, e), s at its '#' or '!': a directive, if it is one.
+ * The file's first comment applies to the whole file. */
+static bool note_comment(ksafe_config_t *cfg, const char *s, const char *e, int line,
+                         bool first)
+{
+        size_t n = strlen(DIRECTIVE_PREFIX);
+        for (s++; s < e && (*s == ' ' || *s == '\t');)
+                s++;
+        if ((size_t)(e - s) < n || strncmp(s, DIRECTIVE_PREFIX, n) != 0)
+                return true;
+        for (s += n; s < e && (*s == ' ' || *s == '\t');)
+                s++;
+        char *rules = NULL, *reason = NULL;
+        if ((size_t)(e - s) > 8 && strncmp(s, "disable=", 8) == 0) {
+                const char *dash = s + 8;
+                while (dash + 1 < e && !(dash[0] == '-' && dash[1] == '-'))
+                        dash++;
+                if (dash + 1 >= e)
+                        dash = e;
+                if (!trimmed(s + 8, dash, &rules) ||
+                    (dash < e && !trimmed(dash + 2, e, &reason))) {
+                        free(rules);
+                        return false;
+                }
+        }
+        return add_directive(cfg, line, first, rules, reason);
+}
+
+/* The property on `line` follows the comments not yet followed by one. */
+static void directives_reach(ksafe_config_t *cfg, int line)
+{
+        for (size_t i = cfg->directive_count; i-- > 0;) {
+                ksafe_directive_t *d = &cfg->directives[i];
+                if (d->file_wide || d->target_line)
+                        break;
+                d->target_line = line;
+        }
+}
+
+/* JSON's "$ksafe-lint": {"disable": ["RULE", ...], "reason": "..."}, for
+ * the whole file; any other shape is kept as a directive not understood. */
+static bool note_json_directive(ksafe_config_t *cfg, const char *value, size_t len, int line)
+{
+        json_t *v = json_loadb(value, len, JSON_DECODE_ANY, NULL);
+        const json_t *list = json_object_get(v, "disable"), *why = json_object_get(v, "reason");
+        bool understood = json_is_object(v) && json_is_array(list) && json_array_size(list) &&
+                          (!why || json_is_string(why)) &&
+                          json_object_size(v) == 1u + (why != NULL);
+        ksafe_buf_t ids = {0};
+        size_t i;
+        json_t *id;
+        json_array_foreach(list, i, id) {
+                const char *text = json_string_value(id);
+                understood &= text && *text && !strchr(text, ',');
+                if (understood)
+                        ksafe_buf__printf(&ids, "%s%s", i ? "," : "", text);
+        }
+        char *raw = understood ? ksafe_buf__take(&ids) : NULL;
+        char *rules = raw ? ksafe_report_escape(raw) : NULL;
+        char *reason = NULL;
+        bool ok = (!understood || rules) &&
+                  (!json_string_value(why) || !*json_string_value(why) ||
+                   (reason = ksafe_report_escape(json_string_value(why))));
+        free(raw);
+        ksafe_buf__free(&ids);
+        json_decref(v);
+        if (!ok) {
+                free(rules);
+                return false;
+        }
+        return add_directive(cfg, line, true, rules, reason);
+}
+
+size_t ksafe_config_directive_count(const ksafe_config_t *config)
+{
+        return config ? config->directive_count : 0;
+}
+
+const ksafe_directive_t *ksafe_config_directive_get(const ksafe_config_t *config, size_t i)
+{
+        return config && i < config->directive_count ? &config->directives[i] : NULL;
+}
+
 static const char bom_syntax[] =
         "the file starts with a UTF-8 byte order mark, which kcat reads as part of this line "
         "(and then refuses it); save the file without the BOM";
@@ -337,6 +461,7 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
         ksafe_buf_t tmp = {0};
         bool ok = true;
         bool after_lone_cr = false; /* kcat reads this line as part of the last */
+        bool seen_comment_or_property = false; /* a directive before: not file-wide */
         while (ok && p < end) {
                 const char *next;
                 const char *e = line_end(p, end, &next);
@@ -370,6 +495,10 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                 if (s == e || is_comment) {
                         if (syntax && !(ok = add_syntax_line(cfg, p, first_line, column, syntax)))
                                 break;
+                        if (is_comment &&
+                            !(ok = note_comment(cfg, s, e, first_line, !seen_comment_or_property)))
+                                break;
+                        seen_comment_or_property |= is_comment;
                         bom_pending = false;
                         p = next;
                         continue;
@@ -481,7 +610,9 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
                                                   : entry->value_start;
                         entry->span_start = (size_t)(span_start - data);
                         entry->span_end = (size_t)(next - data);
+                        directives_reach(cfg, first_line);
                 }
+                seen_comment_or_property = true;
                 bom_pending = false;
         }
         /* A BOM and nothing else: kcat still reads it as a line. */
@@ -765,8 +896,17 @@ static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *
         bool first = true;
         unsigned containers = 0;
         while (next_member(&s, &m)) {
-                if (!add_json_member(cfg, &m, 0, &containers, err))
+                char *key = token_text(m.key, (size_t)(m.key_end - m.key));
+                bool directive = key && strcmp(key, DIRECTIVE_KEY) == 0;
+                free(key);
+                if (directive ? !note_json_directive(cfg, m.value,
+                                                     (size_t)(m.value_end - m.value), m.line)
+                              : !add_json_member(cfg, &m, 0, &containers, err)) {
+                        if (directive)
+                                ksafe_error__set(err, cfg->source, "", m.line, m.column,
+                                                 "out of memory");
                         return false;
+                }
                 if (first) {
                         size_t n = (size_t)(m.key - s.line_start);
                         if (m.line > 1 && n < sizeof(cfg->indent) &&
@@ -892,6 +1032,11 @@ void ksafe_config_destroy(ksafe_config_t *cfg)
                 free(cfg->changes[i].canonical);
                 free(cfg->changes[i].value);
         }
+        for (size_t i = 0; i < cfg->directive_count; i++) {
+                free((char *)cfg->directives[i].rules);
+                free((char *)cfg->directives[i].reason);
+        }
+        free(cfg->directives);
         free(cfg->changes);
         free(cfg->entries);
         free(cfg->source);

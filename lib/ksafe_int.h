@@ -351,6 +351,8 @@ struct ksafe_config_s {
         char indent[32];      /* JSON: the members' indentation */
         ksafe_change_t *changes;
         size_t change_count;
+        ksafe_directive_t *directives; /* ksafe-lint: disable= comments (strings owned) */
+        size_t directive_count;
 };
 
 

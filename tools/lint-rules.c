@@ -332,6 +332,7 @@ lint_rule_t *lint_rules_list(const ksafe_policy_t *policy, size_t *countp)
 
 int lint_rule_find(const ksafe_policy_t *policy, const char *id, lint_rule_t *out)
 {
+        *out = (lint_rule_t){0};
         size_t count;
         lint_rule_t *list = lint_rules_list(policy, &count);
         if (!list)

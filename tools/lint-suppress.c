@@ -111,10 +111,100 @@ bool lint_ignore(lint_result_t *r, const char *const *ignore, size_t count)
         return true;
 }
 
+/* A finding about a directive, after the report's findings. */
+static bool add_extra(lint_result_t *r, const char *rule, ksafe_severity_t severity, int line,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static bool add_extra(lint_result_t *r, const char *rule, ksafe_severity_t severity, int line,
+                      const char *fmt, ...)
+{
+        char message[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof(message), fmt, ap);
+        va_end(ap);
+        ksafe_violation_t *more = realloc(r->extra, (r->extra_count + 1) * sizeof(*more));
+        if (!more)
+                return false;
+        r->extra = more;
+        more[r->extra_count] = (ksafe_violation_t){
+                .rule_id = strdup(rule),
+                .message = strdup(message),
+                .file = r->display ? strdup(r->display) : NULL,
+                .line = line > 0 ? line : 1,
+                .column = 1,
+                .action = severity == KSAFE_SEVERITY_ERROR ? KSAFE_ACTION_REJECT
+                                                           : KSAFE_ACTION_WARN,
+                .severity = severity,
+        };
+        ksafe_violation_t *v = &more[r->extra_count++];
+        return v->rule_id && v->message && (v->file || !r->display);
+}
+
+/* One rule of a directive: suppressed, or a finding why not. */
+static bool apply_rule(const lint_run_t *run, lint_result_t *r, const ksafe_directive_t *d,
+                       const char *id)
+{
+        lint_rule_t rule;
+        int known = lint_rule_find(run->policy, id, &rule);
+        if (known < 0)
+                return false;
+        lint_rule_free(&rule);
+        char *shown = ksafe_report_escape(id);
+        bool ok = shown != NULL;
+        if (ok && !known)
+                ok = add_extra(r, "ksafe-suppression-unknown-rule", KSAFE_SEVERITY_WARNING,
+                               d->line,
+                               "the directive names %s, a rule that neither the policy nor "
+                               "ksafe-lint has: it suppresses nothing",
+                               shown);
+        else if (ok && strncmp(id, "ksafe-suppression-", 18) == 0)
+                ok = add_extra(r, "ksafe-suppression-unknown-rule", KSAFE_SEVERITY_WARNING,
+                               d->line, "%s cannot be suppressed: it is about the directives",
+                               shown);
+        else if (ok && lint_rule_is_baseline(id) && !ksafe_policy_allows_unsafe(run->policy))
+                ok = add_extra(r, "ksafe-suppression-refused", KSAFE_SEVERITY_ERROR, d->line,
+                               "%s is a rule of the safety baseline: only a policy with "
+                               "allow_unsafe may weaken it, not a comment in a config; its "
+                               "findings stay",
+                               shown);
+        else if (ok)
+                ok = suppress_rule(r, id, d->file_wide ? 0 : d->target_line, false, d->reason) &&
+                     (d->file_wide || d->line == d->target_line ||
+                      suppress_rule(r, id, d->line, false, d->reason));
+        free(shown);
+        return ok;
+}
+
 bool lint_apply_directives(const lint_run_t *run, lint_result_t *r, const ksafe_config_t *cfg)
 {
-        (void)run;
-        (void)r;
-        (void)cfg;
-        return true; /* directives come with the library's reader */
+        size_t n = ksafe_config_directive_count(cfg);
+        for (size_t i = 0; i < n; i++) {
+                const ksafe_directive_t *d = ksafe_config_directive_get(cfg, i);
+                if (!d->rules) {
+                        if (!add_extra(r, "ksafe-suppression-unknown-rule",
+                                       KSAFE_SEVERITY_WARNING, d->line,
+                                       "a ksafe-lint comment that is not a directive: write "
+                                       "'ksafe-lint: disable=RULE[,RULE] -- reason'"))
+                                return false;
+                        continue;
+                }
+                if (!d->reason && !add_extra(r, "ksafe-suppression-reason",
+                                             KSAFE_SEVERITY_WARNING, d->line,
+                                             "a suppression without a reason: add ' -- ' and "
+                                             "why the finding does not apply here"))
+                        return false;
+                char id[256];
+                for (const char *p = d->rules; *p;) {
+                        p += strspn(p, " \t,");
+                        size_t len = strcspn(p, " \t,");
+                        if (len == 0)
+                                break;
+                        snprintf(id, sizeof(id), "%.*s", (int)len, p);
+                        p += len;
+                        if (!apply_rule(run, r, d, id))
+                                return false;
+                }
+        }
+        return true;
 }

@@ -175,7 +175,7 @@ lint_rule_t *lint_rules_list(const ksafe_policy_t *policy, size_t *count);
 void lint_rules_free(lint_rule_t *rules, size_t count);
 
 /** The rule `id` of the policy or the engine into *out (lint_rule_free()
- *  it): 1 found, 0 no such rule, -1 out of memory. */
+ *  it, found or not): 1 found, 0 no such rule, -1 out of memory. */
 int lint_rule_find(const ksafe_policy_t *policy, const char *id, lint_rule_t *out);
 void lint_rule_free(lint_rule_t *rule);
 

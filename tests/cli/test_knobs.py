@@ -307,6 +307,144 @@ def test_ignore(t):
 
 
 # ---------------------------------------------------------------------------
+# Suppression directives
+# ---------------------------------------------------------------------------
+
+SAFE = 'enable.idempotence=true\nacks=all\n'
+
+
+def lint_text(text, *args, name='c.properties'):
+    """Lint `text` as the file `name` (in a temporary directory) with --no-config."""
+    tmp = project({name: text})
+    return run('--no-config', *args, name, cwd=tmp)
+
+
+def rules_at(out):
+    return sorted((f.line, f.rule) for f in base.findings(out))
+
+
+@test
+def test_directives(t):
+    """# ksafe-lint: disable=RULE -- reason: its own line and the next property, or the file"""
+    dup = 'linger.ms=5\nlinger.ms=10\n'  # a ksafe-duplicate warning on the first line
+    cases = [
+        # (what, text, args, findings as (line, rule), suppressed, exit)
+        ('nothing suppressed', SAFE + dup, (), [(3, 'ksafe-duplicate')], 0, 0),
+        ('the line after', SAFE + '# ksafe-lint: disable=ksafe-duplicate -- overlay\n' + dup,
+         ('--fail-on', 'warning'), [], 1, 0),
+        ('only the line after', SAFE + '# ksafe-lint: disable=ksafe-duplicate -- r\n'
+         'client.id=a\n' + dup, (), [(5, 'ksafe-duplicate')], 0, 0),
+        ('blank lines and comments between',
+         SAFE + '# ksafe-lint: disable=ksafe-duplicate -- r\n\n# why\n' + dup, (), [], 1, 0),
+        ('the first comment: the whole file', '# ksafe-lint: disable=ksafe-duplicate -- r\n' +
+         SAFE + dup + 'acks=all\n', (), [], 2, 0),
+        ('a second comment is not the first', '# header\n# ksafe-lint: disable=ksafe-duplicate'
+         ' -- r\n' + SAFE + dup, (), [(5, 'ksafe-duplicate')], 0, 0),
+        ('its own line (a kcat-syntax comment)',
+         SAFE + '! ksafe-lint: disable=ksafe-kcat-syntax -- Java reads this file\nlinger.ms=5\n',
+         (), [], 1, 0),
+        ('two rules', SAFE + '# ksafe-lint: disable=ksafe-duplicate,ksafe-unknown-property -- r'
+         '\nlinger.ms=5\nlinger.ms=6\nenable.idempotance=true\n', (),
+         [(6, 'ksafe-unknown-property')], 1, 1),
+        ('no reason: a warning', SAFE + '# ksafe-lint: disable=ksafe-duplicate\n' + dup, (),
+         [(3, 'ksafe-suppression-reason')], 1, 0),
+        ('no reason under --fail-on warning', SAFE + '# ksafe-lint: disable=ksafe-duplicate\n' +
+         dup, ('--fail-on', 'warning'), [(3, 'ksafe-suppression-reason')], 1, 1),
+        ('--ignore ksafe-suppression-reason', SAFE + '# ksafe-lint: disable=ksafe-duplicate\n' +
+         dup, ('--ignore', 'ksafe-suppression-reason'), [], 2, 0),
+        ('an unknown rule: a warning', SAFE + '# ksafe-lint: disable=ksafe-duplicat -- r\n' + dup,
+         (), [(3, 'ksafe-suppression-unknown-rule'), (4, 'ksafe-duplicate')], 0, 0),
+        ('not a directive', SAFE + '# ksafe-lint: enable=all\n' + dup, (),
+         [(3, 'ksafe-suppression-unknown-rule'), (4, 'ksafe-duplicate')], 0, 0),
+        ('a directive finding cannot be suppressed',
+         '# ksafe-lint: disable=ksafe-suppression-reason -- r\n' + SAFE, (),
+         [(1, 'ksafe-suppression-unknown-rule')], 0, 0),
+        ('the baseline stays', 'enable.idempotence=true\n# ksafe-lint: disable=acks-all -- '
+         'legacy\nacks=1\n', (), [(2, 'ksafe-suppression-refused'), (3, 'acks-all')], 0, 1),
+        ('the baseline stays, file-wide', '# ksafe-lint: disable=idempotence -- legacy\n'
+         'enable.idempotence=false\nacks=all\nmax.in.flight=5\n', (),
+         [(1, 'ksafe-suppression-refused'), (2, 'idempotence')], 0, 1),
+        ('under allow_unsafe the baseline can be suppressed',
+         'enable.idempotence=true\n# ksafe-lint: disable=acks-all -- legacy\nacks=1\n'
+         'client.id=x\n', ('-p', ALLOW_UNSAFE), [], 1, 0),
+        ('a policy rule', SAFE + 'client.id=x\n# ksafe-lint: disable=compression -- CPU\n'
+         'compression.type=none\n', ('-p', base.ORG_POLICY), None, 1, None),
+        ('in a value, no directive', SAFE + 'client.id=x # ksafe-lint: disable=ksafe-duplicate -- r'
+         '\n' + dup, (), [(4, 'ksafe-duplicate')], 0, 0),
+    ]
+    for what, text, args, expected, suppressed, code in cases:
+        r = lint_text(text, *args)
+        if code is not None:
+            t.exit(r, code, what)
+        if expected is not None:
+            t.eq(rules_at(r.out), expected, f'{what}: findings')
+        else:
+            t.lacks(r.out, '[compression]', f'{what}: suppressed')
+        t.ok((f', {suppressed} suppressed' in r.err) if suppressed else 'suppressed' not in r.err,
+             f'{what}: {suppressed} suppressed in {r.err.strip()!r}')
+
+
+@test
+def test_directive_json(t):
+    """JSON: a top-level "$ksafe-lint" key suppresses for the file, and is no property"""
+    good = {'$ksafe-lint': {'disable': ['ksafe-unknown-property'], 'reason': 'a Go client key'},
+            'enable.idempotence': True, 'acks': 'all', 'go.batch.producer': True}
+    r = lint_text(json.dumps(good, indent=2), name='c.json')
+    t.exit(r, 0, 'suppressed')
+    t.eq(rules_at(r.out), [], 'no finding: neither the key nor the unknown property')
+    t.contains(r.err, '1 suppressed', 'counted')
+    del good['$ksafe-lint']['reason']
+    r = lint_text(json.dumps(good, indent=2), name='c.json')
+    t.eq(rules_at(r.out), [(2, 'ksafe-suppression-reason')], 'no reason: a warning')
+    bad = {'$ksafe-lint': {'disable': 'ksafe-unknown-property'}, 'enable.idempotence': True}
+    r = lint_text(json.dumps(bad, indent=2), name='c.json')
+    t.eq(rules_at(r.out), [(2, 'ksafe-suppression-unknown-rule')], 'a bad shape: a warning')
+    r = lint_text(json.dumps({'$ksafe-lint': {'disable': ['acks-all'], 'reason': 'r'},
+                              'enable.idempotence': True, 'acks': 1}, indent=2), name='c.json')
+    t.exit(r, 1, 'baseline in JSON')
+    t.eq([x[1] for x in rules_at(r.out)], ['ksafe-suppression-refused', 'acks-all'],
+         'baseline in JSON: refused, and the finding stays')
+    nested = {'kafka': {'$ksafe-lint': {'disable': ['ksafe-unknown-property'], 'reason': 'r'},
+                        'enable.idempotence': True, 'go.x': 1}}
+    r = lint_text(json.dumps(nested, indent=2), '--json-pointer', '/kafka', name='c.json')
+    t.eq((r.code, rules_at(r.out)), (0, []), 'in the object --json-pointer names')
+
+
+@test
+def test_suppressions_in_every_format(t):
+    """suppressed findings are counted in text, JSON, SARIF (inSource/external) and GitHub"""
+    text = (SAFE + '# ksafe-lint: disable=ksafe-duplicate -- overlay\nlinger.ms=5\n'
+            'linger.ms=6\nenable.idempotance=true\n')
+    tmp = project({'c.properties': text})
+    args = ('--no-config', '--ignore', 'ksafe-unknown-property', 'c.properties')
+    r = run(*args, cwd=tmp)
+    t.eq((r.code, r.out), (0, ''), 'text: nothing shown')
+    t.contains(r.err, '0 errors, 0 warnings, 2 suppressed', 'text: summary')
+    doc = json.loads(run('-f', 'json', *args, cwd=tmp).out)
+    t.eq((doc['findings'], doc['summary']['suppressed']), ([], 2), 'JSON')
+    sarif_out = run('-f', 'sarif', *args, cwd=tmp).out
+    sr = json.loads(sarif_out)
+    got = sorted((res['ruleId'], json.dumps(res.get('suppressions')))
+                 for res in sr['runs'][0]['results'])
+    t.eq(got, [('ksafe-duplicate', json.dumps([{'kind': 'inSource',
+                                                'justification': 'overlay'}])),
+               ('ksafe-unknown-property', json.dumps([{'kind': 'external'}]))], 'SARIF')
+    gh = run('-f', 'github', *args, cwd=tmp).out
+    t.eq(gh, '::notice title=ksafe-lint::2 findings suppressed (ksafe-lint: disable= '
+             'directives, --ignore)\n', 'GitHub')
+    try:
+        import test_sarif
+        validator = test_sarif.sarif_validator()
+    except Skip as why:
+        raise Skip(f'the SARIF schema: {why}')
+    finally:
+        del base.TESTS[:]
+        base.TESTS.extend(THESE_TESTS)
+    errors = sorted(validator.iter_errors(sr), key=str)
+    t.eq([e.message for e in errors], [], 'SARIF with suppressions: valid against the schema')
+
+
+# ---------------------------------------------------------------------------
 # The project config, .ksafe-lint.json
 # ---------------------------------------------------------------------------
 
@@ -485,6 +623,8 @@ def test_documented(t):
         t.contains(man, word, f'man page: {word}')
         t.contains(readme, word, f'README: {word}')
 
+
+THESE_TESTS = list(base.TESTS)
 
 if __name__ == '__main__':
     base.LINT = os.path.abspath(sys.argv[1])
