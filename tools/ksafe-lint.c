@@ -303,35 +303,6 @@ static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *
         return status;
 }
 
-/* A stream (standard input, a pipe), whole, with the size cap of files
- * (the library's KSAFE_CONFIG_MAX_SIZE: EFBIG beyond, after reading one
- * byte more); NULL with errno set on failure. */
-static char *read_stream(FILE *in, size_t *lenp)
-{
-        char *data = NULL;
-        size_t len = 0, cap = 0, n;
-        do {
-                if (len + 65536 > cap) {
-                        char *bigger = realloc(data, cap = 2 * cap + 65536);
-                        if (!bigger) {
-                                free(data);
-                                errno = ENOMEM;
-                                return NULL;
-                        }
-                        data = bigger;
-                }
-                n = fread(data + len, 1, cap - len, in);
-                len += n;
-        } while (n > 0 && len <= KSAFE_CONFIG_MAX_SIZE);
-        if (ferror(in) || len > KSAFE_CONFIG_MAX_SIZE) {
-                errno = ferror(in) ? (errno ? errno : EIO) : EFBIG;
-                free(data);
-                return NULL;
-        }
-        *lenp = len;
-        return data;
-}
-
 /* A named pipe: what `ksafe-lint <(kubectl ...)` and /dev/stdin of a pipe
  * name. It is read as standard input is; the library's file reader refuses
  * anything but a regular file (it must never block on a policy). */
@@ -347,7 +318,7 @@ static ksafe_config_t *read_piped(FILE *in, const char *source,
                                   lint_result_t *keep)
 {
         size_t len = 0;
-        char *data = in ? read_stream(in, &len) : NULL;
+        char *data = in ? lint_read_stream(in, &len) : NULL;
         if (!data) {
                 /* In the words ksafe_config_read_file() uses for a file. */
                 snprintf(err->source, sizeof(err->source), "%s", source);

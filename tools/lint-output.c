@@ -437,23 +437,8 @@ static char *read_whole(const char *path, size_t *lenp)
         FILE *f = fopen(path, "rb");
         if (!f)
                 return NULL;
-        char *data = NULL;
-        size_t len = 0, cap = 0, n;
-        do {
-                if (len + 65536 > cap) {
-                        char *bigger = realloc(data, cap = 2 * cap + 65536);
-                        if (!bigger) {
-                                free(data);
-                                fclose(f);
-                                return NULL;
-                        }
-                        data = bigger;
-                }
-                n = fread(data + len, 1, cap - len, f);
-                len += n;
-        } while (n > 0 && len <= KSAFE_CONFIG_MAX_SIZE);
+        char *data = lint_read_stream(f, lenp);
         fclose(f);
-        *lenp = len;
         return data;
 }
 

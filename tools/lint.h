@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -106,6 +107,11 @@ void lint_result_clear(lint_result_t *r);
 /** The escape sequence that starts (`on`) or ends a severity's colour in
  *  text output; "" when the run has no colour. */
 const char *lint_color(const lint_run_t *run, const ksafe_violation_t *v, bool on);
+
+/** A stream whole (lint-read.c), at most KSAFE_CONFIG_MAX_SIZE bytes:
+ *  malloc'd, its length in *lenp; NULL with errno set (EFBIG beyond the
+ *  cap, after reading one byte more). */
+char *lint_read_stream(FILE *in, size_t *lenp);
 
 /** Does this finding fail the run (an error, or any finding with -W error)? */
 bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v);

@@ -444,6 +444,35 @@ def test_suppressions_in_every_format(t):
     t.eq([e.message for e in errors], [], 'SARIF with suppressions: valid against the schema')
 
 
+@test
+def test_suppressions_multitool(t):
+    """the SARIF Multitool's SARIF and GitHub rules accept suppressed results and directive findings"""
+    try:
+        import test_sarif
+        tool = test_sarif.multitool()
+    finally:
+        del base.TESTS[:]
+        base.TESTS.extend(THESE_TESTS)
+    text = ('enable.idempotence=true\n# ksafe-lint: disable=ksafe-duplicate -- overlay\n'
+            'linger.ms=5\nlinger.ms=6\n# ksafe-lint: disable=acks-all,nope\nacks=1\n'
+            'enable.idempotance=true\n')
+    tmp = project({'c.properties': text})
+    log = os.path.join(tmp, 'c.sarif')
+    with open(log, 'w', encoding='utf-8') as f:
+        f.write(run('--no-config', '-f', 'sarif', '--ignore', 'ksafe-unknown-property',
+                    'c.properties', cwd=tmp).out)
+    proc = subprocess.run([tool, 'validate', '--rule-kind', 'Gh;Sarif', '--level',
+                           'Error;Warning', '--output', os.path.join(tmp, 'out.sarif'), log],
+                          capture_output=True, timeout=300,
+                          env=dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT='1'))
+    out = proc.stdout.decode('utf-8', 'replace')
+    t.ok('Analysis completed successfully' in out or proc.returncode == 0,
+         f'the Multitool ran: exit {proc.returncode}: {out[-300:]}')
+    for line in out.splitlines():
+        if line.startswith(log + '(') and (': error ' in line or ': warning ' in line):
+            t.failures.append(line[len(log):][:300])
+
+
 # ---------------------------------------------------------------------------
 # The project config, .ksafe-lint.json
 # ---------------------------------------------------------------------------
