@@ -121,6 +121,7 @@ def test_color(t):
         ((), {'NO_COLOR': '', 'CLICOLOR_FORCE': '1'}, True),
         (('--color', 'always'), {'NO_COLOR': '1'}, True),
     ]
+    plain = run('--no-config', '--color', 'never', ERROR_AND_WARNING).out
     for args, env, coloured in cases:
         env = dict({'NO_COLOR': '', 'CLICOLOR_FORCE': ''}, **env)
         r = run('--no-config', *args, ERROR_AND_WARNING, env=env)
@@ -132,8 +133,7 @@ def test_color(t):
             t.contains(r.out, '\033[1;31merror:\033[0m', f'{what}: errors in red')
             t.contains(r.out, '\033[1;35mwarning:\033[0m', f'{what}: warnings in magenta')
         # Without the escapes, the findings are what they are without colour.
-        t.eq(re.sub(r'\033\[[0-9;]*m', '', r.out),
-             run('--no-config', '--color', 'never', ERROR_AND_WARNING).out, f'{what}: text')
+        t.eq(re.sub(r'\033\[[0-9;]*m', '', r.out), plain, f'{what}: text')
     for fmt in ('json', 'sarif', 'github', 'junit'):
         r = run('--no-config', '--color', 'always', '-f', fmt, ERROR_AND_WARNING)
         t.lacks(r.out, '\033', f'-f {fmt} --color always: never coloured')
