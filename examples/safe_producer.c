@@ -26,6 +26,12 @@ int main(int argc, char **argv)
 {
         char errstr[512];
         int delivered = 0;
+        /* The library it runs with is at least the one it was built for. */
+        if (ksafe_version() < KSAFE_VERSION) {
+                fprintf(stderr, "libksafe %s is older than %s\n", ksafe_version_str(),
+                        KSAFE_VERSION_STR);
+                return 1;
+        }
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         if (argc > 1)
                 rd_kafka_conf_set(conf, "bootstrap.servers", argv[1], errstr, sizeof(errstr));
@@ -41,7 +47,7 @@ int main(int argc, char **argv)
         if (report) { /* NULL when no report was made (a policy that cannot be loaded) */
                 char *text = ksafe_report_to_text(report);
                 fputs(text ? text : "", stderr);
-                free(text);
+                ksafe_free(text); /* strings from ksafe are freed with ksafe_free() */
         }
         if (!rk) {
                 fprintf(stderr, "%s\n", errstr);

@@ -7,18 +7,28 @@
  * rd_kafka_t *: nothing of ksafe sits on the produce path.
  *
  * Conventions, as in librdkafka:
- *  - every object that a _new/_load function returns has a _destroy, and
- *    _destroy(NULL) does nothing;
- *  - strings that a function returns with "free() it" are the caller's;
- *    every other pointer stays owned by the object it came from and is
- *    valid until that object is destroyed;
+ *  - every object that a _new/_load/_read function returns has a _destroy,
+ *    and _destroy(NULL) does nothing;
+ *  - strings that a function returns with "ksafe_free() it" are the
+ *    caller's; every other pointer stays owned by the object it came from
+ *    and is valid until that object is destroyed;
  *  - a loaded policy is immutable: it may be shared between threads
  *    without locking. Reports and configs are not shared objects: use one
  *    from one thread at a time. Every function is thread-safe on distinct
- *    objects (and on a shared policy).
+ *    objects (and on a shared policy);
  *  - pointer arguments must not be NULL unless the function says so;
+ *  - a function that takes a `ksafe_error_t *err` clears it on entry and
+ *    fills it in when it fails; `err` may always be NULL;
+ *  - structs that the caller allocates and passes in (options) start with
+ *    a `version` field: initialise them with their _INIT macro;
+ *  - predicates return bool;
  *  - the library keeps no global state, needs no init call, never prints
  *    and never exits.
+ *
+ * The ABI: libksafe.so.N changes N whenever a release breaks it (see NEWS);
+ * the symbols are versioned (lib/ksafe.map). Fields may be added at the end
+ * of the structs that the library allocates (ksafe_violation_t), never to
+ * those the caller allocates without a new `version` of them.
  */
 #ifndef KSAFE_H
 #define KSAFE_H
@@ -38,8 +48,35 @@ extern "C" {
 #define KSAFE_EXPORT
 #endif
 
-/** ksafe's version as a string, e.g. "0.2.0". */
-#define KSAFE_VERSION_STR "0.2.0"
+/* On a function whose result the caller owns (an object to destroy, a
+ * string to ksafe_free()): ignoring it is a leak, and gcc and clang warn. */
+#if defined(__GNUC__)
+#define KSAFE_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define KSAFE_WARN_UNUSED
+#endif
+
+/*
+ * Versions. The macros are the version of the header a program was
+ * compiled with; ksafe_version() and ksafe_version_str() are the version of
+ * the library it runs with (they differ after an upgrade of the library
+ * alone, which the soname allows only when the ABI did not break).
+ */
+#define KSAFE_VERSION_MAJOR 0 /**< incompatible changes (0: any minor may break) */
+#define KSAFE_VERSION_MINOR 3 /**< new features */
+#define KSAFE_VERSION_PATCH 0 /**< fixes only */
+
+/** The version as one integer, 0xMMmmpp: major, minor and patch one byte
+ *  each, as KSAFE_VERSION_NUM() makes it (0x000300 for 0.3.0), so that
+ *  versions compare as integers: `#if KSAFE_VERSION >= KSAFE_VERSION_NUM(0, 3, 0)`. */
+#define KSAFE_VERSION 0x000300
+
+/** The integer of version major.minor.patch, as KSAFE_VERSION and
+ *  ksafe_version() encode it. */
+#define KSAFE_VERSION_NUM(major, minor, patch) (((major) << 16) | ((minor) << 8) | (patch))
+
+/** The version as a string: "0.3.0". */
+#define KSAFE_VERSION_STR "0.3.0"
 
 /** The largest config or policy file ksafe reads, in bytes: a larger one
  *  is "cannot read: larger than 64 MiB" (EFBIG). ksafe-lint applies the
@@ -59,8 +96,47 @@ typedef struct ksafe_report_s ksafe_report_t;
 typedef struct ksafe_config_s ksafe_config_t;
 
 /**
+ * What kind of error a ksafe_error_t holds: for a program to act on
+ * (ksafe_error_code()); `text` is for a person. New codes may be added in
+ * later versions: treat an unknown one as an error of its own kind.
+ */
+typedef enum ksafe_error_code_e {
+        /** No error: what a function that takes an `err` sets on entry, and
+         *  leaves when it succeeds. */
+        KSAFE_ERROR_NONE = 0,
+        /** Out of memory. */
+        KSAFE_ERROR_OUT_OF_MEMORY = 1,
+        /** The call itself is wrong: a NULL where a path or a text is
+         *  needed, an options struct of an unknown `version`, an unknown
+         *  "builtin:" policy name. */
+        KSAFE_ERROR_INVALID_ARGUMENT = 2,
+        /** A file cannot be read: missing, not permitted, not a regular
+         *  file (a FIFO, a directory, a device), larger than
+         *  KSAFE_CONFIG_MAX_SIZE; for a policy also a file it extends.
+         *  `source` names the file that names it. */
+        KSAFE_ERROR_IO = 3,
+        /** The text cannot be read as its format: JSON syntax (`line` and
+         *  `column`), a NUL byte, a config that is not a JSON object, a
+         *  JSON pointer that leads to no object. */
+        KSAFE_ERROR_PARSE = 4,
+        /** A policy that reads but is not valid: unknown field or wrong
+         *  type (`path`), unknown property, duplicate rule id, "extends"
+         *  cycle, rules that no configuration can pass, an enforce fix
+         *  that another rule refuses. */
+        KSAFE_ERROR_POLICY = 5,
+        /** The environment asked for (`env`, KSAFE_ENV) is not one that
+         *  the policy names; `text` lists the known ones. */
+        KSAFE_ERROR_UNKNOWN_ENV = 6,
+        /** A valid policy that ksafe refuses: it weakens the safety
+         *  baseline (off, warn, other values) without "allow_unsafe": true. */
+        KSAFE_ERROR_UNSAFE = 7,
+} ksafe_error_code_t;
+
+/**
  * Where and why an operation failed, filled in by any function that takes
- * a `ksafe_error_t *err` (which may always be NULL).
+ * a `ksafe_error_t *err` (which may always be NULL). Every such function
+ * clears it on entry: after a success it is all zeros (`code`
+ * KSAFE_ERROR_NONE, empty strings), whatever it held before.
  *
  * Like jansson's json_error_t it is allocated by the caller. Fields that do
  * not apply are empty strings or 0. Secret values never appear in `text`.
@@ -77,7 +153,27 @@ typedef struct ksafe_error_s {
         char path[128];   /**< JSON path inside a policy: "rules[2].action" */
         int line;         /**< 1-based line, 0 when unknown */
         int column;       /**< 1-based column, 0 when unknown */
+        ksafe_error_code_t code; /**< what kind of error; KSAFE_ERROR_NONE
+                                  *   when there is none */
 } ksafe_error_t;
+
+/** The kind of error that `err` holds: err->code, or KSAFE_ERROR_NONE for a
+ *  NULL `err` (for bindings that do not read the struct). Thread-safe. */
+KSAFE_EXPORT ksafe_error_code_t ksafe_error_code(const ksafe_error_t *err);
+
+/** The name of an error code: "none", "out of memory", "invalid argument",
+ *  "io", "parse", "policy", "unknown environment", "unsafe"; "unknown" for a
+ *  value that is not a ksafe_error_code_t. A static string (never NULL, do
+ *  not free it). Thread-safe. */
+KSAFE_EXPORT const char *ksafe_error_code_name(ksafe_error_code_t code);
+
+/** Free a string that ksafe returned to the caller ("ksafe_free() it"):
+ *  ksafe_report_to_json(), ksafe_report_to_text(), ksafe_report_escape(),
+ *  ksafe_policy_to_json(), ksafe_config_render(), ksafe_config_effective().
+ *  It is free() of the C runtime that the library uses, which a caller
+ *  with another allocator or another C runtime must call instead of its
+ *  own. NULL does nothing. Thread-safe. */
+KSAFE_EXPORT void ksafe_free(void *ptr);
 
 /** What a policy rule does when a configuration fails it. */
 typedef enum ksafe_action_e {
@@ -149,7 +245,7 @@ typedef struct ksafe_violation_s {
  * Returns a new policy (ksafe_policy_destroy() it), or NULL only when out
  * of memory. Thread-safe.
  */
-KSAFE_EXPORT ksafe_policy_t *ksafe_policy_default(void);
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_default(void);
 
 /**
  * Load a policy file (format version 1, see README) and resolve it for one
@@ -167,25 +263,29 @@ KSAFE_EXPORT ksafe_policy_t *ksafe_policy_default(void);
  * device is refused without being read); a relative `extends` is taken
  * from the folder of the real file, symlinks resolved.
  *
- * Returns the resolved policy, or NULL with `err` filled in: unreadable
- * file, JSON syntax (line and column), unknown field or wrong type (JSON
- * path; reported before any error of meaning), unknown property (with a
- * "did you mean"), duplicate rule id, extends cycle, unknown environment
- * (the known ones listed), rules that no configuration can pass (a
- * fractional bound on an integer property, a bound outside librdkafka's
- * range, rules of one property that contradict each other) or an enforce
- * fix that another rule refuses, or a weakened baseline rule without
- * "allow_unsafe": true. Thread-safe.
+ * Returns the resolved policy (ksafe_policy_destroy() it), or NULL with
+ * `err` filled in (its code in brackets): unreadable file [IO], JSON syntax
+ * (line and column) [PARSE], unknown field or wrong type (JSON path;
+ * reported before any error of meaning), unknown property (with a "did you
+ * mean"), duplicate rule id, extends cycle, rules that no configuration
+ * can pass (a fractional bound on an integer property, a bound outside
+ * librdkafka's range, rules of one property that contradict each other) or
+ * an enforce fix that another rule refuses [POLICY], unknown environment
+ * (the known ones listed) [UNKNOWN_ENV], a weakened baseline rule without
+ * "allow_unsafe": true [UNSAFE], NULL `path` or an unknown "builtin:" name
+ * [INVALID_ARGUMENT], out of memory [OUT_OF_MEMORY]. `err` may be NULL.
+ * Thread-safe.
  */
-KSAFE_EXPORT ksafe_policy_t *ksafe_policy_load(const char *path, const char *env,
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_load(const char *path, const char *env,
                                                ksafe_error_t *err);
 
 /**
- * Like ksafe_policy_load() for a policy held in memory. A relative
- * `extends` path is resolved against the current directory. `json` must
- * be a NUL-terminated string.
+ * Like ksafe_policy_load() for a policy held in memory (`source` in errors
+ * is "<string>"). A relative `extends` path is resolved against the
+ * current directory. `json` must be a NUL-terminated string (NULL is
+ * KSAFE_ERROR_INVALID_ARGUMENT). The caller keeps `json`. Thread-safe.
  */
-KSAFE_EXPORT ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env,
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env,
                                                       ksafe_error_t *err);
 
 /**
@@ -194,31 +294,35 @@ KSAFE_EXPORT ksafe_policy_t *ksafe_policy_load_string(const char *json, const ch
  * (resolved for KSAFE_ENV) when KSAFE_POLICY is unset or empty.
  *
  * A KSAFE_POLICY that is set but cannot be loaded is an error (NULL, `err`
- * filled in), never a silent fallback to the default. Thread-safe as far as
- * getenv() is.
+ * filled in, as ksafe_policy_load() fills it), never a silent fallback to
+ * the default. Returns a new policy (ksafe_policy_destroy() it).
+ * Thread-safe as far as getenv() is (no thread changes the environment).
  */
-KSAFE_EXPORT ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err);
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err);
 
-/** Free a policy. NULL does nothing. */
+/** Free a policy. NULL does nothing. Thread-safe, once no other thread
+ *  uses the policy any more. */
 KSAFE_EXPORT void ksafe_policy_destroy(ksafe_policy_t *policy);
 
 /** The policy's "name", else its source (never NULL; "builtin:default" for
- *  the default). Valid until the policy is destroyed. */
+ *  the default). Owned by the policy: valid until it is destroyed.
+ *  Thread-safe. */
 KSAFE_EXPORT const char *ksafe_policy_name(const ksafe_policy_t *policy);
 
-/** The environment the policy was resolved for, or NULL for none. Valid
- *  until the policy is destroyed. */
+/** The environment the policy was resolved for, or NULL for none. Owned by
+ *  the policy: valid until it is destroyed. Thread-safe. */
 KSAFE_EXPORT const char *ksafe_policy_env(const ksafe_policy_t *policy);
 
-/** true when the policy weakens the safety baseline ("allow_unsafe"). */
+/** true when the policy weakens the safety baseline ("allow_unsafe").
+ *  Thread-safe. */
 KSAFE_EXPORT bool ksafe_policy_allows_unsafe(const ksafe_policy_t *policy);
 
 /**
  * The resolved policy as JSON (version 1, "extends" and "environments"
- * applied): what the engine will actually judge by. free() it.
- * NULL only when out of memory.
+ * applied): what the engine will actually judge by. ksafe_free() it.
+ * NULL only when out of memory. Thread-safe.
  */
-KSAFE_EXPORT char *ksafe_policy_to_json(const ksafe_policy_t *policy);
+KSAFE_EXPORT KSAFE_WARN_UNUSED char *ksafe_policy_to_json(const ksafe_policy_t *policy);
 
 /*
  * Judging librdkafka configurations and handles
@@ -239,29 +343,39 @@ KSAFE_EXPORT char *ksafe_policy_to_json(const ksafe_policy_t *policy);
  * readings are judged and the rule passes only when both pass. Floats are
  * judged as rd_kafka_conf_get() shows them (%g).
  *
- * Both arguments must not be NULL. Returns a report (destroy it), NULL
- * only when out of memory.
+ * Both arguments must not be NULL; `conf` stays the caller's. Returns a
+ * report (ksafe_report_destroy() it), NULL only when out of memory.
+ * Thread-safe, as long as no other thread changes `conf` meanwhile.
  */
-KSAFE_EXPORT ksafe_report_t *ksafe_conf_check(const rd_kafka_conf_t *conf,
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_conf_check(const rd_kafka_conf_t *conf,
                                               const ksafe_policy_t *policy);
 
 /**
  * Judge `conf` and apply the policy's enforce actions to it.
  *
- * reject and warn rules are judged on the configuration as given. When a
- * reject rule fails, `conf` is left unchanged. Otherwise every failing
- * enforce rule gets its compliant value set in `conf` (topic-level
- * properties in its default topic conf, or in the topic-level twin that
- * wins: topic.compression.codec), and the result is judged once more: an
+ * reject and warn rules are judged on the configuration as given. Every
+ * failing enforce rule gets its compliant value (topic-level properties in
+ * the default topic conf, or in the topic-level twin that wins:
+ * topic.compression.codec), and the result is judged once more: an
  * enforce rule still failing then is an error of the report. A conf cannot
  * unset a property: enforcing `forbidden` sets the value librdkafka uses
  * when it is not set (never one rd_kafka_new() refuses). Float properties
  * that a rule judges are set to their %g reading, the value judged.
  *
- * Returns a report (destroy it); ksafe_report_rejected() tells whether the
- * configuration is refused. NULL only when out of memory.
+ * All of that is worked out on a copy of `conf` first. When the report is
+ * refused (ksafe_report_rejected(): a reject rule failed, an enforce rule
+ * cannot be satisfied, or rd_kafka_new() would refuse the result), `conf`
+ * is left exactly as it was (rd_kafka_conf_dump() shows the same) and no
+ * violation of the report is `fixed`. Otherwise the same values are set in
+ * `conf` itself; should `conf` refuse one of them there (an interceptor of
+ * its own), the report is refused and `conf` keeps the values set before.
+ *
+ * Both arguments must not be NULL; `conf` stays the caller's. Returns a
+ * report (ksafe_report_destroy() it), NULL only when out of memory (then
+ * `conf` is unchanged). Thread-safe, as long as no other thread uses `conf`
+ * meanwhile.
  */
-KSAFE_EXPORT ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
                                                 const ksafe_policy_t *policy);
 
 /**
@@ -303,7 +417,7 @@ KSAFE_EXPORT ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
  * the policy could not be loaded, rd_kafka_new() failed, or the created
  * handle failed the audit. Thread-safe (for different confs).
  */
-KSAFE_EXPORT rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *policy,
+KSAFE_EXPORT KSAFE_WARN_UNUSED rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *policy,
                                             ksafe_report_t **reportp, char *errstr,
                                             size_t errstr_size);
 
@@ -313,7 +427,7 @@ KSAFE_EXPORT rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_p
  * bug to report) and was destroyed with the conf it owned. The caller must
  * then not destroy `conf` again. Only on that path: every other failure
  * leaves `conf` to the caller. The report has a violation
- * "ksafe-audit-failed" then. false for NULL.
+ * "ksafe-audit-failed" then. false for NULL. Thread-safe.
  */
 KSAFE_EXPORT bool ksafe_report_conf_consumed(const ksafe_report_t *report);
 
@@ -326,10 +440,11 @@ KSAFE_EXPORT bool ksafe_report_conf_consumed(const ksafe_report_t *report);
  * ksafe_conf_check()): values that finalize adjusted are not "set".
  *
  * Works on any handle; for a consumer, producer rules are judged all the
- * same. Both arguments must not be NULL. Returns a report, NULL only when
- * out of memory.
+ * same. Both arguments must not be NULL; `rk` stays the caller's. Returns
+ * a report (ksafe_report_destroy() it), NULL only when out of memory.
+ * Thread-safe (librdkafka's handles are).
  */
-KSAFE_EXPORT ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_policy_t *policy);
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_policy_t *policy);
 
 /**
  * Create a topic handle whose topic-level configuration satisfies `policy`:
@@ -357,9 +472,11 @@ KSAFE_EXPORT ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_poli
  *
  * Like rd_kafka_topic_new(), `tconf` is consumed: freed by this function
  * also when it fails. `reportp` and `errstr` as for ksafe_producer_new();
- * `policy` NULL means ksafe_policy_from_env().
+ * `policy` NULL means ksafe_policy_from_env(). `rk` and `topic` must not
+ * be NULL. Returns the topic handle (rd_kafka_topic_destroy() it), or NULL
+ * with a reason in errstr. Thread-safe, as rd_kafka_topic_new() is.
  */
-KSAFE_EXPORT rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic,
+KSAFE_EXPORT KSAFE_WARN_UNUSED rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic,
                                                rd_kafka_topic_conf_t *tconf,
                                                const ksafe_policy_t *policy,
                                                ksafe_report_t **reportp, char *errstr,
@@ -385,26 +502,6 @@ typedef enum ksafe_format_e {
         KSAFE_FORMAT_JSON = 2,
 } ksafe_format_t;
 
-/**
- * Parse a producer configuration held in memory.
- *
- * `data` (`len` bytes, need not be NUL-terminated) is read with `format`;
- * `source` names it in findings ("-" or "<stdin>" for standard input; NULL
- * means "<string>"). Every property keeps the line and column that set it.
- *
- * Returns the config (ksafe_config_destroy() it), or NULL with `err` filled
- * in for what cannot be read at all (malformed JSON, not an object).
- * Problems of single lines (unknown property, invalid value, duplicate key)
- * are not errors here: ksafe_config_check() reports them as findings.
- */
-KSAFE_EXPORT ksafe_config_t *ksafe_config_parse(const char *data, size_t len,
-                                                const char *source, ksafe_format_t format,
-                                                ksafe_error_t *err);
-
-/** Read and parse the file at `path` (see ksafe_config_parse()). */
-KSAFE_EXPORT ksafe_config_t *ksafe_config_load(const char *path, ksafe_format_t format,
-                                               ksafe_error_t *err);
-
 /** Whose property names a config file is written for. */
 typedef enum ksafe_dialect_e {
         /** librdkafka's names, read the way kcat -F reads a file: a name
@@ -424,35 +521,91 @@ typedef enum ksafe_dialect_e {
         KSAFE_DIALECT_JAVA = 1,
 } ksafe_dialect_t;
 
-/** How to read a config file. Zero-initialise it for the defaults. */
+/** The `version` of ksafe_config_options_t that this header describes. */
+#define KSAFE_CONFIG_OPTIONS_VERSION 1
+
+/**
+ * How to read a config file. Allocated by the caller: initialise it with
+ * KSAFE_CONFIG_OPTIONS_INIT (or ksafe_config_options_init()), then change
+ * the fields you need:
+ *
+ *     ksafe_config_options_t options = KSAFE_CONFIG_OPTIONS_INIT;
+ *     options.dialect = KSAFE_DIALECT_JAVA;
+ *
+ * `version` tells the library which layout the caller was compiled with;
+ * a later ksafe may add fields at the end under a new version and still
+ * read this one. A version it does not know (0 too: a struct not
+ * initialised) is refused with KSAFE_ERROR_INVALID_ARGUMENT.
+ */
 typedef struct ksafe_config_options_s {
-        ksafe_format_t format;
-        ksafe_dialect_t dialect;
+        unsigned int version;    /**< KSAFE_CONFIG_OPTIONS_VERSION */
+        ksafe_format_t format;   /**< KSAFE_FORMAT_AUTO by default */
+        ksafe_dialect_t dialect; /**< KSAFE_DIALECT_LIBRDKAFKA by default */
         /** For JSON: an RFC 6901 pointer to the object that holds the
-         *  properties ("/kafka/producer"); NULL or "" for the top level. */
+         *  properties ("/kafka/producer"); NULL (the default) or "" for
+         *  the top level. Borrowed: it must stay valid during the call. */
         const char *json_pointer;
 } ksafe_config_options_t;
 
-/** ksafe_config_parse() with options (`options` may be NULL). */
-KSAFE_EXPORT ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *source,
-                                               const ksafe_config_options_t *options,
-                                               ksafe_error_t *err);
+/** The defaults, for the current version of ksafe_config_options_t. */
+#define KSAFE_CONFIG_OPTIONS_INIT                                                               \
+        { KSAFE_CONFIG_OPTIONS_VERSION, KSAFE_FORMAT_AUTO, KSAFE_DIALECT_LIBRDKAFKA, NULL }
 
-/** ksafe_config_load() with options (`options` may be NULL). */
-KSAFE_EXPORT ksafe_config_t *ksafe_config_read_file(const char *path,
-                                                    const ksafe_config_options_t *options,
-                                                    ksafe_error_t *err);
+/**
+ * Set `*options` to the defaults of `version` (pass
+ * KSAFE_CONFIG_OPTIONS_VERSION): what KSAFE_CONFIG_OPTIONS_INIT does, for
+ * languages that cannot use the macro. Returns false, leaving `*options`
+ * unchanged, when this library does not know `version`. `options` must
+ * not be NULL. Thread-safe.
+ */
+KSAFE_EXPORT bool ksafe_config_options_init(ksafe_config_options_t *options,
+                                            unsigned int version);
+
+/**
+ * Read a producer configuration held in memory.
+ *
+ * `data` (`len` bytes, need not be NUL-terminated, must not be NULL) is
+ * read as `options` say (NULL: the defaults of KSAFE_CONFIG_OPTIONS_INIT);
+ * `source` names it in findings ("-" or "<stdin>" for standard input; NULL
+ * means "<string>"). Every property keeps the line and column that set it.
+ * The config keeps a copy of `data`: the caller keeps its own.
+ *
+ * Returns the config (ksafe_config_destroy() it), or NULL with `err`
+ * filled in for what cannot be read at all: malformed JSON, a JSON text
+ * that is not an object, a JSON pointer to nothing, a NUL byte [PARSE];
+ * `options` of an unknown version, format or dialect, a JSON pointer that
+ * does not start with '/' [INVALID_ARGUMENT]; out of memory.
+ * Problems of single lines (unknown property, invalid value, duplicate key)
+ * are not errors here: ksafe_config_check() reports them as findings.
+ * `err` may be NULL. Thread-safe.
+ */
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_config_t *
+ksafe_config_read(const char *data, size_t len, const char *source,
+                  const ksafe_config_options_t *options, ksafe_error_t *err);
+
+/**
+ * Read the file at `path` (not NULL), then as ksafe_config_read() does,
+ * with `path` as the source. The file must be a regular file (a FIFO or a
+ * device is refused without being read) of at most KSAFE_CONFIG_MAX_SIZE
+ * bytes: otherwise NULL with "cannot read: ..." [IO]. Thread-safe.
+ */
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_config_t *
+ksafe_config_read_file(const char *path, const ksafe_config_options_t *options,
+                       ksafe_error_t *err);
 
 /**
  * Add a property after those of the file, as kcat's -X does: it wins over
  * the file's own setting. `origin` names it in findings (NULL means
  * "<command line>"); its line is the count of properties added so far.
- * Returns false when out of memory.
+ * `config`, `name` and `value` must not be NULL; the config copies the
+ * strings. Returns false when out of memory (the config is unchanged).
+ * Not thread-safe on one config.
  */
 KSAFE_EXPORT bool ksafe_config_set(ksafe_config_t *config, const char *name, const char *value,
                                    const char *origin);
 
-/** Free a config. NULL does nothing. */
+/** Free a config. NULL does nothing. Thread-safe, once no other thread
+ *  uses the config any more. */
 KSAFE_EXPORT void ksafe_config_destroy(ksafe_config_t *config);
 
 /**
@@ -497,9 +650,11 @@ KSAFE_EXPORT const ksafe_directive_t *ksafe_config_directive_get(const ksafe_con
  * they are written (`1e3` is 1, `010` is 8, `4294967301` is 5), keys set
  * twice (the last one wins; in JSON an error, as readers differ), lines
  * kcat reads otherwise, and what rd_kafka_new() would refuse. Findings are
- * in the order of the file. Returns a report, NULL only when out of memory.
+ * in the order of the file. Both arguments must not be NULL. Returns a
+ * report (ksafe_report_destroy() it), NULL only when out of memory.
+ * Thread-safe, as long as no other thread changes the config meanwhile.
  */
-KSAFE_EXPORT ksafe_report_t *ksafe_config_check(const ksafe_config_t *config,
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_config_check(const ksafe_config_t *config,
                                                 const ksafe_policy_t *policy);
 
 /**
@@ -509,22 +664,25 @@ KSAFE_EXPORT ksafe_report_t *ksafe_config_check(const ksafe_config_t *config,
  * When a reject rule fails, or enforcement cannot satisfy every enforce
  * rule (two rules that want different values), the config is left
  * unchanged. Findings about single lines (misread values, ...) do not stop
- * the repair of other lines. Returns the report (each repaired violation
- * has `fixed` set), NULL when out of memory.
+ * the repair of other lines. Both arguments must not be NULL. Returns the
+ * report (ksafe_report_destroy() it; each repaired violation has `fixed`
+ * set), NULL when out of memory. Not thread-safe on one config.
  */
-KSAFE_EXPORT ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config,
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config,
                                                   const ksafe_policy_t *policy);
 
 /**
  * The config's text with the changes of ksafe_config_enforce(): a changed
  * value is replaced where it was written, a missing property is appended,
  * a forbidden one is removed; comments, order, line endings and a BOM are
- * kept. *lenp (may be NULL) gets the length. free() it; NULL when out of
- * memory. Properties added with ksafe_config_set() are not part of it.
+ * kept. *lenp (may be NULL) gets the length. ksafe_free() it; NULL when
+ * out of memory. Properties added with ksafe_config_set() are not part of
+ * it. Thread-safe, as long as no other thread changes the config.
  */
-KSAFE_EXPORT char *ksafe_config_render(const ksafe_config_t *config, size_t *lenp);
+KSAFE_EXPORT KSAFE_WARN_UNUSED char *ksafe_config_render(const ksafe_config_t *config, size_t *lenp);
 
-/** Number of properties that ksafe_config_enforce() changed. */
+/** Number of properties that ksafe_config_enforce() changed. Thread-safe,
+ *  as long as no other thread changes the config. */
 KSAFE_EXPORT size_t ksafe_config_change_count(const ksafe_config_t *config);
 
 /**
@@ -533,10 +691,11 @@ KSAFE_EXPORT size_t ksafe_config_change_count(const ksafe_config_t *config);
  * "name=value" line each, with the changes of ksafe_config_enforce() and
  * the values librdkafka derives; sensitive values are "(redacted)". Values
  * are shown as the client gets them (a Java file's escapes decoded), then
- * escaped as ksafe_report_escape() escapes them, one line each. free() it;
- * NULL when out of memory.
+ * escaped as ksafe_report_escape() escapes them, one line each. Both
+ * arguments must not be NULL. ksafe_free() it; NULL when out of memory.
+ * Thread-safe, as long as no other thread changes the config.
  */
-KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
+KSAFE_EXPORT KSAFE_WARN_UNUSED char *ksafe_config_effective(const ksafe_config_t *config,
                                           const ksafe_policy_t *policy);
 
 /*
@@ -546,27 +705,29 @@ KSAFE_EXPORT char *ksafe_config_effective(const ksafe_config_t *config,
 /*
  * Every function of this section accepts a NULL report (what a function
  * that makes reports returns when out of memory): it is an empty report
- * that is refused, and it has no rendering.
+ * that is refused, and it has no rendering. A report is never changed
+ * after it is returned: the functions that read it are thread-safe.
  */
 
-/** Number of violations in the report (0 for NULL). */
+/** Number of violations in the report (0 for NULL). Thread-safe. */
 KSAFE_EXPORT size_t ksafe_report_count(const ksafe_report_t *report);
 
 /** The i-th violation, in the order of the configuration, or NULL when
- *  i >= ksafe_report_count() (always for a NULL report). Valid until the
- *  report is destroyed. */
+ *  i >= ksafe_report_count() (always for a NULL report). Owned by the
+ *  report: valid until it is destroyed. Thread-safe. */
 KSAFE_EXPORT const ksafe_violation_t *ksafe_report_get(const ksafe_report_t *report, size_t i);
 
 /**
- * Non-zero when the configuration is refused: a reject rule failed, or
+ * true when the configuration is refused: a reject rule failed, or
  * (after enforcement) an enforce rule could not be satisfied. A report
  * made without enforcement (ksafe_conf_check(), ksafe_config_check()) is
  * refused only for reject rules. A NULL report (out of memory) is refused:
- * a caller that only checks this fails closed.
+ * a caller that only checks this fails closed. Thread-safe.
+ * (It returned int up to 0.2.0.)
  */
-KSAFE_EXPORT int ksafe_report_rejected(const ksafe_report_t *report);
+KSAFE_EXPORT bool ksafe_report_rejected(const ksafe_report_t *report);
 
-/** Number of violations of the given severity (0 for NULL). */
+/** Number of violations of the given severity (0 for NULL). Thread-safe. */
 KSAFE_EXPORT size_t ksafe_report_severity_count(const ksafe_report_t *report,
                                                 ksafe_severity_t severity);
 
@@ -574,10 +735,10 @@ KSAFE_EXPORT size_t ksafe_report_severity_count(const ksafe_report_t *report,
  * The report as JSON: {"version":1,"policy":...,"environment":...,
  * "allow_unsafe":...,"rejected":...,"violations":[{...}]} (shape in the
  * README). Sensitive values are redacted; strings are escaped as the
- * violation's fields are. free() it; NULL when out of memory or when
- * `report` is NULL.
+ * violation's fields are. ksafe_free() it; NULL when out of memory or
+ * when `report` is NULL. Thread-safe.
  */
-KSAFE_EXPORT char *ksafe_report_to_json(const ksafe_report_t *report);
+KSAFE_EXPORT KSAFE_WARN_UNUSED char *ksafe_report_to_json(const ksafe_report_t *report);
 
 /**
  * The report as text, one line per violation:
@@ -588,12 +749,13 @@ KSAFE_EXPORT char *ksafe_report_to_json(const ksafe_report_t *report);
  * is the empty string. Every string in it is escaped
  * (ksafe_report_escape()): one line per violation, whatever the policy
  * and the configuration hold.
- * free() it; NULL when out of memory or when `report` is NULL (no report
- * is not a clean one).
+ * ksafe_free() it; NULL when out of memory or when `report` is NULL (no
+ * report is not a clean one). Thread-safe.
  */
-KSAFE_EXPORT char *ksafe_report_to_text(const ksafe_report_t *report);
+KSAFE_EXPORT KSAFE_WARN_UNUSED char *ksafe_report_to_text(const ksafe_report_t *report);
 
-/** Free a report. NULL does nothing. */
+/** Free a report. NULL does nothing. Thread-safe, once no other thread
+ *  uses the report any more. */
 KSAFE_EXPORT void ksafe_report_destroy(ksafe_report_t *report);
 
 /**
@@ -613,26 +775,48 @@ KSAFE_EXPORT void ksafe_report_destroy(ksafe_report_t *report);
  * is kept as it is, so escaping twice changes nothing; the result is
  * valid UTF-8 without control characters.
  *
- * free() the result; NULL when `s` is NULL or out of memory. Thread-safe.
+ * ksafe_free() the result; NULL when `s` is NULL or out of memory.
+ * Thread-safe.
  */
-KSAFE_EXPORT char *ksafe_report_escape(const char *s);
+KSAFE_EXPORT KSAFE_WARN_UNUSED char *ksafe_report_escape(const char *s);
 
 /*
  * Small helpers
  */
 
-/** "enforce", "reject" or "warn". */
+/** "enforce", "reject" or "warn" ("unknown" for another value): a static
+ *  string. Thread-safe. */
 KSAFE_EXPORT const char *ksafe_action_name(ksafe_action_t action);
 
-/** "error" or "warning". */
+/** "error" or "warning": a static string. Thread-safe. */
 KSAFE_EXPORT const char *ksafe_severity_name(ksafe_severity_t severity);
 
 /** true when the values of property `name` must never be printed
- *  (passwords, secrets, private keys, *.pem, ...). Any name, known or not. */
+ *  (passwords, secrets, private keys, *.pem, ...). Any name, known or not;
+ *  `name` must not be NULL. Thread-safe. */
 KSAFE_EXPORT bool ksafe_property_is_sensitive(const char *name);
 
-/** ksafe's version string (KSAFE_VERSION_STR of the linked library). */
+/** The version of the linked library, encoded as KSAFE_VERSION is
+ *  (0x000300 for 0.3.0): compare it with KSAFE_VERSION, the header's, to
+ *  tell a library older than the program was built for. Thread-safe. */
+KSAFE_EXPORT int ksafe_version(void);
+
+/** The version of the linked library as a string ("0.3.0"): its
+ *  KSAFE_VERSION_STR. A static string. Thread-safe. */
 KSAFE_EXPORT const char *ksafe_version_str(void);
+
+/*
+ * librdkafka plugin: libksafe.so is also a librdkafka plugin
+ * (plugin.library.paths=libksafe in any librdkafka-based client) and so
+ * exports librdkafka's plugin entry point:
+ *
+ *     rd_kafka_resp_err_t conf_init(rd_kafka_conf_t *conf, void **plug_opaquep,
+ *                                   char *errstr, size_t errstr_size);
+ *
+ * librdkafka calls it when the property is set. It is no part of the C API
+ * and deliberately not declared here (a program of its own may be a plugin
+ * too): a program that links libksafe calls the functions above.
+ */
 
 #ifdef __cplusplus
 }

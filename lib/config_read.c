@@ -623,7 +623,8 @@ static bool parse_properties(ksafe_config_t *cfg, ksafe_error_t *err)
         ksafe_buf__free(&tmp);
         free(l.pieces);
         if (!ok)
-                ksafe_error__set(err, cfg->source, "", line, 0, "out of memory");
+                ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, cfg->source, "", line, 0,
+                                 "out of memory");
         return ok;
 }
 
@@ -755,8 +756,8 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
 {
         skip_space(s);
         if (pointer && *pointer && *pointer != '/') {
-                ksafe_error__set(err, cfg->source, "", 0, 0,
-                                "JSON pointer \"%s\" must start with '/'", pointer);
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, cfg->source, "", 0, 0,
+                                 "JSON pointer \"%s\" must start with '/'", pointer);
                 return false;
         }
         const char *p = pointer ? pointer : "";
@@ -764,8 +765,8 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                 char *tok = pointer_token(&p);
                 if (!tok || *s->p != '{') {
                         free(tok);
-                        ksafe_error__set(err, cfg->source, "", s->line, 0,
-                                        "JSON pointer \"%s\": no object at this path", pointer);
+                        ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", s->line, 0,
+                                         "JSON pointer \"%s\": no object at this path", pointer);
                         return false;
                 }
                 s->p++;
@@ -783,9 +784,9 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                 m = match;
                 free(tok);
                 if (!found) {
-                        ksafe_error__set(err, cfg->source, "", 0, 0,
-                                        "JSON pointer \"%s\" names nothing in this file",
-                                        pointer);
+                        ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", 0, 0,
+                                         "JSON pointer \"%s\" names nothing in this file",
+                                         pointer);
                         return false;
                 }
                 /* Go back to the value's start, and to its line. */
@@ -794,10 +795,10 @@ static bool follow_pointer(ksafe_config_t *cfg, scanner_t *s, const char *pointe
                 s->line_start = m.value_line_start;
         }
         if (*s->p != '{') {
-                ksafe_error__set(err, cfg->source, "", s->line,
-                                (int)(s->p - s->line_start) + 1,
-                                "expected a JSON object of property names%s%s",
-                                pointer && *pointer ? " at " : "", pointer ? pointer : "");
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", s->line,
+                                 (int)(s->p - s->line_start) + 1,
+                                 "expected a JSON object of property names%s%s",
+                                 pointer && *pointer ? " at " : "", pointer ? pointer : "");
                 return false;
         }
         return true;
@@ -825,9 +826,9 @@ static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned obj
         free(key);
         free(raw);
         if (!e) {
-                ksafe_error__set(err, cfg->source, "", m->line, m->column,
-                                "cannot read this member (out of memory, or a NUL "
-                                "character in its text)");
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", m->line, m->column,
+                                 "cannot read this member (out of memory, or a NUL "
+                                 "character in its text)");
                 return false;
         }
         e->quoted = *m->value == '"';
@@ -854,8 +855,8 @@ static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned obj
         if (note) {
                 e->status = KSAFE_ENTRY_INVALID;
                 if (!(e->note = strdup(note))) {
-                        ksafe_error__set(err, cfg->source, "", m->line, m->column,
-                                        "out of memory");
+                        ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, cfg->source, "",
+                                         m->line, m->column, "out of memory");
                         return false;
                 }
         }
@@ -881,8 +882,8 @@ static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *
         size_t bom = bom_length(cfg->data, cfg->len);
         json_t *doc = json_loadb(cfg->data + bom, cfg->len - bom, JSON_DECODE_ANY, &jerr);
         if (!doc) {
-                ksafe_error__set(err, cfg->source, "", jerr.line, jerr.column, "%s",
-                                ksafe_error__json_text(&jerr));
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", jerr.line, jerr.column,
+                                 "%s", ksafe_error__json_text(&jerr));
                 return false;
         }
         json_decref(doc);
@@ -931,14 +932,53 @@ static bool looks_like_json(const char *source, const char *data, size_t len)
         return i < len && data[i] == '{';
 }
 
+bool ksafe_config_options_init(ksafe_config_options_t *options, unsigned int version)
+{
+        if (version != KSAFE_CONFIG_OPTIONS_VERSION)
+                return false;
+        *options = (ksafe_config_options_t)KSAFE_CONFIG_OPTIONS_INIT;
+        return true;
+}
+
+/* Options the caller's header describes and this library knows, else an
+ * error that names what is wrong. `source` names the input in it. */
+static bool options_known(const ksafe_config_options_t *options, const char *source,
+                          ksafe_error_t *err)
+{
+        if (options->version != KSAFE_CONFIG_OPTIONS_VERSION) {
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, source, "", 0, 0,
+                                 "ksafe_config_options_t version %u is unknown to ksafe %s "
+                                 "(it reads version %d: initialise the options with "
+                                 "KSAFE_CONFIG_OPTIONS_INIT)",
+                                 options->version, KSAFE_VERSION_STR,
+                                 KSAFE_CONFIG_OPTIONS_VERSION);
+                return false;
+        }
+        if ((unsigned)options->format > KSAFE_FORMAT_JSON ||
+            (unsigned)options->dialect > KSAFE_DIALECT_JAVA) {
+                ksafe_error__set(err, KSAFE_ERROR_INVALID_ARGUMENT, source, "", 0, 0,
+                                 "unknown %s %d in ksafe_config_options_t",
+                                 (unsigned)options->format > KSAFE_FORMAT_JSON ? "format"
+                                                                               : "dialect",
+                                 (unsigned)options->format > KSAFE_FORMAT_JSON
+                                         ? (int)options->format
+                                         : (int)options->dialect);
+                return false;
+        }
+        return true;
+}
+
 ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *source,
                                   const ksafe_config_options_t *options, ksafe_error_t *err)
 {
-        ksafe_config_options_t defaults = {0};
+        ksafe_error__clear(err);
+        static const ksafe_config_options_t defaults = KSAFE_CONFIG_OPTIONS_INIT;
         if (!options)
                 options = &defaults;
         if (!source)
                 source = "<string>";
+        if (!options_known(options, source, err))
+                return NULL;
         ksafe_config_t *cfg = calloc(1, sizeof(*cfg));
         if (cfg) {
                 cfg->source = strdup(source);
@@ -946,7 +986,8 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         }
         if (!cfg || !cfg->source || !cfg->data) {
                 ksafe_config_destroy(cfg);
-                ksafe_error__set(err, source, "", 0, 0, "out of memory");
+                ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, source, "", 0, 0,
+                                 "out of memory");
                 return NULL;
         }
         memcpy(cfg->data, data, len);
@@ -956,7 +997,8 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         cfg->newline = detect_newline(data, len);
         snprintf(cfg->indent, sizeof(cfg->indent), "  ");
         if (memchr(data, '\0', len)) {
-                ksafe_error__set(err, source, "", 0, 0, "contains a NUL byte: not a text config");
+                ksafe_error__set(err, KSAFE_ERROR_PARSE, source, "", 0, 0,
+                                 "contains a NUL byte: not a text config");
                 ksafe_config_destroy(cfg);
                 return NULL;
         }
@@ -974,32 +1016,22 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         return cfg;
 }
 
-ksafe_config_t *ksafe_config_parse(const char *data, size_t len, const char *source,
-                                   ksafe_format_t format, ksafe_error_t *err)
-{
-        ksafe_config_options_t options = {.format = format};
-        return ksafe_config_read(data, len, source, &options, err);
-}
-
 ksafe_config_t *ksafe_config_read_file(const char *path, const ksafe_config_options_t *options,
                                        ksafe_error_t *err)
 {
+        ksafe_error__clear(err);
+        if (options && !options_known(options, path, err))
+                return NULL; /* before the file is opened */
         size_t len;
         char why[256];
         char *data = ksafe_file__read_regular(path, &len, NULL, why, sizeof(why));
         if (!data) {
-                ksafe_error__set(err, path, "", 0, 0, "cannot read: %s", why);
+                ksafe_error__set(err, KSAFE_ERROR_IO, path, "", 0, 0, "cannot read: %s", why);
                 return NULL;
         }
         ksafe_config_t *cfg = ksafe_config_read(data, len, path, options, err);
         free(data);
         return cfg;
-}
-
-ksafe_config_t *ksafe_config_load(const char *path, ksafe_format_t format, ksafe_error_t *err)
-{
-        ksafe_config_options_t options = {.format = format};
-        return ksafe_config_read_file(path, &options, err);
 }
 
 bool ksafe_config_set(ksafe_config_t *config, const char *name, const char *value,

@@ -57,11 +57,18 @@ void ksafe_error__fit_tail(char *dst, size_t size, const char *src)
         snprintf(dst, size, "...%s", tail);
 }
 
-void ksafe_error__set(ksafe_error_t *err, const char *source, const char *path, int line,
-                     int column, const char *fmt, ...)
+void ksafe_error__clear(ksafe_error_t *err)
+{
+        if (err)
+                memset(err, 0, sizeof(*err));
+}
+
+void ksafe_error__set(ksafe_error_t *err, ksafe_error_code_t code, const char *source,
+                      const char *path, int line, int column, const char *fmt, ...)
 {
         if (!err)
                 return;
+        err->code = code;
         /* Escaped (ksafe_report_escape()): a file name, a JSON key or a
          * value quoted in an error cannot forge a line of whatever prints
          * it (ksafe-lint, the errstr of ksafe_producer_new()). */
@@ -93,4 +100,29 @@ const char *ksafe_error__json_text(struct json_error_t *jerr)
         if (near)
                 *near = '\0';
         return jerr->text;
+}
+
+ksafe_error_code_t ksafe_error_code(const ksafe_error_t *err)
+{
+        return err ? err->code : KSAFE_ERROR_NONE;
+}
+
+const char *ksafe_error_code_name(ksafe_error_code_t code)
+{
+        switch (code) {
+        case KSAFE_ERROR_NONE: return "none";
+        case KSAFE_ERROR_OUT_OF_MEMORY: return "out of memory";
+        case KSAFE_ERROR_INVALID_ARGUMENT: return "invalid argument";
+        case KSAFE_ERROR_IO: return "io";
+        case KSAFE_ERROR_PARSE: return "parse";
+        case KSAFE_ERROR_POLICY: return "policy";
+        case KSAFE_ERROR_UNKNOWN_ENV: return "unknown environment";
+        case KSAFE_ERROR_UNSAFE: return "unsafe";
+        }
+        return "unknown";
+}
+
+void ksafe_free(void *ptr)
+{
+        free(ptr);
 }

@@ -13,6 +13,9 @@
 
 #define KSAFE_REDACTED "(redacted)"
 
+/** The number of elements of an array (not of a pointer). */
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #if defined(__GNUC__)
 #define KSAFE_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
@@ -86,8 +89,12 @@ const char *ksafe_error__json_text(struct json_error_t *jerr);
  *  field is cut visibly, never inside a UTF-8 sequence: a source and a
  *  path keep their tail behind a leading "...", a text its head before a
  *  trailing "...". */
-void ksafe_error__set(ksafe_error_t *err, const char *source, const char *path, int line,
-                     int column, const char *fmt, ...) KSAFE_PRINTF(6, 7);
+void ksafe_error__set(ksafe_error_t *err, ksafe_error_code_t code, const char *source,
+                      const char *path, int line, int column, const char *fmt, ...)
+        KSAFE_PRINTF(7, 8);
+/** Empty `err` (may be NULL): what every public function that takes one
+ *  does first. */
+void ksafe_error__clear(ksafe_error_t *err);
 /** Copy `src` into dst[size], cut as ksafe_error__set() cuts a path
  *  (fit_tail) or a text (fit_head). */
 void ksafe_error__fit_tail(char *dst, size_t size, const char *src);
@@ -300,6 +307,25 @@ const ksafe_prop_t *ksafe_view__topic_twin(const ksafe_view_t *view, const ksafe
  *  property is reached), else its name. */
 const char *ksafe_prop__conf_name(const ksafe_prop_t *prop, char *buf, size_t size);
 
+/** The value of `prop` as the view stores it, before the finalize model
+ *  (its text owned by the view). false when out of memory. */
+bool ksafe_view__stored(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
+/** The property table the view was made with. */
+const ksafe_props_t *ksafe_view__props(const ksafe_view_t *view);
+/** Whether the conf or file behind the view asks for librdkafka's mock
+ *  cluster (test.mock.num.brokers > 0, a hidden property). */
+bool ksafe_view__mock_cluster(const ksafe_view_t *view);
+
+/*
+ * finalize.c: the model of librdkafka 2.0.2's finalize for a producer
+ */
+
+/** What librdkafka makes of `prop`, whose value before finalize is `base`
+ *  and which the user did (`set`) or did not set: `base`, a constant, or
+ *  a text written into buf. */
+const char *ksafe_finalize__value(const ksafe_view_t *view, const ksafe_prop_t *prop,
+                                  const char *base, bool set, char *buf, size_t size);
+
 /** Give `prop` a new value (as librdkafka reads it) in the view only: the
  *  way enforcement changes a view of a file, whose text it cannot set.
  *  is_set false: the property is removed (its default applies). */
@@ -456,6 +482,19 @@ void ksafe_eval__refusals(const ksafe_policy_t *policy, const ksafe_view_t *view
 /** Add the view's own findings (unknown, invalid, misread, duplicate). */
 void ksafe_eval__entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         ksafe_report_t *report);
+/**
+ * Judge setting property `name` to `raw`, as the client writes it, on
+ * `conf` as it now is (an rd_kafka_conf_set() about to happen; raw NULL:
+ * back to its default). The report has a ksafe-misread-value finding when
+ * librdkafka reads `raw` otherwise than written (1e3, 010, 4294967301),
+ * and every rule that fails once the value is set and either judges
+ * `name` itself or passed before (enable.idempotence=false fails
+ * in-flight too). Unknown names and values librdkafka refuses give an
+ * empty report: rd_kafka_conf_set() refuses them itself. NULL only when
+ * out of memory. Used by the plugin's on_conf_set (lib/plugin.c).
+ */
+ksafe_report_t *ksafe_eval__set(const ksafe_policy_t *policy, const rd_kafka_conf_t *conf,
+                               const char *name, const char *raw);
 
 /*
  * report.c

@@ -267,16 +267,16 @@ static bool refuses(const ksafe_report_t *report, const ksafe_violation_t *v)
                (report->enforced && v->action == KSAFE_ACTION_ENFORCE && !v->fixed);
 }
 
-int ksafe_report_rejected(const ksafe_report_t *report)
+bool ksafe_report_rejected(const ksafe_report_t *report)
 {
         if (!report)
-                return 1; /* no report (out of memory): fail closed */
+                return true; /* no report (out of memory): fail closed */
         if (report->out_of_memory)
-                return 1;
+                return true;
         for (size_t i = 0; i < report->count; i++)
                 if (refuses(report, &report->items[i]))
-                        return 1;
-        return 0;
+                        return true;
+        return false;
 }
 
 size_t ksafe_report_severity_count(const ksafe_report_t *report, ksafe_severity_t severity)

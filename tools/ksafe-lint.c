@@ -344,7 +344,8 @@ static ksafe_config_t *read_piped(FILE *in, const char *source,
 static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksafe_error_t *err,
                                   lint_result_t *keep)
 {
-        ksafe_config_options_t options = {.dialect = opts->dialect,
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .dialect = opts->dialect,
                                           .json_pointer = opts->json_pointer};
         ksafe_config_t *cfg;
         if (strcmp(name, "-") == 0) {

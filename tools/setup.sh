@@ -20,6 +20,11 @@ need librdkafka-dev pkg-config --exists rdkafka
 need libjansson-dev pkg-config --exists jansson
 need check          pkg-config --exists check
 need python3-jsonschema python3 -c "import jsonschema"
+# The plugin suite's real clients (tests/plugin/test_plugin.py): kcat, Python's client and
+# rsyslog's omkafka, all on the same librdkafka.
+need kcat           command -v kcat
+need python3-confluent-kafka /usr/bin/python3 -c "import confluent_kafka"
+need rsyslog-kafka  compgen -G "/usr/lib/*/rsyslog/omkafka.so"
 # The CI matrix only (tools/test --matrix sets SETUP_MATRIX=true): clang, its sanitizer
 # and libFuzzer runtimes, and llvm-symbolizer for readable sanitizer stacks; expat, with
 # which the lint fuzz target checks that JUnit output is well-formed XML. tools/run and a

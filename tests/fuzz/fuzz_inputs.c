@@ -86,7 +86,8 @@ static void expect(bool ok, const char *what, const char *input, size_t len)
 static void fuzz_config(const ksafe_policy_t *policy, const char *data, size_t len)
 {
         ksafe_error_t err = {0};
-        ksafe_config_options_t opts = {.json_pointer = next() % 4 == 0 ? "/kafka" : NULL};
+        ksafe_config_options_t opts = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                       .json_pointer = next() % 4 == 0 ? "/kafka" : NULL};
         ksafe_config_t *cfg = ksafe_config_read(data, len, "fuzz.conf", &opts, &err);
         if (!cfg) {
                 expect(err.text[0] != '\0', "a config refused without an error text", data, len);

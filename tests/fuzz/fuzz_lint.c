@@ -143,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static const ksafe_format_t formats[] = {KSAFE_FORMAT_AUTO, KSAFE_FORMAT_PROPERTIES,
                                                  KSAFE_FORMAT_JSON, KSAFE_FORMAT_AUTO};
         ksafe_config_options_t options = {
+            .version = KSAFE_CONFIG_OPTIONS_VERSION,
             .format = formats[(b >> 3) & 3],
             .dialect = a & 8 ? KSAFE_DIALECT_JAVA : KSAFE_DIALECT_LIBRDKAFKA,
             .json_pointer = a & 128 ? "/kafka" : NULL,

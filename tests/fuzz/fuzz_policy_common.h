@@ -30,7 +30,8 @@ static void fuzz_use_policy(ksafe_policy_t *p)
                 json_decref(root);
                 free(json);
         }
-        ksafe_config_options_t opts = {.format = KSAFE_FORMAT_PROPERTIES};
+        ksafe_config_options_t opts = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                       .format = KSAFE_FORMAT_PROPERTIES};
         fuzz_config_roundtrip(fuzz_sample_config, sizeof(fuzz_sample_config) - 1, &opts, p);
         fuzz_config_roundtrip("", 0, &opts, p);
 

@@ -107,6 +107,15 @@ static size_t count_lines(const char *s)
  * ksafe_conf_check(): judges, changes nothing
  */
 
+/* ksafe_config_read() in one format, with the other options' defaults. */
+static ksafe_config_t *config_read_as(const char *data, size_t len, const char *source,
+                                      ksafe_format_t format, ksafe_error_t *err)
+{
+        ksafe_config_options_t options = KSAFE_CONFIG_OPTIONS_INIT;
+        options.format = format;
+        return ksafe_config_read(data, len, source, &options, err);
+}
+
 START_TEST(check_reports_and_changes_nothing)
 {
         rd_kafka_conf_t *conf = conf_with(UNSAFE_KV);
@@ -934,8 +943,8 @@ START_TEST(one_verdict_conf_and_file)
                 len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s\n", c->kv[i],
                                         c->kv[i + 1]);
         ksafe_error_t err = {0};
-        ksafe_config_t *config = ksafe_config_parse(text, len, "f.properties",
-                                                    KSAFE_FORMAT_PROPERTIES, &err);
+        ksafe_config_t *config = config_read_as(text, len, "f.properties",
+                                                KSAFE_FORMAT_PROPERTIES, &err);
         ck_assert_msg(config != NULL, "%s", err.text);
         ksafe_report_t *from_file = ksafe_config_check(config, policy);
         assert_fails_exactly(from_file, c->rules, c->what, "file");
@@ -974,8 +983,8 @@ START_TEST(file_float_as_librdkafka_stores_it)
                 "linger.ms=123456.4\nrequest.timeout.ms=30000\ndelivery.timeout.ms=153456\n";
         ksafe_policy_t *policy = ksafe_policy_default();
         ksafe_error_t err = {0};
-        ksafe_config_t *config = ksafe_config_parse(text, sizeof(text) - 1, "f.properties",
-                                                    KSAFE_FORMAT_PROPERTIES, &err);
+        ksafe_config_t *config = config_read_as(text, sizeof(text) - 1, "f.properties",
+                                                KSAFE_FORMAT_PROPERTIES, &err);
         ck_assert_ptr_nonnull(config);
         ksafe_report_t *report = ksafe_config_check(config, policy);
         const ksafe_violation_t *v = find_violation(report, "delivery-covers-request");
@@ -994,8 +1003,8 @@ START_TEST(forbidden_enforce_unsets)
         ksafe_policy_t *policy = policy_from(NO_INFLIGHT, NULL);
         static const char text[] = "enable.idempotence=true\nmax.in.flight=3\n";
         ksafe_error_t err = {0};
-        ksafe_config_t *config = ksafe_config_parse(text, sizeof(text) - 1, "f.properties",
-                                                    KSAFE_FORMAT_PROPERTIES, &err);
+        ksafe_config_t *config = config_read_as(text, sizeof(text) - 1, "f.properties",
+                                                KSAFE_FORMAT_PROPERTIES, &err);
         ck_assert_ptr_nonnull(config);
         ksafe_report_t *report = ksafe_config_enforce(config, policy);
         const ksafe_violation_t *v = find_violation(report, "no-inflight");

@@ -187,7 +187,8 @@ static ksafe_config_t *properties_of(const settings_t *s)
         for (size_t i = 0; i < s->count; i++)
                 len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s\n",
                                         s->kv[i].name, s->kv[i].value);
-        ksafe_config_options_t opts = {.format = KSAFE_FORMAT_PROPERTIES};
+        ksafe_config_options_t opts = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                       .format = KSAFE_FORMAT_PROPERTIES};
         ksafe_error_t err;
         ksafe_config_t *config = ksafe_config_read(text, len, "case.properties", &opts, &err);
         ck_assert_msg(config != NULL, "properties: %s", err.text);
@@ -204,7 +205,8 @@ static ksafe_config_t *json_of(const settings_t *s)
                 len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\"%s\": \"%s\"",
                                         i ? ", " : "", s->kv[i].name, s->kv[i].value);
         len += (size_t)snprintf(text + len, sizeof(text) - len, "}\n");
-        ksafe_config_options_t opts = {.format = KSAFE_FORMAT_JSON};
+        ksafe_config_options_t opts = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                       .format = KSAFE_FORMAT_JSON};
         ksafe_error_t err;
         ksafe_config_t *config = ksafe_config_read(text, len, "case.json", &opts, &err);
         ck_assert_msg(config != NULL, "json: %s", err.text);

@@ -57,12 +57,30 @@ static void free_policies(void)
  * Helpers
  */
 
+/* ksafe_config_read() in one format, with the other options' defaults. */
+static ksafe_config_t *config_read_as(const char *data, size_t len, const char *source,
+                                      ksafe_format_t format, ksafe_error_t *err)
+{
+        ksafe_config_options_t options = KSAFE_CONFIG_OPTIONS_INIT;
+        options.format = format;
+        return ksafe_config_read(data, len, source, &options, err);
+}
+
+/* ksafe_config_read_file() in one format, with the other options' defaults. */
+static ksafe_config_t *config_read_file_as(const char *path, ksafe_format_t format,
+                                           ksafe_error_t *err)
+{
+        ksafe_config_options_t options = KSAFE_CONFIG_OPTIONS_INIT;
+        options.format = format;
+        return ksafe_config_read_file(path, &options, err);
+}
+
 /* Parse and check `len` bytes; the test fails when they cannot be read. */
 static ksafe_report_t *check_data(const ksafe_policy_t *policy, const char *data, size_t len,
                                   const char *source, ksafe_format_t format)
 {
         ksafe_error_t err = {0};
-        ksafe_config_t *config = ksafe_config_parse(data, len, source, format, &err);
+        ksafe_config_t *config = config_read_as(data, len, source, format, &err);
         ck_assert_msg(config, "cannot parse: %s:%d:%d: %s", err.source, err.line, err.column,
                       err.text);
         ksafe_report_t *report = ksafe_config_check(config, policy);
@@ -99,7 +117,7 @@ static ksafe_config_t *parse_fails(const char *data, size_t len, const char *sou
                                    ksafe_format_t format, ksafe_error_t *err)
 {
         *err = (ksafe_error_t){0};
-        ksafe_config_t *config = ksafe_config_parse(data, len, source, format, err);
+        ksafe_config_t *config = config_read_as(data, len, source, format, err);
         ck_assert_msg(!config, "\"%s\" should not parse", data);
         return config;
 }
@@ -206,7 +224,7 @@ static ksafe_report_t *check_file(const char *name, ksafe_format_t format)
         char path[4096];
         data_path(path, sizeof(path), name);
         ksafe_error_t err = {0};
-        ksafe_config_t *config = ksafe_config_load(path, format, &err);
+        ksafe_config_t *config = config_read_file_as(path, format, &err);
         ck_assert_msg(config, "%s: %s", path, err.text);
         ksafe_report_t *report = ksafe_config_check(config, default_policy);
         ksafe_config_destroy(config);
@@ -698,7 +716,8 @@ static ksafe_report_t *check_read(const char *text, const char *source,
 
 START_TEST(json_pointer)
 {
-        ksafe_config_options_t options = {.json_pointer = "/kafka/pro~1ducer"};
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .json_pointer = "/kafka/pro~1ducer"};
         ksafe_report_t *r = check_read("{\n"
                                        "  \"acks\": \"0\",\n"
                                        "  \"kafka\": {\n"
@@ -742,7 +761,8 @@ START_TEST(json_pointer_errors)
                                            "this path"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-                ksafe_config_options_t options = {.json_pointer = cases[i].pointer};
+                ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                                  .json_pointer = cases[i].pointer};
                 ksafe_error_t err = {0};
                 ck_assert_ptr_null(ksafe_config_read(text, strlen(text), "p.json", &options, &err));
                 ck_assert_str_eq(err.text, cases[i].message);
@@ -757,7 +777,8 @@ START_TEST(java_dialect)
                                    "key.serializer=org.apache.kafka.common.serialization."
                                    "StringSerializer\n"
                                    "buffer.memory=33554432\n";
-        ksafe_config_options_t options = {.dialect = KSAFE_DIALECT_JAVA};
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .dialect = KSAFE_DIALECT_JAVA};
         ksafe_report_t *r = check_read(text, "java.properties", &options);
         expect_clean(r);
         ksafe_report_destroy(r);
@@ -888,7 +909,8 @@ static int cmp_str(const void *a, const void *b)
  * winning, or ERROR when Java cannot load the file. */
 static char *ksafe_reading(const char *text)
 {
-        ksafe_config_options_t options = {.dialect = KSAFE_DIALECT_JAVA};
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .dialect = KSAFE_DIALECT_JAVA};
         ksafe_config_t *cfg = ksafe_config_read(text, strlen(text), "java", &options, NULL);
         ck_assert_ptr_nonnull(cfg);
         char **lines = calloc(cfg->count + 1, sizeof(*lines));
@@ -1032,7 +1054,7 @@ START_TEST(command_line_property_wins)
 {
         static const char text[] = "enable.idempotence=true\nacks=1\n";
         ksafe_config_t *config =
-                ksafe_config_parse(text, strlen(text), "cli.properties", KSAFE_FORMAT_AUTO, NULL);
+                config_read_as(text, strlen(text), "cli.properties", KSAFE_FORMAT_AUTO, NULL);
         ck_assert_ptr_nonnull(config);
         ck_assert(ksafe_config_set(config, "max.in.flight", "50", NULL));
         ck_assert(ksafe_config_set(config, "acks", "all", "-X"));
@@ -1109,7 +1131,7 @@ START_TEST(unreadable_path)
 {
         ksafe_error_t err = {0};
         const char *path = "/nonexistent/ksafe/producer.properties";
-        ck_assert_ptr_null(ksafe_config_load(path, KSAFE_FORMAT_AUTO, &err));
+        ck_assert_ptr_null(config_read_file_as(path, KSAFE_FORMAT_AUTO, &err));
         ck_assert_str_eq(err.source, path);
         char want[300];
         snprintf(want, sizeof(want), "cannot read: %s", strerror(ENOENT));
@@ -1117,13 +1139,13 @@ START_TEST(unreadable_path)
 
         char dir[4096];
         data_path(dir, sizeof(dir), "configs");
-        ck_assert_ptr_null(ksafe_config_load(dir, KSAFE_FORMAT_AUTO, &err));
+        ck_assert_ptr_null(config_read_file_as(dir, KSAFE_FORMAT_AUTO, &err));
         snprintf(want, sizeof(want), "cannot read: %s", strerror(EISDIR));
         ck_assert_str_eq(err.text, want);
         ck_assert_str_eq(err.source, dir);
 
         /* err may be NULL. */
-        ck_assert_ptr_null(ksafe_config_load(path, KSAFE_FORMAT_AUTO, NULL));
+        ck_assert_ptr_null(config_read_file_as(path, KSAFE_FORMAT_AUTO, NULL));
 }
 END_TEST
 
@@ -1246,7 +1268,8 @@ static bool field_has(const char *field, const char *secret)
 
 START_TEST(librdkafka_refuses)
 {
-        ksafe_config_options_t options = {.dialect = refusals[_i].dialect};
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .dialect = refusals[_i].dialect};
         ksafe_report_t *r = check_read(refusals[_i].text, "refused.properties", &options);
         /* Findings about the file's lines (the policy's are about
          * enable.idempotence and max.in.flight, on no line of it). */
@@ -1502,7 +1525,7 @@ START_TEST(config_checked_twice)
         /* A config is not changed by a check: two checks agree. */
         static const char text[] = "acks=1\nretries=1e3\nacks=0\n";
         ksafe_config_t *config =
-                ksafe_config_parse(text, strlen(text), "twice", KSAFE_FORMAT_PROPERTIES, NULL);
+                config_read_as(text, strlen(text), "twice", KSAFE_FORMAT_PROPERTIES, NULL);
         ck_assert_ptr_nonnull(config);
         ksafe_report_t *a = ksafe_config_check(config, default_policy);
         ksafe_report_t *b = ksafe_config_check(config, probe_policy);
@@ -1576,7 +1599,8 @@ START_TEST(load_java_escapes)
 {
         char path[4096];
         data_path(path, sizeof(path), "configs/java-escapes.properties");
-        ksafe_config_options_t options = {.dialect = KSAFE_DIALECT_JAVA};
+        ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
+                                          .dialect = KSAFE_DIALECT_JAVA};
         ksafe_config_t *config = ksafe_config_read_file(path, &options, NULL);
         ck_assert_ptr_nonnull(config);
         ksafe_report_t *r = ksafe_config_check(config, default_policy);
