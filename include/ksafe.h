@@ -635,7 +635,8 @@ typedef struct ksafe_directive_s {
 KSAFE_EXPORT size_t ksafe_config_directive_count(const ksafe_config_t *config);
 
 /** The i-th directive (i < ksafe_config_directive_count()), owned by the
- *  config; NULL when out of range. */
+ *  config; NULL when out of range. Thread-safe for a config that no one
+ *  changes. */
 KSAFE_EXPORT const ksafe_directive_t *ksafe_config_directive_get(const ksafe_config_t *config,
                                                                  size_t i);
 

@@ -904,8 +904,8 @@ static bool parse_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *
                                                      (size_t)(m.value_end - m.value), m.line)
                               : !add_json_member(cfg, &m, 0, &containers, err)) {
                         if (directive)
-                                ksafe_error__set(err, cfg->source, "", m.line, m.column,
-                                                 "out of memory");
+                                ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, cfg->source,
+                                                 "", m.line, m.column, "out of memory");
                         return false;
                 }
                 if (first) {

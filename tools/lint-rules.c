@@ -75,6 +75,11 @@ static const struct {
          "above `delivery.timeout.ms`, and SASL settings without a provider or credentials.",
          "The producer is never created: the application fails when it starts.",
          "Change the values that the message names."},
+        {"ksafe-out-of-memory", "error",
+         "A value that ksafe could not judge because memory ran out (the librdkafka plugin's "
+         "check of a property set on a conf).",
+         "A value that was not judged must not pass as if it had been: the set is refused.",
+         "Free memory and set the property again."},
         {"ksafe-suppression-reason", "warning",
          "A `# ksafe-lint: disable=RULE` directive (or a JSON file's `\"$ksafe-lint\"` key) "
          "without a reason.",

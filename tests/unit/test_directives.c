@@ -93,7 +93,9 @@ static const directive_case_t cases[] = {
 
 static ksafe_config_t *read_case(const directive_case_t *c)
 {
-        ksafe_config_options_t options = {.dialect = c->dialect, .json_pointer = c->pointer};
+        ksafe_config_options_t options = KSAFE_CONFIG_OPTIONS_INIT;
+        options.dialect = c->dialect;
+        options.json_pointer = c->pointer;
         ksafe_error_t err = {0};
         ksafe_config_t *cfg = ksafe_config_read(c->text, strlen(c->text), c->source, &options,
                                                 &err);
