@@ -628,6 +628,38 @@ KSAFE_EXPORT bool ksafe_config_set(ksafe_config_t *config, const char *name, con
 KSAFE_EXPORT void ksafe_config_destroy(ksafe_config_t *config);
 
 /**
+ * A `ksafe-lint: disable=RULE[,RULE] -- reason` directive that the reader
+ * found in a config: a comment of a .properties file (`#`, or `!`), or the
+ * `"$ksafe-lint": {"disable": [...], "reason": "..."}` member of a JSON
+ * object of properties (which is then no property). ksafe-lint suppresses
+ * findings by them; the library judges and enforces every rule whatever
+ * they say. Strings are owned by the config, escaped as
+ * ksafe_report_escape() does, and valid until ksafe_config_destroy().
+ */
+typedef struct ksafe_directive_s {
+        int line;           /**< the comment's line (the key's, in JSON) */
+        int target_line;    /**< the line of the property after the comment,
+                             *   0 when none follows (or file_wide) */
+        bool file_wide;     /**< the file's first comment, or JSON's member:
+                             *   it applies to the whole file */
+        const char *rules;  /**< the rule ids, comma-separated as written;
+                             *   NULL when the comment or member is not a
+                             *   directive that ksafe-lint knows */
+        const char *reason; /**< the text after " -- " (JSON: "reason"), NULL
+                             *   when there is none */
+} ksafe_directive_t;
+
+/** How many directives the config's file holds, in the order of the file.
+ *  0 for NULL. Thread-safe for a config that no one changes. */
+KSAFE_EXPORT size_t ksafe_config_directive_count(const ksafe_config_t *config);
+
+/** The i-th directive (i < ksafe_config_directive_count()), owned by the
+ *  config; NULL when out of range. Thread-safe for a config that no one
+ *  changes. */
+KSAFE_EXPORT const ksafe_directive_t *ksafe_config_directive_get(const ksafe_config_t *config,
+                                                                 size_t i);
+
+/**
  * Judge a config read from a file against `policy`.
  *
  * Besides the policy's rules this reports what librdkafka would do with the

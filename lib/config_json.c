@@ -256,6 +256,57 @@ static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned
         return true;
 }
 
+/* JSON's "$ksafe-lint": {"disable": ["RULE", ...], "reason": "..."}, for
+ * the whole file; any other shape is kept as a directive not understood.
+ * ksafe-lint suppresses findings by it (ksafe_config_directive_get()). */
+static bool note_json_directive(ksafe_config_t *cfg, const char *value, size_t len, int line)
+{
+        json_t *v = json_loadb(value, len, JSON_DECODE_ANY, NULL);
+        const json_t *list = json_object_get(v, "disable"), *why = json_object_get(v, "reason");
+        bool understood = json_is_object(v) && json_is_array(list) && json_array_size(list) &&
+                          (!why || json_is_string(why)) &&
+                          json_object_size(v) == 1u + (why != NULL);
+        ksafe_buf_t ids = {0};
+        size_t i;
+        json_t *id;
+        json_array_foreach (list, i, id) {
+                const char *text = json_string_value(id);
+                understood &= text && *text && !strchr(text, ',');
+                if (understood)
+                        ksafe_buf__printf(&ids, "%s%s", i ? "," : "", text);
+        }
+        char *raw = understood ? ksafe_buf__take(&ids) : NULL;
+        char *rules = raw ? ksafe_report_escape(raw) : NULL;
+        char *reason = NULL;
+        bool ok =
+                (!understood || rules) && (!json_string_value(why) || !*json_string_value(why) ||
+                                           (reason = ksafe_report_escape(json_string_value(why))));
+        free(raw);
+        ksafe_buf__free(&ids);
+        json_decref(v);
+        if (!ok) {
+                free(rules);
+                return false;
+        }
+        return ksafe_config__add_directive(cfg, line, true, rules, reason);
+}
+
+/* The top-level member m: the directive, or a property. */
+static bool read_member(ksafe_config_t *cfg, const member_t *m, unsigned *containers,
+                        ksafe_error_t *err)
+{
+        char *key = token_text(m->key, (size_t)(m->key_end - m->key));
+        bool directive = key && strcmp(key, KSAFE_DIRECTIVE_KEY) == 0;
+        free(key);
+        if (!directive)
+                return add_json_member(cfg, m, 0, containers, err);
+        if (note_json_directive(cfg, m->value, (size_t)(m->value_end - m->value), m->line))
+                return true;
+        ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, cfg->source, "", m->line, m->column,
+                         "out of memory");
+        return false;
+}
+
 bool ksafe_config__read_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *err)
 {
         json_error_t jerr;
@@ -280,7 +331,7 @@ bool ksafe_config__read_json(ksafe_config_t *cfg, const char *pointer, ksafe_err
         bool first = true;
         unsigned containers = 0;
         while (next_member(&s, &m)) {
-                if (!add_json_member(cfg, &m, 0, &containers, err))
+                if (!read_member(cfg, &m, &containers, err))
                         return false;
                 if (first) {
                         size_t n = (size_t)(m.key - s.line_start);

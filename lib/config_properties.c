@@ -232,6 +232,7 @@ typedef struct reader_s {
         bool after_lone_cr; /* kcat reads the next line as part of the last */
         logical_t l;        /* the logical line being read */
         ksafe_buf_t tmp;
+        bool seen_comment_or_property; /* a directive now: not file-wide */
 } reader_t;
 
 /* One logical line as found. */
@@ -272,14 +273,80 @@ static void read_physical(reader_t *r, line_t *ln)
         ln->column = (int)(ln->s - r->p) + 1;
 }
 
-/* A blank or comment line: nothing, or an entry for kcat's reading of it. */
+/*
+ * ksafe-lint directives: `ksafe-lint: disable=RULE[,RULE] -- reason` in a
+ * comment. The reader keeps them for ksafe-lint
+ * (ksafe_config_directive_get()), which suppresses findings by them;
+ * nothing here judges them.
+ */
+
+/* [s, e) escaped, without its blanks at either end; NULL when empty. */
+static bool trimmed(const char *s, const char *e, char **out)
+{
+        while (s < e && isspace((unsigned char)*s))
+                s++;
+        while (e > s && isspace((unsigned char)e[-1]))
+                e--;
+        *out = NULL;
+        if (s == e)
+                return true;
+        char *raw = strndup(s, (size_t)(e - s));
+        *out = raw ? ksafe_report_escape(raw) : NULL;
+        free(raw);
+        return *out != NULL;
+}
+
+/* A comment line [s, e), s at its '#' or '!': a directive, if it is one.
+ * The file's first comment applies to the whole file. */
+static bool note_comment(ksafe_config_t *cfg, const char *s, const char *e, int line, bool first)
+{
+        size_t n = strlen(KSAFE_DIRECTIVE_PREFIX);
+        for (s++; s < e && (*s == ' ' || *s == '\t');)
+                s++;
+        if ((size_t)(e - s) < n || strncmp(s, KSAFE_DIRECTIVE_PREFIX, n) != 0)
+                return true;
+        for (s += n; s < e && (*s == ' ' || *s == '\t');)
+                s++;
+        char *rules = NULL, *reason = NULL;
+        if ((size_t)(e - s) > 8 && strncmp(s, "disable=", 8) == 0) {
+                const char *dash = s + 8;
+                while (dash + 1 < e && !(dash[0] == '-' && dash[1] == '-'))
+                        dash++;
+                if (dash + 1 >= e)
+                        dash = e;
+                if (!trimmed(s + 8, dash, &rules) || (dash < e && !trimmed(dash + 2, e, &reason))) {
+                        free(rules);
+                        return false;
+                }
+        }
+        return ksafe_config__add_directive(cfg, line, first, rules, reason);
+}
+
+/* The property on `line` follows the comments not yet followed by one. */
+static void directives_reach(ksafe_config_t *cfg, int line)
+{
+        for (size_t i = cfg->directive_count; i-- > 0;) {
+                ksafe_directive_t *d = &cfg->directives[i];
+                if (d->file_wide || d->target_line)
+                        break;
+                d->target_line = line;
+        }
+}
+
+/* A blank or comment line: nothing, or an entry for kcat's reading of it,
+ * and the directive that a comment may be. */
 static bool read_comment(reader_t *r, const line_t *ln)
 {
+        bool is_comment = ln->s < ln->e;
         const char *syntax = NULL;
         if (!r->java) /* Java's rules are the file's: nothing to say */
-                syntax = ksafe_kcat__comment_differs(r->bom_pending, ln->s < ln->e ? *ln->s : 0,
+                syntax = ksafe_kcat__comment_differs(r->bom_pending, is_comment ? *ln->s : 0,
                                                      ln->long_line, ln->lone_cr);
         bool ok = !syntax || add_syntax_line(r->cfg, r->p, ln->first_line, ln->column, syntax);
+        if (ok && is_comment)
+                ok = note_comment(r->cfg, ln->s, ln->e, ln->first_line,
+                                  !r->seen_comment_or_property);
+        r->seen_comment_or_property |= is_comment;
         r->bom_pending = false;
         r->p = ln->next;
         return ok;
@@ -404,6 +471,8 @@ static bool place_entry(reader_t *r, const line_t *ln, const kv_t *kv, ksafe_ent
                                           : entry->value_start;
         entry->span_start = (size_t)(ln->span_start - r->data);
         entry->span_end = (size_t)(ln->next - r->data);
+        directives_reach(r->cfg, ln->first_line);
+        r->seen_comment_or_property = true;
         return true;
 }
 

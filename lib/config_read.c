@@ -47,6 +47,29 @@ static const char *detect_newline(const char *data, size_t len)
         return "\n";
 }
 
+bool ksafe_config__add_directive(ksafe_config_t *cfg, int line, bool file_wide, char *rules,
+                                 char *reason)
+{
+        if (!KSAFE_ARRAY_RESERVE(cfg->directives, cfg->directive_count, cfg->directive_cap)) {
+                free(rules);
+                free(reason);
+                return false;
+        }
+        cfg->directives[cfg->directive_count++] = (ksafe_directive_t){
+                .line = line, .file_wide = file_wide, .rules = rules, .reason = reason};
+        return true;
+}
+
+size_t ksafe_config_directive_count(const ksafe_config_t *config)
+{
+        return config ? config->directive_count : 0;
+}
+
+const ksafe_directive_t *ksafe_config_directive_get(const ksafe_config_t *config, size_t i)
+{
+        return config && i < config->directive_count ? &config->directives[i] : NULL;
+}
+
 static bool looks_like_json(const char *source, const char *data, size_t len)
 {
         size_t n = source ? strlen(source) : 0;
@@ -186,6 +209,11 @@ void ksafe_config_destroy(ksafe_config_t *cfg)
                 free(cfg->changes[i].canonical);
                 free(cfg->changes[i].value);
         }
+        for (size_t i = 0; i < cfg->directive_count; i++) {
+                free((char *)cfg->directives[i].rules);
+                free((char *)cfg->directives[i].reason);
+        }
+        free(cfg->directives);
         free(cfg->changes);
         free(cfg->entries);
         free(cfg->source);

@@ -406,6 +406,8 @@ struct ksafe_config_s {
         char indent[32];     /* JSON: the members' indentation */
         ksafe_change_t *changes;
         size_t change_count;
+        ksafe_directive_t *directives; /* ksafe-lint: disable= comments (strings owned) */
+        size_t directive_count, directive_cap;
 };
 
 /* A config's entries resolved for one policy, in the order the client
@@ -436,6 +438,14 @@ ksafe_entry_t *ksafe_config__add_entry(ksafe_config_t *cfg, const char *name, si
                                        const char *raw, size_t raw_len, int line, int column);
 /** The length of a UTF-8 BOM at the start of data: 3 or 0. */
 size_t ksafe_config__bom_length(const char *data, size_t len);
+/** The `ksafe-lint:` directives that the readers keep for ksafe-lint
+ *  (ksafe_config_directive_get()): a comment's prefix, JSON's member. */
+#define KSAFE_DIRECTIVE_PREFIX "ksafe-lint:"
+#define KSAFE_DIRECTIVE_KEY "$ksafe-lint"
+/** Append a directive; takes `rules` and `reason` (escaped, or NULL) and
+ *  frees them when out of memory (false). */
+bool ksafe_config__add_directive(ksafe_config_t *cfg, int line, bool file_wide, char *rules,
+                                 char *reason);
 
 /*
  * kcat_syntax.c: where kcat reads a line otherwise (ksafe-kcat-syntax)

@@ -22,6 +22,9 @@
 #include "lint.h"
 
 #define MAX_X 256
+#define MAX_IGNORE 256
+
+typedef enum color_mode_e { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER } color_mode_t;
 
 typedef struct lint_opts_s {
         const char *policy_path;
@@ -37,6 +40,15 @@ typedef struct lint_opts_s {
         const char *base_dir;   /* --base-dir, as given */
         const char *x[MAX_X]; /* -X key=value, in order */
         size_t x_count;
+        const char *config;   /* --config FILE */
+        bool no_config;       /* --no-config */
+        lint_project_t project; /* the project config, if any */
+        const char *explain;  /* --explain RULE */
+        bool list_rules;      /* --list-rules */
+        bool markdown;        /* -f markdown: the rules as doc/rules.md */
+        color_mode_t color;
+        char *ignore[MAX_IGNORE]; /* --ignore and the project's "ignore", one id each */
+        size_t ignore_count;
 } lint_opts_t;
 
 static void usage(FILE *out)
@@ -53,6 +65,14 @@ static void usage(FILE *out)
                 "  -e, --env NAME         policy environment (default: $KSAFE_ENV)\n"
                 "      --check-policy     validate the policy and exit\n"
                 "      --print-policy     print the resolved policy as JSON and exit\n"
+                "      --list-rules       what each rule checks, why and how to fix it\n"
+                "                         (-f markdown: as doc/rules.md), and exit\n"
+                "      --explain RULE     the same for one rule, and exit\n"
+                "\n"
+                "Project config:\n"
+                "      --config FILE      read FILE instead of the " LINT_PROJECT_FILE " found in\n"
+                "                         the current directory or the nearest one above\n"
+                "      --no-config        read no project config file\n"
                 "\n"
                 "Input:\n"
                 "  -X KEY=VALUE           a property on the command line, as in kcat; it wins\n"
@@ -75,7 +95,12 @@ static void usage(FILE *out)
                 "                         values (comments, order, line endings kept)\n"
                 "      --effective        print each config as librdkafka would use it, after\n"
                 "                         enforcement (secrets redacted)\n"
-                "  -W error               treat warnings as errors\n"
+                "      --fail-on LEVEL    error (default) or warning: the findings that fail\n"
+                "                         the run (exit 1); --severity-threshold is the same\n"
+                "  -W error               treat warnings as errors (--fail-on warning)\n"
+                "      --ignore RULE[,RULE]  report no finding of RULE (repeatable)\n"
+                "      --color WHEN       auto (default: a terminal, unless NO_COLOR is set),\n"
+                "                         always or never; text output only\n"
                 "      --exit-zero        exit 0 whatever the findings (still 2 for bad usage,\n"
                 "                         an unreadable input or a bad policy)\n"
                 "  -q, --quiet            errors only; no warnings, no summary\n"
@@ -198,8 +223,36 @@ static bool on_the_way_down(const visited_t *path, const struct stat *st)
         return false;
 }
 
-/* Files below `dir` with one of the extensions, in sorted order. */
-static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t *way)
+/* Which files a search keeps: by extension (a directory given) or by the
+ * project config's include globs; the project's exclude globs either way. */
+typedef struct wanted_s {
+        const char *extensions; /* NULL: by `include` */
+        const lint_project_t *project;
+} wanted_t;
+
+static bool excluded(const lint_project_t *project, const char *path)
+{
+        char real[PATH_MAX];
+        if (!project->doc || !project->exclude_count || !realpath(path, real))
+                return false;
+        const char *rel = lint_project_relative(project, real);
+        return rel && lint_project_matches(project->exclude, project->exclude_count, rel);
+}
+
+static bool wanted(const wanted_t *want, const char *path, const char *name)
+{
+        if (want->extensions)
+                return has_extension(name, want->extensions) && !excluded(want->project, path);
+        char real[PATH_MAX];
+        const char *rel = realpath(path, real) ? lint_project_relative(want->project, real)
+                                               : NULL;
+        return rel && lint_project_matches(want->project->include, want->project->include_count,
+                                           rel) &&
+               !excluded(want->project, path);
+}
+
+/* The files below `dir` that a search wants, in sorted order. */
+static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *way)
 {
         struct stat self;
         if (stat(dir, &self) != 0 || on_the_way_down(way, &self))
@@ -236,14 +289,14 @@ static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t
                         continue;
                 }
                 if (stat(path, &st) != 0) {
-                        if (has_extension(name, extensions) && !inputs_add(in, path))
+                        if (wanted(want, path, name) && !inputs_add(in, path))
                                 status = LINT_EXIT_USAGE;
                         free(list[i]);
                         continue;
                 }
                 if (S_ISDIR(st.st_mode))
-                        status |= walk(in, path, extensions, way);
-                else if (S_ISREG(st.st_mode) && has_extension(name, extensions) &&
+                        status |= walk(in, path, want, way);
+                else if (S_ISREG(st.st_mode) && wanted(want, path, name) &&
                          !inputs_add(in, path))
                         status = LINT_EXIT_USAGE;
                 free(list[i]);
@@ -251,35 +304,6 @@ static int walk(inputs_t *in, const char *dir, const char *extensions, visited_t
         free(list);
         way->count--;
         return status;
-}
-
-/* A stream (standard input, a pipe), whole, with the size cap of files
- * (the library's KSAFE_CONFIG_MAX_SIZE: EFBIG beyond, after reading one
- * byte more); NULL with errno set on failure. */
-static char *read_stream(FILE *in, size_t *lenp)
-{
-        char *data = NULL;
-        size_t len = 0, cap = 0, n;
-        do {
-                if (len + 65536 > cap) {
-                        char *bigger = realloc(data, cap = 2 * cap + 65536);
-                        if (!bigger) {
-                                free(data);
-                                errno = ENOMEM;
-                                return NULL;
-                        }
-                        data = bigger;
-                }
-                n = fread(data + len, 1, cap - len, in);
-                len += n;
-        } while (n > 0 && len <= KSAFE_CONFIG_MAX_SIZE);
-        if (ferror(in) || len > KSAFE_CONFIG_MAX_SIZE) {
-                errno = ferror(in) ? (errno ? errno : EIO) : EFBIG;
-                free(data);
-                return NULL;
-        }
-        *lenp = len;
-        return data;
 }
 
 /* A named pipe: what `ksafe-lint <(kubectl ...)` and /dev/stdin of a pipe
@@ -297,7 +321,7 @@ static ksafe_config_t *read_piped(FILE *in, const char *source,
                                   lint_result_t *keep)
 {
         size_t len = 0;
-        char *data = in ? read_stream(in, &len) : NULL;
+        char *data = in ? lint_read_stream(in, &len) : NULL;
         if (!data) {
                 /* In the words ksafe_config_read_file() uses for a file. */
                 snprintf(err->source, sizeof(err->source), "%s", source);
@@ -425,11 +449,12 @@ static bool write_file(const char *path, const char *text, size_t len, char *why
 /* --fix wrote `text` over the input: judge it as written, so that every
  * format reports the file as --fix left it (what is left, at its lines in
  * the new file: a removed line moves the ones below), and keep what the
- * repair changed from its report. false, with `err` set, when that cannot
- * be done. */
+ * repair changed from its report. *written is the config as written, whose
+ * directives (at their lines in the new file) suppress findings of the new
+ * report. false, with `err` set, when that cannot be done. */
 static bool judge_as_written(const lint_run_t *run, const lint_opts_t *opts,
                              lint_result_t *result, const char *text, size_t len,
-                             ksafe_error_t *err)
+                             ksafe_config_t **written, ksafe_error_t *err)
 {
         ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
                                           .dialect = opts->dialect,
@@ -439,13 +464,13 @@ static bool judge_as_written(const lint_run_t *run, const lint_opts_t *opts,
         if (!now)
                 return false; /* the repair's report stays */
         ksafe_report_t *after = ksafe_config_check(now, run->policy);
-        ksafe_config_destroy(now);
         size_t fixed = 0, left = ksafe_report_count(after);
         for (size_t k = 0; k < ksafe_report_count(result->report); k++)
                 fixed += ksafe_report_get(result->report, k)->fixed;
         const ksafe_violation_t **all = calloc(fixed + left + 1, sizeof(*all));
         if (!after || !all) {
                 ksafe_report_destroy(after);
+                ksafe_config_destroy(now);
                 free(all);
                 return false;
         }
@@ -472,6 +497,7 @@ static bool judge_as_written(const lint_run_t *run, const lint_opts_t *opts,
         result->report = after;
         result->findings = all;
         result->finding_count = n;
+        *written = now;
         return true;
 }
 
@@ -487,6 +513,7 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                 return LINT_EXIT_USAGE;
         }
         int status = LINT_EXIT_CLEAN;
+        ksafe_config_t *written = NULL; /* --fix: the file as it wrote it */
         bool is_file = strcmp(result->name, "-") != 0 &&
                        strcmp(result->name, "<command line>") != 0 && !is_pipe(result->name);
         if (run->fix && !is_file) {
@@ -510,7 +537,8 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                         result->report = unchanged ? ksafe_config_check(unchanged, run->policy)
                                                    : NULL;
                         ksafe_config_destroy(unchanged);
-                } else if (text && !judge_as_written(run, opts, result, text, len, &err)) {
+                } else if (text &&
+                           !judge_as_written(run, opts, result, text, len, &written, &err)) {
                         complain(result->name, "fixed, but cannot judge the fixed file: %s",
                                  err.text);
                         status = LINT_EXIT_USAGE;
@@ -527,10 +555,14 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                 free(text);
                 ksafe_report_destroy(enforced);
         }
-        if (!result->report) {
+        /* After --fix judged the file as written: suppressions point at
+         * the findings of that report, directives at its lines. */
+        if (!result->report || !lint_apply_directives(run, result, written ? written : cfg) ||
+            !lint_ignore(result, (const char *const *)opts->ignore, opts->ignore_count)) {
                 complain(result->name, "out of memory");
                 status = LINT_EXIT_USAGE;
         }
+        ksafe_config_destroy(written);
         ksafe_config_destroy(cfg);
         return status;
 }
@@ -544,6 +576,8 @@ static void print_summary(const lint_run_t *run)
         for (size_t i = 0; i < run->count; i++)
                 for (size_t k = 0; k < lint_result_count(&run->results[i]); k++) {
                         const ksafe_violation_t *v = lint_result_get(&run->results[i], k);
+                        if (lint_suppression_of(run, v))
+                                continue;
                         if (run->fix && v->fixed)
                                 fixed++;
                         else if (v->severity == KSAFE_SEVERITY_ERROR)
@@ -551,10 +585,12 @@ static void print_summary(const lint_run_t *run)
                         else
                                 warnings++;
                 }
-        size_t checked = run->count - unreadable;
+        size_t checked = run->count - unreadable, suppressed = lint_suppressed_count(run);
         fprintf(stderr, "ksafe-lint: %zu file%s checked: %zu error%s, %zu warning%s", checked,
                 checked == 1 ? "" : "s", errors, errors == 1 ? "" : "s", warnings,
                 warnings == 1 ? "" : "s");
+        if (suppressed)
+                fprintf(stderr, ", %zu suppressed", suppressed);
         if (unreadable)
                 fprintf(stderr, ", %zu unreadable", unreadable);
         if (run->fix)
@@ -562,99 +598,590 @@ static void print_summary(const lint_run_t *run)
         fprintf(stderr, "\n");
 }
 
-static int parse_format(const char *s, lint_format_t *out)
+/* GitHub shows a notice in the run's summary: what was not annotated. */
+static void print_github_summary(const lint_run_t *run)
 {
-        return lint_format_parse(s, out) ? 0 : -1;
+        size_t suppressed = lint_suppressed_count(run);
+        if (suppressed)
+                printf("::notice title=ksafe-lint::%zu finding%s suppressed (ksafe-lint: "
+                       "disable= directives, --ignore)\n",
+                       suppressed, suppressed == 1 ? "" : "s");
+}
+
+/*
+ * Options. Each setter takes the value of a flag or of the project config
+ * and answers NULL, or what is wrong as a format for the value.
+ */
+static const char *set_format(lint_opts_t *opts, lint_run_t *run, const char *s)
+{
+        opts->markdown = strcmp(s, "markdown") == 0;
+        if (opts->markdown) {
+                run->format = LINT_FORMAT_TEXT;
+                return NULL;
+        }
+        return lint_format_parse(s, &run->format)
+                       ? NULL
+                       : "unknown format '%s' (" LINT_FORMAT_NAMES
+                         "; markdown for --list-rules and --explain)";
+}
+
+static const char *set_fail_on(lint_run_t *run, const char *s)
+{
+        if (strcmp(s, "warning") != 0 && strcmp(s, "error") != 0)
+                return "unknown severity '%s' (error or warning)";
+        run->werror = strcmp(s, "warning") == 0;
+        return NULL;
+}
+
+static const char *set_dialect(lint_opts_t *opts, const char *s)
+{
+        if (strcmp(s, "java") == 0)
+                opts->dialect = KSAFE_DIALECT_JAVA;
+        else if (strcmp(s, "librdkafka") == 0)
+                opts->dialect = KSAFE_DIALECT_LIBRDKAFKA;
+        else
+                return "unknown dialect '%s' (librdkafka or java)";
+        return NULL;
+}
+
+static const char *set_color(lint_opts_t *opts, const char *s)
+{
+        static const char *const names[] = {"auto", "always", "never"};
+        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+                if (strcmp(s, names[i]) == 0) {
+                        opts->color = (color_mode_t)i;
+                        return NULL;
+                }
+        return "unknown --color '%s' (auto, always or never)";
+}
+
+/* "a,b" adds a and b. */
+static const char *add_ignore(lint_opts_t *opts, const char *s)
+{
+        for (const char *p = s; *p;) {
+                size_t len = strcspn(p, ",");
+                if (len == 0 || opts->ignore_count == MAX_IGNORE)
+                        return len ? "too many rules to ignore ('%s')"
+                                   : "an empty rule id in '%s'";
+                char *id = strndup(p, len);
+                if (!id)
+                        return "out of memory ('%s')";
+                opts->ignore[opts->ignore_count++] = id;
+                p += len + (p[len] == ',');
+        }
+        return *s ? NULL : "an empty rule id in '%s'";
 }
 
 enum long_only { OPT_FIX = 256, OPT_CHECK_POLICY, OPT_PRINT_POLICY, OPT_EFFECTIVE,
                  OPT_JSON_POINTER, OPT_DIALECT, OPT_EXT, OPT_EXIT_ZERO,
-                 OPT_STDIN_FILENAME, OPT_BASE_DIR };
+                 OPT_STDIN_FILENAME, OPT_BASE_DIR, OPT_CONFIG, OPT_NO_CONFIG, OPT_FAIL_ON,
+                 OPT_IGNORE, OPT_COLOR, OPT_EXPLAIN, OPT_LIST_RULES };
 
-static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *run)
+static const struct option long_opts[] = {
+        {"policy", required_argument, NULL, 'p'},
+        {"env", required_argument, NULL, 'e'},
+        {"format", required_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"fix", no_argument, NULL, OPT_FIX},
+        {"check-policy", no_argument, NULL, OPT_CHECK_POLICY},
+        {"print-policy", no_argument, NULL, OPT_PRINT_POLICY},
+        {"effective", no_argument, NULL, OPT_EFFECTIVE},
+        {"json-pointer", required_argument, NULL, OPT_JSON_POINTER},
+        {"dialect", required_argument, NULL, OPT_DIALECT},
+        {"ext", required_argument, NULL, OPT_EXT},
+        {"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
+        {"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
+        {"base-dir", required_argument, NULL, OPT_BASE_DIR},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"no-config", no_argument, NULL, OPT_NO_CONFIG},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"severity-threshold", required_argument, NULL, OPT_FAIL_ON},
+        {"ignore", required_argument, NULL, OPT_IGNORE},
+        {"color", required_argument, NULL, OPT_COLOR},
+        {"colour", required_argument, NULL, OPT_COLOR},
+        {"explain", required_argument, NULL, OPT_EXPLAIN},
+        {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+        {NULL, 0, NULL, 0},
+};
+
+#define SHORT_OPTS ":p:e:f:W:X:qhV"
+
+/* parse_options() answers an exit status (after --help or --version:
+ * LINT_EXIT_CLEAN; bad usage: LINT_EXIT_USAGE), or this: lint. */
+enum { PARSE_RUN = -1 };
+
+/* An option that takes a value: a setter's complaint is bad usage. */
+static int set(const char *problem, const char *value)
 {
-        static const struct option long_opts[] = {
-                {"policy", required_argument, NULL, 'p'},
-                {"env", required_argument, NULL, 'e'},
-                {"format", required_argument, NULL, 'f'},
-                {"quiet", no_argument, NULL, 'q'},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, 'V'},
-                {"fix", no_argument, NULL, OPT_FIX},
-                {"check-policy", no_argument, NULL, OPT_CHECK_POLICY},
-                {"print-policy", no_argument, NULL, OPT_PRINT_POLICY},
-                {"effective", no_argument, NULL, OPT_EFFECTIVE},
-                {"json-pointer", required_argument, NULL, OPT_JSON_POINTER},
-                {"dialect", required_argument, NULL, OPT_DIALECT},
-                {"ext", required_argument, NULL, OPT_EXT},
-                {"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
-                {"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
-                {"base-dir", required_argument, NULL, OPT_BASE_DIR},
-                {NULL, 0, NULL, 0},
-        };
-        int c;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":p:e:f:W:X:qhV", long_opts, NULL)) != -1) {
-                switch (c) {
-                case 'p': opts->policy_path = optarg; break;
-                case 'e': opts->env = optarg; break;
-                case 'f':
-                        if (parse_format(optarg, &run->format) != 0)
-                                return bad_usage("unknown format '%s' (" LINT_FORMAT_NAMES ")",
-                                                 optarg);
-                        break;
-                case 'W':
-                        if (strcmp(optarg, "error") != 0)
-                                return bad_usage("unknown -W option '%s' (only -W error)", optarg);
-                        run->werror = true;
-                        break;
-                case 'X':
-                        /* The argument is not echoed: it may hold a secret. */
-                        if (!strchr(optarg, '=') || optarg[0] == '=')
-                                return bad_usage("%s", "-X needs KEY=VALUE");
-                        if (opts->x_count == MAX_X)
-                                return bad_usage("%s", "too many -X options");
-                        opts->x[opts->x_count++] = optarg;
-                        break;
-                case 'q': run->quiet = true; break;
-                case OPT_FIX: run->fix = true; break;
-                case OPT_CHECK_POLICY: opts->check_policy = true; break;
-                case OPT_PRINT_POLICY: opts->print_policy = true; break;
-                case OPT_EFFECTIVE: opts->effective = true; break;
-                case OPT_JSON_POINTER: opts->json_pointer = optarg; break;
-                case OPT_EXT: opts->extensions = optarg; break;
-                case OPT_EXIT_ZERO: opts->exit_zero = true; break;
-                case OPT_STDIN_FILENAME:
-                        if (!*optarg)
-                                return bad_usage("%s", "--stdin-filename needs a name");
-                        opts->stdin_name = optarg;
-                        break;
-                case OPT_BASE_DIR: opts->base_dir = optarg; break;
-                case OPT_DIALECT:
-                        if (strcmp(optarg, "java") == 0)
-                                opts->dialect = KSAFE_DIALECT_JAVA;
-                        else if (strcmp(optarg, "librdkafka") == 0)
-                                opts->dialect = KSAFE_DIALECT_LIBRDKAFKA;
-                        else
-                                return bad_usage("unknown dialect '%s' (librdkafka or java)",
-                                                 optarg);
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return -LINT_EXIT_CLEAN - 1;
-                case 'V':
-                        printf("ksafe-lint %s (librdkafka %s, jansson %s)\n", ksafe_version_str(),
-                               rd_kafka_version_str(), jansson_version_str());
-                        return -LINT_EXIT_CLEAN - 1;
-                case ':': return bad_usage("option '%s' needs an argument", argv[optind - 1]);
-                default: return bad_usage("unknown option '%s'", argv[optind - 1]);
-                }
-        }
-        return 0;
+        return problem ? bad_usage(problem, value) : PARSE_RUN;
 }
 
-static int finish(int status)
+static int parse_option(int c, char **argv, lint_opts_t *opts, lint_run_t *run)
 {
+        switch (c) {
+        case 'p': opts->policy_path = optarg; break;
+        case 'e': opts->env = optarg; break;
+        case 'f': return set(set_format(opts, run, optarg), optarg);
+        case 'W':
+                if (strcmp(optarg, "error") != 0)
+                        return bad_usage("unknown -W option '%s' (only -W error)", optarg);
+                run->werror = true;
+                break;
+        case 'X':
+                /* The argument is not echoed: it may hold a secret. */
+                if (!strchr(optarg, '=') || optarg[0] == '=')
+                        return bad_usage("%s", "-X needs KEY=VALUE");
+                if (opts->x_count == MAX_X)
+                        return bad_usage("%s", "too many -X options");
+                opts->x[opts->x_count++] = optarg;
+                break;
+        case 'q': run->quiet = true; break;
+        case OPT_FIX: run->fix = true; break;
+        case OPT_CHECK_POLICY: opts->check_policy = true; break;
+        case OPT_PRINT_POLICY: opts->print_policy = true; break;
+        case OPT_EFFECTIVE: opts->effective = true; break;
+        case OPT_JSON_POINTER: opts->json_pointer = optarg; break;
+        case OPT_EXT: opts->extensions = optarg; break;
+        case OPT_EXIT_ZERO: opts->exit_zero = true; break;
+        case OPT_STDIN_FILENAME:
+                if (!*optarg)
+                        return bad_usage("%s", "--stdin-filename needs a name");
+                opts->stdin_name = optarg;
+                break;
+        case OPT_BASE_DIR: opts->base_dir = optarg; break;
+        case OPT_DIALECT: return set(set_dialect(opts, optarg), optarg);
+        case OPT_CONFIG:
+        case OPT_NO_CONFIG: break; /* read before the project config */
+        case OPT_FAIL_ON: return set(set_fail_on(run, optarg), optarg);
+        case OPT_IGNORE: return set(add_ignore(opts, optarg), optarg);
+        case OPT_COLOR: return set(set_color(opts, optarg), optarg);
+        case OPT_EXPLAIN: opts->explain = optarg; break;
+        case OPT_LIST_RULES: opts->list_rules = true; break;
+        case 'h': usage(stdout); return LINT_EXIT_CLEAN;
+        case 'V':
+                printf("ksafe-lint %s (librdkafka %s, jansson %s)\n", ksafe_version_str(),
+                       rd_kafka_version_str(), jansson_version_str());
+                return LINT_EXIT_CLEAN;
+        case ':': return bad_usage("option '%s' needs an argument", argv[optind - 1]);
+        default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+        }
+        return PARSE_RUN;
+}
+
+/* The first pass: only where the project config is (--config,
+ * --no-config); the other options wait until it is applied. */
+static int find_config_options(int argc, char **argv, lint_opts_t *opts)
+{
+        int c;
+        bool help = false;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
+                if (c == OPT_CONFIG)
+                        opts->config = optarg;
+                else if (c == OPT_NO_CONFIG)
+                        opts->no_config = true;
+                help |= c == 'h' || c == 'V';
+        }
+        optind = 0; /* GNU getopt: scan again from the start */
+        if (opts->config && opts->no_config)
+                return bad_usage("%s", "--config and --no-config do not go together");
+        opts->no_config |= help; /* --help works whatever the project config holds */
+        return PARSE_RUN;
+}
+
+/* A project config's value that a setter refused. */
+static int bad_config(const lint_project_t *p, const char *key, const char *problem,
+                      const char *value)
+{
+        char *file = ksafe_report_escape(p->file);
+        fprintf(stderr, "ksafe-lint: %s: %s: ", file ? file : "?", key);
+        free(file);
+        char *shown = ksafe_report_escape(value);
+        fprintf(stderr, problem, shown ? shown : "?");
+        free(shown);
+        fputc('\n', stderr);
+        return LINT_EXIT_USAGE;
+}
+
+/* The project config's settings, below the environment and the flags. */
+static int apply_project(lint_opts_t *opts, lint_run_t *run)
+{
+        lint_project_t *p = &opts->project;
+        if (!opts->no_config && lint_project_load(opts->config, p) != LINT_EXIT_CLEAN)
+                return LINT_EXIT_USAGE;
+        if (!p->doc)
+                return PARSE_RUN;
+        const char *problem;
+        if (p->policy && !(opts->policy_path = lint_project_path(p, p->policy)))
+                return bad_config(p, "policy", "out of memory ('%s')", p->policy);
+        opts->env = p->env;
+        if (p->dialect && (problem = set_dialect(opts, p->dialect)))
+                return bad_config(p, "dialect", problem, p->dialect);
+        if (p->format && (problem = set_format(opts, run, p->format)))
+                return bad_config(p, "format", problem, p->format);
+        if (p->format && opts->markdown)
+                return bad_config(p, "format", "'%s' is for --list-rules only", p->format);
+        if (p->fail_on && (problem = set_fail_on(run, p->fail_on)))
+                return bad_config(p, "fail-on", problem, p->fail_on);
+        for (size_t i = 0; i < p->ignore_count; i++)
+                if (strchr(p->ignore[i], ','))
+                        return bad_config(p, "ignore", "a list item names one rule ('%s')",
+                                          p->ignore[i]);
+                else if ((problem = add_ignore(opts, p->ignore[i])))
+                        return bad_config(p, "ignore", problem, p->ignore[i]);
+        return PARSE_RUN;
+}
+
+/* Where each setting comes from, strongest last: the project config, the
+ * environment (KSAFE_POLICY, KSAFE_ENV), the flags. */
+static int parse_options(int argc, char **argv, lint_opts_t *opts, lint_run_t *run)
+{
+        int status = find_config_options(argc, argv, opts);
+        if (status == PARSE_RUN)
+                status = apply_project(opts, run);
+        if (status != PARSE_RUN)
+                return status;
+        const char *policy = getenv("KSAFE_POLICY"), *env = getenv("KSAFE_ENV");
+        if (policy && *policy)
+                opts->policy_path = policy;
+        if (env && *env)
+                opts->env = env;
+        int c;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1)
+                if ((status = parse_option(c, argv, opts, run)) != PARSE_RUN)
+                        return status;
+        return PARSE_RUN;
+}
+
+/* The options that do not go together, and what the inputs must be. */
+static int check_options(int argc, char **argv, const lint_opts_t *opts, const lint_run_t *run)
+{
+        bool only_policy = opts->check_policy || opts->print_policy;
+        bool only_rules = opts->list_rules || opts->explain;
+        if (opts->markdown && !only_rules)
+                return bad_usage("%s", "-f markdown is for --list-rules and --explain");
+        if (only_rules && run->format != LINT_FORMAT_TEXT)
+                return bad_usage("%s", "--list-rules and --explain print text or markdown");
+        if (opts->effective && run->format != LINT_FORMAT_TEXT)
+                return bad_usage("%s", "--effective prints text: it does not go with -f");
+        if (run->fix && opts->x_count)
+                return bad_usage("%s", "--fix rewrites files: it does not go with -X");
+        if (optind == argc && !opts->x_count && !only_policy && !only_rules &&
+            !opts->project.include_count)
+                return bad_usage("%s", "no config file given");
+        /* Standard input can be read once: a second '-' would be an empty
+         * config judged as if it were one. */
+        int stdin_count = 0;
+        for (int i = optind; i < argc; i++)
+                stdin_count += strcmp(argv[i], "-") == 0;
+        if (stdin_count > 1)
+                return bad_usage("%s", "'-' (standard input) is given more than once: it can "
+                                       "be read only once");
+        return PARSE_RUN;
+}
+
+/* Colour: --color, else NO_COLOR (any value but ""), else CLICOLOR_FORCE
+ * (any but "" and "0"), else a terminal; only ever for text findings. */
+static bool use_color(const lint_opts_t *opts, const lint_run_t *run)
+{
+        if (run->format != LINT_FORMAT_TEXT || opts->color == COLOR_NEVER)
+                return false;
+        if (opts->color == COLOR_ALWAYS)
+                return true;
+        const char *no = getenv("NO_COLOR"), *force = getenv("CLICOLOR_FORCE");
+        if (no && *no)
+                return false;
+        if (force && *force && strcmp(force, "0") != 0)
+                return true;
+        return isatty(STDOUT_FILENO) == 1;
+}
+
+/* SARIF names files relative to the base directory (%SRCROOT%). */
+static int find_directories(const lint_opts_t *opts, char *cwd, char *base)
+{
+        if (!getcwd(cwd, PATH_MAX))
+                snprintf(cwd, PATH_MAX, "/");
+        if (!realpath(opts->base_dir ? opts->base_dir : cwd, base)) {
+                int e = errno;
+                fputs("ksafe-lint: --base-dir ", stderr);
+                put_escaped(opts->base_dir ? opts->base_dir : cwd, stderr);
+                fprintf(stderr, ": %s\n", strerror(e));
+                return LINT_EXIT_USAGE;
+        }
+        return PARSE_RUN;
+}
+
+static ksafe_policy_t *load_policy(const lint_opts_t *opts, const lint_run_t *run)
+{
+        ksafe_error_t err = {0};
+        /* No -p, no KSAFE_POLICY and no "policy" in the project config: the
+         * system policy file if there is one, as the library and the plugin
+         * use it. */
+        ksafe_policy_t *policy = opts->policy_path && *opts->policy_path
+                                         ? ksafe_policy_load(opts->policy_path, opts->env, &err)
+                                         : ksafe_policy_load_system(opts->env, &err);
+        if (!policy) {
+                print_error(&err);
+                /* A report is still a report: code scanning shows why the
+                 * run failed instead of an upload of 0 bytes. */
+                if (!opts->check_policy && !opts->print_policy && !opts->list_rules &&
+                    !opts->explain)
+                        lint_print_failure(run->format, err.text, err.source, err.line,
+                                           err.column, run->cwd, run->base_dir);
+        }
+        return policy;
+}
+
+/* --print-policy: exact values, but only printable ASCII: a name or a
+ * reason with C1 controls, bidi overrides or DEL reaches the terminal as
+ * \uNNNN (DEL, ASCII, only occurs inside strings: jansson leaves it raw). */
+static int print_policy(const ksafe_policy_t *policy)
+{
+        char *json = ksafe_policy_to_json(policy);
+        json_t *doc = json ? json_loads(json, 0, NULL) : NULL;
+        char *ascii = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                                    JSON_ENSURE_ASCII)
+                          : NULL;
+        for (const char *c = ascii; c && *c; c++)
+                if (*c == 0x7f)
+                        fputs("\\u007f", stdout);
+                else
+                        putchar(*c);
+        if (ascii)
+                putchar('\n');
+        else
+                fprintf(stderr, "ksafe-lint: out of memory\n");
+        free(ascii);
+        json_decref(doc);
+        free(json);
+        return ascii ? LINT_EXIT_CLEAN : LINT_EXIT_USAGE;
+}
+
+/* --check-policy and --print-policy. */
+static int policy_command(const lint_opts_t *opts, const ksafe_policy_t *policy)
+{
+        if (opts->print_policy)
+                return print_policy(policy);
+        char *name = ksafe_report_escape(ksafe_policy_name(policy));
+        char *env = opts->env && *opts->env ? ksafe_report_escape(opts->env) : NULL;
+        complain(opts->policy_path && *opts->policy_path ? opts->policy_path
+                                                         : ksafe_policy_name(policy),
+                 "policy \"%s\"%s%s is valid", name ? name : "?", env ? " for " : "",
+                 env ? env : "");
+        free(name);
+        free(env);
+        return LINT_EXIT_CLEAN;
+}
+
+/* One rule as --explain and --list-rules show it. */
+static bool print_rule(const lint_rule_t *rule, bool markdown)
+{
+        char *text = markdown ? lint_rule_markdown(rule) : lint_rule_text(rule);
+        if (text)
+                fputs(text, stdout);
+        free(text);
+        return text != NULL;
+}
+
+static const char *const rule_sections[] = {
+        [LINT_RULE_BASELINE] = "The safety baseline",
+        [LINT_RULE_POLICY] = "The policy's own rules",
+        [LINT_RULE_ENGINE] = "Findings of ksafe-lint itself",
+};
+
+/* --list-rules: every rule of the policy and the engine; with -f markdown
+ * the document that doc/rules.md is. */
+static int list_rules(const lint_opts_t *opts, const ksafe_policy_t *policy)
+{
+        size_t count;
+        lint_rule_t *rules = lint_rules_list(policy, &count);
+        if (!rules) {
+                fprintf(stderr, "ksafe-lint: out of memory\n");
+                return LINT_EXIT_USAGE;
+        }
+        char *name = ksafe_report_escape(ksafe_policy_name(policy));
+        if (opts->markdown)
+                printf("# ksafe-lint rules\n\n"
+                       "What each rule of the policy \"%s\" and each finding of ksafe-lint "
+                       "checks, why, and how to fix it. Generated by `ksafe-lint --list-rules "
+                       "-f markdown` (`tools/test` fails when this file differs); `ksafe-lint "
+                       "--explain RULE` prints one of them, and SARIF's rule help is the same "
+                       "text.\n",
+                       name ? name : "?");
+        bool ok = true;
+        for (size_t i = 0; i < count; i++) {
+                if (opts->markdown && (i == 0 || rules[i].kind != rules[i - 1].kind))
+                        printf("\n## %s\n", rule_sections[rules[i].kind]);
+                if (i > 0 || opts->markdown)
+                        putchar('\n');
+                ok &= print_rule(&rules[i], opts->markdown);
+        }
+        free(name);
+        lint_rules_free(rules, count);
+        return ok ? LINT_EXIT_CLEAN : LINT_EXIT_USAGE;
+}
+
+static int explain(const lint_opts_t *opts, const ksafe_policy_t *policy)
+{
+        lint_rule_t rule;
+        int found = lint_rule_find(policy, opts->explain, &rule);
+        if (found == 0)
+                return bad_usage("unknown rule '%s' (ksafe-lint --list-rules lists them)",
+                                 opts->explain);
+        bool ok = found > 0 && print_rule(&rule, opts->markdown);
+        lint_rule_free(&rule);
+        return ok ? LINT_EXIT_CLEAN : LINT_EXIT_USAGE;
+}
+
+/* --ignore names rules that exist, and none of the baseline's unless the
+ * policy allows weakening it. */
+static int check_ignore(const lint_opts_t *opts, const ksafe_policy_t *policy)
+{
+        for (size_t i = 0; i < opts->ignore_count; i++) {
+                lint_rule_t rule;
+                int found = lint_rule_find(policy, opts->ignore[i], &rule);
+                lint_rule_free(&rule);
+                if (found < 0)
+                        return bad_usage("%s", "out of memory");
+                if (found == 0)
+                        return bad_usage("--ignore: unknown rule '%s' (ksafe-lint --list-rules "
+                                         "lists them)",
+                                         opts->ignore[i]);
+                if (strcmp(opts->ignore[i], "ksafe-suppression-refused") == 0 ||
+                    (lint_rule_is_baseline(opts->ignore[i]) &&
+                     !ksafe_policy_allows_unsafe(policy)))
+                        return bad_usage("--ignore: '%s' is a rule of the safety baseline: only "
+                                         "a policy with allow_unsafe may weaken it",
+                                         opts->ignore[i]);
+        }
+        return PARSE_RUN;
+}
+
+/* A named input: a directory is searched, an excluded file skipped. */
+static int add_named(inputs_t *in, const char *name, const lint_opts_t *opts)
+{
+        struct stat st;
+        if (strcmp(name, "-") != 0 && stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
+                visited_t seen = {0};
+                size_t before = in->count;
+                wanted_t want = {opts->extensions, &opts->project};
+                int status = walk(in, name, &want, &seen);
+                if (in->count == before) {
+                        char *ext = ksafe_report_escape(opts->extensions);
+                        complain(name, "no config file here (extensions: %s)", ext ? ext : "?");
+                        free(ext);
+                        status = LINT_EXIT_USAGE;
+                }
+                return status;
+        }
+        if (strcmp(name, "-") != 0 && excluded(&opts->project, name))
+                return LINT_EXIT_CLEAN; /* the project excludes it, wherever it is named */
+        return inputs_add(in, name) ? LINT_EXIT_CLEAN : LINT_EXIT_USAGE;
+}
+
+/* Files that the project config's include found, named from the current
+ * directory when they are below it (as findings name files named so). */
+static void relative_to_cwd(inputs_t *in)
+{
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/") == 0)
+                return;
+        size_t n = strlen(cwd);
+        for (size_t i = 0; i < in->count; i++)
+                if (strncmp(in->names[i], cwd, n) == 0 && in->names[i][n] == '/')
+                        memmove(in->names[i], in->names[i] + n + 1, strlen(in->names[i] + n));
+}
+
+/* The inputs: the files named (directories searched), else the project
+ * config's include globs, else the -X properties by themselves. */
+static int collect_inputs(int argc, char **argv, const lint_opts_t *opts, inputs_t *in)
+{
+        int status = LINT_EXIT_CLEAN;
+        for (int i = optind; i < argc; i++)
+                status |= add_named(in, argv[i], opts);
+        if (optind == argc && opts->project.include_count && !opts->x_count) {
+                visited_t seen = {0};
+                wanted_t want = {NULL, &opts->project};
+                status |= walk(in, opts->project.dir, &want, &seen);
+                relative_to_cwd(in);
+                if (!in->count) {
+                        complain(opts->project.file, "include: no file matches");
+                        status = LINT_EXIT_USAGE;
+                }
+        }
+        if (optind == argc && opts->x_count && !inputs_add(in, "<command line>"))
+                status = LINT_EXIT_USAGE;
+        return status;
+}
+
+/* The exit status that the findings make. */
+static int verdict(const lint_run_t *run, const lint_opts_t *opts, int status)
+{
+        if (status)
+                return LINT_EXIT_USAGE;
+        for (size_t i = 0; i < run->count && !opts->exit_zero; i++)
+                for (size_t k = 0; k < lint_result_count(&run->results[i]); k++)
+                        if (lint_is_failure(run, lint_result_get(&run->results[i], k)))
+                                return LINT_EXIT_FINDINGS;
+        return LINT_EXIT_CLEAN;
+}
+
+/* Judge every input and print the findings; the exit status. */
+static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_t *run)
+{
+        int status = check_ignore(opts, run->policy);
+        if (status != PARSE_RUN)
+                return status;
+        inputs_t in = {0};
+        status = collect_inputs(argc, argv, opts, &in);
+        run->results = calloc(in.count ? in.count : 1, sizeof(*run->results));
+        for (size_t i = 0; run->results && i < in.count; i++) {
+                lint_result_t *r = &run->results[run->count++];
+                r->name = in.names[i];
+                r->display = ksafe_report_escape(strcmp(r->name, "-") != 0 ? r->name
+                                                 : opts->stdin_name           ? opts->stdin_name
+                                                                              : "<stdin>");
+                status |= lint_one(run, opts, r);
+        }
+        if (!lint_print(run))
+                status = LINT_EXIT_USAGE;
+        if (run->format == LINT_FORMAT_GITHUB || run->format == LINT_FORMAT_GITHUB_GROUPS)
+                print_github_summary(run);
+        if (!run->quiet && run->format == LINT_FORMAT_TEXT)
+                print_summary(run);
+        if (ksafe_policy_allows_unsafe(run->policy)) {
+                char *name = ksafe_report_escape(ksafe_policy_name(run->policy));
+                fprintf(stderr,
+                        "ksafe-lint: note: policy \"%s\" sets allow_unsafe: it may weaken the "
+                        "safety baseline\n",
+                        name ? name : "?");
+                free(name);
+        }
+        int result = verdict(run, opts, status);
+        for (size_t i = 0; i < run->count; i++) {
+                ksafe_report_destroy(run->results[i].report);
+                ksafe_report_destroy(run->results[i].enforced);
+                free(run->results[i].findings);
+                lint_result_clear(&run->results[i]);
+                free(run->results[i].error);
+                free(run->results[i].display);
+                free(run->results[i].text);
+        }
+        for (size_t i = 0; i < in.count; i++)
+                free(in.names[i]);
+        free(in.names);
+        free(run->results);
+        return result;
+}
+
+static int finish(lint_opts_t *opts, int status)
+{
+        for (size_t i = 0; i < opts->ignore_count; i++)
+                free(opts->ignore[i]);
+        lint_project_free(&opts->project);
         /* A write that failed earlier (a flush) leaves ferror(stdout) set. */
         if (ferror(stdout) | fclose(stdout)) {
                 perror("ksafe-lint: stdout");
@@ -665,168 +1192,32 @@ static int finish(int status)
 
 int main(int argc, char **argv)
 {
-        lint_opts_t opts = {
-                .policy_path = getenv("KSAFE_POLICY"),
-                .env = getenv("KSAFE_ENV"),
-                .extensions = "properties,conf,json",
-        };
+        lint_opts_t opts = {.extensions = "properties,conf,json"};
         lint_run_t run = {0};
-        int status = parse_options(argc, argv, &opts, &run);
-        if (status < 0)
-                return finish(-status - 1); /* --help, --version */
-        if (status > 0)
-                return status;
-        bool policy_only = opts.check_policy || opts.print_policy;
-        if (opts.effective && run.format != LINT_FORMAT_TEXT)
-                return bad_usage("%s", "--effective prints text: it does not go with -f");
-        if (run.fix && opts.x_count)
-                return bad_usage("%s", "--fix rewrites files: it does not go with -X");
-        if (optind == argc && !opts.x_count && !policy_only)
-                return bad_usage("%s", "no config file given");
-        /* Standard input can be read once: a second '-' would be an empty
-         * config judged as if it were one. */
-        int stdin_count = 0;
-        for (int i = optind; i < argc; i++)
-                stdin_count += strcmp(argv[i], "-") == 0;
-        if (stdin_count > 1)
-                return bad_usage("%s", "'-' (standard input) is given more than once: it can "
-                                       "be read only once");
-
-        /* SARIF names files relative to the base directory (%SRCROOT%). */
         char cwd[PATH_MAX], base[PATH_MAX];
-        if (!getcwd(cwd, sizeof(cwd)))
-                snprintf(cwd, sizeof(cwd), "/");
-        if (!realpath(opts.base_dir ? opts.base_dir : cwd, base)) {
-                int e = errno;
-                fputs("ksafe-lint: --base-dir ", stderr);
-                put_escaped(opts.base_dir ? opts.base_dir : cwd, stderr);
-                fprintf(stderr, ": %s\n", strerror(e));
-                return LINT_EXIT_USAGE;
-        }
+        int status = parse_options(argc, argv, &opts, &run);
+        if (status == PARSE_RUN)
+                status = check_options(argc, argv, &opts, &run);
+        if (status == PARSE_RUN)
+                status = find_directories(&opts, cwd, base);
+        if (status != PARSE_RUN)
+                return finish(&opts, status);
         run.cwd = cwd;
         run.base_dir = base;
         run.stdin_name = opts.stdin_name;
-
-        ksafe_error_t err = {0};
-        /* No -p and no KSAFE_POLICY: the system policy file if there is one, as the
-         * library and the plugin use it. */
-        ksafe_policy_t *policy = opts.policy_path && *opts.policy_path
-                                         ? ksafe_policy_load(opts.policy_path, opts.env, &err)
-                                         : ksafe_policy_load_system(opts.env, &err);
-        if (!policy) {
-                print_error(&err);
-                /* A report is still a report: code scanning shows why the
-                 * run failed instead of an upload of 0 bytes. */
-                if (!policy_only)
-                        lint_print_failure(run.format, err.text, err.source, err.line,
-                                           err.column, cwd, base);
-                return finish(LINT_EXIT_USAGE);
-        }
+        run.color = use_color(&opts, &run);
+        ksafe_policy_t *policy = load_policy(&opts, &run);
+        if (!policy)
+                return finish(&opts, LINT_EXIT_USAGE);
         run.policy = policy;
-        /* Names from the policy file and the command line, escaped. */
-        char *name = ksafe_report_escape(ksafe_policy_name(policy));
-        char *env = opts.env && *opts.env ? ksafe_report_escape(opts.env) : NULL;
-        if (policy_only) {
-                if (opts.print_policy) {
-                        /* Exact values, but only printable ASCII: a name or
-                         * a reason with C1 controls, bidi overrides or DEL
-                         * reaches the terminal as \uNNNN (DEL, ASCII, only
-                         * occurs inside strings: jansson leaves it raw). */
-                        char *json = ksafe_policy_to_json(policy);
-                        json_t *doc = json ? json_loads(json, 0, NULL) : NULL;
-                        char *ascii = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                                                    JSON_ENSURE_ASCII)
-                                          : NULL;
-                        for (const char *c = ascii; c && *c; c++)
-                                if (*c == 0x7f)
-                                        fputs("\\u007f", stdout);
-                                else
-                                        putchar(*c);
-                        if (ascii)
-                                putchar('\n');
-                        else
-                                fprintf(stderr, "ksafe-lint: out of memory\n");
-                        free(ascii);
-                        json_decref(doc);
-                        free(json);
-                        if (!ascii) {
-                                free(name);
-                                free(env);
-                                ksafe_policy_destroy(policy);
-                                return finish(LINT_EXIT_USAGE);
-                        }
-                } else {
-                        complain(opts.policy_path && *opts.policy_path
-                                         ? opts.policy_path
-                                         : ksafe_policy_name(policy),
-                                 "policy \"%s\"%s%s is valid", name ? name : "?",
-                                 env ? " for " : "", env ? env : "");
-                }
-                free(name);
-                free(env);
-                ksafe_policy_destroy(policy);
-                return finish(LINT_EXIT_CLEAN);
-        }
-
-        inputs_t in = {0};
-        for (int i = optind; i < argc; i++) {
-                struct stat st;
-                if (strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-                        visited_t seen = {0};
-                        size_t before = in.count;
-                        status |= walk(&in, argv[i], opts.extensions, &seen);
-                        if (in.count == before) {
-                                char *ext = ksafe_report_escape(opts.extensions);
-                                complain(argv[i], "no config file here (extensions: %s)",
-                                         ext ? ext : "?");
-                                free(ext);
-                                status = LINT_EXIT_USAGE;
-                        }
-                } else if (!inputs_add(&in, argv[i])) {
-                        status = LINT_EXIT_USAGE;
-                }
-        }
-        if (optind == argc && !inputs_add(&in, "<command line>"))
-                status = LINT_EXIT_USAGE;
-
-        run.results = calloc(in.count ? in.count : 1, sizeof(*run.results));
-        for (size_t i = 0; run.results && i < in.count; i++) {
-                lint_result_t *r = &run.results[run.count++];
-                r->name = in.names[i];
-                r->display = ksafe_report_escape(strcmp(r->name, "-") != 0 ? r->name
-                                                 : opts.stdin_name           ? opts.stdin_name
-                                                                             : "<stdin>");
-                status |= lint_one(&run, &opts, r);
-        }
-        if (!lint_print(&run))
-                status = LINT_EXIT_USAGE;
-        if (!run.quiet && run.format == LINT_FORMAT_TEXT)
-                print_summary(&run);
-        if (ksafe_policy_allows_unsafe(policy))
-                fprintf(stderr,
-                        "ksafe-lint: note: policy \"%s\" sets allow_unsafe: it may weaken the "
-                        "safety baseline\n",
-                        name ? name : "?");
-
-        int result = status ? LINT_EXIT_USAGE : LINT_EXIT_CLEAN;
-        for (size_t i = 0; i < run.count; i++) {
-                for (size_t k = 0; k < lint_result_count(&run.results[i]); k++)
-                        if (result == LINT_EXIT_CLEAN && !opts.exit_zero &&
-                            lint_is_failure(&run, lint_result_get(&run.results[i], k)))
-                                result = LINT_EXIT_FINDINGS;
-                ksafe_report_destroy(run.results[i].report);
-                ksafe_report_destroy(run.results[i].enforced);
-                free(run.results[i].findings);
-                free(run.results[i].error);
-                free(run.results[i].display);
-                free(run.results[i].text);
-        }
-        for (size_t i = 0; i < in.count; i++)
-                free(in.names[i]);
-        free(in.names);
-        free(run.results);
-        free(name);
-        free(env);
+        if (opts.list_rules)
+                status = list_rules(&opts, policy);
+        else if (opts.explain)
+                status = explain(&opts, policy);
+        else if (opts.check_policy || opts.print_policy)
+                status = policy_command(&opts, policy);
+        else
+                status = lint_inputs(argc, argv, &opts, &run);
         ksafe_policy_destroy(policy);
-        return finish(result);
+        return finish(&opts, status);
 }

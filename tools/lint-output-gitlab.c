@@ -5,7 +5,10 @@
  * current directory, which is $CI_PROJECT_DIR in a GitLab job) and
  * location.lines.begin. GitLab keys issues by fingerprint (two with one
  * fingerprint are one issue) and stops reading at the first invalid one:
- * every issue here has every field, and a fingerprint of its own.
+ * every issue here has every field, and a fingerprint of its own. A
+ * suppressed finding (a `ksafe-lint: disable=` directive, --ignore) is no
+ * issue: the merge request widget lists what a reviewer must look at, and
+ * GitLab shows even an "info" issue there as new.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -61,11 +61,15 @@ static bool is_file_name(const char *name)
  * has at most one <failure>, which lists every failing finding of its rule
  * in that input. A warning that does not fail the run (no -W error), and a
  * finding --fix repaired, leave the case passed, with the finding in its
- * <system-out>. An input that could not be read is one case with an <error>.
+ * <system-out>. A case whose findings are all suppressed (a `ksafe-lint:
+ * disable=` directive, --ignore) is skipped, <skipped message="suppressed:
+ * REASON"/>, and the suite's property `suppressed` counts the run's
+ * suppressed findings. An input that could not be read is one case with an
+ * <error>.
  */
 
 typedef struct junit_counts_s {
-        size_t tests, failures, errors;
+        size_t tests, failures, errors, skipped;
 } junit_counts_t;
 
 /* The ids of the policy's rules, in order (its resolved JSON: rules turned
@@ -90,15 +94,22 @@ static json_t *policy_rule_ids(const ksafe_policy_t *policy)
 }
 
 /* The findings of rule `id` in `r` that the run shows: how many fail it,
- * how many do not; the first failing one in *first. */
+ * how many do not; the first failing one in *first; the first suppressed
+ * one (not shown) in *suppressed. */
 static void rule_findings(const lint_run_t *run, const lint_result_t *r, const char *id,
-                          size_t *failing, size_t *other, const ksafe_violation_t **first)
+                          size_t *failing, size_t *other, const ksafe_violation_t **first,
+                          const lint_suppression_t **suppressed)
 {
         *failing = *other = 0;
         *first = NULL;
+        *suppressed = NULL;
         for (size_t k = 0; k < lint_result_count(r); k++) {
                 const ksafe_violation_t *v = lint_result_get(r, k);
-                if (!v->rule_id || strcmp(v->rule_id, id) != 0 || !shown(run, v))
+                if (!v->rule_id || strcmp(v->rule_id, id) != 0)
+                        continue;
+                if (!*suppressed)
+                        *suppressed = lint_suppression_of(run, v);
+                if (!shown(run, v))
                         continue;
                 if (lint_is_failure(run, v)) {
                         if (!*first)
@@ -161,9 +172,14 @@ static void junit_case(const lint_run_t *run, const lint_result_t *r, const char
 {
         size_t failing, other;
         const ksafe_violation_t *first;
-        rule_findings(run, r, id, &failing, &other, &first);
+        const lint_suppression_t *suppressed;
+        rule_findings(run, r, id, &failing, &other, &first, &suppressed);
+        /* Every finding of the rule here suppressed: not checked, as the
+         * user asked. */
+        bool skipped = suppressed && !failing && !other;
         n->tests++;
         n->failures += failing > 0;
+        n->skipped += skipped;
         if (!print)
                 return;
         fputs("    <testcase", stdout);
@@ -185,6 +201,14 @@ static void junit_case(const lint_run_t *run, const lint_result_t *r, const char
             strcmp(location_file(r, at), r->display ? r->display : "?") == 0)
                 printf(" line=\"%d\"", at->line);
         fputs(" time=\"0\"", stdout);
+        if (skipped) {
+                fputs(">\n      <skipped message=\"suppressed: ", stdout);
+                xml_put(suppressed->external ? "--ignore (or the project config's \"ignore\")"
+                        : suppressed->justification ? suppressed->justification
+                                                    : "a ksafe-lint: disable= directive");
+                fputs("\"/>\n    </testcase>\n", stdout);
+                return;
+        }
         if (!failing && !other) {
                 fputs("/>\n", stdout);
                 return;
@@ -249,7 +273,8 @@ static bool junit_input(const lint_run_t *run, size_t i, json_t *ids, junit_coun
                 bool listed = false;
                 json_array_foreach(ids, i_id, id) listed |=
                         strcmp(json_string_value(id), rule) == 0;
-                if (listed || json_object_get(seen, rule) || !shown(run, v))
+                if (listed || json_object_get(seen, rule) ||
+                    (!shown(run, v) && !lint_suppression_of(run, v)))
                         continue;
                 ok = json_object_set_new(seen, rule, json_true()) == 0;
                 if (ok)
@@ -267,8 +292,8 @@ static void junit_suites_open(const char *suite, const junit_counts_t *n)
                n->tests, n->failures, n->errors);
         fputs("  <testsuite", stdout);
         xml_attr("name", suite);
-        printf(" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"0\">\n",
-               n->tests, n->failures, n->errors);
+        printf(" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"0\">\n",
+               n->tests, n->failures, n->errors, n->skipped);
 }
 
 static void junit_property(const char *name, const char *value)
@@ -299,6 +324,9 @@ bool print_junit(const lint_run_t *run)
                 junit_property("allow_unsafe",
                                ksafe_policy_allows_unsafe(run->policy) ? "true" : "false");
                 junit_property("ksafe", ksafe_version_str());
+                char suppressed[32];
+                snprintf(suppressed, sizeof(suppressed), "%zu", lint_suppressed_count(run));
+                junit_property("suppressed", suppressed);
                 fputs("    </properties>\n", stdout);
                 for (size_t i = 0; ok && i < run->count; i++)
                         ok = junit_input(run, i, ids, &n, true);
@@ -334,8 +362,11 @@ bool print_junit_failure(const lint_failure_t *f)
  * message source/></file></checkstyle>, as checkstyle's XMLLogger writes it
  * and warnings-ng and reviewdog read it. Every input is a <file> (a clean
  * one has no <error>); severity "error" for what fails the run, "warning"
- * for the rest; source "ksafe-lint.RULE". A finding --fix repaired is no
- * longer there: the report is of the file as --fix left it.
+ * for the rest, "ignore" for a suppressed finding (a `ksafe-lint:
+ * disable=` directive, --ignore: Checkstyle's own word for a check turned
+ * off, which warnings-ng and reviewdog skip); source "ksafe-lint.RULE". A
+ * finding --fix repaired is no longer there: the report is of the file as
+ * --fix left it.
  */
 
 #define CHECKSTYLE_VERSION "4.3"
@@ -372,7 +403,8 @@ bool print_checkstyle(const lint_run_t *run)
                 }
                 for (size_t k = 0; k < lint_result_count(r); k++) {
                         const ksafe_violation_t *v = lint_result_get(r, k);
-                        if (!shown(run, v) || (run->fix && v->fixed))
+                        bool suppressed = lint_suppression_of(run, v) != NULL;
+                        if ((!shown(run, v) && !suppressed) || (run->fix && v->fixed))
                                 continue;
                         if (!open)
                                 fputs(">\n", stdout);
@@ -386,7 +418,9 @@ bool print_checkstyle(const lint_run_t *run)
                                 return false;
                         }
                         checkstyle_error(here ? v->line : 1, here ? v->column : 0,
-                                         lint_is_failure(run, v) ? "error" : "warning",
+                                         suppressed                ? "ignore"
+                                         : lint_is_failure(run, v) ? "error"
+                                                                   : "warning",
                                          message, v->rule_id ? v->rule_id : "?");
                         free(message);
                 }

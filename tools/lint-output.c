@@ -31,27 +31,31 @@ char *finding_message(const lint_run_t *run, const ksafe_violation_t *v)
         return copy;
 }
 
+/* The report's findings (with --fix: what it repaired and what is left),
+ * then those about the file's directives (lint-suppress.c). */
 size_t lint_result_count(const lint_result_t *r)
 {
-        return r->findings ? r->finding_count : ksafe_report_count(r->report);
+        return (r->findings ? r->finding_count : ksafe_report_count(r->report)) + r->extra_count;
 }
 
 const ksafe_violation_t *lint_result_get(const lint_result_t *r, size_t i)
 {
-        return r->findings ? (i < r->finding_count ? r->findings[i] : NULL)
-                           : ksafe_report_get(r->report, i);
+        size_t n = r->findings ? r->finding_count : ksafe_report_count(r->report);
+        if (i < n)
+                return r->findings ? r->findings[i] : ksafe_report_get(r->report, i);
+        return i - n < r->extra_count ? &r->extra[i - n] : NULL;
 }
 
 bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v)
 {
-        if (run->fix && v->fixed)
+        if ((run->fix && v->fixed) || lint_suppression_of(run, v))
                 return false;
         return v->severity == KSAFE_SEVERITY_ERROR || run->werror;
 }
 
 bool shown(const lint_run_t *run, const ksafe_violation_t *v)
 {
-        return !run->quiet || lint_is_failure(run, v);
+        return !lint_suppression_of(run, v) && (!run->quiet || lint_is_failure(run, v));
 }
 
 const char *location_file(const lint_result_t *r, const ksafe_violation_t *v)
@@ -79,17 +83,19 @@ static void text_finding(const lint_run_t *run, const lint_result_t *r,
                          const ksafe_violation_t *v, void *ctx)
 {
         (void)ctx;
+        const char *on = lint_color(run, v, true), *off = lint_color(run, v, false);
         printf("%s:%d:%d: ", location_file(r, v), v->line, v->column);
         if (run->fix && v->fixed && v->fix)
-                printf("fixed: %s; set to %s [%s]\n", v->message, v->fix, v->rule_id);
-        else if (run->fix && v->fixed)
-                printf("fixed: %s [%s]\n", v->message, v->rule_id);
-        else if (v->fix)
-                printf("%s: %s (fix: %s=%s) [%s]\n", ksafe_severity_name(v->severity), v->message,
-                       v->property, v->fix, v->rule_id);
-        else
-                printf("%s: %s [%s]\n", ksafe_severity_name(v->severity), v->message,
+                printf("%sfixed:%s %s; set to %s [%s]\n", on, off, v->message, v->fix,
                        v->rule_id);
+        else if (run->fix && v->fixed)
+                printf("%sfixed:%s %s [%s]\n", on, off, v->message, v->rule_id);
+        else if (v->fix)
+                printf("%s%s:%s %s (fix: %s=%s) [%s]\n", on, ksafe_severity_name(v->severity), off,
+                       v->message, v->property, v->fix, v->rule_id);
+        else
+                printf("%s%s:%s %s [%s]\n", on, ksafe_severity_name(v->severity), off,
+                       v->message, v->rule_id);
 }
 
 /*
@@ -187,7 +193,7 @@ static bool print_json(const lint_run_t *run)
         json_t *unreadable = unreadable_json(run);
         size_t errors = c.errors, warnings = c.warnings, fixed = c.fixed;
         names_t names = policy_names(run);
-        json_t *doc = json_pack("{s:i, s:s, s:o, s:b, s:o, s:O, s:n, s:{s:I, s:I, s:I, s:I, s:I}}",
+        json_t *doc = json_pack("{s:i, s:s, s:o, s:b, s:o, s:O, s:n, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
                                 "version", 1, "policy", names.policy,
                                 "environment", str_or_null(names.env), "allow_unsafe",
                                 ksafe_policy_allows_unsafe(run->policy), "findings", findings,
@@ -195,7 +201,8 @@ static bool print_json(const lint_run_t *run)
                                 (json_int_t)(run->count - json_array_size(unreadable)),
                                 "unreadable", (json_int_t)json_array_size(unreadable), "errors",
                                 (json_int_t)errors, "warnings", (json_int_t)warnings, "fixed",
-                                (json_int_t)fixed);
+                                (json_int_t)fixed, "suppressed",
+                                (json_int_t)lint_suppressed_count(run));
         json_decref(unreadable);
         names_free(&names);
         return print_doc(doc, "JSON");
@@ -208,14 +215,14 @@ static bool print_json_failure(const char *text, const char *source, int line, i
         char *shown = ksafe_report_escape(text);
         char *where = source && *source ? ksafe_report_escape(source) : NULL;
         json_t *doc = json_pack("{s:i, s:n, s:n, s:b, s:[], s:[], s:{s:s, s:o, s:o, s:o}, "
-                                "s:{s:i, s:i, s:i, s:i, s:i}}",
+                                "s:{s:i, s:i, s:i, s:i, s:i, s:i}}",
                                 "version", 1, "policy", "environment", "allow_unsafe", false,
                                 "findings", "unreadable", "error", "message",
                                 shown ? shown : "?", "source", str_or_null(where), "line",
                                 line > 0 ? json_integer(line) : json_null(), "column",
                                 line > 0 && column > 0 ? json_integer(column) : json_null(),
                                 "summary", "files", 0, "unreadable", 0, "errors", 0,
-                                "warnings", 0, "fixed", 0);
+                                "warnings", 0, "fixed", 0, "suppressed", 0);
         free(shown);
         free(where);
         return print_doc(doc, "JSON");
@@ -274,27 +281,32 @@ static json_t *rule_name(const char *id)
         return o && strcasecmp(name, id) != 0 ? json_string(name) : NULL;
 }
 
-/* A rule's metadata: a friendly name, descriptions and help (text and markdown) from what
- * does not change from one finding to the next (the id and the reason,
- * whole: a cut could split a UTF-8 character), a helpUri at the rule's own
- * row of the README, tags, and security-severity for the baseline. */
-static json_t *sarif_rule(const ksafe_violation_t *v, const char *id)
+/* A rule's metadata: a friendly name, descriptions, and help (text and
+ * markdown) as `ksafe-lint --explain` and doc/rules.md give it
+ * (lint-rules.c: one text), a helpUri at the rule's own row of the README,
+ * tags, and security-severity for the baseline. A rule that the catalogue
+ * does not know (none should be) is described from the finding. */
+static json_t *sarif_rule(const lint_run_t *run, const ksafe_violation_t *v, const char *id)
 {
         const char *severity = baseline_severity(id);
         bool builtin = strncmp(id, "ksafe-", 6) == 0;
-        bool expected = v->why && v->expected && !builtin;
+        lint_rule_t about;
+        bool known = lint_rule_find(run->policy, id, &about) > 0;
         const char *why = v->why ? v->why : id;
         json_t *uri = severity || builtin ? json_sprintf(INFO_URI "#rule-%s", id)
                                           : json_string(INFO_URI "#policy-files");
-        json_t *help = json_sprintf("%s%s%s", why, expected ? ". Expected: " : "",
-                                    expected ? v->expected : "");
-        json_t *markdown = json_sprintf(
-                "**%s**: %s%s%s%s\n\n%s: [%s](%s)", id, why, expected ? ".\n\nExpected: `" : "",
-                expected ? v->expected : "", expected ? "`" : "",
-                severity ? "Part of ksafe's safety baseline"
-                         : builtin ? "Found by ksafe-lint itself"
-                                   : "A rule of the policy",
-                "documentation", uri ? json_string_value(uri) : INFO_URI);
+        json_t *short_text = known ? json_string(about.checks) : json_string(why);
+        json_t *full = known ? json_sprintf("%s %s", about.checks, about.why)
+                             : json_sprintf("%s", why);
+        char *text = known ? lint_rule_text(&about) : NULL;
+        char *markdown = known ? lint_rule_markdown(&about) : NULL;
+        json_t *help = json_string(text ? text : why);
+        json_t *help_md = markdown ? json_sprintf("%s\n[documentation](%s)", markdown,
+                                                  uri ? json_string_value(uri) : INFO_URI)
+                                   : json_sprintf("**%s**: %s", id, why);
+        free(text);
+        free(markdown);
+        lint_rule_free(&about);
         json_t *tags = severity  ? json_pack("[s, s, s, s]", "kafka", "reliability", "data-loss",
                                              "security")
                        : builtin ? json_pack("[s, s]", "kafka", "correctness")
@@ -305,20 +317,18 @@ static json_t *sarif_rule(const ksafe_violation_t *v, const char *id)
                 json_decref(props);
                 props = NULL;
         }
-        json_t *rule = json_pack(
-                "{s:s, s:o*, s:{s:s}, s:{s:O}, s:{s:O, s:o}, s:{s:s}, s:O, s:o}", "id", id,
-                "name", rule_name(id), "shortDescription", "text", why, "fullDescription", "text", help,
-                "help", "text", help, "markdown", markdown, "defaultConfiguration", "level",
-                v->severity == KSAFE_SEVERITY_ERROR ? "error" : "warning", "helpUri", uri,
-                "properties", props);
-        json_decref(help);
-        json_decref(uri);
-        return rule;
+        return json_pack("{s:s, s:o*, s:{s:o}, s:{s:o}, s:{s:o, s:o}, s:{s:s}, s:o, s:o}", "id",
+                         id, "name", rule_name(id), "shortDescription", "text", short_text,
+                         "fullDescription", "text", full, "help", "text", help, "markdown",
+                         help_md, "defaultConfiguration", "level",
+                         v->severity == KSAFE_SEVERITY_ERROR ? "error" : "warning", "helpUri",
+                         uri, "properties", props);
 }
 
 /* The index of the violation's rule in `rules`, added when new; -1 when
  * it could not be added. */
-static json_int_t sarif_rule_index(json_t *rules, const ksafe_violation_t *v)
+static json_int_t sarif_rule_index(const lint_run_t *run, json_t *rules,
+                                   const ksafe_violation_t *v)
 {
         const char *id = v->rule_id ? v->rule_id : "?";
         size_t i;
@@ -327,7 +337,7 @@ static json_int_t sarif_rule_index(json_t *rules, const ksafe_violation_t *v)
                 if (strcmp(json_string_value(json_object_get(rule, "id")), id) == 0)
                         return (json_int_t)i;
         }
-        if (json_array_append_new(rules, sarif_rule(v, id)) != 0)
+        if (json_array_append_new(rules, sarif_rule(run, v, id)) != 0)
                 return -1;
         return (json_int_t)json_array_size(rules) - 1;
 }
@@ -478,23 +488,8 @@ static char *read_whole(const char *path, size_t *lenp)
         FILE *f = fopen(path, "rb");
         if (!f)
                 return NULL;
-        char *data = NULL;
-        size_t len = 0, cap = 0, n;
-        do {
-                if (len + 65536 > cap) {
-                        char *bigger = realloc(data, cap = 2 * cap + 65536);
-                        if (!bigger) {
-                                free(data);
-                                fclose(f);
-                                return NULL;
-                        }
-                        data = bigger;
-                }
-                n = fread(data + len, 1, cap - len, f);
-                len += n;
-        } while (n > 0 && len <= KSAFE_CONFIG_MAX_SIZE);
+        char *data = lint_read_stream(f, lenp);
         fclose(f);
-        *lenp = len;
         return data;
 }
 
@@ -595,7 +590,7 @@ static void sarif_finding(const lint_run_t *run, const lint_result_t *r,
         snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)h);
         json_int_t nth = json_integer_value(json_object_get(c->fingerprints, hash)) + 1;
         c->failed |= json_object_set_new(c->fingerprints, hash, json_integer(nth)) != 0;
-        json_int_t index = sarif_rule_index(c->rules, v);
+        json_int_t index = sarif_rule_index(run, c->rules, v);
         json_t *result =
                 index < 0 || !artifact
                         ? NULL
@@ -627,6 +622,27 @@ static void sarif_finding(const lint_run_t *run, const lint_result_t *r,
                 free(base);
         }
         json_decref(artifact);
+}
+
+/* Suppressed findings are results too, with their "suppressions" (SARIF
+ * 2.1.0 3.27.23): code scanning shows them as dismissed. */
+static void sarif_suppressed(const lint_run_t *run, sarif_ctx_t *c)
+{
+        for (size_t i = 0; i < run->count; i++)
+                for (size_t k = 0; k < run->results[i].suppressed_count; k++) {
+                        const lint_suppression_t *s = &run->results[i].suppressed[k];
+                        size_t before = json_array_size(c->results);
+                        sarif_finding(run, &run->results[i], s->finding, c);
+                        json_t *result = json_array_size(c->results) > before
+                                                 ? json_array_get(c->results, before)
+                                                 : NULL;
+                        json_t *why = json_pack("[{s:s, s:s*}]", "kind",
+                                                s->external ? "external" : "inSource",
+                                                "justification", s->justification);
+                        c->failed |= result && json_object_set_new(result, "suppressions", why);
+                        if (!result)
+                                json_decref(why);
+                }
 }
 
 static bool has_unreadable(const lint_run_t *run)
@@ -675,6 +691,8 @@ static bool print_sarif(const lint_run_t *run)
                    !c.outside;
         if (!c.failed)
                 each_finding(run, sarif_finding, &c);
+        if (!c.failed)
+                sarif_suppressed(run, &c);
         if (c.text != (c.text_of ? c.text_of->text : NULL))
                 free(c.text);
         json_decref(c.seen);

@@ -1,10 +1,16 @@
-/* ksafe-lint's parts: the options and inputs (ksafe-lint.c) and the output
- * formats (lint-output.c). */
+/* ksafe-lint's parts: the options and inputs (ksafe-lint.c), the output
+ * formats (lint-output.c, lint-output-xml.c, lint-output-gitlab.c: see
+ * lint-output.h), the project config file (lint-config.c), suppressions
+ * (lint-suppress.c) and what each rule is for (lint-rules.c). */
 #ifndef KSAFE_LINT_H
 #define KSAFE_LINT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
 
 #include "ksafe.h"
 
@@ -35,6 +41,14 @@ typedef enum lint_format_e {
  *  when no format has that name. */
 bool lint_format_parse(const char *name, lint_format_t *format);
 
+/** Why a finding is not reported: a directive in the file ("inSource", as
+ *  SARIF calls it) or --ignore / the project config's "ignore" ("external"). */
+typedef struct lint_suppression_s {
+        const ksafe_violation_t *finding; /* in the result's report or extra */
+        bool external;
+        char *justification; /* the directive's reason (escaped), or NULL */
+} lint_suppression_t;
+
 /** One input and what judging it found. */
 typedef struct lint_result_s {
         char *name;             /* as given, or found in a directory */
@@ -53,18 +67,22 @@ typedef struct lint_result_s {
         ksafe_report_t *enforced;
         const ksafe_violation_t **findings;
         size_t finding_count;
+        /* Findings about the file's own ksafe-lint directives (a reason
+         * missing, an unknown rule, a baseline rule the policy keeps),
+         * after the report's: lint_result_count() and lint_result_get()
+         * list both. */
+        ksafe_violation_t *extra;
+        size_t extra_count;
+        lint_suppression_t *suppressed; /* findings not reported, and why */
+        size_t suppressed_count;
 } lint_result_t;
-
-/** How many findings `r` has (with --fix: what it repaired and what is left). */
-size_t lint_result_count(const lint_result_t *r);
-
-/** The i-th of them (i < lint_result_count()). */
-const ksafe_violation_t *lint_result_get(const lint_result_t *r, size_t i);
 
 typedef struct lint_run_s {
         const ksafe_policy_t *policy;
         lint_format_t format;
-        bool werror;
+        bool werror;            /* warnings fail the run too (-W error,
+                                 * --fail-on warning) */
+        bool color;             /* text: severities in colour (--color) */
         bool quiet;
         bool fix;
         const char *stdin_name; /* --stdin-filename: what standard input's findings
@@ -77,6 +95,44 @@ typedef struct lint_run_s {
         lint_result_t *results;
         size_t count;
 } lint_run_t;
+
+/** How many findings judging `r` made: the report's (with --fix: what it
+ *  repaired and what is left, by line), then the findings about the file's
+ *  directives. Suppressed ones included (lint_suppression_of()). */
+size_t lint_result_count(const lint_result_t *r);
+
+/** The i-th of them (i < lint_result_count()). */
+const ksafe_violation_t *lint_result_get(const lint_result_t *r, size_t i);
+
+/** Why `v` (one of the run's findings) is suppressed, or NULL when it is
+ *  reported. Suppressed findings are never shown or failures; SARIF lists
+ *  them with their "suppressions". */
+const lint_suppression_t *lint_suppression_of(const lint_run_t *run, const ksafe_violation_t *v);
+
+/** How many findings of the run were suppressed. */
+size_t lint_suppressed_count(const lint_run_t *run);
+
+/** Suppress the findings of the rules `ignore` names (external). false
+ *  when out of memory. */
+bool lint_ignore(lint_result_t *r, const char *const *ignore, size_t count);
+
+/** Apply the file's `ksafe-lint: disable=` directives (the library's
+ *  reader found them in `cfg`): suppress what they name, and add findings
+ *  for a directive without a reason, an unknown rule, or a baseline rule
+ *  that the run's policy does not let weaken. false when out of memory. */
+bool lint_apply_directives(const lint_run_t *run, lint_result_t *r, const ksafe_config_t *cfg);
+
+/** Free what suppressing added to `r` (extra findings, suppressions). */
+void lint_result_clear(lint_result_t *r);
+
+/** The escape sequence that starts (`on`) or ends a severity's colour in
+ *  text output; "" when the run has no colour. */
+const char *lint_color(const lint_run_t *run, const ksafe_violation_t *v, bool on);
+
+/** A stream whole (lint-read.c), at most KSAFE_CONFIG_MAX_SIZE bytes:
+ *  malloc'd, its length in *lenp; NULL with errno set (EFBIG beyond the
+ *  cap, after reading one byte more). */
+char *lint_read_stream(FILE *in, size_t *lenp);
 
 /** Does this finding fail the run (an error, or any finding with -W error)? */
 bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v);
@@ -95,5 +151,71 @@ bool lint_print(const lint_run_t *run);
  *  of memory. */
 bool lint_print_failure(lint_format_t format, const char *text, const char *source, int line,
                         int column, const char *cwd, const char *base_dir);
+
+/*
+ * The project config file (lint-config.c)
+ */
+#define LINT_PROJECT_FILE ".ksafe-lint.json"
+
+typedef struct lint_project_s {
+        json_t *doc;       /* NULL: no project config */
+        char *file;        /* as found or named */
+        char dir[PATH_MAX]; /* its directory, absolute: where its paths start */
+        const char *policy, *env, *dialect, *format, *fail_on; /* NULL when not given */
+        const char **ignore, **include, **exclude; /* borrowed from doc */
+        size_t ignore_count, include_count, exclude_count;
+        char *policy_path; /* lint_project_path()'s last answer */
+} lint_project_t;
+
+/** Read `named` (--config), or else .ksafe-lint.json in the current
+ *  directory or the nearest one above it (none: *p stays empty). Errors
+ *  (syntax, an unknown key, a wrong type: file and JSON path) are said on
+ *  stderr: LINT_EXIT_USAGE; else LINT_EXIT_CLEAN. */
+int lint_project_load(const char *named, lint_project_t *p);
+void lint_project_free(lint_project_t *p);
+
+/** `name` (a path in the project config) from the config's directory;
+ *  absolute names and builtin:NAME as they are. Valid until the next call. */
+const char *lint_project_path(lint_project_t *p, const char *name);
+
+/** Does `relative` match one of the globs (`*`, `?`, `**`)? */
+bool lint_project_matches(const char *const *globs, size_t count, const char *relative);
+
+/** `absolute` relative to the config's directory, NULL when outside it. */
+const char *lint_project_relative(const lint_project_t *p, const char *absolute);
+
+/*
+ * Rules (lint-rules.c): what each checks, why, how to fix it. One text for
+ * --explain, --list-rules, doc/rules.md and SARIF's rule help.
+ */
+typedef enum lint_rule_kind_e {
+        LINT_RULE_BASELINE, /* a rule of the embedded default policy */
+        LINT_RULE_POLICY,   /* another rule of the policy */
+        LINT_RULE_ENGINE,   /* a finding of the engine or of ksafe-lint (ksafe-*) */
+} lint_rule_kind_t;
+
+typedef struct lint_rule_s {
+        char *id, *severity, *checks, *why, *fix; /* escaped, markdown inline */
+        lint_rule_kind_t kind;
+} lint_rule_t;
+
+/** The policy's rules (the baseline's first) and the engine's; NULL when
+ *  out of memory. lint_rules_free() the list. */
+lint_rule_t *lint_rules_list(const ksafe_policy_t *policy, size_t *count);
+void lint_rules_free(lint_rule_t *rules, size_t count);
+
+/** The rule `id` of the policy or the engine into *out (lint_rule_free()
+ *  it, found or not): 1 found, 0 no such rule, -1 out of memory. */
+int lint_rule_find(const ksafe_policy_t *policy, const char *id, lint_rule_t *out);
+void lint_rule_free(lint_rule_t *rule);
+
+/** Is `id` a rule of the safety baseline (the embedded default policy)? */
+bool lint_rule_is_baseline(const char *id);
+
+/** The rule as text (--explain, --list-rules, SARIF help.text) and as a
+ *  markdown section (doc/rules.md, SARIF help.markdown); malloc'd, NULL
+ *  when out of memory. */
+char *lint_rule_text(const lint_rule_t *rule);
+char *lint_rule_markdown(const lint_rule_t *rule);
 
 #endif /* KSAFE_LINT_H */

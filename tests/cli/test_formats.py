@@ -175,12 +175,15 @@ def _fetch_member(package, member, path):
 
 
 def junit_without_extensions(data):
-    """The document without the testcase attributes `file` and `line` (which the XSD
-    predates), as bytes; and how many attributes of other names were removed (none)."""
+    """The document without the testcase attributes `file` and `line` and the `message` of
+    <skipped> (which the XSD predates: Maven Surefire's XSD, GitLab and junitparser read
+    it), as bytes; no attribute of another name is removed."""
     root = ET.fromstring(data)
     for case in root.iter('testcase'):
         case.attrib.pop('file', None)
         case.attrib.pop('line', None)
+    for skipped in root.iter('skipped'):
+        skipped.attrib.pop('message', None)
     return ET.tostring(root, encoding='utf-8', xml_declaration=True)
 
 
@@ -715,6 +718,102 @@ def test_gitlab_paths_and_fingerprints(t):
         dup = json.loads(run('-f', 'gitlab', path, cwd=tmp).out)
         prints = [i['fingerprint'] for i in dup]
         t.eq(len(prints), len(set(prints)), 'identical findings have fingerprints of their own')
+
+
+# ---------------------------------------------------------------------------
+# Suppressions (ksafe-lint: disable= directives, --ignore) in JUnit, Checkstyle, GitLab
+# ---------------------------------------------------------------------------
+
+# c.properties: a duplicate suppressed by a directive, an unknown name by --ignore;
+# d.properties: a duplicate that nothing suppresses (a warning: the run passes).
+SUPPRESSED = {
+    'c.properties': 'enable.idempotence=true\nacks=all\n'
+                    '# ksafe-lint: disable=ksafe-duplicate -- the overlay below wins\n'
+                    'linger.ms=5\nlinger.ms=6\nenable.idempotance=true\n',
+    'd.properties': 'enable.idempotence=true\nacks=all\nlinger.ms=5\nlinger.ms=6\n',
+}
+SUPPRESSED_ARGS = ('--no-config', '--ignore', 'ksafe-unknown-property', 'c.properties',
+                   'd.properties')
+
+
+def run_suppressed(fmt, plain=False):
+    """-f fmt over SUPPRESSED, in a temporary directory; `plain`: the same files with the
+    directive made a plain comment, and no --ignore (nothing suppressed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in SUPPRESSED.items():
+            write(os.path.join(tmp, name), text.replace('ksafe-lint: disable=', 'not: ')
+                  if plain else text)
+        args = ('--no-config', 'c.properties', 'd.properties') if plain else SUPPRESSED_ARGS
+        return run('-f', fmt, *args, cwd=tmp)
+
+
+@test
+def test_junit_suppressed(t):
+    """-f junit: a case whose findings are all suppressed is <skipped message="suppressed: ...">, the suite's property `suppressed` counts them; valid against the Jenkins XSD"""
+    junit_xsd()
+    junitparser_python()
+    r = run_suppressed('junit')
+    t.exit(r, 0)
+    t.eq(junit_errors(r.out.encode()), [], 'xmllint with the Jenkins XSD')
+    suite = suite_of(t, junitparser_read(r.out.encode()), 'suppressed')
+    if not suite:
+        return
+    cases = {(c['name'], c['classname']): c for c in suite['cases']}
+    results = {k: [x[:2] for x in c['results']] for k, c in cases.items()}
+    t.eq(results.get(('c.properties', 'ksafe-lint.ksafe-duplicate')),
+         [['Skipped', 'suppressed: the overlay below wins']], 'a directive: skipped, its reason')
+    skipped = results.get(('c.properties', 'ksafe-lint.ksafe-unknown-property')) or [['?', '']]
+    t.eq(skipped[0][0], 'Skipped', '--ignore: skipped')
+    t.contains(skipped[0][1] or '', 'suppressed: --ignore', '--ignore: the message says so')
+    t.eq(results.get(('d.properties', 'ksafe-lint.ksafe-duplicate')), [],
+         'an unsuppressed warning: passed')
+    t.contains(cases[('d.properties', 'ksafe-lint.ksafe-duplicate')]['system_out'] or '',
+               'warning:', 'an unsuppressed warning: in <system-out>')
+    t.eq((suite['skipped'], suite['failures'], suite['properties'].get('suppressed')),
+         (2, 0, '2'), 'the suite: 2 skipped, property suppressed=2')
+    # Without the suppressions the same cases are not skipped (so the test can fail).
+    plain = suite_of(t, junitparser_read(run_suppressed('junit', plain=True).out.encode()),
+                     'plain')
+    if plain:
+        t.eq((plain['skipped'], plain['properties'].get('suppressed')), (0, '0'),
+             'nothing suppressed: nothing skipped')
+        t.ok(not any(x[0] == 'Skipped' for c in plain['cases'] for x in c['results']),
+             'nothing suppressed: no <skipped>')
+
+
+@test
+def test_checkstyle_suppressed(t):
+    """-f checkstyle: a suppressed finding is an <error severity="ignore">, valid against the Checkstyle XSD"""
+    xmllint()
+    r = run_suppressed('checkstyle')
+    t.exit(r, 0)
+    t.eq(xsd_errors(CHECKSTYLE_XSD, r.out.encode()), [], 'xmllint with the XSD')
+    found, files = checkstyle_read(r.out.encode())
+    t.eq(files, ['c.properties', 'd.properties'], 'every input is a <file>')
+    t.eq(sorted((f, source, severity) for f, _, _, severity, _, source in found),
+         [('c.properties', 'ksafe-lint.ksafe-duplicate', 'ignore'),
+          ('c.properties', 'ksafe-lint.ksafe-unknown-property', 'ignore'),
+          ('d.properties', 'ksafe-lint.ksafe-duplicate', 'warning')],
+         'suppressed: ignore; the rest as always')
+    plain = checkstyle_read(run_suppressed('checkstyle', plain=True).out.encode())[0]
+    t.eq(sorted(x[3] for x in plain if x[0] == 'c.properties'), ['error', 'warning'],
+         'nothing suppressed: c.properties has its error and its warning')
+
+
+@test
+def test_gitlab_suppressed(t):
+    """-f gitlab: a suppressed finding is no issue; the rest valid against GitLab's Code Quality shape"""
+    validator = gitlab_validator()
+    r = run_suppressed('gitlab')
+    t.exit(r, 0)
+    t.eq(schema_errors(validator, r.out), [], 'the schema')
+    issues = json.loads(r.out) if r.out.strip() else []
+    t.eq([(i['location']['path'], i['check_name']) for i in issues],
+         [('d.properties', 'ksafe-duplicate')], 'only the unsuppressed finding is an issue')
+    plain = json.loads(run_suppressed('gitlab', plain=True).out)
+    t.eq(sorted((i['location']['path'], i['check_name']) for i in plain),
+         [('c.properties', 'ksafe-duplicate'), ('c.properties', 'ksafe-unknown-property'),
+          ('d.properties', 'ksafe-duplicate')], 'nothing suppressed: three issues')
 
 
 # ---------------------------------------------------------------------------

@@ -295,7 +295,7 @@ def outcome(fmt, setup, ss, t, what):
 # What a format holds for a refused policy, as records() counts it.
 REFUSED = {'sarif': (0, 0, 1),
            'json': (0, 0, {'files': 0, 'unreadable': 0, 'errors': 0, 'warnings': 0,
-                           'fixed': 0}),
+                           'fixed': 0, 'suppressed': 0}),
            'junit': [(0, 1)],
            'github': 1,
            'auto': 1,
