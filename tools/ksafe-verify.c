@@ -105,9 +105,18 @@ static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
         return true;
 }
 
-static bool parse_faults(const char *s, unsigned *out)
+/* A comma-separated list of names into a bit set: bit k for names[k], and
+ * the bits of `extra` (e.g. "all") for extra_names; false on an unknown or
+ * empty name. */
+typedef struct named_bits_s {
+        const char *name;
+        unsigned bits;
+} named_bits_t;
+
+static bool parse_name_list(const char *s, const char *const *names, unsigned count,
+                            const named_bits_t *extra, size_t extra_count, unsigned *out)
 {
-        unsigned f = 0;
+        unsigned bits = 0;
         char word[32];
         while (*s) {
                 size_t n = strcspn(s, ",");
@@ -116,15 +125,14 @@ static bool parse_faults(const char *s, unsigned *out)
                 memcpy(word, s, n);
                 word[n] = '\0';
                 bool known = false;
-                if (strcmp(word, "all") == 0) {
-                        f |= VERIFY_FAULT_ALL;
-                        known = true;
-                } else if (strcmp(word, "none") == 0) {
-                        known = true;
-                }
-                for (unsigned k = 0; k < 4 && !known; k++)
-                        if (strcmp(word, verify_fault_names[k]) == 0) {
-                                f |= 1u << k;
+                for (unsigned k = 0; k < count; k++)
+                        if (strcmp(word, names[k]) == 0) {
+                                bits |= 1u << k;
+                                known = true;
+                        }
+                for (size_t k = 0; k < extra_count; k++)
+                        if (strcmp(word, extra[k].name) == 0) {
+                                bits |= extra[k].bits;
                                 known = true;
                         }
                 if (!known)
@@ -133,31 +141,25 @@ static bool parse_faults(const char *s, unsigned *out)
                 if (*s == ',' && *++s == '\0')
                         return false;
         }
-        *out = f;
+        *out = bits;
         return true;
+}
+
+static bool parse_faults(const char *s, unsigned *out)
+{
+        static const named_bits_t extra[] = {{"all", VERIFY_FAULT_ALL}, {"none", 0}};
+        unsigned count = sizeof(verify_fault_names) / sizeof(*verify_fault_names);
+        return parse_name_list(s, verify_fault_names, count, extra, sizeof(extra) / sizeof(*extra),
+                               out);
 }
 
 static bool parse_profiles(const char *s, bool *out)
 {
-        char word[32];
+        unsigned bits;
+        if (!parse_name_list(s, verify_profile_names, VERIFY_PROFILE_COUNT, NULL, 0, &bits))
+                return false;
         for (int i = 0; i < VERIFY_PROFILE_COUNT; i++)
-                out[i] = false;
-        while (*s) {
-                size_t n = strcspn(s, ",");
-                if (n == 0 || n >= sizeof(word))
-                        return false;
-                memcpy(word, s, n);
-                word[n] = '\0';
-                bool known = false;
-                for (int i = 0; i < VERIFY_PROFILE_COUNT; i++)
-                        if (strcmp(word, verify_profile_names[i]) == 0)
-                                out[i] = known = true;
-                if (!known)
-                        return false;
-                s += n;
-                if (*s == ',' && *++s == '\0')
-                        return false;
-        }
+                out[i] = bits & (1u << i);
         return true;
 }
 
