@@ -276,6 +276,25 @@ static const struct {
          "\tgroup.id=b\n"
          " \t bootstrap.servers : c\n",
          {{"client.id", "a", 1, 4}, {"group.id", "b", 2, 2}, {"bootstrap.servers", "c", 3, 4}}},
+        /* Joined, the next line's leading blanks dropped, located at the
+         * first line. */
+        {"continuation",
+         "bootstrap.servers=a:9092,\\\n"
+         "    b:9092,\\\n"
+         "\t\tc:9092\n"
+         "client.id = x\\\n"
+         "y\n"
+         "group.id=after\n",
+         {{"bootstrap.servers", "a:9092,b:9092,c:9092", 1, 1},
+          {"client.id", "xy", 4, 1},
+          {"group.id", "after", 6, 1}}},
+        /* An even number of backslashes ends the line; backslashes are kept
+         * literally in values (Windows paths), in the middle as at the
+         * end: "C:\\certs\\" stays as written. */
+        {"escaped_backslash_is_not_a_continuation",
+         "client.id=C:\\\\certs\\\\\n"
+         "group.id=next\n",
+         {{"client.id", "C:\\\\certs\\\\", 1, 1}, {"group.id", "next", 2, 1}}},
         {"continuation_at_end_of_file", "client.id=last\\", {{"client.id", "last", 1, 1}}},
         {"crlf",
          "client.id=a\r\n"
@@ -327,36 +346,6 @@ START_TEST(properties_comments_and_blank_lines)
                 ck_assert_ptr_null(strstr(v->message, "bang"));
         }
         ck_assert_uint_eq(ksafe_report_count(r), 3);
-        ksafe_report_destroy(r);
-}
-END_TEST
-
-START_TEST(properties_continuation)
-{
-        ksafe_report_t *r = probe("bootstrap.servers=a:9092,\\\n"
-                                  "    b:9092,\\\n"
-                                  "\t\tc:9092\n"
-                                  "client.id = x\\\n"
-                                  "y\n"
-                                  "group.id=after\n");
-        /* Joined, the next line's leading blanks dropped, located at the
-         * first line. */
-        assert_probe(r, "bootstrap.servers", "a:9092,b:9092,c:9092", 1, 1);
-        assert_probe(r, "client.id", "xy", 4, 1);
-        assert_probe(r, "group.id", "after", 6, 1);
-        ksafe_report_destroy(r);
-}
-END_TEST
-
-START_TEST(properties_escaped_backslash_is_not_a_continuation)
-{
-        /* An even number of backslashes ends the line; backslashes are kept
-         * literally in values (Windows paths), in the middle as at the
-         * end: "C:\\certs\\" stays as written. */
-        ksafe_report_t *r = probe("client.id=C:\\\\certs\\\\\n"
-                                  "group.id=next\n");
-        assert_probe(r, "client.id", "C:\\\\certs\\\\", 1, 1);
-        assert_probe(r, "group.id", "next", 2, 1);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -1727,8 +1716,6 @@ static Suite *config_suite(void)
         tcase_add_test(tc, properties_separators);
         tcase_add_loop_test(tc, properties_layout, 0, sizeof(layouts) / sizeof(*layouts));
         tcase_add_test(tc, properties_comments_and_blank_lines);
-        tcase_add_test(tc, properties_continuation);
-        tcase_add_test(tc, properties_escaped_backslash_is_not_a_continuation);
         tcase_add_test(tc, properties_kcat_value_escapes);
         tcase_add_test(tc, properties_bom);
         tcase_add_test(tc, properties_empty_and_comment_only);
