@@ -946,18 +946,19 @@ END_TEST
  * Errors from files
  */
 
-START_TEST(test_file_missing)
-{
-        const char *path = data("no-such-policy.json");
-        expect_file_error(path, NULL, path, "", "cannot read policy: No such file or directory");
-}
-END_TEST
+/* A policy path that cannot be read: the path, and why, in the error. */
+static const struct {
+        const char *file, *message;
+} unreadable_files[] = {
+        {"no-such-policy.json", "cannot read policy: No such file or directory"},
+        /* a directory opens but cannot be read, also for root */
+        {"sub", "cannot read policy: Is a directory"},
+};
 
 START_TEST(test_file_unreadable)
 {
-        /* a directory opens but cannot be read, also for root */
-        const char *path = data("sub");
-        expect_file_error(path, NULL, path, "", "cannot read policy: Is a directory");
+        const char *path = data(unreadable_files[_i].file);
+        expect_file_error(path, NULL, path, "", unreadable_files[_i].message);
 }
 END_TEST
 
@@ -2214,8 +2215,7 @@ static Suite *policy_suite(void)
 
         tc = tcase_create("file errors");
         tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_add_test(tc, test_file_missing);
-        tcase_add_test(tc, test_file_unreadable);
+        tcase_add_loop_test(tc, test_file_unreadable, 0, N(unreadable_files));
         tcase_add_test(tc, test_file_with_nul_byte);
         tcase_add_test(tc, test_file_syntax_error_in_extended_file);
         tcase_add_test(tc, test_extends_missing_file);
