@@ -148,11 +148,11 @@ typedef enum ksafe_error_code_e {
  * is every errstr that ksafe writes.
  */
 typedef struct ksafe_error_s {
-        char text[256];   /**< what went wrong, one sentence */
-        char source[256]; /**< file name, "<string>", "KSAFE_POLICY", ... */
-        char path[128];   /**< JSON path inside a policy: "rules[2].action" */
-        int line;         /**< 1-based line, 0 when unknown */
-        int column;       /**< 1-based column, 0 when unknown */
+        char text[256];          /**< what went wrong, one sentence */
+        char source[256];        /**< file name, "<string>", "KSAFE_POLICY", ... */
+        char path[128];          /**< JSON path inside a policy: "rules[2].action" */
+        int line;                /**< 1-based line, 0 when unknown */
+        int column;              /**< 1-based column, 0 when unknown */
         ksafe_error_code_t code; /**< what kind of error; KSAFE_ERROR_NONE
                                   *   when there is none */
 } ksafe_error_t;
@@ -225,15 +225,14 @@ typedef struct ksafe_violation_s {
         int column;            /**< 1-based column in file, 0 if unknown */
         ksafe_action_t action;
         ksafe_severity_t severity;
-        bool is_set;           /**< true: the configuration sets it (even
-                                *   to librdkafka's default value; for a
-                                *   topic-level property of a conf, as
-                                *   librdkafka tells); false: librdkafka's
-                                *   default, or what its finalize derives */
-        bool fixed;            /**< enforcement set `fix` in the conf; never
-                                *   in a report that is refused
-                                *   (ksafe_report_rejected()): a refusal
-                                *   sets nothing */
+        /** true: the configuration sets it (even to librdkafka's default
+         *  value; for a topic-level property of a conf, as librdkafka
+         *  tells); false: librdkafka's default, or what its finalize
+         *  derives */
+        bool is_set;
+        /** enforcement set `fix` in the conf; never in a report that is
+         *  refused (ksafe_report_rejected()): a refusal sets nothing */
+        bool fixed;
 } ksafe_violation_t;
 
 /*
@@ -280,7 +279,7 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_default(void);
  * Thread-safe.
  */
 KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_load(const char *path, const char *env,
-                                               ksafe_error_t *err);
+                                                                 ksafe_error_t *err);
 
 /**
  * Like ksafe_policy_load() for a policy held in memory (`source` in errors
@@ -288,8 +287,9 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_load(const char *pat
  * current directory. `json` must be a NUL-terminated string (NULL is
  * KSAFE_ERROR_INVALID_ARGUMENT). The caller keeps `json`. Thread-safe.
  */
-KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_load_string(const char *json, const char *env,
-                                                      ksafe_error_t *err);
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_load_string(const char *json,
+                                                                        const char *env,
+                                                                        ksafe_error_t *err);
 
 /**
  * The policy that the deployment chose: the file named by the environment
@@ -300,8 +300,9 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_load_string(const ch
  *
  * A KSAFE_POLICY that is set, or a system policy file that is there, but
  * cannot be loaded is an error (NULL, `err` filled in, as
- * ksafe_policy_load() fills it), never a silent fallback to the default. Returns a new policy (ksafe_policy_destroy() it).
- * Thread-safe as far as getenv() is (no thread changes the environment).
+ * ksafe_policy_load() fills it), never a silent fallback to the default. Returns a new policy
+ * (ksafe_policy_destroy() it). Thread-safe as far as getenv() is (no thread changes the
+ * environment).
  */
 KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_from_env(ksafe_error_t *err);
 
@@ -317,7 +318,7 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_from_env(ksafe_error
  * (ksafe_policy_destroy() it). Thread-safe.
  */
 KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_policy_t *ksafe_policy_load_system(const char *env,
-                                                      ksafe_error_t *err);
+                                                                        ksafe_error_t *err);
 
 /** Free a policy. NULL does nothing. Thread-safe, once no other thread
  *  uses the policy any more. */
@@ -367,7 +368,7 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED char *ksafe_policy_to_json(const ksafe_policy_t *
  * Thread-safe, as long as no other thread changes `conf` meanwhile.
  */
 KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_conf_check(const rd_kafka_conf_t *conf,
-                                              const ksafe_policy_t *policy);
+                                                                const ksafe_policy_t *policy);
 
 /**
  * Judge `conf` and apply the policy's enforce actions to it.
@@ -395,7 +396,7 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_conf_check(const rd_kafka_c
  * meanwhile.
  */
 KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf,
-                                                const ksafe_policy_t *policy);
+                                                                  const ksafe_policy_t *policy);
 
 /**
  * Create a producer that satisfies `policy`: the drop-in for
@@ -436,9 +437,10 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_
  * the policy could not be loaded, rd_kafka_new() failed, or the created
  * handle failed the audit. Thread-safe (for different confs).
  */
-KSAFE_EXPORT KSAFE_WARN_UNUSED rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *policy,
-                                            ksafe_report_t **reportp, char *errstr,
-                                            size_t errstr_size);
+KSAFE_EXPORT KSAFE_WARN_UNUSED rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf,
+                                                              const ksafe_policy_t *policy,
+                                                              ksafe_report_t **reportp,
+                                                              char *errstr, size_t errstr_size);
 
 /**
  * true when ksafe_producer_new() destroyed `conf`: the created handle
@@ -463,7 +465,8 @@ KSAFE_EXPORT bool ksafe_report_conf_consumed(const ksafe_report_t *report);
  * a report (ksafe_report_destroy() it), NULL only when out of memory.
  * Thread-safe (librdkafka's handles are).
  */
-KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk, const ksafe_policy_t *policy);
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk,
+                                                                  const ksafe_policy_t *policy);
 
 /**
  * Create a topic handle whose topic-level configuration satisfies `policy`:
@@ -496,10 +499,10 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_handle_audit(rd_kafka_t *rk
  * with a reason in errstr. Thread-safe, as rd_kafka_topic_new() is.
  */
 KSAFE_EXPORT KSAFE_WARN_UNUSED rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic,
-                                               rd_kafka_topic_conf_t *tconf,
-                                               const ksafe_policy_t *policy,
-                                               ksafe_report_t **reportp, char *errstr,
-                                               size_t errstr_size);
+                                                                 rd_kafka_topic_conf_t *tconf,
+                                                                 const ksafe_policy_t *policy,
+                                                                 ksafe_report_t **reportp,
+                                                                 char *errstr, size_t errstr_size);
 
 /*
  * Producer configuration files
@@ -567,8 +570,10 @@ typedef struct ksafe_config_options_s {
 } ksafe_config_options_t;
 
 /** The defaults, for the current version of ksafe_config_options_t. */
-#define KSAFE_CONFIG_OPTIONS_INIT                                                               \
-        { KSAFE_CONFIG_OPTIONS_VERSION, KSAFE_FORMAT_AUTO, KSAFE_DIALECT_LIBRDKAFKA, NULL }
+#define KSAFE_CONFIG_OPTIONS_INIT                                                                  \
+        {                                                                                          \
+                KSAFE_CONFIG_OPTIONS_VERSION, KSAFE_FORMAT_AUTO, KSAFE_DIALECT_LIBRDKAFKA, NULL    \
+        }
 
 /**
  * Set `*options` to the defaults of `version` (pass
@@ -577,8 +582,7 @@ typedef struct ksafe_config_options_s {
  * unchanged, when this library does not know `version`. `options` must
  * not be NULL. Thread-safe.
  */
-KSAFE_EXPORT bool ksafe_config_options_init(ksafe_config_options_t *options,
-                                            unsigned int version);
+KSAFE_EXPORT bool ksafe_config_options_init(ksafe_config_options_t *options, unsigned int version);
 
 /**
  * Read a producer configuration held in memory.
@@ -598,9 +602,9 @@ KSAFE_EXPORT bool ksafe_config_options_init(ksafe_config_options_t *options,
  * are not errors here: ksafe_config_check() reports them as findings.
  * `err` may be NULL. Thread-safe.
  */
-KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_config_t *
-ksafe_config_read(const char *data, size_t len, const char *source,
-                  const ksafe_config_options_t *options, ksafe_error_t *err);
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_config_t *ksafe_config_read(
+        const char *data, size_t len, const char *source, const ksafe_config_options_t *options,
+        ksafe_error_t *err);
 
 /**
  * Read the file at `path` (not NULL), then as ksafe_config_read() does,
@@ -608,9 +612,8 @@ ksafe_config_read(const char *data, size_t len, const char *source,
  * device is refused without being read) of at most KSAFE_CONFIG_MAX_SIZE
  * bytes: otherwise NULL with "cannot read: ..." [IO]. Thread-safe.
  */
-KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_config_t *
-ksafe_config_read_file(const char *path, const ksafe_config_options_t *options,
-                       ksafe_error_t *err);
+KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_config_t *ksafe_config_read_file(
+        const char *path, const ksafe_config_options_t *options, ksafe_error_t *err);
 
 /**
  * Add a property after those of the file, as kcat's -X does: it wins over
@@ -675,7 +678,7 @@ KSAFE_EXPORT const ksafe_directive_t *ksafe_config_directive_get(const ksafe_con
  * Thread-safe, as long as no other thread changes the config meanwhile.
  */
 KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_config_check(const ksafe_config_t *config,
-                                                const ksafe_policy_t *policy);
+                                                                  const ksafe_policy_t *policy);
 
 /**
  * Apply the policy's enforce actions to a config read from a file: the
@@ -689,7 +692,7 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_config_check(const ksafe_co
  * set), NULL when out of memory. Not thread-safe on one config.
  */
 KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_config_enforce(ksafe_config_t *config,
-                                                  const ksafe_policy_t *policy);
+                                                                    const ksafe_policy_t *policy);
 
 /**
  * The config's text with the changes of ksafe_config_enforce(): a changed
@@ -699,7 +702,8 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_config_enforce(ksafe_config
  * out of memory. Properties added with ksafe_config_set() are not part of
  * it. Thread-safe, as long as no other thread changes the config.
  */
-KSAFE_EXPORT KSAFE_WARN_UNUSED char *ksafe_config_render(const ksafe_config_t *config, size_t *lenp);
+KSAFE_EXPORT KSAFE_WARN_UNUSED char *ksafe_config_render(const ksafe_config_t *config,
+                                                         size_t *lenp);
 
 /** Number of properties that ksafe_config_enforce() changed. Thread-safe,
  *  as long as no other thread changes the config. */
@@ -716,7 +720,7 @@ KSAFE_EXPORT size_t ksafe_config_change_count(const ksafe_config_t *config);
  * Thread-safe, as long as no other thread changes the config.
  */
 KSAFE_EXPORT KSAFE_WARN_UNUSED char *ksafe_config_effective(const ksafe_config_t *config,
-                                          const ksafe_policy_t *policy);
+                                                            const ksafe_policy_t *policy);
 
 /*
  * Reports

@@ -10,6 +10,34 @@
 
 #include "policy_loader.h"
 
+/* false, with why, when r's one_of allows a value that base's does not, or
+ * r's min_sum no longer counts a property that base's counts. */
+static bool lists_narrower(const ksafe_rule_t *base, const ksafe_rule_t *r, char *why, size_t size)
+{
+        const char *id = base->id;
+        for (size_t i = 0; (base->checks & KSAFE_CHECK_ONE_OF) && i < r->one_of_count; i++) {
+                bool found = false;
+                for (size_t j = 0; j < base->one_of_count; j++)
+                        found |= strcmp(r->one_of[i], base->one_of[j]) == 0;
+                if (!found) {
+                        snprintf(why, size, "baseline rule \"%s\" now allows %s", id,
+                                 r->one_of_raw[i]);
+                        return false;
+                }
+        }
+        for (size_t i = 0; (base->checks & KSAFE_CHECK_MIN_SUM) && i < base->min_sum_count; i++) {
+                bool found = false;
+                for (size_t j = 0; j < r->min_sum_count; j++)
+                        found |= r->min_sum[j] == base->min_sum[i];
+                if (!found) {
+                        snprintf(why, size, "baseline rule \"%s\" no longer counts %s", id,
+                                 base->min_sum_raw[i]);
+                        return false;
+                }
+        }
+        return true;
+}
+
 static bool stricter_or_equal(const ksafe_rule_t *base, const ksafe_rule_t *r, char *why,
                               size_t size)
 {
@@ -45,27 +73,7 @@ static bool stricter_or_equal(const ksafe_rule_t *base, const ksafe_rule_t *r, c
                          base->max);
                 return false;
         }
-        for (size_t i = 0; (base->checks & KSAFE_CHECK_ONE_OF) && i < r->one_of_count; i++) {
-                bool found = false;
-                for (size_t j = 0; j < base->one_of_count; j++)
-                        found |= strcmp(r->one_of[i], base->one_of[j]) == 0;
-                if (!found) {
-                        snprintf(why, size, "baseline rule \"%s\" now allows %s", id,
-                                 r->one_of_raw[i]);
-                        return false;
-                }
-        }
-        for (size_t i = 0; (base->checks & KSAFE_CHECK_MIN_SUM) && i < base->min_sum_count; i++) {
-                bool found = false;
-                for (size_t j = 0; j < r->min_sum_count; j++)
-                        found |= r->min_sum[j] == base->min_sum[i];
-                if (!found) {
-                        snprintf(why, size, "baseline rule \"%s\" no longer counts %s", id,
-                                 base->min_sum_raw[i]);
-                        return false;
-                }
-        }
-        return true;
+        return lists_narrower(base, r, why, size);
 }
 
 /* The baseline may be made stricter; anything else needs allow_unsafe. */

@@ -187,6 +187,21 @@ static int by_name(const void *a, const void *b)
         return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
+/* The index of the first of nested[0..nn) (sorted by name) named `name`,
+ * or where it would be. */
+static size_t first_named(const named_t *nested, size_t nn, const char *name)
+{
+        size_t lo = 0, hi = nn;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(nested[mid].name, name) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
 /*
  * The order in which the client sets the config's entries. A JSON
  * "default.topic.config" object is Python's confluent-kafka's: it
@@ -233,14 +248,7 @@ static bool client_order(const ksafe_config_t *cfg, size_t *order, unsigned *dro
                 if (e->container)
                         continue;
                 /* The first nested member of that name, then its repeats. */
-                size_t lo = 0, hi = nn;
-                while (lo < hi) {
-                        size_t mid = lo + (hi - lo) / 2;
-                        if (strcmp(nested[mid].name, e->name) < 0)
-                                lo = mid + 1;
-                        else
-                                hi = mid;
-                }
+                size_t lo = first_named(nested, nn, e->name);
                 for (; lo < nn && strcmp(nested[lo].name, e->name) == 0; lo++)
                         if (!placed[nested[lo].index]) {
                                 order[k++] = nested[lo].index;
@@ -257,6 +265,36 @@ static bool client_order(const ksafe_config_t *cfg, size_t *order, unsigned *dro
                         order[k++] = i; /* dropped objects' members, then -X */
         free(nested);
         free(placed);
+        return true;
+}
+
+/* The last setting of a property wins, as in librdkafka: walk back over
+ * r's n entries remembering, per property, the line that wins, and set
+ * each entry's shadowed_by. false when out of memory. */
+static bool mark_winners(resolved_t *r, size_t n, const ksafe_props_t *props)
+{
+        size_t nprops = ksafe_props__count(props);
+        int *winner = malloc((nprops ? nprops : 1) * sizeof(*winner));
+        if (!winner)
+                return false;
+        for (size_t p = 0; p < nprops; p++)
+                winner[p] = -1;
+        for (size_t i = n; i-- > 0;) {
+                ksafe_entry_t *e = &r->entries[i];
+                if (!e->prop)
+                        continue;
+                size_t p = ksafe_props__index(props, e->prop);
+                e->shadowed_by = winner[p];
+                if (e->value && winner[p] < 0)
+                        winner[p] = (int)i;
+                /* Two members of one object are ambiguous (JSON readers
+                 * differ); a top-level key that default.topic.config
+                 * overrides is not: Python's merge decides. */
+                if (e->shadowed_by >= 0)
+                        e->in_json = e->in_json &&
+                                     r->entries[e->shadowed_by].json_object == e->json_object;
+        }
+        free(winner);
         return true;
 }
 
@@ -289,29 +327,7 @@ bool ksafe_config__resolve(const ksafe_config_t *cfg, const ksafe_policy_t *poli
         }
         if (scratch)
                 rd_kafka_conf_destroy(scratch);
-        /* The last setting of a property wins, as in librdkafka: walk back
-         * remembering, per property, the line that wins. */
-        size_t nprops = ksafe_props__count(policy->props);
-        int *winner = ok ? malloc((nprops ? nprops : 1) * sizeof(*winner)) : NULL;
-        ok = ok && winner;
-        for (size_t p = 0; ok && p < nprops; p++)
-                winner[p] = -1;
-        for (size_t i = n; ok && i-- > 0;) {
-                ksafe_entry_t *e = &r->entries[i];
-                if (!e->prop)
-                        continue;
-                size_t p = ksafe_props__index(policy->props, e->prop);
-                e->shadowed_by = winner[p];
-                if (e->value && winner[p] < 0)
-                        winner[p] = (int)i;
-                /* Two members of one object are ambiguous (JSON readers
-                 * differ); a top-level key that default.topic.config
-                 * overrides is not: Python's merge decides. */
-                if (e->shadowed_by >= 0)
-                        e->in_json = e->in_json &&
-                                     r->entries[e->shadowed_by].json_object == e->json_object;
-        }
-        free(winner);
+        ok = ok && mark_winners(r, n, policy->props);
         if (ok)
                 r->view = ksafe_view__from_entries(policy->props, cfg->source, r->entries, n);
         ok = ok && r->view;

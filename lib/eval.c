@@ -208,18 +208,13 @@ static void shown_value(const ksafe_rule_t *rule, const ksafe_value_t *v, ksafe_
                 ksafe_buf__printf(buf, "%s", v->text);
 }
 
-static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
-                          const ksafe_verdict_t *verdict, ksafe_report_t *report)
+/* The one sentence of a violation: what the value is, what the rule
+ * expects, and for an enforced forbidden property how it is fixed. A new
+ * string (free() it), NULL when out of memory. */
+static char *violation_message(const ksafe_rule_t *rule, const ksafe_value_t *v, const char *name,
+                               const char *actual_s, const char *expected_s, const char *fix)
 {
-        ksafe_value_t settled = verdict->value;
-        ksafe_view__settle(view, rule->prop, &settled); /* say "set" only when it is */
-        const ksafe_value_t *v = &settled;
-        const ksafe_entry_t *e = v->entry;
-        const char *name = e ? e->name : rule->property;
-        ksafe_buf_t actual = {0}, expected = {0}, message = {0};
-        shown_value(rule, v, &actual);
-        ksafe_rule__describe(rule, view, &expected);
-        char *actual_s = ksafe_buf__take(&actual), *expected_s = ksafe_buf__take(&expected);
+        ksafe_buf_t message = {0};
         if (v->is_set)
                 ksafe_buf__printf(&message, "%s is %s", name, actual_s);
         else if (v->derived)
@@ -229,19 +224,34 @@ static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
                 ksafe_buf__printf(&message, "%s is not set; librdkafka's default is %s", name,
                                   actual_s);
         ksafe_buf__printf(&message, "; expected %s", expected_s);
-        bool forbidden = rule->checks & KSAFE_CHECK_FORBIDDEN;
-        char *fix = rule->action == KSAFE_ACTION_ENFORCE ? ksafe_rule__fix(rule, view) : NULL;
         if (v->unsure)
                 ksafe_buf__printf(&message, " (whether it is set could not be learned from "
                                             "librdkafka)");
         /* Enforcing forbidden unsets: a file loses the line, a conf gets
          * the value librdkafka uses unset. No value to write by hand. */
-        if (forbidden && fix)
+        if ((rule->checks & KSAFE_CHECK_FORBIDDEN) && fix)
                 ksafe_buf__printf(&message, "; fix: remove it (unset, librdkafka uses %s)",
                                   rule->prop->sensitive ? KSAFE_REDACTED
                                   : fix[0]              ? fix
                                                         : "none");
-        char *message_s = ksafe_buf__take(&message);
+        return ksafe_buf__take(&message);
+}
+
+static void add_violation(const ksafe_rule_t *rule, const ksafe_view_t *view,
+                          const ksafe_verdict_t *verdict, ksafe_report_t *report)
+{
+        ksafe_value_t settled = verdict->value;
+        ksafe_view__settle(view, rule->prop, &settled); /* say "set" only when it is */
+        const ksafe_value_t *v = &settled;
+        const ksafe_entry_t *e = v->entry;
+        const char *name = e ? e->name : rule->property;
+        ksafe_buf_t actual = {0}, expected = {0};
+        shown_value(rule, v, &actual);
+        ksafe_rule__describe(rule, view, &expected);
+        char *actual_s = ksafe_buf__take(&actual), *expected_s = ksafe_buf__take(&expected);
+        bool forbidden = rule->checks & KSAFE_CHECK_FORBIDDEN;
+        char *fix = rule->action == KSAFE_ACTION_ENFORCE ? ksafe_rule__fix(rule, view) : NULL;
+        char *message_s = violation_message(rule, v, name, actual_s, expected_s, fix);
         if (forbidden) {
                 free(fix);
                 fix = NULL;

@@ -20,6 +20,31 @@ static bool rule_reads(const ksafe_rule_t *rule, const ksafe_prop_t *prop)
         return false;
 }
 
+/* The value as written (raw, which the table reads as value): one entry,
+ * judged as the linter judges a line (ksafe-misread-value for 1e3, 010,
+ * 4294967301), into report. */
+static void judge_as_written(const ksafe_policy_t *policy, const ksafe_prop_t *prop,
+                             const char *name, const char *raw, const char *value,
+                             ksafe_report_t *report)
+{
+        char why[512];
+        if (ksafe_prop__misread(prop, raw, value, why, sizeof(why))) {
+                ksafe_entry_t e = {
+                        .name = (char *)name,
+                        .raw = (char *)raw,
+                        .value = (char *)value,
+                        .note = why,
+                        .prop = prop,
+                        .status = KSAFE_ENTRY_MISREAD,
+                        .shadowed_by = -1,
+                };
+                ksafe_view_t *entries = ksafe_view__from_entries(policy->props, NULL, &e, 1);
+                if (entries)
+                        ksafe_eval__entries(policy, entries, report);
+                ksafe_view__destroy(entries);
+        }
+}
+
 ksafe_report_t *ksafe_eval__set(const ksafe_policy_t *policy, const rd_kafka_conf_t *conf,
                                 const char *name, const char *raw)
 {
@@ -33,23 +58,8 @@ ksafe_report_t *ksafe_eval__set(const ksafe_policy_t *policy, const rd_kafka_con
         if (!value)
                 return report; /* librdkafka refuses it itself (or out of memory) */
 
-        /* The value as written: one entry, judged as the linter judges a
-         * line (ksafe-misread-value for 1e3, 010, 4294967301). */
-        if (raw && ksafe_prop__misread(prop, raw, value, why, sizeof(why))) {
-                ksafe_entry_t e = {
-                        .name = (char *)name,
-                        .raw = (char *)raw,
-                        .value = value,
-                        .note = why,
-                        .prop = prop,
-                        .status = KSAFE_ENTRY_MISREAD,
-                        .shadowed_by = -1,
-                };
-                ksafe_view_t *entries = ksafe_view__from_entries(policy->props, NULL, &e, 1);
-                if (entries)
-                        ksafe_eval__entries(policy, entries, report);
-                ksafe_view__destroy(entries);
-        }
+        if (raw)
+                judge_as_written(policy, prop, name, raw, value, report);
 
         /* The rules, on the conf as it is and as it would be: on a copy
          * without plugin.library.paths. Copying that property loads the

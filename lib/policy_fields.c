@@ -227,6 +227,57 @@ static const char *const top_fields[] = {
         "allow_unsafe", "rules",        "override", "environments",
 };
 
+/* The "environments" object of a policy (at f): named environments, each
+ * a policy fragment. */
+static bool check_environments_structure(loader_t *L, const where_t *f, const json_t *v)
+{
+        if (!json_is_object(v))
+                return ksafe_policy__fail(L, f, "must be an object of environments, not %s",
+                                          json_type_name(v));
+        const char *name;
+        json_t *env;
+        json_object_foreach ((json_t *)v, name, env) {
+                where_t ew = where_key(f, name);
+                if (!valid_env_name(name))
+                        return ksafe_policy__fail(L, f,
+                                                  "environment names are 1 to 64 "
+                                                  "letters, digits, '-' or '_'");
+                if (!check_environment_structure(L, &ew, env))
+                        return false;
+        }
+        return true;
+}
+
+/* One known top-level field `key` (at f) of a policy: its type, and the
+ * structure of what it holds. */
+static bool check_top_field(loader_t *L, const where_t *f, const char *key, const json_t *v)
+{
+        bool ok = true;
+        if (!strcmp(key, "name") || !strcmp(key, "description") || !strcmp(key, "$schema")) {
+                if (!json_is_string(v))
+                        ok = ksafe_policy__fail(L, f, "must be a string, not %s",
+                                                json_type_name(v));
+                else if (!strcmp(key, "name"))
+                        ok = printable_name(L, f, json_string_value(v));
+        } else if (!strcmp(key, "extends")) {
+                if (!json_is_string(v))
+                        ok = ksafe_policy__fail(L, f,
+                                                "must be \"builtin:default\" or a path, not %s",
+                                                json_type_name(v));
+        } else if (!strcmp(key, "allow_unsafe")) {
+                if (!json_is_boolean(v))
+                        ok = ksafe_policy__fail(L, f, "must be true or false, not %s",
+                                                json_type_name(v));
+        } else if (!strcmp(key, "rules")) {
+                ok = check_rules_structure(L, f, v);
+        } else if (!strcmp(key, "override")) {
+                ok = check_overrides_structure(L, f, v);
+        } else if (!strcmp(key, "environments")) {
+                ok = check_environments_structure(L, f, v);
+        }
+        return ok;
+}
+
 bool ksafe_policy__check_structure(loader_t *L, const where_t *top, const json_t *doc)
 {
         if (!json_is_object(doc))
@@ -249,45 +300,7 @@ bool ksafe_policy__check_structure(loader_t *L, const where_t *top, const json_t
                                 break;
                 if (i == ARRAY_SIZE(top_fields))
                         return ksafe_policy__fail(L, &f, "unknown field \"%s\"", key);
-                bool ok = true;
-                if (!strcmp(key, "name") || !strcmp(key, "description") ||
-                    !strcmp(key, "$schema")) {
-                        if (!json_is_string(v))
-                                ok = ksafe_policy__fail(L, &f, "must be a string, not %s",
-                                                        json_type_name(v));
-                        else if (!strcmp(key, "name"))
-                                ok = printable_name(L, &f, json_string_value(v));
-                } else if (!strcmp(key, "extends")) {
-                        if (!json_is_string(v))
-                                ok = ksafe_policy__fail(
-                                        L, &f, "must be \"builtin:default\" or a path, not %s",
-                                        json_type_name(v));
-                } else if (!strcmp(key, "allow_unsafe")) {
-                        if (!json_is_boolean(v))
-                                ok = ksafe_policy__fail(L, &f, "must be true or false, not %s",
-                                                        json_type_name(v));
-                } else if (!strcmp(key, "rules")) {
-                        ok = check_rules_structure(L, &f, v);
-                } else if (!strcmp(key, "override")) {
-                        ok = check_overrides_structure(L, &f, v);
-                } else if (!strcmp(key, "environments")) {
-                        if (!json_is_object(v))
-                                return ksafe_policy__fail(
-                                        L, &f, "must be an object of environments, not %s",
-                                        json_type_name(v));
-                        const char *name;
-                        json_t *env;
-                        json_object_foreach (v, name, env) {
-                                where_t ew = where_key(&f, name);
-                                if (!valid_env_name(name))
-                                        return ksafe_policy__fail(L, &f,
-                                                                  "environment names are 1 to 64 "
-                                                                  "letters, digits, '-' or '_'");
-                                if (!check_environment_structure(L, &ew, env))
-                                        return false;
-                        }
-                }
-                if (!ok)
+                if (!check_top_field(L, &f, key, v))
                         return false;
         }
         return true;

@@ -144,6 +144,45 @@ static bool recheck(const rd_kafka_conf_t *conf, const ksafe_view_t *trial,
         return ok;
 }
 
+/* Audit the handle that rd_kafka_new() created from the judged conf: rk when
+ * it passes; otherwise destroy it (and conf with it), add KSAFE_AUDIT_FAILED
+ * to report, explain in errstr and return NULL. The audit knows what the
+ * pre-check (view) knew about which properties were set: a value set to its
+ * default is set. */
+static rd_kafka_t *audit_created(rd_kafka_t *rk, const ksafe_policy_t *policy,
+                                 const ksafe_view_t *view, ksafe_report_t *report, char *errstr,
+                                 size_t errstr_size)
+{
+        ksafe_report_t *audit = ksafe_eval__view_consume(
+                policy, ksafe_view__from_handle_like(policy->props, rk, view));
+        if (!audit || audit_fails(report, audit)) {
+                /* ksafe's model of librdkafka was wrong: never hand
+                 * out this handle. conf goes with it (see ksafe.h),
+                 * and the report says so: ksafe_report_conf_consumed(). */
+                ksafe_violation_t consumed = {
+                        .rule_id = KSAFE_AUDIT_FAILED,
+                        .property = "(producer)",
+                        .message = "the created producer failed ksafe's audit (a ksafe "
+                                   "bug): it was destroyed, and conf with it",
+                        .why = "ksafe's model of rd_kafka_new() differs from "
+                               "librdkafka: the handle is not handed out",
+                        .action = KSAFE_ACTION_REJECT,
+                        .severity = KSAFE_SEVERITY_ERROR,
+                };
+                ksafe_report__add(report, &consumed);
+                ksafe_report__explain(report, errstr, errstr_size);
+                size_t len = errstr && errstr_size ? strnlen(errstr, errstr_size) : 0;
+                if (len + 1 < errstr_size)
+                        snprintf(errstr + len, errstr_size - len,
+                                 " (the created handle failed the audit: conf was "
+                                 "consumed with it)");
+                rd_kafka_destroy(rk);
+                rk = NULL;
+        }
+        ksafe_report_destroy(audit);
+        return rk;
+}
+
 /*
  * The policy is judged and enforced on a trial copy first, so that a
  * refusal leaves the caller's conf as it was. Then the same values are set
@@ -185,35 +224,7 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
                 ksafe_report__explain(report, errstr, errstr_size);
         } else if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
                 fresh = NULL; /* the handle owns conf now */
-                /* The audit knows what the pre-check knew about which
-                 * properties were set: a value set to its default is set. */
-                ksafe_report_t *audit = ksafe_eval__view_consume(
-                        policy, ksafe_view__from_handle_like(policy->props, rk, view));
-                if (!audit || audit_fails(report, audit)) {
-                        /* ksafe's model of librdkafka was wrong: never hand
-                         * out this handle. conf goes with it (see ksafe.h),
-                         * and the report says so: ksafe_report_conf_consumed(). */
-                        ksafe_violation_t consumed = {
-                                .rule_id = KSAFE_AUDIT_FAILED,
-                                .property = "(producer)",
-                                .message = "the created producer failed ksafe's audit (a ksafe "
-                                           "bug): it was destroyed, and conf with it",
-                                .why = "ksafe's model of rd_kafka_new() differs from "
-                                       "librdkafka: the handle is not handed out",
-                                .action = KSAFE_ACTION_REJECT,
-                                .severity = KSAFE_SEVERITY_ERROR,
-                        };
-                        ksafe_report__add(report, &consumed);
-                        ksafe_report__explain(report, errstr, errstr_size);
-                        size_t len = errstr && errstr_size ? strnlen(errstr, errstr_size) : 0;
-                        if (len + 1 < errstr_size)
-                                snprintf(errstr + len, errstr_size - len,
-                                         " (the created handle failed the audit: conf was "
-                                         "consumed with it)");
-                        rd_kafka_destroy(rk);
-                        rk = NULL;
-                }
-                ksafe_report_destroy(audit);
+                rk = audit_created(rk, policy, view, report, errstr, errstr_size);
         }
         ksafe_view__destroy(view);
         fixes_free(&fx);
@@ -294,6 +305,45 @@ static bool topic_conf_setter(void *target, const ksafe_rule_t *rule, const char
                RD_KAFKA_CONF_OK;
 }
 
+/* true when rk has no handle for topic yet; otherwise false, with why in
+ * errstr. */
+static bool topic_is_new(rd_kafka_t *rk, const char *topic, char *errstr, size_t errstr_size)
+{
+        topic_state_t state = topic_state(rk, topic);
+        if (state == TOPIC_NEW)
+                return true;
+        set_errstr(errstr, errstr_size,
+                   state == TOPIC_EXISTS
+                           ? "ksafe: topic \"%s\" already has a handle in this producer: "
+                             "rd_kafka_topic_new() would return it as it is, and its "
+                             "configuration cannot be read back to be judged (keep the "
+                             "handle ksafe_topic_new() returned the first time)"
+                           : "ksafe: cannot tell whether topic \"%s\" already has a "
+                             "handle: ksafe_topic_new() needs an idempotent producer",
+                   topic);
+        return false;
+}
+
+/* rkt when it is the handle made from the judged tconf (whose opaque was
+ * `opaque`). Another thread may have made the topic in between: a handle
+ * that is not the one made from tconf is refused where that shows (its
+ * opaque differs): destroyed, NULL returned, why in errstr. */
+static rd_kafka_topic_t *made_from_tconf(rd_kafka_topic_t *rkt, const char *opaque,
+                                         const char *topic, char *errstr, size_t errstr_size)
+{
+        char got[64] = "";
+        if (rd_kafka_topic_opaque(rkt))
+                snprintf(got, sizeof(got), "%p", rd_kafka_topic_opaque(rkt));
+        if (strcmp(got, opaque) == 0)
+                return rkt;
+        rd_kafka_topic_destroy(rkt);
+        set_errstr(errstr, errstr_size,
+                   "ksafe: topic \"%s\" was created elsewhere at the same time: "
+                   "its configuration cannot be judged",
+                   topic);
+        return NULL;
+}
+
 rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_topic_conf_t *tconf,
                                   const ksafe_policy_t *policy, ksafe_report_t **reportp,
                                   char *errstr, size_t errstr_size)
@@ -306,17 +356,7 @@ rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_to
                         rd_kafka_topic_conf_destroy(tconf);
                 return NULL;
         }
-        topic_state_t state = topic_state(rk, topic);
-        if (state != TOPIC_NEW) {
-                set_errstr(errstr, errstr_size,
-                           state == TOPIC_EXISTS
-                                   ? "ksafe: topic \"%s\" already has a handle in this producer: "
-                                     "rd_kafka_topic_new() would return it as it is, and its "
-                                     "configuration cannot be read back to be judged (keep the "
-                                     "handle ksafe_topic_new() returned the first time)"
-                                   : "ksafe: cannot tell whether topic \"%s\" already has a "
-                                     "handle: ksafe_topic_new() needs an idempotent producer",
-                           topic);
+        if (!topic_is_new(rk, topic, errstr, errstr_size)) {
                 if (tconf)
                         rd_kafka_topic_conf_destroy(tconf);
                 ksafe_policy_cache__release(held);
@@ -342,23 +382,9 @@ rd_kafka_topic_t *ksafe_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_to
         } else if (!(rkt = rd_kafka_topic_new(rk, topic, tconf))) {
                 set_errstr(errstr, errstr_size, "ksafe: rd_kafka_topic_new(\"%s\") failed: %s",
                            topic, rd_kafka_err2str(rd_kafka_last_error()));
-        } else {
-                /* Another thread may have made the topic in between: a
-                 * handle that is not the one made from tconf is refused
-                 * where that shows (its opaque differs). */
-                char got[64] = "";
-                if (rd_kafka_topic_opaque(rkt))
-                        snprintf(got, sizeof(got), "%p", rd_kafka_topic_opaque(rkt));
-                if (strcmp(got, opaque) != 0) {
-                        rd_kafka_topic_destroy(rkt);
-                        rkt = NULL;
-                        set_errstr(errstr, errstr_size,
-                                   "ksafe: topic \"%s\" was created elsewhere at the same time: "
-                                   "its configuration cannot be judged",
-                                   topic);
-                        ksafe_report_destroy(report);
-                        report = NULL;
-                }
+        } else if (!(rkt = made_from_tconf(rkt, opaque, topic, errstr, errstr_size))) {
+                ksafe_report_destroy(report);
+                report = NULL;
         }
         hand_over(report, reportp);
         ksafe_policy_cache__release(held);

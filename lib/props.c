@@ -176,10 +176,9 @@ static void read_defaults(ksafe_props_t *props)
 
 static void table_free(ksafe_props_t *props);
 
-/* Parse librdkafka's table: about 70% of a policy load when every policy
- * did it (callgrind), so it is done once per process (see
- * ksafe_props__new()). */
-static ksafe_props_t *table_build(void)
+/* librdkafka's property table as rd_kafka_conf_properties_show() prints
+ * it: a new string (free() it), NULL when out of memory. */
+static char *properties_text(void)
 {
         char *text = NULL;
         size_t text_len = 0;
@@ -191,6 +190,39 @@ static ksafe_props_t *table_build(void)
                 free(text);
                 return NULL;
         }
+        return text;
+}
+
+/* After the rows are read: sort them, link each alias to its canonical
+ * property, read the defaults and find the well-known properties. false
+ * when a default could not be read (out of memory). */
+static bool table_finish(ksafe_props_t *props)
+{
+        qsort(props->all, props->count, sizeof(*props->all), prop_cmp);
+        for (size_t i = 0; i < props->count; i++) {
+                ksafe_prop_t *p = &props->all[i];
+                const ksafe_prop_t *target =
+                        p->alias_of ? find_in_scope(props, p->scope, p->alias_of) : NULL;
+                p->canon = target ? target : p;
+        }
+
+        read_defaults(props);
+        for (size_t i = 0; i < props->count; i++)
+                if (!props->all[i].def)
+                        return false;
+        for (int w = 0; w < KSAFE_P__COUNT; w++)
+                props->well_known[w] = ksafe_props__find(props, well_known_names[w]);
+        return true;
+}
+
+/* Parse librdkafka's table: about 70% of a policy load when every policy
+ * did it (callgrind), so it is done once per process (see
+ * ksafe_props__new()). */
+static ksafe_props_t *table_build(void)
+{
+        char *text = properties_text();
+        if (!text)
+                return NULL;
 
         ksafe_props_t *props = calloc(1, sizeof(*props));
         size_t cap = 256;
@@ -231,22 +263,10 @@ static ksafe_props_t *table_build(void)
                 return NULL;
         }
 
-        qsort(props->all, props->count, sizeof(*props->all), prop_cmp);
-        for (size_t i = 0; i < props->count; i++) {
-                ksafe_prop_t *p = &props->all[i];
-                const ksafe_prop_t *target =
-                        p->alias_of ? find_in_scope(props, p->scope, p->alias_of) : NULL;
-                p->canon = target ? target : p;
+        if (!table_finish(props)) {
+                table_free(props);
+                return NULL;
         }
-
-        read_defaults(props);
-        for (size_t i = 0; i < props->count; i++)
-                if (!props->all[i].def) {
-                        table_free(props);
-                        return NULL;
-                }
-        for (int w = 0; w < KSAFE_P__COUNT; w++)
-                props->well_known[w] = ksafe_props__find(props, well_known_names[w]);
         return props;
 }
 

@@ -45,6 +45,49 @@ static void refusal_message(const char *name, bool sensitive, char *lib_err, cha
                 snprintf(errstr, errstr_size, "%s", lib_err);
 }
 
+/* Set raw on a new conf (or topic conf) of canon's scope and read back
+ * what librdkafka stored: *outp a new string (free() it) or NULL, *created
+ * false when the conf could not be made (out of memory). Returns
+ * librdkafka's answer, with its message in lib_err when it refused. */
+static rd_kafka_conf_res_t set_and_read_back(const ksafe_prop_t *canon, const char *raw,
+                                             char **outp, bool *created, char *lib_err,
+                                             size_t lib_err_size)
+{
+        char *out = NULL;
+        size_t size = 0;
+        rd_kafka_conf_res_t res;
+        bool global = canon->scope == KSAFE_SCOPE_GLOBAL;
+        bool text = canon->type == KSAFE_PROP_STRING || canon->type == KSAFE_PROP_PATTERN;
+        rd_kafka_conf_t *conf = global ? rd_kafka_conf_new() : NULL;
+        rd_kafka_topic_conf_t *tconf = global ? NULL : rd_kafka_topic_conf_new();
+        res = global ? rd_kafka_conf_set(conf, canon->name, raw, lib_err, lib_err_size)
+                     : rd_kafka_topic_conf_set(tconf, canon->name, raw, lib_err, lib_err_size);
+        bool set = res == RD_KAFKA_CONF_OK;
+        /* Ask for the length first: nothing librdkafka reads is cut short. */
+        if (set)
+                res = global ? rd_kafka_conf_get(conf, canon->name, NULL, &size)
+                             : rd_kafka_topic_conf_get(tconf, canon->name, NULL, &size);
+        if (res == RD_KAFKA_CONF_OK && (out = malloc(size ? size : 1)) != NULL) {
+                out[0] = '\0';
+                if (size)
+                        res = global ? rd_kafka_conf_get(conf, canon->name, out, &size)
+                                     : rd_kafka_topic_conf_get(tconf, canon->name, out, &size);
+        }
+        /* An empty string unsets a string property: it reads back as not
+         * set at all (transactional.id= is no transactional id). */
+        if (set && text && res == RD_KAFKA_CONF_UNKNOWN && !out) {
+                res = RD_KAFKA_CONF_OK;
+                out = strdup("");
+        }
+        *created = global ? conf != NULL : tconf != NULL;
+        if (conf)
+                rd_kafka_conf_destroy(conf);
+        if (tconf)
+                rd_kafka_topic_conf_destroy(tconf);
+        *outp = out;
+        return res;
+}
+
 /* Parse on a scratch conf of its own; *nomem when that failed for want of
  * memory (an answer not to remember). */
 static char *parse_fresh(const ksafe_prop_t *prop, const char *raw, char *errstr,
@@ -71,36 +114,10 @@ static char *parse_fresh(const ksafe_prop_t *prop, const char *raw, char *errstr
 
         char lib_err[512] = "";
         char *out = NULL;
-        size_t size = 0;
-        rd_kafka_conf_res_t res;
-        bool global = canon->scope == KSAFE_SCOPE_GLOBAL;
-        bool text = canon->type == KSAFE_PROP_STRING || canon->type == KSAFE_PROP_PATTERN;
-        rd_kafka_conf_t *conf = global ? rd_kafka_conf_new() : NULL;
-        rd_kafka_topic_conf_t *tconf = global ? NULL : rd_kafka_topic_conf_new();
-        res = global ? rd_kafka_conf_set(conf, canon->name, raw, lib_err, sizeof(lib_err))
-                     : rd_kafka_topic_conf_set(tconf, canon->name, raw, lib_err, sizeof(lib_err));
-        bool set = res == RD_KAFKA_CONF_OK;
-        /* Ask for the length first: nothing librdkafka reads is cut short. */
-        if (set)
-                res = global ? rd_kafka_conf_get(conf, canon->name, NULL, &size)
-                             : rd_kafka_topic_conf_get(tconf, canon->name, NULL, &size);
-        if (res == RD_KAFKA_CONF_OK && (out = malloc(size ? size : 1)) != NULL) {
-                out[0] = '\0';
-                if (size)
-                        res = global ? rd_kafka_conf_get(conf, canon->name, out, &size)
-                                     : rd_kafka_topic_conf_get(tconf, canon->name, out, &size);
-        }
-        /* An empty string unsets a string property: it reads back as not
-         * set at all (transactional.id= is no transactional id). */
-        if (set && text && res == RD_KAFKA_CONF_UNKNOWN && !out) {
-                res = RD_KAFKA_CONF_OK;
-                out = strdup("");
-        }
-        if (conf)
-                rd_kafka_conf_destroy(conf);
-        if (tconf)
-                rd_kafka_topic_conf_destroy(tconf);
-        if ((res == RD_KAFKA_CONF_OK && !out) || (global ? !conf : !tconf)) {
+        bool created;
+        rd_kafka_conf_res_t res =
+                set_and_read_back(canon, raw, &out, &created, lib_err, sizeof(lib_err));
+        if ((res == RD_KAFKA_CONF_OK && !out) || !created) {
                 free(out);
                 *nomem = true;
                 snprintf(errstr, errstr_size, "out of memory");

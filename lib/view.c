@@ -316,28 +316,12 @@ static bool exact_float(const char *raw, ksafe_value_t *out, char **owned)
         return true;
 }
 
-/* Read a value from the source. Its text may point into the source, into
- * the property table, or to a buffer returned in *owned (free() it). */
-static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out,
-                       char **owned)
+/* Read prop from the view's conf (or topic conf) into out->text, *owned
+ * holding the copy; with no conf of prop's level, out is left as it is (the
+ * default). false when out of memory. */
+static bool read_conf_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out,
+                            char **owned)
 {
-        *out = (ksafe_value_t){.text = prop->def};
-        *owned = NULL;
-        if (view->source == SOURCE_ENTRIES) {
-                for (size_t i = view->count; i-- > 0;) {
-                        const ksafe_entry_t *e = &view->entries[i];
-                        if (e->prop == prop && e->value) {
-                                *out = (ksafe_value_t){
-                                        .text = e->value, .is_set = true, .entry = e};
-                                if (prop->type == KSAFE_PROP_FLOAT && e->raw &&
-                                    !exact_float(e->raw, out, owned))
-                                        return false;
-                                break;
-                        }
-                }
-                return true;
-        }
-
         const rd_kafka_topic_conf_t *tconf = view->tconf;
         if (!tconf && view->conf && prop->scope == KSAFE_SCOPE_TOPIC)
                 /* Read only: librdkafka's getter just lacks the const. */
@@ -367,6 +351,34 @@ static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
                             : prop->type == KSAFE_PROP_STRING ? ""
                                                               : prop->def;
         }
+        return true;
+}
+
+/* Read a value from the source. Its text may point into the source, into
+ * the property table, or to a buffer returned in *owned (free() it). */
+static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out,
+                       char **owned)
+{
+        *out = (ksafe_value_t){.text = prop->def};
+        *owned = NULL;
+        if (view->source == SOURCE_ENTRIES) {
+                for (size_t i = view->count; i-- > 0;) {
+                        const ksafe_entry_t *e = &view->entries[i];
+                        if (e->prop == prop && e->value) {
+                                *out = (ksafe_value_t){
+                                        .text = e->value, .is_set = true, .entry = e};
+                                if (prop->type == KSAFE_PROP_FLOAT && e->raw &&
+                                    !exact_float(e->raw, out, owned))
+                                        return false;
+                                break;
+                        }
+                }
+                return true;
+        }
+
+        bool topic = prop->scope == KSAFE_SCOPE_TOPIC;
+        if (!read_conf_value(view, prop, out, owned))
+                return false;
         const set_list_t *list = topic ? &view->lazy->topic_set : &view->user_set;
         bool differs = strcmp(out->text, prop->def) != 0;
         if (list->known)

@@ -3,11 +3,11 @@
 # difference fails, with the diff. Fix with: clang-format -i FILE...
 #
 # Usage: clang-format.sh SOURCE_ROOT [CLANG_FORMAT]
-# The directories checked are listed here, explicitly. include/ and tools/
-# join once their owners' branches are merged and formatted.
+# The directories checked are listed here, explicitly. tools/ joins once its
+# owners' branches are merged and formatted.
 root=${1:?usage: clang-format.sh SOURCE_ROOT [CLANG_FORMAT]}
 cf=${2:-clang-format}
-DIRS="lib tests/unit tests/integration"
+DIRS="include lib tests/unit tests/integration"
 FILES="tests/common.h"
 # Files of other branches, formatted by their owners (then taken off this list).
 SKIP=""

@@ -254,14 +254,72 @@ START_TEST(properties_separators)
 }
 END_TEST
 
-START_TEST(properties_blanks_around_separator)
+/* Same-shaped properties cases: a text, then where each probed property is
+ * found, with which value (line, column). */
+static const struct {
+        const char *name;
+        const char *text;
+        struct {
+                const char *property, *value;
+                int line, column;
+        } want[3];
+} layouts[] = {
+        {"blanks_around_separator",
+         "client.id   =   two words  \n"
+         "bootstrap.servers\t:\thost:9092\t\n"
+         "group.id \t  tabbed\n",
+         {{"client.id", "two words", 1, 1},
+          {"bootstrap.servers", "host:9092", 2, 1},
+          {"group.id", "tabbed", 3, 1}}},
+        {"indented_key_column",
+         "   client.id=a\n"
+         "\tgroup.id=b\n"
+         " \t bootstrap.servers : c\n",
+         {{"client.id", "a", 1, 4}, {"group.id", "b", 2, 2}, {"bootstrap.servers", "c", 3, 4}}},
+        /* Joined, the next line's leading blanks dropped, located at the
+         * first line. */
+        {"continuation",
+         "bootstrap.servers=a:9092,\\\n"
+         "    b:9092,\\\n"
+         "\t\tc:9092\n"
+         "client.id = x\\\n"
+         "y\n"
+         "group.id=after\n",
+         {{"bootstrap.servers", "a:9092,b:9092,c:9092", 1, 1},
+          {"client.id", "xy", 4, 1},
+          {"group.id", "after", 6, 1}}},
+        /* An even number of backslashes ends the line; backslashes are kept
+         * literally in values (Windows paths), in the middle as at the
+         * end: "C:\\certs\\" stays as written. */
+        {"escaped_backslash_is_not_a_continuation",
+         "client.id=C:\\\\certs\\\\\n"
+         "group.id=next\n",
+         {{"client.id", "C:\\\\certs\\\\", 1, 1}, {"group.id", "next", 2, 1}}},
+        {"continuation_at_end_of_file", "client.id=last\\", {{"client.id", "last", 1, 1}}},
+        {"crlf",
+         "client.id=a\r\n"
+         "\r\n"
+         "group.id = b \r\n"
+         "bootstrap.servers=c,\\\r\n"
+         "  d\r\n",
+         {{"client.id", "a", 1, 1}, {"group.id", "b", 3, 1}, {"bootstrap.servers", "c,d", 4, 1}}},
+        {"cr_only",
+         "client.id=a\r"
+         "\r"
+         "  group.id=b\r"
+         "bootstrap.servers=c,\\\r"
+         "d\r",
+         {{"client.id", "a", 1, 1}, {"group.id", "b", 3, 3}, {"bootstrap.servers", "c,d", 4, 1}}},
+        {"no_trailing_newline", "client.id=a\ngroup.id=b", {{"group.id", "b", 2, 1}}},
+};
+
+START_TEST(properties_layout)
 {
-        ksafe_report_t *r = probe("client.id   =   two words  \n"
-                                  "bootstrap.servers\t:\thost:9092\t\n"
-                                  "group.id \t  tabbed\n");
-        assert_probe(r, "client.id", "two words", 1, 1);
-        assert_probe(r, "bootstrap.servers", "host:9092", 2, 1);
-        assert_probe(r, "group.id", "tabbed", 3, 1);
+        ksafe_report_t *r = probe(layouts[_i].text);
+        ck_assert_msg(r, "%s: no report", layouts[_i].name);
+        for (size_t k = 0; k < 3 && layouts[_i].want[k].property; k++)
+                assert_probe(r, layouts[_i].want[k].property, layouts[_i].want[k].value,
+                             layouts[_i].want[k].line, layouts[_i].want[k].column);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -292,56 +350,6 @@ START_TEST(properties_comments_and_blank_lines)
 }
 END_TEST
 
-START_TEST(properties_indented_key_column)
-{
-        ksafe_report_t *r = probe("   client.id=a\n"
-                                  "\tgroup.id=b\n"
-                                  " \t bootstrap.servers : c\n");
-        assert_probe(r, "client.id", "a", 1, 4);
-        assert_probe(r, "group.id", "b", 2, 2);
-        assert_probe(r, "bootstrap.servers", "c", 3, 4);
-        ksafe_report_destroy(r);
-}
-END_TEST
-
-START_TEST(properties_continuation)
-{
-        ksafe_report_t *r = probe("bootstrap.servers=a:9092,\\\n"
-                                  "    b:9092,\\\n"
-                                  "\t\tc:9092\n"
-                                  "client.id = x\\\n"
-                                  "y\n"
-                                  "group.id=after\n");
-        /* Joined, the next line's leading blanks dropped, located at the
-         * first line. */
-        assert_probe(r, "bootstrap.servers", "a:9092,b:9092,c:9092", 1, 1);
-        assert_probe(r, "client.id", "xy", 4, 1);
-        assert_probe(r, "group.id", "after", 6, 1);
-        ksafe_report_destroy(r);
-}
-END_TEST
-
-START_TEST(properties_continuation_at_end_of_file)
-{
-        ksafe_report_t *r = probe("client.id=last\\");
-        assert_probe(r, "client.id", "last", 1, 1);
-        ksafe_report_destroy(r);
-}
-END_TEST
-
-START_TEST(properties_escaped_backslash_is_not_a_continuation)
-{
-        /* An even number of backslashes ends the line; backslashes are kept
-         * literally in values (Windows paths), in the middle as at the
-         * end: "C:\\certs\\" stays as written. */
-        ksafe_report_t *r = probe("client.id=C:\\\\certs\\\\\n"
-                                  "group.id=next\n");
-        assert_probe(r, "client.id", "C:\\\\certs\\\\", 1, 1);
-        assert_probe(r, "group.id", "next", 2, 1);
-        ksafe_report_destroy(r);
-}
-END_TEST
-
 /* kcat -F strips the backslashes before ':' and '=' that Java configs
  * write (ccloud's "https\://..."), and keeps the others. */
 START_TEST(properties_kcat_value_escapes)
@@ -357,34 +365,6 @@ START_TEST(properties_kcat_value_escapes)
 }
 END_TEST
 
-START_TEST(properties_crlf)
-{
-        ksafe_report_t *r = probe("client.id=a\r\n"
-                                  "\r\n"
-                                  "group.id = b \r\n"
-                                  "bootstrap.servers=c,\\\r\n"
-                                  "  d\r\n");
-        assert_probe(r, "client.id", "a", 1, 1);
-        assert_probe(r, "group.id", "b", 3, 1);
-        assert_probe(r, "bootstrap.servers", "c,d", 4, 1);
-        ksafe_report_destroy(r);
-}
-END_TEST
-
-START_TEST(properties_cr_only)
-{
-        ksafe_report_t *r = probe("client.id=a\r"
-                                  "\r"
-                                  "  group.id=b\r"
-                                  "bootstrap.servers=c,\\\r"
-                                  "d\r");
-        assert_probe(r, "client.id", "a", 1, 1);
-        assert_probe(r, "group.id", "b", 3, 3);
-        assert_probe(r, "bootstrap.servers", "c,d", 4, 1);
-        ksafe_report_destroy(r);
-}
-END_TEST
-
 START_TEST(properties_bom)
 {
         ksafe_report_t *r = probe("\xEF\xBB\xBF"
@@ -396,14 +376,6 @@ START_TEST(properties_bom)
         assert_probe(r, "group.id", "b", 2, 1);
         assert_at(expect(r, "ksafe-kcat-syntax", "client.id"), 1, 1);
         ck_assert_uint_eq(ksafe_report_count(r), 3);
-        ksafe_report_destroy(r);
-}
-END_TEST
-
-START_TEST(properties_no_trailing_newline)
-{
-        ksafe_report_t *r = probe("client.id=a\ngroup.id=b");
-        assert_probe(r, "group.id", "b", 2, 1);
         ksafe_report_destroy(r);
 }
 END_TEST
@@ -1742,17 +1714,10 @@ static Suite *config_suite(void)
         TCase *tc = tcase_create("properties");
         tcase_add_unchecked_fixture(tc, load_policies, free_policies);
         tcase_add_test(tc, properties_separators);
-        tcase_add_test(tc, properties_blanks_around_separator);
+        tcase_add_loop_test(tc, properties_layout, 0, sizeof(layouts) / sizeof(*layouts));
         tcase_add_test(tc, properties_comments_and_blank_lines);
-        tcase_add_test(tc, properties_indented_key_column);
-        tcase_add_test(tc, properties_continuation);
-        tcase_add_test(tc, properties_continuation_at_end_of_file);
-        tcase_add_test(tc, properties_escaped_backslash_is_not_a_continuation);
         tcase_add_test(tc, properties_kcat_value_escapes);
-        tcase_add_test(tc, properties_crlf);
-        tcase_add_test(tc, properties_cr_only);
         tcase_add_test(tc, properties_bom);
-        tcase_add_test(tc, properties_no_trailing_newline);
         tcase_add_test(tc, properties_empty_and_comment_only);
         tcase_add_test(tc, properties_key_without_value);
         tcase_add_test(tc, properties_unknown_keys_keep_their_location);

@@ -946,18 +946,19 @@ END_TEST
  * Errors from files
  */
 
-START_TEST(test_file_missing)
-{
-        const char *path = data("no-such-policy.json");
-        expect_file_error(path, NULL, path, "", "cannot read policy: No such file or directory");
-}
-END_TEST
+/* A policy path that cannot be read: the path, and why, in the error. */
+static const struct {
+        const char *file, *message;
+} unreadable_files[] = {
+        {"no-such-policy.json", "cannot read policy: No such file or directory"},
+        /* a directory opens but cannot be read, also for root */
+        {"sub", "cannot read policy: Is a directory"},
+};
 
 START_TEST(test_file_unreadable)
 {
-        /* a directory opens but cannot be read, also for root */
-        const char *path = data("sub");
-        expect_file_error(path, NULL, path, "", "cannot read policy: Is a directory");
+        const char *path = data(unreadable_files[_i].file);
+        expect_file_error(path, NULL, path, "", unreadable_files[_i].message);
 }
 END_TEST
 
@@ -1831,49 +1832,36 @@ static void from_env(const char *policy_var, const char *env_var)
         policy = ksafe_policy_from_env(&err);
 }
 
-START_TEST(test_from_env_unset_is_default)
-{
-        from_env(NULL, NULL);
-        ck_assert_msg(policy != NULL, "%s", err.text);
-        ck_assert_str_eq(ksafe_policy_name(policy), "builtin:default");
-        ck_assert_ptr_null(ksafe_policy_env(policy));
-        ck_assert_str_eq(rule_ids(), BASELINE_IDS);
-}
-END_TEST
+/* KSAFE_POLICY and KSAFE_ENV that load: which policy, which environment,
+ * which rules. A NULL expectation is not checked. */
+static const struct {
+        const char *policy_var; /* a file under tests/data, "" or NULL (unset) */
+        const char *env_var;
+        const char *name;
+        bool no_env; /* the policy has no environment */
+        const char *env;
+        const char *rules;
+} from_env_loads[] = {
+        {NULL, NULL, "builtin:default", true, NULL, BASELINE_IDS},
+        {"", "", "builtin:default", true, NULL, NULL},
+        {"sub/child.json", NULL, "child", false, NULL, BASELINE_IDS ",linger,client-id"},
+        {"sub/child.json", "prod", NULL, false, "prod", BASELINE_IDS ",linger,tls,client-id"},
+        {NULL, "prod", "builtin:default", false, "prod", NULL},
+};
 
-START_TEST(test_from_env_empty_is_default)
+START_TEST(test_from_env_loads)
 {
-        from_env("", "");
+        const char *var = from_env_loads[_i].policy_var;
+        from_env(var && var[0] ? data(var) : var, from_env_loads[_i].env_var);
         ck_assert_msg(policy != NULL, "%s", err.text);
-        ck_assert_str_eq(ksafe_policy_name(policy), "builtin:default");
-        ck_assert_ptr_null(ksafe_policy_env(policy));
-}
-END_TEST
-
-START_TEST(test_from_env_file)
-{
-        from_env(data("sub/child.json"), NULL);
-        ck_assert_msg(policy != NULL, "%s", err.text);
-        ck_assert_str_eq(ksafe_policy_name(policy), "child");
-        ck_assert_str_eq(rule_ids(), BASELINE_IDS ",linger,client-id");
-}
-END_TEST
-
-START_TEST(test_from_env_file_and_env)
-{
-        from_env(data("sub/child.json"), "prod");
-        ck_assert_msg(policy != NULL, "%s", err.text);
-        ck_assert_str_eq(ksafe_policy_env(policy), "prod");
-        ck_assert_str_eq(rule_ids(), BASELINE_IDS ",linger,tls,client-id");
-}
-END_TEST
-
-START_TEST(test_from_env_default_with_env)
-{
-        from_env(NULL, "prod");
-        ck_assert_msg(policy != NULL, "%s", err.text);
-        ck_assert_str_eq(ksafe_policy_name(policy), "builtin:default");
-        ck_assert_str_eq(ksafe_policy_env(policy), "prod");
+        if (from_env_loads[_i].name)
+                ck_assert_str_eq(ksafe_policy_name(policy), from_env_loads[_i].name);
+        if (from_env_loads[_i].no_env)
+                ck_assert_ptr_null(ksafe_policy_env(policy));
+        if (from_env_loads[_i].env)
+                ck_assert_str_eq(ksafe_policy_env(policy), from_env_loads[_i].env);
+        if (from_env_loads[_i].rules)
+                ck_assert_str_eq(rule_ids(), from_env_loads[_i].rules);
 }
 END_TEST
 
@@ -2214,8 +2202,7 @@ static Suite *policy_suite(void)
 
         tc = tcase_create("file errors");
         tcase_add_checked_fixture(tc, setup, teardown);
-        tcase_add_test(tc, test_file_missing);
-        tcase_add_test(tc, test_file_unreadable);
+        tcase_add_loop_test(tc, test_file_unreadable, 0, N(unreadable_files));
         tcase_add_test(tc, test_file_with_nul_byte);
         tcase_add_test(tc, test_file_syntax_error_in_extended_file);
         tcase_add_test(tc, test_extends_missing_file);
@@ -2286,11 +2273,7 @@ static Suite *policy_suite(void)
         tc = tcase_create("from_env");
         tcase_add_unchecked_fixture(tc, sys_base_setup, sys_base_teardown);
         tcase_add_checked_fixture(tc, sys_setup, sys_teardown); /* no system policy */
-        tcase_add_test(tc, test_from_env_unset_is_default);
-        tcase_add_test(tc, test_from_env_empty_is_default);
-        tcase_add_test(tc, test_from_env_file);
-        tcase_add_test(tc, test_from_env_file_and_env);
-        tcase_add_test(tc, test_from_env_default_with_env);
+        tcase_add_loop_test(tc, test_from_env_loads, 0, N(from_env_loads));
         tcase_add_test(tc, test_from_env_missing_file_is_an_error);
         tcase_add_test(tc, test_from_env_bad_policy_is_an_error);
         tcase_add_test(tc, test_from_env_unknown_env);
