@@ -35,17 +35,17 @@ typedef struct lint_opts_s {
         bool check_policy;
         bool print_policy;
         bool effective;
-        bool exit_zero; /* findings do not fail the run (exit 0, not 1) */
+        bool exit_zero;         /* findings do not fail the run (exit 0, not 1) */
         const char *stdin_name; /* --stdin-filename */
         const char *base_dir;   /* --base-dir, as given */
-        const char *x[MAX_X]; /* -X key=value, in order */
+        const char *x[MAX_X];   /* -X key=value, in order */
         size_t x_count;
-        const char *config;   /* --config FILE */
-        bool no_config;       /* --no-config */
+        const char *config;     /* --config FILE */
+        bool no_config;         /* --no-config */
         lint_project_t project; /* the project config, if any */
-        const char *explain;  /* --explain RULE */
-        bool list_rules;      /* --list-rules */
-        bool markdown;        /* -f markdown: the rules as doc/rules.md */
+        const char *explain;    /* --explain RULE */
+        bool list_rules;        /* --list-rules */
+        bool markdown;          /* -f markdown: the rules as doc/rules.md */
         color_mode_t color;
         char *ignore[MAX_IGNORE]; /* --ignore and the project's "ignore", one id each */
         size_t ignore_count;
@@ -244,10 +244,9 @@ static bool wanted(const wanted_t *want, const char *path, const char *name)
         if (want->extensions)
                 return has_extension(name, want->extensions) && !excluded(want->project, path);
         char real[PATH_MAX];
-        const char *rel = realpath(path, real) ? lint_project_relative(want->project, real)
-                                               : NULL;
-        return rel && lint_project_matches(want->project->include, want->project->include_count,
-                                           rel) &&
+        const char *rel = realpath(path, real) ? lint_project_relative(want->project, real) : NULL;
+        return rel &&
+               lint_project_matches(want->project->include, want->project->include_count, rel) &&
                !excluded(want->project, path);
 }
 
@@ -296,8 +295,7 @@ static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *
                 }
                 if (S_ISDIR(st.st_mode))
                         status |= walk(in, path, want, way);
-                else if (S_ISREG(st.st_mode) && wanted(want, path, name) &&
-                         !inputs_add(in, path))
+                else if (S_ISREG(st.st_mode) && wanted(want, path, name) && !inputs_add(in, path))
                         status = LINT_EXIT_USAGE;
                 free(list[i]);
         }
@@ -329,8 +327,7 @@ static ksafe_config_t *read_piped(FILE *in, const char *source,
                         snprintf(err->text, sizeof(err->text), "cannot read: larger than %zu MiB",
                                  KSAFE_CONFIG_MAX_SIZE >> 20);
                 else
-                        snprintf(err->text, sizeof(err->text), "cannot read: %s",
-                                 strerror(errno));
+                        snprintf(err->text, sizeof(err->text), "cannot read: %s", strerror(errno));
                 return NULL;
         }
         ksafe_config_t *cfg = ksafe_config_read(data, len, source, options, err);
@@ -352,8 +349,8 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
                                           .json_pointer = opts->json_pointer};
         ksafe_config_t *cfg;
         if (strcmp(name, "-") == 0) {
-                cfg = read_piped(stdin, opts->stdin_name ? opts->stdin_name : "<stdin>",
-                                 &options, err, keep);
+                cfg = read_piped(stdin, opts->stdin_name ? opts->stdin_name : "<stdin>", &options,
+                                 err, keep);
         } else if (strcmp(name, "<command line>") == 0) {
                 cfg = ksafe_config_read("", 0, name, &options, err);
         } else if (is_pipe(name)) {
@@ -385,8 +382,7 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
  * group and mode before it takes its place: when the owner cannot be kept
  * (another user's file), nothing is changed and `why` says so. On failure
  * `why` gets the reason. */
-static bool write_file(const char *path, const char *text, size_t len, char *why,
-                       size_t why_size)
+static bool write_file(const char *path, const char *text, size_t len, char *why, size_t why_size)
 {
         char real[PATH_MAX], tmp[PATH_MAX + 32];
         struct stat st, mine;
@@ -404,13 +400,11 @@ static bool write_file(const char *path, const char *text, size_t len, char *why
                 bool ok = f && fwrite(text, 1, len, f) == len;
                 ok = (f && fclose(f) == 0) && ok;
                 if (!ok)
-                        snprintf(why, why_size, "cannot write the fixed file: %s",
-                                 strerror(errno));
+                        snprintf(why, why_size, "cannot write the fixed file: %s", strerror(errno));
                 return ok;
         }
         if (snprintf(tmp, sizeof(tmp), "%s.ksafe-XXXXXX", real) >= (int)sizeof(tmp)) {
-                snprintf(why, why_size, "cannot write the fixed file: %s",
-                         strerror(ENAMETOOLONG));
+                snprintf(why, why_size, "cannot write the fixed file: %s", strerror(ENAMETOOLONG));
                 return false;
         }
         int fd = mkstemp(tmp);
@@ -419,9 +413,8 @@ static bool write_file(const char *path, const char *text, size_t len, char *why
                 return false;
         }
         /* Owner first (a chown may clear set-id bits), then the mode. */
-        if (fstat(fd, &mine) != 0 ||
-            ((mine.st_uid != st.st_uid || mine.st_gid != st.st_gid) &&
-             fchown(fd, st.st_uid, st.st_gid) != 0)) {
+        if (fstat(fd, &mine) != 0 || ((mine.st_uid != st.st_uid || mine.st_gid != st.st_gid) &&
+                                      fchown(fd, st.st_uid, st.st_gid) != 0)) {
                 snprintf(why, why_size,
                          "cannot keep the owner (uid %ju, gid %ju) of the file: %s; "
                          "not fixed, left unchanged",
@@ -452,9 +445,9 @@ static bool write_file(const char *path, const char *text, size_t len, char *why
  * repair changed from its report. *written is the config as written, whose
  * directives (at their lines in the new file) suppress findings of the new
  * report. false, with `err` set, when that cannot be done. */
-static bool judge_as_written(const lint_run_t *run, const lint_opts_t *opts,
-                             lint_result_t *result, const char *text, size_t len,
-                             ksafe_config_t **written, ksafe_error_t *err)
+static bool judge_as_written(const lint_run_t *run, const lint_opts_t *opts, lint_result_t *result,
+                             const char *text, size_t len, ksafe_config_t **written,
+                             ksafe_error_t *err)
 {
         ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
                                           .dialect = opts->dialect,
@@ -483,9 +476,9 @@ static bool judge_as_written(const lint_run_t *run, const lint_opts_t *opts,
                         next_fixed = v->fixed ? v : NULL;
                 }
                 const ksafe_violation_t *v = b < left ? ksafe_report_get(after, b) : NULL;
-                if (next_fixed && (!v || next_fixed->line < v->line ||
-                                   (next_fixed->line == v->line &&
-                                    next_fixed->column <= v->column))) {
+                if (next_fixed &&
+                    (!v || next_fixed->line < v->line ||
+                     (next_fixed->line == v->line && next_fixed->column <= v->column))) {
                         all[n++] = next_fixed;
                         next_fixed = NULL;
                 } else {
@@ -525,8 +518,7 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                  * no change to write. */
                 result->report = ksafe_config_enforce(cfg, run->policy);
                 size_t len;
-                char *text = ksafe_config_change_count(cfg) ? ksafe_config_render(cfg, &len)
-                                                             : NULL;
+                char *text = ksafe_config_change_count(cfg) ? ksafe_config_render(cfg, &len) : NULL;
                 char why[256];
                 if (text && !write_file(result->name, text, len, why, sizeof(why))) {
                         complain(result->name, "%s", why);
@@ -534,8 +526,8 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                         /* Nothing was fixed: report the file as it still is. */
                         ksafe_report_destroy(result->report);
                         ksafe_config_t *unchanged = read_input(result->name, opts, &err, NULL);
-                        result->report = unchanged ? ksafe_config_check(unchanged, run->policy)
-                                                   : NULL;
+                        result->report =
+                                unchanged ? ksafe_config_check(unchanged, run->policy) : NULL;
                         ksafe_config_destroy(unchanged);
                 } else if (text &&
                            !judge_as_written(run, opts, result, text, len, &written, &err)) {
@@ -619,10 +611,9 @@ static const char *set_format(lint_opts_t *opts, lint_run_t *run, const char *s)
                 run->format = LINT_FORMAT_TEXT;
                 return NULL;
         }
-        return lint_format_parse(s, &run->format)
-                       ? NULL
-                       : "unknown format '%s' (" LINT_FORMAT_NAMES
-                         "; markdown for --list-rules and --explain)";
+        return lint_format_parse(s, &run->format) ? NULL
+                                                  : "unknown format '%s' (" LINT_FORMAT_NAMES
+                                                    "; markdown for --list-rules and --explain)";
 }
 
 static const char *set_fail_on(lint_run_t *run, const char *s)
@@ -661,8 +652,7 @@ static const char *add_ignore(lint_opts_t *opts, const char *s)
         for (const char *p = s; *p;) {
                 size_t len = strcspn(p, ",");
                 if (len == 0 || opts->ignore_count == MAX_IGNORE)
-                        return len ? "too many rules to ignore ('%s')"
-                                   : "an empty rule id in '%s'";
+                        return len ? "too many rules to ignore ('%s')" : "an empty rule id in '%s'";
                 char *id = strndup(p, len);
                 if (!id)
                         return "out of memory ('%s')";
@@ -672,10 +662,25 @@ static const char *add_ignore(lint_opts_t *opts, const char *s)
         return *s ? NULL : "an empty rule id in '%s'";
 }
 
-enum long_only { OPT_FIX = 256, OPT_CHECK_POLICY, OPT_PRINT_POLICY, OPT_EFFECTIVE,
-                 OPT_JSON_POINTER, OPT_DIALECT, OPT_EXT, OPT_EXIT_ZERO,
-                 OPT_STDIN_FILENAME, OPT_BASE_DIR, OPT_CONFIG, OPT_NO_CONFIG, OPT_FAIL_ON,
-                 OPT_IGNORE, OPT_COLOR, OPT_EXPLAIN, OPT_LIST_RULES };
+enum long_only {
+        OPT_FIX = 256,
+        OPT_CHECK_POLICY,
+        OPT_PRINT_POLICY,
+        OPT_EFFECTIVE,
+        OPT_JSON_POINTER,
+        OPT_DIALECT,
+        OPT_EXT,
+        OPT_EXIT_ZERO,
+        OPT_STDIN_FILENAME,
+        OPT_BASE_DIR,
+        OPT_CONFIG,
+        OPT_NO_CONFIG,
+        OPT_FAIL_ON,
+        OPT_IGNORE,
+        OPT_COLOR,
+        OPT_EXPLAIN,
+        OPT_LIST_RULES
+};
 
 static const struct option long_opts[] = {
         {"policy", required_argument, NULL, 'p'},
@@ -929,8 +934,8 @@ static ksafe_policy_t *load_policy(const lint_opts_t *opts, const lint_run_t *ru
                  * run failed instead of an upload of 0 bytes. */
                 if (!opts->check_policy && !opts->print_policy && !opts->list_rules &&
                     !opts->explain)
-                        lint_print_failure(run->format, err.text, err.source, err.line,
-                                           err.column, run->cwd, run->base_dir);
+                        lint_print_failure(run->format, err.text, err.source, err.line, err.column,
+                                           run->cwd, run->base_dir);
         }
         return policy;
 }
@@ -942,9 +947,9 @@ static int print_policy(const ksafe_policy_t *policy)
 {
         char *json = ksafe_policy_to_json(policy);
         json_t *doc = json ? json_loads(json, 0, NULL) : NULL;
-        char *ascii = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                                    JSON_ENSURE_ASCII)
-                          : NULL;
+        char *ascii =
+                doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+                    : NULL;
         for (const char *c = ascii; c && *c; c++)
                 if (*c == 0x7f)
                         fputs("\\u007f", stdout);
@@ -1051,8 +1056,7 @@ static int check_ignore(const lint_opts_t *opts, const ksafe_policy_t *policy)
                                          "lists them)",
                                          opts->ignore[i]);
                 if (strcmp(opts->ignore[i], "ksafe-suppression-refused") == 0 ||
-                    (lint_rule_is_baseline(opts->ignore[i]) &&
-                     !ksafe_policy_allows_unsafe(policy)))
+                    (lint_rule_is_baseline(opts->ignore[i]) && !ksafe_policy_allows_unsafe(policy)))
                         return bad_usage("--ignore: '%s' is a rule of the safety baseline: only "
                                          "a policy with allow_unsafe may weaken it",
                                          opts->ignore[i]);
@@ -1142,8 +1146,8 @@ static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_
                 lint_result_t *r = &run->results[run->count++];
                 r->name = in.names[i];
                 r->display = ksafe_report_escape(strcmp(r->name, "-") != 0 ? r->name
-                                                 : opts->stdin_name           ? opts->stdin_name
-                                                                              : "<stdin>");
+                                                 : opts->stdin_name        ? opts->stdin_name
+                                                                           : "<stdin>");
                 status |= lint_one(run, opts, r);
         }
         if (!lint_print(run))

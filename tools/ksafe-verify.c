@@ -168,8 +168,15 @@ typedef struct out_opts_s {
         bool verbose;
 } out_opts_t;
 
-enum long_only { OPT_FAULTS = 256, OPT_SEED, OPT_MAX_IN_FLIGHT, OPT_SOCKET_TIMEOUT, OPT_COMPARE,
-                 OPT_PROFILE, OPT_LOG };
+enum long_only {
+        OPT_FAULTS = 256,
+        OPT_SEED,
+        OPT_MAX_IN_FLIGHT,
+        OPT_SOCKET_TIMEOUT,
+        OPT_COMPARE,
+        OPT_PROFILE,
+        OPT_LOG
+};
 
 static int parse_options(int argc, char **argv, verify_opts_t *o, out_opts_t *out)
 {
@@ -273,9 +280,7 @@ static int parse_options(int argc, char **argv, verify_opts_t *o, out_opts_t *ou
                         break;
                 case 'v': out->verbose = true; break;
                 case 'q': o->progress = false; break;
-                case 'h':
-                        usage(stdout);
-                        return -1;
+                case 'h': usage(stdout); return -1;
                 case 'V':
                         printf("ksafe-verify %s (librdkafka %s)\n", ksafe_version_str(),
                                rd_kafka_version_str());
@@ -313,8 +318,7 @@ static void counts_json(json_t *obj, const verify_counts_t *c)
         json_object_set_new(obj, "mock_duplicates", json_integer((json_int_t)c->mock_duplicates));
         json_object_set_new(obj, "reordered", json_integer((json_int_t)c->reordered));
         json_object_set_new(obj, "resends", json_integer((json_int_t)c->resends));
-        json_object_set_new(obj, "resends_same_seq",
-                            json_integer((json_int_t)c->resends_same_seq));
+        json_object_set_new(obj, "resends_same_seq", json_integer((json_int_t)c->resends_same_seq));
 }
 
 static json_t *faults_json(unsigned faults)
@@ -326,8 +330,7 @@ static json_t *faults_json(unsigned faults)
         return a;
 }
 
-static bool print_json(const verify_opts_t *o, const verify_result_t *res, size_t count,
-                       bool ok)
+static bool print_json(const verify_opts_t *o, const verify_result_t *res, size_t count, bool ok)
 {
         json_t *doc = json_object();
         json_object_set_new(doc, "version", json_integer(VERIFY_JSON_VERSION));
@@ -410,10 +413,10 @@ static void print_table(const verify_result_t *res, size_t count, int partition)
         for (size_t r = 0; r < sizeof(rows) / sizeof(*rows); r++) {
                 printf("%-18s", rows[r].name);
                 for (size_t i = 0; i < count; i++) {
-                        const verify_counts_t *c =
-                                partition < 0 ? &res[i].total
-                                : partition < res[i].partitions ? &res[i].parts[partition]
-                                                                : NULL;
+                        const verify_counts_t *c = partition < 0 ? &res[i].total
+                                                   : partition < res[i].partitions
+                                                           ? &res[i].parts[partition]
+                                                           : NULL;
                         if (!res[i].ran || !c)
                                 printf(" %14s", "-");
                         else

@@ -62,7 +62,7 @@ static bool get_list(const json_t *doc, const char *file, const char *key, const
         }
         size_t i;
         json_t *item;
-        json_array_foreach(v, i, item) {
+        json_array_foreach (v, i, item) {
                 char where[64];
                 snprintf(where, sizeof(where), "%s[%zu]", key, i);
                 if (!json_is_string(item) || !*json_string_value(item)) {
@@ -74,14 +74,14 @@ static bool get_list(const json_t *doc, const char *file, const char *key, const
         return true;
 }
 
-static const char *const known_keys[] = {"$schema", "policy",  "env",     "dialect", "format",
+static const char *const known_keys[] = {"$schema", "policy", "env",     "dialect", "format",
                                          "fail-on", "ignore", "include", "exclude"};
 
 static bool check_keys(const json_t *doc, const char *file)
 {
         const char *key;
         json_t *v;
-        json_object_foreach((json_t *)doc, key, v) {
+        json_object_foreach ((json_t *)doc, key, v) {
                 bool known = false;
                 for (size_t i = 0; i < sizeof(known_keys) / sizeof(*known_keys); i++)
                         known |= strcmp(key, known_keys[i]) == 0;

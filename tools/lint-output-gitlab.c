@@ -53,8 +53,8 @@ static json_t *gitlab_fingerprint(gitlab_ctx_t *c, const char *rule, const char 
         return json_sprintf("%s%016llx", hash, (unsigned long long)fnv1a(h, nth_text));
 }
 
-static void gitlab_add(gitlab_ctx_t *c, const char *rule, const char *message,
-                       const char *severity, const char *path, int line, const char *what)
+static void gitlab_add(gitlab_ctx_t *c, const char *rule, const char *message, const char *severity,
+                       const char *path, int line, const char *what)
 {
         json_t *issue = json_pack("{s:s, s:s, s:o, s:s, s:s, s:[s], s:{s:s, s:{s:i}}}",
                                   "description", message, "check_name", rule, "fingerprint",
@@ -72,8 +72,8 @@ static void gitlab_finding(const lint_run_t *run, const lint_result_t *r,
                 return; /* the report is of the file as --fix left it */
         const char *rule = v->rule_id ? v->rule_id : "?";
         char *path = gitlab_path(run, finding_path(run, r, v));
-        json_t *key = path ? json_sprintf("%s\x1f%d\x1f%d\x1f%s\x1f%s", path, v->line,
-                                          v->column, rule, v->message)
+        json_t *key = path ? json_sprintf("%s\x1f%d\x1f%d\x1f%s\x1f%s", path, v->line, v->column,
+                                          rule, v->message)
                            : NULL;
         if (key && json_object_get(c->seen, json_string_value(key))) {
                 json_decref(key); /* one file named twice */
@@ -82,7 +82,7 @@ static void gitlab_finding(const lint_run_t *run, const lint_result_t *r,
         }
         c->failed |= !key || json_object_set_new(c->seen, json_string_value(key), json_true());
         json_decref(key);
-        const char *severity = !lint_is_failure(run, v)   ? "minor"
+        const char *severity = !lint_is_failure(run, v)  ? "minor"
                                : baseline_severity(rule) ? "critical"
                                                          : "major";
         char *message = finding_message(run, v);
@@ -96,9 +96,8 @@ static void gitlab_finding(const lint_run_t *run, const lint_result_t *r,
 
 bool print_gitlab(const lint_run_t *run)
 {
-        gitlab_ctx_t c = {.issues = json_array(),
-                          .seen = json_object(),
-                          .fingerprints = json_object()};
+        gitlab_ctx_t c = {
+                .issues = json_array(), .seen = json_object(), .fingerprints = json_object()};
         c.failed = !c.issues || !c.seen || !c.fingerprints;
         if (!c.failed)
                 each_finding(run, gitlab_finding, &c);
@@ -131,8 +130,9 @@ bool print_gitlab(const lint_run_t *run)
 bool print_gitlab_failure(const lint_failure_t *f)
 {
         gitlab_ctx_t c = {.issues = json_array(), .fingerprints = json_object()};
-        const char *path = f->path && *f->path ? f->path : f->source && *f->source ? f->source
-                                                                                  : "policy";
+        const char *path = f->path && *f->path       ? f->path
+                           : f->source && *f->source ? f->source
+                                                     : "policy";
         if (c.issues && c.fingerprints)
                 gitlab_add(&c, "ksafe-policy", f->text, "blocker", path, f->line, "");
         json_decref(c.fingerprints);

@@ -82,7 +82,7 @@ static json_t *policy_rule_ids(const ksafe_policy_t *policy)
         json_t *ids = doc ? json_array() : NULL;
         size_t i;
         json_t *rule;
-        json_array_foreach(json_object_get(doc, "rules"), i, rule) {
+        json_array_foreach (json_object_get(doc, "rules"), i, rule) {
                 const char *id = json_string_value(json_object_get(rule, "id"));
                 if (ids && id && json_array_append_new(ids, json_string(id)) != 0) {
                         json_decref(ids);
@@ -239,8 +239,7 @@ static void junit_case(const lint_run_t *run, const lint_result_t *r, const char
 }
 
 /* The test cases of input `i`; counted, and printed when `print`. */
-static bool junit_input(const lint_run_t *run, size_t i, json_t *ids, junit_counts_t *n,
-                        bool print)
+static bool junit_input(const lint_run_t *run, size_t i, json_t *ids, junit_counts_t *n, bool print)
 {
         const lint_result_t *r = &run->results[i];
         if (is_repeated(run, i))
@@ -261,7 +260,8 @@ static bool junit_input(const lint_run_t *run, size_t i, json_t *ids, junit_coun
         }
         size_t i_id;
         json_t *id;
-        json_array_foreach(ids, i_id, id) junit_case(run, r, json_string_value(id), n, print);
+        json_array_foreach (ids, i_id, id)
+                junit_case(run, r, json_string_value(id), n, print);
         /* Rules that are not the policy's, once each, in the order found. */
         json_t *seen = json_object();
         if (!seen)
@@ -271,8 +271,8 @@ static bool junit_input(const lint_run_t *run, size_t i, json_t *ids, junit_coun
                 const ksafe_violation_t *v = lint_result_get(r, k);
                 const char *rule = v->rule_id ? v->rule_id : "?";
                 bool listed = false;
-                json_array_foreach(ids, i_id, id) listed |=
-                        strcmp(json_string_value(id), rule) == 0;
+                json_array_foreach (ids, i_id, id)
+                        listed |= strcmp(json_string_value(id), rule) == 0;
                 if (listed || json_object_get(seen, rule) ||
                     (!shown(run, v) && !lint_suppression_of(run, v)))
                         continue;

@@ -79,23 +79,22 @@ void each_finding(const lint_run_t *run, finding_fn fn, void *ctx)
 /*
  * text: file:line:col: severity: message [rule]
  */
-static void text_finding(const lint_run_t *run, const lint_result_t *r,
-                         const ksafe_violation_t *v, void *ctx)
+static void text_finding(const lint_run_t *run, const lint_result_t *r, const ksafe_violation_t *v,
+                         void *ctx)
 {
         (void)ctx;
         const char *on = lint_color(run, v, true), *off = lint_color(run, v, false);
         printf("%s:%d:%d: ", location_file(r, v), v->line, v->column);
         if (run->fix && v->fixed && v->fix)
-                printf("%sfixed:%s %s; set to %s [%s]\n", on, off, v->message, v->fix,
-                       v->rule_id);
+                printf("%sfixed:%s %s; set to %s [%s]\n", on, off, v->message, v->fix, v->rule_id);
         else if (run->fix && v->fixed)
                 printf("%sfixed:%s %s [%s]\n", on, off, v->message, v->rule_id);
         else if (v->fix)
                 printf("%s%s:%s %s (fix: %s=%s) [%s]\n", on, ksafe_severity_name(v->severity), off,
                        v->message, v->property, v->fix, v->rule_id);
         else
-                printf("%s%s:%s %s [%s]\n", on, ksafe_severity_name(v->severity), off,
-                       v->message, v->rule_id);
+                printf("%s%s:%s %s [%s]\n", on, ksafe_severity_name(v->severity), off, v->message,
+                       v->rule_id);
 }
 
 /*
@@ -110,8 +109,8 @@ static json_t *finding_json(const lint_result_t *r, const ksafe_violation_t *v)
 {
         return json_pack("{s:s, s:i, s:i, s:s?, s:s?, s:o, s:s, s:s, s:o, s:o, s:o, s:s?, s:o, "
                          "s:b, s:b}",
-                         "file", location_file(r, v), "line", v->line, "column", v->column,
-                         "rule", v->rule_id, "property", v->property, "canonical",
+                         "file", location_file(r, v), "line", v->line, "column", v->column, "rule",
+                         v->rule_id, "property", v->property, "canonical",
                          str_or_null(v->canonical), "severity", ksafe_severity_name(v->severity),
                          "action", ksafe_action_name(v->action), "actual", str_or_null(v->actual),
                          "expected", str_or_null(v->expected), "fix", str_or_null(v->fix),
@@ -125,8 +124,8 @@ typedef struct json_ctx_s {
         bool failed; /* a record could not be made: never drop one silently */
 } json_ctx_t;
 
-static void json_finding(const lint_run_t *run, const lint_result_t *r,
-                         const ksafe_violation_t *v, void *ctx)
+static void json_finding(const lint_run_t *run, const lint_result_t *r, const ksafe_violation_t *v,
+                         void *ctx)
 {
         json_ctx_t *c = ctx;
         c->failed |= json_array_append_new(c->findings, finding_json(r, v)) != 0;
@@ -193,16 +192,15 @@ static bool print_json(const lint_run_t *run)
         json_t *unreadable = unreadable_json(run);
         size_t errors = c.errors, warnings = c.warnings, fixed = c.fixed;
         names_t names = policy_names(run);
-        json_t *doc = json_pack("{s:i, s:s, s:o, s:b, s:o, s:O, s:n, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
-                                "version", 1, "policy", names.policy,
-                                "environment", str_or_null(names.env), "allow_unsafe",
-                                ksafe_policy_allows_unsafe(run->policy), "findings", findings,
-                                "unreadable", unreadable, "error", "summary", "files",
-                                (json_int_t)(run->count - json_array_size(unreadable)),
-                                "unreadable", (json_int_t)json_array_size(unreadable), "errors",
-                                (json_int_t)errors, "warnings", (json_int_t)warnings, "fixed",
-                                (json_int_t)fixed, "suppressed",
-                                (json_int_t)lint_suppressed_count(run));
+        json_t *doc = json_pack(
+                "{s:i, s:s, s:o, s:b, s:o, s:O, s:n, s:{s:I, s:I, s:I, s:I, s:I, s:I}}", "version",
+                1, "policy", names.policy, "environment", str_or_null(names.env), "allow_unsafe",
+                ksafe_policy_allows_unsafe(run->policy), "findings", findings, "unreadable",
+                unreadable, "error", "summary", "files",
+                (json_int_t)(run->count - json_array_size(unreadable)), "unreadable",
+                (json_int_t)json_array_size(unreadable), "errors", (json_int_t)errors, "warnings",
+                (json_int_t)warnings, "fixed", (json_int_t)fixed, "suppressed",
+                (json_int_t)lint_suppressed_count(run));
         json_decref(unreadable);
         names_free(&names);
         return print_doc(doc, "JSON");
@@ -214,15 +212,14 @@ static bool print_json_failure(const char *text, const char *source, int line, i
 {
         char *shown = ksafe_report_escape(text);
         char *where = source && *source ? ksafe_report_escape(source) : NULL;
-        json_t *doc = json_pack("{s:i, s:n, s:n, s:b, s:[], s:[], s:{s:s, s:o, s:o, s:o}, "
-                                "s:{s:i, s:i, s:i, s:i, s:i, s:i}}",
-                                "version", 1, "policy", "environment", "allow_unsafe", false,
-                                "findings", "unreadable", "error", "message",
-                                shown ? shown : "?", "source", str_or_null(where), "line",
-                                line > 0 ? json_integer(line) : json_null(), "column",
-                                line > 0 && column > 0 ? json_integer(column) : json_null(),
-                                "summary", "files", 0, "unreadable", 0, "errors", 0,
-                                "warnings", 0, "fixed", 0, "suppressed", 0);
+        json_t *doc = json_pack(
+                "{s:i, s:n, s:n, s:b, s:[], s:[], s:{s:s, s:o, s:o, s:o}, "
+                "s:{s:i, s:i, s:i, s:i, s:i, s:i}}",
+                "version", 1, "policy", "environment", "allow_unsafe", false, "findings",
+                "unreadable", "error", "message", shown ? shown : "?", "source", str_or_null(where),
+                "line", line > 0 ? json_integer(line) : json_null(), "column",
+                line > 0 && column > 0 ? json_integer(column) : json_null(), "summary", "files", 0,
+                "unreadable", 0, "errors", 0, "warnings", 0, "fixed", 0, "suppressed", 0);
         free(shown);
         free(where);
         return print_doc(doc, "JSON");
@@ -296,8 +293,8 @@ static json_t *sarif_rule(const lint_run_t *run, const ksafe_violation_t *v, con
         json_t *uri = severity || builtin ? json_sprintf(INFO_URI "#rule-%s", id)
                                           : json_string(INFO_URI "#policy-files");
         json_t *short_text = known ? json_string(about.checks) : json_string(why);
-        json_t *full = known ? json_sprintf("%s %s", about.checks, about.why)
-                             : json_sprintf("%s", why);
+        json_t *full =
+                known ? json_sprintf("%s %s", about.checks, about.why) : json_sprintf("%s", why);
         char *text = known ? lint_rule_text(&about) : NULL;
         char *markdown = known ? lint_rule_markdown(&about) : NULL;
         json_t *help = json_string(text ? text : why);
@@ -317,23 +314,22 @@ static json_t *sarif_rule(const lint_run_t *run, const ksafe_violation_t *v, con
                 json_decref(props);
                 props = NULL;
         }
-        return json_pack("{s:s, s:o*, s:{s:o}, s:{s:o}, s:{s:o, s:o}, s:{s:s}, s:o, s:o}", "id",
-                         id, "name", rule_name(id), "shortDescription", "text", short_text,
-                         "fullDescription", "text", full, "help", "text", help, "markdown",
-                         help_md, "defaultConfiguration", "level",
-                         v->severity == KSAFE_SEVERITY_ERROR ? "error" : "warning", "helpUri",
-                         uri, "properties", props);
+        return json_pack("{s:s, s:o*, s:{s:o}, s:{s:o}, s:{s:o, s:o}, s:{s:s}, s:o, s:o}", "id", id,
+                         "name", rule_name(id), "shortDescription", "text", short_text,
+                         "fullDescription", "text", full, "help", "text", help, "markdown", help_md,
+                         "defaultConfiguration", "level",
+                         v->severity == KSAFE_SEVERITY_ERROR ? "error" : "warning", "helpUri", uri,
+                         "properties", props);
 }
 
 /* The index of the violation's rule in `rules`, added when new; -1 when
  * it could not be added. */
-static json_int_t sarif_rule_index(const lint_run_t *run, json_t *rules,
-                                   const ksafe_violation_t *v)
+static json_int_t sarif_rule_index(const lint_run_t *run, json_t *rules, const ksafe_violation_t *v)
 {
         const char *id = v->rule_id ? v->rule_id : "?";
         size_t i;
         json_t *rule;
-        json_array_foreach(rules, i, rule) {
+        json_array_foreach (rules, i, rule) {
                 if (strcmp(json_string_value(json_object_get(rule, "id")), id) == 0)
                         return (json_int_t)i;
         }
@@ -414,7 +410,7 @@ char *relative_path(const char *cwd, const char *base, const char *path, bool *o
         if (!abs)
                 return NULL;
         size_t n = strlen(base);
-        const char *rest = strcmp(base, "/") == 0              ? abs + 1
+        const char *rest = strcmp(base, "/") == 0                        ? abs + 1
                            : strncmp(abs, base, n) == 0 && abs[n] == '/' ? abs + n + 1
                                                                          : NULL;
         *outside = rest == NULL;
@@ -427,8 +423,7 @@ char *relative_path(const char *cwd, const char *base, const char *path, bool *o
  * else an absolute file:// URI (*outside set), or for the pseudo-files
  * "<stdin>" and "<command line>" their names, percent-encoded, without a
  * base. NULL when out of memory. */
-static json_t *artifact_location(const char *cwd, const char *base, const char *path,
-                                 bool *outside)
+static json_t *artifact_location(const char *cwd, const char *base, const char *path, bool *outside)
 {
         *outside = false;
         if (path[0] == '<') {
@@ -442,7 +437,7 @@ static json_t *artifact_location(const char *cwd, const char *base, const char *
                 return NULL;
         char *uri = *outside ? uri_encode("file://", rel) : uri_encode("", rel);
         free(rel);
-        json_t *loc = !uri       ? NULL
+        json_t *loc = !uri        ? NULL
                       : !*outside ? json_pack("{s:s, s:s}", "uri", uri, "uriBaseId", SRCROOT)
                                   : json_pack("{s:s}", "uri", uri);
         free(uri);
@@ -516,9 +511,9 @@ const char *run_base(const lint_run_t *run)
 
 typedef struct sarif_ctx_s {
         json_t *rules, *results, *notes;
-        json_t *seen;         /* results already made, by identity: no duplicates */
-        json_t *fingerprints; /* fingerprint -> how many results have it so far */
-        json_t *outside;      /* files outside the base, said once each */
+        json_t *seen;                 /* results already made, by identity: no duplicates */
+        json_t *fingerprints;         /* fingerprint -> how many results have it so far */
+        json_t *outside;              /* files outside the base, said once each */
         const lint_result_t *text_of; /* the result whose text is read */
         char *text;
         size_t text_len;
@@ -528,8 +523,7 @@ typedef struct sarif_ctx_s {
 /* The path a finding is about, as given: the input's own name when the
  * finding is about the input (not its escaped form: the URI encodes every
  * byte), --stdin-filename for standard input, "<command line>" for -X. */
-const char *finding_path(const lint_run_t *run, const lint_result_t *r,
-                         const ksafe_violation_t *v)
+const char *finding_path(const lint_run_t *run, const lint_result_t *r, const ksafe_violation_t *v)
 {
         if (v && v->file && strcmp(v->file, "<command line>") == 0)
                 return v->file;
@@ -554,8 +548,8 @@ static void sarif_read_text(sarif_ctx_t *c, const lint_result_t *r)
                 c->text = read_whole(r->name, &c->text_len);
 }
 
-static void sarif_finding(const lint_run_t *run, const lint_result_t *r,
-                          const ksafe_violation_t *v, void *ctx)
+static void sarif_finding(const lint_run_t *run, const lint_result_t *r, const ksafe_violation_t *v,
+                          void *ctx)
 {
         sarif_ctx_t *c = ctx;
         const char *path = finding_path(run, r, v);
@@ -597,27 +591,27 @@ static void sarif_finding(const lint_run_t *run, const lint_result_t *r,
                         : json_pack("{s:s, s:I, s:s, s:{s:s?}, s:[{s:{s:O, s:{s:i, s:i}}}], "
                                     "s:{s:o}}",
                                     "ruleId", rule, "ruleIndex", index, "level",
-                                    sarif_level(run, v), "message", "text", v->message,
-                                    "locations", "physicalLocation", "artifactLocation",
-                                    artifact, "region", "startLine", line, "startColumn",
-                                    column, "partialFingerprints", FINGERPRINT_KEY,
+                                    sarif_level(run, v), "message", "text", v->message, "locations",
+                                    "physicalLocation", "artifactLocation", artifact, "region",
+                                    "startLine", line, "startColumn", column, "partialFingerprints",
+                                    FINGERPRINT_KEY,
                                     json_sprintf("%s:%" JSON_INTEGER_FORMAT, hash, nth));
         c->failed |= json_array_append_new(c->results, result) != 0;
         if (outside && uri && !json_object_get(c->outside, uri)) {
                 char *shown = ksafe_report_escape(path);
                 char *base = ksafe_report_escape(run_base(run));
                 c->failed |= json_object_set_new(c->outside, uri, json_true()) != 0;
-                c->failed |= json_array_append_new(
-                                     c->notes,
-                                     json_pack("{s:s, s:{s:o}}", "level", "warning", "message",
-                                               "text",
-                                               json_sprintf("%s is outside the base directory "
-                                                            "%s (--base-dir): its results name "
-                                                            "it by an absolute file:// URI, "
-                                                            "which code scanning cannot place "
-                                                            "in the repository",
-                                                            shown ? shown : "?",
-                                                            base ? base : "?"))) != 0;
+                c->failed |=
+                        json_array_append_new(
+                                c->notes,
+                                json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
+                                          json_sprintf("%s is outside the base directory "
+                                                       "%s (--base-dir): its results name "
+                                                       "it by an absolute file:// URI, "
+                                                       "which code scanning cannot place "
+                                                       "in the repository",
+                                                       shown ? shown : "?", base ? base : "?"))) !=
+                        0;
                 free(shown);
                 free(base);
         }
@@ -655,12 +649,12 @@ static bool has_unreadable(const lint_run_t *run)
 
 /* A whole SARIF log of one run; every argument is released (jansson
  * releases every "o" argument also when packing fails). */
-static json_t *sarif_log(json_t *rules, json_t *results, json_t *invocation,
-                         const char *base_dir, json_t *automation)
+static json_t *sarif_log(json_t *rules, json_t *results, json_t *invocation, const char *base_dir,
+                         json_t *automation)
 {
         char *base = uri_encode("file://", base_dir);
-        json_t *base_uri = base ? json_sprintf("%s%s", base, strcmp(base_dir, "/") ? "/" : "")
-                                : NULL;
+        json_t *base_uri =
+                base ? json_sprintf("%s%s", base, strcmp(base_dir, "/") ? "/" : "") : NULL;
         free(base);
         json_t *doc = json_pack(
                 "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:{s:{s:o}}, s:s, s:o, s:[o]}]}",
@@ -687,8 +681,7 @@ static bool print_sarif(const lint_run_t *run)
                          .seen = json_object(),
                          .fingerprints = json_object(),
                          .outside = json_object()};
-        c.failed = !c.rules || !c.results || !c.notes || !c.seen || !c.fingerprints ||
-                   !c.outside;
+        c.failed = !c.rules || !c.results || !c.notes || !c.seen || !c.fingerprints || !c.outside;
         if (!c.failed)
                 each_finding(run, sarif_finding, &c);
         if (!c.failed)
@@ -703,33 +696,37 @@ static bool print_sarif(const lint_run_t *run)
          * invocation, where code scanning shows tool errors. */
         for (size_t i = 0; i < run->count; i++)
                 if (!run->results[i].report)
-                        c.failed |= json_array_append_new(
-                                c.notes,
-                                json_pack("{s:s, s:{s:o}}", "level", "error", "message", "text",
-                                          json_sprintf("%s: %s",
-                                                       run->results[i].display
-                                                               ? run->results[i].display
-                                                               : "?",
-                                                       run->results[i].error
-                                                               ? run->results[i].error
-                                                               : "cannot read this input"))) != 0;
+                        c.failed |=
+                                json_array_append_new(
+                                        c.notes,
+                                        json_pack("{s:s, s:{s:o}}", "level", "error", "message",
+                                                  "text",
+                                                  json_sprintf(
+                                                          "%s: %s",
+                                                          run->results[i].display
+                                                                  ? run->results[i].display
+                                                                  : "?",
+                                                          run->results[i].error
+                                                                  ? run->results[i].error
+                                                                  : "cannot read this input"))) !=
+                                0;
         if (ksafe_policy_allows_unsafe(run->policy))
-                c.failed |= json_array_append_new(
-                        c.notes, json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
-                                           json_sprintf("policy \"%s\" sets allow_unsafe: it may "
-                                                        "weaken the safety baseline",
-                                                        names.policy ? names.policy : "?"))) != 0;
+                c.failed |=
+                        json_array_append_new(
+                                c.notes,
+                                json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
+                                          json_sprintf("policy \"%s\" sets allow_unsafe: it may "
+                                                       "weaken the safety baseline",
+                                                       names.policy ? names.policy : "?"))) != 0;
         /* One category per policy and environment: two runs (-e staging,
          * -e prod) upload side by side instead of replacing each other. */
-        json_t *automation = json_pack("{s:o}", "id",
-                                       json_sprintf("ksafe-lint/%s/%s%s",
-                                                    names.policy ? names.policy : "?",
-                                                    names.env ? names.env : "",
-                                                    names.env ? "/" : ""));
+        json_t *automation =
+                json_pack("{s:o}", "id",
+                          json_sprintf("ksafe-lint/%s/%s%s", names.policy ? names.policy : "?",
+                                       names.env ? names.env : "", names.env ? "/" : ""));
         names_free(&names);
-        json_t *invocation = json_pack("{s:b, s:o}", "executionSuccessful",
-                                       !has_unreadable(run), "toolExecutionNotifications",
-                                       c.notes);
+        json_t *invocation = json_pack("{s:b, s:o}", "executionSuccessful", !has_unreadable(run),
+                                       "toolExecutionNotifications", c.notes);
         json_t *doc = sarif_log(c.rules, c.results, invocation, run_base(run), automation);
         if (c.failed) {
                 json_decref(doc);
@@ -743,9 +740,9 @@ static bool print_sarif_failure(const char *text, const char *source, int line, 
 {
         char *shown = ksafe_report_escape(text);
         char *where = source && *source ? ksafe_report_escape(source) : NULL;
-        json_t *note = json_pack("{s:s, s:{s:o}}", "level", "error", "message", "text",
-                                 json_sprintf("%s%s%s", where ? where : "", where ? ": " : "",
-                                              shown ? shown : "?"));
+        json_t *note = json_pack(
+                "{s:s, s:{s:o}}", "level", "error", "message", "text",
+                json_sprintf("%s%s%s", where ? where : "", where ? ": " : "", shown ? shown : "?"));
         /* A policy file's error points at its place (not builtin:NAME). */
         if (note && source && *source && strncmp(source, "builtin:", 8) != 0) {
                 bool outside;
@@ -797,13 +794,12 @@ static void github_finding(const lint_run_t *run, const lint_result_t *r,
                            const ksafe_violation_t *v, void *ctx)
 {
         (void)ctx;
-        const char *level = run->fix && v->fixed     ? "notice"
+        const char *level = run->fix && v->fixed      ? "notice"
                             : lint_is_failure(run, v) ? "error"
                                                       : "warning";
         printf("::%s file=", level);
         github_escape(location_file(r, v), true);
-        printf(",line=%d,col=%d,title=", v->line > 0 ? v->line : 1,
-               v->column > 0 ? v->column : 1);
+        printf(",line=%d,col=%d,title=", v->line > 0 ? v->line : 1, v->column > 0 ? v->column : 1);
         github_escape(v->rule_id, true);
         fputs("::", stdout);
         github_escape(v->message, false);
@@ -893,9 +889,12 @@ bool lint_format_parse(const char *name, lint_format_t *format)
                 const char *name;
                 lint_format_t format;
         } formats[] = {
-                {"text", LINT_FORMAT_TEXT},       {"json", LINT_FORMAT_JSON},
-                {"sarif", LINT_FORMAT_SARIF},     {"github", LINT_FORMAT_GITHUB},
-                {"junit", LINT_FORMAT_JUNIT},     {"gitlab", LINT_FORMAT_GITLAB},
+                {"text", LINT_FORMAT_TEXT},
+                {"json", LINT_FORMAT_JSON},
+                {"sarif", LINT_FORMAT_SARIF},
+                {"github", LINT_FORMAT_GITHUB},
+                {"junit", LINT_FORMAT_JUNIT},
+                {"gitlab", LINT_FORMAT_GITLAB},
                 {"checkstyle", LINT_FORMAT_CHECKSTYLE},
         };
         if (strcmp(name, "auto") == 0) {

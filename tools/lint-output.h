@@ -56,8 +56,7 @@ const char *baseline_severity(const char *id);
 /* The path an input or a finding names, as given (not escaped): the
  * input's own name, --stdin-filename (or "<stdin>") for standard input,
  * "<command line>" for -X. */
-const char *finding_path(const lint_run_t *run, const lint_result_t *r,
-                         const ksafe_violation_t *v);
+const char *finding_path(const lint_run_t *run, const lint_result_t *r, const ksafe_violation_t *v);
 
 /* An earlier input of the run has the same escaped name: its results are
  * the same, and formats that list inputs show them once. */

@@ -143,10 +143,13 @@ static char *list_text(const json_t *list, const char *last_sep)
         char *out = dupf("%s", "");
         size_t i, n = json_array_size(list);
         json_t *item;
-        json_array_foreach(list, i, item) {
+        json_array_foreach (list, i, item) {
                 char *v = scalar_text(item);
                 char *more = out && v ? dupf("%s%s`%s`", out,
-                                             i == 0 ? "" : i + 1 == n ? last_sep : ", ", v)
+                                             i == 0       ? ""
+                                             : i + 1 == n ? last_sep
+                                                          : ", ",
+                                             v)
                                       : NULL;
                 free(v);
                 free(out);
@@ -165,8 +168,7 @@ static char *rule_checks(const json_t *rule, const char *prop)
         if (eq)
                 out = (a = scalar_text(eq)) ? dupf("`%s` must be `%s`.", prop, a) : NULL;
         else if (one)
-                out = (a = list_text(one, " or ")) ? dupf("`%s` must be %s.", prop, a)
-                                                  : NULL;
+                out = (a = list_text(one, " or ")) ? dupf("`%s` must be %s.", prop, a) : NULL;
         else if (min && max)
                 out = (a = scalar_text(min)) && (b = scalar_text(max))
                               ? dupf("`%s` must be between %s and %s.", prop, a, b)
@@ -177,7 +179,7 @@ static char *rule_checks(const json_t *rule, const char *prop)
                 out = (a = scalar_text(max)) ? dupf("`%s` must be at most %s.", prop, a) : NULL;
         else if (sum)
                 out = (a = list_text(sum, " + ")) ? dupf("`%s` must be at least %s.", prop, a)
-                                                 : NULL;
+                                                  : NULL;
         else if (json_is_true(json_object_get(rule, "required")))
                 out = dupf("`%s` must be set.", prop);
         else if (json_is_true(json_object_get(rule, "forbidden")))
@@ -222,7 +224,7 @@ static bool is_baseline_id(const json_t *baseline, const char *id)
 {
         size_t i;
         json_t *rule;
-        json_array_foreach(baseline, i, rule) {
+        json_array_foreach (baseline, i, rule) {
                 const char *bid = json_string_value(json_object_get(rule, "id"));
                 if (bid && strcmp(bid, id) == 0)
                         return true;
@@ -259,12 +261,12 @@ static bool rule_from_policy(const json_t *rule, const json_t *baseline, lint_ru
                 .id = ksafe_report_escape(id ? id : "?"),
                 .kind = is_baseline_id(baseline, id ? id : "") ? LINT_RULE_BASELINE
                                                                : LINT_RULE_POLICY,
-                .severity = dupf("%s (%s)",
-                                 action && strcmp(action, "warn") == 0 ? "warning" : "error",
-                                 action ? action : "?"),
+                .severity =
+                        dupf("%s (%s)", action && strcmp(action, "warn") == 0 ? "warning" : "error",
+                             action ? action : "?"),
                 .checks = prop ? rule_checks(rule, prop) : NULL,
-                .why = why ? dupf("%c%s.", why[0] >= 'a' && why[0] <= 'z' ? why[0] - 'a' + 'A'
-                                                                          : why[0],
+                .why = why ? dupf("%c%s.",
+                                  why[0] >= 'a' && why[0] <= 'z' ? why[0] - 'a' + 'A' : why[0],
                                   why + 1)
                            : dupf("%s", "The policy gives no reason."),
                 .fix = prop ? rule_fix(rule, prop, action ? action : "") : NULL,
@@ -325,7 +327,7 @@ lint_rule_t *lint_rules_list(const ksafe_policy_t *policy, size_t *countp)
         for (int pass = 0; ok && pass < 2; pass++) {
                 size_t i;
                 json_t *rule;
-                json_array_foreach(rules, i, rule) {
+                json_array_foreach (rules, i, rule) {
                         const char *id = json_string_value(json_object_get(rule, "id"));
                         if (ok && is_baseline_id(baseline, id ? id : "") == (pass == 0))
                                 ok = rule_from_policy(rule, baseline, &list[count++]);

@@ -124,8 +124,8 @@ static bool add_extra(lint_result_t *r, const char *rule, ksafe_severity_t sever
                 .file = r->display ? strdup(r->display) : NULL,
                 .line = line > 0 ? line : 1,
                 .column = 1,
-                .action = severity == KSAFE_SEVERITY_ERROR ? KSAFE_ACTION_REJECT
-                                                           : KSAFE_ACTION_WARN,
+                .action =
+                        severity == KSAFE_SEVERITY_ERROR ? KSAFE_ACTION_REJECT : KSAFE_ACTION_WARN,
                 .severity = severity,
         };
         ksafe_violation_t *v = &more[r->extra_count++];
@@ -144,15 +144,13 @@ static bool apply_rule(const lint_run_t *run, lint_result_t *r, const ksafe_dire
         char *shown = ksafe_report_escape(id);
         bool ok = shown != NULL;
         if (ok && !known)
-                ok = add_extra(r, "ksafe-suppression-unknown-rule", KSAFE_SEVERITY_WARNING,
-                               d->line,
+                ok = add_extra(r, "ksafe-suppression-unknown-rule", KSAFE_SEVERITY_WARNING, d->line,
                                "the directive names %s, a rule that neither the policy nor "
                                "ksafe-lint has: it suppresses nothing",
                                shown);
         else if (ok && strncmp(id, "ksafe-suppression-", 18) == 0)
-                ok = add_extra(r, "ksafe-suppression-unknown-rule", KSAFE_SEVERITY_WARNING,
-                               d->line, "%s cannot be suppressed: it is about the directives",
-                               shown);
+                ok = add_extra(r, "ksafe-suppression-unknown-rule", KSAFE_SEVERITY_WARNING, d->line,
+                               "%s cannot be suppressed: it is about the directives", shown);
         else if (ok && lint_rule_is_baseline(id) && !ksafe_policy_allows_unsafe(run->policy))
                 ok = add_extra(r, "ksafe-suppression-refused", KSAFE_SEVERITY_ERROR, d->line,
                                "%s is a rule of the safety baseline: only a policy with "
@@ -173,17 +171,17 @@ bool lint_apply_directives(const lint_run_t *run, lint_result_t *r, const ksafe_
         for (size_t i = 0; i < n; i++) {
                 const ksafe_directive_t *d = ksafe_config_directive_get(cfg, i);
                 if (!d->rules) {
-                        if (!add_extra(r, "ksafe-suppression-unknown-rule",
-                                       KSAFE_SEVERITY_WARNING, d->line,
+                        if (!add_extra(r, "ksafe-suppression-unknown-rule", KSAFE_SEVERITY_WARNING,
+                                       d->line,
                                        "a ksafe-lint comment that is not a directive: write "
                                        "'ksafe-lint: disable=RULE[,RULE] -- reason'"))
                                 return false;
                         continue;
                 }
-                if (!d->reason && !add_extra(r, "ksafe-suppression-reason",
-                                             KSAFE_SEVERITY_WARNING, d->line,
-                                             "a suppression without a reason: add ' -- ' and "
-                                             "why the finding does not apply here"))
+                if (!d->reason &&
+                    !add_extra(r, "ksafe-suppression-reason", KSAFE_SEVERITY_WARNING, d->line,
+                               "a suppression without a reason: add ' -- ' and "
+                               "why the finding does not apply here"))
                         return false;
                 char id[256];
                 for (const char *p = d->rules; *p;) {

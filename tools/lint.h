@@ -80,9 +80,9 @@ typedef struct lint_result_s {
 typedef struct lint_run_s {
         const ksafe_policy_t *policy;
         lint_format_t format;
-        bool werror;            /* warnings fail the run too (-W error,
-                                 * --fail-on warning) */
-        bool color;             /* text: severities in colour (--color) */
+        bool werror; /* warnings fail the run too (-W error,
+                      * --fail-on warning) */
+        bool color;  /* text: severities in colour (--color) */
         bool quiet;
         bool fix;
         const char *stdin_name; /* --stdin-filename: what standard input's findings
@@ -158,11 +158,11 @@ bool lint_print_failure(lint_format_t format, const char *text, const char *sour
 #define LINT_PROJECT_FILE ".ksafe-lint.json"
 
 typedef struct lint_project_s {
-        json_t *doc;       /* NULL: no project config */
-        char *file;        /* as found or named */
+        json_t *doc;        /* NULL: no project config */
+        char *file;         /* as found or named */
         char dir[PATH_MAX]; /* its directory, absolute: where its paths start */
         const char *policy, *env, *dialect, *format, *fail_on; /* NULL when not given */
-        const char **ignore, **include, **exclude; /* borrowed from doc */
+        const char **ignore, **include, **exclude;             /* borrowed from doc */
         size_t ignore_count, include_count, exclude_count;
         char *policy_path; /* lint_project_path()'s last answer */
 } lint_project_t;

@@ -103,8 +103,8 @@ bool verify_parse_produce_line(const char *line, const char *topic, verify_batch
         } else {
                 int64_t pid, epoch;
                 if (!take_lit(&p, "Id:") || !take_i64(&p, &pid) || !take_lit(&p, ",Epoch:") ||
-                    !take_i64(&p, &epoch) || !take_lit(&p, "}") || epoch < 0 ||
-                    epoch > INT16_MAX || pid < 0)
+                    !take_i64(&p, &epoch) || !take_lit(&p, "}") || epoch < 0 || epoch > INT16_MAX ||
+                    pid < 0)
                         goto bad;
                 out->has_pid = true;
                 out->pid = pid;
@@ -188,14 +188,14 @@ bool verify_parse_implicit_line(const char *line, const char *topic, verify_rang
 
 /* What the analysis keeps of one message. */
 typedef struct msg_state_s {
-        uint32_t sends;          /* batches that carried it */
-        uint32_t same_seq;       /* later sends with the first send's PID, epoch, seq */
-        bool has_pid;            /* of its first send */
+        uint32_t sends;    /* batches that carried it */
+        uint32_t same_seq; /* later sends with the first send's PID, epoch, seq */
+        bool has_pid;      /* of its first send */
         int16_t epoch;
         int64_t pid;
         int64_t seq;
-        int32_t index;           /* its place in the last batch that carried it */
-        bool implicit;           /* acknowledged by a later batch's success */
+        int32_t index; /* its place in the last batch that carried it */
+        bool implicit; /* acknowledged by a later batch's success */
 } msg_state_t;
 
 static void inconsistent(verify_result_t *res, const char *fmt, ...)
@@ -402,8 +402,8 @@ static bool analyze_partition(const verify_observed_t *obs, int32_t p, verify_re
                          * transactional producer without writing it, with
                          * BaseOffset -1: record k of that batch is told
                          * offset k - 1. Only that is accepted as a mismatch. */
-                        bool mock_dup_ack = m->has_pid && m->same_seq > 0 &&
-                                            off == (int64_t)m->index - 1;
+                        bool mock_dup_ack =
+                                m->has_pid && m->same_seq > 0 && off == (int64_t)m->index - 1;
                         if ((at == obs->log_len[p] || obs->log[p][at] != n) && !mock_dup_ack)
                                 inconsistent(res,
                                              "partition %" PRId32 ": message %" PRIu64
@@ -424,8 +424,7 @@ static void verdict_add(char *buf, size_t size, const char *what)
         snprintf(buf + len, size - len, "%s%s", len ? "; " : "", what);
 }
 
-bool verify_analyze(const verify_observed_t *obs, verify_profile_t profile,
-                    verify_result_t *res)
+bool verify_analyze(const verify_observed_t *obs, verify_profile_t profile, verify_result_t *res)
 {
         res->partitions = obs->partitions;
         res->parts = calloc((size_t)obs->partitions, sizeof(*res->parts));

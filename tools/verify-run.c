@@ -24,7 +24,7 @@
 #define BROKERS 3
 #define EVENTS_PER_FAULT 4
 #define BROKER_DOWN_MS 500
-#define MAX_ATTEMPTS 128 /* transactions, aborted ones included */
+#define MAX_ATTEMPTS 128   /* transactions, aborted ones included */
 #define BROKER_SLOW_MS 300 /* answers this late just before it goes down */
 
 typedef struct fault_event_s {
@@ -45,17 +45,17 @@ typedef struct run_ctx_s {
         char topic[160];
         char run_id[40];
         verify_observed_t obs;
-        pthread_mutex_t lock;          /* obs.batches (log callback threads) */
-        rd_kafka_mock_cluster_t *mc;   /* NULL on a real cluster */
-        int32_t leader[64];            /* the mock's partition leaders (fault thread) */
+        pthread_mutex_t lock;        /* obs.batches (log callback threads) */
+        rd_kafka_mock_cluster_t *mc; /* NULL on a real cluster */
+        int32_t leader[64];          /* the mock's partition leaders (fault thread) */
         fault_event_t events[4 * EVENTS_PER_FAULT];
         size_t event_count;
         uint64_t rng;
         atomic_bool producing_done;
         atomic_uint_fast64_t delivered; /* delivery reports */
-        int attempt;                   /* the transaction (0, 1, ...; an aborted one's
-                                        * messages are sent again in the next) */
-        bool aborted[MAX_ATTEMPTS];    /* attempts whose transaction was aborted */
+        int attempt;                    /* the transaction (0, 1, ...; an aborted one's
+                                         * messages are sent again in the next) */
+        bool aborted[MAX_ATTEMPTS];     /* attempts whose transaction was aborted */
         uint64_t aborted_transactions;
 } run_ctx_t;
 
@@ -96,8 +96,8 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
                 return;
         if (ctx->opts->log) {
                 pthread_mutex_lock(&ctx->lock);
-                fprintf(ctx->opts->log, "%s %d %s %s\n", verify_profile_names[ctx->profile],
-                        level, fac, buf);
+                fprintf(ctx->opts->log, "%s %d %s %s\n", verify_profile_names[ctx->profile], level,
+                        fac, buf);
                 pthread_mutex_unlock(&ctx->lock);
         }
         if (strcmp(fac, "MSGSET") == 0) {
@@ -319,15 +319,15 @@ static rd_kafka_t *reader_new(const run_ctx_t *ctx, char *err, size_t err_size)
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         char group[96];
         snprintf(group, sizeof(group), "ksafe-verify-%s", ctx->run_id);
-        bool ok = set(conf, "group.id", group, err, err_size) &&
-                  set(conf, "enable.auto.commit", "false", err, err_size) &&
-                  set(conf, "enable.partition.eof", "true", err, err_size) &&
-                  set(conf, "auto.offset.reset", "earliest", err, err_size) &&
-                  set(conf, "isolation.level",
-                      ctx->profile == VERIFY_TRANSACTIONAL && ctx->opts->brokers
-                              ? "read_committed"
-                              : "read_uncommitted",
-                      err, err_size);
+        bool ok =
+                set(conf, "group.id", group, err, err_size) &&
+                set(conf, "enable.auto.commit", "false", err, err_size) &&
+                set(conf, "enable.partition.eof", "true", err, err_size) &&
+                set(conf, "auto.offset.reset", "earliest", err, err_size) &&
+                set(conf, "isolation.level",
+                    ctx->profile == VERIFY_TRANSACTIONAL && ctx->opts->brokers ? "read_committed"
+                                                                               : "read_uncommitted",
+                    err, err_size);
         if (ok && ctx->opts->brokers)
                 ok = set(conf, "bootstrap.servers", ctx->opts->brokers, err, err_size);
         else if (ok) {
@@ -352,22 +352,21 @@ static rd_kafka_t *reader_new(const run_ctx_t *ctx, char *err, size_t err_size)
 
 /* The producer of the profile. The ksafe profiles go through the facade
  * with the default policy: what a user of ksafe gets. */
-static rd_kafka_t *producer_new(run_ctx_t *ctx, const char *bootstraps, char *err,
-                                size_t err_size)
+static rd_kafka_t *producer_new(run_ctx_t *ctx, const char *bootstraps, char *err, size_t err_size)
 {
         const verify_opts_t *o = ctx->opts;
         char errstr[1024], num[32];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         snprintf(num, sizeof(num), "%d", o->socket_timeout_ms);
-        bool ok = set(conf, "bootstrap.servers", bootstraps, err, err_size) &&
-                  set(conf, "debug", o->log ? "msg,eos,broker,protocol" : "msg,eos", err,
-                      err_size) &&
-                  set(conf, "socket.timeout.ms", num, err, err_size) &&
-                  set(conf, "linger.ms", "5", err, err_size) &&
-                  set(conf, "batch.num.messages", "200", err, err_size) &&
-                  set(conf, "retry.backoff.ms", "20", err, err_size) &&
-                  set(conf, "reconnect.backoff.max.ms", "500", err, err_size) &&
-                  set(conf, "compression.codec", "none", err, err_size);
+        bool ok =
+                set(conf, "bootstrap.servers", bootstraps, err, err_size) &&
+                set(conf, "debug", o->log ? "msg,eos,broker,protocol" : "msg,eos", err, err_size) &&
+                set(conf, "socket.timeout.ms", num, err, err_size) &&
+                set(conf, "linger.ms", "5", err, err_size) &&
+                set(conf, "batch.num.messages", "200", err, err_size) &&
+                set(conf, "retry.backoff.ms", "20", err, err_size) &&
+                set(conf, "reconnect.backoff.max.ms", "500", err, err_size) &&
+                set(conf, "compression.codec", "none", err, err_size);
         if (ok && ctx->profile == VERIFY_UNSAFE)
                 ok = set(conf, "acks", "1", err, err_size) &&
                      set(conf, "enable.idempotence", "false", err, err_size) &&
@@ -428,8 +427,8 @@ static bool observed_alloc(verify_observed_t *o, uint64_t messages, int partitio
         o->log = calloc((size_t)partitions, sizeof(*o->log));
         o->log_len = calloc((size_t)partitions, sizeof(*o->log_len));
         o->log_offset = calloc((size_t)partitions, sizeof(*o->log_offset));
-        if (!o->acked || !o->ack_offset || !o->sent || !o->retried || !o->msgid_n || !o->msgid_count || !o->msgid_cap ||
-            !o->log_start || !o->log || !o->log_len ||
+        if (!o->acked || !o->ack_offset || !o->sent || !o->retried || !o->msgid_n ||
+            !o->msgid_count || !o->msgid_cap || !o->log_start || !o->log || !o->log_len ||
             !o->log_offset)
                 return false;
         for (uint64_t i = 0; i < messages; i++)
@@ -532,11 +531,10 @@ static bool produce_all(run_ctx_t *ctx, rd_kafka_t *rk, char *err, size_t err_si
                 int32_t p = (int32_t)(i % (uint64_t)P);
                 uint64_t n = i / (uint64_t)P;
                 char payload[256];
-                int len = snprintf(payload, sizeof(payload),
-                                   "ksafe-verify run=%s profile=%s partition=%" PRId32
-                                   " n=%" PRIu64 " a=%d",
-                                   ctx->run_id, verify_profile_names[ctx->profile], p, n,
-                                   ctx->attempt);
+                int len = snprintf(
+                        payload, sizeof(payload),
+                        "ksafe-verify run=%s profile=%s partition=%" PRId32 " n=%" PRIu64 " a=%d",
+                        ctx->run_id, verify_profile_names[ctx->profile], p, n, ctx->attempt);
                 bool abort = false;
                 for (;;) {
                         rd_kafka_resp_err_t e = rd_kafka_producev(
@@ -618,8 +616,7 @@ static bool produce_all(run_ctx_t *ctx, rd_kafka_t *rk, char *err, size_t err_si
 }
 
 /* Record one consumed record into the partition's log. */
-static bool log_append(verify_observed_t *o, int32_t p, uint64_t n, int64_t offset,
-                       uint64_t *cap)
+static bool log_append(verify_observed_t *o, int32_t p, uint64_t n, int64_t offset, uint64_t *cap)
 {
         if (o->log_len[p] == cap[p]) {
                 uint64_t nc = cap[p] ? 2 * cap[p] : 1024;
@@ -645,8 +642,8 @@ static bool parse_payload(const run_ctx_t *ctx, const rd_kafka_message_t *m, uin
 {
         char prefix[200], buf[256];
         int plen = snprintf(prefix, sizeof(prefix),
-                            "ksafe-verify run=%s profile=%s partition=%" PRId32 " n=",
-                            ctx->run_id, verify_profile_names[ctx->profile], m->partition);
+                            "ksafe-verify run=%s profile=%s partition=%" PRId32 " n=", ctx->run_id,
+                            verify_profile_names[ctx->profile], m->partition);
         if (m->len >= sizeof(buf) || plen < 0 || m->len <= (size_t)plen)
                 return false;
         memcpy(buf, m->payload, m->len);
@@ -679,8 +676,8 @@ static bool read_back(run_ctx_t *ctx, rd_kafka_t *reader, char *err, size_t err_
         bool ok = cap && eof && hi;
         for (int32_t p = 0; ok && p < P; p++) {
                 int64_t lo;
-                rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(reader, ctx->topic, p,
-                                                                         &lo, &hi[p], 10000);
+                rd_kafka_resp_err_t e =
+                        rd_kafka_query_watermark_offsets(reader, ctx->topic, p, &lo, &hi[p], 10000);
                 if (e) {
                         snprintf(err, err_size, "watermarks of partition %" PRId32 ": %s", p,
                                  rd_kafka_err2str(e));
@@ -788,8 +785,7 @@ static int real_partitions(rd_kafka_t *reader, const char *topic, char *err, siz
         return n;
 }
 
-bool verify_run_profile(const verify_opts_t *opts, verify_profile_t profile,
-                        verify_result_t *res)
+bool verify_run_profile(const verify_opts_t *opts, verify_profile_t profile, verify_result_t *res)
 {
         run_ctx_t *ctx = calloc(1, sizeof(*ctx));
         memset(res, 0, sizeof(*res));
@@ -831,16 +827,15 @@ bool verify_run_profile(const verify_opts_t *opts, verify_profile_t profile,
                 }
         } else {
                 ctx->mc = rd_kafka_handle_mock_cluster(reader);
-                if (!ctx->mc || rd_kafka_mock_topic_create(ctx->mc, ctx->topic, partitions,
-                                                           BROKERS)) {
+                if (!ctx->mc ||
+                    rd_kafka_mock_topic_create(ctx->mc, ctx->topic, partitions, BROKERS)) {
                         snprintf(err, es, "%s", "cannot create the mock cluster's topic");
                         setup_ok = false;
                         goto out;
                 }
                 for (int32_t p = 0; p < partitions; p++) {
                         ctx->leader[p] = p % BROKERS + 1;
-                        rd_kafka_mock_partition_set_leader(ctx->mc, ctx->topic, p,
-                                                           ctx->leader[p]);
+                        rd_kafka_mock_partition_set_leader(ctx->mc, ctx->topic, p, ctx->leader[p]);
                 }
                 bootstraps = rd_kafka_mock_cluster_bootstraps(ctx->mc);
         }

@@ -12,9 +12,9 @@
 
 /** Exit codes, as documented in --help, the README and ksafe-verify.1. */
 enum verify_exit {
-        VERIFY_EXIT_OK = 0,       /* every ksafe profile met its guarantee */
-        VERIFY_EXIT_FAILED = 1,   /* a ksafe profile did not, or it could not be shown */
-        VERIFY_EXIT_USAGE = 2,    /* bad usage, or the cluster could not be set up */
+        VERIFY_EXIT_OK = 0,     /* every ksafe profile met its guarantee */
+        VERIFY_EXIT_FAILED = 1, /* a ksafe profile did not, or it could not be shown */
+        VERIFY_EXIT_USAGE = 2,  /* bad usage, or the cluster could not be set up */
 };
 
 /** The version of the JSON document that -f json writes. */
@@ -43,18 +43,18 @@ extern const char *const verify_fault_names[4];
 extern const char *const verify_profile_names[VERIFY_PROFILE_COUNT];
 
 typedef struct verify_opts_s {
-        uint64_t messages;       /* N, spread round-robin over the partitions */
-        int partitions;          /* of the mock topic */
-        unsigned faults;         /* enum verify_fault bits */
+        uint64_t messages; /* N, spread round-robin over the partitions */
+        int partitions;    /* of the mock topic */
+        unsigned faults;   /* enum verify_fault bits */
         uint64_t seed;
-        const char *brokers;     /* a real cluster, or NULL for the mock */
-        const char *topic;       /* on a real cluster */
-        int max_in_flight;       /* the ksafe profiles' (1..5) */
-        int socket_timeout_ms;   /* how long until an unanswered request is resent */
+        const char *brokers;   /* a real cluster, or NULL for the mock */
+        const char *topic;     /* on a real cluster */
+        int max_in_flight;     /* the ksafe profiles' (1..5) */
+        int socket_timeout_ms; /* how long until an unanswered request is resent */
         bool profiles[VERIFY_PROFILE_COUNT];
-        bool progress;           /* lines (or a bar on a TTY) on stderr */
-        bool tty;                /* stderr is a terminal */
-        FILE *log;               /* --log: every producer's librdkafka log, or NULL */
+        bool progress; /* lines (or a bar on a TTY) on stderr */
+        bool tty;      /* stderr is a terminal */
+        FILE *log;     /* --log: every producer's librdkafka log, or NULL */
         /* Test only (KSAFE_VERIFY_TEST_CORRUPT=1): one recorded resend's base
          * sequence is changed, as if the client had sent a new one. */
         bool corrupt;
@@ -76,11 +76,11 @@ typedef struct verify_counts_s {
 
 /** One Produce batch as the client logged it. */
 typedef struct verify_batch_s {
-        int32_t broker;      /* broker id, -1 if unknown */
+        int32_t broker; /* broker id, -1 if unknown */
         int32_t partition;
         uint64_t first_msgid; /* librdkafka's per-partition message id, from 1 */
         int count;
-        bool has_pid;        /* false: PID{Invalid}, a producer without idempotence */
+        bool has_pid; /* false: PID{Invalid}, a producer without idempotence */
         int64_t pid;
         int16_t epoch;
         int32_t base_seq;
@@ -96,16 +96,16 @@ typedef struct verify_range_s {
 typedef struct verify_observed_s {
         int partitions;
         uint64_t messages;
-        verify_batch_t *batches;  /* in the order they were sent */
+        verify_batch_t *batches; /* in the order they were sent */
         size_t batch_count, batch_cap;
         uint64_t unparsed_lines;  /* "Produce MessageSet" lines that did not parse */
         verify_range_t *implicit; /* "implicitly acked" lines, in order */
         size_t implicit_count, implicit_cap;
-        uint64_t *sent;           /* per partition: messages librdkafka accepted */
-        uint64_t *retried;        /* per partition: batches failed with Retry or Refresh */
-        uint64_t **msgid_n;       /* per partition: the send number of message id k at k-1
-                                   * (ids count every message librdkafka accepted, a
-                                   * message produced again after an abort too) */
+        uint64_t *sent;     /* per partition: messages librdkafka accepted */
+        uint64_t *retried;  /* per partition: batches failed with Retry or Refresh */
+        uint64_t **msgid_n; /* per partition: the send number of message id k at k-1
+                             * (ids count every message librdkafka accepted, a
+                             * message produced again after an abort too) */
         uint64_t *msgid_count, *msgid_cap;
         uint64_t aborted_records; /* records of aborted transactions in the log */
         int64_t *log_start;       /* per partition: the offset reading started at */
@@ -121,19 +121,19 @@ typedef struct verify_observed_s {
 /** One profile's result. */
 typedef struct verify_result_s {
         verify_profile_t profile;
-        bool ran;                 /* false: it could not run (error says why) */
+        bool ran; /* false: it could not run (error says why) */
         char error[512];
         verify_counts_t total;
-        verify_counts_t *parts;   /* `partitions` of them */
+        verify_counts_t *parts; /* `partitions` of them */
         int partitions;
-        uint64_t batches;         /* Produce batches observed */
+        uint64_t batches; /* Produce batches observed */
         uint64_t aborted_transactions;
         uint64_t aborted_records; /* records of aborted transactions in the log: the
                                    * mock has no read_committed */
         uint64_t inconsistencies; /* observations that contradict each other */
         char inconsistency[256];  /* the first one, in words */
         double seconds;
-        bool guarantee_met;       /* ksafe profiles only */
+        bool guarantee_met; /* ksafe profiles only */
         char verdict[512];
 } verify_result_t;
 
@@ -154,8 +154,7 @@ static inline uint64_t verify_partition_messages(uint64_t messages, int partitio
 /** Run one profile. Fills `res` (always: ran=false with an error when it
  *  could not run). Returns false only when the cluster itself could not be
  *  set up (bad usage of -b, ...). */
-bool verify_run_profile(const verify_opts_t *opts, verify_profile_t profile,
-                        verify_result_t *res);
+bool verify_run_profile(const verify_opts_t *opts, verify_profile_t profile, verify_result_t *res);
 
 /* verify-analyze.c */
 
@@ -176,8 +175,7 @@ bool verify_parse_retry_line(const char *line, const char *topic, int32_t *parti
 bool verify_parse_implicit_line(const char *line, const char *topic, verify_range_t *out);
 
 /** Count everything from the observations into `res` and judge it. */
-bool verify_analyze(const verify_observed_t *obs, verify_profile_t profile,
-                    verify_result_t *res);
+bool verify_analyze(const verify_observed_t *obs, verify_profile_t profile, verify_result_t *res);
 
 void verify_observed_free(verify_observed_t *obs);
 

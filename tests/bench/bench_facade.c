@@ -73,7 +73,7 @@ static rd_kafka_conf_t *app_conf(void)
 
 enum mode { BARE, NULLP, LOADED, ENFORCE, LOAD_COLD, MODES };
 static const char *const mode_names[MODES] = {
-        [BARE] = "bare", [NULLP] = "null", [LOADED] = "loaded",
+        [BARE] = "bare",       [NULLP] = "null",     [LOADED] = "loaded",
         [ENFORCE] = "enforce", [LOAD_COLD] = "load",
 };
 
@@ -85,9 +85,7 @@ static double run_one(enum mode mode, const ksafe_policy_t *policy, const char *
         rd_kafka_t *rk = NULL;
         double t0 = now_us();
         switch (mode) {
-        case BARE:
-                rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-                break;
+        case BARE: rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)); break;
         case NULLP:
         case LOADED:
                 rk = ksafe_producer_new(conf, mode == NULLP ? NULL : policy, NULL, errstr,
@@ -110,8 +108,7 @@ static double run_one(enum mode mode, const ksafe_policy_t *policy, const char *
                 rd_kafka_conf_destroy(conf);
                 return t;
         }
-        case MODES:
-                break;
+        case MODES: break;
         }
         if (!rk)
                 die(mode_names[mode], errstr);
@@ -187,7 +184,9 @@ static double produce(enum kind kind, int count, lat_t *lat)
         char errstr[512];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         static const char *const kv[][2] = {
-                {"test.mock.num.brokers", "3"}, {"linger.ms", "5"}, {"log_level", "0"},
+                {"test.mock.num.brokers", "3"},
+                {"linger.ms", "5"},
+                {"log_level", "0"},
         };
         for (size_t i = 0; i < sizeof(kv) / sizeof(*kv); i++)
                 if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], errstr, sizeof(errstr)))
@@ -219,10 +218,8 @@ static double produce(enum kind kind, int count, lat_t *lat)
                 stamps[i] = now_us();
                 rd_kafka_resp_err_t err;
                 while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("bench"),
-                                                RD_KAFKA_V_VALUE((void *)payload,
-                                                                 sizeof(payload)),
-                                                RD_KAFKA_V_OPAQUE(&stamps[i]),
-                                                RD_KAFKA_V_END)) ==
+                                                RD_KAFKA_V_VALUE((void *)payload, sizeof(payload)),
+                                                RD_KAFKA_V_OPAQUE(&stamps[i]), RD_KAFKA_V_END)) ==
                        RD_KAFKA_RESP_ERR__QUEUE_FULL)
                         rd_kafka_poll(rk, 10);
                 if (err)

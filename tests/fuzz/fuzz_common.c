@@ -37,7 +37,7 @@ void fuzz_check_report(const ksafe_report_t *report, const ksafe_policy_t *polic
                              "a violation fixed by a rule that does not enforce");
                 const char *name = v->canonical ? v->canonical : v->property;
                 FUZZ_REQUIRE(!name || !ksafe_property_is_sensitive(name) || !v->actual ||
-                                 strcmp(v->actual, "(redacted)") == 0,
+                                     strcmp(v->actual, "(redacted)") == 0,
                              "secret-shown", "a sensitive value is shown");
         }
         FUZZ_REQUIRE(ksafe_report_get(report, count) == NULL, "past-count",
@@ -114,7 +114,7 @@ void fuzz_config_roundtrip(const char *data, size_t len, const ksafe_config_opti
                 FUZZ_REQUIRE(out_len == len && memcmp(out, data, len) == 0, "render-unchanged",
                              "a config that nothing changed renders otherwise");
         ksafe_config_t *again =
-            out ? ksafe_config_read(out, out_len, "fuzz.conf", opts, &err) : NULL;
+                out ? ksafe_config_read(out, out_len, "fuzz.conf", opts, &err) : NULL;
         FUZZ_REQUIRE(!out || again, "read-back", "what --fix writes does not read back");
         if (again) {
                 ksafe_report_t *recheck = ksafe_config_check(again, policy);
@@ -122,12 +122,12 @@ void fuzz_config_roundtrip(const char *data, size_t len, const ksafe_config_opti
                 if (recheck && check) {
                         /* A repair never touches a name librdkafka does not know. */
                         FUZZ_REQUIRE(count_rule(recheck, "ksafe-unknown-property") ==
-                                         count_rule(check, "ksafe-unknown-property"),
+                                             count_rule(check, "ksafe-unknown-property"),
                                      "unknown-count",
                                      "--fix changed which unknown properties the file has");
                         if (!refused)
                                 FUZZ_REQUIRE(count_policy_failures(recheck, KSAFE_ACTION_ENFORCE) ==
-                                                 0,
+                                                     0,
                                              "fix-still-fails",
                                              "what --fix writes still fails an enforce rule");
                 }

@@ -38,9 +38,10 @@ static char *slurp(const char *path, size_t *len)
         return buf;
 }
 
-static const char *const tokens[] = {"=", ":", "\\\n", "\r\n", "\r", "#", "\"", "{", "}", ",",
-                                     "\xEF\xBB\xBF", "acks", "1e3", "0x10", "4294967301",
-                                     "topic.", "\\u0000", "[", "null", "  ", "\n"};
+static const char *const tokens[] = {"=",    ":",    "\\\n",       "\r\n",   "\r",           "#",
+                                     "\"",   "{",    "}",          ",",      "\xEF\xBB\xBF", "acks",
+                                     "1e3",  "0x10", "4294967301", "topic.", "\\u0000",      "[",
+                                     "null", "  ",   "\n"};
 
 /* One mutation of `in` into `out` (at most cap bytes). */
 static size_t mutate(const char *in, size_t len, char *out, size_t cap)

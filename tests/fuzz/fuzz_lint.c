@@ -69,8 +69,11 @@ static bool well_formed_xml(const char *s, size_t len)
         const unsigned char *p = (const unsigned char *)s, *end = p + len;
         while (p < end) {
                 unsigned c = *p;
-                size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                                      : (c & 0xf8) == 0xf0 ? 4 : 0;
+                size_t n = c < 0x80             ? 1
+                           : (c & 0xe0) == 0xc0 ? 2
+                           : (c & 0xf0) == 0xe0 ? 3
+                           : (c & 0xf8) == 0xf0 ? 4
+                                                : 0;
                 if (n == 0 || (size_t)(end - p) < n || (n == 2 && c < 0xc2))
                         return false;
                 for (size_t i = 1; i < n; i++)
@@ -150,17 +153,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static const ksafe_format_t formats[] = {KSAFE_FORMAT_AUTO, KSAFE_FORMAT_PROPERTIES,
                                                  KSAFE_FORMAT_JSON, KSAFE_FORMAT_AUTO};
         ksafe_config_options_t options = {
-            .version = KSAFE_CONFIG_OPTIONS_VERSION,
-            .format = formats[(b >> 3) & 3],
-            .dialect = a & 8 ? KSAFE_DIALECT_JAVA : KSAFE_DIALECT_LIBRDKAFKA,
-            .json_pointer = a & 128 ? "/kafka" : NULL,
+                .version = KSAFE_CONFIG_OPTIONS_VERSION,
+                .format = formats[(b >> 3) & 3],
+                .dialect = a & 8 ? KSAFE_DIALECT_JAVA : KSAFE_DIALECT_LIBRDKAFKA,
+                .json_pointer = a & 128 ? "/kafka" : NULL,
         };
         lint_run_t run = {
-            .policy = fuzz_policy((a >> 6) & 1),
-            .format = (lint_format_t)((a & 7) % LINT_FORMAT_COUNT),
-            .werror = (b & 32) != 0,
-            .quiet = (b & 64) != 0,
-            .fix = (a & 16) != 0,
+                .policy = fuzz_policy((a >> 6) & 1),
+                .format = (lint_format_t)((a & 7) % LINT_FORMAT_COUNT),
+                .werror = (b & 32) != 0,
+                .quiet = (b & 64) != 0,
+                .fix = (a & 16) != 0,
         };
         char *name = b & 4 ? take_line(&p, end) : strdup("fuzz.properties");
         char *x[3] = {NULL, NULL, NULL};
@@ -174,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ksafe_error_t err = {0};
         /* ksafe-lint.c's read_input() and lint_one(), for one file. */
         ksafe_config_t *cfg =
-            name ? ksafe_config_read(p, (size_t)(end - p), name, &options, &err) : NULL;
+                name ? ksafe_config_read(p, (size_t)(end - p), name, &options, &err) : NULL;
         if (name && !cfg)
                 FUZZ_REQUIRE(err.text[0] != '\0', "error-text",
                              "a config refused without an error text");

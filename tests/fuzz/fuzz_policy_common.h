@@ -49,7 +49,7 @@ static void fuzz_use_policy(ksafe_policy_t *p)
                 for (size_t i = 0; after && i < ksafe_report_count(after); i++) {
                         const ksafe_violation_t *v = ksafe_report_get(after, i);
                         FUZZ_REQUIRE(v->action != KSAFE_ACTION_ENFORCE ||
-                                         strncmp(v->rule_id, "ksafe-", 6) == 0,
+                                             strncmp(v->rule_id, "ksafe-", 6) == 0,
                                      "conf-fix-still-fails",
                                      "a conf that enforcement accepted fails an enforce rule");
                         FUZZ_REQUIRE(v->action != KSAFE_ACTION_REJECT, "conf-fix-rejected",

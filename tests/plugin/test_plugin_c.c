@@ -68,9 +68,9 @@ START_TEST(unsafe_handle_fails_closed)
         rd_kafka_conf_t *conf = plugin_conf();
         rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
         char errstr[512];
-        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "message.timeout.ms", "0", errstr,
-                                                 sizeof(errstr)),
-                         RD_KAFKA_CONF_OK);
+        ck_assert_int_eq(
+                rd_kafka_topic_conf_set(tconf, "message.timeout.ms", "0", errstr, sizeof(errstr)),
+                RD_KAFKA_CONF_OK);
         rd_kafka_conf_set_default_topic_conf(conf, tconf);
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         ck_assert_msg(rk, "%s", errstr);
@@ -97,9 +97,9 @@ START_TEST(same_handle_without_plugin_produces)
         set_ok(conf, "test.mock.num.brokers", "1");
         rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
         char errstr[512];
-        ck_assert_int_eq(rd_kafka_topic_conf_set(tconf, "message.timeout.ms", "0", errstr,
-                                                 sizeof(errstr)),
-                         RD_KAFKA_CONF_OK);
+        ck_assert_int_eq(
+                rd_kafka_topic_conf_set(tconf, "message.timeout.ms", "0", errstr, sizeof(errstr)),
+                RD_KAFKA_CONF_OK);
         rd_kafka_conf_set_default_topic_conf(conf, tconf);
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         ck_assert_msg(rk, "%s", errstr);
@@ -177,8 +177,8 @@ START_TEST(dup_keeps_the_guard)
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, again, errstr, sizeof(errstr));
         ck_assert_msg(rk, "%s", errstr);
         ck_assert_int_eq(rd_kafka_fatal_error(rk, errstr, sizeof(errstr)), 0);
-        ck_assert_msg(strstr(logged, "ksafe: policy builtin:default (no environment) active"),
-                      "%s", logged);
+        ck_assert_msg(strstr(logged, "ksafe: policy builtin:default (no environment) active"), "%s",
+                      logged);
         rd_kafka_destroy(rk);
 }
 END_TEST
@@ -261,7 +261,7 @@ START_TEST(failed_load)
         ck_assert_int_eq(rd_kafka_conf_get(conf, "enable.idempotence", value, &size),
                          RD_KAFKA_CONF_OK);
         ck_assert_str_eq(value, "false"); /* refused as given: nothing enforced */
-        set_ok(conf, "acks", "1");         /* no interceptor left */
+        set_ok(conf, "acks", "1");        /* no interceptor left */
         rd_kafka_conf_destroy(conf);
         unlink(rpath);
 }
@@ -283,9 +283,9 @@ START_TEST(secrets_redacted)
         setenv("KSAFE_POLICY", path, 1);
         rd_kafka_conf_t *conf = plugin_conf();
         char errstr[512];
-        ck_assert_int_eq(rd_kafka_conf_set(conf, "sasl.password", "hunter2-secret", errstr,
-                                           sizeof(errstr)),
-                         RD_KAFKA_CONF_INVALID);
+        ck_assert_int_eq(
+                rd_kafka_conf_set(conf, "sasl.password", "hunter2-secret", errstr, sizeof(errstr)),
+                RD_KAFKA_CONF_INVALID);
         ck_assert_msg(strstr(errstr, "refuses sasl.password=(redacted)") &&
                               strstr(errstr, "[short-password]") && !strstr(errstr, "hunter2"),
                       "%s", errstr);
@@ -295,8 +295,7 @@ START_TEST(secrets_redacted)
         ck_assert_msg(strstr(logged, "4|KSAFE|ksafe: policy pw (no environment) warns: ") &&
                               strstr(logged, "[no-username]"),
                       "%s", logged);
-        ck_assert_msg(!strstr(logged, "hunter2") && !strstr(logged, "alice-secret"), "%s",
-                      logged);
+        ck_assert_msg(!strstr(logged, "hunter2") && !strstr(logged, "alice-secret"), "%s", logged);
         rd_kafka_destroy(rk);
         unlink(path);
 }
