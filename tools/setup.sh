@@ -20,16 +20,20 @@ need librdkafka-dev pkg-config --exists rdkafka
 need libjansson-dev pkg-config --exists jansson
 need check          pkg-config --exists check
 need python3-jsonschema python3 -c "import jsonschema"
-need clang-format   command -v clang-format
-# tests/cli/test_formats.py: xmllint validates JUnit and Checkstyle against their XSDs, and
-# junitparser reads JUnit back (Debian installs it for /usr/bin/python3).
-need libxml2-utils  command -v xmllint
-need python3-junitparser sh -c 'python3 -c "import junitparser" || /usr/bin/python3 -c "import junitparser"'
-# The plugin suite's real clients (tests/plugin/test_plugin.py): kcat, Python's client and
-# rsyslog's omkafka, all on the same librdkafka.
-need kcat           command -v kcat
-need python3-confluent-kafka /usr/bin/python3 -c "import confluent_kafka"
-need rsyslog-kafka  compgen -G "/usr/lib/*/rsyslog/omkafka.so"
+# What only the test suites use (tools/run sets SETUP_TESTS=false: a newcomer's first run
+# installs no test client).
+if [ "${SETUP_TESTS:-true}" = true ]; then
+    need clang-format   command -v clang-format
+    # tests/cli/test_formats.py: xmllint validates JUnit and Checkstyle against their XSDs, and
+    # junitparser reads JUnit back (Debian installs it for /usr/bin/python3).
+    need libxml2-utils  command -v xmllint
+    need python3-junitparser sh -c 'python3 -c "import junitparser" || /usr/bin/python3 -c "import junitparser"'
+    # The plugin suite's real clients (tests/plugin/test_plugin.py): kcat, Python's client and
+    # rsyslog's omkafka, all on the same librdkafka.
+    need kcat           command -v kcat
+    need python3-confluent-kafka /usr/bin/python3 -c "import confluent_kafka"
+    need rsyslog-kafka  compgen -G "/usr/lib/*/rsyslog/omkafka.so"
+fi
 # The CI matrix only (tools/test --matrix sets SETUP_MATRIX=true): clang, its sanitizer
 # and libFuzzer runtimes, and llvm-symbolizer for readable sanitizer stacks; expat, with
 # which the lint fuzz target checks that JUnit output is well-formed XML. tools/run and a
