@@ -241,30 +241,29 @@ static uint64_t find_offset(const int64_t *offsets, uint64_t len, int64_t offset
 /* One partition's counts. Sends are keyed by librdkafka's message id (a
  * message produced again after an aborted transaction gets a new one), the
  * log by send number. Returns false when out of memory. */
-static bool analyze_partition(const verify_observed_t *obs, int32_t p, verify_result_t *res)
-{
-        verify_counts_t *c = &res->parts[p];
-        const uint64_t sent = obs->sent[p];
-        const uint64_t ids = obs->msgid_count[p];
-        msg_state_t *st = calloc(ids ? ids : 1, sizeof(*st));
-        uint32_t *copies = calloc(sent ? sent : 1, sizeof(*copies));
-        uint64_t *final_id = calloc(sent ? sent : 1, sizeof(*final_id)); /* 0: none */
-        if (!st || !copies || !final_id) {
-                free(st);
-                free(copies);
-                free(final_id);
-                return false;
-        }
-        c->sent = sent;
-        for (uint64_t n = 0; n < sent; n++)
-                c->acked += obs->acked[verify_index(obs->partitions, p, n)];
-        for (uint64_t id = 1; id <= ids; id++) {
-                uint64_t n = obs->msgid_n[p][id - 1];
-                if (n < sent)
-                        final_id[n] = id;
-        }
+/* One partition's analysis: what was observed, and the tables built from it. */
+typedef struct part_s {
+        const verify_observed_t *obs;
+        int32_t p;
+        uint64_t sent, ids;
+        msg_state_t *st;     /* per message id */
+        uint32_t *copies;    /* per send number: copies in the log */
+        uint64_t *final_id;  /* per send number: its last message id (0: none) */
+        bool seq_base_known; /* some batch carried a producer id */
+        verify_counts_t *c;
+        verify_result_t *res;
+} part_t;
 
-        /* What was sent, batch by batch, in order. */
+/* What was sent, batch by batch, in order: each message's sends and
+ * sequence, and the resends. */
+static void count_sends(part_t *P)
+{
+        const verify_observed_t *obs = P->obs;
+        const int32_t p = P->p;
+        verify_counts_t *c = P->c;
+        verify_result_t *res = P->res;
+        const uint64_t ids = P->ids;
+        msg_state_t *st = P->st;
         bool seq_base_known = false;
         int64_t seq_pid = 0, seq_delta = 0;
         int16_t seq_epoch = 0;
@@ -332,15 +331,32 @@ static bool analyze_partition(const verify_observed_t *obs, int32_t p, verify_re
         }
         if (!seq_base_known)
                 c->resends = obs->retried[p];
+        P->seq_base_known = seq_base_known;
+}
+
+/* The messages librdkafka acknowledged implicitly (a later batch succeeded). */
+static void mark_implicit(part_t *P)
+{
+        const verify_observed_t *obs = P->obs;
         for (size_t i = 0; i < obs->implicit_count; i++) {
                 const verify_range_t *r = &obs->implicit[i];
-                if (r->partition != p)
+                if (r->partition != P->p)
                         continue;
-                for (uint64_t id = r->first_msgid; id <= r->last_msgid && id <= ids; id++)
-                        st[id - 1].implicit = true;
+                for (uint64_t id = r->first_msgid; id <= r->last_msgid && id <= P->ids; id++)
+                        P->st[id - 1].implicit = true;
         }
+}
 
-        /* What the log holds (records of aborted transactions left out). */
+/* What the log holds (records of aborted transactions left out): the
+ * copies of each message, and the messages out of order. */
+static void count_log(part_t *P)
+{
+        const verify_observed_t *obs = P->obs;
+        const int32_t p = P->p;
+        verify_counts_t *c = P->c;
+        const uint64_t sent = P->sent;
+        uint32_t *copies = P->copies;
+        verify_result_t *res = P->res;
         uint64_t max_seen = 0;
         bool any = false;
         for (uint64_t i = 0; i < obs->log_len[p]; i++) {
@@ -360,7 +376,21 @@ static bool analyze_partition(const verify_observed_t *obs, int32_t p, verify_re
                         any = true;
                 }
         }
+}
 
+/* Each message: lost or not, its duplicates (the mock's or real ones),
+ * and whether what was sent, written and acknowledged agree. */
+static void judge_messages(part_t *P)
+{
+        const verify_observed_t *obs = P->obs;
+        const int32_t p = P->p;
+        verify_counts_t *c = P->c;
+        verify_result_t *res = P->res;
+        const uint64_t sent = P->sent;
+        const msg_state_t *st = P->st;
+        const uint32_t *copies = P->copies;
+        const uint64_t *final_id = P->final_id;
+        const bool seq_base_known = P->seq_base_known;
         static const msg_state_t none = {0};
         for (uint64_t n = 0; n < sent; n++) {
                 const msg_state_t *m = final_id[n] ? &st[final_id[n] - 1] : &none;
@@ -412,10 +442,38 @@ static bool analyze_partition(const verify_observed_t *obs, int32_t p, verify_re
                                              p, n, off);
                 }
         }
-        free(st);
-        free(copies);
-        free(final_id);
-        return true;
+}
+
+static bool analyze_partition(const verify_observed_t *obs, int32_t p, verify_result_t *res)
+{
+        part_t P = {.obs = obs,
+                    .p = p,
+                    .sent = obs->sent[p],
+                    .ids = obs->msgid_count[p],
+                    .c = &res->parts[p],
+                    .res = res};
+        P.st = calloc(P.ids ? P.ids : 1, sizeof(*P.st));
+        P.copies = calloc(P.sent ? P.sent : 1, sizeof(*P.copies));
+        P.final_id = calloc(P.sent ? P.sent : 1, sizeof(*P.final_id));
+        bool ok = P.st && P.copies && P.final_id;
+        if (ok) {
+                P.c->sent = P.sent;
+                for (uint64_t n = 0; n < P.sent; n++)
+                        P.c->acked += obs->acked[verify_index(obs->partitions, p, n)];
+                for (uint64_t id = 1; id <= P.ids; id++) {
+                        uint64_t n = obs->msgid_n[p][id - 1];
+                        if (n < P.sent)
+                                P.final_id[n] = id;
+                }
+                count_sends(&P);
+                mark_implicit(&P);
+                count_log(&P);
+                judge_messages(&P);
+        }
+        free(P.st);
+        free(P.copies);
+        free(P.final_id);
+        return ok;
 }
 
 static void verdict_add(char *buf, size_t size, const char *what)
