@@ -13,17 +13,8 @@ set -uo pipefail
 unset LD_LIBRARY_PATH PKG_CONFIG_PATH KSAFE_POLICY KSAFE_ENV
 SYSTEM_POLICY=/etc/ksafe/policy.json
 
-n=0 failed=0
-check() { # check DESCRIPTION STATUS [OUTPUT]
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $1"
-        if [ -n "${3:-}" ]; then printf '%s\n' "$3" | sed 's/^/#   /'; fi
-    fi
-}
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 # has NEEDLE TEXT: TEXT contains NEEDLE (a fixed string).
 has() { [[ $2 == *"$1"* ]]; }
 
@@ -165,5 +156,4 @@ EOF
     fi
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -11,17 +11,8 @@ root=${1:?usage: release.sh SOURCE_ROOT VERSION SOVERSION}
 version=${2:?} soversion=${3:?}
 tag=v$version
 
-n=0 failed=0
-check() { # check DESCRIPTION STATUS [DETAIL]
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $1"
-        if [ -n "${3:-}" ]; then printf '%s\n' "$3" | sed 's/^/#   /'; fi
-    fi
-}
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 # debian/changelog: "ksafe (VERSION-REVISION) DIST; urgency=..." on its first line.
 got=$(sed -n '1s/^ksafe (\([^)-]*\)-[^)]*).*/\1/p' "$root/debian/changelog")
@@ -46,5 +37,4 @@ head -n1 "$root/debian/libksafe$soversion.symbols" 2>/dev/null |
     grep -q "^libksafe.so.$soversion libksafe$soversion "
 check "debian/libksafe$soversion.symbols is for libksafe.so.$soversion" $?
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -21,17 +21,8 @@ set -uo pipefail
 src=$(cd "${1:?usage: test_deb.sh SOURCE_ROOT}" && pwd)
 PACKAGES=(libksafe1 libksafe-dev ksafe-tools)
 
-n=0 failed=0
-check() { # check DESCRIPTION STATUS [OUTPUT]
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $1"
-        if [ -n "${3:-}" ]; then printf '%s\n' "$3" | tail -n 40 | sed 's/^/#   /'; fi
-    fi
-}
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 bail() { echo "Bail out! $*"; exit 1; }
 installed() { dpkg-query -W -f '${db:Status-Abbrev}' "$1" 2>/dev/null | grep -q '^ii'; }
 
@@ -173,5 +164,4 @@ if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
     fi
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end
