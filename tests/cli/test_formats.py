@@ -40,7 +40,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_lint as base  # noqa: E402  (its tests are not run here)
 from test_lint import GITHUB_RE, ORG_POLICY, Checks, _commands, run  # noqa: E402
-from tap import Skip, run_tap  # noqa: E402
+from tap import Skip  # noqa: E402
 
 del base.TESTS[:]
 test = base.test
@@ -1040,23 +1040,5 @@ def test_formats_documented(t):
         t.contains(bad.err, name, 'the error for an unknown format')
 
 
-def run_tests():
-    def call(fn, t):
-        del _commands[:]
-        fn(t)
-    return run_tap(base.TESTS, Checks, call, base.lint_commands)
-
-
-def main():
-    if len(sys.argv) != 2:
-        print('Bail out! usage: test_formats.py PATH/TO/ksafe-lint')
-        return 2
-    base.LINT = os.path.abspath(sys.argv[1])
-    if not os.access(base.LINT, os.X_OK) or not os.path.isdir(base.DATA):
-        print(f'Bail out! no ksafe-lint at {base.LINT} or no fixtures at {base.DATA}')
-        return 2
-    return run_tests()
-
-
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(base.main())

@@ -1322,9 +1322,11 @@ def test_pre_commit_hook(t):
 
 
 def main():
+    """Run the tests in TESTS: this file's, or those of a suite that extends it (it empties
+    TESTS, adds its own and calls this main)."""
     global LINT
     if len(sys.argv) != 2:
-        print('Bail out! usage: test_lint.py PATH/TO/ksafe-lint')
+        print(f'Bail out! usage: {os.path.basename(sys.argv[0])} PATH/TO/ksafe-lint')
         return 2
     LINT = os.path.abspath(sys.argv[1])
     if not os.access(LINT, os.X_OK) or not os.path.isdir(DATA):

@@ -33,7 +33,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_lint as base  # noqa: E402  (its tests are not run here)
-from test_lint import Checks, _commands, run  # noqa: E402
+from test_lint import Checks, run  # noqa: E402
 
 del base.TESTS[:]
 test = base.test
@@ -42,7 +42,7 @@ SCHEMA_PACKAGE = '@microsoft/jest-sarif@1.0.0-beta.0'
 SCHEMA_MEMBER = 'package/lib/schemas/sarif-2.1.0-rtm.5.json'
 
 
-from tap import Skip, run_tap  # noqa: E402
+from tap import Skip  # noqa: E402
 
 
 # ---------------------------------------------------------------------------
@@ -571,26 +571,8 @@ def test_failed_runs_are_sarif(t):
 
 
 # ---------------------------------------------------------------------------
-# TAP, with skips
+# Run by test_lint.main (TAP, with skips)
 # ---------------------------------------------------------------------------
 
-def run_tests():
-    def call(fn, t):
-        del _commands[:]
-        fn(t)
-    return run_tap(base.TESTS, Checks, call, base.lint_commands)
-
-
-def main():
-    if len(sys.argv) != 2:
-        print('Bail out! usage: test_sarif.py PATH/TO/ksafe-lint')
-        return 2
-    base.LINT = os.path.abspath(sys.argv[1])
-    if not os.access(base.LINT, os.X_OK) or not os.path.isdir(base.DATA):
-        print(f'Bail out! no ksafe-lint at {base.LINT} or no fixtures at {base.DATA}')
-        return 2
-    return run_tests()
-
-
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(base.main())
