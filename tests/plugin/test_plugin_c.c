@@ -60,6 +60,17 @@ static void setup(void)
         unsetenv("KSAFE_ENV");
 }
 
+/* Write `json` to a new file from the template `path` ("...XXXXXX", made
+ * unique here) and name it in KSAFE_POLICY; the test unlinks it. */
+static void use_policy(char *path, const char *json)
+{
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+        close(fd);
+        setenv("KSAFE_POLICY", path, 1);
+}
+
 /* A default topic conf given through rd_kafka_conf_set_default_topic_conf()
  * is a pointer property: no on_conf_set sees it. The producer made from it
  * is unsafe; on_new's audit finds it, and it cannot produce. */
@@ -191,14 +202,11 @@ END_TEST
 START_TEST(dup_of_a_later_property)
 {
         char path[] = "/tmp/ksafe-plugin-XXXXXX";
-        int fd = mkstemp(path);
         const char *policy = "{\"ksafe_policy\": 1, \"name\": \"txn\", \"extends\": "
                              "\"builtin:default\", \"rules\": [{\"id\": \"txn-id\", "
                              "\"property\": \"transactional.id\", \"required\": true, "
                              "\"action\": \"reject\"}]}";
-        ck_assert_int_eq(write(fd, policy, strlen(policy)), (ssize_t)strlen(policy));
-        close(fd);
-        setenv("KSAFE_POLICY", path, 1);
+        use_policy(path, policy);
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         set_ok(conf, "transactional.id", "tx-1");
         set_ok(conf, "plugin.library.paths", plugin_path());
@@ -223,12 +231,8 @@ END_TEST
 START_TEST(failed_load)
 {
         char path[] = "/tmp/ksafe-plugin-XXXXXX";
-        int fd = mkstemp(path);
-        ck_assert_int_ge(fd, 0);
         const char *broken = "{\n  \"ksafe_policy\": 1,\n  \"name\": \"x\" \"y\"\n}\n";
-        ck_assert_int_eq(write(fd, broken, strlen(broken)), (ssize_t)strlen(broken));
-        close(fd);
-        setenv("KSAFE_POLICY", path, 1);
+        use_policy(path, broken);
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         char errstr[512], want[600];
         ck_assert_int_eq(rd_kafka_conf_set(conf, "plugin.library.paths", plugin_path(), errstr,
@@ -241,13 +245,10 @@ START_TEST(failed_load)
 
         /* A policy whose reject rule the conf already breaks. */
         char rpath[] = "/tmp/ksafe-plugin-XXXXXX";
-        fd = mkstemp(rpath);
         const char *policy = "{\"ksafe_policy\": 1, \"name\": \"strict\", \"extends\": "
                              "\"builtin:default\", \"rules\": [{\"id\": \"low-linger\", "
                              "\"property\": \"linger.ms\", \"max\": 50, \"action\": \"reject\"}]}";
-        ck_assert_int_eq(write(fd, policy, strlen(policy)), (ssize_t)strlen(policy));
-        close(fd);
-        setenv("KSAFE_POLICY", rpath, 1);
+        use_policy(rpath, policy);
         conf = rd_kafka_conf_new();
         set_ok(conf, "linger.ms", "100");
         ck_assert_int_eq(rd_kafka_conf_set(conf, "plugin.library.paths", plugin_path(), errstr,
@@ -271,16 +272,13 @@ END_TEST
 START_TEST(secrets_redacted)
 {
         char path[] = "/tmp/ksafe-plugin-XXXXXX";
-        int fd = mkstemp(path);
         const char *policy = "{\"ksafe_policy\": 1, \"name\": \"pw\", \"extends\": "
                              "\"builtin:default\", \"rules\": [{\"id\": \"no-username\", "
                              "\"property\": \"sasl.username\", \"forbidden\": true, "
                              "\"action\": \"warn\"}, {\"id\": \"short-password\", "
                              "\"property\": \"sasl.password\", \"forbidden\": true, "
                              "\"action\": \"reject\"}]}";
-        ck_assert_int_eq(write(fd, policy, strlen(policy)), (ssize_t)strlen(policy));
-        close(fd);
-        setenv("KSAFE_POLICY", path, 1);
+        use_policy(path, policy);
         rd_kafka_conf_t *conf = plugin_conf();
         char errstr[512];
         ck_assert_int_eq(
