@@ -100,6 +100,9 @@ char *ksafe_file__read_regular(const char *path, size_t *lenp, ksafe_file_id_t *
  *  unset or empty ("" for none): KSAFE_SYSTEM_POLICY (meson -Dsystem_policy). A variable
  *  so that the unit tests can point it into a directory of their own. */
 extern const char *ksafe_policy__system_path;
+/** Is there anything at ksafe_policy__system_path (a file, or something that fails to
+ *  load as one)? Then ksafe_policy_load_system() reads it. */
+bool ksafe_policy__system_present(void);
 
 /** conf/policies/default.json, compiled in (default_policy.c). */
 extern const char ksafe_policy__default_json[];

@@ -377,16 +377,21 @@ ksafe_policy_t *ksafe_policy_load(const char *path, const char *env, ksafe_error
 #endif
 const char *ksafe_policy__system_path = KSAFE_SYSTEM_POLICY;
 
+bool ksafe_policy__system_present(void)
+{
+        /* Anything there counts, so that a file which cannot be used fails closed (a
+         * dangling link, a directory, no permission) instead of falling back to the
+         * default. */
+        const char *system = ksafe_policy__system_path;
+        struct stat st;
+        return system && *system && (lstat(system, &st) == 0 || errno != ENOENT);
+}
+
 ksafe_policy_t *ksafe_policy_load_system(const char *env, ksafe_error_t *err)
 {
         ksafe_error__clear(err);
-        /* Read like KSAFE_POLICY as soon as anything is there, so that a file which cannot
-         * be used fails closed (a dangling link, a directory, no permission) instead of
-         * falling back to the default. */
-        const char *system = ksafe_policy__system_path;
-        struct stat st;
-        if (system && *system && (lstat(system, &st) == 0 || errno != ENOENT))
-                return ksafe_policy_load(system, env, err);
+        if (ksafe_policy__system_present())
+                return ksafe_policy_load(ksafe_policy__system_path, env, err);
         return resolve_builtin(env, err);
 }
 

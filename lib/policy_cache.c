@@ -1,5 +1,6 @@
 /*
- * The policy that KSAFE_POLICY and KSAFE_ENV name, loaded once per process.
+ * The policy that KSAFE_POLICY and KSAFE_ENV name (else the system policy file, else the
+ * built-in default: what ksafe_policy_from_env() reads), loaded once per process.
  *
  * ksafe_producer_new(conf, NULL, ...) is the README's own snippet: loading
  * the policy on every call made it cost 3 to 4 bare rd_kafka_new()s. The
@@ -36,6 +37,8 @@ struct ksafe_cached_s {
         size_t refs;         /* holders, plus one while it is the current entry */
         long long loaded_ns; /* CLOCK_REALTIME when it was loaded */
         bool racy;           /* a file was modified less than RACY_NS before the load */
+        char *system_path;   /* ksafe_policy__system_path as it was */
+        bool system;         /* KSAFE_POLICY unset: the system policy file was there */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -55,6 +58,7 @@ static void cached_free(ksafe_cached_t *c)
         ksafe_policy_destroy(c->policy);
         free(c->path);
         free(c->env);
+        free(c->system_path);
         free(c);
 }
 
@@ -93,10 +97,21 @@ static bool file_same(const ksafe_policy_file_t *f, bool racy)
                now.mtime_ns == id->mtime_ns && now.ctime_ns == id->ctime_ns;
 }
 
+/* The system policy path ("" for none). */
+static const char *system_path(void)
+{
+        return ksafe_policy__system_path ? ksafe_policy__system_path : "";
+}
+
 /* Called with the lock held: may `c` be handed out for (path, env)? */
 static bool still_good(ksafe_cached_t *c, const char *path, const char *env)
 {
         if (strcmp(c->path, path) != 0 || strcmp(c->env, env) != 0)
+                return false;
+        /* The built-in default stands in for a system policy file only while there is none
+         * (one that is there is a file of the policy, checked below). */
+        if (strcmp(c->system_path, system_path()) != 0 ||
+            (!*path && !c->system && ksafe_policy__system_present()))
                 return false;
         for (size_t i = 0; i < c->policy->file_count; i++)
                 if (!file_same(&c->policy->files[i], c->racy))
@@ -136,18 +151,23 @@ ksafe_cached_t *ksafe_policy_cache__get(ksafe_error_t *err)
          * for it (two threads may both load; the later one is kept). */
         c = calloc(1, sizeof(*c));
         long long loaded = now_ns();
-        ksafe_policy_t *policy =
-                c ? ksafe_policy_load(*path ? path : "builtin:default", *env ? env : NULL, err)
-                  : NULL;
+        /* What ksafe_policy_from_env() reads: KSAFE_POLICY, else the system policy file,
+         * else the built-in default. */
+        bool system = !*path && ksafe_policy__system_present();
+        ksafe_policy_t *policy = !c      ? NULL
+                                 : *path ? ksafe_policy_load(path, *env ? env : NULL, err)
+                                         : ksafe_policy_load_system(*env ? env : NULL, err);
         if (c && policy) {
+                c->system = system;
                 c->policy = policy;
                 c->path = strdup(path);
                 c->env = strdup(env);
+                c->system_path = strdup(system_path());
                 c->loaded_ns = loaded;
                 c->racy = racy_at(policy, loaded);
                 c->refs = 2; /* the caller's and the cache's */
         }
-        if (!c || !policy || !c->path || !c->env) {
+        if (!c || !policy || !c->path || !c->env || !c->system_path) {
                 if (c && !policy) {
                         free(c);
                         return NULL; /* err is the loader's */

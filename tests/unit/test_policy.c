@@ -2056,6 +2056,49 @@ START_TEST(test_system_policy)
                 }
         }
         ksafe_policy_destroy(direct);
+
+        /* ksafe_producer_new(conf, NULL, ...) reads the policy through the per-process
+         * cache: it gives the same answer (a cached answer of an earlier case included). */
+        ksafe_error_t err3;
+        ksafe_cached_t *cached = ksafe_policy_cache__get(&err3);
+        if (c->name) {
+                ck_assert_msg(cached != NULL, "%s: cache: %s", c->what, err3.text);
+                ck_assert_str_eq(ksafe_policy_name(ksafe_policy_cache__policy(cached)), c->name);
+        } else {
+                ck_assert_msg(cached == NULL, "%s: the cache gave \"%s\"", c->what,
+                              ksafe_policy_name(ksafe_policy_cache__policy(cached)));
+                ck_assert_int_eq(err3.code, c->code);
+        }
+        ksafe_policy_cache__release(cached);
+}
+END_TEST
+
+/* The cache follows the system policy file as it comes and goes. */
+START_TEST(test_system_policy_cached)
+{
+        unsetenv("KSAFE_POLICY");
+        unsetenv("KSAFE_ENV");
+        static const struct {
+                const char *content; /* NULL: no file */
+                const char *name;
+        } steps[] = {
+                {NULL, "builtin:default"},
+                {"{'ksafe_policy': 1, 'name': 'org', 'extends': 'builtin:default'}", "org"},
+                {"{'ksafe_policy': 1, 'name': 'org2', 'extends': 'builtin:default'}", "org2"},
+                {NULL, "builtin:default"},
+        };
+        for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+                if (steps[i].content)
+                        write_file(sys_path, steps[i].content);
+                else
+                        unlink(sys_path);
+                ksafe_error_t e;
+                ksafe_cached_t *cached = ksafe_policy_cache__get(&e);
+                ck_assert_msg(cached != NULL, "step %zu: %s", i, e.text);
+                ck_assert_str_eq(ksafe_policy_name(ksafe_policy_cache__policy(cached)),
+                                 steps[i].name);
+                ksafe_policy_cache__release(cached);
+        }
 }
 END_TEST
 
@@ -2285,6 +2328,7 @@ static Suite *policy_suite(void)
         tcase_add_loop_test(tc, test_system_policy, 0,
                             (int)(sizeof(sys_cases) / sizeof(sys_cases[0])));
         tcase_add_test(tc, test_system_policy_none);
+        tcase_add_test(tc, test_system_policy_cached);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("to_json");
