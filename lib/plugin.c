@@ -6,10 +6,11 @@
  * librdkafka 2.0.2 dlopen()s the library and calls conf_init() on the conf
  * that set the property (rdkafka_plugin.c). From there:
  *  - conf_init: load the policy (KSAFE_POLICY, KSAFE_ENV, else the
- *    default), judge and enforce what the conf already holds (the facade's
- *    ksafe_conf_enforce()), refuse the load on a violation it cannot
- *    repair, and only then add the interceptors: a failed conf_init leaves
- *    whatever it registered behind.
+ *    system policy file, else the default: the facade's per-process copy,
+ *    reloaded when its file changes), judge and enforce what the conf
+ *    already holds (the facade's ksafe_conf_enforce()), refuse the load on
+ *    a violation it cannot repair, and only then add the interceptors: a
+ *    failed conf_init leaves whatever it registered behind.
  *  - on_conf_set: every later rd_kafka_conf_set() is judged with the value
  *    as the client wrote it (ksafe_eval__set()): a misread value or a rule
  *    that fails refuses the set, whatever the rule's action (see
@@ -48,10 +49,12 @@ typedef struct doomed_s {
 } doomed_t;
 
 /* Shared by a conf, its copies and the handles made from them; freed by
- * the last on_conf_destroy. The policy is immutable. */
+ * the last on_conf_destroy. The policy is immutable: the per-process copy
+ * that the facade uses too (policy_cache.c), held until then. */
 typedef struct plugin_s {
         atomic_int refs;
-        ksafe_policy_t *policy;
+        ksafe_cached_t *held;
+        const ksafe_policy_t *policy;
         pthread_mutex_t lock; /* guards what follows */
         char **pending;       /* lines to log once a handle exists */
         size_t pending_count;
@@ -65,7 +68,7 @@ static _Thread_local const rd_kafka_conf_t *copy_in_progress;
 
 #define IC_NAME "ksafe"
 
-static plugin_t *plugin_new(ksafe_policy_t *policy)
+static plugin_t *plugin_new(ksafe_cached_t *held)
 {
         plugin_t *p = calloc(1, sizeof(*p));
         if (!p)
@@ -75,7 +78,8 @@ static plugin_t *plugin_new(ksafe_policy_t *policy)
                 return NULL;
         }
         atomic_init(&p->refs, 1);
-        p->policy = policy;
+        p->held = held;
+        p->policy = ksafe_policy_cache__policy(held);
         return p;
 }
 
@@ -87,7 +91,7 @@ static void plugin_release(plugin_t *p)
                 free(p->pending[i]);
         free(p->pending);
         pthread_mutex_destroy(&p->lock);
-        ksafe_policy_destroy(p->policy);
+        ksafe_policy_cache__release(p->held);
         free(p);
 }
 
@@ -410,8 +414,8 @@ rd_kafka_resp_err_t conf_init(rd_kafka_conf_t *conf, void **plug_opaquep, char *
                         return RD_KAFKA_RESP_ERR_NO_ERROR;
         }
         ksafe_error_t err = {0};
-        ksafe_policy_t *policy = ksafe_policy_from_env(&err);
-        if (!policy) {
+        ksafe_cached_t *held = ksafe_policy_cache__get(&err);
+        if (!held) {
                 if (err.line > 0)
                         snprintf(errstr, errstr_size, "ksafe: cannot load the policy %s:%d:%d: %s",
                                  err.source, err.line, err.column, err.text);
@@ -422,17 +426,17 @@ rd_kafka_resp_err_t conf_init(rd_kafka_conf_t *conf, void **plug_opaquep, char *
         }
         /* Check (and enforce) first: what this does to conf is what the
          * facade does (reject rules refuse and change nothing). */
-        ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+        ksafe_report_t *report = ksafe_conf_enforce(conf, ksafe_policy_cache__policy(held));
         if (!report || ksafe_report_rejected(report)) {
                 ksafe_report__explain(report, errstr, errstr_size);
                 ksafe_report_destroy(report);
-                ksafe_policy_destroy(policy);
+                ksafe_policy_cache__release(held);
                 return RD_KAFKA_RESP_ERR__INVALID_ARG;
         }
-        plugin_t *p = plugin_new(policy);
+        plugin_t *p = plugin_new(held);
         if (!p) {
                 ksafe_report_destroy(report);
-                ksafe_policy_destroy(policy);
+                ksafe_policy_cache__release(held);
                 snprintf(errstr, errstr_size, "ksafe: out of memory");
                 return RD_KAFKA_RESP_ERR__FAIL;
         }
