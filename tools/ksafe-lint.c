@@ -172,22 +172,60 @@ static void print_error(const ksafe_error_t *err)
  * Inputs
  */
 
+/* The inputs, in order: their names in one arena (no allocation per
+ * name), and whether each is a named pipe, as found when it was looked at
+ * (a pipe is read as standard input is; the library's file reader refuses
+ * anything but a regular file: it must never block on a policy). */
 typedef struct inputs_s {
-        char **names;
+        char *arena;
+        size_t arena_len, arena_cap;
+        size_t *offsets;
+        bool *pipe;
         size_t count, cap;
 } inputs_t;
 
-static bool inputs_add(inputs_t *in, const char *name)
+static bool inputs_add(inputs_t *in, const char *name, bool pipe)
 {
         if (in->count == in->cap) {
                 size_t cap = in->cap ? in->cap * 2 : 64;
-                char **names = realloc(in->names, cap * sizeof(*names));
-                if (!names)
+                size_t *offsets = realloc(in->offsets, cap * sizeof(*offsets));
+                if (offsets)
+                        in->offsets = offsets;
+                bool *pipes = offsets ? realloc(in->pipe, cap * sizeof(*pipes)) : NULL;
+                if (!pipes)
                         return false;
-                in->names = names;
+                in->pipe = pipes;
                 in->cap = cap;
         }
-        return (in->names[in->count++] = strdup(name)) != NULL;
+        size_t len = strlen(name) + 1;
+        if (in->arena_len + len > in->arena_cap) {
+                size_t cap = in->arena_cap ? in->arena_cap * 2 : 65536;
+                while (cap < in->arena_len + len)
+                        cap *= 2;
+                char *arena = realloc(in->arena, cap);
+                if (!arena)
+                        return false;
+                in->arena = arena;
+                in->arena_cap = cap;
+        }
+        memcpy(in->arena + in->arena_len, name, len);
+        in->offsets[in->count] = in->arena_len;
+        in->pipe[in->count++] = pipe;
+        in->arena_len += len;
+        return true;
+}
+
+/* The i-th name: valid until the next inputs_add(). */
+static char *input_name(const inputs_t *in, size_t i)
+{
+        return in->arena + in->offsets[i];
+}
+
+static void inputs_free(inputs_t *in)
+{
+        free(in->arena);
+        free(in->offsets);
+        free(in->pipe);
 }
 
 static bool has_extension(const char *name, const char *extensions)
@@ -287,30 +325,28 @@ static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *
                         free(list[i]);
                         continue;
                 }
-                if (stat(path, &st) != 0) {
-                        if (wanted(want, path, name) && !inputs_add(in, path))
-                                status = LINT_EXIT_USAGE;
-                        free(list[i]);
-                        continue;
+                /* What the directory says an entry is, where it says it
+                 * (d_type); a link, or a file system that does not say,
+                 * is looked at: a link is followed. */
+                unsigned char type = list[i]->d_type;
+                if (type == DT_LNK || type == DT_UNKNOWN) {
+                        if (stat(path, &st) != 0) {
+                                if (wanted(want, path, name) && !inputs_add(in, path, false))
+                                        status = LINT_EXIT_USAGE;
+                                free(list[i]);
+                                continue;
+                        }
+                        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_FIFO;
                 }
-                if (S_ISDIR(st.st_mode))
+                if (type == DT_DIR)
                         status |= walk(in, path, want, way);
-                else if (S_ISREG(st.st_mode) && wanted(want, path, name) && !inputs_add(in, path))
+                else if (type == DT_REG && wanted(want, path, name) && !inputs_add(in, path, false))
                         status = LINT_EXIT_USAGE;
                 free(list[i]);
         }
         free(list);
         way->count--;
         return status;
-}
-
-/* A named pipe: what `ksafe-lint <(kubectl ...)` and /dev/stdin of a pipe
- * name. It is read as standard input is; the library's file reader refuses
- * anything but a regular file (it must never block on a policy). */
-static bool is_pipe(const char *name)
-{
-        struct stat st;
-        return stat(name, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
 /* Read standard input or a named pipe into a config; `source` names it. */
@@ -340,9 +376,11 @@ static ksafe_config_t *read_piped(FILE *in, const char *source,
         return cfg;
 }
 
-/* `keep`, when not NULL, gets a piped input's bytes. */
-static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksafe_error_t *err,
-                                  lint_result_t *keep)
+/* `keep`, when not NULL, gets a piped input's bytes. A named pipe (what
+ * `ksafe-lint <(kubectl ...)` and /dev/stdin of a pipe name) is read as
+ * standard input is. */
+static ksafe_config_t *read_input(const char *name, bool pipe, const lint_opts_t *opts,
+                                  ksafe_error_t *err, lint_result_t *keep)
 {
         ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
                                           .dialect = opts->dialect,
@@ -353,7 +391,7 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
                                  err, keep);
         } else if (strcmp(name, "<command line>") == 0) {
                 cfg = ksafe_config_read("", 0, name, &options, err);
-        } else if (is_pipe(name)) {
+        } else if (pipe) {
                 FILE *in = fopen(name, "rb");
                 cfg = read_piped(in, name, &options, err, keep);
                 if (in)
@@ -494,11 +532,13 @@ static bool judge_as_written(const lint_run_t *run, const lint_opts_t *opts, lin
         return true;
 }
 
-/* Judge one input (and repair it with --fix); NULL report when unreadable. */
-static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *result)
+/* Judge one input (and repair it with --fix); NULL report when unreadable.
+ * `pipe`: the input is a named pipe. */
+static int lint_one(const lint_run_t *run, const lint_opts_t *opts, lint_result_t *result,
+                    bool pipe)
 {
         ksafe_error_t err = {0};
-        ksafe_config_t *cfg = read_input(result->name, opts, &err,
+        ksafe_config_t *cfg = read_input(result->name, pipe, opts, &err,
                                          run->format == LINT_FORMAT_SARIF ? result : NULL);
         if (!cfg) {
                 print_error(&err);
@@ -508,7 +548,7 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
         int status = LINT_EXIT_CLEAN;
         ksafe_config_t *written = NULL; /* --fix: the file as it wrote it */
         bool is_file = strcmp(result->name, "-") != 0 &&
-                       strcmp(result->name, "<command line>") != 0 && !is_pipe(result->name);
+                       strcmp(result->name, "<command line>") != 0 && !pipe;
         if (run->fix && !is_file) {
                 complain(result->name, "--fix rewrites files only");
                 status = LINT_EXIT_USAGE;
@@ -525,7 +565,8 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                         status = LINT_EXIT_USAGE;
                         /* Nothing was fixed: report the file as it still is. */
                         ksafe_report_destroy(result->report);
-                        ksafe_config_t *unchanged = read_input(result->name, opts, &err, NULL);
+                        ksafe_config_t *unchanged =
+                                read_input(result->name, false, opts, &err, NULL);
                         result->report =
                                 unchanged ? ksafe_config_check(unchanged, run->policy) : NULL;
                         ksafe_config_destroy(unchanged);
@@ -559,45 +600,29 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
         return status;
 }
 
-static void print_summary(const lint_run_t *run)
+static void print_summary(const lint_run_t *run, const lint_totals_t *t)
 {
         fflush(stdout); /* the findings first, also when both go to one pipe */
-        size_t errors = 0, warnings = 0, fixed = 0, unreadable = 0;
-        for (size_t i = 0; i < run->count; i++)
-                unreadable += run->results[i].report == NULL;
-        for (size_t i = 0; i < run->count; i++)
-                for (size_t k = 0; k < lint_result_count(&run->results[i]); k++) {
-                        const ksafe_violation_t *v = lint_result_get(&run->results[i], k);
-                        if (lint_suppression_of(run, v))
-                                continue;
-                        if (run->fix && v->fixed)
-                                fixed++;
-                        else if (v->severity == KSAFE_SEVERITY_ERROR)
-                                errors++;
-                        else
-                                warnings++;
-                }
-        size_t checked = run->count - unreadable, suppressed = lint_suppressed_count(run);
+        size_t checked = t->inputs - t->unreadable;
         fprintf(stderr, "ksafe-lint: %zu file%s checked: %zu error%s, %zu warning%s", checked,
-                checked == 1 ? "" : "s", errors, errors == 1 ? "" : "s", warnings,
-                warnings == 1 ? "" : "s");
-        if (suppressed)
-                fprintf(stderr, ", %zu suppressed", suppressed);
-        if (unreadable)
-                fprintf(stderr, ", %zu unreadable", unreadable);
+                checked == 1 ? "" : "s", t->errors, t->errors == 1 ? "" : "s", t->warnings,
+                t->warnings == 1 ? "" : "s");
+        if (t->suppressed)
+                fprintf(stderr, ", %zu suppressed", t->suppressed);
+        if (t->unreadable)
+                fprintf(stderr, ", %zu unreadable", t->unreadable);
         if (run->fix)
-                fprintf(stderr, ", %zu fixed", fixed);
+                fprintf(stderr, ", %zu fixed", t->fixed);
         fprintf(stderr, "\n");
 }
 
 /* GitHub shows a notice in the run's summary: what was not annotated. */
-static void print_github_summary(const lint_run_t *run)
+static void print_github_summary(const lint_totals_t *t)
 {
-        size_t suppressed = lint_suppressed_count(run);
-        if (suppressed)
+        if (t->suppressed)
                 printf("::notice title=ksafe-lint::%zu finding%s suppressed (ksafe-lint: "
                        "disable= directives, --ignore)\n",
-                       suppressed, suppressed == 1 ? "" : "s");
+                       t->suppressed, t->suppressed == 1 ? "" : "s");
 }
 
 /*
@@ -1068,7 +1093,8 @@ static int check_ignore(const lint_opts_t *opts, const ksafe_policy_t *policy)
 static int add_named(inputs_t *in, const char *name, const lint_opts_t *opts)
 {
         struct stat st;
-        if (strcmp(name, "-") != 0 && stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
+        bool known = strcmp(name, "-") != 0 && stat(name, &st) == 0;
+        if (known && S_ISDIR(st.st_mode)) {
                 visited_t seen = {0};
                 size_t before = in->count;
                 wanted_t want = {opts->extensions, &opts->project};
@@ -1083,7 +1109,8 @@ static int add_named(inputs_t *in, const char *name, const lint_opts_t *opts)
         }
         if (strcmp(name, "-") != 0 && excluded(&opts->project, name))
                 return LINT_EXIT_CLEAN; /* the project excludes it, wherever it is named */
-        return inputs_add(in, name) ? LINT_EXIT_CLEAN : LINT_EXIT_USAGE;
+        return inputs_add(in, name, known && S_ISFIFO(st.st_mode)) ? LINT_EXIT_CLEAN
+                                                                    : LINT_EXIT_USAGE;
 }
 
 /* Files that the project config's include found, named from the current
@@ -1094,9 +1121,11 @@ static void relative_to_cwd(inputs_t *in)
         if (!getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/") == 0)
                 return;
         size_t n = strlen(cwd);
-        for (size_t i = 0; i < in->count; i++)
-                if (strncmp(in->names[i], cwd, n) == 0 && in->names[i][n] == '/')
-                        memmove(in->names[i], in->names[i] + n + 1, strlen(in->names[i] + n));
+        for (size_t i = 0; i < in->count; i++) {
+                char *name = input_name(in, i);
+                if (strncmp(name, cwd, n) == 0 && name[n] == '/')
+                        memmove(name, name + n + 1, strlen(name + n));
+        }
 }
 
 /* The inputs: the files named (directories searched), else the project
@@ -1116,24 +1145,14 @@ static int collect_inputs(int argc, char **argv, const lint_opts_t *opts, inputs
                         status = LINT_EXIT_USAGE;
                 }
         }
-        if (optind == argc && opts->x_count && !inputs_add(in, "<command line>"))
+        if (optind == argc && opts->x_count && !inputs_add(in, "<command line>", false))
                 status = LINT_EXIT_USAGE;
         return status;
 }
 
-/* The exit status that the findings make. */
-static int verdict(const lint_run_t *run, const lint_opts_t *opts, int status)
-{
-        if (status)
-                return LINT_EXIT_USAGE;
-        for (size_t i = 0; i < run->count && !opts->exit_zero; i++)
-                for (size_t k = 0; k < lint_result_count(&run->results[i]); k++)
-                        if (lint_is_failure(run, lint_result_get(&run->results[i], k)))
-                                return LINT_EXIT_FINDINGS;
-        return LINT_EXIT_CLEAN;
-}
-
-/* Judge every input and print the findings; the exit status. */
+/* Judge every input and print the findings as each is judged: a file's
+ * report is freed once written (memory does not grow with the number of
+ * inputs); the exit status. */
 static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_t *run)
 {
         int status = check_ignore(opts, run->policy);
@@ -1141,21 +1160,30 @@ static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_
                 return status;
         inputs_t in = {0};
         status = collect_inputs(argc, argv, opts, &in);
-        run->results = calloc(in.count ? in.count : 1, sizeof(*run->results));
-        for (size_t i = 0; run->results && i < in.count; i++) {
-                lint_result_t *r = &run->results[run->count++];
-                r->name = in.names[i];
-                r->display = ksafe_report_escape(strcmp(r->name, "-") != 0 ? r->name
-                                                 : opts->stdin_name        ? opts->stdin_name
-                                                                           : "<stdin>");
-                status |= lint_one(run, opts, r);
+        lint_totals_t totals = {0};
+        lint_writer_t *w = lint_writer_new(run);
+        for (size_t i = 0; w && i < in.count; i++) {
+                lint_result_t r = {.name = input_name(&in, i)};
+                r.display = ksafe_report_escape(strcmp(r.name, "-") != 0 ? r.name
+                                                : opts->stdin_name       ? opts->stdin_name
+                                                                         : "<stdin>");
+                status |= lint_one(run, opts, &r, in.pipe[i]);
+                lint_tally(run, &r, &totals);
+                lint_writer_add(w, &r);
+                ksafe_report_destroy(r.report);
+                ksafe_report_destroy(r.enforced);
+                free(r.findings);
+                lint_result_clear(&r);
+                free(r.error);
+                free(r.display);
+                free(r.text);
         }
-        if (!lint_print(run))
+        if (!lint_writer_finish(w))
                 status = LINT_EXIT_USAGE;
         if (run->format == LINT_FORMAT_GITHUB || run->format == LINT_FORMAT_GITHUB_GROUPS)
-                print_github_summary(run);
+                print_github_summary(&totals);
         if (!run->quiet && run->format == LINT_FORMAT_TEXT)
-                print_summary(run);
+                print_summary(run, &totals);
         if (ksafe_policy_allows_unsafe(run->policy)) {
                 char *name = ksafe_report_escape(ksafe_policy_name(run->policy));
                 fprintf(stderr,
@@ -1164,21 +1192,10 @@ static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_
                         name ? name : "?");
                 free(name);
         }
-        int result = verdict(run, opts, status);
-        for (size_t i = 0; i < run->count; i++) {
-                ksafe_report_destroy(run->results[i].report);
-                ksafe_report_destroy(run->results[i].enforced);
-                free(run->results[i].findings);
-                lint_result_clear(&run->results[i]);
-                free(run->results[i].error);
-                free(run->results[i].display);
-                free(run->results[i].text);
-        }
-        for (size_t i = 0; i < in.count; i++)
-                free(in.names[i]);
-        free(in.names);
-        free(run->results);
-        return result;
+        inputs_free(&in);
+        if (status)
+                return LINT_EXIT_USAGE;
+        return totals.failed && !opts->exit_zero ? LINT_EXIT_FINDINGS : LINT_EXIT_CLEAN;
 }
 
 static int finish(lint_opts_t *opts, int status)
@@ -1210,6 +1227,7 @@ int main(int argc, char **argv)
         run.base_dir = base;
         run.stdin_name = opts.stdin_name;
         run.color = use_color(&opts, &run);
+        run.effective = opts.effective;
         ksafe_policy_t *policy = load_policy(&opts, &run);
         if (!policy)
                 return finish(&opts, LINT_EXIT_USAGE);
