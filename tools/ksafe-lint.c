@@ -336,7 +336,9 @@ static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *
                                 free(list[i]);
                                 continue;
                         }
-                        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_FIFO;
+                        type = S_ISDIR(st.st_mode)   ? DT_DIR
+                               : S_ISREG(st.st_mode) ? DT_REG
+                                                     : DT_FIFO;
                 }
                 if (type == DT_DIR)
                         status |= walk(in, path, want, way);
@@ -1110,7 +1112,7 @@ static int add_named(inputs_t *in, const char *name, const lint_opts_t *opts)
         if (strcmp(name, "-") != 0 && excluded(&opts->project, name))
                 return LINT_EXIT_CLEAN; /* the project excludes it, wherever it is named */
         return inputs_add(in, name, known && S_ISFIFO(st.st_mode)) ? LINT_EXIT_CLEAN
-                                                                    : LINT_EXIT_USAGE;
+                                                                   : LINT_EXIT_USAGE;
 }
 
 /* Files that the project config's include found, named from the current

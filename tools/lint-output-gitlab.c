@@ -83,11 +83,11 @@ static void gitlab_finding(lint_writer_t *w, const lint_result_t *r, const ksafe
         char *message = finding_message(run, v);
         w->failed |= !message;
         if (path && message)
-                w->failed |= !json_stream_item(
-                        w->out, &w->items,
-                        gitlab_issue(&w->fingerprints, &w->failed, rule, message, severity, path,
-                                     v->line, v->property ? v->property : v->message),
-                        GITLAB_INDENT);
+                w->failed |= !json_stream_item(w->out, &w->items,
+                                               gitlab_issue(&w->fingerprints, &w->failed, rule,
+                                                            message, severity, path, v->line,
+                                                            v->property ? v->property : v->message),
+                                               GITLAB_INDENT);
         free(message);
         free(path);
 }
@@ -145,8 +145,8 @@ bool print_gitlab_failure(const lint_failure_t *f)
         const char *path = f->path && *f->path       ? f->path
                            : f->source && *f->source ? f->source
                                                      : "policy";
-        json_t *issue =
-                gitlab_issue(&fingerprints, &failed, "ksafe-policy", f->text, "blocker", path, f->line, "");
+        json_t *issue = gitlab_issue(&fingerprints, &failed, "ksafe-policy", f->text, "blocker",
+                                     path, f->line, "");
         lint_set_free(&fingerprints);
         if (failed) {
                 json_decref(issue);

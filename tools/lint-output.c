@@ -199,9 +199,8 @@ static void text_finding(FILE *out, const lint_run_t *run, const lint_result_t *
         else if (run->fix && v->fixed)
                 fprintf(out, "%sfixed:%s %s [%s]\n", on, off, v->message, v->rule_id);
         else if (v->fix)
-                fprintf(out, "%s%s:%s %s (fix: %s=%s) [%s]\n", on,
-                        ksafe_severity_name(v->severity), off, v->message, v->property, v->fix,
-                        v->rule_id);
+                fprintf(out, "%s%s:%s %s (fix: %s=%s) [%s]\n", on, ksafe_severity_name(v->severity),
+                        off, v->message, v->property, v->fix, v->rule_id);
         else
                 fprintf(out, "%s%s:%s %s [%s]\n", on, ksafe_severity_name(v->severity), off,
                         v->message, v->rule_id);
@@ -236,12 +235,11 @@ static bool json_start(lint_writer_t *w)
 {
         names_t names = policy_names(w->run);
         const char *tail;
-        char *head = json_split(json_pack("{s:i, s:s, s:o, s:b, s:s}", "version", 1, "policy",
-                                          names.policy, "environment", str_or_null(names.env),
-                                          "allow_unsafe",
-                                          ksafe_policy_allows_unsafe(w->run->policy), "findings",
-                                          JSON_SPLIT_MARK),
-                                &tail);
+        char *head = json_split(
+                json_pack("{s:i, s:s, s:o, s:b, s:s}", "version", 1, "policy", names.policy,
+                          "environment", str_or_null(names.env), "allow_unsafe",
+                          ksafe_policy_allows_unsafe(w->run->policy), "findings", JSON_SPLIT_MARK),
+                &tail);
         names_free(&names);
         w->unreadable = json_array();
         if (head && w->unreadable)
@@ -282,8 +280,8 @@ static bool json_finish(lint_writer_t *w)
         const char *tail;
         char *text = json_split(
                 json_pack("{s:s, s:O, s:n, s:{s:I, s:I, s:I, s:I, s:I, s:I}}", "findings",
-                          JSON_SPLIT_MARK, "unreadable", w->unreadable, "error", "summary",
-                          "files", (json_int_t)(w->inputs - unreadable), "unreadable",
+                          JSON_SPLIT_MARK, "unreadable", w->unreadable, "error", "summary", "files",
+                          (json_int_t)(w->inputs - unreadable), "unreadable",
                           (json_int_t)unreadable, "errors", (json_int_t)w->errors, "warnings",
                           (json_int_t)w->warnings, "fixed", (json_int_t)w->fixed, "suppressed",
                           (json_int_t)w->suppressed),
@@ -725,7 +723,7 @@ static void sarif_result(lint_writer_t *w, const char *path, sarif_place_t at, c
         snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)h);
         size_t *seen = lint_set_count(&w->fingerprints, hash, strlen(hash));
         w->failed |= !seen;
-        json_int_t nth = seen ? (json_int_t)++*seen : 1;
+        json_int_t nth = seen ? (json_int_t)++ * seen : 1;
         json_int_t index = sarif_rule_index(run, w->rules, v);
         json_t *result =
                 index < 0 || !artifact
@@ -834,11 +832,10 @@ static bool sarif_suppressed(lint_writer_t *w)
                 };
                 const char *justification =
                         json_string_value(json_object_get(kept, "justification"));
-                json_t *why = json_pack("[{s:s, s:s*}]", "kind",
-                                        json_is_true(json_object_get(kept, "external"))
-                                                ? "external"
-                                                : "inSource",
-                                        "justification", justification);
+                json_t *why = json_pack(
+                        "[{s:s, s:s*}]", "kind",
+                        json_is_true(json_object_get(kept, "external")) ? "external" : "inSource",
+                        "justification", justification);
                 w->failed |= !why;
                 sarif_result(w, json_string_value(json_object_get(kept, "path")), at,
                              json_string_value(json_object_get(kept, "level")), &v, why);
@@ -876,14 +873,13 @@ static bool sarif_add(lint_writer_t *w, const lint_result_t *r)
          * invocation, where code scanning shows tool errors. */
         if (!r->report) {
                 w->any_unreadable = true;
-                w->failed |= json_array_append_new(
-                                     w->unreadable,
-                                     json_pack("{s:s, s:{s:o}}", "level", "error", "message",
-                                               "text",
-                                               json_sprintf("%s: %s", r->display ? r->display : "?",
-                                                            r->error ? r->error
-                                                                     : "cannot read this input"))) !=
-                             0;
+                w->failed |=
+                        json_array_append_new(
+                                w->unreadable,
+                                json_pack("{s:s, s:{s:o}}", "level", "error", "message", "text",
+                                          json_sprintf("%s: %s", r->display ? r->display : "?",
+                                                       r->error ? r->error
+                                                                : "cannot read this input"))) != 0;
         }
         return !w->failed;
 }
@@ -1123,10 +1119,14 @@ bool lint_format_parse(const char *name, lint_format_t *format)
 
 /* The formats' names, as an error about their output says them. */
 static const char *const format_names[] = {
-        [LINT_FORMAT_TEXT] = "text",         [LINT_FORMAT_JSON] = "JSON",
-        [LINT_FORMAT_SARIF] = "SARIF",       [LINT_FORMAT_GITHUB] = "GitHub",
-        [LINT_FORMAT_JUNIT] = "JUnit",       [LINT_FORMAT_GITLAB] = "GitLab",
-        [LINT_FORMAT_CHECKSTYLE] = "Checkstyle", [LINT_FORMAT_GITHUB_GROUPS] = "GitHub",
+        [LINT_FORMAT_TEXT] = "text",
+        [LINT_FORMAT_JSON] = "JSON",
+        [LINT_FORMAT_SARIF] = "SARIF",
+        [LINT_FORMAT_GITHUB] = "GitHub",
+        [LINT_FORMAT_JUNIT] = "JUnit",
+        [LINT_FORMAT_GITLAB] = "GitLab",
+        [LINT_FORMAT_CHECKSTYLE] = "Checkstyle",
+        [LINT_FORMAT_GITHUB_GROUPS] = "GitHub",
 };
 
 static void writer_free(lint_writer_t *w)
@@ -1156,8 +1156,9 @@ lint_writer_t *lint_writer_new(const lint_run_t *run)
         bool ok = true;
         /* --effective printed each input's text as it was judged: the
          * findings come after all of it. */
-        if (run->effective && (run->format == LINT_FORMAT_TEXT || run->format == LINT_FORMAT_GITHUB ||
-                               run->format == LINT_FORMAT_GITHUB_GROUPS)) {
+        if (run->effective &&
+            (run->format == LINT_FORMAT_TEXT || run->format == LINT_FORMAT_GITHUB ||
+             run->format == LINT_FORMAT_GITHUB_GROUPS)) {
                 ok = spool_open(&w->body);
                 w->out = w->body.f;
         }

@@ -76,24 +76,24 @@ char *json_split(json_t *doc, const char **tail);
  * and Checkstyle's, lint-output-gitlab.c GitLab's). */
 struct lint_writer_s {
         const lint_run_t *run;
-        FILE *out;    /* where findings go: stdout, or `body` */
-        spool_t body; /* SARIF's results, JUnit's cases; text after --effective */
-        bool failed;  /* something could not be made: never drop it silently */
+        FILE *out;          /* where findings go: stdout, or `body` */
+        spool_t body;       /* SARIF's results, JUnit's cases; text after --effective */
+        bool failed;        /* something could not be made: never drop it silently */
         const char *format; /* its name, as an error names it */
         lint_set_t names;   /* the inputs listed so far, by escaped name */
         size_t items;       /* elements of the array being streamed */
         /* JSON: findings shown, by kind; JUnit: tests, failures, errors, skipped */
         size_t errors, warnings, fixed, tests, failures, skipped, inputs;
-        size_t suppressed;    /* in every result, as lint_tally() */
-        json_t *unreadable;   /* JSON, GitLab: the inputs that could not be read;
-                               * SARIF: their notifications */
-        json_t *rules;        /* SARIF: its rules; JUnit: the policy's rule ids */
-        json_t *notes;        /* SARIF: the other notifications */
-        bool any_unreadable;  /* SARIF */
-        lint_set_t seen;      /* SARIF, GitLab: results made, by identity */
+        size_t suppressed;       /* in every result, as lint_tally() */
+        json_t *unreadable;      /* JSON, GitLab: the inputs that could not be read;
+                                  * SARIF: their notifications */
+        json_t *rules;           /* SARIF: its rules; JUnit: the policy's rule ids */
+        json_t *notes;           /* SARIF: the other notifications */
+        bool any_unreadable;     /* SARIF */
+        lint_set_t seen;         /* SARIF, GitLab: results made, by identity */
         lint_set_t fingerprints; /* SARIF, GitLab: how many results have each */
-        lint_set_t outside;   /* SARIF: files outside the base, said once each */
-        spool_t later;        /* SARIF: the suppressed findings, after the others */
+        lint_set_t outside;      /* SARIF: files outside the base, said once each */
+        spool_t later;           /* SARIF: the suppressed findings, after the others */
         bool has_later;
 };
 
