@@ -22,6 +22,8 @@
 #include "lint.h"
 
 #define MAX_X 256
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define MAX_IGNORE 256
 
 typedef enum color_mode_e { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER } color_mode_t;
@@ -47,6 +49,7 @@ typedef struct lint_opts_s {
         bool list_rules;        /* --list-rules */
         bool markdown;          /* -f markdown: the rules as doc/rules.md */
         color_mode_t color;
+        unsigned jobs;            /* --jobs: inputs judged at once */
         char *ignore[MAX_IGNORE]; /* --ignore and the project's "ignore", one id each */
         size_t ignore_count;
 } lint_opts_t;
@@ -104,6 +107,8 @@ static void usage(FILE *out)
                 "      --exit-zero        exit 0 whatever the findings (still 2 for bad usage,\n"
                 "                         an unreadable input or a bad policy)\n"
                 "  -q, --quiet            errors only; no warnings, no summary\n"
+                "  -j, --jobs N           judge N inputs at once (default: one per processor,\n"
+                "                         at most 4; 1 with --fix); output stays in input order\n"
                 "  -h, --help             show this help and exit\n"
                 "  -V, --version          show the versions of ksafe, librdkafka and jansson\n"
                 "\n"
@@ -137,35 +142,56 @@ static int bad_usage(const char *fmt, const char *arg)
         return LINT_EXIT_USAGE;
 }
 
-/* "ksafe-lint: NAME: TEXT" on stderr, NAME escaped. */
+/* "ksafe-lint: NAME: TEXT" on `f`, NAME escaped. */
+static void vcomplain(FILE *f, const char *name, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+
+static void vcomplain(FILE *f, const char *name, const char *fmt, va_list ap)
+{
+        fputs("ksafe-lint: ", f);
+        put_escaped(name, f);
+        fputs(": ", f);
+        vfprintf(f, fmt, ap);
+        fputc('\n', f);
+}
+
+/* The same on stderr. */
 static void complain(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void complain(const char *name, const char *fmt, ...)
 {
-        fputs("ksafe-lint: ", stderr);
-        put_escaped(name, stderr);
-        fputs(": ", stderr);
         va_list ap;
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vcomplain(stderr, name, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
 }
 
-/* "ksafe-lint: SOURCE:LINE:COL: TEXT", with the location as far as known;
- * the source and the text may hold any name a policy or a file gave. */
-static void print_error(const ksafe_error_t *err)
+/* The same on `f` (what judging one input says: stderr, or its job's). */
+static void complain_to(FILE *f, const char *name, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void complain_to(FILE *f, const char *name, const char *fmt, ...)
 {
-        fprintf(stderr, "ksafe-lint: ");
+        va_list ap;
+        va_start(ap, fmt);
+        vcomplain(f, name, fmt, ap);
+        va_end(ap);
+}
+
+/* "ksafe-lint: SOURCE:LINE:COL: TEXT" on `f`, with the location as far as
+ * known; the source and the text may hold any name a policy or a file gave. */
+static void print_error(FILE *f, const ksafe_error_t *err)
+{
+        fprintf(f, "ksafe-lint: ");
         if (err->source[0]) {
-                put_escaped(err->source, stderr);
-                fputc(':', stderr);
+                put_escaped(err->source, f);
+                fputc(':', f);
         }
         if (err->line > 0)
-                fprintf(stderr, "%d:%d:", err->line, err->column);
-        fputs(err->source[0] || err->line > 0 ? " " : "", stderr);
-        put_escaped(err->text, stderr);
-        fputc('\n', stderr);
+                fprintf(f, "%d:%d:", err->line, err->column);
+        fputs(err->source[0] || err->line > 0 ? " " : "", f);
+        put_escaped(err->text, f);
+        fputc('\n', f);
 }
 
 /*
@@ -181,6 +207,7 @@ typedef struct inputs_s {
         size_t arena_len, arena_cap;
         size_t *offsets;
         bool *pipe;
+        bool *again; /* lint_named_again(), for SARIF and GitLab; else NULL */
         size_t count, cap;
 } inputs_t;
 
@@ -226,6 +253,12 @@ static void inputs_free(inputs_t *in)
         free(in->arena);
         free(in->offsets);
         free(in->pipe);
+        free(in->again);
+}
+
+static const char *name_at(const void *ctx, size_t i)
+{
+        return input_name(ctx, i);
 }
 
 static bool has_extension(const char *name, const char *extensions)
@@ -535,15 +568,16 @@ static bool judge_as_written(const lint_run_t *run, const lint_opts_t *opts, lin
 }
 
 /* Judge one input (and repair it with --fix); NULL report when unreadable.
- * `pipe`: the input is a named pipe. */
+ * `pipe`: the input is a named pipe. What it says goes to `err` (stderr's
+ * place) and, with --effective, `out` (stdout's). */
 static int lint_one(const lint_run_t *run, const lint_opts_t *opts, lint_result_t *result,
-                    bool pipe)
+                    bool pipe, FILE *err_out, FILE *out)
 {
         ksafe_error_t err = {0};
         ksafe_config_t *cfg = read_input(result->name, pipe, opts, &err,
                                          run->format == LINT_FORMAT_SARIF ? result : NULL);
         if (!cfg) {
-                print_error(&err);
+                print_error(err_out, &err);
                 result->error = ksafe_report_escape(err.text);
                 return LINT_EXIT_USAGE;
         }
@@ -552,7 +586,7 @@ static int lint_one(const lint_run_t *run, const lint_opts_t *opts, lint_result_
         bool is_file = strcmp(result->name, "-") != 0 &&
                        strcmp(result->name, "<command line>") != 0 && !pipe;
         if (run->fix && !is_file) {
-                complain(result->name, "--fix rewrites files only");
+                complain_to(err_out, result->name, "--fix rewrites files only");
                 status = LINT_EXIT_USAGE;
         }
         if (run->fix && is_file) {
@@ -563,7 +597,7 @@ static int lint_one(const lint_run_t *run, const lint_opts_t *opts, lint_result_
                 char *text = ksafe_config_change_count(cfg) ? ksafe_config_render(cfg, &len) : NULL;
                 char why[256];
                 if (text && !write_file(result->name, text, len, why, sizeof(why))) {
-                        complain(result->name, "%s", why);
+                        complain_to(err_out, result->name, "%s", why);
                         status = LINT_EXIT_USAGE;
                         /* Nothing was fixed: report the file as it still is. */
                         ksafe_report_destroy(result->report);
@@ -574,8 +608,8 @@ static int lint_one(const lint_run_t *run, const lint_opts_t *opts, lint_result_
                         ksafe_config_destroy(unchanged);
                 } else if (text &&
                            !judge_as_written(run, opts, result, text, len, &written, &err)) {
-                        complain(result->name, "fixed, but cannot judge the fixed file: %s",
-                                 err.text);
+                        complain_to(err_out, result->name,
+                                    "fixed, but cannot judge the fixed file: %s", err.text);
                         status = LINT_EXIT_USAGE;
                 }
                 free(text);
@@ -585,8 +619,8 @@ static int lint_one(const lint_run_t *run, const lint_opts_t *opts, lint_result_
         if (opts->effective) {
                 ksafe_report_t *enforced = run->fix ? NULL : ksafe_config_enforce(cfg, run->policy);
                 char *text = ksafe_config_effective(cfg, run->policy);
-                printf("# %s, as librdkafka would use it after enforcement\n%s",
-                       result->display ? result->display : "?", text ? text : "");
+                fprintf(out, "# %s, as librdkafka would use it after enforcement\n%s",
+                        result->display ? result->display : "?", text ? text : "");
                 free(text);
                 ksafe_report_destroy(enforced);
         }
@@ -594,7 +628,7 @@ static int lint_one(const lint_run_t *run, const lint_opts_t *opts, lint_result_
          * the findings of that report, directives at its lines. */
         if (!result->report || !lint_apply_directives(run, result, written ? written : cfg) ||
             !lint_ignore(result, (const char *const *)opts->ignore, opts->ignore_count)) {
-                complain(result->name, "out of memory");
+                complain_to(err_out, result->name, "out of memory");
                 status = LINT_EXIT_USAGE;
         }
         ksafe_config_destroy(written);
@@ -673,6 +707,27 @@ static const char *set_color(lint_opts_t *opts, const char *s)
         return "unknown --color '%s' (auto, always or never)";
 }
 
+/* --jobs N: 1 to LINT_JOBS_MAX. */
+static const char *set_jobs(lint_opts_t *opts, const char *s)
+{
+        char *end;
+        errno = 0;
+        long n = strtol(s, &end, 10);
+        if (end == s || *end || errno || n < 1 || n > LINT_JOBS_MAX)
+                return "--jobs takes a number of inputs judged at once, 1 to " STR(
+                        LINT_JOBS_MAX) " ('%s')";
+        opts->jobs = (unsigned)n;
+        return NULL;
+}
+
+/* The inputs judged at once unless --jobs says: one per processor, at
+ * most 4 (the writer, on the main thread, keeps up with that many). */
+static unsigned default_jobs(void)
+{
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+}
+
 /* "a,b" adds a and b. */
 static const char *add_ignore(lint_opts_t *opts, const char *s)
 {
@@ -706,7 +761,8 @@ enum long_only {
         OPT_IGNORE,
         OPT_COLOR,
         OPT_EXPLAIN,
-        OPT_LIST_RULES
+        OPT_LIST_RULES,
+        OPT_JOBS
 };
 
 static const struct option long_opts[] = {
@@ -735,10 +791,11 @@ static const struct option long_opts[] = {
         {"colour", required_argument, NULL, OPT_COLOR},
         {"explain", required_argument, NULL, OPT_EXPLAIN},
         {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+        {"jobs", required_argument, NULL, OPT_JOBS},
         {NULL, 0, NULL, 0},
 };
 
-#define SHORT_OPTS ":p:e:f:W:X:qhV"
+#define SHORT_OPTS ":p:e:f:W:X:j:qhV"
 
 /* parse_options() answers an exit status (after --help or --version:
  * LINT_EXIT_CLEAN; bad usage: LINT_EXIT_USAGE), or this: lint. */
@@ -791,6 +848,8 @@ static int parse_option(int c, char **argv, lint_opts_t *opts, lint_run_t *run)
         case OPT_COLOR: return set(set_color(opts, optarg), optarg);
         case OPT_EXPLAIN: opts->explain = optarg; break;
         case OPT_LIST_RULES: opts->list_rules = true; break;
+        case 'j':
+        case OPT_JOBS: return set(set_jobs(opts, optarg), optarg);
         case 'h': usage(stdout); return LINT_EXIT_CLEAN;
         case 'V':
                 printf("ksafe-lint %s (librdkafka %s, jansson %s)\n", ksafe_version_str(),
@@ -956,7 +1015,7 @@ static ksafe_policy_t *load_policy(const lint_opts_t *opts, const lint_run_t *ru
                                          ? ksafe_policy_load(opts->policy_path, opts->env, &err)
                                          : ksafe_policy_load_system(opts->env, &err);
         if (!policy) {
-                print_error(&err);
+                print_error(stderr, &err);
                 /* A report is still a report: code scanning shows why the
                  * run failed instead of an upload of 0 bytes. */
                 if (!opts->check_policy && !opts->print_policy && !opts->list_rules &&
@@ -1152,9 +1211,52 @@ static int collect_inputs(int argc, char **argv, const lint_opts_t *opts, inputs
         return status;
 }
 
+/* What judging the inputs shares: immutable while the jobs run, but for
+ * what take_input() changes on the calling thread. */
+typedef struct stream_s {
+        const lint_run_t *run;
+        const lint_opts_t *opts;
+        const inputs_t *in;
+        lint_writer_t *w;
+        lint_totals_t totals;
+        int status;
+} stream_t;
+
+/* Judge input i (on a worker thread, or the calling one). */
+static void judge_input(void *ctx, size_t i, lint_job_t *job, FILE *err, FILE *out)
+{
+        const stream_t *st = ctx;
+        lint_result_t *r = &job->result;
+        r->name = input_name(st->in, i);
+        r->display = ksafe_report_escape(strcmp(r->name, "-") != 0 ? r->name
+                                         : st->opts->stdin_name    ? st->opts->stdin_name
+                                                                   : "<stdin>");
+        r->named_again = st->in->again && st->in->again[i];
+        job->status = lint_one(st->run, st->opts, r, st->in->pipe[i], err, out);
+}
+
+/* Write input i's findings (in input order) and free its result. */
+static void take_input(void *ctx, size_t i, lint_job_t *job)
+{
+        (void)i;
+        stream_t *st = ctx;
+        lint_result_t *r = &job->result;
+        st->status |= job->status;
+        lint_tally(st->run, r, &st->totals);
+        lint_writer_add(st->w, r);
+        ksafe_report_destroy(r->report);
+        ksafe_report_destroy(r->enforced);
+        free(r->findings);
+        lint_result_clear(r);
+        free(r->error);
+        free(r->display);
+        free(r->text);
+}
+
 /* Judge every input and print the findings as each is judged: a file's
  * report is freed once written (memory does not grow with the number of
- * inputs); the exit status. */
+ * inputs); with --jobs, several are judged at once, and written in input
+ * order. The exit status. */
 static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_t *run)
 {
         int status = check_ignore(opts, run->policy);
@@ -1162,24 +1264,20 @@ static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_
                 return status;
         inputs_t in = {0};
         status = collect_inputs(argc, argv, opts, &in);
-        lint_totals_t totals = {0};
+        /* SARIF and GitLab drop a result made twice (one file named
+         * twice): they remember results of the inputs named twice only. */
+        if ((run->format == LINT_FORMAT_SARIF || run->format == LINT_FORMAT_GITLAB) &&
+            (in.again = calloc(in.count ? in.count : 1, sizeof(*in.again))))
+                lint_named_again(run, in.count, name_at, &in, in.again);
         lint_writer_t *w = lint_writer_new(run);
-        for (size_t i = 0; w && i < in.count; i++) {
-                lint_result_t r = {.name = input_name(&in, i)};
-                r.display = ksafe_report_escape(strcmp(r.name, "-") != 0 ? r.name
-                                                : opts->stdin_name       ? opts->stdin_name
-                                                                         : "<stdin>");
-                status |= lint_one(run, opts, &r, in.pipe[i]);
-                lint_tally(run, &r, &totals);
-                lint_writer_add(w, &r);
-                ksafe_report_destroy(r.report);
-                ksafe_report_destroy(r.enforced);
-                free(r.findings);
-                lint_result_clear(&r);
-                free(r.error);
-                free(r.display);
-                free(r.text);
-        }
+        /* --fix judges one input at a time: a file named twice is fixed
+         * once, and judged again as fixed. */
+        unsigned jobs = run->fix ? 1 : opts->jobs;
+        stream_t st = {run, opts, &in, w, {0}, status};
+        if (w)
+                lint_jobs_run(in.count, jobs, judge_input, take_input, &st);
+        lint_totals_t totals = st.totals;
+        status = st.status;
         if (!lint_writer_finish(w))
                 status = LINT_EXIT_USAGE;
         if (run->format == LINT_FORMAT_GITHUB || run->format == LINT_FORMAT_GITHUB_GROUPS)
@@ -1215,7 +1313,7 @@ static int finish(lint_opts_t *opts, int status)
 
 int main(int argc, char **argv)
 {
-        lint_opts_t opts = {.extensions = "properties,conf,json"};
+        lint_opts_t opts = {.extensions = "properties,conf,json", .jobs = default_jobs()};
         lint_run_t run = {0};
         char cwd[PATH_MAX], base[PATH_MAX];
         int status = parse_options(argc, argv, &opts, &run);

@@ -60,17 +60,28 @@ static json_t *gitlab_issue(lint_set_t *fingerprints, bool *failed, const char *
                          path, "lines", "begin", line > 0 ? line : 1);
 }
 
-static void gitlab_finding(lint_writer_t *w, const lint_result_t *r, const ksafe_violation_t *v)
+/* An issue, unless the same one was made (one file named twice). The
+ * issues made and the fingerprints' counts are the run's (in the writer)
+ * for an input that another input names too and for findings located
+ * elsewhere (-X's "<command line>"); else the input's own, `seen` and
+ * `fingerprints`, dropped with it: memory stays flat in the inputs. */
+static void gitlab_finding(lint_writer_t *w, const lint_result_t *r, const ksafe_violation_t *v,
+                           lint_set_t *seen, lint_set_t *fingerprints)
 {
         const lint_run_t *run = w->run;
         if (run->fix && v->fixed)
                 return; /* the report is of the file as --fix left it */
         const char *rule = v->rule_id ? v->rule_id : "?";
-        char *path = gitlab_path(run, finding_path(run, r, v));
+        const char *raw = finding_path(run, r, v);
+        if (r->named_again || strcmp(raw, finding_path(run, r, NULL)) != 0) {
+                seen = &w->seen;
+                fingerprints = &w->fingerprints;
+        }
+        char *path = gitlab_path(run, raw);
         json_t *key = path ? json_sprintf("%s\x1f%d\x1f%d\x1f%s\x1f%s", path, v->line, v->column,
                                           rule, v->message)
                            : NULL;
-        int added = key ? lint_set_add(&w->seen, json_string_value(key)) : -1;
+        int added = key ? lint_set_add(seen, json_string_value(key)) : -1;
         json_decref(key);
         if (added == 0) {
                 free(path); /* one file named twice */
@@ -84,8 +95,8 @@ static void gitlab_finding(lint_writer_t *w, const lint_result_t *r, const ksafe
         w->failed |= !message;
         if (path && message)
                 w->failed |= !json_stream_item(w->out, &w->items,
-                                               gitlab_issue(&w->fingerprints, &w->failed, rule,
-                                                            message, severity, path, v->line,
+                                               gitlab_issue(fingerprints, &w->failed, rule, message,
+                                                            severity, path, v->line,
                                                             v->property ? v->property : v->message),
                                                GITLAB_INDENT);
         free(message);
@@ -94,41 +105,53 @@ static void gitlab_finding(lint_writer_t *w, const lint_result_t *r, const ksafe
 
 bool gitlab_start(lint_writer_t *w)
 {
-        return (w->unreadable = json_array()) != NULL;
+        return spool_open(&w->unreadable);
 }
 
 bool gitlab_add(lint_writer_t *w, const lint_result_t *r)
 {
         const lint_run_t *run = w->run;
+        lint_set_t seen = {0}, fingerprints = {0};
         for (size_t k = 0; k < lint_result_count(r); k++) {
                 const ksafe_violation_t *v = lint_result_get(r, k);
                 if (shown(run, r, v))
-                        gitlab_finding(w, r, v);
+                        gitlab_finding(w, r, v, &seen, &fingerprints);
         }
+        lint_set_free(&seen);
+        lint_set_free(&fingerprints);
         /* An input that could not be read is an issue too (after every
-         * finding's): the merge request shows it, not only the job's log. */
+         * finding's): the merge request shows it, not only the job's log.
+         * Its fingerprint is the first of its kind, but where another input
+         * names the same file (then it is counted at the end). */
         if (writer_repeated(w, r) || r->report)
                 return !w->failed;
         char *path = gitlab_path(run, finding_path(run, r, NULL));
-        bool ok = path && json_array_append_new(
-                                  w->unreadable,
-                                  json_pack("{s:s, s:s}", "path", path, "message",
-                                            r->error ? r->error : "cannot read this input")) == 0;
+        bool ok = path && spool_line(&w->unreadable,
+                                     json_pack("{s:s, s:s, s:b}", "path", path, "message",
+                                               r->error ? r->error : "cannot read this input",
+                                               "again", r->named_again));
         free(path);
         return ok && !w->failed;
 }
 
+/* An input that could not be read, kept for the end: its issue. */
+static bool gitlab_unreadable(lint_writer_t *w, json_t *u)
+{
+        lint_set_t alone = {0};
+        bool again = json_is_true(json_object_get(u, "again"));
+        bool ok = json_stream_item(
+                w->out, &w->items,
+                gitlab_issue(again ? &w->fingerprints : &alone, &w->failed, "ksafe-unreadable",
+                             json_string_value(json_object_get(u, "message")), "blocker",
+                             json_string_value(json_object_get(u, "path")), 1, ""),
+                GITLAB_INDENT);
+        lint_set_free(&alone);
+        return ok;
+}
+
 bool gitlab_finish(lint_writer_t *w)
 {
-        size_t i;
-        json_t *u;
-        json_array_foreach (w->unreadable, i, u)
-                w->failed |= !json_stream_item(
-                        w->out, &w->items,
-                        gitlab_issue(&w->fingerprints, &w->failed, "ksafe-unreadable",
-                                     json_string_value(json_object_get(u, "message")), "blocker",
-                                     json_string_value(json_object_get(u, "path")), 1, ""),
-                        GITLAB_INDENT);
+        w->failed |= !spool_each_line(&w->unreadable, w, gitlab_unreadable);
         if (w->failed)
                 return false;
         json_stream_end(w->out, w->items, GITLAB_INDENT);

@@ -160,20 +160,63 @@ void json_stream_end(FILE *out, size_t count, int indent)
                 fputs("[]", out);
 }
 
-char *json_split(json_t *doc, const char **tail)
+char *json_split(json_t *doc, const char **parts, size_t n)
 {
         char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         json_decref(doc);
         /* The mark as a whole value: "\u0001" after ": ", a string that no
          * key or other value dumps to (a quote inside a string is \"). */
-        char *at = text ? strstr(text, ": \"\\u0001\"") : NULL;
+        static const char mark[] = ": \"\\u0001\"";
+        char *at = text;
+        parts[0] = text;
+        for (size_t i = 1; at && i < n; i++) {
+                at = strstr(at, mark);
+                if (at) {
+                        at[2] = '\0';
+                        at += strlen(mark);
+                        parts[i] = at;
+                }
+        }
         if (!at) {
                 free(text);
                 return NULL;
         }
-        at[2] = '\0';
-        *tail = at + 2 + strlen("\"\\u0001\"");
         return text;
+}
+
+bool spool_line(spool_t *s, json_t *record)
+{
+        char *line = record ? json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(record);
+        bool ok = line && s->f && fprintf(s->f, "%s\n", line) >= 0;
+        free(line);
+        return ok;
+}
+
+bool spool_each_line(spool_t *s, lint_writer_t *w, bool (*fn)(lint_writer_t *w, json_t *record))
+{
+        if (!s->f)
+                return true;
+        bool ok = fflush(s->f) == 0 && !ferror(s->f);
+        if (ok && s->mem) {
+                /* In memory: read it as a stream of its own. */
+                fclose(s->f);
+                s->f = fmemopen(s->mem, s->mem_len ? s->mem_len : 1, "r");
+                ok = s->f != NULL;
+        } else if (ok) {
+                rewind(s->f);
+        }
+        char *line = NULL;
+        size_t cap = 0;
+        while (ok && (!s->mem || s->mem_len) && getline(&line, &cap, s->f) > 0) {
+                json_t *record = json_loads(line, 0, NULL);
+                ok = record && fn(w, record);
+                json_decref(record);
+        }
+        ok = ok && s->f && !ferror(s->f);
+        free(line);
+        spool_close(s);
+        return ok;
 }
 
 bool writer_repeated(lint_writer_t *w, const lint_result_t *r)
@@ -234,29 +277,30 @@ static json_t *finding_json(const lint_result_t *r, const ksafe_violation_t *v)
 static bool json_start(lint_writer_t *w)
 {
         names_t names = policy_names(w->run);
-        const char *tail;
-        char *head = json_split(
+        const char *parts[2];
+        char *text = json_split(
                 json_pack("{s:i, s:s, s:o, s:b, s:s}", "version", 1, "policy", names.policy,
                           "environment", str_or_null(names.env), "allow_unsafe",
                           ksafe_policy_allows_unsafe(w->run->policy), "findings", JSON_SPLIT_MARK),
-                &tail);
+                parts, 2);
         names_free(&names);
-        w->unreadable = json_array();
-        if (head && w->unreadable)
-                fputs(head, w->out);
-        free(head);
-        return head && w->unreadable;
+        if (text)
+                fputs(parts[0], w->out);
+        free(text);
+        return text && spool_open(&w->unreadable);
 }
 
 static bool json_add(lint_writer_t *w, const lint_result_t *r)
 {
         const lint_run_t *run = w->run;
         w->inputs++;
-        if (!r->report &&
-            json_array_append_new(w->unreadable,
-                                  json_pack("{s:s?, s:s}", "file", r->display, "message",
-                                            r->error ? r->error : "cannot read this input")) != 0)
-                return false;
+        if (!r->report) {
+                w->unreadable_count++;
+                if (!spool_line(&w->unreadable,
+                                json_pack("{s:s?, s:s}", "file", r->display, "message",
+                                          r->error ? r->error : "cannot read this input")))
+                        return false;
+        }
         w->suppressed += r->suppressed_count;
         for (size_t k = 0; k < lint_result_count(r); k++) {
                 const ksafe_violation_t *v = lint_result_get(r, k);
@@ -274,25 +318,35 @@ static bool json_add(lint_writer_t *w, const lint_result_t *r)
         return true;
 }
 
+/* One of the "unreadable" array's records, written. */
+static bool json_unreadable(lint_writer_t *w, json_t *record)
+{
+        return json_stream_item(w->out, &w->items, json_incref(record), JSON_FINDINGS_INDENT);
+}
+
 static bool json_finish(lint_writer_t *w)
 {
-        size_t unreadable = json_array_size(w->unreadable);
-        const char *tail;
+        size_t unreadable = w->unreadable_count;
+        const char *parts[3];
         char *text = json_split(
-                json_pack("{s:s, s:O, s:n, s:{s:I, s:I, s:I, s:I, s:I, s:I}}", "findings",
-                          JSON_SPLIT_MARK, "unreadable", w->unreadable, "error", "summary", "files",
-                          (json_int_t)(w->inputs - unreadable), "unreadable",
+                json_pack("{s:s, s:s, s:n, s:{s:I, s:I, s:I, s:I, s:I, s:I}}", "findings",
+                          JSON_SPLIT_MARK, "unreadable", JSON_SPLIT_MARK, "error", "summary",
+                          "files", (json_int_t)(w->inputs - unreadable), "unreadable",
                           (json_int_t)unreadable, "errors", (json_int_t)w->errors, "warnings",
                           (json_int_t)w->warnings, "fixed", (json_int_t)w->fixed, "suppressed",
                           (json_int_t)w->suppressed),
-                &tail);
+                parts, 3);
         if (!text)
                 return false;
         json_stream_end(w->out, w->items, JSON_FINDINGS_INDENT);
-        fputs(tail, w->out);
+        fputs(parts[1], w->out);
+        w->items = 0;
+        bool ok = spool_each_line(&w->unreadable, w, json_unreadable);
+        json_stream_end(w->out, w->items, JSON_FINDINGS_INDENT);
+        fputs(parts[2], w->out);
         fputc('\n', w->out);
         free(text);
-        return true;
+        return ok;
 }
 
 /* The policy's name and environment, escaped like everything else. */
@@ -641,8 +695,11 @@ const char *finding_path(const lint_run_t *run, const lint_result_t *r, const ks
         return v->file;
 }
 
-/* The results array is the run's "results" key, 6 spaces in. */
+/* The results array is the run's "results" key, 6 spaces in; the
+ * notifications array is its invocation's "toolExecutionNotifications",
+ * 10 spaces in. */
 #define SARIF_RESULTS_INDENT 6
+#define SARIF_NOTES_INDENT 10
 
 /* An input's text, read when a column must be counted in UTF-16 units. */
 typedef struct sarif_text_s {
@@ -690,40 +747,69 @@ static sarif_place_t sarif_place(const lint_run_t *run, const lint_result_t *r,
         return at;
 }
 
-/* One result, unless the same one was made already (one file named twice:
- * a.properties ./a.properties, or in a directory and by itself); `path`
- * names the file in the note about one outside the base. The place's
+/* Where results are told apart: those made (no result twice: one file
+ * named twice, a.properties ./a.properties, or in a directory and by
+ * itself), how many have each fingerprint, the files outside the base
+ * said. The run's (in the writer) for the findings of an input that
+ * another input names too, and for findings located elsewhere (-X's
+ * "<command line>"); else the input's own, dropped with it: no other
+ * input's result can have its file, and memory stays flat. */
+typedef struct sarif_scope_s {
+        lint_set_t *seen, *fingerprints, *outside;
+} sarif_scope_t;
+
+/* An alert's identity for code scanning: the rule, the file and the
+ * property (else the message), not the line number, so that it survives
+ * edits elsewhere in the file; not the line's text either, which may hold
+ * a secret. ":N" tells identical ones apart. */
+static void sarif_hash(const char *rule, const char *uri, const ksafe_violation_t *v, char *hash,
+                       size_t size)
+{
+        uint64_t h = fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, rule), uri ? uri : ""),
+                           v->property ? v->property : v->message);
+        snprintf(hash, size, "%016llx", (unsigned long long)h);
+}
+
+/* Is the result at `at` new in `scope` (false: made already)? Its
+ * fingerprint's number in *nth, and whether it is the first outside the
+ * base at its file (*note). */
+static bool sarif_identify(lint_writer_t *w, const sarif_scope_t *scope, sarif_place_t at,
+                           const ksafe_violation_t *v, json_int_t *nth, bool *note)
+{
+        const char *uri = json_string_value(json_object_get(at.artifact, "uri"));
+        const char *rule = v->rule_id ? v->rule_id : "?";
+        json_t *key = uri ? json_sprintf("%s\x1f%d\x1f%d\x1f%s\x1f%s", uri, at.line, at.column,
+                                         rule, v->message)
+                          : NULL;
+        int added = key ? lint_set_add(scope->seen, json_string_value(key)) : -1;
+        json_decref(key);
+        w->failed |= added < 0;
+        if (added == 0)
+                return false;
+        char hash[32];
+        sarif_hash(rule, uri, v, hash, sizeof(hash));
+        size_t *count = lint_set_count(scope->fingerprints, hash, strlen(hash));
+        w->failed |= !count;
+        *nth = count ? (json_int_t)++ * count : 1;
+        added = at.outside && uri ? lint_set_add(scope->outside, uri) : 0;
+        w->failed |= added < 0;
+        *note = added > 0;
+        return true;
+}
+
+/* One result, numbered `nth` among those of its fingerprint, and the note
+ * about a file outside the base (`note`: `path` names it). The place's
  * artifact and `suppressions` (NULL, or the result's "suppressions") are
  * released. */
-static void sarif_result(lint_writer_t *w, const char *path, sarif_place_t at, const char *level,
-                         const ksafe_violation_t *v, json_t *suppressions)
+static void sarif_write(lint_writer_t *w, const char *path, sarif_place_t at, const char *level,
+                        const ksafe_violation_t *v, json_t *suppressions, json_int_t nth, bool note)
 {
         const lint_run_t *run = w->run;
         json_t *artifact = at.artifact;
         const char *uri = json_string_value(json_object_get(artifact, "uri"));
         const char *rule = v->rule_id ? v->rule_id : "?";
-        json_t *key = uri ? json_sprintf("%s\x1f%d\x1f%d\x1f%s\x1f%s", uri, at.line, at.column,
-                                         rule, v->message)
-                          : NULL;
-        int added = key ? lint_set_add(&w->seen, json_string_value(key)) : -1;
-        json_decref(key);
-        w->failed |= added < 0;
-        if (added == 0) {
-                json_decref(artifact);
-                json_decref(suppressions);
-                return;
-        }
-        /* An alert's identity for code scanning: the rule, the file and the
-         * property (else the message), not the line number, so that it
-         * survives edits elsewhere in the file; not the line's text either,
-         * which may hold a secret. ":N" tells identical ones apart. */
-        uint64_t h = fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, rule), uri ? uri : ""),
-                           v->property ? v->property : v->message);
         char hash[32];
-        snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)h);
-        size_t *seen = lint_set_count(&w->fingerprints, hash, strlen(hash));
-        w->failed |= !seen;
-        json_int_t nth = seen ? (json_int_t)++ * seen : 1;
+        sarif_hash(rule, uri, v, hash, sizeof(hash));
         json_int_t index = sarif_rule_index(run, w->rules, v);
         json_t *result =
                 index < 0 || !artifact
@@ -742,21 +828,19 @@ static void sarif_result(lint_writer_t *w, const char *path, sarif_place_t at, c
         }
         json_decref(suppressions);
         w->failed |= !json_stream_item(w->body.f, &w->items, result, SARIF_RESULTS_INDENT);
-        if (at.outside && uri && (added = lint_set_add(&w->outside, uri)) != 0) {
+        if (note) {
                 char *shown = ksafe_report_escape(path);
                 char *base = ksafe_report_escape(run_base(run));
-                w->failed |= added < 0;
-                w->failed |=
-                        json_array_append_new(
-                                w->notes,
-                                json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
-                                          json_sprintf("%s is outside the base directory "
-                                                       "%s (--base-dir): its results name "
-                                                       "it by an absolute file:// URI, "
-                                                       "which code scanning cannot place "
-                                                       "in the repository",
-                                                       shown ? shown : "?", base ? base : "?"))) !=
-                        0;
+                w->failed |= !json_stream_item(
+                        w->notes.f, &w->note_count,
+                        json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
+                                  json_sprintf("%s is outside the base directory "
+                                               "%s (--base-dir): its results name "
+                                               "it by an absolute file:// URI, "
+                                               "which code scanning cannot place "
+                                               "in the repository",
+                                               shown ? shown : "?", base ? base : "?")),
+                        SARIF_NOTES_INDENT);
                 free(shown);
                 free(base);
         }
@@ -764,122 +848,126 @@ static void sarif_result(lint_writer_t *w, const char *path, sarif_place_t at, c
 }
 
 /* A suppressed finding, kept (one line of JSON in w->later) until every
- * other result of the run is out: SARIF lists them after the others. */
+ * other result of the run is out: SARIF lists them after the others. In
+ * the input's own scope it is told apart now (its input's other results
+ * are all made): a duplicate is dropped, its number and note kept. */
 static bool sarif_keep_suppressed(lint_writer_t *w, const lint_result_t *r,
-                                  const lint_suppression_t *s, sarif_text_t *t)
+                                  const lint_suppression_t *s, sarif_text_t *t,
+                                  const sarif_scope_t *here)
 {
         const ksafe_violation_t *v = s->finding;
         const char *path = finding_path(w->run, r, v);
         sarif_place_t at = sarif_place(w->run, r, v, path, t);
+        json_int_t nth = 0;
+        bool note = false;
+        if (here && !sarif_identify(w, here, at, v, &nth, &note)) {
+                json_decref(at.artifact);
+                return true;
+        }
         char *shown = ksafe_report_escape(path);
         json_t *kept = json_pack(
-                "{s:o, s:b, s:s, s:i, s:i, s:s, s:s?, s:s, s:s?, s:s?, s:b, s:b, s:s?}", "artifact",
-                at.artifact ? at.artifact : json_null(), "outside", at.outside, "path",
+                "{s:o, s:b, s:s, s:i, s:i, s:s, s:s?, s:s, s:s?, s:s?, s:b, s:b, s:s?, s:I, s:b}",
+                "artifact", at.artifact ? at.artifact : json_null(), "outside", at.outside, "path",
                 shown ? shown : "?", "line", at.line, "column", at.column, "level",
                 sarif_level(w->run, r, v), "rule", v->rule_id, "message", v->message, "property",
                 v->property, "why", v->why, "error", v->severity == KSAFE_SEVERITY_ERROR,
-                "external", s->external, "justification", s->justification);
+                "external", s->external, "justification", s->justification, "nth", nth, "note",
+                note);
         free(shown);
-        char *line = kept ? json_dumps(kept, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-        json_decref(kept);
-        bool ok = line && fprintf(w->later.f, "%s\n", line) >= 0;
-        free(line);
-        w->has_later = true;
-        return ok;
+        return spool_line(&w->later, kept);
 }
 
 /* Suppressed findings are results too, with their "suppressions" (SARIF
- * 2.1.0 3.27.23): code scanning shows them as dismissed. */
-static bool sarif_suppressed(lint_writer_t *w)
+ * 2.1.0 3.27.23): code scanning shows them as dismissed. One kept by
+ * sarif_keep_suppressed(), written. */
+static bool sarif_suppressed(lint_writer_t *w, json_t *kept)
 {
-        if (!w->has_later)
-                return true;
-        if (fflush(w->later.f) != 0 || ferror(w->later.f))
-                return false;
-        if (w->later.mem) {
-                /* In memory: read it as a stream of its own. */
-                fclose(w->later.f);
-                w->later.f = fmemopen(w->later.mem, w->later.mem_len, "r");
-                if (!w->later.f)
-                        return false;
-        } else {
-                rewind(w->later.f);
+        const sarif_scope_t run_scope = {&w->seen, &w->fingerprints, &w->outside};
+        const char *rule = json_string_value(json_object_get(kept, "rule"));
+        ksafe_violation_t v = {
+                .rule_id = rule,
+                .message = json_string_value(json_object_get(kept, "message")),
+                .property = json_string_value(json_object_get(kept, "property")),
+                .why = json_string_value(json_object_get(kept, "why")),
+                .severity = json_is_true(json_object_get(kept, "error")) ? KSAFE_SEVERITY_ERROR
+                                                                         : KSAFE_SEVERITY_WARNING,
+        };
+        json_t *artifact = json_object_get(kept, "artifact");
+        sarif_place_t at = {
+                .artifact = json_is_object(artifact) ? json_incref(artifact) : NULL,
+                .outside = json_is_true(json_object_get(kept, "outside")),
+                .line = (int)json_integer_value(json_object_get(kept, "line")),
+                .column = (int)json_integer_value(json_object_get(kept, "column")),
+        };
+        json_int_t nth = json_integer_value(json_object_get(kept, "nth"));
+        bool note = json_is_true(json_object_get(kept, "note"));
+        if (!nth && !sarif_identify(w, &run_scope, at, &v, &nth, &note)) {
+                json_decref(at.artifact);
+                return true; /* made already */
         }
-        char *line = NULL;
-        size_t cap = 0;
-        bool ok = true;
-        while (ok && getline(&line, &cap, w->later.f) > 0) {
-                json_t *kept = json_loads(line, 0, NULL);
-                ok = kept != NULL;
-                if (!ok)
-                        break;
-                const char *rule = json_string_value(json_object_get(kept, "rule"));
-                ksafe_violation_t v = {
-                        .rule_id = rule,
-                        .message = json_string_value(json_object_get(kept, "message")),
-                        .property = json_string_value(json_object_get(kept, "property")),
-                        .why = json_string_value(json_object_get(kept, "why")),
-                        .severity = json_is_true(json_object_get(kept, "error"))
-                                            ? KSAFE_SEVERITY_ERROR
-                                            : KSAFE_SEVERITY_WARNING,
-                };
-                json_t *artifact = json_object_get(kept, "artifact");
-                sarif_place_t at = {
-                        .artifact = json_is_object(artifact) ? json_incref(artifact) : NULL,
-                        .outside = json_is_true(json_object_get(kept, "outside")),
-                        .line = (int)json_integer_value(json_object_get(kept, "line")),
-                        .column = (int)json_integer_value(json_object_get(kept, "column")),
-                };
-                const char *justification =
-                        json_string_value(json_object_get(kept, "justification"));
-                json_t *why = json_pack(
-                        "[{s:s, s:s*}]", "kind",
-                        json_is_true(json_object_get(kept, "external")) ? "external" : "inSource",
-                        "justification", justification);
-                w->failed |= !why;
-                sarif_result(w, json_string_value(json_object_get(kept, "path")), at,
-                             json_string_value(json_object_get(kept, "level")), &v, why);
-                json_decref(kept);
-        }
-        free(line);
-        return ok && !ferror(w->later.f);
+        json_t *why = json_pack(
+                "[{s:s, s:s*}]", "kind",
+                json_is_true(json_object_get(kept, "external")) ? "external" : "inSource",
+                "justification", json_string_value(json_object_get(kept, "justification")));
+        w->failed |= !why;
+        sarif_write(w, json_string_value(json_object_get(kept, "path")), at,
+                    json_string_value(json_object_get(kept, "level")), &v, why, nth, note);
+        return true;
+}
+
+/* A notification kept for the end (an input that could not be read). */
+static bool sarif_note(lint_writer_t *w, json_t *note)
+{
+        return json_stream_item(w->notes.f, &w->note_count, json_incref(note), SARIF_NOTES_INDENT);
 }
 
 static bool sarif_start(lint_writer_t *w)
 {
         w->rules = json_array();
-        w->notes = json_array();
-        w->unreadable = json_array();
-        return w->rules && w->notes && w->unreadable && spool_open(&w->body) &&
-               spool_open(&w->later);
+        return w->rules && spool_open(&w->body) && spool_open(&w->later) && spool_open(&w->notes) &&
+               spool_open(&w->unreadable);
 }
 
 static bool sarif_add(lint_writer_t *w, const lint_result_t *r)
 {
         const lint_run_t *run = w->run;
         sarif_text_t t = {0};
+        lint_set_t seen = {0}, fingerprints = {0}, outside = {0};
+        const sarif_scope_t here = {&seen, &fingerprints, &outside},
+                            run_scope = {&w->seen, &w->fingerprints, &w->outside};
+        const char *own = finding_path(run, r, NULL);
         for (size_t k = 0; k < lint_result_count(r); k++) {
                 const ksafe_violation_t *v = lint_result_get(r, k);
                 if (!shown(run, r, v))
                         continue;
                 const char *path = finding_path(run, r, v);
-                sarif_result(w, path, sarif_place(run, r, v, path, &t), sarif_level(run, r, v), v,
-                             NULL);
+                bool alone = !r->named_again && strcmp(path, own) == 0;
+                sarif_place_t at = sarif_place(run, r, v, path, &t);
+                json_int_t nth;
+                bool note;
+                if (sarif_identify(w, alone ? &here : &run_scope, at, v, &nth, &note))
+                        sarif_write(w, path, at, sarif_level(run, r, v), v, NULL, nth, note);
+                else
+                        json_decref(at.artifact);
         }
-        for (size_t k = 0; k < r->suppressed_count; k++)
-                w->failed |= !sarif_keep_suppressed(w, r, &r->suppressed[k], &t);
+        for (size_t k = 0; k < r->suppressed_count; k++) {
+                const lint_suppression_t *s = &r->suppressed[k];
+                bool alone = !r->named_again && strcmp(finding_path(run, r, s->finding), own) == 0;
+                w->failed |= !sarif_keep_suppressed(w, r, s, &t, alone ? &here : NULL);
+        }
+        lint_set_free(&seen);
+        lint_set_free(&fingerprints);
+        lint_set_free(&outside);
         sarif_text_free(&t);
         /* Inputs that could not be read fail the run: SARIF says so in the
          * invocation, where code scanning shows tool errors. */
         if (!r->report) {
                 w->any_unreadable = true;
-                w->failed |=
-                        json_array_append_new(
-                                w->unreadable,
-                                json_pack("{s:s, s:{s:o}}", "level", "error", "message", "text",
-                                          json_sprintf("%s: %s", r->display ? r->display : "?",
-                                                       r->error ? r->error
-                                                                : "cannot read this input"))) != 0;
+                w->failed |= !spool_line(
+                        &w->unreadable,
+                        json_pack("{s:s, s:{s:o}}", "level", "error", "message", "text",
+                                  json_sprintf("%s: %s", r->display ? r->display : "?",
+                                               r->error ? r->error : "cannot read this input")));
         }
         return !w->failed;
 }
@@ -913,18 +1001,19 @@ static json_t *sarif_log(json_t *rules, json_t *results, json_t *invocation, con
 static bool sarif_finish(lint_writer_t *w)
 {
         const lint_run_t *run = w->run;
-        w->failed |= !sarif_suppressed(w);
-        spool_close(&w->later);
+        w->failed |= !spool_each_line(&w->later, w, sarif_suppressed);
+        /* After the notes about files outside the base: the inputs that
+         * could not be read, then the policy's allow_unsafe. */
+        w->failed |= !spool_each_line(&w->unreadable, w, sarif_note);
         names_t names = policy_names(run);
-        w->failed |= json_array_extend(w->notes, w->unreadable) != 0;
         if (ksafe_policy_allows_unsafe(run->policy))
-                w->failed |=
-                        json_array_append_new(
-                                w->notes,
-                                json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
-                                          json_sprintf("policy \"%s\" sets allow_unsafe: it may "
-                                                       "weaken the safety baseline",
-                                                       names.policy ? names.policy : "?"))) != 0;
+                w->failed |= !json_stream_item(
+                        w->notes.f, &w->note_count,
+                        json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
+                                  json_sprintf("policy \"%s\" sets allow_unsafe: it may "
+                                               "weaken the safety baseline",
+                                               names.policy ? names.policy : "?")),
+                        SARIF_NOTES_INDENT);
         /* One category per policy and environment: two runs (-e staging,
          * -e prod) upload side by side instead of replacing each other. */
         json_t *automation =
@@ -932,22 +1021,25 @@ static bool sarif_finish(lint_writer_t *w)
                           json_sprintf("ksafe-lint/%s/%s%s", names.policy ? names.policy : "?",
                                        names.env ? names.env : "", names.env ? "/" : ""));
         names_free(&names);
-        json_t *invocation = json_pack("{s:b, s:O}", "executionSuccessful", !w->any_unreadable,
-                                       "toolExecutionNotifications", w->notes);
-        const char *tail;
-        char *head = json_split(sarif_log(json_incref(w->rules), json_string(JSON_SPLIT_MARK),
+        json_t *invocation = json_pack("{s:b, s:s}", "executionSuccessful", !w->any_unreadable,
+                                       "toolExecutionNotifications", JSON_SPLIT_MARK);
+        const char *parts[3];
+        char *text = json_split(sarif_log(json_incref(w->rules), json_string(JSON_SPLIT_MARK),
                                           invocation, run_base(run), automation),
-                                &tail);
-        if (!head || w->failed) {
-                free(head);
+                                parts, 3);
+        if (!text || w->failed) {
+                free(text);
                 return false;
         }
-        fputs(head, stdout);
+        fputs(parts[0], stdout);
         bool ok = spool_copy(&w->body, stdout);
         json_stream_end(stdout, w->items, SARIF_RESULTS_INDENT);
-        fputs(tail, stdout);
+        fputs(parts[1], stdout);
+        ok &= spool_copy(&w->notes, stdout);
+        json_stream_end(stdout, w->note_count, SARIF_NOTES_INDENT);
+        fputs(parts[2], stdout);
         putchar('\n');
-        free(head);
+        free(text);
         return ok;
 }
 
@@ -1133,13 +1225,13 @@ static void writer_free(lint_writer_t *w)
 {
         spool_close(&w->body);
         spool_close(&w->later);
+        spool_close(&w->notes);
+        spool_close(&w->unreadable);
         lint_set_free(&w->names);
         lint_set_free(&w->seen);
         lint_set_free(&w->fingerprints);
         lint_set_free(&w->outside);
-        json_decref(w->unreadable);
         json_decref(w->rules);
-        json_decref(w->notes);
         free(w);
 }
 
@@ -1239,11 +1331,63 @@ bool lint_writer_finish(lint_writer_t *w)
         return ok;
 }
 
+/* The file an input's findings name, as SARIF and GitLab tell files
+ * apart: absolute, without ".", ".." or "//", escaped; malloc'd. */
+static char *input_key(const lint_run_t *run, const char *name)
+{
+        const char *path = strcmp(name, "-") != 0 ? name
+                           : run->stdin_name      ? run->stdin_name
+                                                  : "<stdin>";
+        if (path[0] == '<')
+                return ksafe_report_escape(path);
+        char *abs = absolute_path(run_cwd(run), path);
+        char *key = abs ? ksafe_report_escape(abs) : NULL;
+        free(abs);
+        return key;
+}
+
+bool lint_named_again(const lint_run_t *run, size_t count,
+                      const char *(*name_of)(const void *ctx, size_t i), const void *ctx,
+                      bool *again)
+{
+        lint_set_t keys = {0};
+        bool ok = true;
+        /* Counted first, then looked up. */
+        for (int pass = 0; ok && pass < 2; pass++)
+                for (size_t i = 0; ok && i < count; i++) {
+                        char *key = input_key(run, name_of(ctx, i));
+                        size_t *n = key ? lint_set_count(&keys, key, strlen(key)) : NULL;
+                        ok = n != NULL;
+                        if (ok && pass == 0)
+                                ++*n;
+                        else if (ok)
+                                again[i] = *n > 1;
+                        free(key);
+                }
+        lint_set_free(&keys);
+        for (size_t i = 0; !ok && i < count; i++)
+                again[i] = true;
+        return ok;
+}
+
+static const char *result_name(const void *ctx, size_t i)
+{
+        const lint_result_t *results = ctx;
+        return results[i].name;
+}
+
 bool lint_print(const lint_run_t *run)
 {
+        bool *again = calloc(run->count ? run->count : 1, sizeof(*again));
+        if (again)
+                lint_named_again(run, run->count, result_name, run->results, again);
         lint_writer_t *w = lint_writer_new(run);
-        for (size_t i = 0; w && i < run->count; i++)
-                lint_writer_add(w, &run->results[i]);
+        for (size_t i = 0; w && i < run->count; i++) {
+                lint_result_t r = run->results[i];
+                r.named_again = !again || again[i];
+                lint_writer_add(w, &r);
+        }
+        free(again);
         return lint_writer_finish(w);
 }
 

@@ -52,6 +52,15 @@ bool spool_open(spool_t *s);
 bool spool_copy(spool_t *s, FILE *out);
 void spool_close(spool_t *s);
 
+/* A record kept for later, as one line of compact JSON (released); false
+ * when out of memory or not written. */
+bool spool_line(spool_t *s, json_t *record);
+
+/* Each record spool_line() kept, in order, to fn(w, record), and the spool
+ * closed; false when one could not be read back or fn said false. A spool
+ * never opened holds none. */
+bool spool_each_line(spool_t *s, lint_writer_t *w, bool (*fn)(lint_writer_t *w, json_t *record));
+
 /* One element of a JSON array written as the document is (JSON_INDENT(2),
  * JSON_PRESERVE_ORDER), when the array's key is `indent` spaces in:
  * after "[" or ",", on a line of its own, its lines indented to its
@@ -63,10 +72,11 @@ bool json_stream_item(FILE *out, size_t *count, json_t *item, int indent);
 void json_stream_end(FILE *out, size_t count, int indent);
 
 /* `doc` dumped as print_doc() would, split where the string "\x01" is a
- * value: what comes before in *head, what comes after in *tail (pointers
- * into the malloc'd dump, which is returned: free() it). `doc` is
- * released; NULL when out of memory or with no such value. */
-char *json_split(json_t *doc, const char **tail);
+ * value, `n` - 1 times: parts[0] what comes before the first, parts[1]
+ * what comes after it (up to the next), ... (pointers into the malloc'd
+ * dump, which is returned: free() it). `doc` is released; NULL when out of
+ * memory or with fewer such values. */
+char *json_split(json_t *doc, const char **parts, size_t n);
 
 /* The value json_split() splits at. */
 #define JSON_SPLIT_MARK "\x01"
@@ -85,16 +95,17 @@ struct lint_writer_s {
         /* JSON: findings shown, by kind; JUnit: tests, failures, errors, skipped */
         size_t errors, warnings, fixed, tests, failures, skipped, inputs;
         size_t suppressed;       /* in every result, as lint_tally() */
-        json_t *unreadable;      /* JSON, GitLab: the inputs that could not be read;
-                                  * SARIF: their notifications */
+        spool_t unreadable;      /* JSON, GitLab: the inputs that could not be read;
+                                  * SARIF: their notifications (spool_line()) */
+        size_t unreadable_count; /* JSON */
         json_t *rules;           /* SARIF: its rules; JUnit: the policy's rule ids */
-        json_t *notes;           /* SARIF: the other notifications */
+        spool_t notes;           /* SARIF: the notifications, streamed */
+        size_t note_count;
         bool any_unreadable;     /* SARIF */
         lint_set_t seen;         /* SARIF, GitLab: results made, by identity */
         lint_set_t fingerprints; /* SARIF, GitLab: how many results have each */
         lint_set_t outside;      /* SARIF: files outside the base, said once each */
         spool_t later;           /* SARIF: the suppressed findings, after the others */
-        bool has_later;
 };
 
 /* Is `r` named as an input before it (same escaped name)? Its results

@@ -80,6 +80,10 @@ typedef struct lint_result_s {
          * looks a finding up without walking the list. */
         size_t *suppressed_index;
         size_t suppressed_slots;
+        /* Another input of the run names the same file (lint_named_again()):
+         * SARIF and GitLab remember its results to drop the same ones made
+         * again; an input alone forgets them once written. */
+        bool named_again;
 } lint_result_t;
 
 typedef struct lint_run_s {
@@ -178,9 +182,50 @@ bool lint_writer_add(lint_writer_t *w, const lint_result_t *r);
  *  that could not be written): said on stderr, the run then fails. */
 bool lint_writer_finish(lint_writer_t *w);
 
+/** Which of the `count` inputs name one file with another input, in
+ *  again[i]: name_of(ctx, i) is the input's name as given ("-" standard
+ *  input), the file its findings name in SARIF and GitLab (after ".", ".."
+ *  and escaping). Only these two formats need it. false when out of
+ *  memory (then every input is in again[]). */
+bool lint_named_again(const lint_run_t *run, size_t count,
+                      const char *(*name_of)(const void *ctx, size_t i), const void *ctx,
+                      bool *again);
+
 /** Print every result of run->results in the run's format to stdout (a
  *  writer fed with each). false as lint_writer_finish(). */
 bool lint_print(const lint_run_t *run);
+
+/*
+ * Worker threads (lint-jobs.c): inputs judged in parallel, taken in input
+ * order.
+ */
+
+/** One input judged: its result, the exit status judging it made, and
+ *  (when judged on a worker) what judging said on stderr and on stdout. */
+typedef struct lint_job_s {
+        lint_result_t result;
+        int status;
+        char *said, *shown;
+        size_t said_len, shown_len;
+} lint_job_t;
+
+/** The most workers --jobs takes. */
+#define LINT_JOBS_MAX 16
+
+/** Judge input `i` into `job`, saying what it says on `err` (stderr's
+ *  place) and `out` (stdout's). Called on a worker thread: it must touch
+ *  nothing shared but what is immutable while the jobs run. */
+typedef void (*lint_judge_fn)(void *ctx, size_t i, lint_job_t *job, FILE *err, FILE *out);
+
+/** Take the judged input `i` (write it, free it), on the calling thread,
+ *  in input order, after what judging it said was printed. */
+typedef void (*lint_take_fn)(void *ctx, size_t i, lint_job_t *job);
+
+/** Judge inputs 0 to count - 1 on `workers` threads (1, or threads that
+ *  cannot be started: on the calling thread, each in turn) and take each
+ *  in input order. At most a few dozen results wait to be taken. */
+void lint_jobs_run(size_t count, unsigned workers, lint_judge_fn judge, lint_take_fn take,
+                   void *ctx);
 
 /** The run could not start (a bad policy): a document of the format that
  *  says so, never 0 bytes: in SARIF, a log whose invocation failed with
