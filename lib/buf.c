@@ -78,6 +78,15 @@ void ksafe_buf__json_string(ksafe_buf_t *buf, const char *s)
 {
         ksafe_buf__append(buf, "\"", 1);
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                /* A run that needs no escape, as one piece. */
+                const unsigned char *q = p;
+                while (*q >= 0x20 && *q != '"' && *q != '\\')
+                        q++;
+                if (q > p) {
+                        ksafe_buf__append(buf, (const char *)p, (size_t)(q - p));
+                        p = q - 1;
+                        continue;
+                }
                 switch (*p) {
                 case '"': ksafe_buf__append(buf, "\\\"", 2); break;
                 case '\\': ksafe_buf__append(buf, "\\\\", 2); break;

@@ -66,6 +66,10 @@ static char *token_text(const char *tok, size_t len)
 {
         if (tok[0] != '"')
                 return strndup(tok, len);
+        /* The document is valid JSON (jansson read it first): a string
+         * with no escape is its text between the quotes. */
+        if (len >= 2 && !memchr(tok + 1, '\\', len - 2))
+                return strndup(tok + 1, len - 2);
         json_t *v = json_loadb(tok, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         const char *s = json_string_value(v);
         char *text = s && strlen(s) == json_string_length(v) ? strdup(s) : NULL;
@@ -188,11 +192,11 @@ static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned
 
 /* One member of a properties object: an entry, or for
  * "default.topic.config" the object that Python's confluent-kafka merges
- * into the configuration (PyDict_Update), member by member. */
-static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned object,
+ * into the configuration (PyDict_Update), member by member. Consumes `key`
+ * (the member's key as text, NULL when it could not be read). */
+static bool add_json_member(ksafe_config_t *cfg, const member_t *m, char *key, unsigned object,
                             unsigned *containers, ksafe_error_t *err)
 {
-        char *key = token_text(m->key, (size_t)(m->key_end - m->key));
         char *raw = token_text(m->value, (size_t)(m->value_end - m->value));
         bool scalar = *m->value != '{' && *m->value != '[';
         bool topic_config = key && strcmp(key, "default.topic.config") == 0;
@@ -251,7 +255,8 @@ static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned
         member_t m;
         unsigned none = 0;
         while (next_member(&s, &m))
-                if (!add_json_member(cfg, &m, object, &none, err))
+                if (!add_json_member(cfg, &m, token_text(m.key, (size_t)(m.key_end - m.key)),
+                                     object, &none, err))
                         return false;
         return true;
 }
@@ -297,9 +302,9 @@ static bool read_member(ksafe_config_t *cfg, const member_t *m, unsigned *contai
 {
         char *key = token_text(m->key, (size_t)(m->key_end - m->key));
         bool directive = key && strcmp(key, KSAFE_DIRECTIVE_KEY) == 0;
-        free(key);
         if (!directive)
-                return add_json_member(cfg, m, 0, containers, err);
+                return add_json_member(cfg, m, key, 0, containers, err);
+        free(key);
         if (note_json_directive(cfg, m->value, (size_t)(m->value_end - m->value), m->line))
                 return true;
         ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, cfg->source, "", m->line, m->column,
