@@ -24,6 +24,11 @@ struct ksafe_props_s {
         ksafe_prop_t *all; /* sorted by (scope, name) */
         size_t count;
         const ksafe_prop_t *well_known[KSAFE_P__COUNT];
+        /* A hash index of `all` by (scope, name): every view, rule and
+         * refusal check looks names up, many times per config. Open
+         * addressing; a slot holds a row's index + 1, 0 when empty. */
+        uint32_t *slots;
+        size_t mask; /* number of slots - 1 (a power of two) */
 };
 
 static const char *const well_known_names[KSAFE_P__COUNT] = {
@@ -147,11 +152,53 @@ static int prop_cmp(const void *a, const void *b)
         return strcmp(x->name, y->name);
 }
 
+/* FNV-1a over the scope and the name. */
+static size_t name_hash(ksafe_scope_t scope, const char *name)
+{
+        uint64_t h = 14695981039346656037ULL ^ (uint64_t)scope;
+        for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+                h ^= *c;
+                h *= 1099511628211ULL;
+        }
+        return (size_t)(h ^ (h >> 32));
+}
+
 static ksafe_prop_t *find_in_scope(const ksafe_props_t *props, ksafe_scope_t scope,
                                    const char *name)
 {
-        ksafe_prop_t key = {.name = (char *)name, .scope = scope};
-        return bsearch(&key, props->all, props->count, sizeof(*props->all), prop_cmp);
+        if (!props->slots) { /* while the table is built */
+                ksafe_prop_t key = {.name = (char *)name, .scope = scope};
+                return bsearch(&key, props->all, props->count, sizeof(*props->all), prop_cmp);
+        }
+        for (size_t i = name_hash(scope, name) & props->mask;; i = (i + 1) & props->mask) {
+                uint32_t slot = props->slots[i];
+                if (!slot)
+                        return NULL;
+                ksafe_prop_t *p = &props->all[slot - 1];
+                if (p->scope == scope && strcmp(p->name, name) == 0)
+                        return p;
+        }
+}
+
+/* Index the sorted rows by (scope, name). false when out of memory. */
+static bool index_build(ksafe_props_t *props)
+{
+        size_t n = 64;
+        while (n < 2 * props->count)
+                n *= 2;
+        uint32_t *slots = calloc(n, sizeof(*slots));
+        if (!slots)
+                return false;
+        for (size_t r = 0; r < props->count; r++) {
+                const ksafe_prop_t *p = &props->all[r];
+                size_t i = name_hash(p->scope, p->name) & (n - 1);
+                while (slots[i])
+                        i = (i + 1) & (n - 1);
+                slots[i] = (uint32_t)(r + 1);
+        }
+        props->slots = slots;
+        props->mask = n - 1;
+        return true;
 }
 
 /* Read librdkafka's default for each canonical property from fresh confs. */
@@ -210,6 +257,8 @@ static bool table_finish(ksafe_props_t *props)
         for (size_t i = 0; i < props->count; i++)
                 if (!props->all[i].def)
                         return false;
+        if (!index_build(props))
+                return false;
         for (int w = 0; w < KSAFE_P__COUNT; w++)
                 props->well_known[w] = ksafe_props__find(props, well_known_names[w]);
         return true;
@@ -281,6 +330,7 @@ static void table_free(ksafe_props_t *props)
                 free(props->all[i].alias_of);
         }
         free(props->all);
+        free(props->slots);
         free(props);
 }
 

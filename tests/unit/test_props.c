@@ -81,6 +81,37 @@ START_TEST(test_unknown_names)
 }
 END_TEST
 
+/* Every row of the table is found by its own name (the hash index agrees
+ * with the table): a global row is what its name means, and a topic-level
+ * row too unless a global property has the same name (global first, as
+ * rd_kafka_conf_set() does); "topic." + a topic row's name finds it. */
+START_TEST(test_every_row_found)
+{
+        size_t n = ksafe_props__count(props);
+        ck_assert_uint_gt(n, 150);
+        for (size_t i = 0; i < n; i++) {
+                const ksafe_prop_t *row = ksafe_props__at(props, i);
+                const ksafe_prop_t *found = ksafe_props__find(props, row->name);
+                ck_assert_msg(found != NULL, "row %zu \"%s\" not found", i, row->name);
+                if (row->scope == KSAFE_SCOPE_GLOBAL || found->scope == KSAFE_SCOPE_TOPIC)
+                        ck_assert_msg(found == row->canon, "\"%s\" finds \"%s\"", row->name,
+                                      found->name);
+                if (row->scope != KSAFE_SCOPE_TOPIC)
+                        continue;
+                char prefixed[300];
+                snprintf(prefixed, sizeof(prefixed), "topic.%s", row->name);
+                const ksafe_prop_t *global = NULL;
+                for (size_t j = 0; j < n; j++) {
+                        const ksafe_prop_t *g = ksafe_props__at(props, j);
+                        if (g->scope == KSAFE_SCOPE_GLOBAL && strcmp(g->name, prefixed) == 0)
+                                global = g;
+                }
+                ck_assert_ptr_eq(ksafe_props__find(props, prefixed),
+                                 global ? global->canon : row->canon);
+        }
+}
+END_TEST
+
 START_TEST(test_well_known)
 {
         ck_assert_ptr_eq(ksafe_props__well_known(props, KSAFE_P_ACKS), prop("acks"));
@@ -285,6 +316,80 @@ START_TEST(test_parse_remembered)
                         }
                         ck_assert_str_eq(out, first[i][0]);
                         ck_assert_str_eq(errstr, first[i][1]);
+                }
+}
+END_TEST
+
+/*
+ * A value parses as on a fresh conf, whatever was parsed before
+ * (propvalue.c reuses its scratch confs): every property of the table,
+ * with texts of every kind, each distinct (so that none is remembered),
+ * parsed after the others, gives what librdkafka gives on a new conf.
+ * CSV flags OR into what a conf holds, so a reused conf would read
+ * debug=topic after debug=broker as "broker,topic".
+ */
+static char *fresh_parse(const ksafe_prop_t *p, const char *raw, bool *accepted)
+{
+        char out[4096] = "", errstr[512];
+        size_t size = sizeof(out);
+        rd_kafka_conf_res_t res;
+        if (p->scope == KSAFE_SCOPE_GLOBAL) {
+                rd_kafka_conf_t *conf = rd_kafka_conf_new();
+                res = rd_kafka_conf_set(conf, p->name, raw, errstr, sizeof(errstr));
+                if (res == RD_KAFKA_CONF_OK)
+                        res = rd_kafka_conf_get(conf, p->name, out, &size);
+                rd_kafka_conf_destroy(conf);
+        } else {
+                rd_kafka_topic_conf_t *conf = rd_kafka_topic_conf_new();
+                res = rd_kafka_topic_conf_set(conf, p->name, raw, errstr, sizeof(errstr));
+                if (res == RD_KAFKA_CONF_OK)
+                        res = rd_kafka_topic_conf_get(conf, p->name, out, &size);
+                rd_kafka_topic_conf_destroy(conf);
+        }
+        /* An empty string property reads back as unset: "" to ksafe. */
+        *accepted = res == RD_KAFKA_CONF_OK || (res == RD_KAFKA_CONF_UNKNOWN && !*raw);
+        return strdup(out);
+}
+
+START_TEST(test_parse_as_on_a_fresh_conf)
+{
+        static const char *const texts[] = {
+                "",          "0",      "1",     "-1",           "7",    "all", "true",
+                "false",     "broker", "topic", "broker,topic", "gzip", "lz4", "none",
+                "+metadata", "-all",   "2.5",   "x.y:1",        "^a.*", "(",   "PLAIN",
+                "abc",
+        };
+        size_t n = ksafe_props__count(props);
+        unsigned serial = 0;
+        for (int round = 0; round < 2; round++)
+                for (size_t i = 0; i < n; i++) {
+                        const ksafe_prop_t *p = ksafe_props__at(props, i)->canon;
+                        if (p->type == KSAFE_PROP_POINTER ||
+                            strcmp(p->name, "plugin.library.paths") == 0)
+                                continue;
+                        for (size_t t = 0; t < ARRAY_SIZE(texts); t++) {
+                                /* A text of its own each time: never remembered. */
+                                char raw[64];
+                                if (round == 0 || !texts[t][0])
+                                        snprintf(raw, sizeof(raw), "%s", texts[t]);
+                                else
+                                        snprintf(raw, sizeof(raw), "%s%s%u", texts[t],
+                                                 p->type == KSAFE_PROP_STRING ? "-" : " ",
+                                                 serial++ % 3);
+                                bool want_ok;
+                                char *want = fresh_parse(p, raw, &want_ok);
+                                char errstr[512] = "";
+                                char *got = ksafe_prop__parse(p, raw, errstr, sizeof(errstr));
+                                ck_assert_msg((got != NULL) == want_ok,
+                                              "%s=\"%s\": ksafe %s, librdkafka %s", p->name, raw,
+                                              got ? got : errstr, want_ok ? want : "refuses");
+                                if (got)
+                                        ck_assert_msg(strcmp(got, want) == 0,
+                                                      "%s=\"%s\": ksafe \"%s\", librdkafka \"%s\"",
+                                                      p->name, raw, got, want);
+                                free(got);
+                                free(want);
+                        }
                 }
 }
 END_TEST
@@ -666,6 +771,7 @@ static Suite *props_suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_loop_test(tc, test_alias_resolves_to_canonical, 0, N(aliases));
         tcase_add_test(tc, test_unknown_names);
+        tcase_add_test(tc, test_every_row_found);
         tcase_add_test(tc, test_well_known);
         suite_add_tcase(s, tc);
 
@@ -683,6 +789,7 @@ static Suite *props_suite(void)
         tcase_add_loop_test(tc, test_parse_refused_with_message, 0, N(refusals));
         tcase_add_test(tc, test_parse_pointer_property);
         tcase_add_test(tc, test_parse_remembered);
+        tcase_add_test(tc, test_parse_as_on_a_fresh_conf);
         tcase_add_test(tc, test_parse_refusal_hides_sensitive_value);
         tcase_add_loop_test(tc, test_probe_unlisted_names, 0, N(probes));
         suite_add_tcase(s, tc);
