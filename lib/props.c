@@ -201,24 +201,56 @@ static bool index_build(ksafe_props_t *props)
         return true;
 }
 
-/* Read librdkafka's default for each canonical property from fresh confs. */
-static void read_defaults(ksafe_props_t *props)
+/* Note each value of a dump of a fresh conf (rd_kafka_conf_dump(): name,
+ * value, name, value... in librdkafka's table order) on the canonical row
+ * of that name in `scope`, as its default. The first row librdkafka lists
+ * under a name is the one rd_kafka_conf_get() reads (it skips rows with no
+ * value, and so does the dump). false when out of memory. */
+static bool note_dump(ksafe_props_t *props, ksafe_scope_t scope, const char **dump, size_t count)
+{
+        for (size_t i = 0; i + 1 < count; i += 2) {
+                ksafe_prop_t *p = find_in_scope(props, scope, dump[i]);
+                if (!p || p->def || p->canon != p || p->type == KSAFE_PROP_POINTER)
+                        continue;
+                if (!(p->def = strdup(dump[i + 1] ? dump[i + 1] : "")))
+                        return false;
+        }
+        return true;
+}
+
+/* Read librdkafka's default for each property from fresh confs: one dump
+ * of each (rd_kafka_conf_get() per property scans librdkafka's table each
+ * time). An alias has its canonical property's default; a property with
+ * no value (a pointer, a string without a default) "". */
+static bool read_defaults(ksafe_props_t *props)
 {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
-        for (size_t i = 0; i < props->count; i++) {
+        size_t count = 0, tcount = 0;
+        const char **dump = conf ? rd_kafka_conf_dump(conf, &count) : NULL;
+        const char **tdump = tconf ? rd_kafka_topic_conf_dump(tconf, &tcount) : NULL;
+        bool ok = dump && tdump && note_dump(props, KSAFE_SCOPE_GLOBAL, dump, count) &&
+                  note_dump(props, KSAFE_SCOPE_TOPIC, tdump, tcount);
+        if (dump)
+                rd_kafka_conf_dump_free(dump, count);
+        if (tdump)
+                rd_kafka_conf_dump_free(tdump, tcount);
+        if (tconf)
+                rd_kafka_topic_conf_destroy(tconf);
+        if (conf)
+                rd_kafka_conf_destroy(conf);
+        /* Canonical rows first, so that aliases copy a finished value. */
+        for (size_t i = 0; ok && i < props->count; i++) {
                 ksafe_prop_t *p = &props->all[i];
-                char buf[1024];
-                size_t size = sizeof(buf);
-                rd_kafka_conf_res_t res = RD_KAFKA_CONF_UNKNOWN;
-                if (p->type != KSAFE_PROP_POINTER)
-                        res = p->scope == KSAFE_SCOPE_GLOBAL
-                                      ? rd_kafka_conf_get(conf, p->canon->name, buf, &size)
-                                      : rd_kafka_topic_conf_get(tconf, p->canon->name, buf, &size);
-                p->def = strdup(res == RD_KAFKA_CONF_OK ? buf : "");
+                if (p->canon == p && !p->def)
+                        ok = (p->def = strdup("")) != NULL;
         }
-        rd_kafka_topic_conf_destroy(tconf);
-        rd_kafka_conf_destroy(conf);
+        for (size_t i = 0; ok && i < props->count; i++) {
+                ksafe_prop_t *p = &props->all[i];
+                if (p->canon != p)
+                        ok = (p->def = strdup(p->canon->def)) != NULL;
+        }
+        return ok;
 }
 
 static void table_free(ksafe_props_t *props);
@@ -253,11 +285,7 @@ static bool table_finish(ksafe_props_t *props)
                 p->canon = target ? target : p;
         }
 
-        read_defaults(props);
-        for (size_t i = 0; i < props->count; i++)
-                if (!props->all[i].def)
-                        return false;
-        if (!index_build(props))
+        if (!index_build(props) || !read_defaults(props))
                 return false;
         for (int w = 0; w < KSAFE_P__COUNT; w++)
                 props->well_known[w] = ksafe_props__find(props, well_known_names[w]);

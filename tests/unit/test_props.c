@@ -145,6 +145,30 @@ START_TEST(test_defaults_from_librdkafka)
 }
 END_TEST
 
+/* Every row's default is what rd_kafka_conf_get() reads from a new conf
+ * under its canonical name ("" for a pointer or no value). */
+START_TEST(test_every_default_as_conf_get)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        for (size_t i = 0; i < ksafe_props__count(props); i++) {
+                const ksafe_prop_t *p = ksafe_props__at(props, i);
+                char buf[4096] = "";
+                size_t size = sizeof(buf);
+                rd_kafka_conf_res_t res = RD_KAFKA_CONF_UNKNOWN;
+                if (p->type != KSAFE_PROP_POINTER)
+                        res = p->scope == KSAFE_SCOPE_GLOBAL
+                                      ? rd_kafka_conf_get(conf, p->canon->name, buf, &size)
+                                      : rd_kafka_topic_conf_get(tconf, p->canon->name, buf, &size);
+                ck_assert_msg(strcmp(p->def, res == RD_KAFKA_CONF_OK ? buf : "") == 0,
+                              "%s: default \"%s\", librdkafka \"%s\"", p->name, p->def,
+                              res == RD_KAFKA_CONF_OK ? buf : "");
+        }
+        rd_kafka_topic_conf_destroy(tconf);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
 START_TEST(test_types)
 {
         ck_assert_int_eq(prop("acks")->type, KSAFE_PROP_INT);
@@ -778,6 +802,7 @@ static Suite *props_suite(void)
         tc = tcase_create("defaults");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_defaults_from_librdkafka);
+        tcase_add_test(tc, test_every_default_as_conf_get);
         tcase_add_test(tc, test_types);
         tcase_add_test(tc, test_ranges_and_choices);
         tcase_add_test(tc, test_zero_is_infinite);
