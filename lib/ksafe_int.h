@@ -160,6 +160,9 @@ typedef struct ksafe_prop_s {
         char *def;    /* default as librdkafka reads it back; "" if none */
         bool sensitive;
         bool zero_infinite; /* "A time of 0 is infinite" */
+        /* A global property's topic-level twin that can say "inherit" and
+         * then replaces it at produce time (compression.codec), or NULL. */
+        const struct ksafe_prop_s *topic_twin;
 } ksafe_prop_t;
 
 typedef struct ksafe_props_s ksafe_props_t;

@@ -291,6 +291,36 @@ static char *properties_text(void)
         return text;
 }
 
+/* Each global property's topic-level twin: "topic." + its name, a
+ * topic-level property of the same name whose choices include "inherit".
+ * Only such a twin replaces the global value at produce time
+ * (rd_kafka_topic_new0()); others of the same name are the legacy
+ * consumer's (auto.commit.interval.ms). Views ask for it for every value. */
+static void link_topic_twins(ksafe_props_t *props)
+{
+        for (size_t i = 0; i < props->count; i++) {
+                ksafe_prop_t *p = &props->all[i];
+                if (p->canon != p || p->scope != KSAFE_SCOPE_GLOBAL)
+                        continue;
+                /* ksafe_props__find("topic." + name), in its two steps:
+                 * a global property of that name first, else the topic
+                 * level's own property of the name. */
+                size_t len = strlen(p->name);
+                char name[300];
+                if (len + 7 > sizeof(name))
+                        continue;
+                memcpy(name, "topic.", 6);
+                memcpy(name + 6, p->name, len + 1);
+                if (find_in_scope(props, KSAFE_SCOPE_GLOBAL, name))
+                        continue;
+                const ksafe_prop_t *twin = find_in_scope(props, KSAFE_SCOPE_TOPIC, p->name);
+                twin = twin ? twin->canon : NULL;
+                if (twin && twin->scope == KSAFE_SCOPE_TOPIC && strcmp(twin->name, p->name) == 0 &&
+                    twin->values && strstr(twin->values, "inherit"))
+                        p->topic_twin = twin;
+        }
+}
+
 /* After the rows are read: sort them, link each alias to its canonical
  * property, read the defaults and find the well-known properties. false
  * when a default could not be read (out of memory). */
@@ -306,6 +336,7 @@ static bool table_finish(ksafe_props_t *props)
 
         if (!index_build(props) || !read_defaults(props))
                 return false;
+        link_topic_twins(props);
         for (int w = 0; w < KSAFE_P__COUNT; w++)
                 props->well_known[w] = ksafe_props__find(props, well_known_names[w]);
         return true;

@@ -112,6 +112,33 @@ START_TEST(test_every_row_found)
 }
 END_TEST
 
+/* A global property's topic-level twin is the topic property that
+ * ksafe_props__find("topic." + its name) finds, of the same name, that can
+ * say "inherit" (compression.codec); no other row has one. */
+START_TEST(test_topic_twins)
+{
+        size_t twins = 0;
+        for (size_t i = 0; i < ksafe_props__count(props); i++) {
+                const ksafe_prop_t *p = ksafe_props__at(props, i);
+                const ksafe_prop_t *want = NULL;
+                char name[300];
+                snprintf(name, sizeof(name), "topic.%s", p->name);
+                const ksafe_prop_t *t = ksafe_props__find(props, name);
+                if (p->canon == p && p->scope == KSAFE_SCOPE_GLOBAL && t &&
+                    t->scope == KSAFE_SCOPE_TOPIC && strcmp(t->name, p->name) == 0 && t->values &&
+                    strstr(t->values, "inherit"))
+                        want = t;
+                ck_assert_msg(p->topic_twin == want, "%s: twin %s, expected %s", p->name,
+                              p->topic_twin ? p->topic_twin->name : "none",
+                              want ? want->name : "none");
+                twins += want != NULL;
+        }
+        ck_assert_uint_ge(twins, 1);
+        ck_assert_ptr_eq(prop("compression.codec")->topic_twin,
+                         ksafe_props__find(props, "topic.compression.codec"));
+}
+END_TEST
+
 START_TEST(test_well_known)
 {
         ck_assert_ptr_eq(ksafe_props__well_known(props, KSAFE_P_ACKS), prop("acks"));
@@ -796,6 +823,7 @@ static Suite *props_suite(void)
         tcase_add_loop_test(tc, test_alias_resolves_to_canonical, 0, N(aliases));
         tcase_add_test(tc, test_unknown_names);
         tcase_add_test(tc, test_every_row_found);
+        tcase_add_test(tc, test_topic_twins);
         tcase_add_test(tc, test_well_known);
         suite_add_tcase(s, tc);
 
