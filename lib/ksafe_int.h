@@ -227,6 +227,9 @@ bool ksafe_prop__misread(const ksafe_prop_t *prop, const char *raw, const char *
 /** A numeric value as the engine compares it: 0 is +inf for properties
  *  where librdkafka treats 0 as infinite. false when not a number. */
 bool ksafe_prop__number(const ksafe_prop_t *prop, const char *value, double *out);
+/** strtod(), the same answer, in a few instructions for a plain integer
+ *  ("-?[0-9]{1,15}", what librdkafka prints for most values). */
+double ksafe_prop__strtod(const char *s, char **end);
 
 /*
  * view.c: a configuration as librdkafka will see it, from any source

@@ -459,10 +459,27 @@ bool ksafe_prop__misread(const ksafe_prop_t *prop, const char *raw, const char *
         return false;
 }
 
+double ksafe_prop__strtod(const char *s, char **end)
+{
+        const char *p = s + (*s == '-');
+        unsigned long long u = 0;
+        size_t n = 0;
+        for (; n <= 15 && p[n] >= '0' && p[n] <= '9'; n++)
+                u = u * 10 + (unsigned)(p[n] - '0');
+        /* Digits only, at most 15 (exact in a double), and not followed
+         * by what strtod would read on (a fraction, an exponent, 0x). */
+        if (n == 0 || n > 15 || p[n] == '.' || p[n] == 'e' || p[n] == 'E' || p[n] == 'x' ||
+            p[n] == 'X' || p[n] == 'p' || p[n] == 'P')
+                return strtod(s, end);
+        if (end)
+                *end = (char *)(p + n);
+        return *s == '-' ? -(double)u : (double)u;
+}
+
 bool ksafe_prop__number(const ksafe_prop_t *prop, const char *value, double *out)
 {
         char *end;
-        double v = strtod(value, &end);
+        double v = ksafe_prop__strtod(value, &end);
         if (end == value || *end || isnan(v))
                 return false;
         if (v == 0 && prop->canon->zero_infinite)

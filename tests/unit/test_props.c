@@ -607,6 +607,59 @@ END_TEST
  * "Did you mean"
  */
 
+/* ksafe_prop__strtod() is strtod(): value, sign of zero and where it
+ * stops, on plain integers (its quick path) and everything next to them. */
+START_TEST(test_strtod_as_libc)
+{
+        static const char *const texts[] = {
+                "0",
+                "-0",
+                "5",
+                "-5",
+                "123456789012345",
+                "-123456789012345",
+                "1234567890123456",
+                "99999999999999999999",
+                "007",
+                "5abc",
+                "5 ",
+                " 5",
+                "+5",
+                "--5",
+                "-",
+                "",
+                "1.5",
+                "1e3",
+                "1E3",
+                "5e",
+                "0x1A",
+                "0X1a",
+                "10x",
+                "1p5",
+                "0x1p3",
+                "inf",
+                "-inf",
+                "nan",
+                "2147483647",
+                "-2147483648",
+                "9007199254740993",
+                "1,5",
+                "12\n",
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+                char *want_end, *got_end;
+                double want = strtod(texts[i], &want_end);
+                double got = ksafe_prop__strtod(texts[i], &got_end);
+                ck_assert_msg((isnan(want) && isnan(got)) ||
+                                      (want == got && signbit(want) == signbit(got)),
+                              "\"%s\": %g, strtod %g", texts[i], got, want);
+                ck_assert_msg(got_end == want_end, "\"%s\": stops at %td, strtod at %td", texts[i],
+                              got_end - texts[i], want_end - texts[i]);
+        }
+        ck_assert(ksafe_prop__strtod("42", NULL) == 42);
+}
+END_TEST
+
 START_TEST(test_suggest)
 {
         ck_assert_pstr_eq(ksafe_props__suggest(props, "enable.idempotance"), "enable.idempotence");
@@ -851,6 +904,7 @@ static Suite *props_suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_loop_test(tc, test_misread, 0, N(misreads));
         tcase_add_test(tc, test_number);
+        tcase_add_test(tc, test_strtod_as_libc);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("suggest");
