@@ -1,5 +1,6 @@
 /* A growable string (ksafe_buf_t), a growable array, and strdup that
  * passes NULL through. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,6 +133,25 @@ void ksafe_buf__free(ksafe_buf_t *buf)
 char *ksafe__strdup(const char *s)
 {
         return s ? strdup(s) : NULL;
+}
+
+const char *ksafe__whole_number(double d, char *buf, size_t size)
+{
+        if (!(d == floor(d) && fabs(d) < 1e15) || (d == 0 && signbit(d)) || size < 18)
+                return NULL;
+        char digits[20];
+        size_t n = 0;
+        unsigned long long u = (unsigned long long)fabs(d);
+        do
+                digits[n++] = (char)('0' + u % 10);
+        while ((u /= 10) != 0);
+        size_t k = 0;
+        if (d < 0)
+                buf[k++] = '-';
+        while (n)
+                buf[k++] = digits[--n];
+        buf[k] = '\0';
+        return buf;
 }
 
 bool ksafe_array__reserve(void *itemsp, size_t size, size_t count, size_t *cap)

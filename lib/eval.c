@@ -34,23 +34,9 @@ static double sum_of(const ksafe_rule_t *rule, const ksafe_view_t *view)
  * the same double (%g would show 153456.4 as 153456). */
 static const char *num(double d, char *buf, size_t size)
 {
-        /* A whole number below 10^15 (a bound or a sum of milliseconds):
-         * its digits are what %.15g prints, and read back exactly. */
-        if (d == floor(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d)) && size >= 18) {
-                char digits[20];
-                size_t n = 0;
-                unsigned long long u = (unsigned long long)fabs(d);
-                do
-                        digits[n++] = (char)('0' + u % 10);
-                while ((u /= 10) != 0);
-                size_t k = 0;
-                if (d < 0)
-                        buf[k++] = '-';
-                while (n)
-                        buf[k++] = digits[--n];
-                buf[k] = '\0';
+        /* A whole number (a bound or a sum of milliseconds): its digits. */
+        if (ksafe__whole_number(d, buf, size))
                 return buf;
-        }
         for (int digits = 15; digits <= 17; digits++) {
                 snprintf(buf, size, "%.*g", digits, d);
                 if (strtod(buf, NULL) == d || isnan(d))

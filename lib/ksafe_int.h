@@ -64,6 +64,10 @@ bool ksafe_array__reserve(void *itemsp, size_t size, size_t count, size_t *cap);
 
 /** strdup() that passes NULL through. */
 char *ksafe__strdup(const char *s);
+/** A whole number below 10^15 in magnitude (not -0) written as its digits
+ *  into buf (at least 18 bytes): what "%.0f" and "%.15g" print, without
+ *  printf. NULL (buf untouched) for any other number. */
+const char *ksafe__whole_number(double d, char *buf, size_t size);
 /** The largest config or policy file ksafe reads (EFBIG beyond). */
 #define KSAFE_MAX_FILE ((size_t)64 << 20)
 _Static_assert(KSAFE_MAX_FILE == KSAFE_CONFIG_MAX_SIZE, "ksafe.h documents the cap");

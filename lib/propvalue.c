@@ -64,10 +64,9 @@ static struct spares_s {
 } spares;
 static pthread_mutex_t spares_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static bool reusable(const ksafe_prop_t *canon)
+static bool reusable(const ksafe_prop_t *prop)
 {
-        return canon->type != KSAFE_PROP_FLAGS && !canon->sensitive &&
-               !ksafe_property_is_sensitive(canon->name);
+        return prop->canon->type != KSAFE_PROP_FLAGS && !prop->sensitive && !prop->canon->sensitive;
 }
 
 /* A conf to set one value on: a spare, or a new one. */
@@ -163,19 +162,19 @@ static rd_kafka_conf_res_t read_back(const ksafe_prop_t *canon, const rd_kafka_c
         return res;
 }
 
-/* Set raw on a scratch conf (or topic conf) of canon's scope and read back
+/* Set raw on a scratch conf (or topic conf) of prop's scope and read back
  * what librdkafka stored: *outp a new string (free() it) or NULL, *created
  * false when the conf could not be made (out of memory). Returns
  * librdkafka's answer, with its message in lib_err when it refused. */
-static rd_kafka_conf_res_t set_and_read_back(const ksafe_prop_t *canon, const char *raw,
-                                             char **outp, bool *created, char *lib_err,
-                                             size_t lib_err_size)
+static rd_kafka_conf_res_t set_and_read_back(const ksafe_prop_t *prop, const char *raw, char **outp,
+                                             bool *created, char *lib_err, size_t lib_err_size)
 {
+        const ksafe_prop_t *canon = prop->canon;
         char *out = NULL;
         rd_kafka_conf_res_t res;
         bool global = canon->scope == KSAFE_SCOPE_GLOBAL;
         bool text = canon->type == KSAFE_PROP_STRING || canon->type == KSAFE_PROP_PATTERN;
-        bool reuse = reusable(canon);
+        bool reuse = reusable(prop);
         rd_kafka_conf_t *conf;
         rd_kafka_topic_conf_t *tconf;
         scratch_take(global, reuse, &conf, &tconf);
@@ -228,7 +227,7 @@ static char *parse_fresh(const ksafe_prop_t *prop, const char *raw, char *errstr
         char *out = NULL;
         bool created;
         rd_kafka_conf_res_t res =
-                set_and_read_back(canon, raw, &out, &created, lib_err, sizeof(lib_err));
+                set_and_read_back(prop, raw, &out, &created, lib_err, sizeof(lib_err));
         if ((res == RD_KAFKA_CONF_OK && !out) || !created) {
                 free(out);
                 *nomem = true;

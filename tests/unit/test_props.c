@@ -660,6 +660,50 @@ START_TEST(test_strtod_as_libc)
 }
 END_TEST
 
+/* ksafe__whole_number() writes what "%.0f" and "%.15g" print, or nothing
+ * (fractions, -0, 10^15 and beyond, infinities, NaN). */
+START_TEST(test_whole_number_as_printf)
+{
+        static const double numbers[] = {
+                0,
+                -0.0,
+                1,
+                -1,
+                9,
+                10,
+                1000,
+                300000,
+                2147483647,
+                -2147483648.0,
+                999999999999999,
+                -999999999999999,
+                1e15,
+                -1e15,
+                0.5,
+                -0.5,
+                1e300,
+                INFINITY,
+                -INFINITY,
+                NAN,
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(numbers); i++) {
+                double d = numbers[i];
+                char got[32] = "untouched", f[64], g[64];
+                snprintf(f, sizeof(f), "%.0f", d);
+                snprintf(g, sizeof(g), "%.15g", d);
+                bool whole = d == floor(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d));
+                const char *r = ksafe__whole_number(d, got, sizeof(got));
+                ck_assert_msg((r != NULL) == whole, "%s: %s", f, r ? "written" : "refused");
+                if (r) {
+                        ck_assert_str_eq(got, f);
+                        ck_assert_str_eq(got, g);
+                } else {
+                        ck_assert_str_eq(got, "untouched");
+                }
+        }
+}
+END_TEST
+
 START_TEST(test_suggest)
 {
         ck_assert_pstr_eq(ksafe_props__suggest(props, "enable.idempotance"), "enable.idempotence");
@@ -905,6 +949,7 @@ static Suite *props_suite(void)
         tcase_add_loop_test(tc, test_misread, 0, N(misreads));
         tcase_add_test(tc, test_number);
         tcase_add_test(tc, test_strtod_as_libc);
+        tcase_add_test(tc, test_whole_number_as_printf);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("suggest");
