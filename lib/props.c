@@ -29,7 +29,50 @@ struct ksafe_props_s {
          * addressing; a slot holds a row's index + 1, 0 when empty. */
         uint32_t *slots;
         size_t mask; /* number of slots - 1 (a power of two) */
+        /* For ksafe_props__suggest(): each row's name length and how many
+         * of each character it has (see bag_of()). */
+        struct bag_s *bags;
 };
+
+/* How many of each character a name has: a-z, 0-9 and '.', '_', '-' each
+ * counted on their own, every other byte in one last bucket. */
+#define BAG_SIZE 40
+typedef struct bag_s {
+        size_t len;
+        unsigned char count[BAG_SIZE];
+} bag_t;
+
+static void bag_of(const char *name, bag_t *bag)
+{
+        memset(bag, 0, sizeof(*bag));
+        for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+                unsigned k = *c >= 'a' && *c <= 'z'   ? *c - 'a'
+                             : *c >= '0' && *c <= '9' ? 26 + *c - '0'
+                             : *c == '.'              ? 36
+                             : *c == '_'              ? 37
+                             : *c == '-'              ? 38
+                                                      : 39;
+                if (bag->count[k] < 255)
+                        bag->count[k]++;
+                bag->len++;
+        }
+}
+
+/* A lower bound of the edit distance of two names: an edit adds, removes
+ * or changes one character, so it changes each of "characters of a
+ * missing from b" and "of b missing from a" by at most one. (A count held
+ * at 255 only lowers the bound.) */
+static size_t bag_distance(const bag_t *a, const bag_t *b)
+{
+        size_t more = 0, fewer = 0;
+        for (size_t k = 0; k < BAG_SIZE; k++) {
+                if (a->count[k] > b->count[k])
+                        more += (size_t)(a->count[k] - b->count[k]);
+                else
+                        fewer += (size_t)(b->count[k] - a->count[k]);
+        }
+        return more > fewer ? more : fewer;
+}
 
 static const char *const well_known_names[KSAFE_P__COUNT] = {
         [KSAFE_P_IDEMPOTENCE] = "enable.idempotence",
@@ -209,6 +252,10 @@ static bool index_build(ksafe_props_t *props)
         }
         props->slots = slots;
         props->mask = n - 1;
+        if (!(props->bags = calloc(props->count ? props->count : 1, sizeof(*props->bags))))
+                return false;
+        for (size_t r = 0; r < props->count; r++)
+                bag_of(props->all[r].name, &props->bags[r]);
         return true;
 }
 
@@ -416,6 +463,7 @@ static void table_free(ksafe_props_t *props)
         }
         free(props->all);
         free(props->slots);
+        free(props->bags);
         free(props);
 }
 
@@ -552,10 +600,15 @@ const char *ksafe_props__suggest(const ksafe_props_t *props, const char *name)
                 limit = 4;
         const char *best = NULL;
         size_t bound = limit; /* a candidate must be within it to win */
+        bag_t mine;
+        bag_of(name, &mine);
         for (size_t i = 0; i < props->count; i++) {
                 const char *cand = props->all[i].name;
-                size_t lb = strlen(cand);
-                if (lb > 128)
+                const bag_t *theirs = &props->bags[i];
+                size_t lb = theirs->len;
+                /* Lower bounds first: the lengths, then the characters. */
+                if (lb > 128 || (la > lb ? la - lb : lb - la) > bound ||
+                    bag_distance(&mine, theirs) > bound)
                         continue;
                 size_t d = bounded_distance(name, la, cand, lb, bound);
                 if (d > bound)
