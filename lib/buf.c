@@ -43,6 +43,15 @@ void ksafe_buf__append(ksafe_buf_t *buf, const char *s, size_t len)
         buf->data[buf->len] = '\0';
 }
 
+void ksafe_buf__cat(ksafe_buf_t *buf, ...)
+{
+        va_list ap;
+        va_start(ap, buf);
+        for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
+                ksafe_buf__append(buf, s, strlen(s));
+        va_end(ap);
+}
+
 void ksafe_buf__printf(ksafe_buf_t *buf, const char *fmt, ...)
 {
         va_list ap;

@@ -45,6 +45,9 @@ typedef struct ksafe_buf_s {
 void ksafe_buf__printf(ksafe_buf_t *buf, const char *fmt, ...) KSAFE_PRINTF(2, 3);
 void ksafe_buf__vprintf(ksafe_buf_t *buf, const char *fmt, va_list ap) KSAFE_PRINTF(2, 0);
 void ksafe_buf__append(ksafe_buf_t *buf, const char *s, size_t len);
+/** Append each string (NULL ends the list): printf("%s%s...") without
+ *  the format machinery. */
+void ksafe_buf__cat(ksafe_buf_t *buf, ...) __attribute__((sentinel));
 /** Append `s` as a JSON string literal, quotes included. */
 void ksafe_buf__json_string(ksafe_buf_t *buf, const char *s);
 /** vsprintf() into a new string (free() it); NULL when out of memory. */
