@@ -463,19 +463,8 @@ const char *ksafe_view__unset_value(const ksafe_view_t *view, const ksafe_prop_t
 
 const ksafe_prop_t *ksafe_view__topic_twin(const ksafe_view_t *view, const ksafe_prop_t *prop)
 {
-        prop = prop->canon;
-        if (prop->scope != KSAFE_SCOPE_GLOBAL)
-                return NULL;
-        char name[300];
-        snprintf(name, sizeof(name), "topic.%s", prop->name);
-        const ksafe_prop_t *twin = ksafe_props__find(view->props, name);
-        /* Only a twin that can say "inherit" replaces the global value at
-         * produce time (rd_kafka_topic_new0()); others of the same name are
-         * the legacy consumer's (auto.commit.interval.ms). */
-        return twin && twin->scope == KSAFE_SCOPE_TOPIC && strcmp(twin->name, prop->name) == 0 &&
-                               twin->values && strstr(twin->values, "inherit")
-                       ? twin
-                       : NULL;
+        (void)view;
+        return prop->canon->topic_twin; /* linked by props.c */
 }
 
 const char *ksafe_prop__conf_name(const ksafe_prop_t *prop, char *buf, size_t size)
