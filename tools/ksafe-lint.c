@@ -49,7 +49,7 @@ typedef struct lint_opts_s {
         bool list_rules;        /* --list-rules */
         bool markdown;          /* -f markdown: the rules as doc/rules.md */
         color_mode_t color;
-        unsigned jobs;            /* --jobs: inputs judged at once */
+        unsigned jobs;            /* --jobs: inputs judged at once (0: default_jobs()) */
         char *ignore[MAX_IGNORE]; /* --ignore and the project's "ignore", one id each */
         size_t ignore_count;
 } lint_opts_t;
@@ -321,11 +321,17 @@ static bool wanted(const wanted_t *want, const char *path, const char *name)
                !excluded(want->project, path);
 }
 
-/* The files below `dir` that a search wants, in sorted order. */
-static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *way)
+/* The files below `dir` that a search wants, in sorted order. `known`:
+ * the directory's status when the caller has it, else NULL. */
+static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *way,
+                const struct stat *known)
 {
         struct stat self;
-        if (stat(dir, &self) != 0 || on_the_way_down(way, &self))
+        if (known)
+                self = *known;
+        else if (stat(dir, &self) != 0)
+                return LINT_EXIT_CLEAN;
+        if (on_the_way_down(way, &self))
                 return LINT_EXIT_CLEAN;
         if (way->count == MAX_DEPTH) {
                 complain(dir, "more than %d directories deep", MAX_DEPTH);
@@ -362,7 +368,8 @@ static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *
                  * (d_type); a link, or a file system that does not say,
                  * is looked at: a link is followed. */
                 unsigned char type = list[i]->d_type;
-                if (type == DT_LNK || type == DT_UNKNOWN) {
+                bool looked = type == DT_LNK || type == DT_UNKNOWN;
+                if (looked) {
                         if (stat(path, &st) != 0) {
                                 if (wanted(want, path, name) && !inputs_add(in, path, false))
                                         status = LINT_EXIT_USAGE;
@@ -374,7 +381,7 @@ static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *
                                                      : DT_FIFO;
                 }
                 if (type == DT_DIR)
-                        status |= walk(in, path, want, way);
+                        status |= walk(in, path, want, way, looked ? &st : NULL);
                 else if (type == DT_REG && wanted(want, path, name) && !inputs_add(in, path, false))
                         status = LINT_EXIT_USAGE;
                 free(list[i]);
@@ -1159,7 +1166,7 @@ static int add_named(inputs_t *in, const char *name, const lint_opts_t *opts)
                 visited_t seen = {0};
                 size_t before = in->count;
                 wanted_t want = {opts->extensions, &opts->project};
-                int status = walk(in, name, &want, &seen);
+                int status = walk(in, name, &want, &seen, &st);
                 if (in->count == before) {
                         char *ext = ksafe_report_escape(opts->extensions);
                         complain(name, "no config file here (extensions: %s)", ext ? ext : "?");
@@ -1199,7 +1206,7 @@ static int collect_inputs(int argc, char **argv, const lint_opts_t *opts, inputs
         if (optind == argc && opts->project.include_count && !opts->x_count) {
                 visited_t seen = {0};
                 wanted_t want = {NULL, &opts->project};
-                status |= walk(in, opts->project.dir, &want, &seen);
+                status |= walk(in, opts->project.dir, &want, &seen, NULL);
                 relative_to_cwd(in);
                 if (!in->count) {
                         complain(opts->project.file, "include: no file matches");
@@ -1272,7 +1279,7 @@ static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_
         lint_writer_t *w = lint_writer_new(run);
         /* --fix judges one input at a time: a file named twice is fixed
          * once, and judged again as fixed. */
-        unsigned jobs = run->fix ? 1 : opts->jobs;
+        unsigned jobs = run->fix || in.count < 2 ? 1 : opts->jobs ? opts->jobs : default_jobs();
         stream_t st = {run, opts, &in, w, {0}, status};
         if (w)
                 lint_jobs_run(in.count, jobs, judge_input, take_input, &st);
@@ -1313,7 +1320,7 @@ static int finish(lint_opts_t *opts, int status)
 
 int main(int argc, char **argv)
 {
-        lint_opts_t opts = {.extensions = "properties,conf,json", .jobs = default_jobs()};
+        lint_opts_t opts = {.extensions = "properties,conf,json"};
         lint_run_t run = {0};
         char cwd[PATH_MAX], base[PATH_MAX];
         int status = parse_options(argc, argv, &opts, &run);
