@@ -285,23 +285,23 @@ static uint32_t inputs_dir(inputs_t *in, const char *dir)
         return (uint32_t)in->dir_count;
 }
 
-/* The i-th input's name, in `buf` (of `size`) when it is made of its
- * directory's and its own. */
-static const char *input_path(const inputs_t *in, size_t i, char *buf, size_t size)
+/* The i-th input's name, malloc'd: its own, or its directory's and its
+ * own joined. */
+static char *input_path_dup(const inputs_t *in, size_t i)
 {
         const char *name = in->arena + in->offsets[i];
         if (!in->dir[i])
-                return name;
+                return strdup(name);
         const char *dir = in->arena + in->dirs[in->dir[i] - 1];
-        snprintf(buf, size, "%s%s%s", dir, *dir ? "/" : "", name);
-        return buf;
-}
-
-/* The same, malloc'd. */
-static char *input_path_dup(const inputs_t *in, size_t i)
-{
-        char buf[PATH_MAX + NAME_MAX + 2];
-        return strdup(input_path(in, i, buf, sizeof(buf)));
+        size_t d = strlen(dir), n = strlen(name) + 1;
+        char *path = malloc(d + 1 + n);
+        if (path) {
+                memcpy(path, dir, d);
+                if (d)
+                        path[d++] = '/';
+                memcpy(path + d, name, n);
+        }
+        return path;
 }
 
 static void inputs_free(inputs_t *in)
@@ -316,14 +316,17 @@ static void inputs_free(inputs_t *in)
 
 typedef struct name_buf_s {
         const inputs_t *in;
-        char buf[PATH_MAX + NAME_MAX + 2];
+        char *last;
 } name_buf_t;
 
-/* lint_named_again()'s name_of: valid until the next call. */
+/* lint_named_again()'s name_of: valid until the next call ("" when out of
+ * memory: lint_named_again() then tells nothing apart by it). */
 static const char *name_at(const void *ctx, size_t i)
 {
         name_buf_t *nb = (name_buf_t *)ctx;
-        return input_path(nb->in, i, nb->buf, sizeof(nb->buf));
+        free(nb->last);
+        nb->last = input_path_dup(nb->in, i);
+        return nb->last ? nb->last : "";
 }
 
 static bool has_extension(const char *name, const char *extensions)
@@ -1425,8 +1428,11 @@ static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_
         /* SARIF and GitLab drop a result made twice (one file named
          * twice): they remember results of the inputs named twice only. */
         if ((run->format == LINT_FORMAT_SARIF || run->format == LINT_FORMAT_GITLAB) &&
-            (in.again = calloc(in.count ? in.count : 1, sizeof(*in.again))))
-                lint_named_again(run, in.count, name_at, &(name_buf_t){.in = &in}, in.again);
+            (in.again = calloc(in.count ? in.count : 1, sizeof(*in.again)))) {
+                name_buf_t nb = {.in = &in};
+                lint_named_again(run, in.count, name_at, &nb, in.again);
+                free(nb.last);
+        }
         lint_writer_t *w = lint_writer_new(run);
         /* --fix judges one input at a time: a file named twice is fixed
          * once, and judged again as fixed. */
