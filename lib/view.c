@@ -112,9 +112,7 @@ ksafe_view_t *ksafe_view__from_conf(const ksafe_props_t *props, const rd_kafka_c
         if (view) {
                 view->conf = conf;
                 /* The caller's conf must not get an interceptor: probe a copy. */
-                rd_kafka_conf_t *probe = rd_kafka_conf_dup(conf);
-                ksafe_setlist__of_conf(probe, &view->user_set);
-                rd_kafka_conf_destroy(probe);
+                ksafe_setlist__of_copy(conf, &view->user_set);
         }
         return view;
 }
@@ -159,9 +157,7 @@ ksafe_view_t *ksafe_view__from_handle(const ksafe_props_t *props, rd_kafka_t *rk
                 /* The handle's conf replays what the user set when it is
                  * copied, as a conf does (finalize's own adjustments are
                  * not "set": librdkafka writes them directly). */
-                rd_kafka_conf_t *probe = rd_kafka_conf_dup(view->conf);
-                ksafe_setlist__of_conf(probe, &view->user_set);
-                rd_kafka_conf_destroy(probe);
+                ksafe_setlist__of_copy(view->conf, &view->user_set);
         }
         return view;
 }
@@ -354,6 +350,20 @@ static bool read_conf_value(const ksafe_view_t *view, const ksafe_prop_t *prop, 
         return true;
 }
 
+bool ksafe_view__conf_holds(const ksafe_view_t *view, const rd_kafka_conf_t *conf,
+                            const ksafe_prop_t *prop)
+{
+        prop = prop->canon;
+        ksafe_value_t want, got = {.text = prop->def};
+        if (!ksafe_view__stored(view, prop, &want))
+                return false;
+        ksafe_view_t probe = {.conf = conf, .source = SOURCE_CONF};
+        char *owned = NULL;
+        bool same = read_conf_value(&probe, prop, &got, &owned) && strcmp(got.text, want.text) == 0;
+        free(owned);
+        return same;
+}
+
 /* Read a value from the source. Its text may point into the source, into
  * the property table, or to a buffer returned in *owned (free() it). */
 static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out,
@@ -377,9 +387,17 @@ static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
         }
 
         bool topic = prop->scope == KSAFE_SCOPE_TOPIC;
+        const set_list_t *list = topic ? &view->lazy->topic_set : &view->user_set;
+        /* A conf holds its default where the user set nothing (finalize
+         * has not run): no need to ask librdkafka, whose rd_kafka_conf_get()
+         * scans its whole table. Pointers are set through their own API,
+         * which no interceptor sees. */
+        if (view->source == SOURCE_CONF && !topic && list->known &&
+            prop->type != KSAFE_PROP_POINTER && !ksafe_setlist__has(list, prop->canon) &&
+            !ksafe_setlist__not_listed(prop))
+                return true;
         if (!read_conf_value(view, prop, out, owned))
                 return false;
-        const set_list_t *list = topic ? &view->lazy->topic_set : &view->user_set;
         bool differs = strcmp(out->text, prop->def) != 0;
         if (list->known)
                 out->is_set = ksafe_setlist__has(list, prop);
@@ -443,6 +461,9 @@ bool ksafe_view__mock_cluster(const ksafe_view_t *view)
                                        strtol(view->entries[i].raw, NULL, 0) > 0;
                 return false;
         }
+        /* A conf holds the default (0) unless it was set. */
+        if (view->source == SOURCE_CONF && view->user_set.known && !view->user_set.mock_set)
+                return false;
         char value[32];
         size_t size = sizeof(value);
         return view->conf &&

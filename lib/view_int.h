@@ -32,7 +32,8 @@ typedef struct set_list_s {
         const ksafe_props_t *props;
         const ksafe_prop_t **items;
         size_t count, cap;
-        bool known; /* false: fall back to "differs from the default" */
+        bool known;    /* false: fall back to "differs from the default" */
+        bool mock_set; /* test.mock.num.brokers is set (hidden: not in the table) */
 } set_list_t;
 
 /* What a const view still learns: the topic-level properties set. */
@@ -71,6 +72,11 @@ bool ksafe_setlist__has(const set_list_t *list, const ksafe_prop_t *prop);
 void ksafe_setlist__copy(set_list_t *to, const set_list_t *from);
 /** The global properties set on `probe` (which gets an interceptor). */
 void ksafe_setlist__of_conf(rd_kafka_conf_t *probe, set_list_t *list);
+/** Whether the list can never hold `prop` (left out of the copies that
+ *  learn set-ness): read it from the conf. */
+bool ksafe_setlist__not_listed(const ksafe_prop_t *prop);
+/** The same for a conf that must not get an interceptor (probes a copy). */
+void ksafe_setlist__of_copy(const rd_kafka_conf_t *conf, set_list_t *list);
 /** Learn which topic-level properties were set, once per view. */
 void ksafe_view__probe_topic_set(const ksafe_view_t *view);
 
