@@ -81,7 +81,7 @@ static void hand_over(ksafe_report_t *report, ksafe_report_t **reportp)
 typedef struct fixes_s {
         ksafe_view_t *view;
         char **names, **values;
-        const ksafe_prop_t **props;
+        const ksafe_prop_t **props; /* to read back, or NULL: reads as before */
         size_t count;
         bool failed;
 } fixes_t;
@@ -123,8 +123,14 @@ static bool recording_setter(void *target, const ksafe_rule_t *rule, const char 
         /* Enforcing forbidden writes the value librdkafka uses unset: the
          * view counts it as not set (enforce.c tells the view so). */
         bool is_set = !(rule->checks & KSAFE_CHECK_FORBIDDEN);
+        /* A value that reads as the conf's already does (a float set again
+         * as judged) cannot be seen to take: not read back. */
+        ksafe_value_t before;
+        bool changes =
+                !ksafe_view__stored(fx->view, prop, &before) || strcmp(before.text, parsed) != 0;
         bool ok = ksafe_view__override(fx->view, prop, parsed, is_set) &&
-                  record_fix(fx, prop, ksafe_prop__conf_name(prop, buf, sizeof(buf)), value);
+                  record_fix(fx, changes ? prop : NULL,
+                             ksafe_prop__conf_name(prop, buf, sizeof(buf)), value);
         free(parsed);
         fx->failed |= !ok;
         return ok;
@@ -167,7 +173,7 @@ static bool recheck(const rd_kafka_conf_t *conf, const fixes_t *fx, const ksafe_
 {
         bool same = true;
         for (size_t i = 0; same && i < fx->count; i++)
-                same = ksafe_view__conf_holds(fx->view, conf, fx->props[i]);
+                same = !fx->props[i] || ksafe_view__conf_holds(fx->view, conf, fx->props[i]);
         if (same)
                 return true;
         ksafe_report_t *now = ksafe_eval__view_consume(

@@ -195,6 +195,7 @@ void ksafe_view__probe_topic_set(const ksafe_view_t *view)
                 return;
         lazy->probed = true;
         list->count = 0;
+        ksafe_view__touch(view);
         rd_kafka_topic_conf_t *tconf = topic_conf_of(view);
         if (!tconf) { /* no topic conf: nothing topic-level is set */
                 list->known = true;
@@ -221,6 +222,7 @@ void ksafe_view__probe_topic_set(const ksafe_view_t *view)
                 rd_kafka_conf_destroy(conf);
         }
         list->known = rk && !pr.failed && probe_agrees(view->props, tconf, list);
+        ksafe_view__touch(view);
         if (!list->known) {
                 list->count = 0;
                 return;
