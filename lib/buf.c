@@ -1,5 +1,6 @@
 /* A growable string (ksafe_buf_t), a growable array, and strdup that
  * passes NULL through. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,15 @@ void ksafe_buf__append(ksafe_buf_t *buf, const char *s, size_t len)
         buf->data[buf->len] = '\0';
 }
 
+void ksafe_buf__cat(ksafe_buf_t *buf, ...)
+{
+        va_list ap;
+        va_start(ap, buf);
+        for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
+                ksafe_buf__append(buf, s, strlen(s));
+        va_end(ap);
+}
+
 void ksafe_buf__printf(ksafe_buf_t *buf, const char *fmt, ...)
 {
         va_list ap;
@@ -78,6 +88,15 @@ void ksafe_buf__json_string(ksafe_buf_t *buf, const char *s)
 {
         ksafe_buf__append(buf, "\"", 1);
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                /* A run that needs no escape, as one piece. */
+                const unsigned char *q = p;
+                while (*q >= 0x20 && *q != '"' && *q != '\\')
+                        q++;
+                if (q > p) {
+                        ksafe_buf__append(buf, (const char *)p, (size_t)(q - p));
+                        p = q - 1;
+                        continue;
+                }
                 switch (*p) {
                 case '"': ksafe_buf__append(buf, "\\\"", 2); break;
                 case '\\': ksafe_buf__append(buf, "\\\\", 2); break;
@@ -123,6 +142,25 @@ void ksafe_buf__free(ksafe_buf_t *buf)
 char *ksafe__strdup(const char *s)
 {
         return s ? strdup(s) : NULL;
+}
+
+const char *ksafe__whole_number(double d, char *buf, size_t size)
+{
+        if (!(d == floor(d) && fabs(d) < 1e15) || (d == 0 && signbit(d)) || size < 18)
+                return NULL;
+        char digits[20];
+        size_t n = 0;
+        unsigned long long u = (unsigned long long)fabs(d);
+        do
+                digits[n++] = (char)('0' + u % 10);
+        while ((u /= 10) != 0);
+        size_t k = 0;
+        if (d < 0)
+                buf[k++] = '-';
+        while (n)
+                buf[k++] = digits[--n];
+        buf[k] = '\0';
+        return buf;
 }
 
 bool ksafe_array__reserve(void *itemsp, size_t size, size_t count, size_t *cap)

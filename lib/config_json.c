@@ -66,6 +66,10 @@ static char *token_text(const char *tok, size_t len)
 {
         if (tok[0] != '"')
                 return strndup(tok, len);
+        /* The document is valid JSON (jansson read it first): a string
+         * with no escape is its text between the quotes. */
+        if (len >= 2 && !memchr(tok + 1, '\\', len - 2))
+                return strndup(tok + 1, len - 2);
         json_t *v = json_loadb(tok, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         const char *s = json_string_value(v);
         char *text = s && strlen(s) == json_string_length(v) ? strdup(s) : NULL;
@@ -188,11 +192,11 @@ static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned
 
 /* One member of a properties object: an entry, or for
  * "default.topic.config" the object that Python's confluent-kafka merges
- * into the configuration (PyDict_Update), member by member. */
-static bool add_json_member(ksafe_config_t *cfg, const member_t *m, unsigned object,
+ * into the configuration (PyDict_Update), member by member. Consumes `key`
+ * (the member's key as text, NULL when it could not be read). */
+static bool add_json_member(ksafe_config_t *cfg, const member_t *m, char *key, unsigned object,
                             unsigned *containers, ksafe_error_t *err)
 {
-        char *key = token_text(m->key, (size_t)(m->key_end - m->key));
         char *raw = token_text(m->value, (size_t)(m->value_end - m->value));
         bool scalar = *m->value != '{' && *m->value != '[';
         bool topic_config = key && strcmp(key, "default.topic.config") == 0;
@@ -251,7 +255,8 @@ static bool parse_json_members(ksafe_config_t *cfg, const member_t *at, unsigned
         member_t m;
         unsigned none = 0;
         while (next_member(&s, &m))
-                if (!add_json_member(cfg, &m, object, &none, err))
+                if (!add_json_member(cfg, &m, token_text(m.key, (size_t)(m.key_end - m.key)),
+                                     object, &none, err))
                         return false;
         return true;
 }
@@ -297,9 +302,9 @@ static bool read_member(ksafe_config_t *cfg, const member_t *m, unsigned *contai
 {
         char *key = token_text(m->key, (size_t)(m->key_end - m->key));
         bool directive = key && strcmp(key, KSAFE_DIRECTIVE_KEY) == 0;
-        free(key);
         if (!directive)
-                return add_json_member(cfg, m, 0, containers, err);
+                return add_json_member(cfg, m, key, 0, containers, err);
+        free(key);
         if (note_json_directive(cfg, m->value, (size_t)(m->value_end - m->value), m->line))
                 return true;
         ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, cfg->source, "", m->line, m->column,
@@ -307,17 +312,132 @@ static bool read_member(ksafe_config_t *cfg, const member_t *m, unsigned *contai
         return false;
 }
 
+/*
+ * Is the text surely JSON that jansson reads (json_loadb(), JSON_DECODE_ANY)?
+ * A strict reader of a subset of JSON, about ten times cheaper than
+ * building jansson's tree: it answers true only for what jansson accepts
+ * (every construct below is RFC 8259 JSON within jansson's limits), and
+ * false for anything else or anything it does not check itself (a \u
+ * escape, a byte that is not ASCII, a number that could overflow jansson's
+ * integer or double, deep nesting): jansson then reads the text, and its
+ * error is the one reported.
+ */
+#define PLAIN_MAX_DEPTH 512
+#define PLAIN_MAX_NUMBER 18 /* characters: no integer overflows int64_t */
+
+static const char *plain_space(const char *p, const char *end)
+{
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+                p++;
+        return p;
+}
+
+static const char *plain_string(const char *p, const char *end)
+{
+        for (p++; p < end; p++) {
+                unsigned char c = (unsigned char)*p;
+                if (c == '"')
+                        return p + 1;
+                if (c < 0x20 || c >= 0x80)
+                        return NULL;
+                if (c == '\\') {
+                        if (++p == end || !strchr("\"\\/bfnrt", *p) || !*p)
+                                return NULL;
+                }
+        }
+        return NULL;
+}
+
+static const char *plain_digits(const char *p, const char *end)
+{
+        const char *start = p;
+        while (p < end && *p >= '0' && *p <= '9')
+                p++;
+        return p > start ? p : NULL;
+}
+
+static const char *plain_number(const char *p, const char *end)
+{
+        const char *start = p;
+        if (*p == '-')
+                p++;
+        if (p < end && *p == '0')
+                p++;
+        else if (!(p = plain_digits(p, end)))
+                return NULL;
+        if (p < end && *p == '.' && !(p = plain_digits(p + 1, end)))
+                return NULL;
+        if (p < end && (*p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9')))
+                return NULL; /* an exponent, or a leading zero */
+        return p - start <= PLAIN_MAX_NUMBER ? p : NULL;
+}
+
+static const char *plain_value(const char *p, const char *end, int depth);
+
+static const char *plain_container(const char *p, const char *end, int depth)
+{
+        char close = *p == '{' ? '}' : ']';
+        bool object = *p == '{';
+        if (depth >= PLAIN_MAX_DEPTH)
+                return NULL;
+        p = plain_space(p + 1, end);
+        if (p < end && *p == close)
+                return p + 1;
+        for (;;) {
+                if (object) {
+                        if (p >= end || *p != '"' || !(p = plain_string(p, end)))
+                                return NULL;
+                        p = plain_space(p, end);
+                        if (p >= end || *p != ':')
+                                return NULL;
+                        p = plain_space(p + 1, end);
+                }
+                if (!(p = plain_value(p, end, depth + 1)))
+                        return NULL;
+                p = plain_space(p, end);
+                if (p < end && *p == close)
+                        return p + 1;
+                if (p >= end || *p != ',')
+                        return NULL;
+                p = plain_space(p + 1, end);
+        }
+}
+
+static const char *plain_value(const char *p, const char *end, int depth)
+{
+        if (p >= end)
+                return NULL;
+        switch (*p) {
+        case '{':
+        case '[': return plain_container(p, end, depth);
+        case '"': return plain_string(p, end);
+        case 't': return end - p >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
+        case 'f': return end - p >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
+        case 'n': return end - p >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
+        default: return *p == '-' || (*p >= '0' && *p <= '9') ? plain_number(p, end) : NULL;
+        }
+}
+
+static bool surely_json(const char *text, size_t len)
+{
+        const char *end = text + len;
+        const char *p = plain_value(plain_space(text, end), end, 0);
+        return p && plain_space(p, end) == end;
+}
+
 bool ksafe_config__read_json(ksafe_config_t *cfg, const char *pointer, ksafe_error_t *err)
 {
         json_error_t jerr;
         size_t bom = ksafe_config__bom_length(cfg->data, cfg->len);
-        json_t *doc = json_loadb(cfg->data + bom, cfg->len - bom, JSON_DECODE_ANY, &jerr);
-        if (!doc) {
-                ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", jerr.line, jerr.column,
-                                 "%s", ksafe_error__json_text(&jerr));
-                return false;
+        if (!surely_json(cfg->data + bom, cfg->len - bom)) {
+                json_t *doc = json_loadb(cfg->data + bom, cfg->len - bom, JSON_DECODE_ANY, &jerr);
+                if (!doc) {
+                        ksafe_error__set(err, KSAFE_ERROR_PARSE, cfg->source, "", jerr.line,
+                                         jerr.column, "%s", ksafe_error__json_text(&jerr));
+                        return false;
+                }
+                json_decref(doc);
         }
-        json_decref(doc);
         scanner_t s = {.data = cfg->data,
                        .p = cfg->data + bom,
                        .end = cfg->data + cfg->len,

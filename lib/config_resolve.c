@@ -96,11 +96,12 @@ static bool json_number_as_passed(ksafe_entry_t *e)
             !(e->prop->type == KSAFE_PROP_INT || e->prop->type == KSAFE_PROP_FLOAT))
                 return true;
         char *end;
-        double n = strtod(e->raw, &end);
+        double n = ksafe_prop__strtod(e->raw, &end);
         if (*end != '\0' || !isfinite(n) || n != floor(n) || fabs(n) >= 9007199254740992.0)
                 return true;
         char whole[32];
-        snprintf(whole, sizeof(whole), "%.0f", n);
+        if (!ksafe__whole_number(n, whole, sizeof(whole)))
+                snprintf(whole, sizeof(whole), "%.0f", n);
         free(e->raw);
         return (e->raw = strdup(whole)) != NULL;
 }

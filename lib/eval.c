@@ -34,6 +34,9 @@ static double sum_of(const ksafe_rule_t *rule, const ksafe_view_t *view)
  * the same double (%g would show 153456.4 as 153456). */
 static const char *num(double d, char *buf, size_t size)
 {
+        /* A whole number (a bound or a sum of milliseconds): its digits. */
+        if (ksafe__whole_number(d, buf, size))
+                return buf;
         for (int digits = 15; digits <= 17; digits++) {
                 snprintf(buf, size, "%.*g", digits, d);
                 if (strtod(buf, NULL) == d || isnan(d))
@@ -47,41 +50,42 @@ void ksafe_rule__describe(const ksafe_rule_t *rule, const ksafe_view_t *view, ks
         bool secret = rule->prop->sensitive;
         const char *sep = "";
         if (rule->checks & KSAFE_CHECK_EQUALS) {
-                ksafe_buf__printf(buf, "%s", secret ? KSAFE_REDACTED : rule->equals_raw);
+                ksafe_buf__cat(buf, secret ? KSAFE_REDACTED : rule->equals_raw, NULL);
                 if (!secret && strcmp(rule->equals_raw, rule->equals) != 0)
-                        ksafe_buf__printf(buf, " (%s)", rule->equals);
+                        ksafe_buf__cat(buf, " (", rule->equals, ")", NULL);
                 sep = " and ";
         }
         if (rule->checks & KSAFE_CHECK_ONE_OF) {
-                ksafe_buf__printf(buf, "%sone of ", sep);
+                ksafe_buf__cat(buf, sep, "one of ", NULL);
                 for (size_t i = 0; i < rule->one_of_count; i++)
-                        ksafe_buf__printf(buf, "%s%s", i ? ", " : "",
-                                          secret ? KSAFE_REDACTED : rule->one_of_raw[i]);
+                        ksafe_buf__cat(buf, i ? ", " : "",
+                                       secret ? KSAFE_REDACTED : rule->one_of_raw[i], NULL);
                 sep = " and ";
         }
         bool min = rule->checks & KSAFE_CHECK_MIN, max = rule->checks & KSAFE_CHECK_MAX;
         char lo[32], hi[32];
         if (min && max)
-                ksafe_buf__printf(buf, "%sbetween %s and %s", sep, num(rule->min, lo, sizeof(lo)),
-                                  num(rule->max, hi, sizeof(hi)));
+                ksafe_buf__cat(buf, sep, "between ", num(rule->min, lo, sizeof(lo)), " and ",
+                               num(rule->max, hi, sizeof(hi)), NULL);
         else if (min)
-                ksafe_buf__printf(buf, "%s>= %s", sep, num(rule->min, lo, sizeof(lo)));
+                ksafe_buf__cat(buf, sep, ">= ", num(rule->min, lo, sizeof(lo)), NULL);
         else if (max)
-                ksafe_buf__printf(buf, "%s<= %s", sep, num(rule->max, hi, sizeof(hi)));
+                ksafe_buf__cat(buf, sep, "<= ", num(rule->max, hi, sizeof(hi)), NULL);
         if (min || max)
                 sep = " and ";
         if (rule->checks & KSAFE_CHECK_MIN_SUM) {
-                ksafe_buf__printf(buf, "%s>= ", sep);
+                ksafe_buf__cat(buf, sep, ">= ", NULL);
                 for (size_t i = 0; i < rule->min_sum_count; i++)
-                        ksafe_buf__printf(buf, "%s%s", i ? " + " : "", rule->min_sum_raw[i]);
+                        ksafe_buf__cat(buf, i ? " + " : "", rule->min_sum_raw[i], NULL);
                 if (view)
-                        ksafe_buf__printf(buf, " (%s)", num(sum_of(rule, view), lo, sizeof(lo)));
+                        ksafe_buf__cat(buf, " (", num(sum_of(rule, view), lo, sizeof(lo)), ")",
+                                       NULL);
                 sep = " and ";
         }
         if (rule->checks & KSAFE_CHECK_REQUIRED)
-                ksafe_buf__printf(buf, "%sset", sep);
+                ksafe_buf__cat(buf, sep, "set", NULL);
         if (rule->checks & KSAFE_CHECK_FORBIDDEN)
-                ksafe_buf__printf(buf, "%snot set", sep);
+                ksafe_buf__cat(buf, sep, "not set", NULL);
 }
 
 bool ksafe_rule__accepts(const ksafe_rule_t *rule, const char *value, double sum)
@@ -199,13 +203,13 @@ static void shown_value(const ksafe_rule_t *rule, const ksafe_value_t *v, ksafe_
 {
         double n;
         if (rule->prop->sensitive)
-                ksafe_buf__printf(buf, KSAFE_REDACTED);
+                ksafe_buf__cat(buf, KSAFE_REDACTED, NULL);
         else if (!v->text[0])
-                ksafe_buf__printf(buf, "(empty)");
+                ksafe_buf__cat(buf, "(empty)", NULL);
         else if (ksafe_prop__number(rule->prop, v->text, &n) && isinf(n))
-                ksafe_buf__printf(buf, "%s (infinite)", v->text);
+                ksafe_buf__cat(buf, v->text, " (infinite)", NULL);
         else
-                ksafe_buf__printf(buf, "%s", v->text);
+                ksafe_buf__cat(buf, v->text, NULL);
 }
 
 /* The one sentence of a violation: what the value is, what the rule
@@ -216,14 +220,13 @@ static char *violation_message(const ksafe_rule_t *rule, const ksafe_value_t *v,
 {
         ksafe_buf_t message = {0};
         if (v->is_set)
-                ksafe_buf__printf(&message, "%s is %s", name, actual_s);
+                ksafe_buf__cat(&message, name, " is ", actual_s, NULL);
         else if (v->derived)
-                ksafe_buf__printf(&message, "%s is not set; librdkafka makes it %s", name,
-                                  actual_s);
+                ksafe_buf__cat(&message, name, " is not set; librdkafka makes it ", actual_s, NULL);
         else
-                ksafe_buf__printf(&message, "%s is not set; librdkafka's default is %s", name,
-                                  actual_s);
-        ksafe_buf__printf(&message, "; expected %s", expected_s);
+                ksafe_buf__cat(&message, name, " is not set; librdkafka's default is ", actual_s,
+                               NULL);
+        ksafe_buf__cat(&message, "; expected ", expected_s, NULL);
         if (v->unsure)
                 ksafe_buf__printf(&message, " (whether it is set could not be learned from "
                                             "librdkafka)");

@@ -70,7 +70,7 @@ static bool value_of(const refusals_t *c, const char *name, ksafe_value_t *v, do
                 return false;
         if (n) {
                 char *end;
-                *n = strtod(v->text, &end);
+                *n = ksafe_prop__strtod(v->text, &end);
                 if (end == v->text)
                         *n = NAN;
         }

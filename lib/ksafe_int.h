@@ -45,6 +45,9 @@ typedef struct ksafe_buf_s {
 void ksafe_buf__printf(ksafe_buf_t *buf, const char *fmt, ...) KSAFE_PRINTF(2, 3);
 void ksafe_buf__vprintf(ksafe_buf_t *buf, const char *fmt, va_list ap) KSAFE_PRINTF(2, 0);
 void ksafe_buf__append(ksafe_buf_t *buf, const char *s, size_t len);
+/** Append each string (NULL ends the list): printf("%s%s...") without
+ *  the format machinery. */
+void ksafe_buf__cat(ksafe_buf_t *buf, ...) __attribute__((sentinel));
 /** Append `s` as a JSON string literal, quotes included. */
 void ksafe_buf__json_string(ksafe_buf_t *buf, const char *s);
 /** vsprintf() into a new string (free() it); NULL when out of memory. */
@@ -64,6 +67,10 @@ bool ksafe_array__reserve(void *itemsp, size_t size, size_t count, size_t *cap);
 
 /** strdup() that passes NULL through. */
 char *ksafe__strdup(const char *s);
+/** A whole number below 10^15 in magnitude (not -0) written as its digits
+ *  into buf (at least 18 bytes): what "%.0f" and "%.15g" print, without
+ *  printf. NULL (buf untouched) for any other number. */
+const char *ksafe__whole_number(double d, char *buf, size_t size);
 /** The largest config or policy file ksafe reads (EFBIG beyond). */
 #define KSAFE_MAX_FILE ((size_t)64 << 20)
 _Static_assert(KSAFE_MAX_FILE == KSAFE_CONFIG_MAX_SIZE, "ksafe.h documents the cap");
@@ -160,6 +167,9 @@ typedef struct ksafe_prop_s {
         char *def;    /* default as librdkafka reads it back; "" if none */
         bool sensitive;
         bool zero_infinite; /* "A time of 0 is infinite" */
+        /* A global property's topic-level twin that can say "inherit" and
+         * then replaces it at produce time (compression.codec), or NULL. */
+        const struct ksafe_prop_s *topic_twin;
 } ksafe_prop_t;
 
 typedef struct ksafe_props_s ksafe_props_t;
@@ -224,6 +234,9 @@ bool ksafe_prop__misread(const ksafe_prop_t *prop, const char *raw, const char *
 /** A numeric value as the engine compares it: 0 is +inf for properties
  *  where librdkafka treats 0 as infinite. false when not a number. */
 bool ksafe_prop__number(const ksafe_prop_t *prop, const char *value, double *out);
+/** strtod(), the same answer, in a few instructions for a plain integer
+ *  ("-?[0-9]{1,15}", what librdkafka prints for most values). */
+double ksafe_prop__strtod(const char *s, char **end);
 
 /*
  * view.c: a configuration as librdkafka will see it, from any source

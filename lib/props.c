@@ -24,7 +24,55 @@ struct ksafe_props_s {
         ksafe_prop_t *all; /* sorted by (scope, name) */
         size_t count;
         const ksafe_prop_t *well_known[KSAFE_P__COUNT];
+        /* A hash index of `all` by (scope, name): every view, rule and
+         * refusal check looks names up, many times per config. Open
+         * addressing; a slot holds a row's index + 1, 0 when empty. */
+        uint32_t *slots;
+        size_t mask; /* number of slots - 1 (a power of two) */
+        /* For ksafe_props__suggest(): each row's name length and how many
+         * of each character it has (see bag_of()). */
+        struct bag_s *bags;
 };
+
+/* How many of each character a name has: a-z, 0-9 and '.', '_', '-' each
+ * counted on their own, every other byte in one last bucket. */
+#define BAG_SIZE 40
+typedef struct bag_s {
+        size_t len;
+        unsigned char count[BAG_SIZE];
+} bag_t;
+
+static void bag_of(const char *name, bag_t *bag)
+{
+        memset(bag, 0, sizeof(*bag));
+        for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+                unsigned k = *c >= 'a' && *c <= 'z'   ? *c - 'a'
+                             : *c >= '0' && *c <= '9' ? 26 + *c - '0'
+                             : *c == '.'              ? 36
+                             : *c == '_'              ? 37
+                             : *c == '-'              ? 38
+                                                      : 39;
+                if (bag->count[k] < 255)
+                        bag->count[k]++;
+                bag->len++;
+        }
+}
+
+/* A lower bound of the edit distance of two names: an edit adds, removes
+ * or changes one character, so it changes each of "characters of a
+ * missing from b" and "of b missing from a" by at most one. (A count held
+ * at 255 only lowers the bound.) */
+static size_t bag_distance(const bag_t *a, const bag_t *b)
+{
+        size_t more = 0, fewer = 0;
+        for (size_t k = 0; k < BAG_SIZE; k++) {
+                if (a->count[k] > b->count[k])
+                        more += (size_t)(a->count[k] - b->count[k]);
+                else
+                        fewer += (size_t)(b->count[k] - a->count[k]);
+        }
+        return more > fewer ? more : fewer;
+}
 
 static const char *const well_known_names[KSAFE_P__COUNT] = {
         [KSAFE_P_IDEMPOTENCE] = "enable.idempotence",
@@ -49,8 +97,10 @@ bool ksafe_property_is_sensitive(const char *name)
                 return false;
         char lower[256];
         size_t n = 0;
+        /* ASCII case only: the same in every locale (tolower() in a Turkish
+         * one does not lower 'I' to 'i'), and no call per character. */
         for (; name[n] && n < sizeof(lower) - 1; n++)
-                lower[n] = (char)tolower((unsigned char)name[n]);
+                lower[n] = (char)(name[n] >= 'A' && name[n] <= 'Z' ? name[n] - 'A' + 'a' : name[n]);
         lower[n] = '\0';
         const char *base = strncmp(lower, "topic.", 6) == 0 ? lower + 6 : lower;
         for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
@@ -78,18 +128,22 @@ static ksafe_prop_type_t type_from_description(const char *desc)
                 const char *text;
                 ksafe_prop_type_t type;
         } types[] = {
-                {"*Type: integer*", KSAFE_PROP_INT},
-                {"*Type: float*", KSAFE_PROP_FLOAT},
-                {"*Type: boolean*", KSAFE_PROP_BOOL},
-                {"*Type: enum value*", KSAFE_PROP_ENUM},
-                {"*Type: CSV flags*", KSAFE_PROP_FLAGS},
-                {"*Type: pattern list*", KSAFE_PROP_PATTERN},
-                {"*Type: string*", KSAFE_PROP_STRING},
+                {"integer*", KSAFE_PROP_INT},     {"float*", KSAFE_PROP_FLOAT},
+                {"boolean*", KSAFE_PROP_BOOL},    {"enum value*", KSAFE_PROP_ENUM},
+                {"CSV flags*", KSAFE_PROP_FLAGS}, {"pattern list*", KSAFE_PROP_PATTERN},
+                {"string*", KSAFE_PROP_STRING},
         };
-        for (size_t i = 0; i < ARRAY_SIZE(types); i++)
-                if (strstr(desc, types[i].text))
-                        return types[i].type;
-        return KSAFE_PROP_POINTER; /* "see dedicated API" */
+        /* Each "*Type: X*" in the description (one, at its end), the first
+         * of the list above winning: one pass over the text, not seven. */
+        size_t best = ARRAY_SIZE(types);
+        for (const char *p = desc; (p = strstr(p, "*Type: ")) != NULL;) {
+                p += strlen("*Type: ");
+                for (size_t i = 0; i < best; i++)
+                        if (strncmp(p, types[i].text, strlen(types[i].text)) == 0)
+                                best = i;
+        }
+        return best < ARRAY_SIZE(types) ? types[best].type
+                                        : KSAFE_PROP_POINTER; /* "see dedicated API" */
 }
 
 typedef enum row_e { ROW_NONE, ROW_OK, ROW_NOMEM } row_t;
@@ -105,10 +159,15 @@ static row_t parse_row(char *line, ksafe_scope_t scope, ksafe_prop_t *p)
                 if (!bar)
                         return ROW_NONE;
                 *bar = '\0';
-                cols[i] = trim(s);
+                cols[i] = s;
                 s = bar + 1;
         }
-        cols[5] = trim(s);
+        /* Trimmed: the name and the range. The description is only
+         * searched for words (a blank around it changes nothing), and the
+         * other columns are not read. */
+        cols[0] = trim(cols[0]);
+        cols[2] = trim(cols[2]);
+        cols[5] = s;
         if (!*cols[0] || strspn(cols[0], "-") == strlen(cols[0]) ||
             strcmp(cols[0], "Property") == 0)
                 return ROW_NONE;
@@ -147,42 +206,135 @@ static int prop_cmp(const void *a, const void *b)
         return strcmp(x->name, y->name);
 }
 
+/* FNV-1a over the scope and the name. */
+static size_t name_hash(ksafe_scope_t scope, const char *name)
+{
+        uint64_t h = 14695981039346656037ULL ^ (uint64_t)scope;
+        for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+                h ^= *c;
+                h *= 1099511628211ULL;
+        }
+        return (size_t)(h ^ (h >> 32));
+}
+
 static ksafe_prop_t *find_in_scope(const ksafe_props_t *props, ksafe_scope_t scope,
                                    const char *name)
 {
-        ksafe_prop_t key = {.name = (char *)name, .scope = scope};
-        return bsearch(&key, props->all, props->count, sizeof(*props->all), prop_cmp);
+        if (!props->slots) { /* while the table is built */
+                ksafe_prop_t key = {.name = (char *)name, .scope = scope};
+                return bsearch(&key, props->all, props->count, sizeof(*props->all), prop_cmp);
+        }
+        for (size_t i = name_hash(scope, name) & props->mask;; i = (i + 1) & props->mask) {
+                uint32_t slot = props->slots[i];
+                if (!slot)
+                        return NULL;
+                ksafe_prop_t *p = &props->all[slot - 1];
+                if (p->scope == scope && strcmp(p->name, name) == 0)
+                        return p;
+        }
 }
 
-/* Read librdkafka's default for each canonical property from fresh confs. */
-static void read_defaults(ksafe_props_t *props)
+/* Index the sorted rows by (scope, name). false when out of memory. */
+static bool index_build(ksafe_props_t *props)
+{
+        size_t n = 64;
+        while (n < 2 * props->count)
+                n *= 2;
+        uint32_t *slots = calloc(n, sizeof(*slots));
+        if (!slots)
+                return false;
+        for (size_t r = 0; r < props->count; r++) {
+                const ksafe_prop_t *p = &props->all[r];
+                size_t i = name_hash(p->scope, p->name) & (n - 1);
+                while (slots[i])
+                        i = (i + 1) & (n - 1);
+                slots[i] = (uint32_t)(r + 1);
+        }
+        props->slots = slots;
+        props->mask = n - 1;
+        if (!(props->bags = calloc(props->count ? props->count : 1, sizeof(*props->bags))))
+                return false;
+        for (size_t r = 0; r < props->count; r++)
+                bag_of(props->all[r].name, &props->bags[r]);
+        return true;
+}
+
+/* Note each value of a dump of a fresh conf (rd_kafka_conf_dump(): name,
+ * value, name, value... in librdkafka's table order) on the canonical row
+ * of that name in `scope`, as its default. The first row librdkafka lists
+ * under a name is the one rd_kafka_conf_get() reads (it skips rows with no
+ * value, and so does the dump). false when out of memory. */
+static bool note_dump(ksafe_props_t *props, ksafe_scope_t scope, const char **dump, size_t count)
+{
+        for (size_t i = 0; i + 1 < count; i += 2) {
+                ksafe_prop_t *p = find_in_scope(props, scope, dump[i]);
+                if (!p || p->def || p->canon != p || p->type == KSAFE_PROP_POINTER)
+                        continue;
+                if (!(p->def = strdup(dump[i + 1] ? dump[i + 1] : "")))
+                        return false;
+        }
+        return true;
+}
+
+/* Read librdkafka's default for each property from fresh confs: one dump
+ * of each (rd_kafka_conf_get() per property scans librdkafka's table each
+ * time). An alias has its canonical property's default; a property with
+ * no value (a pointer, a string without a default) "". */
+static bool read_defaults(ksafe_props_t *props)
 {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
-        for (size_t i = 0; i < props->count; i++) {
+        size_t count = 0, tcount = 0;
+        const char **dump = conf ? rd_kafka_conf_dump(conf, &count) : NULL;
+        const char **tdump = tconf ? rd_kafka_topic_conf_dump(tconf, &tcount) : NULL;
+        bool ok = dump && tdump && note_dump(props, KSAFE_SCOPE_GLOBAL, dump, count) &&
+                  note_dump(props, KSAFE_SCOPE_TOPIC, tdump, tcount);
+        if (dump)
+                rd_kafka_conf_dump_free(dump, count);
+        if (tdump)
+                rd_kafka_conf_dump_free(tdump, tcount);
+        if (tconf)
+                rd_kafka_topic_conf_destroy(tconf);
+        if (conf)
+                rd_kafka_conf_destroy(conf);
+        /* Canonical rows first, so that aliases copy a finished value. */
+        for (size_t i = 0; ok && i < props->count; i++) {
                 ksafe_prop_t *p = &props->all[i];
-                char buf[1024];
-                size_t size = sizeof(buf);
-                rd_kafka_conf_res_t res = RD_KAFKA_CONF_UNKNOWN;
-                if (p->type != KSAFE_PROP_POINTER)
-                        res = p->scope == KSAFE_SCOPE_GLOBAL
-                                      ? rd_kafka_conf_get(conf, p->canon->name, buf, &size)
-                                      : rd_kafka_topic_conf_get(tconf, p->canon->name, buf, &size);
-                p->def = strdup(res == RD_KAFKA_CONF_OK ? buf : "");
+                if (p->canon == p && !p->def)
+                        ok = (p->def = strdup("")) != NULL;
         }
-        rd_kafka_topic_conf_destroy(tconf);
-        rd_kafka_conf_destroy(conf);
+        for (size_t i = 0; ok && i < props->count; i++) {
+                ksafe_prop_t *p = &props->all[i];
+                if (p->canon != p)
+                        ok = (p->def = strdup(p->canon->def)) != NULL;
+        }
+        return ok;
 }
 
 static void table_free(ksafe_props_t *props);
 
 /* librdkafka's property table as rd_kafka_conf_properties_show() prints
- * it: a new string (free() it), NULL when out of memory. */
+ * it: a new string (free() it), NULL when out of memory. Printed into a
+ * buffer that fits it (56 KB in 2.0.2; a memory stream costs 20% more
+ * instructions), or into a growing memory stream when it does not fit. */
 static char *properties_text(void)
 {
-        char *text = NULL;
+        size_t cap = 112 * 1024; /* on the heap, below malloc's mmap threshold */
+        char *text = malloc(cap);
+        FILE *mem = text ? fmemopen(text, cap, "w") : NULL;
+        if (mem) {
+                rd_kafka_conf_properties_show(mem);
+                long len = ftell(mem);
+                bool whole = fclose(mem) == 0 && len >= 0 && (size_t)len < cap - 1;
+                if (whole) {
+                        text[len] = '\0';
+                        return text;
+                }
+        }
+        free(text);
+        text = NULL;
         size_t text_len = 0;
-        FILE *mem = open_memstream(&text, &text_len);
+        mem = open_memstream(&text, &text_len);
         if (!mem)
                 return NULL;
         rd_kafka_conf_properties_show(mem);
@@ -191,6 +343,36 @@ static char *properties_text(void)
                 return NULL;
         }
         return text;
+}
+
+/* Each global property's topic-level twin: "topic." + its name, a
+ * topic-level property of the same name whose choices include "inherit".
+ * Only such a twin replaces the global value at produce time
+ * (rd_kafka_topic_new0()); others of the same name are the legacy
+ * consumer's (auto.commit.interval.ms). Views ask for it for every value. */
+static void link_topic_twins(ksafe_props_t *props)
+{
+        for (size_t i = 0; i < props->count; i++) {
+                ksafe_prop_t *p = &props->all[i];
+                if (p->canon != p || p->scope != KSAFE_SCOPE_GLOBAL)
+                        continue;
+                /* ksafe_props__find("topic." + name), in its two steps:
+                 * a global property of that name first, else the topic
+                 * level's own property of the name. */
+                size_t len = strlen(p->name);
+                char name[300];
+                if (len + 7 > sizeof(name))
+                        continue;
+                memcpy(name, "topic.", 6);
+                memcpy(name + 6, p->name, len + 1);
+                if (find_in_scope(props, KSAFE_SCOPE_GLOBAL, name))
+                        continue;
+                const ksafe_prop_t *twin = find_in_scope(props, KSAFE_SCOPE_TOPIC, p->name);
+                twin = twin ? twin->canon : NULL;
+                if (twin && twin->scope == KSAFE_SCOPE_TOPIC && strcmp(twin->name, p->name) == 0 &&
+                    twin->values && strstr(twin->values, "inherit"))
+                        p->topic_twin = twin;
+        }
 }
 
 /* After the rows are read: sort them, link each alias to its canonical
@@ -206,10 +388,9 @@ static bool table_finish(ksafe_props_t *props)
                 p->canon = target ? target : p;
         }
 
-        read_defaults(props);
-        for (size_t i = 0; i < props->count; i++)
-                if (!props->all[i].def)
-                        return false;
+        if (!index_build(props) || !read_defaults(props))
+                return false;
+        link_topic_twins(props);
         for (int w = 0; w < KSAFE_P__COUNT; w++)
                 props->well_known[w] = ksafe_props__find(props, well_known_names[w]);
         return true;
@@ -281,6 +462,8 @@ static void table_free(ksafe_props_t *props)
                 free(props->all[i].alias_of);
         }
         free(props->all);
+        free(props->slots);
+        free(props->bags);
         free(props);
 }
 
@@ -417,10 +600,15 @@ const char *ksafe_props__suggest(const ksafe_props_t *props, const char *name)
                 limit = 4;
         const char *best = NULL;
         size_t bound = limit; /* a candidate must be within it to win */
+        bag_t mine;
+        bag_of(name, &mine);
         for (size_t i = 0; i < props->count; i++) {
                 const char *cand = props->all[i].name;
-                size_t lb = strlen(cand);
-                if (lb > 128)
+                const bag_t *theirs = &props->bags[i];
+                size_t lb = theirs->len;
+                /* Lower bounds first: the lengths, then the characters. */
+                if (lb > 128 || (la > lb ? la - lb : lb - la) > bound ||
+                    bag_distance(&mine, theirs) > bound)
                         continue;
                 size_t d = bounded_distance(name, la, cand, lb, bound);
                 if (d > bound)

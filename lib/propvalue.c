@@ -45,45 +45,156 @@ static void refusal_message(const char *name, bool sensitive, char *lib_err, cha
                 snprintf(errstr, errstr_size, "%s", lib_err);
 }
 
-/* Set raw on a new conf (or topic conf) of canon's scope and read back
+/*
+ * Scratch confs, reused: rd_kafka_conf_new() sets every default (about
+ * 15,000 instructions, the most of parsing one value). Setting a property
+ * of librdkafka 2.0.2 replaces its value whatever was set before
+ * (rd_kafka_anyconf_set_prop0(): strings, integers, enums, floats,
+ * patterns), except CSV flags, which a set ORs into (or masks out of) the
+ * flags already there: those, and secrets (never kept past the call), get
+ * a fresh conf each time. plugin.library.paths, the one property with a
+ * setter of its own, never reaches a conf here. A few spares, under a
+ * mutex, so that threads never share one; freed with the library.
+ */
+#define SPARES 4
+
+static struct spares_s {
+        rd_kafka_conf_t *conf[SPARES];
+        rd_kafka_topic_conf_t *tconf[SPARES];
+} spares;
+static pthread_mutex_t spares_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool reusable(const ksafe_prop_t *prop)
+{
+        return prop->canon->type != KSAFE_PROP_FLAGS && !prop->sensitive && !prop->canon->sensitive;
+}
+
+/* A conf to set one value on: a spare, or a new one. */
+static void scratch_take(bool global, bool reuse, rd_kafka_conf_t **conf,
+                         rd_kafka_topic_conf_t **tconf)
+{
+        *conf = NULL;
+        *tconf = NULL;
+        if (reuse) {
+                pthread_mutex_lock(&spares_lock);
+                for (size_t i = 0; i < SPARES && !*conf && !*tconf; i++) {
+                        if (global && spares.conf[i]) {
+                                *conf = spares.conf[i];
+                                spares.conf[i] = NULL;
+                        } else if (!global && spares.tconf[i]) {
+                                *tconf = spares.tconf[i];
+                                spares.tconf[i] = NULL;
+                        }
+                }
+                pthread_mutex_unlock(&spares_lock);
+        }
+        if (global && !*conf)
+                *conf = rd_kafka_conf_new();
+        if (!global && !*tconf)
+                *tconf = rd_kafka_topic_conf_new();
+}
+
+/* Keep the conf for the next value (reuse), or destroy it. */
+static void scratch_give(bool reuse, rd_kafka_conf_t *conf, rd_kafka_topic_conf_t *tconf)
+{
+        if (reuse) {
+                pthread_mutex_lock(&spares_lock);
+                for (size_t i = 0; i < SPARES && (conf || tconf); i++) {
+                        if (conf && !spares.conf[i]) {
+                                spares.conf[i] = conf;
+                                conf = NULL;
+                        } else if (tconf && !spares.tconf[i]) {
+                                spares.tconf[i] = tconf;
+                                tconf = NULL;
+                        }
+                }
+                pthread_mutex_unlock(&spares_lock);
+        }
+        if (conf)
+                rd_kafka_conf_destroy(conf);
+        if (tconf)
+                rd_kafka_topic_conf_destroy(tconf);
+}
+
+/* With the library (unloaded, or at exit). */
+__attribute__((destructor)) static void spares_free(void)
+{
+        pthread_mutex_lock(&spares_lock);
+        for (size_t i = 0; i < SPARES; i++) {
+                if (spares.conf[i])
+                        rd_kafka_conf_destroy(spares.conf[i]);
+                if (spares.tconf[i])
+                        rd_kafka_topic_conf_destroy(spares.tconf[i]);
+                spares.conf[i] = NULL;
+                spares.tconf[i] = NULL;
+        }
+        pthread_mutex_unlock(&spares_lock);
+}
+
+/* What librdkafka stored for canon: *outp a new string (free() it), or
+ * NULL when out of memory. Read into a buffer first, then at the length
+ * librdkafka asks for: nothing it reads is cut short. CSV flags would be
+ * cut short silently (rd_kafka_conf_flags2str()): their length first. */
+static rd_kafka_conf_res_t read_back(const ksafe_prop_t *canon, const rd_kafka_conf_t *conf,
+                                     const rd_kafka_topic_conf_t *tconf, char **outp)
+{
+        char small[512];
+        char *dest = canon->type == KSAFE_PROP_FLAGS ? NULL : small;
+        size_t size = sizeof(small);
+        rd_kafka_conf_res_t res = conf ? rd_kafka_conf_get(conf, canon->name, dest, &size)
+                                       : rd_kafka_topic_conf_get(tconf, canon->name, dest, &size);
+        *outp = NULL;
+        if (res != RD_KAFKA_CONF_OK)
+                return res;
+        if (dest && size <= sizeof(small)) {
+                *outp = strdup(small);
+                return res;
+        }
+        char *out = malloc(size);
+        if (!out)
+                return res;
+        res = conf ? rd_kafka_conf_get(conf, canon->name, out, &size)
+                   : rd_kafka_topic_conf_get(tconf, canon->name, out, &size);
+        if (res == RD_KAFKA_CONF_OK)
+                *outp = out;
+        else
+                free(out);
+        return res;
+}
+
+/* Set raw on a scratch conf (or topic conf) of prop's scope and read back
  * what librdkafka stored: *outp a new string (free() it) or NULL, *created
  * false when the conf could not be made (out of memory). Returns
  * librdkafka's answer, with its message in lib_err when it refused. */
-static rd_kafka_conf_res_t set_and_read_back(const ksafe_prop_t *canon, const char *raw,
-                                             char **outp, bool *created, char *lib_err,
-                                             size_t lib_err_size)
+static rd_kafka_conf_res_t set_and_read_back(const ksafe_prop_t *prop, const char *raw, char **outp,
+                                             bool *created, char *lib_err, size_t lib_err_size)
 {
+        const ksafe_prop_t *canon = prop->canon;
         char *out = NULL;
-        size_t size = 0;
         rd_kafka_conf_res_t res;
         bool global = canon->scope == KSAFE_SCOPE_GLOBAL;
         bool text = canon->type == KSAFE_PROP_STRING || canon->type == KSAFE_PROP_PATTERN;
-        rd_kafka_conf_t *conf = global ? rd_kafka_conf_new() : NULL;
-        rd_kafka_topic_conf_t *tconf = global ? NULL : rd_kafka_topic_conf_new();
+        bool reuse = reusable(prop);
+        rd_kafka_conf_t *conf;
+        rd_kafka_topic_conf_t *tconf;
+        scratch_take(global, reuse, &conf, &tconf);
+        *created = global ? conf != NULL : tconf != NULL;
+        if (!*created) {
+                *outp = NULL;
+                return RD_KAFKA_CONF_INVALID;
+        }
         res = global ? rd_kafka_conf_set(conf, canon->name, raw, lib_err, lib_err_size)
                      : rd_kafka_topic_conf_set(tconf, canon->name, raw, lib_err, lib_err_size);
         bool set = res == RD_KAFKA_CONF_OK;
-        /* Ask for the length first: nothing librdkafka reads is cut short. */
         if (set)
-                res = global ? rd_kafka_conf_get(conf, canon->name, NULL, &size)
-                             : rd_kafka_topic_conf_get(tconf, canon->name, NULL, &size);
-        if (res == RD_KAFKA_CONF_OK && (out = malloc(size ? size : 1)) != NULL) {
-                out[0] = '\0';
-                if (size)
-                        res = global ? rd_kafka_conf_get(conf, canon->name, out, &size)
-                                     : rd_kafka_topic_conf_get(tconf, canon->name, out, &size);
-        }
+                res = read_back(canon, conf, tconf, &out);
         /* An empty string unsets a string property: it reads back as not
          * set at all (transactional.id= is no transactional id). */
         if (set && text && res == RD_KAFKA_CONF_UNKNOWN && !out) {
                 res = RD_KAFKA_CONF_OK;
                 out = strdup("");
         }
-        *created = global ? conf != NULL : tconf != NULL;
-        if (conf)
-                rd_kafka_conf_destroy(conf);
-        if (tconf)
-                rd_kafka_topic_conf_destroy(tconf);
+        scratch_give(reuse, conf, tconf);
         *outp = out;
         return res;
 }
@@ -116,7 +227,7 @@ static char *parse_fresh(const ksafe_prop_t *prop, const char *raw, char *errstr
         char *out = NULL;
         bool created;
         rd_kafka_conf_res_t res =
-                set_and_read_back(canon, raw, &out, &created, lib_err, sizeof(lib_err));
+                set_and_read_back(prop, raw, &out, &created, lib_err, sizeof(lib_err));
         if ((res == RD_KAFKA_CONF_OK && !out) || !created) {
                 free(out);
                 *nomem = true;
@@ -347,10 +458,27 @@ bool ksafe_prop__misread(const ksafe_prop_t *prop, const char *raw, const char *
         return false;
 }
 
+double ksafe_prop__strtod(const char *s, char **end)
+{
+        const char *p = s + (*s == '-');
+        unsigned long long u = 0;
+        size_t n = 0;
+        for (; n <= 15 && p[n] >= '0' && p[n] <= '9'; n++)
+                u = u * 10 + (unsigned)(p[n] - '0');
+        /* Digits only, at most 15 (exact in a double), and not followed
+         * by what strtod would read on (a fraction, an exponent, 0x). */
+        if (n == 0 || n > 15 || p[n] == '.' || p[n] == 'e' || p[n] == 'E' || p[n] == 'x' ||
+            p[n] == 'X' || p[n] == 'p' || p[n] == 'P')
+                return strtod(s, end);
+        if (end)
+                *end = (char *)(p + n);
+        return *s == '-' ? -(double)u : (double)u;
+}
+
 bool ksafe_prop__number(const ksafe_prop_t *prop, const char *value, double *out)
 {
         char *end;
-        double v = strtod(value, &end);
+        double v = ksafe_prop__strtod(value, &end);
         if (end == value || *end || isnan(v))
                 return false;
         if (v == 0 && prop->canon->zero_infinite)

@@ -110,12 +110,28 @@ static size_t escape_one(const unsigned char *p, char out[8], size_t *used)
         return n;
 }
 
+/* The length of the run of printable ASCII at p (0x20 to 0x7e): bytes
+ * that escape to themselves, copied as one piece. */
+static size_t plain_run(const unsigned char *p)
+{
+        const unsigned char *q = p;
+        while (*q >= 0x20 && *q < 0x7f)
+                q++;
+        return (size_t)(q - p);
+}
+
 /* Append the escaped form of s (see ksafe_report_escape()). */
 static void buf_escaped(ksafe_buf_t *buf, const char *s)
 {
         char piece[8];
         size_t used;
         for (const unsigned char *p = (const unsigned char *)s; *p; p += used) {
+                size_t plain = plain_run(p);
+                if (plain) {
+                        ksafe_buf__append(buf, (const char *)p, plain);
+                        used = plain;
+                        continue;
+                }
                 size_t n = escape_one(p, piece, &used);
                 ksafe_buf__append(buf, piece, n);
         }
@@ -128,6 +144,14 @@ static bool escaped_equals(const char *stored, const char *raw)
         char piece[8];
         size_t used;
         for (const unsigned char *p = (const unsigned char *)raw; *p; p += used) {
+                size_t plain = plain_run(p);
+                if (plain) {
+                        if (strncmp(stored, (const char *)p, plain) != 0)
+                                return false;
+                        stored += plain;
+                        used = plain;
+                        continue;
+                }
                 size_t n = escape_one(p, piece, &used);
                 if (strncmp(stored, piece, n) != 0)
                         return false;
@@ -145,6 +169,14 @@ char *ksafe_report_escape(const char *s)
 {
         if (!s)
                 return NULL;
+        /* Most texts are printable ASCII throughout: one copy. */
+        size_t plain = plain_run((const unsigned char *)s);
+        if (!s[plain]) {
+                char *copy = malloc(plain + 1);
+                if (copy)
+                        memcpy(copy, s, plain + 1);
+                return copy;
+        }
         ksafe_buf_t buf = {0};
         buf_escaped(&buf, s);
         return ksafe_buf__take(&buf);

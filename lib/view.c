@@ -41,40 +41,22 @@ static const char *intern(lazy_t *lazy, const char *text)
 }
 
 /*
- * Facts about each property that do not depend on any conf: its topic-level
- * twin and which finalize adjustment applies to it. Looking them up by name
- * was a third of a facade create's own instructions; they are computed once
- * per process for the process's table (ksafe_props__new()), published
- * atomically, and freed when the library is unloaded.
+ * Which finalize adjustment applies to each property, a fact of the
+ * property table: finding it by name on every value was a sixth of a
+ * facade create's own instructions. Computed once per process for the
+ * process's table (ksafe_props__new()), published atomically, freed when
+ * the library is unloaded.
  */
 typedef struct facts_s {
         const ksafe_props_t *props;
-        const ksafe_prop_t **twin; /* by row of a canonical property */
-        unsigned char *kind;       /* ksafe_finalize__kind(), by row */
+        unsigned char *kind; /* ksafe_finalize__kind(), by row */
 } facts_t;
 
 static _Atomic(facts_t *) facts_cache;
 
-static const ksafe_prop_t *twin_lookup(const ksafe_props_t *props, const ksafe_prop_t *prop)
-{
-        if (prop->scope != KSAFE_SCOPE_GLOBAL)
-                return NULL;
-        char name[300];
-        snprintf(name, sizeof(name), "topic.%s", prop->name);
-        const ksafe_prop_t *twin = ksafe_props__find(props, name);
-        /* Only a twin that can say "inherit" replaces the global value at
-         * produce time (rd_kafka_topic_new0()); others of the same name are
-         * the legacy consumer's (auto.commit.interval.ms). */
-        return twin && twin->scope == KSAFE_SCOPE_TOPIC && strcmp(twin->name, prop->name) == 0 &&
-                               twin->values && strstr(twin->values, "inherit")
-                       ? twin
-                       : NULL;
-}
-
 static void facts_free(facts_t *f)
 {
         if (f) {
-                free(f->twin);
                 free(f->kind);
                 free(f);
         }
@@ -84,8 +66,7 @@ static facts_t *facts_build(const ksafe_props_t *props)
 {
         size_t n = ksafe_props__count(props);
         facts_t *f = calloc(1, sizeof(*f));
-        if (!f || !(f->twin = calloc(n + 1, sizeof(*f->twin))) ||
-            !(f->kind = calloc(n + 1, sizeof(*f->kind)))) {
+        if (!f || !(f->kind = calloc(n + 1, sizeof(*f->kind)))) {
                 facts_free(f);
                 return NULL;
         }
@@ -94,7 +75,6 @@ static facts_t *facts_build(const ksafe_props_t *props)
                 const ksafe_prop_t *p = ksafe_props__at(props, i);
                 if (p->canon != p)
                         continue;
-                f->twin[i] = twin_lookup(props, p);
                 f->kind[i] = (unsigned char)ksafe_finalize__kind(props, p);
         }
         return f;
@@ -611,11 +591,8 @@ const char *ksafe_view__unset_value(const ksafe_view_t *view, const ksafe_prop_t
 
 const ksafe_prop_t *ksafe_view__topic_twin(const ksafe_view_t *view, const ksafe_prop_t *prop)
 {
-        prop = prop->canon;
-        if (prop->scope != KSAFE_SCOPE_GLOBAL)
-                return NULL;
-        const facts_t *f = facts_of(view->props);
-        return f ? f->twin[ksafe_props__index(view->props, prop)] : twin_lookup(view->props, prop);
+        (void)view;
+        return prop->canon->topic_twin; /* linked by props.c */
 }
 
 const char *ksafe_prop__conf_name(const ksafe_prop_t *prop, char *buf, size_t size)

@@ -8,6 +8,7 @@
  * sets comes back as a finding carrying its value as read and its location.
  */
 #include <check.h>
+#include <jansson.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -460,6 +461,182 @@ START_TEST(json_string_values_are_decoded)
                              "p.json", KSAFE_FORMAT_JSON);
         assert_probe(r, "client.id", "say \"hi\" \xC3\xA9\\", 1, 2);
         ksafe_report_destroy(r);
+}
+END_TEST
+
+/*
+ * The JSON reader against jansson: random documents from pieces of every
+ * kind (escapes, non-ASCII text, numbers at the edges of what jansson
+ * reads, literals, containers, stray syntax). ksafe reads a document when
+ * jansson reads it as an object, with jansson's error otherwise, and each
+ * member's key and string value as jansson decodes them (the last of two
+ * members with one key, as jansson keeps).
+ */
+#define JSON_RANDOM_DOCS 3000
+static void json_random_piece(ksafe_buf_t *b, unsigned *seed, bool string)
+{
+        static const char *const text[] = {
+                "a",
+                "client.id",
+                " ",
+                "\\\"",
+                "\\\\",
+                "\\/",
+                "\\n",
+                "\\t",
+                "\\u00e9",
+                "\\u0041",
+                "\\ud83d\\ude00",
+                "\\ud83d",
+                "\\ude00",
+                "\\u0000",
+                "\\x",
+                "\xC3\xA9",
+                "\xFF",
+                "\xED\xA0\x80",
+                "\xF0\x9F\x94\x92",
+                "\x01",
+                "\t",
+                "~",
+                "\x7f",
+        };
+        static const char *const other[] = {
+                "0",
+                "-1",
+                "1.5",
+                "1e3",
+                "-0.0e-2",
+                "01",
+                "1E5",
+                "-01",
+                "0x1",
+                "00",
+                "123456789012345678",
+                "-12345678901234567",
+                "1234567890123456789",
+                "0.5.5",
+                "[[[[[[[[1]]]]]]]]",
+                "[1,]",
+                "{\"a\":}",
+                "\"\\u0041\"",
+                "\"\x7f\"",
+                "\f",
+                "\v",
+                "1.",
+                ".5",
+                "1e",
+                "-",
+                "9223372036854775807",
+                "9223372036854775808",
+                "-9223372036854775808",
+                "-9223372036854775809",
+                "1e308",
+                "1e309",
+                "-1e400",
+                "1e-400",
+                "true",
+                "false",
+                "null",
+                "nul",
+                "tru",
+                "{}",
+                "[]",
+                "[1,2]",
+                "{\"a\":1}",
+                "[",
+                "{",
+                "}",
+                "]",
+                ",",
+                ":",
+                "\"",
+                "\"x\"",
+                "  ",
+                "\n",
+                "\r\n",
+                "\r",
+        };
+        *seed = *seed * 1103515245u + 12345u;
+        unsigned r = *seed >> 16;
+        if (string) {
+                ksafe_buf__append(b, "\"", 1);
+                for (unsigned i = 0, n = r % 5; i < n; i++) {
+                        *seed = *seed * 1103515245u + 12345u;
+                        const char *t = text[(*seed >> 16) % ARRAY_SIZE(text)];
+                        ksafe_buf__append(b, t, strlen(t));
+                }
+                ksafe_buf__append(b, "\"", 1);
+                return;
+        }
+        const char *t = other[r % ARRAY_SIZE(other)];
+        ksafe_buf__append(b, t, strlen(t));
+}
+
+static char *json_random_doc(unsigned *seed)
+{
+        ksafe_buf_t b = {0};
+        *seed = *seed * 1103515245u + 12345u;
+        unsigned r = *seed >> 16;
+        bool corrupt = r % 4 == 0;
+        ksafe_buf__append(&b, r % 7 == 0 ? " \n{" : "{", r % 7 == 0 ? 3 : 1);
+        for (unsigned i = 0, n = (r >> 3) % 6; i < n; i++) {
+                if (i)
+                        ksafe_buf__append(&b, ",\n  ", i % 2 ? 4 : 1);
+                json_random_piece(&b, seed, true);
+                ksafe_buf__append(&b, ": ", 2);
+                *seed = *seed * 1103515245u + 12345u;
+                json_random_piece(&b, seed, (*seed >> 16) % 2 == 0);
+                *seed = *seed * 1103515245u + 12345u;
+                if (corrupt && (*seed >> 16) % 3 == 0)
+                        json_random_piece(&b, seed, false);
+        }
+        ksafe_buf__append(&b, "}", 1);
+        *seed = *seed * 1103515245u + 12345u;
+        if (corrupt && (*seed >> 16) % 3 == 0)
+                json_random_piece(&b, seed, false);
+        return ksafe_buf__take(&b);
+}
+
+START_TEST(json_reads_as_jansson)
+{
+        unsigned seed = 15;
+        size_t read = 0;
+        for (int i = 0; i < JSON_RANDOM_DOCS; i++) {
+                char *doc = json_random_doc(&seed);
+                json_error_t jerr;
+                json_t *j = json_loadb(doc, strlen(doc), JSON_DECODE_ANY, &jerr);
+                ksafe_error_t err = {0};
+                ksafe_config_options_t opts = KSAFE_CONFIG_OPTIONS_INIT;
+                opts.format = KSAFE_FORMAT_JSON;
+                ksafe_config_t *cfg = ksafe_config_read(doc, strlen(doc), "r.json", &opts, &err);
+                ck_assert_msg((cfg != NULL) == json_is_object(j), "%s: ksafe %s, jansson %s", doc,
+                              cfg ? "reads it" : err.text, j ? "reads it" : jerr.text);
+                if (!j) {
+                        ck_assert_str_eq(err.text, ksafe_error__json_text(&jerr));
+                        ck_assert_int_eq(err.line, jerr.line);
+                        ck_assert_int_eq(err.column, jerr.column);
+                }
+                for (size_t e = 0; cfg && e < cfg->count; e++) {
+                        const char *name = cfg->entries[e].name;
+                        json_t *v = json_object_get(j, name);
+                        ck_assert_msg(v != NULL, "%s: key \"%s\" unknown to jansson", doc, name);
+                        bool last = true;
+                        for (size_t later = e + 1; later < cfg->count; later++)
+                                last &= strcmp(cfg->entries[later].name, name) != 0;
+                        if (last && json_is_string(v))
+                                ck_assert_msg(strcmp(cfg->entries[e].raw, json_string_value(v)) ==
+                                                      0,
+                                              "%s: \"%s\" is \"%s\" to ksafe, \"%s\" to jansson",
+                                              doc, name, cfg->entries[e].raw, json_string_value(v));
+                }
+                read += cfg != NULL;
+                ksafe_config_destroy(cfg);
+                json_decref(j);
+                free(doc);
+        }
+        /* Both kinds were tried. */
+        ck_assert_uint_gt(read, JSON_RANDOM_DOCS / 10);
+        ck_assert_uint_lt(read, JSON_RANDOM_DOCS - JSON_RANDOM_DOCS / 10);
 }
 END_TEST
 
@@ -1727,6 +1904,7 @@ static Suite *config_suite(void)
         tcase_add_unchecked_fixture(tc, load_policies, free_policies);
         tcase_add_test(tc, json_scalars);
         tcase_add_test(tc, json_string_values_are_decoded);
+        tcase_add_test(tc, json_reads_as_jansson);
         tcase_add_test(tc, json_safe_config_is_clean);
         tcase_add_test(tc, json_number_kept_as_written);
         tcase_add_test(tc, json_nested_value_is_invalid);

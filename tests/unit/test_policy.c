@@ -2203,6 +2203,51 @@ END_TEST
 
 #define N(array) ((int)(sizeof(array) / sizeof(*(array))))
 
+/* A bound as the expected values show it: the shortest of %.15g, %.16g,
+ * %.17g that reads back as the same double (what librdkafka stores). */
+static void shortest(double d, char *buf, size_t size)
+{
+        for (int digits = 15; digits <= 17; digits++) {
+                snprintf(buf, size, "%.*g", digits, d);
+                if (strtod(buf, NULL) == d)
+                        return;
+        }
+}
+
+/* Bounds of every kind shown in "expected between MIN and MAX": whole
+ * numbers (written cheaply) and fractions, zero of both signs, large. */
+START_TEST(test_describe_bounds)
+{
+        static const struct {
+                const char *property, *min, *max;
+        } cases[] = {
+                {"linger.ms", "0", "900000"},     {"linger.ms", "-0.0", "5"},
+                {"linger.ms", "0.5", "153456.4"}, {"linger.ms", "1e-7", "899999.99999999"},
+                {"linger.ms", "12.25", "100.0"},  {"message.max.bytes", "1000", "1000000000"},
+                {"retries", "0", "2147483647"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                char json[512];
+                snprintf(json, sizeof(json),
+                         "{\"ksafe_policy\": 1, \"allow_unsafe\": true, \"rules\": [{\"id\": "
+                         "\"b\", \"property\": \"%s\", \"min\": %s, \"max\": %s, "
+                         "\"action\": \"warn\"}]}",
+                         cases[i].property, cases[i].min, cases[i].max);
+                ksafe_policy_t *p = policy_from(json, NULL);
+                ck_assert_uint_eq(p->rule_count, 1);
+                char lo[64], hi[64], want[200];
+                shortest(strtod(cases[i].min, NULL), lo, sizeof(lo));
+                shortest(strtod(cases[i].max, NULL), hi, sizeof(hi));
+                snprintf(want, sizeof(want), "between %s and %s", lo, hi);
+                ksafe_buf_t got = {0};
+                ksafe_rule__describe(&p->rules[0], NULL, &got);
+                ck_assert_str_eq(got.data, want);
+                ksafe_buf__free(&got);
+                ksafe_policy_destroy(p);
+        }
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
         Suite *s = suite_create("policy");
@@ -2222,6 +2267,7 @@ static Suite *policy_suite(void)
         tcase_add_test(tc, test_check_equals);
         tcase_add_test(tc, test_check_one_of);
         tcase_add_test(tc, test_check_min_max_set);
+        tcase_add_test(tc, test_describe_bounds);
         tcase_add_test(tc, test_check_min_sum);
         tcase_add_test(tc, test_check_required_and_forbidden);
         tcase_add_test(tc, test_check_values_as_json_types);

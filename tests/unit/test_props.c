@@ -81,6 +81,64 @@ START_TEST(test_unknown_names)
 }
 END_TEST
 
+/* Every row of the table is found by its own name (the hash index agrees
+ * with the table): a global row is what its name means, and a topic-level
+ * row too unless a global property has the same name (global first, as
+ * rd_kafka_conf_set() does); "topic." + a topic row's name finds it. */
+START_TEST(test_every_row_found)
+{
+        size_t n = ksafe_props__count(props);
+        ck_assert_uint_gt(n, 150);
+        for (size_t i = 0; i < n; i++) {
+                const ksafe_prop_t *row = ksafe_props__at(props, i);
+                const ksafe_prop_t *found = ksafe_props__find(props, row->name);
+                ck_assert_msg(found != NULL, "row %zu \"%s\" not found", i, row->name);
+                if (row->scope == KSAFE_SCOPE_GLOBAL || found->scope == KSAFE_SCOPE_TOPIC)
+                        ck_assert_msg(found == row->canon, "\"%s\" finds \"%s\"", row->name,
+                                      found->name);
+                if (row->scope != KSAFE_SCOPE_TOPIC)
+                        continue;
+                char prefixed[300];
+                snprintf(prefixed, sizeof(prefixed), "topic.%s", row->name);
+                const ksafe_prop_t *global = NULL;
+                for (size_t j = 0; j < n; j++) {
+                        const ksafe_prop_t *g = ksafe_props__at(props, j);
+                        if (g->scope == KSAFE_SCOPE_GLOBAL && strcmp(g->name, prefixed) == 0)
+                                global = g;
+                }
+                ck_assert_ptr_eq(ksafe_props__find(props, prefixed),
+                                 global ? global->canon : row->canon);
+        }
+}
+END_TEST
+
+/* A global property's topic-level twin is the topic property that
+ * ksafe_props__find("topic." + its name) finds, of the same name, that can
+ * say "inherit" (compression.codec); no other row has one. */
+START_TEST(test_topic_twins)
+{
+        size_t twins = 0;
+        for (size_t i = 0; i < ksafe_props__count(props); i++) {
+                const ksafe_prop_t *p = ksafe_props__at(props, i);
+                const ksafe_prop_t *want = NULL;
+                char name[300];
+                snprintf(name, sizeof(name), "topic.%s", p->name);
+                const ksafe_prop_t *t = ksafe_props__find(props, name);
+                if (p->canon == p && p->scope == KSAFE_SCOPE_GLOBAL && t &&
+                    t->scope == KSAFE_SCOPE_TOPIC && strcmp(t->name, p->name) == 0 && t->values &&
+                    strstr(t->values, "inherit"))
+                        want = t;
+                ck_assert_msg(p->topic_twin == want, "%s: twin %s, expected %s", p->name,
+                              p->topic_twin ? p->topic_twin->name : "none",
+                              want ? want->name : "none");
+                twins += want != NULL;
+        }
+        ck_assert_uint_ge(twins, 1);
+        ck_assert_ptr_eq(prop("compression.codec")->topic_twin,
+                         ksafe_props__find(props, "topic.compression.codec"));
+}
+END_TEST
+
 START_TEST(test_well_known)
 {
         ck_assert_ptr_eq(ksafe_props__well_known(props, KSAFE_P_ACKS), prop("acks"));
@@ -111,6 +169,30 @@ START_TEST(test_defaults_from_librdkafka)
         ck_assert_str_eq(prop("security.protocol")->def, "plaintext");
         /* no default: empty, never NULL */
         ck_assert_str_eq(prop("transactional.id")->def, "");
+}
+END_TEST
+
+/* Every row's default is what rd_kafka_conf_get() reads from a new conf
+ * under its canonical name ("" for a pointer or no value). */
+START_TEST(test_every_default_as_conf_get)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        for (size_t i = 0; i < ksafe_props__count(props); i++) {
+                const ksafe_prop_t *p = ksafe_props__at(props, i);
+                char buf[4096] = "";
+                size_t size = sizeof(buf);
+                rd_kafka_conf_res_t res = RD_KAFKA_CONF_UNKNOWN;
+                if (p->type != KSAFE_PROP_POINTER)
+                        res = p->scope == KSAFE_SCOPE_GLOBAL
+                                      ? rd_kafka_conf_get(conf, p->canon->name, buf, &size)
+                                      : rd_kafka_topic_conf_get(tconf, p->canon->name, buf, &size);
+                ck_assert_msg(strcmp(p->def, res == RD_KAFKA_CONF_OK ? buf : "") == 0,
+                              "%s: default \"%s\", librdkafka \"%s\"", p->name, p->def,
+                              res == RD_KAFKA_CONF_OK ? buf : "");
+        }
+        rd_kafka_topic_conf_destroy(tconf);
+        rd_kafka_conf_destroy(conf);
 }
 END_TEST
 
@@ -289,6 +371,80 @@ START_TEST(test_parse_remembered)
 }
 END_TEST
 
+/*
+ * A value parses as on a fresh conf, whatever was parsed before
+ * (propvalue.c reuses its scratch confs): every property of the table,
+ * with texts of every kind, each distinct (so that none is remembered),
+ * parsed after the others, gives what librdkafka gives on a new conf.
+ * CSV flags OR into what a conf holds, so a reused conf would read
+ * debug=topic after debug=broker as "broker,topic".
+ */
+static char *fresh_parse(const ksafe_prop_t *p, const char *raw, bool *accepted)
+{
+        char out[4096] = "", errstr[512];
+        size_t size = sizeof(out);
+        rd_kafka_conf_res_t res;
+        if (p->scope == KSAFE_SCOPE_GLOBAL) {
+                rd_kafka_conf_t *conf = rd_kafka_conf_new();
+                res = rd_kafka_conf_set(conf, p->name, raw, errstr, sizeof(errstr));
+                if (res == RD_KAFKA_CONF_OK)
+                        res = rd_kafka_conf_get(conf, p->name, out, &size);
+                rd_kafka_conf_destroy(conf);
+        } else {
+                rd_kafka_topic_conf_t *conf = rd_kafka_topic_conf_new();
+                res = rd_kafka_topic_conf_set(conf, p->name, raw, errstr, sizeof(errstr));
+                if (res == RD_KAFKA_CONF_OK)
+                        res = rd_kafka_topic_conf_get(conf, p->name, out, &size);
+                rd_kafka_topic_conf_destroy(conf);
+        }
+        /* An empty string property reads back as unset: "" to ksafe. */
+        *accepted = res == RD_KAFKA_CONF_OK || (res == RD_KAFKA_CONF_UNKNOWN && !*raw);
+        return strdup(out);
+}
+
+START_TEST(test_parse_as_on_a_fresh_conf)
+{
+        static const char *const texts[] = {
+                "",          "0",      "1",     "-1",           "7",    "all", "true",
+                "false",     "broker", "topic", "broker,topic", "gzip", "lz4", "none",
+                "+metadata", "-all",   "2.5",   "x.y:1",        "^a.*", "(",   "PLAIN",
+                "abc",
+        };
+        size_t n = ksafe_props__count(props);
+        unsigned serial = 0;
+        for (int round = 0; round < 2; round++)
+                for (size_t i = 0; i < n; i++) {
+                        const ksafe_prop_t *p = ksafe_props__at(props, i)->canon;
+                        if (p->type == KSAFE_PROP_POINTER ||
+                            strcmp(p->name, "plugin.library.paths") == 0)
+                                continue;
+                        for (size_t t = 0; t < ARRAY_SIZE(texts); t++) {
+                                /* A text of its own each time: never remembered. */
+                                char raw[64];
+                                if (round == 0 || !texts[t][0])
+                                        snprintf(raw, sizeof(raw), "%s", texts[t]);
+                                else
+                                        snprintf(raw, sizeof(raw), "%s%s%u", texts[t],
+                                                 p->type == KSAFE_PROP_STRING ? "-" : " ",
+                                                 serial++ % 3);
+                                bool want_ok;
+                                char *want = fresh_parse(p, raw, &want_ok);
+                                char errstr[512] = "";
+                                char *got = ksafe_prop__parse(p, raw, errstr, sizeof(errstr));
+                                ck_assert_msg((got != NULL) == want_ok,
+                                              "%s=\"%s\": ksafe %s, librdkafka %s", p->name, raw,
+                                              got ? got : errstr, want_ok ? want : "refuses");
+                                if (got)
+                                        ck_assert_msg(strcmp(got, want) == 0,
+                                                      "%s=\"%s\": ksafe \"%s\", librdkafka \"%s\"",
+                                                      p->name, raw, got, want);
+                                free(got);
+                                free(want);
+                        }
+                }
+}
+END_TEST
+
 START_TEST(test_parse_pointer_property)
 {
         char out[256] = "", errstr[256] = "";
@@ -450,6 +606,103 @@ END_TEST
 /*
  * "Did you mean"
  */
+
+/* ksafe_prop__strtod() is strtod(): value, sign of zero and where it
+ * stops, on plain integers (its quick path) and everything next to them. */
+START_TEST(test_strtod_as_libc)
+{
+        static const char *const texts[] = {
+                "0",
+                "-0",
+                "5",
+                "-5",
+                "123456789012345",
+                "-123456789012345",
+                "1234567890123456",
+                "99999999999999999999",
+                "007",
+                "5abc",
+                "5 ",
+                " 5",
+                "+5",
+                "--5",
+                "-",
+                "",
+                "1.5",
+                "1e3",
+                "1E3",
+                "5e",
+                "0x1A",
+                "0X1a",
+                "10x",
+                "1p5",
+                "0x1p3",
+                "inf",
+                "-inf",
+                "nan",
+                "2147483647",
+                "-2147483648",
+                "9007199254740993",
+                "1,5",
+                "12\n",
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+                char *want_end, *got_end;
+                double want = strtod(texts[i], &want_end);
+                double got = ksafe_prop__strtod(texts[i], &got_end);
+                ck_assert_msg((isnan(want) && isnan(got)) ||
+                                      (want == got && signbit(want) == signbit(got)),
+                              "\"%s\": %g, strtod %g", texts[i], got, want);
+                ck_assert_msg(got_end == want_end, "\"%s\": stops at %td, strtod at %td", texts[i],
+                              got_end - texts[i], want_end - texts[i]);
+        }
+        ck_assert(ksafe_prop__strtod("42", NULL) == 42);
+}
+END_TEST
+
+/* ksafe__whole_number() writes what "%.0f" and "%.15g" print, or nothing
+ * (fractions, -0, 10^15 and beyond, infinities, NaN). */
+START_TEST(test_whole_number_as_printf)
+{
+        static const double numbers[] = {
+                0,
+                -0.0,
+                1,
+                -1,
+                9,
+                10,
+                1000,
+                300000,
+                2147483647,
+                -2147483648.0,
+                999999999999999,
+                -999999999999999,
+                1e15,
+                -1e15,
+                0.5,
+                -0.5,
+                1e300,
+                INFINITY,
+                -INFINITY,
+                NAN,
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(numbers); i++) {
+                double d = numbers[i];
+                char got[32] = "untouched", f[64], g[64];
+                snprintf(f, sizeof(f), "%.0f", d);
+                snprintf(g, sizeof(g), "%.15g", d);
+                bool whole = d == floor(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d));
+                const char *r = ksafe__whole_number(d, got, sizeof(got));
+                ck_assert_msg((r != NULL) == whole, "%s: %s", f, r ? "written" : "refused");
+                if (r) {
+                        ck_assert_str_eq(got, f);
+                        ck_assert_str_eq(got, g);
+                } else {
+                        ck_assert_str_eq(got, "untouched");
+                }
+        }
+}
+END_TEST
 
 START_TEST(test_suggest)
 {
@@ -666,12 +919,15 @@ static Suite *props_suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_loop_test(tc, test_alias_resolves_to_canonical, 0, N(aliases));
         tcase_add_test(tc, test_unknown_names);
+        tcase_add_test(tc, test_every_row_found);
+        tcase_add_test(tc, test_topic_twins);
         tcase_add_test(tc, test_well_known);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("defaults");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_defaults_from_librdkafka);
+        tcase_add_test(tc, test_every_default_as_conf_get);
         tcase_add_test(tc, test_types);
         tcase_add_test(tc, test_ranges_and_choices);
         tcase_add_test(tc, test_zero_is_infinite);
@@ -683,6 +939,7 @@ static Suite *props_suite(void)
         tcase_add_loop_test(tc, test_parse_refused_with_message, 0, N(refusals));
         tcase_add_test(tc, test_parse_pointer_property);
         tcase_add_test(tc, test_parse_remembered);
+        tcase_add_test(tc, test_parse_as_on_a_fresh_conf);
         tcase_add_test(tc, test_parse_refusal_hides_sensitive_value);
         tcase_add_loop_test(tc, test_probe_unlisted_names, 0, N(probes));
         suite_add_tcase(s, tc);
@@ -691,6 +948,8 @@ static Suite *props_suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_loop_test(tc, test_misread, 0, N(misreads));
         tcase_add_test(tc, test_number);
+        tcase_add_test(tc, test_strtod_as_libc);
+        tcase_add_test(tc, test_whole_number_as_printf);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("suggest");

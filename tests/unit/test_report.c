@@ -820,6 +820,9 @@ START_TEST(escape_table)
                 {"caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x94\x92 \xC2\xA0",
                  "caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x94\x92 \xC2\xA0"},
                 {"back\\slash \\n", "back\\slash \\n"},
+                /* the edges of the printable ASCII runs copied whole */
+                {" ~\x1f!\x7f}\x80", " ~\\x1f!\\x7f}\\x80"},
+                {"\x1f", "\\x1f"},
                 {"", ""},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
