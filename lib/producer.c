@@ -120,14 +120,15 @@ static bool recording_setter(void *target, const ksafe_rule_t *rule, const char 
         char *parsed = ksafe_prop__parse(prop, value, errstr, sizeof(errstr));
         if (!parsed)
                 return false;
+        /* A value that reads as the view's already does (a float set again
+         * as judged) changes nothing the view knows, and cannot be seen to
+         * take: not read back. */
+        ksafe_value_t before;
+        bool known = ksafe_view__stored(fx->view, prop, &before);
+        bool changes = !known || strcmp(before.text, parsed) != 0;
         /* Enforcing forbidden writes the value librdkafka uses unset: the
          * view counts it as not set (enforce.c tells the view so). */
-        bool is_set = !(rule->checks & KSAFE_CHECK_FORBIDDEN);
-        /* A value that reads as the conf's already does (a float set again
-         * as judged) cannot be seen to take: not read back. */
-        ksafe_value_t before;
-        bool changes =
-                !ksafe_view__stored(fx->view, prop, &before) || strcmp(before.text, parsed) != 0;
+        bool is_set = changes ? !(rule->checks & KSAFE_CHECK_FORBIDDEN) : before.is_set;
         bool ok = ksafe_view__override(fx->view, prop, parsed, is_set) &&
                   record_fix(fx, changes ? prop : NULL,
                              ksafe_prop__conf_name(prop, buf, sizeof(buf)), value);
