@@ -547,7 +547,9 @@ struct ksafe_policy_s {
         ksafe_props_t *props;
         ksafe_rule_t *rules;
         size_t rule_count;
-        char *resolved_json;
+        /* The resolved rules as written (jansson's, never changed), for
+         * ksafe_policy_to_json(): rendered when asked, not at every load. */
+        struct json_t *rules_json;
 };
 
 /*
