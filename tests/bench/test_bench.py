@@ -1,5 +1,5 @@
 """tools/bench --quick prints the whole table: every row of issue 15's goals, the growth
-rows and the facade rows, each with a figure (or n/a with the reason for ajv-cli when npm
+rows, the facade rows and the instruction counts, each with a figure (or n/a with the reason for ajv-cli when npm
 cannot install it), and the note on what the mock cluster cannot show. No time is judged.
 
 Usage: test_bench.py TOOLS/BENCH BUILD-DIR
@@ -24,8 +24,11 @@ ROWS = [
     ('goal', r'peak memory \(max RSS\)'),
     ('goal', r'one invocation on one small file vs a do-nothing program'),
     ('goal', r'[0-9,]+ lines of unknown keys \(did-you-mean\)'),
-    ('growth', r'lint time per file at [0-9,]+ files'),  # 4
+    ('growth', r'lint time per file, [0-9,]+ files'),  # 4
     ('growth', r'lint time per line, [0-9,]+ lines'),  # 3 in --quick
+    ('instr', r'ksafe-lint on one small file vs the do-nothing program'),
+    ('instr', r'ksafe-lint per file \([0-9,]+ files minus [0-9,]+'),
+    ('instr', r'ksafe-lint per line of unknown keys'),
     ('facade', r'bare `rd_kafka_new`'),
     ('facade', r'`ksafe_producer_new`, policy NULL'),
     ('facade', r'`ksafe_producer_new`, policy loaded'),
@@ -37,10 +40,10 @@ ROWS = [
     ('facade', r'delivery latency p99'),
 ]
 COUNTS = {r'ksafe-lint, [0-9,]+ small JSON configs, vs ajv-cli 5': 2,
-          r'lint time per file at [0-9,]+ files': 4,
+          r'lint time per file, [0-9,]+ files': 4,
           r'lint time per line, [0-9,]+ lines': 3}
 
-FIGURE = re.compile(r'[0-9.]+ (s|ms|µs|MB|msg/s)|n/a \(')
+FIGURE = re.compile(r'[0-9.]+ (s|ms|µs|MB|msg/s|k instr|M instr|instr)|n/a \(')
 
 _out = {}
 
@@ -71,7 +74,7 @@ def test_every_row(t):
     """every row is there, as many times as it should be, each with a figure"""
     rows = [line.split(' | ') for line in output()['text'].splitlines()
             if line.startswith('| goal') or line.startswith('| growth') or
-            line.startswith('| facade')]
+            line.startswith('| facade') or line.startswith('| instr')]
     for section, what in ROWS:
         got = [r for r in rows if r[0] == f'| {section}' and re.match(what, r[1])]
         want = COUNTS.get(what, 1)

@@ -8,9 +8,11 @@ Usage: test_knobs.py PATH/TO/ksafe-lint
 The fixtures are in tests/data/knobs. It reuses test_lint.py's runner and helpers; every
 run goes through them, so each failure shows the commands it ran.
 """
+import atexit
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -504,6 +506,7 @@ def test_suppressions_multitool(t):
 def project(files):
     """A temporary tree: {relative path: text or object (written as JSON)}."""
     tmp = tempfile.mkdtemp(prefix='ksafe-knobs-')
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     for rel, content in files.items():
         path = os.path.join(tmp, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
