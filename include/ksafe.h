@@ -818,8 +818,9 @@ KSAFE_EXPORT const char *ksafe_action_name(ksafe_action_t action);
 KSAFE_EXPORT const char *ksafe_severity_name(ksafe_severity_t severity);
 
 /** true when the values of property `name` must never be printed
- *  (passwords, secrets, private keys, *.pem, ...). Any name, known or not;
- *  `name` must not be NULL. Thread-safe. */
+ *  (passwords, secrets, private keys, *.pem, ...). Any name, known or not,
+ *  compared without regard to ASCII case in every locale; `name` must not
+ *  be NULL. Thread-safe. */
 KSAFE_EXPORT bool ksafe_property_is_sensitive(const char *name);
 
 /** The version of the linked library, encoded as KSAFE_VERSION is

@@ -58,7 +58,8 @@ void ksafe_buf__free(ksafe_buf_t *buf);
 
 /** A growable array is a T *items with a size_t count and cap of its own:
  *  KSAFE_ARRAY_RESERVE(items, count, cap) makes room for items[count],
- *  doubling cap (from KSAFE_ARRAY_FIRST) when the array is full. false when
+ *  doubling cap (from KSAFE_ARRAY_FIRST, fewer items when they are large:
+ *  a first block of at most 512 bytes) when the array is full. false when
  *  out of memory: the array is unchanged. */
 #define KSAFE_ARRAY_FIRST 16
 #define KSAFE_ARRAY_RESERVE(items, count, cap)                                                     \
@@ -552,7 +553,9 @@ struct ksafe_policy_s {
         ksafe_props_t *props;
         ksafe_rule_t *rules;
         size_t rule_count;
-        char *resolved_json;
+        /* The resolved rules as written (jansson's, never changed), for
+         * ksafe_policy_to_json(): rendered when asked, not at every load. */
+        struct json_t *rules_json;
 };
 
 /*
