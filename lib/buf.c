@@ -167,7 +167,13 @@ bool ksafe_array__reserve(void *itemsp, size_t size, size_t count, size_t *cap)
 {
         if (count < *cap)
                 return true;
-        size_t grown = *cap ? *cap : KSAFE_ARRAY_FIRST;
+        /* The first block at most 512 bytes (a few large items, up to
+         * KSAFE_ARRAY_FIRST small ones): glibc serves small blocks from its
+         * caches, while a first block of 16 config entries (2 KB, made for
+         * every file read) took its slow path and a consolidation. */
+        size_t first = 512 / size;
+        first = first < 2 ? 2 : first > KSAFE_ARRAY_FIRST ? KSAFE_ARRAY_FIRST : first;
+        size_t grown = *cap ? *cap : first;
         if (grown > SIZE_MAX / 2 / size)
                 return false;
         grown = *cap ? 2 * *cap : grown;

@@ -161,11 +161,13 @@ void ksafe_eval__entries(const ksafe_policy_t *policy, const ksafe_view_t *view,
                         .severity = KSAFE_SEVERITY_ERROR,
                         .is_set = true,
                 };
-                bool secret =
-                        ksafe_property_is_sensitive(e->name) || (e->prop && e->prop->sensitive);
-                if (e->prop)
-                        v.actual = secret ? KSAFE_REDACTED : e->value ? e->value : e->raw;
                 judge_entry(policy, entries, e, &v, message, sizeof(message));
+                /* The value, for a finding (most lines have none). */
+                if (v.rule_id && e->prop)
+                        v.actual = e->prop->sensitive || ksafe_property_is_sensitive(e->name)
+                                           ? KSAFE_REDACTED
+                                   : e->value ? e->value
+                                              : e->raw;
                 if (v.rule_id)
                         ksafe_report__add(report, &v);
                 if (e->syntax)

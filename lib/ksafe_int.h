@@ -58,7 +58,8 @@ void ksafe_buf__free(ksafe_buf_t *buf);
 
 /** A growable array is a T *items with a size_t count and cap of its own:
  *  KSAFE_ARRAY_RESERVE(items, count, cap) makes room for items[count],
- *  doubling cap (from KSAFE_ARRAY_FIRST) when the array is full. false when
+ *  doubling cap (from KSAFE_ARRAY_FIRST, fewer items when they are large:
+ *  a first block of at most 512 bytes) when the array is full. false when
  *  out of memory: the array is unchanged. */
 #define KSAFE_ARRAY_FIRST 16
 #define KSAFE_ARRAY_RESERVE(items, count, cap)                                                     \
@@ -354,6 +355,11 @@ const char *ksafe_prop__conf_name(const ksafe_prop_t *prop, char *buf, size_t si
 /** The value of `prop` as the view stores it, before the finalize model
  *  (its text owned by the view). false when out of memory. */
 bool ksafe_view__stored(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
+/** Does `conf` hold the value the view has for `prop` (before the finalize
+ *  model)? Read from conf itself, never from the view's cache: whether a
+ *  value set on conf took. */
+bool ksafe_view__conf_holds(const ksafe_view_t *view, const rd_kafka_conf_t *conf,
+                            const ksafe_prop_t *prop);
 /** The property table the view was made with. */
 const ksafe_props_t *ksafe_view__props(const ksafe_view_t *view);
 /** Whether the conf or file behind the view asks for librdkafka's mock
@@ -547,7 +553,9 @@ struct ksafe_policy_s {
         ksafe_props_t *props;
         ksafe_rule_t *rules;
         size_t rule_count;
-        char *resolved_json;
+        /* The resolved rules as written (jansson's, never changed), for
+         * ksafe_policy_to_json(): rendered when asked, not at every load. */
+        struct json_t *rules_json;
 };
 
 /*

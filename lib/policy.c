@@ -248,8 +248,7 @@ static ksafe_policy_t *build_policy(loader_t *L, const state_t *st, const char *
                         goto nomem;
                 policy->rule_count++;
         }
-        if (!(policy->resolved_json = ksafe_policy__render_json(policy, objs)))
-                goto nomem;
+        policy->rules_json = json_incref(objs);
         /* The files it was read from, for the cache of KSAFE_POLICY's. */
         if (!(policy->files = calloc(L->depth + 1, sizeof(*policy->files))))
                 goto nomem;
@@ -418,7 +417,7 @@ void ksafe_policy_destroy(ksafe_policy_t *policy)
         ksafe_props__destroy(policy->props);
         free(policy->name);
         free(policy->env);
-        free(policy->resolved_json);
+        json_decref(policy->rules_json);
         free(policy);
 }
 

@@ -30,8 +30,9 @@ struct ksafe_props_s {
         uint32_t *slots;
         size_t mask; /* number of slots - 1 (a power of two) */
         /* For ksafe_props__suggest(): each row's name length and how many
-         * of each character it has (see bag_of()). */
-        struct bag_s *bags;
+         * of each character it has (see bag_of()), made by the first
+         * suggestion (most runs make none) and published once. */
+        _Atomic(struct bag_s *) bags;
 };
 
 /* How many of each character a name has: a-z, 0-9 and '.', '_', '-' each
@@ -252,10 +253,6 @@ static bool index_build(ksafe_props_t *props)
         }
         props->slots = slots;
         props->mask = n - 1;
-        if (!(props->bags = calloc(props->count ? props->count : 1, sizeof(*props->bags))))
-                return false;
-        for (size_t r = 0; r < props->count; r++)
-                bag_of(props->all[r].name, &props->bags[r]);
         return true;
 }
 
@@ -463,7 +460,7 @@ static void table_free(ksafe_props_t *props)
         }
         free(props->all);
         free(props->slots);
-        free(props->bags);
+        free(atomic_load_explicit(&props->bags, memory_order_relaxed));
         free(props);
 }
 
@@ -580,6 +577,27 @@ static size_t bounded_distance(const char *a, size_t la, const char *b, size_t l
         return row[lb] <= k ? row[lb] : over;
 }
 
+/* The rows' bags (see bag_of()), made and published on first use under
+ * a lock, as the table itself; NULL when out of memory. */
+static pthread_mutex_t bags_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const bag_t *bags_of(const ksafe_props_t *props)
+{
+        ksafe_props_t *p = (ksafe_props_t *)props; /* only the cache changes */
+        bag_t *bags = atomic_load_explicit(&p->bags, memory_order_acquire);
+        if (bags)
+                return bags;
+        pthread_mutex_lock(&bags_lock);
+        bags = atomic_load_explicit(&p->bags, memory_order_relaxed);
+        if (!bags && (bags = calloc(props->count ? props->count : 1, sizeof(*bags))) != NULL) {
+                for (size_t r = 0; r < props->count; r++)
+                        bag_of(props->all[r].name, &bags[r]);
+                atomic_store_explicit(&p->bags, bags, memory_order_release);
+        }
+        pthread_mutex_unlock(&bags_lock);
+        return bags;
+}
+
 /*
  * The first property (in table order) at the smallest edit distance from
  * `name`, when that distance is within the limit. Each comparison is
@@ -600,11 +618,14 @@ const char *ksafe_props__suggest(const ksafe_props_t *props, const char *name)
                 limit = 4;
         const char *best = NULL;
         size_t bound = limit; /* a candidate must be within it to win */
-        bag_t mine;
+        bag_t mine, one;
         bag_of(name, &mine);
+        const bag_t *bags = bags_of(props);
         for (size_t i = 0; i < props->count; i++) {
                 const char *cand = props->all[i].name;
-                const bag_t *theirs = &props->bags[i];
+                const bag_t *theirs = bags ? &bags[i] : &one;
+                if (!bags)
+                        bag_of(cand, &one); /* out of memory: one at a time */
                 size_t lb = theirs->len;
                 /* Lower bounds first: the lengths, then the characters. */
                 if (lb > 128 || (la > lb ? la - lb : lb - la) > bound ||

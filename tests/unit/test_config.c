@@ -10,6 +10,7 @@
 #include <check.h>
 #include <jansson.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1884,6 +1885,95 @@ START_TEST(secrets_not_in_syntax_errors)
 }
 END_TEST
 
+/*
+ * Configs judged on several threads with one shared policy give the
+ * reports one thread gives: the memo of parsed values, the reused scratch
+ * confs (CSV flags never reused: a debug value ORed into another thread's
+ * would show), the did-you-mean counts made by the first suggestion. Each
+ * text is distinct (its padding, its client.id), so that values are
+ * parsed afresh on the threads, not answered by the memo; none of the
+ * differences changes what librdkafka reads.
+ */
+#define THREAD_CONFIGS 16
+#define THREADS 4
+#define THREAD_ROUNDS 3
+
+static const char thread_policy_json[] =
+        "{\"ksafe_policy\": 1, \"name\": \"threads\", \"extends\": \"builtin:default\","
+        " \"rules\": [{\"id\": \"debug-broker\", \"property\": \"debug\", \"equals\": "
+        "\"broker\", \"action\": \"warn\"}, {\"id\": \"linger-4\", \"property\": "
+        "\"linger.ms\", \"max\": 4, \"action\": \"warn\"}]}";
+
+static ksafe_policy_t *thread_policy;
+
+static char *thread_config(int i, int salt)
+{
+        ksafe_buf_t b = {0};
+        static const char *const debug[] = {"broker", "topic", "broker,topic", "msg"};
+        ksafe_buf__printf(&b,
+                          "{\n  \"client.id\": \"c-%d-%d\",\n  \"debug\": \"%*s%s\",\n"
+                          "  \"linger.ms\": \"%d.%0*d\",\n  \"%s\": 1,\n  \"acks\": \"%s\"\n}\n",
+                          i, salt, salt % 5, "", debug[i % 4], 3 + i % 4, 1 + salt % 6, 0,
+                          i % 3 ? "lingr.ms" : "enable.idempotance", i % 2 ? "all" : "1");
+        return ksafe_buf__take(&b);
+}
+
+static char *thread_report(int i, int salt)
+{
+        char *text = thread_config(i, salt);
+        ksafe_report_t *r = check_string(thread_policy, text, "t.json", KSAFE_FORMAT_JSON);
+        char *json = ksafe_report_to_json(r);
+        ksafe_report_destroy(r);
+        free(text);
+        return json;
+}
+
+typedef struct worker_s {
+        int id;
+        char *json[THREAD_ROUNDS][THREAD_CONFIGS];
+} worker_t;
+
+static void *thread_work(void *arg)
+{
+        worker_t *w = arg;
+        for (int r = 0; r < THREAD_ROUNDS; r++)
+                for (int k = 0; k < THREAD_CONFIGS; k++) {
+                        int i = (k + w->id * 5) % THREAD_CONFIGS;
+                        w->json[r][i] = thread_report(i, 1 + w->id * 1000 + r * 100 + k);
+                }
+        return NULL;
+}
+
+START_TEST(configs_judged_on_threads)
+{
+        ksafe_error_t err = {0};
+        thread_policy = ksafe_policy_load_string(thread_policy_json, NULL, &err);
+        ck_assert_msg(thread_policy, "thread policy: %s", err.text);
+        static worker_t workers[THREADS];
+        pthread_t tid[THREADS];
+        for (int t = 0; t < THREADS; t++) {
+                workers[t].id = t;
+                ck_assert_int_eq(pthread_create(&tid[t], NULL, thread_work, &workers[t]), 0);
+        }
+        for (int t = 0; t < THREADS; t++)
+                ck_assert_int_eq(pthread_join(tid[t], NULL), 0);
+        for (int i = 0; i < THREAD_CONFIGS; i++) {
+                char *want = thread_report(i, 0);
+                ck_assert_ptr_nonnull(want);
+                ck_assert_msg(strstr(want, i % 3 ? "did you mean" : "enable.idempotence"), "%s",
+                              want);
+                for (int t = 0; t < THREADS; t++)
+                        for (int r = 0; r < THREAD_ROUNDS; r++) {
+                                ck_assert_ptr_nonnull(workers[t].json[r][i]);
+                                ck_assert_str_eq(workers[t].json[r][i], want);
+                                free(workers[t].json[r][i]);
+                        }
+                free(want);
+        }
+        ksafe_policy_destroy(thread_policy);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
         Suite *s = suite_create("config");
@@ -1962,6 +2052,11 @@ static Suite *config_suite(void)
         tcase_add_test(tc, secrets_never_shown);
         tcase_add_test(tc, secrets_never_shown_json);
         tcase_add_test(tc, secrets_not_in_syntax_errors);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("threads");
+        tcase_add_unchecked_fixture(tc, load_policies, free_policies);
+        tcase_add_test(tc, configs_judged_on_threads);
         suite_add_tcase(s, tc);
 
         /* javac and a JVM start: slow on a busy machine. */
