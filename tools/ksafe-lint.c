@@ -108,7 +108,8 @@ static void usage(FILE *out)
                 "                         an unreadable input or a bad policy)\n"
                 "  -q, --quiet            errors only; no warnings, no summary\n"
                 "  -j, --jobs N           judge N inputs at once (default: one per processor,\n"
-                "                         at most 4; 1 with --fix); output stays in input order\n"
+                "                         at most 4, 1 when all are busy or with --fix); the\n"
+                "                         output stays in input order\n"
                 "  -h, --help             show this help and exit\n"
                 "  -V, --version          show the versions of ksafe, librdkafka and jansson\n"
                 "\n"
@@ -865,10 +866,17 @@ static const char *set_jobs(lint_opts_t *opts, const char *s)
 }
 
 /* The inputs judged at once unless --jobs says: one per processor, at
- * most 4 (the writer, on the main thread, keeps up with that many). */
+ * most 4 (the writer, on the main thread, keeps up with that many), but 1
+ * when the 1-minute load average says every processor is busy already:
+ * there a worker thread only waits for one (measured on 2 processors at
+ * load average 11: -j 2 took 5.5 and 7.2 s for 100,000 files where -j 1
+ * took 5.1 and 4.8 s). */
 static unsigned default_jobs(void)
 {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
+        double load[1];
+        if (n > 1 && getloadavg(load, 1) == 1 && load[0] >= (double)n)
+                n = 1;
         return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
 }
 
