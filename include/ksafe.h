@@ -402,20 +402,22 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_
  * Create a producer that satisfies `policy`: the drop-in for
  * rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size).
  *
- * The policy is judged and enforced (see ksafe_conf_enforce()) on a copy of
- * `conf` first. When it refuses, nothing else happens. Otherwise the same
- * compliant values are set on `conf` itself (so that interceptors added to
- * it stay: rd_kafka_conf_dup() would not copy them), the producer is created
- * from it, and the created handle is audited (ksafe_handle_audit()) before
- * it is returned. `conf` NULL means librdkafka's defaults.
+ * The policy is judged and enforced (see ksafe_conf_enforce()) on a view of
+ * `conf` first, the compliant values held by ksafe only. When it refuses,
+ * nothing else happens. Otherwise those values are set on `conf` itself (so
+ * that interceptors added to it stay: rd_kafka_conf_dup() would not copy
+ * them) and read back, the producer is created from it, and the created
+ * handle is audited (ksafe_handle_audit()) before it is returned. `conf`
+ * NULL means librdkafka's defaults.
  *
  * Ownership follows rd_kafka_new(): on success the handle owns `conf` (do
  * not use or destroy it again); on failure the caller still owns `conf`:
  *  - refused by the policy (or the policy could not be loaded): `conf` is
  *    exactly as it was passed in;
  *  - the enforced values did not hold once set on `conf` (an interceptor
- *    dropped one), or rd_kafka_new() failed: `conf` holds the enforced
- *    values (and is left as rd_kafka_new() leaves it).
+ *    of its own refused or dropped one), or rd_kafka_new() failed: `conf`
+ *    holds the enforced values set until then (and is left as
+ *    rd_kafka_new() leaves it).
  * The audit judges the handle with what the pre-check knew about which
  * properties were set, and ksafe models every adjustment of librdkafka
  * 2.0.2's finalize, so no policy reaches a failing audit unless ksafe's

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ksafe_int.h"
+#include "view_int.h"
 
 /* The value of `name` before finalize, as librdkafka reads it (strtod; its
  * int properties are printed as integers). NAN when unknown. */
@@ -30,11 +30,6 @@ static const char *stored_text(const ksafe_view_t *view, const char *name)
         const ksafe_prop_t *prop = ksafe_props__find(ksafe_view__props(view), name);
         ksafe_value_t v;
         return prop && ksafe_view__stored(view, prop, &v) ? v.text : "";
-}
-
-static bool named(const ksafe_prop_t *prop, const char *name)
-{
-        return strcmp(prop->name, name) == 0;
 }
 
 /* rd_kafka_ApiVersion_is_queryable(): any broker.version.fallback but
@@ -83,117 +78,183 @@ static bool fallback_queryable(const char *v)
  *   - ssl.key.pem is wiped once the SSL context holds it (security.protocol
  *     ssl or sasl_ssl): "(REDACTED)", or "" for 11 bytes or fewer
  */
-/* rd_kafka_new()'s adjustments, after finalize, to any value (set or not). */
-static const char *model_new(const ksafe_view_t *view, const ksafe_prop_t *prop, const char *base)
+/* Which adjustment applies to a property: one per property of the model. */
+enum kind_e {
+        KIND_NONE,
+        KIND_LOG_LEVEL,
+        KIND_API_VERSION_REQUEST,
+        KIND_SECURITY_PROTOCOL,
+        KIND_BROKER_LIST,
+        KIND_SSL_KEY_PEM,
+        KIND_IDEMPOTENCE,
+        KIND_SOCKET_TIMEOUT,
+        KIND_INFLIGHT,
+        KIND_RETRIES,
+        KIND_BACKPRESSURE,
+        KIND_STICKY_LINGER,
+        KIND_METADATA_MAX_AGE,
+        KIND_IDLE,
+        KIND_AUTO_CREATE,
+        KIND_LINGER,
+        KIND_ACKS,
+        KIND_QUEUING_STRATEGY,
+        KIND_MESSAGE_TIMEOUT,
+};
+
+unsigned ksafe_finalize__kind(const ksafe_props_t *props, const ksafe_prop_t *prop)
 {
-        if (named(prop, "log_level") && stored_text(view, "debug")[0])
-                return "7";
-        if (named(prop, "api.version.request") &&
-            fallback_queryable(stored_text(view, "broker.version.fallback")))
-                return "true";
+        static const struct {
+                const char *name;
+                enum kind_e kind;
+        } named[] = {
+                {"log_level", KIND_LOG_LEVEL},
+                {"api.version.request", KIND_API_VERSION_REQUEST},
+                {"security.protocol", KIND_SECURITY_PROTOCOL},
+                {"metadata.broker.list", KIND_BROKER_LIST},
+                {"ssl.key.pem", KIND_SSL_KEY_PEM},
+                {"socket.timeout.ms", KIND_SOCKET_TIMEOUT},
+                {"queue.buffering.backpressure.threshold", KIND_BACKPRESSURE},
+                {"sticky.partitioning.linger.ms", KIND_STICKY_LINGER},
+                {"metadata.max.age.ms", KIND_METADATA_MAX_AGE},
+                {"connections.max.idle.ms", KIND_IDLE},
+                {"allow.auto.create.topics", KIND_AUTO_CREATE},
+                {"queue.buffering.max.ms", KIND_LINGER},
+                {"queuing.strategy", KIND_QUEUING_STRATEGY},
+        };
+        static const struct {
+                ksafe_well_known_t which;
+                enum kind_e kind;
+        } known[] = {
+                {KSAFE_P_IDEMPOTENCE, KIND_IDEMPOTENCE},
+                {KSAFE_P_INFLIGHT, KIND_INFLIGHT},
+                {KSAFE_P_RETRIES, KIND_RETRIES},
+                {KSAFE_P_ACKS, KIND_ACKS},
+                {KSAFE_P_MESSAGE_TIMEOUT, KIND_MESSAGE_TIMEOUT},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+                if (prop == ksafe_props__well_known(props, known[i].which))
+                        return known[i].kind;
+        for (size_t i = 0; i < ARRAY_SIZE(named); i++)
+                if (strcmp(prop->name, named[i].name) == 0)
+                        return named[i].kind;
+        return KIND_NONE;
+}
+
+/* rd_kafka_new()'s adjustments, after finalize, to any value (set or not). */
+static const char *model_new(const ksafe_view_t *view, unsigned kind, const char *base)
+{
+        switch (kind) {
+        case KIND_LOG_LEVEL: return stored_text(view, "debug")[0] ? "7" : base;
+        case KIND_API_VERSION_REQUEST:
+                return fallback_queryable(stored_text(view, "broker.version.fallback")) ? "true"
+                                                                                        : base;
         /* Asked only for the properties it changes: it reads the conf
          * (a scan of librdkafka's table), 18% of a create when it was
          * asked for every value. */
-        if (named(prop, "security.protocol") && ksafe_view__mock_cluster(view))
-                return "plaintext";
-        if (named(prop, "metadata.broker.list") && ksafe_view__mock_cluster(view))
-                return "(the mock cluster's address)";
-        if (named(prop, "ssl.key.pem") && base[0] && !ksafe_view__mock_cluster(view)) {
-                const char *proto = stored_text(view, "security.protocol");
-                if (strcmp(proto, "ssl") == 0 || strcmp(proto, "sasl_ssl") == 0)
-                        return strlen(base) > 11 ? "(REDACTED)" : "";
+        case KIND_SECURITY_PROTOCOL: return ksafe_view__mock_cluster(view) ? "plaintext" : base;
+        case KIND_BROKER_LIST:
+                return ksafe_view__mock_cluster(view) ? "(the mock cluster's address)" : base;
+        case KIND_SSL_KEY_PEM:
+                if (base[0] && !ksafe_view__mock_cluster(view)) {
+                        const char *proto = stored_text(view, "security.protocol");
+                        if (strcmp(proto, "ssl") == 0 || strcmp(proto, "sasl_ssl") == 0)
+                                return strlen(base) > 11 ? "(REDACTED)" : "";
+                }
+                return base;
+        default: return base;
         }
-        return base;
 }
 
 /* rd_kafka_conf_finalize()'s adjustments of the idempotence properties. */
-static const char *model_idempotence(const ksafe_view_t *view, const ksafe_prop_t *prop,
-                                     const char *base, char *buf, size_t size)
+static const char *model_idempotence(const ksafe_view_t *view, unsigned kind, const char *base,
+                                     char *buf, size_t size)
 {
-        const ksafe_props_t *props = ksafe_view__props(view);
-        bool transactional = ksafe_view__transactional(view);
-        bool idempotent = ksafe_view__idempotent(view);
-        if (prop == ksafe_props__well_known(props, KSAFE_P_IDEMPOTENCE))
-                return transactional ? "true" : base;
-        if (named(prop, "socket.timeout.ms") && transactional) {
-                double n = stored_number(view, "transaction.timeout.ms") - 100;
-                snprintf(buf, size, "%.0f", n > 900 ? n : 900);
-                return isfinite(n) ? buf : base;
+        switch (kind) {
+        case KIND_IDEMPOTENCE: return ksafe_view__transactional(view) ? "true" : base;
+        case KIND_SOCKET_TIMEOUT:
+                if (ksafe_view__transactional(view)) {
+                        double n = stored_number(view, "transaction.timeout.ms") - 100;
+                        snprintf(buf, size, "%.0f", n > 900 ? n : 900);
+                        return isfinite(n) ? buf : base;
+                }
+                return base;
+        case KIND_INFLIGHT:
+                return ksafe_view__idempotent(view) && strtod(base, NULL) > 5 ? "5" : base;
+        case KIND_RETRIES: return ksafe_view__idempotent(view) ? "2147483647" : base;
+        case KIND_BACKPRESSURE: return ksafe_view__idempotent(view) ? "1" : base;
+        default: return base;
         }
-        if (prop == ksafe_props__well_known(props, KSAFE_P_INFLIGHT) && idempotent)
-                return strtod(base, NULL) > 5 ? "5" : base;
-        if (prop == ksafe_props__well_known(props, KSAFE_P_RETRIES) && idempotent)
-                return "2147483647";
-        if (named(prop, "queue.buffering.backpressure.threshold") && idempotent)
-                return "1";
-        return base;
 }
 
 /* rd_kafka_conf_finalize()'s other adjustments for a producer. */
-static const char *model_conf(const ksafe_view_t *view, const ksafe_prop_t *prop, const char *base,
-                              char *buf, size_t size)
+static const char *model_conf(const ksafe_view_t *view, unsigned kind, const char *base, char *buf,
+                              size_t size)
 {
-        if (named(prop, "sticky.partitioning.linger.ms")) {
+        switch (kind) {
+        case KIND_STICKY_LINGER: {
                 double twice = 2 * stored_number(view, "linger.ms");
                 if (!isfinite(twice)) /* nan: librdkafka's cast is undefined */
                         return base;
                 snprintf(buf, size, "%.0f", twice > 900000 ? 900000 : trunc(twice));
                 return buf;
         }
-        if (named(prop, "metadata.max.age.ms")) {
+        case KIND_METADATA_MAX_AGE: {
                 double n = stored_number(view, "topic.metadata.refresh.interval.ms");
                 if (!(n > 0))
                         return base;
                 snprintf(buf, size, "%.0f", n * 3);
                 return buf;
         }
-        if (named(prop, "connections.max.idle.ms"))
+        case KIND_IDLE:
                 return strcasestr(stored_text(view, "bootstrap.servers"), "azure") ? "230000"
                                                                                    : base;
-        if (named(prop, "allow.auto.create.topics"))
-                return "true";
-        if (named(prop, "queue.buffering.max.ms")) {
+        case KIND_AUTO_CREATE: return "true";
+        case KIND_LINGER: {
                 double mt = stored_number(view, "message.timeout.ms");
                 if (mt != 0 && mt <= strtod(base, NULL)) {
                         snprintf(buf, size, "%g", mt - 0.1);
                         return buf;
                 }
+                return base;
         }
-        return base;
+        default: return base;
+        }
 }
 
 /* rd_kafka_topic_conf_finalize()'s adjustments for a producer. */
-static const char *model_topic(const ksafe_view_t *view, const ksafe_prop_t *prop, const char *base,
-                               char *buf, size_t size)
+static const char *model_topic(const ksafe_view_t *view, unsigned kind, const char *base, char *buf,
+                               size_t size)
 {
-        const ksafe_props_t *props = ksafe_view__props(view);
-        bool idempotent = ksafe_view__idempotent(view);
-        if (prop == ksafe_props__well_known(props, KSAFE_P_ACKS) && idempotent)
-                return "-1";
-        if (named(prop, "queuing.strategy") && idempotent)
-                return "fifo";
-        if (prop == ksafe_props__well_known(props, KSAFE_P_MESSAGE_TIMEOUT) &&
-            ksafe_view__transactional(view)) {
-                const ksafe_prop_t *tt =
-                        ksafe_props__well_known(props, KSAFE_P_TRANSACTION_TIMEOUT);
-                ksafe_value_t v;
-                if (tt && ksafe_view__stored(view, tt, &v)) {
-                        snprintf(buf, size, "%s", v.text);
-                        return buf;
+        switch (kind) {
+        case KIND_ACKS: return ksafe_view__idempotent(view) ? "-1" : base;
+        case KIND_QUEUING_STRATEGY: return ksafe_view__idempotent(view) ? "fifo" : base;
+        case KIND_MESSAGE_TIMEOUT:
+                if (ksafe_view__transactional(view)) {
+                        const ksafe_prop_t *tt = ksafe_props__well_known(
+                                ksafe_view__props(view), KSAFE_P_TRANSACTION_TIMEOUT);
+                        ksafe_value_t v;
+                        if (tt && ksafe_view__stored(view, tt, &v)) {
+                                snprintf(buf, size, "%s", v.text);
+                                return buf;
+                        }
                 }
+                return base;
+        default: return base;
         }
-        return base;
 }
 
 const char *ksafe_finalize__value(const ksafe_view_t *view, const ksafe_prop_t *prop,
                                   const char *base, bool set, char *buf, size_t size)
 {
-        const char *v = model_new(view, prop, base);
+        unsigned kind = ksafe_view__finalize_kind(view, prop);
+        if (kind == KIND_NONE)
+                return base;
+        const char *v = model_new(view, kind, base);
         if (v != base || set)
                 return v;
-        if ((v = model_idempotence(view, prop, base, buf, size)) != base)
+        if ((v = model_idempotence(view, kind, base, buf, size)) != base)
                 return v;
-        if ((v = model_conf(view, prop, base, buf, size)) != base)
+        if ((v = model_conf(view, kind, base, buf, size)) != base)
                 return v;
-        return model_topic(view, prop, base, buf, size);
+        return model_topic(view, kind, base, buf, size);
 }

@@ -355,6 +355,11 @@ const char *ksafe_prop__conf_name(const ksafe_prop_t *prop, char *buf, size_t si
 /** The value of `prop` as the view stores it, before the finalize model
  *  (its text owned by the view). false when out of memory. */
 bool ksafe_view__stored(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
+/** Does `conf` hold the value the view has for `prop` (before the finalize
+ *  model)? Read from conf itself, never from the view's cache: whether a
+ *  value set on conf took. */
+bool ksafe_view__conf_holds(const ksafe_view_t *view, const rd_kafka_conf_t *conf,
+                            const ksafe_prop_t *prop);
 /** The property table the view was made with. */
 const ksafe_props_t *ksafe_view__props(const ksafe_view_t *view);
 /** Whether the conf or file behind the view asks for librdkafka's mock

@@ -75,36 +75,66 @@ static void hand_over(ksafe_report_t *report, ksafe_report_t **reportp)
                 ksafe_report_destroy(report);
 }
 
-/* The values enforcement set on the trial copy, to set on the real conf. */
+/* The values enforcement chose, judged in the view of the caller's conf
+ * (as overrides) and recorded, to be set on the conf once the policy
+ * accepts it. */
 typedef struct fixes_s {
-        rd_kafka_conf_t *trial;
+        ksafe_view_t *view;
         char **names, **values;
+        const ksafe_prop_t **props; /* to read back, or NULL: reads as before */
         size_t count;
         bool failed;
 } fixes_t;
 
+/* Keep (name, value) for apply_fixes(); false when out of memory. */
+static bool record_fix(fixes_t *fx, const ksafe_prop_t *prop, const char *name, const char *value)
+{
+        size_t n = fx->count + 1;
+        char **names = realloc(fx->names, n * sizeof(*names));
+        if (names)
+                fx->names = names;
+        char **values = names ? realloc(fx->values, n * sizeof(*values)) : NULL;
+        if (values)
+                fx->values = values;
+        const ksafe_prop_t **props = values ? realloc(fx->props, n * sizeof(*props)) : NULL;
+        if (props)
+                fx->props = props;
+        if (!props)
+                return false;
+        fx->names[fx->count] = strdup(name);
+        fx->values[fx->count] = strdup(value);
+        fx->props[fx->count] = prop;
+        fx->count++;
+        return fx->names[fx->count - 1] && fx->values[fx->count - 1];
+}
+
+/* The setter enforcement calls: the value as librdkafka would read it
+ * (parsed by librdkafka, as rd_kafka_conf_set() would) goes into the view,
+ * and the value as written into the list of fixes. A value librdkafka
+ * refuses is refused here, as rd_kafka_conf_set() would. */
 static bool recording_setter(void *target, const ksafe_rule_t *rule, const char *value)
 {
         fixes_t *fx = target;
         char errstr[512], buf[300];
-        const char *name = ksafe_prop__conf_name(rule->prop, buf, sizeof(buf));
-        if (rd_kafka_conf_set(fx->trial, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+        const ksafe_prop_t *prop = rule->prop->canon;
+        char *parsed = ksafe_prop__parse(prop, value, errstr, sizeof(errstr));
+        if (!parsed)
                 return false;
-        char **names = realloc(fx->names, (fx->count + 1) * sizeof(*names));
-        char **values = names ? realloc(fx->values, (fx->count + 1) * sizeof(*values)) : NULL;
-        if (names)
-                fx->names = names;
-        if (values)
-                fx->values = values;
-        if (!names || !values) {
-                fx->failed = true;
-                return false;
-        }
-        fx->names[fx->count] = strdup(name);
-        fx->values[fx->count] = strdup(value);
-        fx->failed |= !fx->names[fx->count] || !fx->values[fx->count];
-        fx->count++;
-        return true;
+        /* A value that reads as the view's already does (a float set again
+         * as judged) changes nothing the view knows, and cannot be seen to
+         * take: not read back. */
+        ksafe_value_t before;
+        bool known = ksafe_view__stored(fx->view, prop, &before);
+        bool changes = !known || strcmp(before.text, parsed) != 0;
+        /* Enforcing forbidden writes the value librdkafka uses unset: the
+         * view counts it as not set (enforce.c tells the view so). */
+        bool is_set = changes ? !(rule->checks & KSAFE_CHECK_FORBIDDEN) : before.is_set;
+        bool ok = ksafe_view__override(fx->view, prop, parsed, is_set) &&
+                  record_fix(fx, changes ? prop : NULL,
+                             ksafe_prop__conf_name(prop, buf, sizeof(buf)), value);
+        free(parsed);
+        fx->failed |= !ok;
+        return ok;
 }
 
 static bool apply_fixes(const fixes_t *fx, rd_kafka_conf_t *conf, char *errstr, size_t errstr_size)
@@ -129,16 +159,26 @@ static void fixes_free(fixes_t *fx)
         }
         free(fx->names);
         free(fx->values);
-        rd_kafka_conf_destroy(fx->trial);
+        free(fx->props);
 }
 
-/* Judge `conf` itself once the enforced values are set on it: what the
- * producer will be made of. Findings go into `report` as refusals. */
-static bool recheck(const rd_kafka_conf_t *conf, const ksafe_view_t *trial,
-                    const ksafe_policy_t *policy, ksafe_report_t *report)
+/*
+ * The fixes are set on `conf` itself now: does it hold what was judged?
+ * Only the properties set are read back (an interceptor may have dropped
+ * or changed a value); nothing else of conf changed. When one differs,
+ * conf is judged as a whole, and the findings go into `report` as
+ * refusals.
+ */
+static bool recheck(const rd_kafka_conf_t *conf, const fixes_t *fx, const ksafe_policy_t *policy,
+                    ksafe_report_t *report)
 {
+        bool same = true;
+        for (size_t i = 0; same && i < fx->count; i++)
+                same = !fx->props[i] || ksafe_view__conf_holds(fx->view, conf, fx->props[i]);
+        if (same)
+                return true;
         ksafe_report_t *now = ksafe_eval__view_consume(
-                policy, ksafe_view__from_conf_like(policy->props, conf, trial));
+                policy, ksafe_view__from_conf_like(policy->props, conf, fx->view));
         bool ok = now && !audit_fails(report, now);
         ksafe_report_destroy(now);
         return ok;
@@ -184,10 +224,11 @@ static rd_kafka_t *audit_created(rd_kafka_t *rk, const ksafe_policy_t *policy,
 }
 
 /*
- * The policy is judged and enforced on a trial copy first, so that a
- * refusal leaves the caller's conf as it was. Then the same values are set
- * on the caller's own conf, which rd_kafka_new() gets: a copy would lose
- * the interceptors added to it (rd_kafka_conf_dup() does not copy them).
+ * The policy is judged and enforced on a view of the caller's conf, the
+ * values enforcement chooses held by the view only, so that a refusal
+ * leaves conf as it was. Then they are set on the caller's own conf, which
+ * rd_kafka_new() gets: a copy would lose the interceptors added to it
+ * (rd_kafka_conf_dup() does not copy them).
  */
 rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *policy,
                                ksafe_report_t **reportp, char *errstr, size_t errstr_size)
@@ -201,32 +242,31 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
         if (fresh)
                 conf = fresh;
 
-        fixes_t fx = {.trial = rd_kafka_conf_dup(conf)};
-        ksafe_view_t *view = ksafe_view__from_scratch_conf(policy->props, fx.trial);
+        fixes_t fx = {.view = ksafe_view__from_conf(policy->props, conf)};
         ksafe_report_t *report =
-                view ? ksafe_enforce__view(policy, view, recording_setter, &fx) : NULL;
+                fx.view ? ksafe_enforce__view(policy, fx.view, recording_setter, &fx) : NULL;
         /* The producer uses the floats as judged (a conf shows them with
          * six significant digits). */
         if (report && !ksafe_report_rejected(report))
-                ksafe_enforce__float_readings(policy, view, recording_setter, &fx);
+                ksafe_enforce__float_readings(policy, fx.view, recording_setter, &fx);
         rd_kafka_t *rk = NULL;
         if (!report || fx.failed) {
                 set_errstr(errstr, errstr_size, "ksafe: out of memory");
         } else if (ksafe_report_rejected(report)) {
-                /* Refused on the trial copy: conf is as it was, nothing fixed. */
+                /* Refused in the view: conf is as it was, nothing fixed. */
                 ksafe_report__explain(report, errstr, errstr_size);
                 ksafe_report__unfix(report);
         } else if (!apply_fixes(&fx, conf, errstr, errstr_size)) {
                 /* errstr is librdkafka's */
-        } else if (!recheck(conf, view, policy, report)) {
+        } else if (!recheck(conf, &fx, policy, report)) {
                 /* conf refused a value as it was set (an interceptor, say):
                  * refuse while conf is still the caller's. */
                 ksafe_report__explain(report, errstr, errstr_size);
         } else if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
                 fresh = NULL; /* the handle owns conf now */
-                rk = audit_created(rk, policy, view, report, errstr, errstr_size);
+                rk = audit_created(rk, policy, fx.view, report, errstr, errstr_size);
         }
-        ksafe_view__destroy(view);
+        ksafe_view__destroy(fx.view);
         fixes_free(&fx);
         if (fresh)
                 rd_kafka_conf_destroy(fresh);

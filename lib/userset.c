@@ -40,14 +40,30 @@ bool ksafe_setlist__has(const set_list_t *list, const ksafe_prop_t *prop)
         return false;
 }
 
+/* Left out of the copies that learn set-ness: the default topic conf (a
+ * pointer, which no interceptor sees: two topic conf copies saved), and
+ * plugin.library.paths, whose copy loads every plugin again (a dlopen()
+ * each), whose interceptors would then see each value before the
+ * collector does (and may claim it). What the plugins' conf_init set on
+ * the conf is copied as set anyway. */
+static const char *not_copied[] = {"default_topic_conf", "plugin.library.paths"};
+
+bool ksafe_setlist__not_listed(const ksafe_prop_t *prop)
+{
+        return strcmp(prop->canon->name, "plugin.library.paths") == 0;
+}
+
 static rd_kafka_conf_res_t collect_set(rd_kafka_conf_t *conf, const char *name, const char *val,
                                        char *errstr, size_t errstr_size, void *ic_opaque)
 {
         (void)conf, (void)val, (void)errstr, (void)errstr_size;
         set_list_t *list = ic_opaque;
         const ksafe_prop_t *prop = ksafe_props__find(list->props, name);
-        if (prop && !ksafe_setlist__add(list, prop))
+        if (prop && !ksafe_setlist__add(list, prop->canon))
                 list->known = false;
+        /* Hidden (not in the property table), but read by the finalize model. */
+        if (!prop && strcmp(name, "test.mock.num.brokers") == 0)
+                list->mock_set = true;
         return RD_KAFKA_CONF_UNKNOWN; /* not ours: librdkafka goes on */
 }
 
@@ -61,13 +77,17 @@ static rd_kafka_resp_err_t collect_on_dup(rd_kafka_conf_t *new_conf,
 }
 
 /*
- * Which global properties did the user set? librdkafka's finalize adjusts
- * only those that were not set, and a value equal to the default may still
- * have been set (max.in.flight=1000000 with idempotence is an error, not 5).
- * rd_kafka_conf_dup() copies exactly the set ones and replays each through
- * the on_conf_set interceptors of the copy, so a dup of a dup with a
- * collecting interceptor lists them. Topic-level properties have no
- * interceptors: for those "set" stays "differs from the default".
+ * Which global properties did the user set, and to what? librdkafka's
+ * finalize adjusts only those that were not set, and a value equal to the
+ * default may still have been set (max.in.flight=1000000 with idempotence
+ * is an error, not 5). rd_kafka_conf_dup() copies exactly the set ones and
+ * replays each, as rd_kafka_conf_get() would show it, through the
+ * on_conf_set interceptors of the copy, so a dup of a dup with a
+ * collecting interceptor lists them. Only the names are trusted: an
+ * interceptor's own configuration is replayed onto a copy too (a value
+ * that an interceptor took without setting it is set on the copy), so
+ * values are read from the conf itself. Topic-level properties are learned
+ * otherwise (ksafe_view__probe_topic_set()).
  */
 void ksafe_setlist__of_conf(rd_kafka_conf_t *probe, set_list_t *list)
 {
@@ -75,12 +95,21 @@ void ksafe_setlist__of_conf(rd_kafka_conf_t *probe, set_list_t *list)
                 rd_kafka_conf_interceptor_add_on_conf_dup(probe, "ksafe-user-set", collect_on_dup,
                                                           list) == RD_KAFKA_RESP_ERR_NO_ERROR;
         if (list->known)
-                rd_kafka_conf_destroy(rd_kafka_conf_dup(probe));
+                rd_kafka_conf_destroy(
+                        rd_kafka_conf_dup_filter(probe, ARRAY_SIZE(not_copied), not_copied));
+}
+
+void ksafe_setlist__of_copy(const rd_kafka_conf_t *conf, set_list_t *list)
+{
+        rd_kafka_conf_t *probe = rd_kafka_conf_dup_filter(conf, ARRAY_SIZE(not_copied), not_copied);
+        ksafe_setlist__of_conf(probe, list);
+        rd_kafka_conf_destroy(probe);
 }
 
 void ksafe_setlist__copy(set_list_t *to, const set_list_t *from)
 {
         to->known = from->known;
+        to->mock_set = from->mock_set;
         for (size_t i = 0; to->known && i < from->count; i++)
                 to->known = ksafe_setlist__add(to, from->items[i]);
 }
@@ -166,6 +195,7 @@ void ksafe_view__probe_topic_set(const ksafe_view_t *view)
                 return;
         lazy->probed = true;
         list->count = 0;
+        ksafe_view__touch(view);
         rd_kafka_topic_conf_t *tconf = topic_conf_of(view);
         if (!tconf) { /* no topic conf: nothing topic-level is set */
                 list->known = true;
@@ -192,6 +222,7 @@ void ksafe_view__probe_topic_set(const ksafe_view_t *view)
                 rd_kafka_conf_destroy(conf);
         }
         list->known = rk && !pr.failed && probe_agrees(view->props, tconf, list);
+        ksafe_view__touch(view);
         if (!list->known) {
                 list->count = 0;
                 return;

@@ -18,6 +18,7 @@
  * ksafe reads when it matters (ksafe_view__settle()).
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,111 @@ static const char *intern(lazy_t *lazy, const char *text)
         if (copy)
                 lazy->texts[lazy->text_count++] = copy;
         return copy;
+}
+
+/*
+ * Which finalize adjustment applies to each property, a fact of the
+ * property table: finding it by name on every value was a sixth of a
+ * facade create's own instructions. Computed once per process for the
+ * process's table (ksafe_props__new()), published atomically, freed when
+ * the library is unloaded.
+ */
+typedef struct facts_s {
+        const ksafe_props_t *props;
+        unsigned char *kind; /* ksafe_finalize__kind(), by row */
+} facts_t;
+
+static _Atomic(facts_t *) facts_cache;
+
+static void facts_free(facts_t *f)
+{
+        if (f) {
+                free(f->kind);
+                free(f);
+        }
+}
+
+static facts_t *facts_build(const ksafe_props_t *props)
+{
+        size_t n = ksafe_props__count(props);
+        facts_t *f = calloc(1, sizeof(*f));
+        if (!f || !(f->kind = calloc(n + 1, sizeof(*f->kind)))) {
+                facts_free(f);
+                return NULL;
+        }
+        f->props = props;
+        for (size_t i = 0; i < n; i++) {
+                const ksafe_prop_t *p = ksafe_props__at(props, i);
+                if (p->canon != p)
+                        continue;
+                f->kind[i] = (unsigned char)ksafe_finalize__kind(props, p);
+        }
+        return f;
+}
+
+/* The facts of `props`, or NULL (out of memory, or not the process's table:
+ * the caller looks them up itself). */
+static const facts_t *facts_of(const ksafe_props_t *props)
+{
+        facts_t *f = atomic_load_explicit(&facts_cache, memory_order_acquire);
+        if (f)
+                return f->props == props ? f : NULL;
+        facts_t *mine = facts_build(props);
+        if (!mine)
+                return NULL;
+        f = NULL;
+        if (!atomic_compare_exchange_strong_explicit(&facts_cache, &f, mine, memory_order_acq_rel,
+                                                     memory_order_acquire)) {
+                facts_free(mine); /* another thread published first */
+                return f->props == props ? f : NULL;
+        }
+        return mine;
+}
+
+__attribute__((destructor)) static void facts_unload(void)
+{
+        facts_free(atomic_exchange(&facts_cache, NULL));
+}
+
+unsigned ksafe_view__finalize_kind(const ksafe_view_t *view, const ksafe_prop_t *prop)
+{
+        const facts_t *f = facts_of(view->props);
+        return f ? f->kind[ksafe_props__index(view->props, prop->canon)]
+                 : ksafe_finalize__kind(view->props, prop->canon);
+}
+
+/* A value ksafe_view__value() gave, and the generation it is valid for. */
+typedef struct memo_s {
+        const ksafe_prop_t *prop;
+        ksafe_value_t value;
+        unsigned long generation;
+} memo_t;
+
+void ksafe_view__touch(const ksafe_view_t *view)
+{
+        view->lazy->generation++;
+}
+
+static memo_t *memo_find(const lazy_t *lazy, const ksafe_prop_t *prop)
+{
+        for (size_t i = 0; i < lazy->memo_count; i++)
+                if (lazy->memo[i].prop == prop)
+                        return &lazy->memo[i];
+        return NULL;
+}
+
+/* Remember `value` for `prop` (nothing when out of memory: it is computed
+ * again). */
+static void memo_put(lazy_t *lazy, const ksafe_prop_t *prop, const ksafe_value_t *value,
+                     unsigned long generation)
+{
+        memo_t *m = memo_find(lazy, prop);
+        if (!m) {
+                if (!KSAFE_ARRAY_RESERVE(lazy->memo, lazy->memo_count, lazy->memo_cap))
+                        return;
+                m = &lazy->memo[lazy->memo_count++];
+        }
+        *m = (memo_t){.prop = prop, .value = *value, .generation = generation};
 }
 
 static slot_t *store_find(const store_t *s, const ksafe_prop_t *prop)
@@ -112,9 +218,7 @@ ksafe_view_t *ksafe_view__from_conf(const ksafe_props_t *props, const rd_kafka_c
         if (view) {
                 view->conf = conf;
                 /* The caller's conf must not get an interceptor: probe a copy. */
-                rd_kafka_conf_t *probe = rd_kafka_conf_dup(conf);
-                ksafe_setlist__of_conf(probe, &view->user_set);
-                rd_kafka_conf_destroy(probe);
+                ksafe_setlist__of_copy(conf, &view->user_set);
         }
         return view;
 }
@@ -159,9 +263,7 @@ ksafe_view_t *ksafe_view__from_handle(const ksafe_props_t *props, rd_kafka_t *rk
                 /* The handle's conf replays what the user set when it is
                  * copied, as a conf does (finalize's own adjustments are
                  * not "set": librdkafka writes them directly). */
-                rd_kafka_conf_t *probe = rd_kafka_conf_dup(view->conf);
-                ksafe_setlist__of_conf(probe, &view->user_set);
-                rd_kafka_conf_destroy(probe);
+                ksafe_setlist__of_copy(view->conf, &view->user_set);
         }
         return view;
 }
@@ -213,6 +315,7 @@ void ksafe_view__destroy(ksafe_view_t *view)
         for (size_t i = 0; i < view->lazy->text_count; i++)
                 free(view->lazy->texts[i]);
         free(view->lazy->texts);
+        free(view->lazy->memo);
         free(view->lazy);
         free(view);
 }
@@ -247,6 +350,7 @@ void ksafe_view__changed(ksafe_view_t *view, const ksafe_prop_t *prop, bool now_
         if (list->known && !now_set)
                 ksafe_setlist__remove(list, prop->canon);
         store_drop(view->cache, prop->canon);
+        ksafe_view__touch(view);
 }
 
 static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out,
@@ -257,10 +361,8 @@ bool ksafe_view__override(ksafe_view_t *view, const ksafe_prop_t *prop, const ch
 {
         prop = prop->canon;
         ksafe_value_t prev;
-        char *owned = NULL;
-        if (!read_value(view, prop, &prev, &owned))
+        if (!ksafe_view__stored(view, prop, &prev))
                 return false;
-        free(owned);
         ksafe_value_t v = {.is_set = is_set, .entry = prev.entry};
         if (!store_put(&view->overrides, prop, &v, value))
                 return false;
@@ -354,6 +456,20 @@ static bool read_conf_value(const ksafe_view_t *view, const ksafe_prop_t *prop, 
         return true;
 }
 
+bool ksafe_view__conf_holds(const ksafe_view_t *view, const rd_kafka_conf_t *conf,
+                            const ksafe_prop_t *prop)
+{
+        prop = prop->canon;
+        ksafe_value_t want, got = {.text = prop->def};
+        if (!ksafe_view__stored(view, prop, &want))
+                return false;
+        ksafe_view_t probe = {.conf = conf, .source = SOURCE_CONF};
+        char *owned = NULL;
+        bool same = read_conf_value(&probe, prop, &got, &owned) && strcmp(got.text, want.text) == 0;
+        free(owned);
+        return same;
+}
+
 /* Read a value from the source. Its text may point into the source, into
  * the property table, or to a buffer returned in *owned (free() it). */
 static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out,
@@ -377,11 +493,19 @@ static bool read_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe
         }
 
         bool topic = prop->scope == KSAFE_SCOPE_TOPIC;
+        const set_list_t *list = topic ? &view->lazy->topic_set : &view->user_set;
+        /* A conf holds its default where the user set nothing (finalize
+         * has not run): no need to ask librdkafka, whose rd_kafka_conf_get()
+         * scans its whole table. Pointers are set through their own API,
+         * which no interceptor sees. */
+        if (view->source == SOURCE_CONF && !topic && list->known &&
+            prop->type != KSAFE_PROP_POINTER && !ksafe_setlist__has(list, prop->canon) &&
+            !ksafe_setlist__not_listed(prop))
+                return true;
         if (!read_conf_value(view, prop, out, owned))
                 return false;
-        const set_list_t *list = topic ? &view->lazy->topic_set : &view->user_set;
         bool differs = strcmp(out->text, prop->def) != 0;
-        if (list->known)
+        if (list->known && !ksafe_setlist__not_listed(prop))
                 out->is_set = ksafe_setlist__has(list, prop);
         else
                 out->is_set = differs;
@@ -398,6 +522,7 @@ void ksafe_view__forget_topic_values(const ksafe_view_t *view)
         for (size_t i = cache->count; i-- > 0;)
                 if (cache->slots[i].prop->scope == KSAFE_SCOPE_TOPIC)
                         store_drop(cache, cache->slots[i].prop);
+        ksafe_view__touch(view);
 }
 
 bool ksafe_view__transactional(const ksafe_view_t *view)
@@ -443,6 +568,9 @@ bool ksafe_view__mock_cluster(const ksafe_view_t *view)
                                        strtol(view->entries[i].raw, NULL, 0) > 0;
                 return false;
         }
+        /* A conf holds the default (0) unless it was set. */
+        if (view->source == SOURCE_CONF && view->user_set.known && !view->user_set.mock_set)
+                return false;
         char value[32];
         size_t size = sizeof(value);
         return view->conf &&
@@ -477,9 +605,28 @@ const char *ksafe_prop__conf_name(const ksafe_prop_t *prop, char *buf, size_t si
 
 /* The value, after the finalize model, kept in the view's cache under a
  * key of its own: the model's text must live as long as the view. */
+static bool compute_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out);
+
 bool ksafe_view__value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
 {
         prop = prop->canon;
+        lazy_t *lazy = view->lazy;
+        const memo_t *m = memo_find(lazy, prop);
+        if (m && m->generation == lazy->generation) {
+                *out = m->value;
+                return true;
+        }
+        unsigned long generation = lazy->generation;
+        bool ok = compute_value(view, prop, out);
+        /* Only an answer that nothing changed while it was computed (a
+         * probe learning set-ness) is kept. */
+        if (ok && generation == lazy->generation)
+                memo_put(lazy, prop, out, generation);
+        return ok;
+}
+
+static bool compute_value(const ksafe_view_t *view, const ksafe_prop_t *prop, ksafe_value_t *out)
+{
         /* A topic-level twin that is not "inherit" is what librdkafka uses
          * at produce time (rd_kafka_topic_new0(): compression.codec). */
         const ksafe_prop_t *twin = ksafe_view__topic_twin(view, prop);

@@ -22,6 +22,8 @@
 #include "lint.h"
 
 #define MAX_X 256
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define MAX_IGNORE 256
 
 typedef enum color_mode_e { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER } color_mode_t;
@@ -47,6 +49,7 @@ typedef struct lint_opts_s {
         bool list_rules;        /* --list-rules */
         bool markdown;          /* -f markdown: the rules as doc/rules.md */
         color_mode_t color;
+        unsigned jobs;            /* --jobs: inputs judged at once (0: default_jobs()) */
         char *ignore[MAX_IGNORE]; /* --ignore and the project's "ignore", one id each */
         size_t ignore_count;
 } lint_opts_t;
@@ -104,6 +107,8 @@ static void usage(FILE *out)
                 "      --exit-zero        exit 0 whatever the findings (still 2 for bad usage,\n"
                 "                         an unreadable input or a bad policy)\n"
                 "  -q, --quiet            errors only; no warnings, no summary\n"
+                "  -j, --jobs N           judge N inputs at once (default: one per processor,\n"
+                "                         at most 4; 1 with --fix); output stays in input order\n"
                 "  -h, --help             show this help and exit\n"
                 "  -V, --version          show the versions of ksafe, librdkafka and jansson\n"
                 "\n"
@@ -137,57 +142,123 @@ static int bad_usage(const char *fmt, const char *arg)
         return LINT_EXIT_USAGE;
 }
 
-/* "ksafe-lint: NAME: TEXT" on stderr, NAME escaped. */
+/* "ksafe-lint: NAME: TEXT" on `f`, NAME escaped. */
+static void vcomplain(FILE *f, const char *name, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+
+static void vcomplain(FILE *f, const char *name, const char *fmt, va_list ap)
+{
+        fputs("ksafe-lint: ", f);
+        put_escaped(name, f);
+        fputs(": ", f);
+        vfprintf(f, fmt, ap);
+        fputc('\n', f);
+}
+
+/* The same on stderr. */
 static void complain(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void complain(const char *name, const char *fmt, ...)
 {
-        fputs("ksafe-lint: ", stderr);
-        put_escaped(name, stderr);
-        fputs(": ", stderr);
         va_list ap;
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vcomplain(stderr, name, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
 }
 
-/* "ksafe-lint: SOURCE:LINE:COL: TEXT", with the location as far as known;
- * the source and the text may hold any name a policy or a file gave. */
-static void print_error(const ksafe_error_t *err)
+/* The same on `f` (what judging one input says: stderr, or its job's). */
+static void complain_to(FILE *f, const char *name, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void complain_to(FILE *f, const char *name, const char *fmt, ...)
 {
-        fprintf(stderr, "ksafe-lint: ");
+        va_list ap;
+        va_start(ap, fmt);
+        vcomplain(f, name, fmt, ap);
+        va_end(ap);
+}
+
+/* "ksafe-lint: SOURCE:LINE:COL: TEXT" on `f`, with the location as far as
+ * known; the source and the text may hold any name a policy or a file gave. */
+static void print_error(FILE *f, const ksafe_error_t *err)
+{
+        fprintf(f, "ksafe-lint: ");
         if (err->source[0]) {
-                put_escaped(err->source, stderr);
-                fputc(':', stderr);
+                put_escaped(err->source, f);
+                fputc(':', f);
         }
         if (err->line > 0)
-                fprintf(stderr, "%d:%d:", err->line, err->column);
-        fputs(err->source[0] || err->line > 0 ? " " : "", stderr);
-        put_escaped(err->text, stderr);
-        fputc('\n', stderr);
+                fprintf(f, "%d:%d:", err->line, err->column);
+        fputs(err->source[0] || err->line > 0 ? " " : "", f);
+        put_escaped(err->text, f);
+        fputc('\n', f);
 }
 
 /*
  * Inputs
  */
 
+/* The inputs, in order: their names in one arena (no allocation per
+ * name), and whether each is a named pipe, as found when it was looked at
+ * (a pipe is read as standard input is; the library's file reader refuses
+ * anything but a regular file: it must never block on a policy). */
 typedef struct inputs_s {
-        char **names;
+        char *arena;
+        size_t arena_len, arena_cap;
+        size_t *offsets;
+        bool *pipe;
+        bool *again; /* lint_named_again(), for SARIF and GitLab; else NULL */
         size_t count, cap;
 } inputs_t;
 
-static bool inputs_add(inputs_t *in, const char *name)
+static bool inputs_add(inputs_t *in, const char *name, bool pipe)
 {
         if (in->count == in->cap) {
                 size_t cap = in->cap ? in->cap * 2 : 64;
-                char **names = realloc(in->names, cap * sizeof(*names));
-                if (!names)
+                size_t *offsets = realloc(in->offsets, cap * sizeof(*offsets));
+                if (offsets)
+                        in->offsets = offsets;
+                bool *pipes = offsets ? realloc(in->pipe, cap * sizeof(*pipes)) : NULL;
+                if (!pipes)
                         return false;
-                in->names = names;
+                in->pipe = pipes;
                 in->cap = cap;
         }
-        return (in->names[in->count++] = strdup(name)) != NULL;
+        size_t len = strlen(name) + 1;
+        if (in->arena_len + len > in->arena_cap) {
+                size_t cap = in->arena_cap ? in->arena_cap * 2 : 65536;
+                while (cap < in->arena_len + len)
+                        cap *= 2;
+                char *arena = realloc(in->arena, cap);
+                if (!arena)
+                        return false;
+                in->arena = arena;
+                in->arena_cap = cap;
+        }
+        memcpy(in->arena + in->arena_len, name, len);
+        in->offsets[in->count] = in->arena_len;
+        in->pipe[in->count++] = pipe;
+        in->arena_len += len;
+        return true;
+}
+
+/* The i-th name: valid until the next inputs_add(). */
+static char *input_name(const inputs_t *in, size_t i)
+{
+        return in->arena + in->offsets[i];
+}
+
+static void inputs_free(inputs_t *in)
+{
+        free(in->arena);
+        free(in->offsets);
+        free(in->pipe);
+        free(in->again);
+}
+
+static const char *name_at(const void *ctx, size_t i)
+{
+        return input_name(ctx, i);
 }
 
 static bool has_extension(const char *name, const char *extensions)
@@ -250,11 +321,17 @@ static bool wanted(const wanted_t *want, const char *path, const char *name)
                !excluded(want->project, path);
 }
 
-/* The files below `dir` that a search wants, in sorted order. */
-static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *way)
+/* The files below `dir` that a search wants, in sorted order. `known`:
+ * the directory's status when the caller has it, else NULL. */
+static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *way,
+                const struct stat *known)
 {
         struct stat self;
-        if (stat(dir, &self) != 0 || on_the_way_down(way, &self))
+        if (known)
+                self = *known;
+        else if (stat(dir, &self) != 0)
+                return LINT_EXIT_CLEAN;
+        if (on_the_way_down(way, &self))
                 return LINT_EXIT_CLEAN;
         if (way->count == MAX_DEPTH) {
                 complain(dir, "more than %d directories deep", MAX_DEPTH);
@@ -287,30 +364,31 @@ static int walk(inputs_t *in, const char *dir, const wanted_t *want, visited_t *
                         free(list[i]);
                         continue;
                 }
-                if (stat(path, &st) != 0) {
-                        if (wanted(want, path, name) && !inputs_add(in, path))
-                                status = LINT_EXIT_USAGE;
-                        free(list[i]);
-                        continue;
+                /* What the directory says an entry is, where it says it
+                 * (d_type); a link, or a file system that does not say,
+                 * is looked at: a link is followed. */
+                unsigned char type = list[i]->d_type;
+                bool looked = type == DT_LNK || type == DT_UNKNOWN;
+                if (looked) {
+                        if (stat(path, &st) != 0) {
+                                if (wanted(want, path, name) && !inputs_add(in, path, false))
+                                        status = LINT_EXIT_USAGE;
+                                free(list[i]);
+                                continue;
+                        }
+                        type = S_ISDIR(st.st_mode)   ? DT_DIR
+                               : S_ISREG(st.st_mode) ? DT_REG
+                                                     : DT_FIFO;
                 }
-                if (S_ISDIR(st.st_mode))
-                        status |= walk(in, path, want, way);
-                else if (S_ISREG(st.st_mode) && wanted(want, path, name) && !inputs_add(in, path))
+                if (type == DT_DIR)
+                        status |= walk(in, path, want, way, looked ? &st : NULL);
+                else if (type == DT_REG && wanted(want, path, name) && !inputs_add(in, path, false))
                         status = LINT_EXIT_USAGE;
                 free(list[i]);
         }
         free(list);
         way->count--;
         return status;
-}
-
-/* A named pipe: what `ksafe-lint <(kubectl ...)` and /dev/stdin of a pipe
- * name. It is read as standard input is; the library's file reader refuses
- * anything but a regular file (it must never block on a policy). */
-static bool is_pipe(const char *name)
-{
-        struct stat st;
-        return stat(name, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
 /* Read standard input or a named pipe into a config; `source` names it. */
@@ -340,9 +418,11 @@ static ksafe_config_t *read_piped(FILE *in, const char *source,
         return cfg;
 }
 
-/* `keep`, when not NULL, gets a piped input's bytes. */
-static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksafe_error_t *err,
-                                  lint_result_t *keep)
+/* `keep`, when not NULL, gets a piped input's bytes. A named pipe (what
+ * `ksafe-lint <(kubectl ...)` and /dev/stdin of a pipe name) is read as
+ * standard input is. */
+static ksafe_config_t *read_input(const char *name, bool pipe, const lint_opts_t *opts,
+                                  ksafe_error_t *err, lint_result_t *keep)
 {
         ksafe_config_options_t options = {.version = KSAFE_CONFIG_OPTIONS_VERSION,
                                           .dialect = opts->dialect,
@@ -353,7 +433,7 @@ static ksafe_config_t *read_input(const char *name, const lint_opts_t *opts, ksa
                                  err, keep);
         } else if (strcmp(name, "<command line>") == 0) {
                 cfg = ksafe_config_read("", 0, name, &options, err);
-        } else if (is_pipe(name)) {
+        } else if (pipe) {
                 FILE *in = fopen(name, "rb");
                 cfg = read_piped(in, name, &options, err, keep);
                 if (in)
@@ -494,23 +574,26 @@ static bool judge_as_written(const lint_run_t *run, const lint_opts_t *opts, lin
         return true;
 }
 
-/* Judge one input (and repair it with --fix); NULL report when unreadable. */
-static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *result)
+/* Judge one input (and repair it with --fix); NULL report when unreadable.
+ * `pipe`: the input is a named pipe. What it says goes to `err` (stderr's
+ * place) and, with --effective, `out` (stdout's). */
+static int lint_one(const lint_run_t *run, const lint_opts_t *opts, lint_result_t *result,
+                    bool pipe, FILE *err_out, FILE *out)
 {
         ksafe_error_t err = {0};
-        ksafe_config_t *cfg = read_input(result->name, opts, &err,
+        ksafe_config_t *cfg = read_input(result->name, pipe, opts, &err,
                                          run->format == LINT_FORMAT_SARIF ? result : NULL);
         if (!cfg) {
-                print_error(&err);
+                print_error(err_out, &err);
                 result->error = ksafe_report_escape(err.text);
                 return LINT_EXIT_USAGE;
         }
         int status = LINT_EXIT_CLEAN;
         ksafe_config_t *written = NULL; /* --fix: the file as it wrote it */
         bool is_file = strcmp(result->name, "-") != 0 &&
-                       strcmp(result->name, "<command line>") != 0 && !is_pipe(result->name);
+                       strcmp(result->name, "<command line>") != 0 && !pipe;
         if (run->fix && !is_file) {
-                complain(result->name, "--fix rewrites files only");
+                complain_to(err_out, result->name, "--fix rewrites files only");
                 status = LINT_EXIT_USAGE;
         }
         if (run->fix && is_file) {
@@ -521,18 +604,19 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
                 char *text = ksafe_config_change_count(cfg) ? ksafe_config_render(cfg, &len) : NULL;
                 char why[256];
                 if (text && !write_file(result->name, text, len, why, sizeof(why))) {
-                        complain(result->name, "%s", why);
+                        complain_to(err_out, result->name, "%s", why);
                         status = LINT_EXIT_USAGE;
                         /* Nothing was fixed: report the file as it still is. */
                         ksafe_report_destroy(result->report);
-                        ksafe_config_t *unchanged = read_input(result->name, opts, &err, NULL);
+                        ksafe_config_t *unchanged =
+                                read_input(result->name, false, opts, &err, NULL);
                         result->report =
                                 unchanged ? ksafe_config_check(unchanged, run->policy) : NULL;
                         ksafe_config_destroy(unchanged);
                 } else if (text &&
                            !judge_as_written(run, opts, result, text, len, &written, &err)) {
-                        complain(result->name, "fixed, but cannot judge the fixed file: %s",
-                                 err.text);
+                        complain_to(err_out, result->name,
+                                    "fixed, but cannot judge the fixed file: %s", err.text);
                         status = LINT_EXIT_USAGE;
                 }
                 free(text);
@@ -542,8 +626,8 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
         if (opts->effective) {
                 ksafe_report_t *enforced = run->fix ? NULL : ksafe_config_enforce(cfg, run->policy);
                 char *text = ksafe_config_effective(cfg, run->policy);
-                printf("# %s, as librdkafka would use it after enforcement\n%s",
-                       result->display ? result->display : "?", text ? text : "");
+                fprintf(out, "# %s, as librdkafka would use it after enforcement\n%s",
+                        result->display ? result->display : "?", text ? text : "");
                 free(text);
                 ksafe_report_destroy(enforced);
         }
@@ -551,7 +635,7 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
          * the findings of that report, directives at its lines. */
         if (!result->report || !lint_apply_directives(run, result, written ? written : cfg) ||
             !lint_ignore(result, (const char *const *)opts->ignore, opts->ignore_count)) {
-                complain(result->name, "out of memory");
+                complain_to(err_out, result->name, "out of memory");
                 status = LINT_EXIT_USAGE;
         }
         ksafe_config_destroy(written);
@@ -559,45 +643,29 @@ static int lint_one(lint_run_t *run, const lint_opts_t *opts, lint_result_t *res
         return status;
 }
 
-static void print_summary(const lint_run_t *run)
+static void print_summary(const lint_run_t *run, const lint_totals_t *t)
 {
         fflush(stdout); /* the findings first, also when both go to one pipe */
-        size_t errors = 0, warnings = 0, fixed = 0, unreadable = 0;
-        for (size_t i = 0; i < run->count; i++)
-                unreadable += run->results[i].report == NULL;
-        for (size_t i = 0; i < run->count; i++)
-                for (size_t k = 0; k < lint_result_count(&run->results[i]); k++) {
-                        const ksafe_violation_t *v = lint_result_get(&run->results[i], k);
-                        if (lint_suppression_of(run, v))
-                                continue;
-                        if (run->fix && v->fixed)
-                                fixed++;
-                        else if (v->severity == KSAFE_SEVERITY_ERROR)
-                                errors++;
-                        else
-                                warnings++;
-                }
-        size_t checked = run->count - unreadable, suppressed = lint_suppressed_count(run);
+        size_t checked = t->inputs - t->unreadable;
         fprintf(stderr, "ksafe-lint: %zu file%s checked: %zu error%s, %zu warning%s", checked,
-                checked == 1 ? "" : "s", errors, errors == 1 ? "" : "s", warnings,
-                warnings == 1 ? "" : "s");
-        if (suppressed)
-                fprintf(stderr, ", %zu suppressed", suppressed);
-        if (unreadable)
-                fprintf(stderr, ", %zu unreadable", unreadable);
+                checked == 1 ? "" : "s", t->errors, t->errors == 1 ? "" : "s", t->warnings,
+                t->warnings == 1 ? "" : "s");
+        if (t->suppressed)
+                fprintf(stderr, ", %zu suppressed", t->suppressed);
+        if (t->unreadable)
+                fprintf(stderr, ", %zu unreadable", t->unreadable);
         if (run->fix)
-                fprintf(stderr, ", %zu fixed", fixed);
+                fprintf(stderr, ", %zu fixed", t->fixed);
         fprintf(stderr, "\n");
 }
 
 /* GitHub shows a notice in the run's summary: what was not annotated. */
-static void print_github_summary(const lint_run_t *run)
+static void print_github_summary(const lint_totals_t *t)
 {
-        size_t suppressed = lint_suppressed_count(run);
-        if (suppressed)
+        if (t->suppressed)
                 printf("::notice title=ksafe-lint::%zu finding%s suppressed (ksafe-lint: "
                        "disable= directives, --ignore)\n",
-                       suppressed, suppressed == 1 ? "" : "s");
+                       t->suppressed, t->suppressed == 1 ? "" : "s");
 }
 
 /*
@@ -646,6 +714,27 @@ static const char *set_color(lint_opts_t *opts, const char *s)
         return "unknown --color '%s' (auto, always or never)";
 }
 
+/* --jobs N: 1 to LINT_JOBS_MAX. */
+static const char *set_jobs(lint_opts_t *opts, const char *s)
+{
+        char *end;
+        errno = 0;
+        long n = strtol(s, &end, 10);
+        if (end == s || *end || errno || n < 1 || n > LINT_JOBS_MAX)
+                return "--jobs takes a number of inputs judged at once, 1 to " STR(
+                        LINT_JOBS_MAX) " ('%s')";
+        opts->jobs = (unsigned)n;
+        return NULL;
+}
+
+/* The inputs judged at once unless --jobs says: one per processor, at
+ * most 4 (the writer, on the main thread, keeps up with that many). */
+static unsigned default_jobs(void)
+{
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+}
+
 /* "a,b" adds a and b. */
 static const char *add_ignore(lint_opts_t *opts, const char *s)
 {
@@ -679,7 +768,8 @@ enum long_only {
         OPT_IGNORE,
         OPT_COLOR,
         OPT_EXPLAIN,
-        OPT_LIST_RULES
+        OPT_LIST_RULES,
+        OPT_JOBS
 };
 
 static const struct option long_opts[] = {
@@ -708,10 +798,11 @@ static const struct option long_opts[] = {
         {"colour", required_argument, NULL, OPT_COLOR},
         {"explain", required_argument, NULL, OPT_EXPLAIN},
         {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+        {"jobs", required_argument, NULL, OPT_JOBS},
         {NULL, 0, NULL, 0},
 };
 
-#define SHORT_OPTS ":p:e:f:W:X:qhV"
+#define SHORT_OPTS ":p:e:f:W:X:j:qhV"
 
 /* parse_options() answers an exit status (after --help or --version:
  * LINT_EXIT_CLEAN; bad usage: LINT_EXIT_USAGE), or this: lint. */
@@ -764,6 +855,8 @@ static int parse_option(int c, char **argv, lint_opts_t *opts, lint_run_t *run)
         case OPT_COLOR: return set(set_color(opts, optarg), optarg);
         case OPT_EXPLAIN: opts->explain = optarg; break;
         case OPT_LIST_RULES: opts->list_rules = true; break;
+        case 'j':
+        case OPT_JOBS: return set(set_jobs(opts, optarg), optarg);
         case 'h': usage(stdout); return LINT_EXIT_CLEAN;
         case 'V':
                 printf("ksafe-lint %s (librdkafka %s, jansson %s)\n", ksafe_version_str(),
@@ -929,7 +1022,7 @@ static ksafe_policy_t *load_policy(const lint_opts_t *opts, const lint_run_t *ru
                                          ? ksafe_policy_load(opts->policy_path, opts->env, &err)
                                          : ksafe_policy_load_system(opts->env, &err);
         if (!policy) {
-                print_error(&err);
+                print_error(stderr, &err);
                 /* A report is still a report: code scanning shows why the
                  * run failed instead of an upload of 0 bytes. */
                 if (!opts->check_policy && !opts->print_policy && !opts->list_rules &&
@@ -1068,11 +1161,12 @@ static int check_ignore(const lint_opts_t *opts, const ksafe_policy_t *policy)
 static int add_named(inputs_t *in, const char *name, const lint_opts_t *opts)
 {
         struct stat st;
-        if (strcmp(name, "-") != 0 && stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
+        bool known = strcmp(name, "-") != 0 && stat(name, &st) == 0;
+        if (known && S_ISDIR(st.st_mode)) {
                 visited_t seen = {0};
                 size_t before = in->count;
                 wanted_t want = {opts->extensions, &opts->project};
-                int status = walk(in, name, &want, &seen);
+                int status = walk(in, name, &want, &seen, &st);
                 if (in->count == before) {
                         char *ext = ksafe_report_escape(opts->extensions);
                         complain(name, "no config file here (extensions: %s)", ext ? ext : "?");
@@ -1083,7 +1177,8 @@ static int add_named(inputs_t *in, const char *name, const lint_opts_t *opts)
         }
         if (strcmp(name, "-") != 0 && excluded(&opts->project, name))
                 return LINT_EXIT_CLEAN; /* the project excludes it, wherever it is named */
-        return inputs_add(in, name) ? LINT_EXIT_CLEAN : LINT_EXIT_USAGE;
+        return inputs_add(in, name, known && S_ISFIFO(st.st_mode)) ? LINT_EXIT_CLEAN
+                                                                   : LINT_EXIT_USAGE;
 }
 
 /* Files that the project config's include found, named from the current
@@ -1094,9 +1189,11 @@ static void relative_to_cwd(inputs_t *in)
         if (!getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/") == 0)
                 return;
         size_t n = strlen(cwd);
-        for (size_t i = 0; i < in->count; i++)
-                if (strncmp(in->names[i], cwd, n) == 0 && in->names[i][n] == '/')
-                        memmove(in->names[i], in->names[i] + n + 1, strlen(in->names[i] + n));
+        for (size_t i = 0; i < in->count; i++) {
+                char *name = input_name(in, i);
+                if (strncmp(name, cwd, n) == 0 && name[n] == '/')
+                        memmove(name, name + n + 1, strlen(name + n));
+        }
 }
 
 /* The inputs: the files named (directories searched), else the project
@@ -1109,31 +1206,64 @@ static int collect_inputs(int argc, char **argv, const lint_opts_t *opts, inputs
         if (optind == argc && opts->project.include_count && !opts->x_count) {
                 visited_t seen = {0};
                 wanted_t want = {NULL, &opts->project};
-                status |= walk(in, opts->project.dir, &want, &seen);
+                status |= walk(in, opts->project.dir, &want, &seen, NULL);
                 relative_to_cwd(in);
                 if (!in->count) {
                         complain(opts->project.file, "include: no file matches");
                         status = LINT_EXIT_USAGE;
                 }
         }
-        if (optind == argc && opts->x_count && !inputs_add(in, "<command line>"))
+        if (optind == argc && opts->x_count && !inputs_add(in, "<command line>", false))
                 status = LINT_EXIT_USAGE;
         return status;
 }
 
-/* The exit status that the findings make. */
-static int verdict(const lint_run_t *run, const lint_opts_t *opts, int status)
+/* What judging the inputs shares: immutable while the jobs run, but for
+ * what take_input() changes on the calling thread. */
+typedef struct stream_s {
+        const lint_run_t *run;
+        const lint_opts_t *opts;
+        const inputs_t *in;
+        lint_writer_t *w;
+        lint_totals_t totals;
+        int status;
+} stream_t;
+
+/* Judge input i (on a worker thread, or the calling one). */
+static void judge_input(void *ctx, size_t i, lint_job_t *job, FILE *err, FILE *out)
 {
-        if (status)
-                return LINT_EXIT_USAGE;
-        for (size_t i = 0; i < run->count && !opts->exit_zero; i++)
-                for (size_t k = 0; k < lint_result_count(&run->results[i]); k++)
-                        if (lint_is_failure(run, lint_result_get(&run->results[i], k)))
-                                return LINT_EXIT_FINDINGS;
-        return LINT_EXIT_CLEAN;
+        const stream_t *st = ctx;
+        lint_result_t *r = &job->result;
+        r->name = input_name(st->in, i);
+        r->display = ksafe_report_escape(strcmp(r->name, "-") != 0 ? r->name
+                                         : st->opts->stdin_name    ? st->opts->stdin_name
+                                                                   : "<stdin>");
+        r->named_again = st->in->again && st->in->again[i];
+        job->status = lint_one(st->run, st->opts, r, st->in->pipe[i], err, out);
 }
 
-/* Judge every input and print the findings; the exit status. */
+/* Write input i's findings (in input order) and free its result. */
+static void take_input(void *ctx, size_t i, lint_job_t *job)
+{
+        (void)i;
+        stream_t *st = ctx;
+        lint_result_t *r = &job->result;
+        st->status |= job->status;
+        lint_tally(st->run, r, &st->totals);
+        lint_writer_add(st->w, r);
+        ksafe_report_destroy(r->report);
+        ksafe_report_destroy(r->enforced);
+        free(r->findings);
+        lint_result_clear(r);
+        free(r->error);
+        free(r->display);
+        free(r->text);
+}
+
+/* Judge every input and print the findings as each is judged: a file's
+ * report is freed once written (memory does not grow with the number of
+ * inputs); with --jobs, several are judged at once, and written in input
+ * order. The exit status. */
 static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_t *run)
 {
         int status = check_ignore(opts, run->policy);
@@ -1141,21 +1271,26 @@ static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_
                 return status;
         inputs_t in = {0};
         status = collect_inputs(argc, argv, opts, &in);
-        run->results = calloc(in.count ? in.count : 1, sizeof(*run->results));
-        for (size_t i = 0; run->results && i < in.count; i++) {
-                lint_result_t *r = &run->results[run->count++];
-                r->name = in.names[i];
-                r->display = ksafe_report_escape(strcmp(r->name, "-") != 0 ? r->name
-                                                 : opts->stdin_name        ? opts->stdin_name
-                                                                           : "<stdin>");
-                status |= lint_one(run, opts, r);
-        }
-        if (!lint_print(run))
+        /* SARIF and GitLab drop a result made twice (one file named
+         * twice): they remember results of the inputs named twice only. */
+        if ((run->format == LINT_FORMAT_SARIF || run->format == LINT_FORMAT_GITLAB) &&
+            (in.again = calloc(in.count ? in.count : 1, sizeof(*in.again))))
+                lint_named_again(run, in.count, name_at, &in, in.again);
+        lint_writer_t *w = lint_writer_new(run);
+        /* --fix judges one input at a time: a file named twice is fixed
+         * once, and judged again as fixed. */
+        unsigned jobs = run->fix || in.count < 2 ? 1 : opts->jobs ? opts->jobs : default_jobs();
+        stream_t st = {run, opts, &in, w, {0}, status};
+        if (w)
+                lint_jobs_run(in.count, jobs, judge_input, take_input, &st);
+        lint_totals_t totals = st.totals;
+        status = st.status;
+        if (!lint_writer_finish(w))
                 status = LINT_EXIT_USAGE;
         if (run->format == LINT_FORMAT_GITHUB || run->format == LINT_FORMAT_GITHUB_GROUPS)
-                print_github_summary(run);
+                print_github_summary(&totals);
         if (!run->quiet && run->format == LINT_FORMAT_TEXT)
-                print_summary(run);
+                print_summary(run, &totals);
         if (ksafe_policy_allows_unsafe(run->policy)) {
                 char *name = ksafe_report_escape(ksafe_policy_name(run->policy));
                 fprintf(stderr,
@@ -1164,21 +1299,10 @@ static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_
                         name ? name : "?");
                 free(name);
         }
-        int result = verdict(run, opts, status);
-        for (size_t i = 0; i < run->count; i++) {
-                ksafe_report_destroy(run->results[i].report);
-                ksafe_report_destroy(run->results[i].enforced);
-                free(run->results[i].findings);
-                lint_result_clear(&run->results[i]);
-                free(run->results[i].error);
-                free(run->results[i].display);
-                free(run->results[i].text);
-        }
-        for (size_t i = 0; i < in.count; i++)
-                free(in.names[i]);
-        free(in.names);
-        free(run->results);
-        return result;
+        inputs_free(&in);
+        if (status)
+                return LINT_EXIT_USAGE;
+        return totals.failed && !opts->exit_zero ? LINT_EXIT_FINDINGS : LINT_EXIT_CLEAN;
 }
 
 static int finish(lint_opts_t *opts, int status)
@@ -1210,6 +1334,7 @@ int main(int argc, char **argv)
         run.base_dir = base;
         run.stdin_name = opts.stdin_name;
         run.color = use_color(&opts, &run);
+        run.effective = opts.effective;
         ksafe_policy_t *policy = load_policy(&opts, &run);
         if (!policy)
                 return finish(&opts, LINT_EXIT_USAGE);

@@ -16,12 +16,8 @@
 
 #include "lint-output.h"
 
-typedef struct gitlab_ctx_s {
-        json_t *issues;
-        json_t *seen;         /* issues already made, by identity: no duplicates */
-        json_t *fingerprints; /* hash -> how many issues have it so far */
-        bool failed;          /* an issue could not be made: never drop one silently */
-} gitlab_ctx_t;
+/* The issues array is the document: its elements 2 spaces in. */
+#define GITLAB_INDENT 0
 
 /* `path` as GitLab wants it: relative to the base when under it, else as
  * an absolute path (GitLab cannot link it); a pseudo-file ("<stdin>",
@@ -41,104 +37,144 @@ static char *gitlab_path(const lint_run_t *run, const char *path)
  * message), not the line (an issue survives edits elsewhere in the file),
  * nor the line's text (it may hold a secret); the n-th of identical ones
  * has its own. */
-static json_t *gitlab_fingerprint(gitlab_ctx_t *c, const char *rule, const char *path,
-                                  const char *what)
+static json_t *gitlab_fingerprint(lint_set_t *fingerprints, bool *failed, const char *rule,
+                                  const char *path, const char *what)
 {
         uint64_t h = fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, rule), path), what);
         char hash[17], nth_text[32];
         snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)h);
-        json_int_t nth = json_integer_value(json_object_get(c->fingerprints, hash)) + 1;
-        c->failed |= json_object_set_new(c->fingerprints, hash, json_integer(nth)) != 0;
-        snprintf(nth_text, sizeof(nth_text), "%" JSON_INTEGER_FORMAT, nth);
+        size_t *seen = lint_set_count(fingerprints, hash, strlen(hash));
+        *failed |= !seen;
+        snprintf(nth_text, sizeof(nth_text), "%zu", seen ? ++*seen : 1);
         return json_sprintf("%s%016llx", hash, (unsigned long long)fnv1a(h, nth_text));
 }
 
-static void gitlab_add(gitlab_ctx_t *c, const char *rule, const char *message, const char *severity,
-                       const char *path, int line, const char *what)
+static json_t *gitlab_issue(lint_set_t *fingerprints, bool *failed, const char *rule,
+                            const char *message, const char *severity, const char *path, int line,
+                            const char *what)
 {
-        json_t *issue = json_pack("{s:s, s:s, s:o, s:s, s:s, s:[s], s:{s:s, s:{s:i}}}",
-                                  "description", message, "check_name", rule, "fingerprint",
-                                  gitlab_fingerprint(c, rule, path, what), "severity", severity,
-                                  "type", "issue", "categories", "Bug Risk", "location", "path",
-                                  path, "lines", "begin", line > 0 ? line : 1);
-        c->failed |= json_array_append_new(c->issues, issue) != 0;
+        return json_pack("{s:s, s:s, s:o, s:s, s:s, s:[s], s:{s:s, s:{s:i}}}", "description",
+                         message, "check_name", rule, "fingerprint",
+                         gitlab_fingerprint(fingerprints, failed, rule, path, what), "severity",
+                         severity, "type", "issue", "categories", "Bug Risk", "location", "path",
+                         path, "lines", "begin", line > 0 ? line : 1);
 }
 
-static void gitlab_finding(const lint_run_t *run, const lint_result_t *r,
-                           const ksafe_violation_t *v, void *ctx)
+/* An issue, unless the same one was made (one file named twice). The
+ * issues made and the fingerprints' counts are the run's (in the writer)
+ * for an input that another input names too and for findings located
+ * elsewhere (-X's "<command line>"); else the input's own, `seen` and
+ * `fingerprints`, dropped with it: memory stays flat in the inputs. */
+static void gitlab_finding(lint_writer_t *w, const lint_result_t *r, const ksafe_violation_t *v,
+                           lint_set_t *seen, lint_set_t *fingerprints)
 {
-        gitlab_ctx_t *c = ctx;
+        const lint_run_t *run = w->run;
         if (run->fix && v->fixed)
                 return; /* the report is of the file as --fix left it */
         const char *rule = v->rule_id ? v->rule_id : "?";
-        char *path = gitlab_path(run, finding_path(run, r, v));
+        const char *raw = finding_path(run, r, v);
+        if (r->named_again || strcmp(raw, finding_path(run, r, NULL)) != 0) {
+                seen = &w->seen;
+                fingerprints = &w->fingerprints;
+        }
+        char *path = gitlab_path(run, raw);
         json_t *key = path ? json_sprintf("%s\x1f%d\x1f%d\x1f%s\x1f%s", path, v->line, v->column,
                                           rule, v->message)
                            : NULL;
-        if (key && json_object_get(c->seen, json_string_value(key))) {
-                json_decref(key); /* one file named twice */
-                free(path);
+        int added = key ? lint_set_add(seen, json_string_value(key)) : -1;
+        json_decref(key);
+        if (added == 0) {
+                free(path); /* one file named twice */
                 return;
         }
-        c->failed |= !key || json_object_set_new(c->seen, json_string_value(key), json_true());
-        json_decref(key);
-        const char *severity = !lint_is_failure(run, v)  ? "minor"
-                               : baseline_severity(rule) ? "critical"
-                                                         : "major";
+        w->failed |= added < 0;
+        const char *severity = !lint_is_failure(run, r, v) ? "minor"
+                               : baseline_severity(rule)   ? "critical"
+                                                           : "major";
         char *message = finding_message(run, v);
-        c->failed |= !message;
+        w->failed |= !message;
         if (path && message)
-                gitlab_add(c, rule, message, severity, path, v->line,
-                           v->property ? v->property : v->message);
+                w->failed |= !json_stream_item(w->out, &w->items,
+                                               gitlab_issue(fingerprints, &w->failed, rule, message,
+                                                            severity, path, v->line,
+                                                            v->property ? v->property : v->message),
+                                               GITLAB_INDENT);
         free(message);
         free(path);
 }
 
-bool print_gitlab(const lint_run_t *run)
+bool gitlab_start(lint_writer_t *w)
 {
-        gitlab_ctx_t c = {
-                .issues = json_array(), .seen = json_object(), .fingerprints = json_object()};
-        c.failed = !c.issues || !c.seen || !c.fingerprints;
-        if (!c.failed)
-                each_finding(run, gitlab_finding, &c);
-        /* An input that could not be read is an issue too: the merge
-         * request shows it, not only the job's log. */
-        for (size_t i = 0; !c.failed && i < run->count; i++) {
-                const lint_result_t *r = &run->results[i];
-                if (r->report || is_repeated(run, i))
-                        continue;
-                char *path = gitlab_path(run, finding_path(run, r, NULL));
-                if (!path) {
-                        c.failed = true;
-                        break;
-                }
-                gitlab_add(&c, "ksafe-unreadable", r->error ? r->error : "cannot read this input",
-                           "blocker", path, 1, "");
-                free(path);
+        return spool_open(&w->unreadable);
+}
+
+bool gitlab_add(lint_writer_t *w, const lint_result_t *r)
+{
+        const lint_run_t *run = w->run;
+        lint_set_t seen = {0}, fingerprints = {0};
+        for (size_t k = 0; k < lint_result_count(r); k++) {
+                const ksafe_violation_t *v = lint_result_get(r, k);
+                if (shown(run, r, v))
+                        gitlab_finding(w, r, v, &seen, &fingerprints);
         }
-        json_decref(c.seen);
-        json_decref(c.fingerprints);
-        if (c.failed) {
-                json_decref(c.issues);
-                c.issues = NULL;
-        }
-        return print_doc(c.issues, "GitLab");
+        lint_set_free(&seen);
+        lint_set_free(&fingerprints);
+        /* An input that could not be read is an issue too (after every
+         * finding's): the merge request shows it, not only the job's log.
+         * Its fingerprint is the first of its kind, but where another input
+         * names the same file (then it is counted at the end). */
+        if (writer_repeated(w, r) || r->report)
+                return !w->failed;
+        char *path = gitlab_path(run, finding_path(run, r, NULL));
+        bool ok = path && spool_line(&w->unreadable,
+                                     json_pack("{s:s, s:s, s:b}", "path", path, "message",
+                                               r->error ? r->error : "cannot read this input",
+                                               "again", r->named_again));
+        free(path);
+        return ok && !w->failed;
+}
+
+/* An input that could not be read, kept for the end: its issue. */
+static bool gitlab_unreadable(lint_writer_t *w, json_t *u)
+{
+        lint_set_t alone = {0};
+        bool again = json_is_true(json_object_get(u, "again"));
+        bool ok = json_stream_item(
+                w->out, &w->items,
+                gitlab_issue(again ? &w->fingerprints : &alone, &w->failed, "ksafe-unreadable",
+                             json_string_value(json_object_get(u, "message")), "blocker",
+                             json_string_value(json_object_get(u, "path")), 1, ""),
+                GITLAB_INDENT);
+        lint_set_free(&alone);
+        return ok;
+}
+
+bool gitlab_finish(lint_writer_t *w)
+{
+        w->failed |= !spool_each_line(&w->unreadable, w, gitlab_unreadable);
+        if (w->failed)
+                return false;
+        json_stream_end(w->out, w->items, GITLAB_INDENT);
+        fputc('\n', w->out);
+        return true;
 }
 
 /* The run could not start: one issue, at the policy file when the error is
  * in one (else on the policy's name). */
 bool print_gitlab_failure(const lint_failure_t *f)
 {
-        gitlab_ctx_t c = {.issues = json_array(), .fingerprints = json_object()};
+        lint_set_t fingerprints = {0};
+        bool failed = false;
         const char *path = f->path && *f->path       ? f->path
                            : f->source && *f->source ? f->source
                                                      : "policy";
-        if (c.issues && c.fingerprints)
-                gitlab_add(&c, "ksafe-policy", f->text, "blocker", path, f->line, "");
-        json_decref(c.fingerprints);
-        if (c.failed || !c.fingerprints) {
-                json_decref(c.issues);
-                c.issues = NULL;
+        json_t *issue = gitlab_issue(&fingerprints, &failed, "ksafe-policy", f->text, "blocker",
+                                     path, f->line, "");
+        lint_set_free(&fingerprints);
+        if (failed) {
+                json_decref(issue);
+                issue = NULL;
         }
-        return print_doc(c.issues, "GitLab");
+        /* jansson releases an "o" argument also when packing fails. */
+        return print_doc(issue ? json_pack("[o]", issue) : NULL, "GitLab");
 }

@@ -17,28 +17,28 @@
 #define XML_DECLARATION "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 
 /* `raw` as XML character data or an attribute value (either quote). */
-static void xml_put(const char *raw)
+static void xml_put(FILE *out, const char *raw)
 {
         char *shown = ksafe_report_escape(raw);
         for (const char *s = shown ? shown : "?"; *s; s++) {
                 switch (*s) {
-                case '&': fputs("&amp;", stdout); break;
-                case '<': fputs("&lt;", stdout); break;
-                case '>': fputs("&gt;", stdout); break;
-                case '"': fputs("&quot;", stdout); break;
-                case '\'': fputs("&apos;", stdout); break;
-                default: putchar(*s);
+                case '&': fputs("&amp;", out); break;
+                case '<': fputs("&lt;", out); break;
+                case '>': fputs("&gt;", out); break;
+                case '"': fputs("&quot;", out); break;
+                case '\'': fputs("&apos;", out); break;
+                default: putc(*s, out);
                 }
         }
         free(shown);
 }
 
 /* ` name="value"`, the value escaped. */
-static void xml_attr(const char *name, const char *value)
+static void xml_attr(FILE *out, const char *name, const char *value)
 {
-        printf(" %s=\"", name);
-        xml_put(value);
-        putchar('"');
+        fprintf(out, " %s=\"", name);
+        xml_put(out, value);
+        putc('"', out);
 }
 
 /* A name that is a file a reader can open: not "<stdin>" nor "<command line>". */
@@ -108,10 +108,10 @@ static void rule_findings(const lint_run_t *run, const lint_result_t *r, const c
                 if (!v->rule_id || strcmp(v->rule_id, id) != 0)
                         continue;
                 if (!*suppressed)
-                        *suppressed = lint_suppression_of(run, v);
-                if (!shown(run, v))
+                        *suppressed = lint_suppression_of(r, v);
+                if (!shown(run, r, v))
                         continue;
-                if (lint_is_failure(run, v)) {
+                if (lint_is_failure(run, r, v)) {
                         if (!*first)
                                 *first = v;
                         ++*failing;
@@ -123,53 +123,55 @@ static void rule_findings(const lint_run_t *run, const lint_result_t *r, const c
 
 /* One finding as text ("FILE:LINE:COL: SEVERITY: MESSAGE [RULE]"), for a
  * person reading the report. */
-static void junit_finding_text(const lint_run_t *run, const lint_result_t *r,
+static void junit_finding_text(FILE *out, const lint_run_t *run, const lint_result_t *r,
                                const ksafe_violation_t *v)
 {
         char where[64];
-        xml_put(location_file(r, v));
+        xml_put(out, location_file(r, v));
         snprintf(where, sizeof(where), ":%d:%d: ", v->line, v->column);
-        fputs(where, stdout);
+        fputs(where, out);
         if (run->fix && v->fixed) {
-                fputs("fixed: ", stdout);
-                xml_put(v->message);
+                fputs("fixed: ", out);
+                xml_put(out, v->message);
                 if (v->fix) {
-                        fputs("; set to ", stdout);
-                        xml_put(v->fix);
+                        fputs("; set to ", out);
+                        xml_put(out, v->fix);
                 }
         } else {
-                fputs(ksafe_severity_name(v->severity), stdout);
-                fputs(": ", stdout);
-                xml_put(v->message);
+                fputs(ksafe_severity_name(v->severity), out);
+                fputs(": ", out);
+                xml_put(out, v->message);
                 if (v->fix) {
-                        fputs(" (fix: ", stdout);
-                        xml_put(v->property);
-                        putchar('=');
-                        xml_put(v->fix);
-                        putchar(')');
+                        fputs(" (fix: ", out);
+                        xml_put(out, v->property);
+                        putc('=', out);
+                        xml_put(out, v->fix);
+                        putc(')', out);
                 }
         }
-        fputs(" [", stdout);
-        xml_put(v->rule_id);
-        fputs("]\n", stdout);
+        fputs(" [", out);
+        xml_put(out, v->rule_id);
+        fputs("]\n", out);
 }
 
 /* The findings of rule `id` in `r` that `failing` selects, as text lines. */
-static void junit_findings_text(const lint_run_t *run, const lint_result_t *r, const char *id,
-                                bool failing)
+static void junit_findings_text(FILE *out, const lint_run_t *run, const lint_result_t *r,
+                                const char *id, bool failing)
 {
         for (size_t k = 0; k < lint_result_count(r); k++) {
                 const ksafe_violation_t *v = lint_result_get(r, k);
-                if (v->rule_id && strcmp(v->rule_id, id) == 0 && shown(run, v) &&
-                    lint_is_failure(run, v) == failing)
-                        junit_finding_text(run, r, v);
+                if (v->rule_id && strcmp(v->rule_id, id) == 0 && shown(run, r, v) &&
+                    lint_is_failure(run, r, v) == failing)
+                        junit_finding_text(out, run, r, v);
         }
 }
 
-/* The <testcase> of rule `id` in input `r`; counted, and printed when `print`. */
-static void junit_case(const lint_run_t *run, const lint_result_t *r, const char *id,
-                       junit_counts_t *n, bool print)
+/* The <testcase> of rule `id` in input `r`: counted, and written (to the
+ * spool: the suite's totals come first). */
+static void junit_case(lint_writer_t *w, const lint_result_t *r, const char *id)
 {
+        const lint_run_t *run = w->run;
+        FILE *out = w->body.f;
         size_t failing, other;
         const ksafe_violation_t *first;
         const lint_suppression_t *suppressed;
@@ -177,110 +179,112 @@ static void junit_case(const lint_run_t *run, const lint_result_t *r, const char
         /* Every finding of the rule here suppressed: not checked, as the
          * user asked. */
         bool skipped = suppressed && !failing && !other;
-        n->tests++;
-        n->failures += failing > 0;
-        n->skipped += skipped;
-        if (!print)
-                return;
-        fputs("    <testcase", stdout);
-        printf(" classname=\"ksafe-lint.");
-        xml_put(id);
-        putchar('"');
-        xml_attr("name", r->display ? r->display : "?");
+        w->tests++;
+        w->failures += failing > 0;
+        w->skipped += skipped;
+        fputs("    <testcase", out);
+        fprintf(out, " classname=\"ksafe-lint.");
+        xml_put(out, id);
+        putc('"', out);
+        xml_attr(out, "name", r->display ? r->display : "?");
         const char *path = finding_path(run, r, NULL);
         if (is_file_name(path))
-                xml_attr("file", r->display ? r->display : "?");
+                xml_attr(out, "file", r->display ? r->display : "?");
         /* The line of the first finding in this input (not on -X). */
         const ksafe_violation_t *at = first;
         for (size_t k = 0; !at && k < lint_result_count(r); k++) {
                 const ksafe_violation_t *v = lint_result_get(r, k);
-                if (v->rule_id && strcmp(v->rule_id, id) == 0 && shown(run, v))
+                if (v->rule_id && strcmp(v->rule_id, id) == 0 && shown(run, r, v))
                         at = v;
         }
         if (at && at->line > 0 && is_file_name(path) &&
             strcmp(location_file(r, at), r->display ? r->display : "?") == 0)
-                printf(" line=\"%d\"", at->line);
-        fputs(" time=\"0\"", stdout);
+                fprintf(out, " line=\"%d\"", at->line);
+        fputs(" time=\"0\"", out);
         if (skipped) {
-                fputs(">\n      <skipped message=\"suppressed: ", stdout);
-                xml_put(suppressed->external ? "--ignore (or the project config's \"ignore\")"
-                        : suppressed->justification ? suppressed->justification
-                                                    : "a ksafe-lint: disable= directive");
-                fputs("\"/>\n    </testcase>\n", stdout);
+                fputs(">\n      <skipped message=\"suppressed: ", out);
+                xml_put(out, suppressed->external ? "--ignore (or the project config's \"ignore\")"
+                             : suppressed->justification ? suppressed->justification
+                                                         : "a ksafe-lint: disable= directive");
+                fputs("\"/>\n    </testcase>\n", out);
                 return;
         }
         if (!failing && !other) {
-                fputs("/>\n", stdout);
+                fputs("/>\n", out);
                 return;
         }
-        fputs(">\n", stdout);
+        fputs(">\n", out);
         if (failing) {
                 /* The message as text and the other formats say it, with the fix. */
                 char *message = finding_message(run, first);
-                fputs("      <failure", stdout);
-                xml_attr("type", id);
-                xml_attr("message", message ? message : first->message);
+                fputs("      <failure", out);
+                xml_attr(out, "type", id);
+                xml_attr(out, "message", message ? message : first->message);
                 free(message);
-                putchar('>');
-                junit_findings_text(run, r, id, true);
+                putc('>', out);
+                junit_findings_text(out, run, r, id, true);
                 if (first->why) {
-                        fputs("why: ", stdout);
-                        xml_put(first->why);
-                        putchar('\n');
+                        fputs("why: ", out);
+                        xml_put(out, first->why);
+                        putc('\n', out);
                 }
-                fputs("</failure>\n", stdout);
+                fputs("</failure>\n", out);
         }
         if (other) {
-                fputs("      <system-out>", stdout);
-                junit_findings_text(run, r, id, false);
-                fputs("</system-out>\n", stdout);
+                fputs("      <system-out>", out);
+                junit_findings_text(out, run, r, id, false);
+                fputs("</system-out>\n", out);
         }
-        fputs("    </testcase>\n", stdout);
+        fputs("    </testcase>\n", out);
 }
 
-/* The test cases of input `i`; counted, and printed when `print`. */
-static bool junit_input(const lint_run_t *run, size_t i, json_t *ids, junit_counts_t *n, bool print)
+bool junit_start(lint_writer_t *w)
 {
-        const lint_result_t *r = &run->results[i];
-        if (is_repeated(run, i))
+        w->rules = policy_rule_ids(w->run->policy);
+        return w->rules && spool_open(&w->body);
+}
+
+/* The test cases of input `r`. */
+bool junit_add(lint_writer_t *w, const lint_result_t *r)
+{
+        const lint_run_t *run = w->run;
+        FILE *out = w->body.f;
+        w->suppressed += r->suppressed_count;
+        if (writer_repeated(w, r))
                 return true;
         if (!r->report) {
-                n->tests++;
-                n->errors++;
-                if (print) {
-                        fputs("    <testcase classname=\"ksafe-lint.input\"", stdout);
-                        xml_attr("name", r->display ? r->display : "?");
-                        if (is_file_name(finding_path(run, r, NULL)))
-                                xml_attr("file", r->display ? r->display : "?");
-                        fputs(" time=\"0\">\n      <error type=\"unreadable\"", stdout);
-                        xml_attr("message", r->error ? r->error : "cannot read this input");
-                        fputs("/>\n    </testcase>\n", stdout);
-                }
+                w->tests++;
+                w->errors++;
+                fputs("    <testcase classname=\"ksafe-lint.input\"", out);
+                xml_attr(out, "name", r->display ? r->display : "?");
+                if (is_file_name(finding_path(run, r, NULL)))
+                        xml_attr(out, "file", r->display ? r->display : "?");
+                fputs(" time=\"0\">\n      <error type=\"unreadable\"", out);
+                xml_attr(out, "message", r->error ? r->error : "cannot read this input");
+                fputs("/>\n    </testcase>\n", out);
                 return true;
         }
         size_t i_id;
         json_t *id;
-        json_array_foreach (ids, i_id, id)
-                junit_case(run, r, json_string_value(id), n, print);
+        json_array_foreach (w->rules, i_id, id)
+                junit_case(w, r, json_string_value(id));
         /* Rules that are not the policy's, once each, in the order found. */
-        json_t *seen = json_object();
-        if (!seen)
-                return false;
+        lint_set_t seen = {0};
         bool ok = true;
         for (size_t k = 0; ok && k < lint_result_count(r); k++) {
                 const ksafe_violation_t *v = lint_result_get(r, k);
                 const char *rule = v->rule_id ? v->rule_id : "?";
                 bool listed = false;
-                json_array_foreach (ids, i_id, id)
+                json_array_foreach (w->rules, i_id, id)
                         listed |= strcmp(json_string_value(id), rule) == 0;
-                if (listed || json_object_get(seen, rule) ||
-                    (!shown(run, v) && !lint_suppression_of(run, v)))
+                if (listed || (!shown(run, r, v) && !lint_suppression_of(r, v)))
                         continue;
-                ok = json_object_set_new(seen, rule, json_true()) == 0;
-                if (ok)
-                        junit_case(run, r, rule, n, print);
+                int added = lint_set_add(&seen, rule);
+                ok = added >= 0;
+                if (added > 0)
+                        junit_case(w, r, rule);
         }
-        json_decref(seen);
+        lint_set_free(&seen);
         return ok;
 }
 
@@ -291,7 +295,7 @@ static void junit_suites_open(const char *suite, const junit_counts_t *n)
                "time=\"0\">\n",
                n->tests, n->failures, n->errors);
         fputs("  <testsuite", stdout);
-        xml_attr("name", suite);
+        xml_attr(stdout, "name", suite);
         printf(" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"0\">\n",
                n->tests, n->failures, n->errors, n->skipped);
 }
@@ -299,43 +303,33 @@ static void junit_suites_open(const char *suite, const junit_counts_t *n)
 static void junit_property(const char *name, const char *value)
 {
         fputs("      <property", stdout);
-        xml_attr("name", name);
-        xml_attr("value", value);
+        xml_attr(stdout, "name", name);
+        xml_attr(stdout, "value", value);
         fputs("/>\n", stdout);
 }
 
-bool print_junit(const lint_run_t *run)
+bool junit_finish(lint_writer_t *w)
 {
-        json_t *ids = policy_rule_ids(run->policy);
-        junit_counts_t n = {0};
-        bool ok = ids != NULL;
-        for (size_t i = 0; ok && i < run->count; i++)
-                ok = junit_input(run, i, ids, &n, false);
+        const lint_run_t *run = w->run;
         names_t names = policy_names(run);
         char suite[1024];
         snprintf(suite, sizeof(suite), "ksafe-lint/%s%s%s", names.policy ? names.policy : "?",
                  names.env ? "/" : "", names.env ? names.env : "");
-        if (ok) {
-                junit_suites_open(suite, &n);
-                fputs("    <properties>\n", stdout);
-                junit_property("policy", names.policy ? names.policy : "?");
-                if (names.env)
-                        junit_property("environment", names.env);
-                junit_property("allow_unsafe",
-                               ksafe_policy_allows_unsafe(run->policy) ? "true" : "false");
-                junit_property("ksafe", ksafe_version_str());
-                char suppressed[32];
-                snprintf(suppressed, sizeof(suppressed), "%zu", lint_suppressed_count(run));
-                junit_property("suppressed", suppressed);
-                fputs("    </properties>\n", stdout);
-                for (size_t i = 0; ok && i < run->count; i++)
-                        ok = junit_input(run, i, ids, &n, true);
-                fputs("  </testsuite>\n</testsuites>\n", stdout);
-        }
+        junit_counts_t n = {w->tests, w->failures, w->errors, w->skipped};
+        junit_suites_open(suite, &n);
+        fputs("    <properties>\n", stdout);
+        junit_property("policy", names.policy ? names.policy : "?");
+        if (names.env)
+                junit_property("environment", names.env);
+        junit_property("allow_unsafe", ksafe_policy_allows_unsafe(run->policy) ? "true" : "false");
+        junit_property("ksafe", ksafe_version_str());
+        char suppressed[32];
+        snprintf(suppressed, sizeof(suppressed), "%zu", w->suppressed);
+        junit_property("suppressed", suppressed);
+        fputs("    </properties>\n", stdout);
+        bool ok = spool_copy(&w->body, stdout);
+        fputs("  </testsuite>\n</testsuites>\n", stdout);
         names_free(&names);
-        json_decref(ids);
-        if (!ok)
-                fprintf(stderr, "ksafe-lint: cannot make the JUnit output: out of memory\n");
         return ok;
 }
 
@@ -345,14 +339,14 @@ bool print_junit_failure(const lint_failure_t *f)
         junit_counts_t n = {.tests = 1, .errors = 1};
         junit_suites_open("ksafe-lint", &n);
         fputs("    <testcase classname=\"ksafe-lint.policy\"", stdout);
-        xml_attr("name", f->source && *f->source ? f->source : "policy");
+        xml_attr(stdout, "name", f->source && *f->source ? f->source : "policy");
         if (f->path && *f->path) {
-                xml_attr("file", f->path);
+                xml_attr(stdout, "file", f->path);
                 if (f->line > 0)
                         printf(" line=\"%d\"", f->line);
         }
         fputs(" time=\"0\">\n      <error type=\"policy\"", stdout);
-        xml_attr("message", f->text);
+        xml_attr(stdout, "message", f->text);
         fputs("/>\n    </testcase>\n  </testsuite>\n</testsuites>\n", stdout);
         return true;
 }
@@ -371,62 +365,67 @@ bool print_junit_failure(const lint_failure_t *f)
 
 #define CHECKSTYLE_VERSION "4.3"
 
-static void checkstyle_error(int line, int column, const char *severity, const char *message,
-                             const char *source)
+static void checkstyle_error(FILE *out, int line, int column, const char *severity,
+                             const char *message, const char *source)
 {
-        printf("    <error line=\"%d\"", line > 0 ? line : 1);
+        fprintf(out, "    <error line=\"%d\"", line > 0 ? line : 1);
         if (column > 0)
-                printf(" column=\"%d\"", column);
-        xml_attr("severity", severity);
-        xml_attr("message", message);
-        printf(" source=\"ksafe-lint.");
-        xml_put(source);
-        fputs("\"/>\n", stdout);
+                fprintf(out, " column=\"%d\"", column);
+        xml_attr(out, "severity", severity);
+        xml_attr(out, "message", message);
+        fprintf(out, " source=\"ksafe-lint.");
+        xml_put(out, source);
+        fputs("\"/>\n", out);
 }
 
-bool print_checkstyle(const lint_run_t *run)
+bool checkstyle_start(lint_writer_t *w)
 {
-        fputs(XML_DECLARATION "<checkstyle version=\"" CHECKSTYLE_VERSION "\">\n", stdout);
-        for (size_t i = 0; i < run->count; i++) {
-                const lint_result_t *r = &run->results[i];
-                if (is_repeated(run, i))
-                        continue;
-                fputs("  <file", stdout);
-                xml_attr("name", r->display ? r->display : "?");
-                bool open = false;
-                if (!r->report) {
-                        fputs(">\n", stdout);
-                        open = true;
-                        checkstyle_error(1, 0, "error",
-                                         r->error ? r->error : "cannot read this input",
-                                         "unreadable");
-                }
-                for (size_t k = 0; k < lint_result_count(r); k++) {
-                        const ksafe_violation_t *v = lint_result_get(r, k);
-                        bool suppressed = lint_suppression_of(run, v) != NULL;
-                        if ((!shown(run, v) && !suppressed) || (run->fix && v->fixed))
-                                continue;
-                        if (!open)
-                                fputs(">\n", stdout);
-                        open = true;
-                        /* -X findings are on the command line: the input's line 1. */
-                        bool here = strcmp(location_file(r, v), r->display ? r->display : "?") == 0;
-                        char *message = finding_message(run, v);
-                        if (!message) {
-                                fprintf(stderr, "ksafe-lint: cannot make the Checkstyle "
-                                                "output: out of memory\n");
-                                return false;
-                        }
-                        checkstyle_error(here ? v->line : 1, here ? v->column : 0,
-                                         suppressed                ? "ignore"
-                                         : lint_is_failure(run, v) ? "error"
-                                                                   : "warning",
-                                         message, v->rule_id ? v->rule_id : "?");
-                        free(message);
-                }
-                fputs(open ? "  </file>\n" : "/>\n", stdout);
+        fputs(XML_DECLARATION "<checkstyle version=\"" CHECKSTYLE_VERSION "\">\n", w->out);
+        return true;
+}
+
+bool checkstyle_add(lint_writer_t *w, const lint_result_t *r)
+{
+        const lint_run_t *run = w->run;
+        FILE *out = w->out;
+        if (writer_repeated(w, r))
+                return true;
+        fputs("  <file", out);
+        xml_attr(out, "name", r->display ? r->display : "?");
+        bool open = false;
+        if (!r->report) {
+                fputs(">\n", out);
+                open = true;
+                checkstyle_error(out, 1, 0, "error", r->error ? r->error : "cannot read this input",
+                                 "unreadable");
         }
-        fputs("</checkstyle>\n", stdout);
+        for (size_t k = 0; k < lint_result_count(r); k++) {
+                const ksafe_violation_t *v = lint_result_get(r, k);
+                bool suppressed = lint_suppression_of(r, v) != NULL;
+                if ((!shown(run, r, v) && !suppressed) || (run->fix && v->fixed))
+                        continue;
+                if (!open)
+                        fputs(">\n", out);
+                open = true;
+                /* -X findings are on the command line: the input's line 1. */
+                bool here = strcmp(location_file(r, v), r->display ? r->display : "?") == 0;
+                char *message = finding_message(run, v);
+                if (!message)
+                        return false;
+                checkstyle_error(out, here ? v->line : 1, here ? v->column : 0,
+                                 suppressed                   ? "ignore"
+                                 : lint_is_failure(run, r, v) ? "error"
+                                                              : "warning",
+                                 message, v->rule_id ? v->rule_id : "?");
+                free(message);
+        }
+        fputs(open ? "  </file>\n" : "/>\n", out);
+        return true;
+}
+
+bool checkstyle_finish(lint_writer_t *w)
+{
+        fputs("</checkstyle>\n", w->out);
         return true;
 }
 
@@ -434,10 +433,10 @@ bool print_checkstyle_failure(const lint_failure_t *f)
 {
         fputs(XML_DECLARATION "<checkstyle version=\"" CHECKSTYLE_VERSION "\">\n", stdout);
         fputs("  <file", stdout);
-        xml_attr("name", f->source && *f->source ? f->source : "policy");
+        xml_attr(stdout, "name", f->source && *f->source ? f->source : "policy");
         fputs(">\n", stdout);
-        checkstyle_error(f->path && *f->path ? f->line : 1, f->path && *f->path ? f->column : 0,
-                         "error", f->text, "policy");
+        checkstyle_error(stdout, f->path && *f->path ? f->line : 1,
+                         f->path && *f->path ? f->column : 0, "error", f->text, "policy");
         fputs("  </file>\n</checkstyle>\n", stdout);
         return true;
 }

@@ -46,16 +46,16 @@ const ksafe_violation_t *lint_result_get(const lint_result_t *r, size_t i)
         return i - n < r->extra_count ? &r->extra[i - n] : NULL;
 }
 
-bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v)
+bool lint_is_failure(const lint_run_t *run, const lint_result_t *r, const ksafe_violation_t *v)
 {
-        if ((run->fix && v->fixed) || lint_suppression_of(run, v))
+        if ((run->fix && v->fixed) || lint_suppression_of(r, v))
                 return false;
         return v->severity == KSAFE_SEVERITY_ERROR || run->werror;
 }
 
-bool shown(const lint_run_t *run, const ksafe_violation_t *v)
+bool shown(const lint_run_t *run, const lint_result_t *r, const ksafe_violation_t *v)
 {
-        return !lint_suppression_of(run, v) && (!run->quiet || lint_is_failure(run, v));
+        return !lint_suppression_of(r, v) && (!run->quiet || lint_is_failure(run, r, v));
 }
 
 const char *location_file(const lint_result_t *r, const ksafe_violation_t *v)
@@ -63,42 +63,195 @@ const char *location_file(const lint_result_t *r, const ksafe_violation_t *v)
         return v->file ? v->file : r->display ? r->display : "?";
 }
 
-/* Call fn for every finding the run shows (-q shows failures only). */
-void each_finding(const lint_run_t *run, finding_fn fn, void *ctx)
+void lint_tally(const lint_run_t *run, const lint_result_t *r, lint_totals_t *t)
 {
-        for (size_t i = 0; i < run->count; i++) {
-                const lint_result_t *r = &run->results[i];
-                for (size_t k = 0; k < lint_result_count(r); k++) {
-                        const ksafe_violation_t *v = lint_result_get(r, k);
-                        if (shown(run, v))
-                                fn(run, r, v, ctx);
+        t->inputs++;
+        t->unreadable += r->report == NULL;
+        t->suppressed += r->suppressed_count;
+        for (size_t k = 0; k < lint_result_count(r); k++) {
+                const ksafe_violation_t *v = lint_result_get(r, k);
+                if (lint_suppression_of(r, v))
+                        continue;
+                t->failed |= lint_is_failure(run, r, v);
+                if (run->fix && v->fixed)
+                        t->fixed++;
+                else if (v->severity == KSAFE_SEVERITY_ERROR)
+                        t->errors++;
+                else
+                        t->warnings++;
+        }
+}
+
+/*
+ * What the formats share: spools, streamed JSON arrays, names listed
+ */
+bool spool_open(spool_t *s)
+{
+        *s = (spool_t){tmpfile(), NULL, 0};
+        if (!s->f)
+                s->f = open_memstream(&s->mem, &s->mem_len);
+        return s->f != NULL;
+}
+
+bool spool_copy(spool_t *s, FILE *out)
+{
+        bool ok = s->f && !ferror(s->f) && fflush(s->f) == 0;
+        if (ok && s->mem) {
+                ok = fwrite(s->mem, 1, s->mem_len, out) == s->mem_len;
+        } else if (ok) {
+                char buf[65536];
+                size_t n;
+                rewind(s->f);
+                while ((n = fread(buf, 1, sizeof(buf), s->f)) > 0)
+                        ok &= fwrite(buf, 1, n, out) == n;
+                ok &= !ferror(s->f);
+        }
+        spool_close(s);
+        return ok;
+}
+
+void spool_close(spool_t *s)
+{
+        if (s->f)
+                fclose(s->f);
+        free(s->mem);
+        *s = (spool_t){0};
+}
+
+typedef struct reindent_s {
+        FILE *out;
+        int indent;
+} reindent_t;
+
+/* jansson's dump of an element by itself, each line moved in to where the
+ * element is in the document (no string holds a raw newline: JSON escapes
+ * it). */
+static int reindent(const char *buffer, size_t size, void *data)
+{
+        const reindent_t *r = data;
+        for (const char *p = buffer, *end = buffer + size; p < end;) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+                if (fwrite(p, 1, n, r->out) != n ||
+                    (nl && fprintf(r->out, "%*s", r->indent, "") < 0))
+                        return -1;
+                p += n;
+        }
+        return 0;
+}
+
+bool json_stream_item(FILE *out, size_t *count, json_t *item, int indent)
+{
+        if (!item)
+                return false;
+        fputs((*count)++ ? ",\n" : "[\n", out);
+        reindent_t r = {out, indent + 2};
+        fprintf(out, "%*s", indent + 2, "");
+        bool ok = json_dump_callback(item, reindent, &r, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0;
+        json_decref(item);
+        return ok;
+}
+
+void json_stream_end(FILE *out, size_t count, int indent)
+{
+        if (count)
+                fprintf(out, "\n%*s]", indent, "");
+        else
+                fputs("[]", out);
+}
+
+char *json_split(json_t *doc, const char **parts, size_t n)
+{
+        char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(doc);
+        /* The mark as a whole value: "\u0001" after ": ", a string that no
+         * key or other value dumps to (a quote inside a string is \"). */
+        static const char mark[] = ": \"\\u0001\"";
+        char *at = text;
+        parts[0] = text;
+        for (size_t i = 1; at && i < n; i++) {
+                at = strstr(at, mark);
+                if (at) {
+                        at[2] = '\0';
+                        at += strlen(mark);
+                        parts[i] = at;
                 }
         }
+        if (!at) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+bool spool_line(spool_t *s, json_t *record)
+{
+        char *line = record ? json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(record);
+        bool ok = line && s->f && fprintf(s->f, "%s\n", line) >= 0;
+        free(line);
+        return ok;
+}
+
+bool spool_each_line(spool_t *s, lint_writer_t *w, bool (*fn)(lint_writer_t *w, json_t *record))
+{
+        if (!s->f)
+                return true;
+        bool ok = fflush(s->f) == 0 && !ferror(s->f);
+        if (ok && s->mem) {
+                /* In memory: read it as a stream of its own. */
+                fclose(s->f);
+                s->f = fmemopen(s->mem, s->mem_len ? s->mem_len : 1, "r");
+                ok = s->f != NULL;
+        } else if (ok) {
+                rewind(s->f);
+        }
+        char *line = NULL;
+        size_t cap = 0;
+        while (ok && (!s->mem || s->mem_len) && getline(&line, &cap, s->f) > 0) {
+                json_t *record = json_loads(line, 0, NULL);
+                ok = record && fn(w, record);
+                json_decref(record);
+        }
+        ok = ok && s->f && !ferror(s->f);
+        free(line);
+        spool_close(s);
+        return ok;
+}
+
+bool writer_repeated(lint_writer_t *w, const lint_result_t *r)
+{
+        if (!r->display)
+                return false;
+        int added = lint_set_add(&w->names, r->display);
+        w->failed |= added < 0;
+        return added == 0;
 }
 
 /*
  * text: file:line:col: severity: message [rule]
  */
-static void text_finding(const lint_run_t *run, const lint_result_t *r, const ksafe_violation_t *v,
-                         void *ctx)
+static void text_finding(FILE *out, const lint_run_t *run, const lint_result_t *r,
+                         const ksafe_violation_t *v)
 {
-        (void)ctx;
         const char *on = lint_color(run, v, true), *off = lint_color(run, v, false);
-        printf("%s:%d:%d: ", location_file(r, v), v->line, v->column);
+        fprintf(out, "%s:%d:%d: ", location_file(r, v), v->line, v->column);
         if (run->fix && v->fixed && v->fix)
-                printf("%sfixed:%s %s; set to %s [%s]\n", on, off, v->message, v->fix, v->rule_id);
+                fprintf(out, "%sfixed:%s %s; set to %s [%s]\n", on, off, v->message, v->fix,
+                        v->rule_id);
         else if (run->fix && v->fixed)
-                printf("%sfixed:%s %s [%s]\n", on, off, v->message, v->rule_id);
+                fprintf(out, "%sfixed:%s %s [%s]\n", on, off, v->message, v->rule_id);
         else if (v->fix)
-                printf("%s%s:%s %s (fix: %s=%s) [%s]\n", on, ksafe_severity_name(v->severity), off,
-                       v->message, v->property, v->fix, v->rule_id);
+                fprintf(out, "%s%s:%s %s (fix: %s=%s) [%s]\n", on, ksafe_severity_name(v->severity),
+                        off, v->message, v->property, v->fix, v->rule_id);
         else
-                printf("%s%s:%s %s [%s]\n", on, ksafe_severity_name(v->severity), off, v->message,
-                       v->rule_id);
+                fprintf(out, "%s%s:%s %s [%s]\n", on, ksafe_severity_name(v->severity), off,
+                        v->message, v->rule_id);
 }
 
 /*
- * json: {"version":1,"findings":[...],"summary":{...}}
+ * json: {"version":1,"findings":[...],"summary":{...}}, the findings
+ * written as they come
  */
 static json_t *str_or_null(const char *s)
 {
@@ -118,41 +271,82 @@ static json_t *finding_json(const lint_result_t *r, const ksafe_violation_t *v)
                          "is_set", v->is_set);
 }
 
-typedef struct json_ctx_s {
-        json_t *findings;
-        size_t errors, warnings, fixed;
-        bool failed; /* a record could not be made: never drop one silently */
-} json_ctx_t;
+/* The findings array is the document's "findings" key, 2 spaces in. */
+#define JSON_FINDINGS_INDENT 2
 
-static void json_finding(const lint_run_t *run, const lint_result_t *r, const ksafe_violation_t *v,
-                         void *ctx)
+static bool json_start(lint_writer_t *w)
 {
-        json_ctx_t *c = ctx;
-        c->failed |= json_array_append_new(c->findings, finding_json(r, v)) != 0;
-        if (run->fix && v->fixed)
-                c->fixed++;
-        else if (v->severity == KSAFE_SEVERITY_ERROR)
-                c->errors++;
-        else
-                c->warnings++;
+        names_t names = policy_names(w->run);
+        const char *parts[2];
+        char *text = json_split(
+                json_pack("{s:i, s:s, s:o, s:b, s:s}", "version", 1, "policy", names.policy,
+                          "environment", str_or_null(names.env), "allow_unsafe",
+                          ksafe_policy_allows_unsafe(w->run->policy), "findings", JSON_SPLIT_MARK),
+                parts, 2);
+        names_free(&names);
+        if (text)
+                fputs(parts[0], w->out);
+        free(text);
+        return text && spool_open(&w->unreadable);
 }
 
-/* Inputs that could not be read: [{"file":..., "message":...}]; NULL when
- * one of them could not be listed. */
-static json_t *unreadable_json(const lint_run_t *run)
+static bool json_add(lint_writer_t *w, const lint_result_t *r)
 {
-        json_t *list = json_array();
-        for (size_t i = 0; list && i < run->count; i++) {
-                const lint_result_t *r = &run->results[i];
-                if (!r->report &&
-                    json_array_append_new(
-                            list, json_pack("{s:s?, s:s}", "file", r->display, "message",
-                                            r->error ? r->error : "cannot read this input")) != 0) {
-                        json_decref(list);
-                        return NULL;
-                }
+        const lint_run_t *run = w->run;
+        w->inputs++;
+        if (!r->report) {
+                w->unreadable_count++;
+                if (!spool_line(&w->unreadable,
+                                json_pack("{s:s?, s:s}", "file", r->display, "message",
+                                          r->error ? r->error : "cannot read this input")))
+                        return false;
         }
-        return list;
+        w->suppressed += r->suppressed_count;
+        for (size_t k = 0; k < lint_result_count(r); k++) {
+                const ksafe_violation_t *v = lint_result_get(r, k);
+                if (!shown(run, r, v))
+                        continue;
+                if (!json_stream_item(w->out, &w->items, finding_json(r, v), JSON_FINDINGS_INDENT))
+                        return false;
+                if (run->fix && v->fixed)
+                        w->fixed++;
+                else if (v->severity == KSAFE_SEVERITY_ERROR)
+                        w->errors++;
+                else
+                        w->warnings++;
+        }
+        return true;
+}
+
+/* One of the "unreadable" array's records, written. */
+static bool json_unreadable(lint_writer_t *w, json_t *record)
+{
+        return json_stream_item(w->out, &w->items, json_incref(record), JSON_FINDINGS_INDENT);
+}
+
+static bool json_finish(lint_writer_t *w)
+{
+        size_t unreadable = w->unreadable_count;
+        const char *parts[3];
+        char *text = json_split(
+                json_pack("{s:s, s:s, s:n, s:{s:I, s:I, s:I, s:I, s:I, s:I}}", "findings",
+                          JSON_SPLIT_MARK, "unreadable", JSON_SPLIT_MARK, "error", "summary",
+                          "files", (json_int_t)(w->inputs - unreadable), "unreadable",
+                          (json_int_t)unreadable, "errors", (json_int_t)w->errors, "warnings",
+                          (json_int_t)w->warnings, "fixed", (json_int_t)w->fixed, "suppressed",
+                          (json_int_t)w->suppressed),
+                parts, 3);
+        if (!text)
+                return false;
+        json_stream_end(w->out, w->items, JSON_FINDINGS_INDENT);
+        fputs(parts[1], w->out);
+        w->items = 0;
+        bool ok = spool_each_line(&w->unreadable, w, json_unreadable);
+        json_stream_end(w->out, w->items, JSON_FINDINGS_INDENT);
+        fputs(parts[2], w->out);
+        fputc('\n', w->out);
+        free(text);
+        return ok;
 }
 
 /* The policy's name and environment, escaped like everything else. */
@@ -182,30 +376,6 @@ bool print_doc(json_t *doc, const char *format)
         return true;
 }
 
-static bool print_json(const lint_run_t *run)
-{
-        json_ctx_t c = {.findings = json_array()};
-        each_finding(run, json_finding, &c);
-        json_t *findings = c.failed ? NULL : c.findings;
-        if (c.failed)
-                json_decref(c.findings);
-        json_t *unreadable = unreadable_json(run);
-        size_t errors = c.errors, warnings = c.warnings, fixed = c.fixed;
-        names_t names = policy_names(run);
-        json_t *doc = json_pack(
-                "{s:i, s:s, s:o, s:b, s:o, s:O, s:n, s:{s:I, s:I, s:I, s:I, s:I, s:I}}", "version",
-                1, "policy", names.policy, "environment", str_or_null(names.env), "allow_unsafe",
-                ksafe_policy_allows_unsafe(run->policy), "findings", findings, "unreadable",
-                unreadable, "error", "summary", "files",
-                (json_int_t)(run->count - json_array_size(unreadable)), "unreadable",
-                (json_int_t)json_array_size(unreadable), "errors", (json_int_t)errors, "warnings",
-                (json_int_t)warnings, "fixed", (json_int_t)fixed, "suppressed",
-                (json_int_t)lint_suppressed_count(run));
-        json_decref(unreadable);
-        names_free(&names);
-        return print_doc(doc, "JSON");
-}
-
 /* The JSON document of a run that could not start: no policy, no
  * finding, "error" says why (and where, when in a file). */
 static bool print_json_failure(const char *text, const char *source, int line, int column)
@@ -231,11 +401,12 @@ static bool print_json_failure(const char *text, const char *source, int line, i
 #define SRCROOT "%SRCROOT%"
 #define FINGERPRINT_KEY "ksafeFinding/v1"
 
-static const char *sarif_level(const lint_run_t *run, const ksafe_violation_t *v)
+static const char *sarif_level(const lint_run_t *run, const lint_result_t *r,
+                               const ksafe_violation_t *v)
 {
         if (run->fix && v->fixed)
                 return "note";
-        return lint_is_failure(run, v) ? "error" : "warning";
+        return lint_is_failure(run, r, v) ? "error" : "warning";
 }
 
 /* The built-in baseline's rules (conf/policies/default.json): each keeps a
@@ -509,17 +680,6 @@ const char *run_base(const lint_run_t *run)
         return run->base_dir ? run->base_dir : run_cwd(run);
 }
 
-typedef struct sarif_ctx_s {
-        json_t *rules, *results, *notes;
-        json_t *seen;                 /* results already made, by identity: no duplicates */
-        json_t *fingerprints;         /* fingerprint -> how many results have it so far */
-        json_t *outside;              /* files outside the base, said once each */
-        const lint_result_t *text_of; /* the result whose text is read */
-        char *text;
-        size_t text_len;
-        bool failed; /* a record could not be made: never drop one silently */
-} sarif_ctx_t;
-
 /* The path a finding is about, as given: the input's own name when the
  * finding is about the input (not its escaped form: the URI encodes every
  * byte), --stdin-filename for standard input, "<command line>" for -X. */
@@ -535,116 +695,281 @@ const char *finding_path(const lint_run_t *run, const lint_result_t *r, const ks
         return v->file;
 }
 
-static void sarif_read_text(sarif_ctx_t *c, const lint_result_t *r)
+/* The results array is the run's "results" key, 6 spaces in; the
+ * notifications array is its invocation's "toolExecutionNotifications",
+ * 10 spaces in. */
+#define SARIF_RESULTS_INDENT 6
+#define SARIF_NOTES_INDENT 10
+
+/* An input's text, read when a column must be counted in UTF-16 units. */
+typedef struct sarif_text_s {
+        const lint_result_t *of;
+        char *text; /* of->text, or read here */
+        size_t len;
+} sarif_text_t;
+
+static void sarif_read_text(sarif_text_t *t, const lint_result_t *r)
 {
-        if (c->text_of == r)
+        if (t->of == r)
                 return;
-        if (c->text != (c->text_of ? c->text_of->text : NULL))
-                free(c->text);
-        c->text_of = r;
-        c->text = r->text;
-        c->text_len = r->text_len;
-        if (!c->text && strcmp(r->name, "-") != 0 && r->name[0] != '<')
-                c->text = read_whole(r->name, &c->text_len);
+        t->of = r;
+        t->text = r->text;
+        t->len = r->text_len;
+        if (!t->text && strcmp(r->name, "-") != 0 && r->name[0] != '<')
+                t->text = read_whole(r->name, &t->len);
 }
 
-static void sarif_finding(const lint_run_t *run, const lint_result_t *r, const ksafe_violation_t *v,
-                          void *ctx)
+static void sarif_text_free(sarif_text_t *t)
 {
-        sarif_ctx_t *c = ctx;
-        const char *path = finding_path(run, r, v);
+        if (t->of && t->text != t->of->text)
+                free(t->text);
+        *t = (sarif_text_t){0};
+}
+
+/* Where a finding is: its artifact (NULL when out of memory), whether that
+ * is outside the base, and its line and column (UTF-16 units). */
+typedef struct sarif_place_s {
+        json_t *artifact;
         bool outside;
-        json_t *artifact = artifact_location(run_cwd(run), run_base(run), path, &outside);
-        const char *uri = json_string_value(json_object_get(artifact, "uri"));
-        const char *rule = v->rule_id ? v->rule_id : "?";
-        int line = v->line > 0 ? v->line : 1, column = v->column > 0 ? v->column : 1;
+        int line, column;
+} sarif_place_t;
+
+static sarif_place_t sarif_place(const lint_run_t *run, const lint_result_t *r,
+                                 const ksafe_violation_t *v, const char *path, sarif_text_t *t)
+{
+        sarif_place_t at = {.line = v->line > 0 ? v->line : 1,
+                            .column = v->column > 0 ? v->column : 1};
+        at.artifact = artifact_location(run_cwd(run), run_base(run), path, &at.outside);
         if (v->column > 1 && strcmp(path, "<command line>") != 0) {
-                sarif_read_text(c, r);
-                column = utf16_column(c->text, c->text_len, line, v->column);
+                sarif_read_text(t, r);
+                at.column = utf16_column(t->text, t->len, at.line, v->column);
         }
-        /* One file named twice (a.properties ./a.properties, or in a
-         * directory and by itself) gives each result once. */
-        json_t *key = uri ? json_sprintf("%s\x1f%d\x1f%d\x1f%s\x1f%s", uri, line, column, rule,
-                                         v->message)
-                          : NULL;
-        if (key && json_object_get(c->seen, json_string_value(key))) {
-                json_decref(key);
-                json_decref(artifact);
-                return;
-        }
-        c->failed |= !key || json_object_set_new(c->seen, json_string_value(key), json_true());
-        json_decref(key);
-        /* An alert's identity for code scanning: the rule, the file and the
-         * property (else the message), not the line number, so that it
-         * survives edits elsewhere in the file; not the line's text either,
-         * which may hold a secret. ":N" tells identical ones apart. */
+        return at;
+}
+
+/* Where results are told apart: those made (no result twice: one file
+ * named twice, a.properties ./a.properties, or in a directory and by
+ * itself), how many have each fingerprint, the files outside the base
+ * said. The run's (in the writer) for the findings of an input that
+ * another input names too, and for findings located elsewhere (-X's
+ * "<command line>"); else the input's own, dropped with it: no other
+ * input's result can have its file, and memory stays flat. */
+typedef struct sarif_scope_s {
+        lint_set_t *seen, *fingerprints, *outside;
+} sarif_scope_t;
+
+/* An alert's identity for code scanning: the rule, the file and the
+ * property (else the message), not the line number, so that it survives
+ * edits elsewhere in the file; not the line's text either, which may hold
+ * a secret. ":N" tells identical ones apart. */
+static void sarif_hash(const char *rule, const char *uri, const ksafe_violation_t *v, char *hash,
+                       size_t size)
+{
         uint64_t h = fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ULL, rule), uri ? uri : ""),
                            v->property ? v->property : v->message);
+        snprintf(hash, size, "%016llx", (unsigned long long)h);
+}
+
+/* Is the result at `at` new in `scope` (false: made already)? Its
+ * fingerprint's number in *nth, and whether it is the first outside the
+ * base at its file (*note). */
+static bool sarif_identify(lint_writer_t *w, const sarif_scope_t *scope, sarif_place_t at,
+                           const ksafe_violation_t *v, json_int_t *nth, bool *note)
+{
+        const char *uri = json_string_value(json_object_get(at.artifact, "uri"));
+        const char *rule = v->rule_id ? v->rule_id : "?";
+        json_t *key = uri ? json_sprintf("%s\x1f%d\x1f%d\x1f%s\x1f%s", uri, at.line, at.column,
+                                         rule, v->message)
+                          : NULL;
+        int added = key ? lint_set_add(scope->seen, json_string_value(key)) : -1;
+        json_decref(key);
+        w->failed |= added < 0;
+        if (added == 0)
+                return false;
         char hash[32];
-        snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)h);
-        json_int_t nth = json_integer_value(json_object_get(c->fingerprints, hash)) + 1;
-        c->failed |= json_object_set_new(c->fingerprints, hash, json_integer(nth)) != 0;
-        json_int_t index = sarif_rule_index(run, c->rules, v);
+        sarif_hash(rule, uri, v, hash, sizeof(hash));
+        size_t *count = lint_set_count(scope->fingerprints, hash, strlen(hash));
+        w->failed |= !count;
+        *nth = count ? (json_int_t)++ * count : 1;
+        added = at.outside && uri ? lint_set_add(scope->outside, uri) : 0;
+        w->failed |= added < 0;
+        *note = added > 0;
+        return true;
+}
+
+/* One result, numbered `nth` among those of its fingerprint, and the note
+ * about a file outside the base (`note`: `path` names it). The place's
+ * artifact and `suppressions` (NULL, or the result's "suppressions") are
+ * released. */
+static void sarif_write(lint_writer_t *w, const char *path, sarif_place_t at, const char *level,
+                        const ksafe_violation_t *v, json_t *suppressions, json_int_t nth, bool note)
+{
+        const lint_run_t *run = w->run;
+        json_t *artifact = at.artifact;
+        const char *uri = json_string_value(json_object_get(artifact, "uri"));
+        const char *rule = v->rule_id ? v->rule_id : "?";
+        char hash[32];
+        sarif_hash(rule, uri, v, hash, sizeof(hash));
+        json_int_t index = sarif_rule_index(run, w->rules, v);
         json_t *result =
                 index < 0 || !artifact
                         ? NULL
                         : json_pack("{s:s, s:I, s:s, s:{s:s?}, s:[{s:{s:O, s:{s:i, s:i}}}], "
                                     "s:{s:o}}",
-                                    "ruleId", rule, "ruleIndex", index, "level",
-                                    sarif_level(run, v), "message", "text", v->message, "locations",
-                                    "physicalLocation", "artifactLocation", artifact, "region",
-                                    "startLine", line, "startColumn", column, "partialFingerprints",
+                                    "ruleId", rule, "ruleIndex", index, "level", level, "message",
+                                    "text", v->message, "locations", "physicalLocation",
+                                    "artifactLocation", artifact, "region", "startLine", at.line,
+                                    "startColumn", at.column, "partialFingerprints",
                                     FINGERPRINT_KEY,
                                     json_sprintf("%s:%" JSON_INTEGER_FORMAT, hash, nth));
-        c->failed |= json_array_append_new(c->results, result) != 0;
-        if (outside && uri && !json_object_get(c->outside, uri)) {
+        if (result && suppressions) {
+                w->failed |= json_object_set_new(result, "suppressions", suppressions) != 0;
+                suppressions = NULL;
+        }
+        json_decref(suppressions);
+        w->failed |= !json_stream_item(w->body.f, &w->items, result, SARIF_RESULTS_INDENT);
+        if (note) {
                 char *shown = ksafe_report_escape(path);
                 char *base = ksafe_report_escape(run_base(run));
-                c->failed |= json_object_set_new(c->outside, uri, json_true()) != 0;
-                c->failed |=
-                        json_array_append_new(
-                                c->notes,
-                                json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
-                                          json_sprintf("%s is outside the base directory "
-                                                       "%s (--base-dir): its results name "
-                                                       "it by an absolute file:// URI, "
-                                                       "which code scanning cannot place "
-                                                       "in the repository",
-                                                       shown ? shown : "?", base ? base : "?"))) !=
-                        0;
+                w->failed |= !json_stream_item(
+                        w->notes.f, &w->note_count,
+                        json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
+                                  json_sprintf("%s is outside the base directory "
+                                               "%s (--base-dir): its results name "
+                                               "it by an absolute file:// URI, "
+                                               "which code scanning cannot place "
+                                               "in the repository",
+                                               shown ? shown : "?", base ? base : "?")),
+                        SARIF_NOTES_INDENT);
                 free(shown);
                 free(base);
         }
         json_decref(artifact);
 }
 
-/* Suppressed findings are results too, with their "suppressions" (SARIF
- * 2.1.0 3.27.23): code scanning shows them as dismissed. */
-static void sarif_suppressed(const lint_run_t *run, sarif_ctx_t *c)
+/* A suppressed finding, kept (one line of JSON in w->later) until every
+ * other result of the run is out: SARIF lists them after the others. In
+ * the input's own scope it is told apart now (its input's other results
+ * are all made): a duplicate is dropped, its number and note kept. */
+static bool sarif_keep_suppressed(lint_writer_t *w, const lint_result_t *r,
+                                  const lint_suppression_t *s, sarif_text_t *t,
+                                  const sarif_scope_t *here)
 {
-        for (size_t i = 0; i < run->count; i++)
-                for (size_t k = 0; k < run->results[i].suppressed_count; k++) {
-                        const lint_suppression_t *s = &run->results[i].suppressed[k];
-                        size_t before = json_array_size(c->results);
-                        sarif_finding(run, &run->results[i], s->finding, c);
-                        json_t *result = json_array_size(c->results) > before
-                                                 ? json_array_get(c->results, before)
-                                                 : NULL;
-                        json_t *why = json_pack("[{s:s, s:s*}]", "kind",
-                                                s->external ? "external" : "inSource",
-                                                "justification", s->justification);
-                        c->failed |= result && json_object_set_new(result, "suppressions", why);
-                        if (!result)
-                                json_decref(why);
-                }
+        const ksafe_violation_t *v = s->finding;
+        const char *path = finding_path(w->run, r, v);
+        sarif_place_t at = sarif_place(w->run, r, v, path, t);
+        json_int_t nth = 0;
+        bool note = false;
+        if (here && !sarif_identify(w, here, at, v, &nth, &note)) {
+                json_decref(at.artifact);
+                return true;
+        }
+        char *shown = ksafe_report_escape(path);
+        json_t *kept = json_pack(
+                "{s:o, s:b, s:s, s:i, s:i, s:s, s:s?, s:s, s:s?, s:s?, s:b, s:b, s:s?, s:I, s:b}",
+                "artifact", at.artifact ? at.artifact : json_null(), "outside", at.outside, "path",
+                shown ? shown : "?", "line", at.line, "column", at.column, "level",
+                sarif_level(w->run, r, v), "rule", v->rule_id, "message", v->message, "property",
+                v->property, "why", v->why, "error", v->severity == KSAFE_SEVERITY_ERROR,
+                "external", s->external, "justification", s->justification, "nth", nth, "note",
+                note);
+        free(shown);
+        return spool_line(&w->later, kept);
 }
 
-static bool has_unreadable(const lint_run_t *run)
+/* Suppressed findings are results too, with their "suppressions" (SARIF
+ * 2.1.0 3.27.23): code scanning shows them as dismissed. One kept by
+ * sarif_keep_suppressed(), written. */
+static bool sarif_suppressed(lint_writer_t *w, json_t *kept)
 {
-        for (size_t i = 0; i < run->count; i++)
-                if (!run->results[i].report)
-                        return true;
-        return false;
+        const sarif_scope_t run_scope = {&w->seen, &w->fingerprints, &w->outside};
+        const char *rule = json_string_value(json_object_get(kept, "rule"));
+        ksafe_violation_t v = {
+                .rule_id = rule,
+                .message = json_string_value(json_object_get(kept, "message")),
+                .property = json_string_value(json_object_get(kept, "property")),
+                .why = json_string_value(json_object_get(kept, "why")),
+                .severity = json_is_true(json_object_get(kept, "error")) ? KSAFE_SEVERITY_ERROR
+                                                                         : KSAFE_SEVERITY_WARNING,
+        };
+        json_t *artifact = json_object_get(kept, "artifact");
+        sarif_place_t at = {
+                .artifact = json_is_object(artifact) ? json_incref(artifact) : NULL,
+                .outside = json_is_true(json_object_get(kept, "outside")),
+                .line = (int)json_integer_value(json_object_get(kept, "line")),
+                .column = (int)json_integer_value(json_object_get(kept, "column")),
+        };
+        json_int_t nth = json_integer_value(json_object_get(kept, "nth"));
+        bool note = json_is_true(json_object_get(kept, "note"));
+        if (!nth && !sarif_identify(w, &run_scope, at, &v, &nth, &note)) {
+                json_decref(at.artifact);
+                return true; /* made already */
+        }
+        json_t *why = json_pack(
+                "[{s:s, s:s*}]", "kind",
+                json_is_true(json_object_get(kept, "external")) ? "external" : "inSource",
+                "justification", json_string_value(json_object_get(kept, "justification")));
+        w->failed |= !why;
+        sarif_write(w, json_string_value(json_object_get(kept, "path")), at,
+                    json_string_value(json_object_get(kept, "level")), &v, why, nth, note);
+        return true;
+}
+
+/* A notification kept for the end (an input that could not be read). */
+static bool sarif_note(lint_writer_t *w, json_t *note)
+{
+        return json_stream_item(w->notes.f, &w->note_count, json_incref(note), SARIF_NOTES_INDENT);
+}
+
+static bool sarif_start(lint_writer_t *w)
+{
+        w->rules = json_array();
+        return w->rules && spool_open(&w->body) && spool_open(&w->later) && spool_open(&w->notes) &&
+               spool_open(&w->unreadable);
+}
+
+static bool sarif_add(lint_writer_t *w, const lint_result_t *r)
+{
+        const lint_run_t *run = w->run;
+        sarif_text_t t = {0};
+        lint_set_t seen = {0}, fingerprints = {0}, outside = {0};
+        const sarif_scope_t here = {&seen, &fingerprints, &outside},
+                            run_scope = {&w->seen, &w->fingerprints, &w->outside};
+        const char *own = finding_path(run, r, NULL);
+        for (size_t k = 0; k < lint_result_count(r); k++) {
+                const ksafe_violation_t *v = lint_result_get(r, k);
+                if (!shown(run, r, v))
+                        continue;
+                const char *path = finding_path(run, r, v);
+                bool alone = !r->named_again && strcmp(path, own) == 0;
+                sarif_place_t at = sarif_place(run, r, v, path, &t);
+                json_int_t nth;
+                bool note;
+                if (sarif_identify(w, alone ? &here : &run_scope, at, v, &nth, &note))
+                        sarif_write(w, path, at, sarif_level(run, r, v), v, NULL, nth, note);
+                else
+                        json_decref(at.artifact);
+        }
+        for (size_t k = 0; k < r->suppressed_count; k++) {
+                const lint_suppression_t *s = &r->suppressed[k];
+                bool alone = !r->named_again && strcmp(finding_path(run, r, s->finding), own) == 0;
+                w->failed |= !sarif_keep_suppressed(w, r, s, &t, alone ? &here : NULL);
+        }
+        lint_set_free(&seen);
+        lint_set_free(&fingerprints);
+        lint_set_free(&outside);
+        sarif_text_free(&t);
+        /* Inputs that could not be read fail the run: SARIF says so in the
+         * invocation, where code scanning shows tool errors. */
+        if (!r->report) {
+                w->any_unreadable = true;
+                w->failed |= !spool_line(
+                        &w->unreadable,
+                        json_pack("{s:s, s:{s:o}}", "level", "error", "message", "text",
+                                  json_sprintf("%s: %s", r->display ? r->display : "?",
+                                               r->error ? r->error : "cannot read this input")));
+        }
+        return !w->failed;
 }
 
 /* A whole SARIF log of one run; every argument is released (jansson
@@ -673,51 +998,22 @@ static json_t *sarif_log(json_t *rules, json_t *results, json_t *invocation, con
         return doc;
 }
 
-static bool print_sarif(const lint_run_t *run)
+static bool sarif_finish(lint_writer_t *w)
 {
-        sarif_ctx_t c = {.rules = json_array(),
-                         .results = json_array(),
-                         .notes = json_array(),
-                         .seen = json_object(),
-                         .fingerprints = json_object(),
-                         .outside = json_object()};
-        c.failed = !c.rules || !c.results || !c.notes || !c.seen || !c.fingerprints || !c.outside;
-        if (!c.failed)
-                each_finding(run, sarif_finding, &c);
-        if (!c.failed)
-                sarif_suppressed(run, &c);
-        if (c.text != (c.text_of ? c.text_of->text : NULL))
-                free(c.text);
-        json_decref(c.seen);
-        json_decref(c.fingerprints);
-        json_decref(c.outside);
+        const lint_run_t *run = w->run;
+        w->failed |= !spool_each_line(&w->later, w, sarif_suppressed);
+        /* After the notes about files outside the base: the inputs that
+         * could not be read, then the policy's allow_unsafe. */
+        w->failed |= !spool_each_line(&w->unreadable, w, sarif_note);
         names_t names = policy_names(run);
-        /* Inputs that could not be read fail the run: SARIF says so in the
-         * invocation, where code scanning shows tool errors. */
-        for (size_t i = 0; i < run->count; i++)
-                if (!run->results[i].report)
-                        c.failed |=
-                                json_array_append_new(
-                                        c.notes,
-                                        json_pack("{s:s, s:{s:o}}", "level", "error", "message",
-                                                  "text",
-                                                  json_sprintf(
-                                                          "%s: %s",
-                                                          run->results[i].display
-                                                                  ? run->results[i].display
-                                                                  : "?",
-                                                          run->results[i].error
-                                                                  ? run->results[i].error
-                                                                  : "cannot read this input"))) !=
-                                0;
         if (ksafe_policy_allows_unsafe(run->policy))
-                c.failed |=
-                        json_array_append_new(
-                                c.notes,
-                                json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
-                                          json_sprintf("policy \"%s\" sets allow_unsafe: it may "
-                                                       "weaken the safety baseline",
-                                                       names.policy ? names.policy : "?"))) != 0;
+                w->failed |= !json_stream_item(
+                        w->notes.f, &w->note_count,
+                        json_pack("{s:s, s:{s:o}}", "level", "warning", "message", "text",
+                                  json_sprintf("policy \"%s\" sets allow_unsafe: it may "
+                                               "weaken the safety baseline",
+                                               names.policy ? names.policy : "?")),
+                        SARIF_NOTES_INDENT);
         /* One category per policy and environment: two runs (-e staging,
          * -e prod) upload side by side instead of replacing each other. */
         json_t *automation =
@@ -725,14 +1021,26 @@ static bool print_sarif(const lint_run_t *run)
                           json_sprintf("ksafe-lint/%s/%s%s", names.policy ? names.policy : "?",
                                        names.env ? names.env : "", names.env ? "/" : ""));
         names_free(&names);
-        json_t *invocation = json_pack("{s:b, s:o}", "executionSuccessful", !has_unreadable(run),
-                                       "toolExecutionNotifications", c.notes);
-        json_t *doc = sarif_log(c.rules, c.results, invocation, run_base(run), automation);
-        if (c.failed) {
-                json_decref(doc);
-                doc = NULL;
+        json_t *invocation = json_pack("{s:b, s:s}", "executionSuccessful", !w->any_unreadable,
+                                       "toolExecutionNotifications", JSON_SPLIT_MARK);
+        const char *parts[3];
+        char *text = json_split(sarif_log(json_incref(w->rules), json_string(JSON_SPLIT_MARK),
+                                          invocation, run_base(run), automation),
+                                parts, 3);
+        if (!text || w->failed) {
+                free(text);
+                return false;
         }
-        return print_doc(doc, "SARIF");
+        fputs(parts[0], stdout);
+        bool ok = spool_copy(&w->body, stdout);
+        json_stream_end(stdout, w->items, SARIF_RESULTS_INDENT);
+        fputs(parts[1], stdout);
+        ok &= spool_copy(&w->notes, stdout);
+        json_stream_end(stdout, w->note_count, SARIF_NOTES_INDENT);
+        fputs(parts[2], stdout);
+        putchar('\n');
+        free(text);
+        return ok;
 }
 
 static bool print_sarif_failure(const char *text, const char *source, int line, int column,
@@ -772,85 +1080,84 @@ static bool print_sarif_failure(const char *text, const char *source, int line, 
 /*
  * GitHub workflow commands: ::error file=F,line=L,col=C,title=T::MESSAGE
  */
-static void github_escape(const char *raw, bool property)
+static void github_escape(FILE *out, const char *raw, bool property)
 {
         /* Escaped first (idempotent on what the report escaped already):
          * the runner shows the rest as it is, terminal escapes included. */
         char *shown = ksafe_report_escape(raw);
         for (const char *s = shown ? shown : "?"; *s; s++) {
                 switch (*s) {
-                case '%': fputs("%25", stdout); break;
-                case '\r': fputs("%0D", stdout); break;
-                case '\n': fputs("%0A", stdout); break;
-                case ':': fputs(property ? "%3A" : ":", stdout); break;
-                case ',': fputs(property ? "%2C" : ",", stdout); break;
-                default: putchar(*s);
+                case '%': fputs("%25", out); break;
+                case '\r': fputs("%0D", out); break;
+                case '\n': fputs("%0A", out); break;
+                case ':': fputs(property ? "%3A" : ":", out); break;
+                case ',': fputs(property ? "%2C" : ",", out); break;
+                default: putc(*s, out);
                 }
         }
         free(shown);
 }
 
-static void github_finding(const lint_run_t *run, const lint_result_t *r,
-                           const ksafe_violation_t *v, void *ctx)
+static void github_finding(FILE *out, const lint_run_t *run, const lint_result_t *r,
+                           const ksafe_violation_t *v)
 {
-        (void)ctx;
-        const char *level = run->fix && v->fixed      ? "notice"
-                            : lint_is_failure(run, v) ? "error"
-                                                      : "warning";
-        printf("::%s file=", level);
-        github_escape(location_file(r, v), true);
-        printf(",line=%d,col=%d,title=", v->line > 0 ? v->line : 1, v->column > 0 ? v->column : 1);
-        github_escape(v->rule_id, true);
-        fputs("::", stdout);
-        github_escape(v->message, false);
-        putchar('\n');
+        const char *level = run->fix && v->fixed         ? "notice"
+                            : lint_is_failure(run, r, v) ? "error"
+                                                         : "warning";
+        fprintf(out, "::%s file=", level);
+        github_escape(out, location_file(r, v), true);
+        fprintf(out, ",line=%d,col=%d,title=", v->line > 0 ? v->line : 1,
+                v->column > 0 ? v->column : 1);
+        github_escape(out, v->rule_id, true);
+        fputs("::", out);
+        github_escape(out, v->message, false);
+        putc('\n', out);
 }
 
 /* The same commands, each input's in a ::group:: that the Actions log
  * folds, titled by its name and counts; inputs with nothing to show have
  * none. An input that could not be read is an ::error of its own. */
-static void print_github_groups(const lint_run_t *run)
+static void github_group(lint_writer_t *w, const lint_result_t *r)
 {
-        for (size_t i = 0; i < run->count; i++) {
-                const lint_result_t *r = &run->results[i];
-                size_t errors = 0, warnings = 0, fixed = 0;
-                for (size_t k = 0; k < lint_result_count(r); k++) {
-                        const ksafe_violation_t *v = lint_result_get(r, k);
-                        if (!shown(run, v))
-                                continue;
-                        if (run->fix && v->fixed)
-                                fixed++;
-                        else if (lint_is_failure(run, v))
-                                errors++;
-                        else
-                                warnings++;
-                }
-                if (is_repeated(run, i) || (r->report && errors + warnings + fixed == 0))
+        const lint_run_t *run = w->run;
+        FILE *out = w->out;
+        size_t errors = 0, warnings = 0, fixed = 0;
+        for (size_t k = 0; k < lint_result_count(r); k++) {
+                const ksafe_violation_t *v = lint_result_get(r, k);
+                if (!shown(run, r, v))
                         continue;
-                fputs("::group::", stdout);
-                github_escape(r->display, false);
-                if (!r->report)
-                        fputs(": unreadable", stdout);
+                if (run->fix && v->fixed)
+                        fixed++;
+                else if (lint_is_failure(run, r, v))
+                        errors++;
                 else
-                        printf(": %zu error%s, %zu warning%s", errors, errors == 1 ? "" : "s",
-                               warnings, warnings == 1 ? "" : "s");
-                if (fixed)
-                        printf(", %zu fixed", fixed);
-                putchar('\n');
-                if (!r->report) {
-                        fputs("::error file=", stdout);
-                        github_escape(r->display, true);
-                        fputs(",line=1,col=1,title=ksafe-lint::", stdout);
-                        github_escape(r->error ? r->error : "cannot read this input", false);
-                        putchar('\n');
-                }
-                for (size_t k = 0; k < lint_result_count(r); k++) {
-                        const ksafe_violation_t *v = lint_result_get(r, k);
-                        if (shown(run, v))
-                                github_finding(run, r, v, NULL);
-                }
-                fputs("::endgroup::\n", stdout);
+                        warnings++;
         }
+        if (writer_repeated(w, r) || (r->report && errors + warnings + fixed == 0))
+                return;
+        fputs("::group::", out);
+        github_escape(out, r->display, false);
+        if (!r->report)
+                fputs(": unreadable", out);
+        else
+                fprintf(out, ": %zu error%s, %zu warning%s", errors, errors == 1 ? "" : "s",
+                        warnings, warnings == 1 ? "" : "s");
+        if (fixed)
+                fprintf(out, ", %zu fixed", fixed);
+        putc('\n', out);
+        if (!r->report) {
+                fputs("::error file=", out);
+                github_escape(out, r->display, true);
+                fputs(",line=1,col=1,title=ksafe-lint::", out);
+                github_escape(out, r->error ? r->error : "cannot read this input", false);
+                putc('\n', out);
+        }
+        for (size_t k = 0; k < lint_result_count(r); k++) {
+                const ksafe_violation_t *v = lint_result_get(r, k);
+                if (shown(run, r, v))
+                        github_finding(out, run, r, v);
+        }
+        fputs("::endgroup::\n", out);
 }
 
 /* A run that could not start: an ::error at the policy file (when the
@@ -860,27 +1167,18 @@ static bool print_github_failure(const char *text, const char *source, int line,
         fputs("::error ", stdout);
         if (source && *source && strncmp(source, "builtin:", 8) != 0) {
                 fputs("file=", stdout);
-                github_escape(source, true);
+                github_escape(stdout, source, true);
                 printf(",line=%d,col=%d,", line > 0 ? line : 1,
                        line > 0 && column > 0 ? column : 1);
         }
         fputs("title=ksafe-lint::", stdout);
         if (source && *source) {
-                github_escape(source, false);
+                github_escape(stdout, source, false);
                 fputs(": ", stdout);
         }
-        github_escape(text, false);
+        github_escape(stdout, text, false);
         putchar('\n');
         return true;
-}
-
-bool is_repeated(const lint_run_t *run, size_t i)
-{
-        const char *name = run->results[i].display;
-        for (size_t k = 0; name && k < i; k++)
-                if (run->results[k].display && strcmp(run->results[k].display, name) == 0)
-                        return true;
-        return false;
 }
 
 bool lint_format_parse(const char *name, lint_format_t *format)
@@ -911,20 +1209,186 @@ bool lint_format_parse(const char *name, lint_format_t *format)
         return false;
 }
 
-bool lint_print(const lint_run_t *run)
+/* The formats' names, as an error about their output says them. */
+static const char *const format_names[] = {
+        [LINT_FORMAT_TEXT] = "text",
+        [LINT_FORMAT_JSON] = "JSON",
+        [LINT_FORMAT_SARIF] = "SARIF",
+        [LINT_FORMAT_GITHUB] = "GitHub",
+        [LINT_FORMAT_JUNIT] = "JUnit",
+        [LINT_FORMAT_GITLAB] = "GitLab",
+        [LINT_FORMAT_CHECKSTYLE] = "Checkstyle",
+        [LINT_FORMAT_GITHUB_GROUPS] = "GitHub",
+};
+
+static void writer_free(lint_writer_t *w)
 {
+        spool_close(&w->body);
+        spool_close(&w->later);
+        spool_close(&w->notes);
+        spool_close(&w->unreadable);
+        lint_set_free(&w->names);
+        lint_set_free(&w->seen);
+        lint_set_free(&w->fingerprints);
+        lint_set_free(&w->outside);
+        json_decref(w->rules);
+        free(w);
+}
+
+lint_writer_t *lint_writer_new(const lint_run_t *run)
+{
+        lint_writer_t *w = calloc(1, sizeof(*w));
+        if (!w) {
+                fprintf(stderr, "ksafe-lint: out of memory\n");
+                return NULL;
+        }
+        w->run = run;
+        w->out = stdout;
+        w->format = run->format < LINT_FORMAT_COUNT ? format_names[run->format] : "?";
+        bool ok = true;
+        /* --effective printed each input's text as it was judged: the
+         * findings come after all of it. */
+        if (run->effective &&
+            (run->format == LINT_FORMAT_TEXT || run->format == LINT_FORMAT_GITHUB ||
+             run->format == LINT_FORMAT_GITHUB_GROUPS)) {
+                ok = spool_open(&w->body);
+                w->out = w->body.f;
+        }
         switch (run->format) {
-        case LINT_FORMAT_TEXT: each_finding(run, text_finding, NULL); break;
-        case LINT_FORMAT_JSON: return print_json(run);
-        case LINT_FORMAT_SARIF: return print_sarif(run);
-        case LINT_FORMAT_GITHUB: each_finding(run, github_finding, NULL); break;
-        case LINT_FORMAT_GITHUB_GROUPS: print_github_groups(run); break;
-        case LINT_FORMAT_JUNIT: return print_junit(run);
-        case LINT_FORMAT_GITLAB: return print_gitlab(run);
-        case LINT_FORMAT_CHECKSTYLE: return print_checkstyle(run);
+        case LINT_FORMAT_JSON: ok = ok && json_start(w); break;
+        case LINT_FORMAT_SARIF: ok = ok && sarif_start(w); break;
+        case LINT_FORMAT_JUNIT: ok = ok && junit_start(w); break;
+        case LINT_FORMAT_GITLAB: ok = ok && gitlab_start(w); break;
+        case LINT_FORMAT_CHECKSTYLE: ok = ok && checkstyle_start(w); break;
+        case LINT_FORMAT_TEXT:
+        case LINT_FORMAT_GITHUB:
+        case LINT_FORMAT_GITHUB_GROUPS:
         case LINT_FORMAT_COUNT: break;
         }
-        return true;
+        if (!ok) {
+                fprintf(stderr, "ksafe-lint: cannot make the %s output: out of memory\n",
+                        w->format);
+                writer_free(w);
+                return NULL;
+        }
+        return w;
+}
+
+bool lint_writer_add(lint_writer_t *w, const lint_result_t *r)
+{
+        const lint_run_t *run = w->run;
+        bool ok = !w->failed;
+        if (!ok)
+                return false; /* said once, by lint_writer_finish() */
+        switch (run->format) {
+        case LINT_FORMAT_TEXT:
+        case LINT_FORMAT_GITHUB:
+                for (size_t k = 0; k < lint_result_count(r); k++) {
+                        const ksafe_violation_t *v = lint_result_get(r, k);
+                        if (!shown(run, r, v))
+                                continue;
+                        if (run->format == LINT_FORMAT_TEXT)
+                                text_finding(w->out, run, r, v);
+                        else
+                                github_finding(w->out, run, r, v);
+                }
+                break;
+        case LINT_FORMAT_GITHUB_GROUPS: github_group(w, r); break;
+        case LINT_FORMAT_JSON: ok = json_add(w, r); break;
+        case LINT_FORMAT_SARIF: ok = sarif_add(w, r); break;
+        case LINT_FORMAT_JUNIT: ok = junit_add(w, r); break;
+        case LINT_FORMAT_GITLAB: ok = gitlab_add(w, r); break;
+        case LINT_FORMAT_CHECKSTYLE: ok = checkstyle_add(w, r); break;
+        case LINT_FORMAT_COUNT: break;
+        }
+        w->failed |= !ok;
+        return !w->failed;
+}
+
+bool lint_writer_finish(lint_writer_t *w)
+{
+        if (!w)
+                return false;
+        bool ok = !w->failed;
+        switch (w->run->format) {
+        case LINT_FORMAT_JSON: ok = ok && json_finish(w); break;
+        case LINT_FORMAT_SARIF: ok = ok && sarif_finish(w); break;
+        case LINT_FORMAT_JUNIT: ok = ok && junit_finish(w); break;
+        case LINT_FORMAT_GITLAB: ok = ok && gitlab_finish(w); break;
+        case LINT_FORMAT_CHECKSTYLE: ok = ok && checkstyle_finish(w); break;
+        case LINT_FORMAT_TEXT:
+        case LINT_FORMAT_GITHUB:
+        case LINT_FORMAT_GITHUB_GROUPS:
+                if (w->out != stdout)
+                        ok = ok && spool_copy(&w->body, stdout);
+                break;
+        case LINT_FORMAT_COUNT: break;
+        }
+        if (!ok)
+                fprintf(stderr, "ksafe-lint: cannot make the %s output: out of memory\n",
+                        w->format);
+        writer_free(w);
+        return ok;
+}
+
+/* The file an input's findings name, as SARIF and GitLab tell files
+ * apart: absolute, without ".", ".." or "//", escaped; malloc'd. */
+static char *input_key(const lint_run_t *run, const char *name)
+{
+        const char *path = strcmp(name, "-") != 0 ? name
+                           : run->stdin_name      ? run->stdin_name
+                                                  : "<stdin>";
+        if (path[0] == '<')
+                return ksafe_report_escape(path);
+        char *abs = absolute_path(run_cwd(run), path);
+        char *key = abs ? ksafe_report_escape(abs) : NULL;
+        free(abs);
+        return key;
+}
+
+bool lint_named_again(const lint_run_t *run, size_t count,
+                      const char *(*name_of)(const void *ctx, size_t i), const void *ctx,
+                      bool *again)
+{
+        lint_set_t keys = {0};
+        bool ok = true;
+        /* Counted first, then looked up. */
+        for (int pass = 0; ok && pass < 2; pass++)
+                for (size_t i = 0; ok && i < count; i++) {
+                        char *key = input_key(run, name_of(ctx, i));
+                        size_t *n = key ? lint_set_count(&keys, key, strlen(key)) : NULL;
+                        ok = n != NULL;
+                        if (ok && pass == 0)
+                                ++*n;
+                        else if (ok)
+                                again[i] = *n > 1;
+                        free(key);
+                }
+        lint_set_free(&keys);
+        for (size_t i = 0; !ok && i < count; i++)
+                again[i] = true;
+        return ok;
+}
+
+static const char *result_name(const void *ctx, size_t i)
+{
+        const lint_result_t *results = ctx;
+        return results[i].name;
+}
+
+bool lint_print(const lint_run_t *run)
+{
+        bool *again = calloc(run->count ? run->count : 1, sizeof(*again));
+        if (again)
+                lint_named_again(run, run->count, result_name, run->results, again);
+        lint_writer_t *w = lint_writer_new(run);
+        for (size_t i = 0; w && i < run->count; i++) {
+                lint_result_t r = run->results[i];
+                r.named_again = !again || again[i];
+                lint_writer_add(w, &r);
+        }
+        free(again);
+        return lint_writer_finish(w);
 }
 
 bool lint_print_failure(lint_format_t format, const char *text, const char *source, int line,

@@ -8,27 +8,54 @@
  * policy with allow_unsafe: anything else that tries is a finding itself.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lint.h"
 
-const lint_suppression_t *lint_suppression_of(const lint_run_t *run, const ksafe_violation_t *v)
+/* The slot of finding `v` in r->suppressed_index: its own, or the empty
+ * one where it would go. The table is never full (at most half). */
+static size_t index_slot(const lint_result_t *r, const ksafe_violation_t *v)
 {
-        for (size_t i = 0; i < run->count; i++)
-                for (size_t k = 0; k < run->results[i].suppressed_count; k++)
-                        if (run->results[i].suppressed[k].finding == v)
-                                return &run->results[i].suppressed[k];
-        return NULL;
+        size_t mask = r->suppressed_slots - 1;
+        /* Fibonacci hashing of the address; findings are at least 8 apart. */
+        size_t i = (size_t)(((uint64_t)(uintptr_t)v * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+        while (r->suppressed_index[i] && r->suppressed[r->suppressed_index[i] - 1].finding != v)
+                i = (i + 1) & mask;
+        return i;
 }
 
-size_t lint_suppressed_count(const lint_run_t *run)
+const lint_suppression_t *lint_suppression_of(const lint_result_t *r, const ksafe_violation_t *v)
 {
-        size_t n = 0;
-        for (size_t i = 0; i < run->count; i++)
-                n += run->results[i].suppressed_count;
-        return n;
+        if (!r->suppressed_count)
+                return NULL;
+        size_t at = r->suppressed_index[index_slot(r, v)];
+        return at ? &r->suppressed[at - 1] : NULL;
+}
+
+/* Room for one more suppression: the list holds half as many as the
+ * index has slots; both twice as large when full. false when out of
+ * memory. */
+static bool index_grow(lint_result_t *r)
+{
+        if (2 * (r->suppressed_count + 1) <= r->suppressed_slots)
+                return true;
+        size_t slots = r->suppressed_slots ? 2 * r->suppressed_slots : 16;
+        lint_suppression_t *more = realloc(r->suppressed, slots / 2 * sizeof(*more));
+        if (!more)
+                return false;
+        r->suppressed = more;
+        size_t *index = calloc(slots, sizeof(*index));
+        if (!index)
+                return false;
+        free(r->suppressed_index);
+        r->suppressed_index = index;
+        r->suppressed_slots = slots;
+        for (size_t k = 0; k < r->suppressed_count; k++)
+                index[index_slot(r, r->suppressed[k].finding)] = k + 1;
+        return true;
 }
 
 const char *lint_color(const lint_run_t *run, const ksafe_violation_t *v, bool on)
@@ -45,18 +72,15 @@ const char *lint_color(const lint_run_t *run, const ksafe_violation_t *v, bool o
 static bool suppress(lint_result_t *r, const ksafe_violation_t *v, bool external,
                      const char *justification)
 {
-        for (size_t i = 0; i < r->suppressed_count; i++)
-                if (r->suppressed[i].finding == v)
-                        return true; /* once, by what came first */
-        lint_suppression_t *more =
-                realloc(r->suppressed, (r->suppressed_count + 1) * sizeof(*more));
-        if (!more)
+        if (lint_suppression_of(r, v))
+                return true; /* once, by what came first */
+        if (!index_grow(r))
                 return false;
-        r->suppressed = more;
         char *why = justification ? strdup(justification) : NULL;
         if (justification && !why)
                 return false;
-        more[r->suppressed_count++] = (lint_suppression_t){v, external, why};
+        r->suppressed[r->suppressed_count++] = (lint_suppression_t){v, external, why};
+        r->suppressed_index[index_slot(r, v)] = r->suppressed_count;
         return true;
 }
 
@@ -71,9 +95,11 @@ void lint_result_clear(lint_result_t *r)
         for (size_t i = 0; i < r->suppressed_count; i++)
                 free(r->suppressed[i].justification);
         free(r->suppressed);
+        free(r->suppressed_index);
         r->extra = NULL;
         r->suppressed = NULL;
-        r->extra_count = r->suppressed_count = 0;
+        r->suppressed_index = NULL;
+        r->extra_count = r->suppressed_count = r->suppressed_slots = 0;
 }
 
 /* The findings on `line` (0: any line) of rule `id`, suppressed: the

@@ -75,6 +75,15 @@ typedef struct lint_result_s {
         size_t extra_count;
         lint_suppression_t *suppressed; /* findings not reported, and why */
         size_t suppressed_count;
+        /* `suppressed` by finding (an open-addressing table of index + 1,
+         * 0 empty; `suppressed_slots` a power of 2): lint_suppression_of()
+         * looks a finding up without walking the list. */
+        size_t *suppressed_index;
+        size_t suppressed_slots;
+        /* Another input of the run names the same file (lint_named_again()):
+         * SARIF and GitLab remember its results to drop the same ones made
+         * again; an input alone forgets them once written. */
+        bool named_again;
 } lint_result_t;
 
 typedef struct lint_run_s {
@@ -92,9 +101,26 @@ typedef struct lint_run_s {
         const char *base_dir;   /* absolute, no trailing '/' (but "/"): SARIF's
                                  * %SRCROOT%, --base-dir or the current directory
                                  * (NULL: cwd) */
+        bool effective;         /* --effective printed each input's text on stdout
+                                 * as it was judged: text findings come after all
+                                 * of it */
+        /* lint_print() only: the results, in input order. ksafe-lint itself
+         * streams them through a lint_writer_t, one at a time. */
         lint_result_t *results;
         size_t count;
 } lint_run_t;
+
+/** What a run's results add up to (lint_tally()): the exit status, the
+ *  summary line and GitHub's notice. */
+typedef struct lint_totals_s {
+        size_t inputs, unreadable;
+        size_t errors, warnings, fixed; /* not suppressed (-q or not) */
+        size_t suppressed;
+        bool failed; /* a finding fails the run (lint_is_failure()) */
+} lint_totals_t;
+
+/** Add what `r` found to *t. */
+void lint_tally(const lint_run_t *run, const lint_result_t *r, lint_totals_t *t);
 
 /** How many findings judging `r` made: the report's (with --fix: what it
  *  repaired and what is left, by line), then the findings about the file's
@@ -104,13 +130,10 @@ size_t lint_result_count(const lint_result_t *r);
 /** The i-th of them (i < lint_result_count()). */
 const ksafe_violation_t *lint_result_get(const lint_result_t *r, size_t i);
 
-/** Why `v` (one of the run's findings) is suppressed, or NULL when it is
+/** Why `v` (one of the findings of `r`) is suppressed, or NULL when it is
  *  reported. Suppressed findings are never shown or failures; SARIF lists
- *  them with their "suppressions". */
-const lint_suppression_t *lint_suppression_of(const lint_run_t *run, const ksafe_violation_t *v);
-
-/** How many findings of the run were suppressed. */
-size_t lint_suppressed_count(const lint_run_t *run);
+ *  them with their "suppressions". Constant time: a lookup in `r` alone. */
+const lint_suppression_t *lint_suppression_of(const lint_result_t *r, const ksafe_violation_t *v);
 
 /** Suppress the findings of the rules `ignore` names (external). false
  *  when out of memory. */
@@ -134,12 +157,75 @@ const char *lint_color(const lint_run_t *run, const ksafe_violation_t *v, bool o
  *  cap, after reading one byte more). */
 char *lint_read_stream(FILE *in, size_t *lenp);
 
-/** Does this finding fail the run (an error, or any finding with -W error)? */
-bool lint_is_failure(const lint_run_t *run, const ksafe_violation_t *v);
+/** Does this finding of `r` fail the run (an error, or any finding with
+ *  -W error; not when suppressed or fixed)? */
+bool lint_is_failure(const lint_run_t *run, const lint_result_t *r, const ksafe_violation_t *v);
 
-/** Print every result in the run's format to stdout. false when the
- *  output could not be made (out of memory): the run then fails. */
+/** The output of a run in its format, written on stdout as the results
+ *  come, in input order (lint-output.c). What a format needs of the whole
+ *  run before its results (JUnit's totals, SARIF's rules) is kept as
+ *  counts, and the results in a temporary file until the end: memory does
+ *  not grow with the number of inputs. */
+typedef struct lint_writer_s lint_writer_t;
+
+/** Start the output of `run` (which must outlive the writer); NULL when
+ *  out of memory (said on stderr). */
+lint_writer_t *lint_writer_new(const lint_run_t *run);
+
+/** Write what the next input's result shows; `r` may be freed once this
+ *  returns. false when out of memory: the output is incomplete, and
+ *  lint_writer_finish() fails. */
+bool lint_writer_add(lint_writer_t *w, const lint_result_t *r);
+
+/** Write the end of the output and free the writer (NULL: false). false
+ *  when the output could not be made (out of memory, a temporary file
+ *  that could not be written): said on stderr, the run then fails. */
+bool lint_writer_finish(lint_writer_t *w);
+
+/** Which of the `count` inputs name one file with another input, in
+ *  again[i]: name_of(ctx, i) is the input's name as given ("-" standard
+ *  input), the file its findings name in SARIF and GitLab (after ".", ".."
+ *  and escaping). Only these two formats need it. false when out of
+ *  memory (then every input is in again[]). */
+bool lint_named_again(const lint_run_t *run, size_t count,
+                      const char *(*name_of)(const void *ctx, size_t i), const void *ctx,
+                      bool *again);
+
+/** Print every result of run->results in the run's format to stdout (a
+ *  writer fed with each). false as lint_writer_finish(). */
 bool lint_print(const lint_run_t *run);
+
+/*
+ * Worker threads (lint-jobs.c): inputs judged in parallel, taken in input
+ * order.
+ */
+
+/** One input judged: its result, the exit status judging it made, and
+ *  (when judged on a worker) what judging said on stderr and on stdout. */
+typedef struct lint_job_s {
+        lint_result_t result;
+        int status;
+        char *said, *shown;
+        size_t said_len, shown_len;
+} lint_job_t;
+
+/** The most workers --jobs takes. */
+#define LINT_JOBS_MAX 16
+
+/** Judge input `i` into `job`, saying what it says on `err` (stderr's
+ *  place) and `out` (stdout's). Called on a worker thread: it must touch
+ *  nothing shared but what is immutable while the jobs run. */
+typedef void (*lint_judge_fn)(void *ctx, size_t i, lint_job_t *job, FILE *err, FILE *out);
+
+/** Take the judged input `i` (write it, free it), on the calling thread,
+ *  in input order, after what judging it said was printed. */
+typedef void (*lint_take_fn)(void *ctx, size_t i, lint_job_t *job);
+
+/** Judge inputs 0 to count - 1 on `workers` threads (1, or threads that
+ *  cannot be started: on the calling thread, each in turn) and take each
+ *  in input order. At most a few dozen results wait to be taken. */
+void lint_jobs_run(size_t count, unsigned workers, lint_judge_fn judge, lint_take_fn take,
+                   void *ctx);
 
 /** The run could not start (a bad policy): a document of the format that
  *  says so, never 0 bytes: in SARIF, a log whose invocation failed with

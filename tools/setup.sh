@@ -27,6 +27,8 @@ if [ "${SETUP_TESTS:-true}" = true ]; then
     # tests/cli/test_formats.py: xmllint validates JUnit and Checkstyle against their XSDs, and
     # junitparser reads JUnit back (Debian installs it for /usr/bin/python3).
     need libxml2-utils  command -v xmllint
+    # tests/cli/test_stream.py: GNU time measures ksafe-lint's peak memory.
+    need time           test -x /usr/bin/time
     need python3-junitparser sh -c 'python3 -c "import junitparser" || /usr/bin/python3 -c "import junitparser"'
     # The plugin suite's real clients (tests/plugin/test_plugin.py): kcat, Python's client and
     # rsyslog's omkafka, all on the same librdkafka.

@@ -14,6 +14,8 @@
  *   bench_facade one MODE N POLICY      N operations of one MODE (bare,
  *        null, loaded, enforce, load): for callgrind, whose instruction
  *        counts do not depend on what else the machine runs
+ *        (tests/bench/facade_callgrind.sh prints them per create, side by
+ *        side)
  *
  * Each create round is created AND destroyed (what a program pays), from
  * the same conf; which path goes first alternates, so neither always runs

@@ -111,7 +111,7 @@ static void check_output(const lint_run_t *run, const char *out, size_t len)
         size_t shown = 0;
         for (size_t k = 0; k < ksafe_report_count(run->results[0].report); k++) {
                 const ksafe_violation_t *v = ksafe_report_get(run->results[0].report, k);
-                shown += !run->quiet || lint_is_failure(run, v);
+                shown += !run->quiet || lint_is_failure(run, &run->results[0], v);
         }
         FUZZ_REQUIRE(strlen(out) == len, "output-nul", "the output has a NUL byte");
         switch (run->format) {
