@@ -336,6 +336,21 @@ static void unfix_unset(const fixes_t *fx, size_t set, ksafe_report_t *report)
         }
 }
 
+/* conf could not be judged as it is now (out of memory), and has the
+ * values set already: the report refuses, whatever is left to say so
+ * (ksafe_report__add() marks the report out of memory when it cannot). */
+static void refuse_unread(ksafe_report_t *report)
+{
+        ksafe_violation_t oom = {
+                .rule_id = "ksafe-out-of-memory",
+                .property = "(conf)",
+                .message = "out of memory while judging the conf with the values set",
+                .action = KSAFE_ACTION_REJECT,
+                .severity = KSAFE_SEVERITY_ERROR,
+        };
+        ksafe_report__add(report, &oom);
+}
+
 ksafe_conf_outcome_t ksafe_enforce__conf(const ksafe_policy_t *policy, rd_kafka_conf_t *conf,
                                          ksafe_report_t **reportp, ksafe_view_t **viewp,
                                          char *why, size_t why_size)
@@ -365,8 +380,9 @@ ksafe_conf_outcome_t ksafe_enforce__conf(const ksafe_policy_t *policy, rd_kafka_
                 unfix_unset(&fx, set, report);
                 outcome = KSAFE_CONF_NOT_HELD;
         } else if (!recheck(conf, &fx, policy, report)) {
-                outcome = ksafe_report_rejected(report) ? KSAFE_CONF_NOT_HELD
-                                                        : KSAFE_CONF_NO_MEMORY;
+                if (!ksafe_report_rejected(report))
+                        refuse_unread(report);
+                outcome = KSAFE_CONF_NOT_HELD;
         } else {
                 outcome = KSAFE_CONF_SET;
         }

@@ -664,8 +664,8 @@ void ksafe_report__unfix(ksafe_report_t *report);
 void ksafe_report__explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
 
 /*
- * enforce.c: the enforcement loop (conf.c, config_check.c and producer.c
- * give it a setter)
+ * enforce.c: the enforcement loop (config_check.c and ksafe_topic_new()
+ * give it a setter), and ksafe_enforce__conf(), the one path of a conf
  */
 
 /** The shared enforcement loop on any view whose values can be set with
@@ -687,7 +687,8 @@ typedef enum ksafe_conf_outcome_e {
         KSAFE_CONF_NOT_HELD,  /* conf refused (why: librdkafka's message) or did
                                * not keep a value set: conf holds the values set
                                * until then; conf's findings are refusals */
-        KSAFE_CONF_NO_MEMORY, /* *reportp may be NULL */
+        KSAFE_CONF_NO_MEMORY, /* before anything was set: conf as it was;
+                               * *reportp may be NULL */
 } ksafe_conf_outcome_t;
 /** Judge and enforce `policy` on a view of `conf` (no trial copy), the
  *  chosen values held by the view only; once the policy accepts them, set
