@@ -23,9 +23,7 @@ ksafe_report_t *ksafe_conf_enforce(rd_kafka_conf_t *conf, const ksafe_policy_t *
         ksafe_report_t *report;
         char why[512];
         switch (ksafe_enforce__conf(policy, conf, &report, NULL, why, sizeof(why))) {
-        case KSAFE_CONF_NO_MEMORY:
-                ksafe_report_destroy(report);
-                return NULL;
+        case KSAFE_CONF_NO_MEMORY: ksafe_report_destroy(report); return NULL;
         case KSAFE_CONF_REFUSED: ksafe_report__unfix(report); break;
         case KSAFE_CONF_NOT_HELD: /* refused by conf itself: the report says which rules */
         case KSAFE_CONF_SET: break;

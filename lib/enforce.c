@@ -212,13 +212,15 @@ typedef struct fixes_s {
 } fixes_t;
 
 /* Keep (name, value) for apply_fixes(); false when out of memory. */
-static bool record_fix(fixes_t *fx, const ksafe_prop_t *prop, const char *rule_id,
-                       const char *name, const char *value)
+static bool record_fix(fixes_t *fx, const ksafe_prop_t *prop, const char *rule_id, const char *name,
+                       const char *value)
 {
         if (!KSAFE_ARRAY_RESERVE(fx->items, fx->count, fx->cap))
                 return false;
         fix_t *f = &fx->items[fx->count++];
-        *f = (fix_t){.name = strdup(name), .value = strdup(value), .prop = prop,
+        *f = (fix_t){.name = strdup(name),
+                     .value = strdup(value),
+                     .prop = prop,
                      .rule_id = fx->floats ? NULL : rule_id};
         return f->name && f->value;
 }
@@ -352,8 +354,8 @@ static void refuse_unread(ksafe_report_t *report)
 }
 
 ksafe_conf_outcome_t ksafe_enforce__conf(const ksafe_policy_t *policy, rd_kafka_conf_t *conf,
-                                         ksafe_report_t **reportp, ksafe_view_t **viewp,
-                                         char *why, size_t why_size)
+                                         ksafe_report_t **reportp, ksafe_view_t **viewp, char *why,
+                                         size_t why_size)
 {
         if (why_size)
                 why[0] = '\0';

@@ -697,8 +697,8 @@ typedef enum ksafe_conf_outcome_e {
  *  report; *viewp (may be NULL: destroyed) the view judged, for the
  *  audit. why gets librdkafka's message when conf refused a value. */
 ksafe_conf_outcome_t ksafe_enforce__conf(const ksafe_policy_t *policy, rd_kafka_conf_t *conf,
-                                         ksafe_report_t **reportp, ksafe_view_t **viewp,
-                                         char *why, size_t why_size);
+                                         ksafe_report_t **reportp, ksafe_view_t **viewp, char *why,
+                                         size_t why_size);
 /** Copy the failing findings (not warn) of `found` into `report` as
  *  refusals; true when there was one. */
 bool ksafe_enforce__add_refusals(ksafe_report_t *report, const ksafe_report_t *found);

@@ -122,9 +122,7 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
         char why[512];
         rd_kafka_t *rk = NULL;
         switch (ksafe_enforce__conf(policy, conf, &report, &view, why, sizeof(why))) {
-        case KSAFE_CONF_NO_MEMORY:
-                set_errstr(errstr, errstr_size, "ksafe: out of memory");
-                break;
+        case KSAFE_CONF_NO_MEMORY: set_errstr(errstr, errstr_size, "ksafe: out of memory"); break;
         case KSAFE_CONF_REFUSED: /* conf is as it was, nothing fixed */
                 ksafe_report__explain(report, errstr, errstr_size);
                 ksafe_report__unfix(report);

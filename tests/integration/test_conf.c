@@ -1055,10 +1055,10 @@ END_TEST
  * after the test's own values. */
 enum enforce_ic {
         IC_NONE,
-        IC_LOG,            /* logs "name=value\n", takes nothing */
-        IC_REFUSE_IDEMP,   /* refuses enable.idempotence=true */
-        IC_REFUSE_ACKS,    /* refuses acks under any name (the default's second fix) */
-        IC_SWALLOW_IDEMP,  /* says it took enable.idempotence, drops it */
+        IC_LOG,           /* logs "name=value\n", takes nothing */
+        IC_REFUSE_IDEMP,  /* refuses enable.idempotence=true */
+        IC_REFUSE_ACKS,   /* refuses acks under any name (the default's second fix) */
+        IC_SWALLOW_IDEMP, /* says it took enable.idempotence, drops it */
 };
 
 typedef struct ic_log_s {
@@ -1066,9 +1066,8 @@ typedef struct ic_log_s {
         enum enforce_ic kind;
 } ic_log_t;
 
-static rd_kafka_conf_res_t enforce_ic_set(rd_kafka_conf_t *conf, const char *name,
-                                          const char *val, char *errstr, size_t errstr_size,
-                                          void *ic_opaque)
+static rd_kafka_conf_res_t enforce_ic_set(rd_kafka_conf_t *conf, const char *name, const char *val,
+                                          char *errstr, size_t errstr_size, void *ic_opaque)
 {
         (void)conf;
         ic_log_t *log = ic_opaque;
@@ -1091,11 +1090,11 @@ static const struct enforce_case {
         const char *kv[12];
         enum enforce_ic ic;
         bool rejected;
-        bool unchanged;       /* rd_kafka_conf_dump() shows the same after */
+        bool unchanged;        /* rd_kafka_conf_dump() shows the same after */
         const char *after[10]; /* name, value read after ("topic.": the default topic conf) */
-        const char *fixed[6]; /* rules fixed (none may be when rejected) */
+        const char *fixed[6];  /* rules fixed (none may be when rejected) */
         const char *unfixed[4];
-        const char *seen;     /* in what the interceptor saw set */
+        const char *seen; /* in what the interceptor saw set */
         const char *not_seen;
 } enforce_cases[] = {
         {"unsafe conf: every value set",
@@ -1307,8 +1306,9 @@ START_TEST(enforce_on_the_facade_path)
                 const char *name = c->after[i];
                 rd_kafka_conf_res_t res =
                         strncmp(name, "topic.", 6) == 0
-                                ? rd_kafka_topic_conf_get(rd_kafka_conf_get_default_topic_conf(conf),
-                                                          name + 6, v, &size)
+                                ? rd_kafka_topic_conf_get(
+                                          rd_kafka_conf_get_default_topic_conf(conf), name + 6, v,
+                                          &size)
                                 : rd_kafka_conf_get(conf, name, v, &size);
                 ck_assert_msg(res == RD_KAFKA_CONF_OK && strcmp(v, c->after[i + 1]) == 0,
                               "%s: %s is %s, expected %s", c->what, c->after[i],
@@ -1328,8 +1328,8 @@ START_TEST(enforce_on_the_facade_path)
                 ck_assert_msg(v && !v->fixed, "%s: %s is fixed", c->what, c->unfixed[i]);
         }
         if (c->seen)
-                ck_assert_msg(strstr(log.text, c->seen), "%s: the interceptor saw \"%s\"",
-                              c->what, log.text);
+                ck_assert_msg(strstr(log.text, c->seen), "%s: the interceptor saw \"%s\"", c->what,
+                              log.text);
         if (c->not_seen)
                 ck_assert_msg(!strstr(log.text, c->not_seen), "%s: the interceptor saw \"%s\"",
                               c->what, log.text);
