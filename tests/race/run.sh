@@ -55,7 +55,7 @@ cc -std=c11 -O1 -fPIC -shared -o "$shim" "$root/tests/race/c11threads.c" -lpthre
 
 export TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 history_size=4"
 TSAN_OPTIONS+=" suppressions=$root/tests/race/tsan.supp"
-export CK_TAP_LOG_FILE_NAME=- CK_VERBOSITY=silent KSAFE_POLICY= KSAFE_ENV=
+export CK_TAP_LOG_FILE_NAME=- CK_VERBOSITY=silent KSAFE_POLICY='' KSAFE_ENV=''
 export KSAFE_TEST_DATA=$root/tests/data KSAFE_SOURCE_ROOT=$root
 export KSAFE_PLUGIN_PATH=$build/lib/libksafe.so
 run() { # the program under the tool, with the shim
@@ -127,18 +127,23 @@ formats=(text json sarif junit gitlab checkstyle github)
 if [ $tool = tsan ]; then
     for f in text json sarif; do
         for j in 2 4; do
-            same_as_one "2,000 configs, -f $f -j $j" $j -p builtin:default -f $f "${many[@]}"
+            same_as_one "2,000 configs, -f $f -j $j" $j -p builtin:default -f "$f" "${many[@]}"
         done
     done
     for f in "${formats[@]}"; do
-        same_as_one "tests/data, -f $f -j 4" 4 -f $f "$root/tests/data"
+        same_as_one "tests/data, -f $f -j 4" 4 -f "$f" "$root/tests/data"
     done
     for f in text json; do
-        same_as_one "unreadable inputs in the middle, -f $f -j 4" 4 -f $f "${mixed[@]}"
+        same_as_one "unreadable inputs in the middle, -f $f -j 4" 4 -f "$f" "${mixed[@]}"
     done
     same_as_one "--effective -j 4" 4 --effective -q "${many[@]:0:200}"
 else
     same_as_one "unreadable inputs in the middle, -f json -j 4" 4 -f json "${mixed[@]}"
+fi
+
+# Two names of one stream ("-" and /dev/stdin of a pipe): -j N as -j 1 (tests/cli/test_jobs.py).
+if [ $tool = tsan ]; then
+    check "tests/cli/test_jobs.py" python3 "$root/tests/cli/test_jobs.py" "$lint"
 fi
 
 # 3. --fix -j 4 on copies: what -j 1 writes and says, in files and output alike.
