@@ -432,6 +432,101 @@ START_TEST(plugin_loaded_on_threads)
 }
 END_TEST
 
+/* --- one conf, one plugged conf and one handle judged by threads at once --- */
+
+typedef struct shared_s {
+        const ksafe_policy_t *policy;
+        const rd_kafka_conf_t *conf, *plugged; /* plugged: NULL without the plugin */
+        rd_kafka_t *rk;
+} shared_t;
+
+static char *json_of(ksafe_report_t *report)
+{
+        char *json = report ? ksafe_report_to_json(report) : NULL;
+        ksafe_report_destroy(report);
+        return json;
+}
+
+static void judge_shared(shared_t *sh, char *said[3])
+{
+        said[0] = json_of(ksafe_conf_check(sh->conf, sh->policy));
+        said[1] = sh->plugged ? json_of(ksafe_conf_check(sh->plugged, sh->policy)) : strdup("-");
+        said[2] = json_of(ksafe_handle_audit(sh->rk, sh->policy));
+}
+
+typedef struct judge_arg_s {
+        shared_t *sh;
+        char *said[ROUNDS][3];
+} judge_arg_t;
+
+static void *judge_many(void *arg)
+{
+        judge_arg_t *a = arg;
+        pthread_barrier_wait(&barrier);
+        for (int r = 0; r < ROUNDS; r++)
+                judge_shared(a->sh, a->said[r]);
+        return NULL;
+}
+
+/* include/ksafe.h: ksafe_conf_check() is thread-safe while no thread
+ * changes the conf, ksafe_handle_audit() as librdkafka's handles are: the
+ * same conf (also one under the plugin, whose copies share its state) and
+ * the same handle, judged by every thread at once. */
+START_TEST(one_conf_and_handle_judged_at_once)
+{
+        ksafe_error_t err = {0};
+        ksafe_policy_t *policy = ksafe_policy_load(policy_path, NULL, &err);
+        ck_assert_msg(policy, "%s", err.text);
+        shared_t sh = {.policy = policy};
+        rd_kafka_conf_t *conf = unsafe_conf(), *plugged = NULL;
+        ck_assert_ptr_nonnull(conf);
+        const char *path = getenv("KSAFE_PLUGIN_PATH");
+        char errstr[512] = "";
+        if (path) {
+                plugged = unsafe_conf();
+                ck_assert_ptr_nonnull(plugged);
+                ck_assert_msg(rd_kafka_conf_set(plugged, "plugin.library.paths", path, errstr,
+                                                sizeof(errstr)) == RD_KAFKA_CONF_OK,
+                              "%s", errstr);
+        }
+        rd_kafka_conf_t *made = unsafe_conf();
+        ck_assert_ptr_nonnull(made);
+        sh.rk = rd_kafka_new(RD_KAFKA_PRODUCER, made, errstr, sizeof(errstr));
+        ck_assert_msg(sh.rk, "%s", errstr);
+        sh.conf = conf;
+        sh.plugged = plugged;
+        judge_arg_t args[THREADS] = {0};
+        pthread_t tid[THREADS];
+        for (int t = 0; t < THREADS; t++) {
+                args[t].sh = &sh;
+                ck_assert_int_eq(pthread_create(&tid[t], NULL, judge_many, &args[t]), 0);
+        }
+        for (int t = 0; t < THREADS; t++)
+                ck_assert_int_eq(pthread_join(tid[t], NULL), 0);
+        char *want[3];
+        judge_shared(&sh, want);
+        for (int k = 0; k < 3; k++)
+                ck_assert_ptr_nonnull(want[k]);
+        ck_assert_msg(strstr(want[0], "\"acks is 1; expected all (-1)\""), "%s", want[0]);
+        ck_assert_msg(strstr(want[2], "\"acks is 1; expected all (-1)\""), "%s", want[2]);
+        for (int t = 0; t < THREADS; t++)
+                for (int r = 0; r < ROUNDS; r++)
+                        for (int k = 0; k < 3; k++) {
+                                ck_assert_msg(same(args[t].said[r][k], want[k]),
+                                              "thread %d round %d, %d: %s\nwant %s", t, r, k,
+                                              args[t].said[r][k], want[k]);
+                                free(args[t].said[r][k]);
+                        }
+        for (int k = 0; k < 3; k++)
+                free(want[k]);
+        rd_kafka_destroy(sh.rk);
+        rd_kafka_conf_destroy(conf);
+        if (plugged)
+                rd_kafka_conf_destroy(plugged);
+        ksafe_policy_destroy(policy);
+}
+END_TEST
+
 static Suite *race_suite(void)
 {
         Suite *s = suite_create("race");
@@ -447,6 +542,7 @@ static Suite *race_suite(void)
         tcase_add_test(tc, null_and_shared_policy_at_once);
         tcase_add_test(tc, policy_replaced_while_creating);
         tcase_add_test(tc, plugin_loaded_on_threads);
+        tcase_add_test(tc, one_conf_and_handle_judged_at_once);
         suite_add_tcase(s, tc);
         return s;
 }
