@@ -9,23 +9,19 @@
 # Any report of ThreadSanitizer fails the check (it exits 66 then). Prints TAP, and
 # "N passed, M failed" last; exit 0 only when nothing failed. About two minutes on 2 cores.
 #
-#   tests/race/run.sh [--helgrind]   --helgrind: test_race and ksafe-lint -j 4 under
-#                                    valgrind's helgrind instead, in the default build/
-#                                    (tests/race/helgrind.supp: what it cannot model)
+# Not helgrind: valgrind 3.19's helgrind does not model C11 atomics, so every reader of what
+# ksafe publishes once per process with release/acquire (lib/props.c's table, lib/view.c's
+# facts) looks racy to it, and it flags librdkafka's signals made without the lock held.
 #
 # librdkafka itself is not instrumented. Debian's 2.0.2 makes its threads and locks with
 # glibc's C11 calls (thrd_create, mtx_lock), which neither TSan nor helgrind intercepts:
-# tests/race/c11threads.c, preloaded, routes them through pthread_* so both tools see
+# tests/race/c11threads.c, preloaded, routes them through pthread_* so that TSan sees
 # librdkafka's threads and locks. tests/race/tsan.supp names the one race reported inside
-# librdkafka alone (no ksafe frame), and why; tests/race/helgrind.supp what helgrind reports
-# that is not a race (C11 atomic publishes, which it cannot model; jansson's seed).
+# librdkafka alone (no ksafe frame), and why.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-tool=tsan
-if [ "${1:-}" = "--helgrind" ]; then tool=helgrind; fi
 build=$root/build-tsan
-if [ $tool = helgrind ]; then build=$root/build; fi
 work=$(mktemp -d /tmp/ksafe-race-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -43,13 +39,8 @@ check() { # check NAME COMMAND...: ok when it exits 0
 
 # The build.
 if [ ! -f "$build/build.ninja" ]; then
-    if [ $tool = tsan ]; then
-        CC=clang meson setup "$build" "$root" -Db_sanitize=thread -Db_lundef=false \
-            --buildtype=debug >"$work/setup" 2>&1 || { cat "$work/setup"; exit 1; }
-    else
-        meson setup "$build" "$root" >"$work/setup" 2>&1 ||
-            { cat "$work/setup"; exit 1; }
-    fi
+    CC=clang meson setup "$build" "$root" -Db_sanitize=thread -Db_lundef=false \
+        --buildtype=debug >"$work/setup" 2>&1 || { cat "$work/setup"; exit 1; }
 fi
 meson compile -C "$build" >"$work/compile" 2>&1 || { tail -n 40 "$work/compile"; exit 1; }
 shim=$build/race-c11threads.so
@@ -61,13 +52,8 @@ TSAN_OPTIONS+=" suppressions=$root/tests/race/tsan.supp"
 export CK_TAP_LOG_FILE_NAME=- CK_VERBOSITY=silent KSAFE_POLICY='' KSAFE_ENV=''
 export KSAFE_TEST_DATA=$root/tests/data KSAFE_SOURCE_ROOT=$root
 export KSAFE_PLUGIN_PATH=$build/lib/libksafe.so
-run() { # the program under the tool, with the shim
-    if [ $tool = tsan ]; then
-        LD_PRELOAD=$shim "$@"
-    else
-        LD_PRELOAD=$shim valgrind --tool=helgrind --quiet --error-exitcode=66 \
-            --suppressions="$root/tests/race/helgrind.supp" "$@"
-    fi
+run() { # the program under TSan, with the shim
+    LD_PRELOAD=$shim "$@"
 }
 
 # 1. The C programs. Check forks a process per test (each a first use of everything
@@ -76,13 +62,11 @@ tests=$build/tests
 for fork in yes no; do
     CK_FORK=$fork check "test_race (CK_FORK=$fork)" run "$tests/test_race"
 done
-if [ $tool = tsan ]; then
-    export CK_FORK=no
-    CK_RUN_CASE=threads check "test_config, its threads case" run "$tests/test_config"
-    check "test_producer" run "$tests/test_producer"
-    check "test_cache" run "$tests/test_cache"
-    check "test_plugin_c" run "$tests/test_plugin_c"
-fi
+export CK_FORK=no
+CK_RUN_CASE=threads check "test_config, its threads case" run "$tests/test_config"
+check "test_producer" run "$tests/test_producer"
+check "test_cache" run "$tests/test_cache"
+check "test_plugin_c" run "$tests/test_plugin_c"
 
 # 2. ksafe-lint: -j N says what -j 1 says, byte for byte.
 lint=$build/tools/ksafe-lint
@@ -111,10 +95,10 @@ same_as_one() { # same_as_one NAME JOBS ARGS...: -j JOBS against -j 1
     shift 2
     (cd "$work" && run "$lint" -j 1 "$@" >one.out 2>one.err; echo $? >one.rc)
     (cd "$work" && run "$lint" -j "$jobs" "$@" >many.out 2>many.err; echo $? >many.rc)
-    if grep -q "ThreadSanitizer\|Possible data race\|lock order" "$work/one.err" \
+    if grep -q "ThreadSanitizer" "$work/one.err" \
             "$work/many.err"; then
-        not_ok "$name: the tool reports"
-        grep -h -A30 "WARNING: ThreadSanitizer\|Possible data race" "$work/many.err" \
+        not_ok "$name: ThreadSanitizer reports"
+        grep -h -A30 "WARNING: ThreadSanitizer" "$work/many.err" \
             "$work/one.err" | head -n 60 | sed 's/^/# /'
     elif ! cmp -s "$work/one.rc" "$work/many.rc" || ! cmp -s "$work/one.out" "$work/many.out" ||
             ! cmp -s "$work/one.err" "$work/many.err"; then
@@ -127,27 +111,21 @@ same_as_one() { # same_as_one NAME JOBS ARGS...: -j JOBS against -j 1
 }
 
 formats=(text json sarif junit gitlab checkstyle github)
-if [ $tool = tsan ]; then
-    for f in text json sarif; do
-        for j in 2 4; do
-            same_as_one "2,000 configs, -f $f -j $j" $j -p builtin:default -f "$f" "${many[@]}"
-        done
+for f in text json sarif; do
+    for j in 2 4; do
+        same_as_one "2,000 configs, -f $f -j $j" $j -p builtin:default -f "$f" "${many[@]}"
     done
-    for f in "${formats[@]}"; do
-        same_as_one "tests/data, -f $f -j 4" 4 -f "$f" "$root/tests/data"
-    done
-    for f in text json; do
-        same_as_one "unreadable inputs in the middle, -f $f -j 4" 4 -f "$f" "${mixed[@]}"
-    done
-    same_as_one "--effective -j 4" 4 --effective -q "${many[@]:0:200}"
-else
-    same_as_one "unreadable inputs in the middle, -f json -j 4" 4 -f json "${mixed[@]}"
-fi
+done
+for f in "${formats[@]}"; do
+    same_as_one "tests/data, -f $f -j 4" 4 -f "$f" "$root/tests/data"
+done
+for f in text json; do
+    same_as_one "unreadable inputs in the middle, -f $f -j 4" 4 -f "$f" "${mixed[@]}"
+done
+same_as_one "--effective -j 4" 4 --effective -q "${many[@]:0:200}"
 
 # Two names of one stream ("-" and /dev/stdin of a pipe): -j N as -j 1 (tests/cli/test_jobs.py).
-if [ $tool = tsan ]; then
-    check "tests/cli/test_jobs.py" python3 "$root/tests/cli/test_jobs.py" "$lint"
-fi
+check "tests/cli/test_jobs.py" python3 "$root/tests/cli/test_jobs.py" "$lint"
 
 # 3. --fix -j 4 on copies: what -j 1 writes and says, in files and output alike.
 mkdir -p "$work/fix1" "$work/fix4"
@@ -155,8 +133,8 @@ cp "$root"/tests/data/configs/* "$work/fix1/" 2>/dev/null
 cp "$root"/tests/data/configs/* "$work/fix4/" 2>/dev/null
 (cd "$work/fix1" && run "$lint" --fix -j 1 . >../fix1.out 2>../fix1.err; echo $? >../fix1.rc)
 (cd "$work/fix4" && run "$lint" --fix -j 4 . >../fix4.out 2>../fix4.err; echo $? >../fix4.rc)
-if grep -q "ThreadSanitizer\|Possible data race" "$work/fix4.err"; then
-    not_ok "--fix -j 4: the tool reports"
+if grep -q "ThreadSanitizer" "$work/fix4.err"; then
+    not_ok "--fix -j 4: ThreadSanitizer reports"
 elif diff -r "$work/fix1" "$work/fix4" >/dev/null && cmp -s "$work/fix1.out" "$work/fix4.out" &&
         cmp -s "$work/fix1.err" "$work/fix4.err" && cmp -s "$work/fix1.rc" "$work/fix4.rc"; then
     ok "--fix -j 4 on copies of tests/data/configs"
