@@ -21,9 +21,16 @@ typedef struct scanner_s {
         const char *line_start;
 } scanner_t;
 
+/* JSON's blanks (the text is valid JSON: no other blank is outside a
+ * string), without a call per character. */
+static bool json_blank(char c)
+{
+        return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
 static void skip_space(scanner_t *s)
 {
-        while (s->p < s->end && isspace((unsigned char)*s->p)) {
+        while (s->p < s->end && json_blank(*s->p)) {
                 if (*s->p == '\n' || (*s->p == '\r' && (s->p + 1 == s->end || s->p[1] != '\n'))) {
                         s->line++;
                         s->line_start = s->p + 1;
@@ -56,7 +63,8 @@ static void skip_value(scanner_t *s)
                 }
                 s->p++;
         } else {
-                while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
+                while (s->p < s->end && *s->p != ',' && *s->p != '}' && *s->p != ']' &&
+                       !json_blank(*s->p))
                         s->p++;
         }
 }

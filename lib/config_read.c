@@ -113,34 +113,28 @@ static bool options_known(const ksafe_config_options_t *options, const char *sou
         return true;
 }
 
-ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *source,
-                                  const ksafe_config_options_t *options, ksafe_error_t *err)
+/* The config read from `data` (len bytes, NUL-terminated, consumed: the
+ * config keeps it or it is freed). */
+static ksafe_config_t *config_from(char *data, size_t len, const char *source,
+                                   const ksafe_config_options_t *options, ksafe_error_t *err)
 {
-        ksafe_error__clear(err);
-        static const ksafe_config_options_t defaults = KSAFE_CONFIG_OPTIONS_INIT;
-        if (!options)
-                options = &defaults;
-        if (!source)
-                source = "<string>";
-        if (!options_known(options, source, err))
-                return NULL;
-        ksafe_config_t *cfg = calloc(1, sizeof(*cfg));
+        ksafe_config_t *cfg = data ? calloc(1, sizeof(*cfg)) : NULL;
         if (cfg) {
+                cfg->data = data;
+                data = NULL;
                 cfg->source = strdup(source);
-                cfg->data = malloc(len + 1);
         }
-        if (!cfg || !cfg->source || !cfg->data) {
+        if (!cfg || !cfg->source) {
+                free(data);
                 ksafe_config_destroy(cfg);
                 ksafe_error__set(err, KSAFE_ERROR_OUT_OF_MEMORY, source, "", 0, 0, "out of memory");
                 return NULL;
         }
-        memcpy(cfg->data, data, len);
-        cfg->data[len] = '\0';
         cfg->len = len;
         cfg->dialect = options->dialect;
-        cfg->newline = detect_newline(data, len);
+        cfg->newline = detect_newline(cfg->data, len);
         snprintf(cfg->indent, sizeof(cfg->indent), "  ");
-        if (memchr(data, '\0', len)) {
+        if (memchr(cfg->data, '\0', len)) {
                 ksafe_error__set(err, KSAFE_ERROR_PARSE, source, "", 0, 0,
                                  "contains a NUL byte: not a text config");
                 ksafe_config_destroy(cfg);
@@ -148,8 +142,8 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         }
         cfg->format = options->format;
         if (cfg->format == KSAFE_FORMAT_AUTO)
-                cfg->format = looks_like_json(source, data, len) ? KSAFE_FORMAT_JSON
-                                                                 : KSAFE_FORMAT_PROPERTIES;
+                cfg->format = looks_like_json(source, cfg->data, len) ? KSAFE_FORMAT_JSON
+                                                                      : KSAFE_FORMAT_PROPERTIES;
         bool ok = cfg->format == KSAFE_FORMAT_JSON
                           ? ksafe_config__read_json(cfg, options->json_pointer, err)
                           : ksafe_config__read_properties(cfg, err);
@@ -161,11 +155,33 @@ ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *sour
         return cfg;
 }
 
+ksafe_config_t *ksafe_config_read(const char *data, size_t len, const char *source,
+                                  const ksafe_config_options_t *options, ksafe_error_t *err)
+{
+        ksafe_error__clear(err);
+        static const ksafe_config_options_t defaults = KSAFE_CONFIG_OPTIONS_INIT;
+        if (!options)
+                options = &defaults;
+        if (!source)
+                source = "<string>";
+        if (!options_known(options, source, err))
+                return NULL;
+        char *copy = malloc(len + 1);
+        if (copy) {
+                memcpy(copy, data, len);
+                copy[len] = '\0';
+        }
+        return config_from(copy, len, source, options, err);
+}
+
 ksafe_config_t *ksafe_config_read_file(const char *path, const ksafe_config_options_t *options,
                                        ksafe_error_t *err)
 {
         ksafe_error__clear(err);
-        if (options && !options_known(options, path, err))
+        static const ksafe_config_options_t defaults = KSAFE_CONFIG_OPTIONS_INIT;
+        if (!options)
+                options = &defaults;
+        if (!options_known(options, path, err))
                 return NULL; /* before the file is opened */
         size_t len;
         char why[256];
@@ -174,9 +190,8 @@ ksafe_config_t *ksafe_config_read_file(const char *path, const ksafe_config_opti
                 ksafe_error__set(err, KSAFE_ERROR_IO, path, "", 0, 0, "cannot read: %s", why);
                 return NULL;
         }
-        ksafe_config_t *cfg = ksafe_config_read(data, len, path, options, err);
-        free(data);
-        return cfg;
+        /* The file's buffer becomes the config's (NUL-terminated): no copy. */
+        return config_from(data, len, path, options, err);
 }
 
 bool ksafe_config_set(ksafe_config_t *config, const char *name, const char *value,

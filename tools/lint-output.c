@@ -231,22 +231,56 @@ bool writer_repeated(lint_writer_t *w, const lint_result_t *r)
 /*
  * text: file:line:col: severity: message [rule]
  */
+/* Pieces of a line, as printf's %s (NULL is "(null)") and %d write them,
+ * without parsing a format for each finding. */
+static void put_s(FILE *out, const char *s)
+{
+        fputs(s ? s : "(null)", out);
+}
+
+static void put_d(FILE *out, int n)
+{
+        char buf[16], *p = buf + sizeof(buf);
+        unsigned u = n < 0 ? 0u - (unsigned)n : (unsigned)n;
+        *--p = '\0';
+        do
+                *--p = (char)('0' + u % 10);
+        while (u /= 10);
+        if (n < 0)
+                *--p = '-';
+        fputs(p, out);
+}
+
 static void text_finding(FILE *out, const lint_run_t *run, const lint_result_t *r,
                          const ksafe_violation_t *v)
 {
         const char *on = lint_color(run, v, true), *off = lint_color(run, v, false);
-        fprintf(out, "%s:%d:%d: ", location_file(r, v), v->line, v->column);
-        if (run->fix && v->fixed && v->fix)
-                fprintf(out, "%sfixed:%s %s; set to %s [%s]\n", on, off, v->message, v->fix,
-                        v->rule_id);
-        else if (run->fix && v->fixed)
-                fprintf(out, "%sfixed:%s %s [%s]\n", on, off, v->message, v->rule_id);
-        else if (v->fix)
-                fprintf(out, "%s%s:%s %s (fix: %s=%s) [%s]\n", on, ksafe_severity_name(v->severity),
-                        off, v->message, v->property, v->fix, v->rule_id);
-        else
-                fprintf(out, "%s%s:%s %s [%s]\n", on, ksafe_severity_name(v->severity), off,
-                        v->message, v->rule_id);
+        bool fixed = run->fix && v->fixed;
+        put_s(out, location_file(r, v));
+        putc(':', out);
+        put_d(out, v->line);
+        putc(':', out);
+        put_d(out, v->column);
+        fputs(": ", out);
+        fputs(on, out);
+        fputs(fixed ? "fixed" : ksafe_severity_name(v->severity), out);
+        putc(':', out);
+        fputs(off, out);
+        putc(' ', out);
+        put_s(out, v->message);
+        if (fixed && v->fix) {
+                fputs("; set to ", out);
+                fputs(v->fix, out);
+        } else if (!fixed && v->fix) {
+                fputs(" (fix: ", out);
+                put_s(out, v->property);
+                putc('=', out);
+                fputs(v->fix, out);
+                putc(')', out);
+        }
+        fputs(" [", out);
+        put_s(out, v->rule_id);
+        fputs("]\n", out);
 }
 
 /*

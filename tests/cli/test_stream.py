@@ -308,6 +308,19 @@ def test_directory_walk_entry_types(t, tmp):
     t.eq([u['file'] for u in doc['unreadable']], [os.path.join(root, 'broken.properties')],
          'a broken link is an unreadable input')
     t.eq(doc['summary']['files'], 5, 'five files checked')
+    # The project config's include globs: files named from the current directory when
+    # they are below it, else by their absolute path.
+    proj = os.path.join(tmp, 'proj')
+    for name in ('a.properties', 'sub/b.properties', 'sub/deep/c.properties'):
+        write(os.path.join(proj, name), 'acks=1\n')
+    write(os.path.join(proj, '.ksafe-lint.json'),
+          '{"include": ["**/*.properties"], "exclude": ["sub/deep/**"]}')
+    for cwd, want in ((proj, ['a.properties', 'sub/b.properties']),
+                      (os.path.join(proj, 'sub'),
+                       [os.path.join(proj, 'a.properties'), 'b.properties'])):
+        r = run('-f', 'json', cwd=cwd, timeout=30)
+        t.eq(sorted({f['file'] for f in json.loads(r.out)['findings']}), want,
+             f'include, from {os.path.relpath(cwd, tmp)}')
 
 
 @test
