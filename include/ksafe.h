@@ -387,13 +387,20 @@ KSAFE_EXPORT KSAFE_WARN_UNUSED ksafe_report_t *ksafe_conf_check(const rd_kafka_c
  * when it is not set (never one rd_kafka_new() refuses). Float properties
  * that a rule judges are set to their %g reading, the value judged.
  *
- * All of that is worked out on a copy of `conf` first. When the report is
- * refused (ksafe_report_rejected(): a reject rule failed, an enforce rule
- * cannot be satisfied, or rd_kafka_new() would refuse the result), `conf`
- * is left exactly as it was (rd_kafka_conf_dump() shows the same) and no
+ * All of that is worked out first on a view of `conf`, the values chosen
+ * held by ksafe only (the same path as ksafe_producer_new(); no copy of
+ * `conf` is made). When the report is refused (ksafe_report_rejected(): a
+ * reject rule failed, an enforce rule cannot be satisfied, or
+ * rd_kafka_new() would refuse the result), `conf` is left exactly as it
+ * was (rd_kafka_conf_dump() shows the same: nothing was set) and no
  * violation of the report is `fixed`. Otherwise the same values are set in
- * `conf` itself; should `conf` refuse one of them there (an interceptor of
- * its own), the report is refused and `conf` keeps the values set before.
+ * `conf` itself, in order, and each one set is read back; should `conf`
+ * refuse one of them there (an interceptor of its own), `conf` keeps the
+ * values set before it, only rules whose own value was set are `fixed`,
+ * and so a refused repair refuses the report (a refused float reading
+ * leaves that float as it was given); should `conf` not keep a value as
+ * it was set, `conf` as it is is judged and its failures refuse the
+ * report.
  *
  * Both arguments must not be NULL; `conf` stays the caller's. Returns a
  * report (ksafe_report_destroy() it), NULL only when out of memory (then

@@ -188,3 +188,211 @@ void ksafe_enforce__float_readings(const ksafe_policy_t *policy, const ksafe_vie
                         reset_float(rule->min_sum[j], rule, view, set, target);
         }
 }
+
+/*
+ * Enforcement on a caller's conf, without a trial copy: the one path of
+ * ksafe_conf_enforce() and ksafe_producer_new().
+ */
+
+/* The values enforcement chose, judged in the view of the caller's conf
+ * (as overrides) and recorded, to be set on the conf once the policy
+ * accepts it. */
+typedef struct fix_s {
+        char *name, *value;
+        const ksafe_prop_t *prop; /* to read back, or NULL: reads as before */
+        const char *rule_id;      /* the rule it repairs, or NULL: a float reading */
+} fix_t;
+
+typedef struct fixes_s {
+        ksafe_view_t *view;
+        fix_t *items;
+        size_t count, cap;
+        bool floats; /* recording float readings now, not repairs */
+        bool failed;
+} fixes_t;
+
+/* Keep (name, value) for apply_fixes(); false when out of memory. */
+static bool record_fix(fixes_t *fx, const ksafe_prop_t *prop, const char *rule_id, const char *name,
+                       const char *value)
+{
+        if (!KSAFE_ARRAY_RESERVE(fx->items, fx->count, fx->cap))
+                return false;
+        fix_t *f = &fx->items[fx->count++];
+        *f = (fix_t){.name = strdup(name),
+                     .value = strdup(value),
+                     .prop = prop,
+                     .rule_id = fx->floats ? NULL : rule_id};
+        return f->name && f->value;
+}
+
+/* The setter enforcement calls: the value as librdkafka would read it
+ * (parsed by librdkafka, as rd_kafka_conf_set() would) goes into the view,
+ * and the value as written into the list of fixes. A value librdkafka
+ * refuses is refused here, as rd_kafka_conf_set() would. */
+static bool recording_setter(void *target, const ksafe_rule_t *rule, const char *value)
+{
+        fixes_t *fx = target;
+        char errstr[512], buf[300];
+        const ksafe_prop_t *prop = rule->prop->canon;
+        char *parsed = ksafe_prop__parse(prop, value, errstr, sizeof(errstr));
+        if (!parsed)
+                return false;
+        /* A value that reads as the view's already does (a float set again
+         * as judged) changes nothing the view knows, and cannot be seen to
+         * take: not read back. */
+        ksafe_value_t before;
+        bool known = ksafe_view__stored(fx->view, prop, &before);
+        bool changes = !known || strcmp(before.text, parsed) != 0;
+        /* Enforcing forbidden writes the value librdkafka uses unset: the
+         * view counts it as not set (enforce.c tells the view so). */
+        bool is_set = changes ? !(rule->checks & KSAFE_CHECK_FORBIDDEN) : before.is_set;
+        bool ok = ksafe_view__override(fx->view, prop, parsed, is_set) &&
+                  record_fix(fx, changes ? prop : NULL, rule->id,
+                             ksafe_prop__conf_name(prop, buf, sizeof(buf)), value);
+        free(parsed);
+        fx->failed |= !ok;
+        return ok;
+}
+
+/* Set the fixes on conf, in order; the count set (all of them, or the one
+ * conf refused is at that index, its message in why). */
+static size_t apply_fixes(const fixes_t *fx, rd_kafka_conf_t *conf, char *why, size_t why_size)
+{
+        /* librdkafka writes errstr on some successful sets too: keep it
+         * for a failure. */
+        char msg[512];
+        for (size_t i = 0; i < fx->count; i++)
+                if (rd_kafka_conf_set(conf, fx->items[i].name, fx->items[i].value, msg,
+                                      sizeof(msg)) != RD_KAFKA_CONF_OK) {
+                        snprintf(why, why_size, "%s", msg);
+                        return i;
+                }
+        return fx->count;
+}
+
+static void fixes_free(fixes_t *fx)
+{
+        for (size_t i = 0; i < fx->count; i++) {
+                free(fx->items[i].name);
+                free(fx->items[i].value);
+        }
+        free(fx->items);
+}
+
+bool ksafe_enforce__add_refusals(ksafe_report_t *report, const ksafe_report_t *found)
+{
+        bool fails = false;
+        for (size_t i = 0; i < ksafe_report_count(found); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(found, i);
+                if (v->action == KSAFE_ACTION_WARN)
+                        continue;
+                fails = true;
+                ksafe_violation_t *copy = ksafe_report__add(report, v);
+                if (copy)
+                        copy->action = KSAFE_ACTION_REJECT;
+        }
+        return fails;
+}
+
+/* conf as it is now, judged as a whole with what the view knew about which
+ * properties are set: its findings go into `report` as refusals. false
+ * when it fails (or out of memory). */
+static bool judge_as_set(const rd_kafka_conf_t *conf, const fixes_t *fx,
+                         const ksafe_policy_t *policy, ksafe_report_t *report)
+{
+        ksafe_report_t *now = ksafe_eval__view_consume(
+                policy, ksafe_view__from_conf_like(policy->props, conf, fx->view));
+        bool ok = now && !ksafe_enforce__add_refusals(report, now);
+        ksafe_report_destroy(now);
+        return ok;
+}
+
+/*
+ * The fixes are set on `conf` itself now: does it hold what was judged?
+ * Only the properties set are read back (an interceptor may have dropped
+ * or changed a value); nothing else of conf changed. When one differs,
+ * conf is judged as a whole.
+ */
+static bool recheck(const rd_kafka_conf_t *conf, const fixes_t *fx, const ksafe_policy_t *policy,
+                    ksafe_report_t *report)
+{
+        bool same = true;
+        for (size_t i = 0; same && i < fx->count; i++)
+                same = !fx->items[i].prop ||
+                       ksafe_view__conf_holds(fx->view, conf, fx->items[i].prop);
+        return same || judge_as_set(conf, fx, policy, report);
+}
+
+/* conf refused fixes[set] (an interceptor of its own): it and the fixes
+ * after it were not set. Fixed now is only a rule whose own value was set
+ * before (a rule fixed by another's repair may have lost it). */
+static void unfix_unset(const fixes_t *fx, size_t set, ksafe_report_t *report)
+{
+        for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                ksafe_violation_t *v = ksafe_report__at(report, i);
+                bool applied = false;
+                for (size_t j = 0; !applied && j < set; j++)
+                        applied = fx->items[j].rule_id &&
+                                  strcmp(fx->items[j].rule_id, v->rule_id) == 0;
+                v->fixed = v->fixed && applied;
+        }
+}
+
+/* conf could not be judged as it is now (out of memory), and has the
+ * values set already: the report refuses, whatever is left to say so
+ * (ksafe_report__add() marks the report out of memory when it cannot). */
+static void refuse_unread(ksafe_report_t *report)
+{
+        ksafe_violation_t oom = {
+                .rule_id = "ksafe-out-of-memory",
+                .property = "(conf)",
+                .message = "out of memory while judging the conf with the values set",
+                .action = KSAFE_ACTION_REJECT,
+                .severity = KSAFE_SEVERITY_ERROR,
+        };
+        ksafe_report__add(report, &oom);
+}
+
+ksafe_conf_outcome_t ksafe_enforce__conf(const ksafe_policy_t *policy, rd_kafka_conf_t *conf,
+                                         ksafe_report_t **reportp, ksafe_view_t **viewp, char *why,
+                                         size_t why_size)
+{
+        if (why_size)
+                why[0] = '\0';
+        fixes_t fx = {.view = ksafe_view__from_conf(policy->props, conf)};
+        ksafe_report_t *report =
+                fx.view ? ksafe_enforce__view(policy, fx.view, recording_setter, &fx) : NULL;
+        /* The producer uses the floats as judged (a conf shows them with
+         * six significant digits). */
+        if (report && !ksafe_report_rejected(report)) {
+                fx.floats = true;
+                ksafe_enforce__float_readings(policy, fx.view, recording_setter, &fx);
+        }
+        ksafe_conf_outcome_t outcome;
+        size_t set;
+        if (!report || fx.failed) {
+                outcome = KSAFE_CONF_NO_MEMORY;
+        } else if (ksafe_report_rejected(report)) {
+                /* Refused in the view: conf is as it was (the caller
+                 * unfixes the report, once it has explained it). */
+                outcome = KSAFE_CONF_REFUSED;
+        } else if ((set = apply_fixes(&fx, conf, why, why_size)) < fx.count) {
+                /* conf keeps the values set before the one it refused;
+                 * the rule that value repairs is not fixed: refused. */
+                unfix_unset(&fx, set, report);
+                outcome = KSAFE_CONF_NOT_HELD;
+        } else if (!recheck(conf, &fx, policy, report)) {
+                if (!ksafe_report_rejected(report))
+                        refuse_unread(report);
+                outcome = KSAFE_CONF_NOT_HELD;
+        } else {
+                outcome = KSAFE_CONF_SET;
+        }
+        fixes_free(&fx);
+        if (viewp)
+                *viewp = fx.view;
+        else
+                ksafe_view__destroy(fx.view);
+        *reportp = report;
+        return outcome;
+}

@@ -664,8 +664,8 @@ void ksafe_report__unfix(ksafe_report_t *report);
 void ksafe_report__explain(const ksafe_report_t *report, char *errstr, size_t errstr_size);
 
 /*
- * enforce.c: the enforcement loop (conf.c, config_check.c and producer.c
- * give it a setter)
+ * enforce.c: the enforcement loop (config_check.c and ksafe_topic_new()
+ * give it a setter), and ksafe_enforce__conf(), the one path of a conf
  */
 
 /** The shared enforcement loop on any view whose values can be set with
@@ -679,5 +679,28 @@ ksafe_report_t *ksafe_enforce__view(const ksafe_policy_t *policy, ksafe_view_t *
  *  the producer uses exactly that (linger.ms=100000.4 becomes 100000). */
 void ksafe_enforce__float_readings(const ksafe_policy_t *policy, const ksafe_view_t *view,
                                    ksafe_setter_t set, void *target);
+/** What ksafe_enforce__conf() did to a caller's conf. */
+typedef enum ksafe_conf_outcome_e {
+        KSAFE_CONF_SET,       /* accepted: the fixes are set on conf and read back */
+        KSAFE_CONF_REFUSED,   /* refused in the view: conf as it was (unfix the
+                               * report: nothing was set) */
+        KSAFE_CONF_NOT_HELD,  /* conf refused (why: librdkafka's message) or did
+                               * not keep a value set: conf holds the values set
+                               * until then; conf's findings are refusals */
+        KSAFE_CONF_NO_MEMORY, /* before anything was set: conf as it was;
+                               * *reportp may be NULL */
+} ksafe_conf_outcome_t;
+/** Judge and enforce `policy` on a view of `conf` (no trial copy), the
+ *  chosen values held by the view only; once the policy accepts them, set
+ *  them on `conf` itself and read back only those. The one path of
+ *  ksafe_conf_enforce() and ksafe_producer_new(). *reportp gets the
+ *  report; *viewp (may be NULL: destroyed) the view judged, for the
+ *  audit. why gets librdkafka's message when conf refused a value. */
+ksafe_conf_outcome_t ksafe_enforce__conf(const ksafe_policy_t *policy, rd_kafka_conf_t *conf,
+                                         ksafe_report_t **reportp, ksafe_view_t **viewp, char *why,
+                                         size_t why_size);
+/** Copy the failing findings (not warn) of `found` into `report` as
+ *  refusals; true when there was one. */
+bool ksafe_enforce__add_refusals(ksafe_report_t *report, const ksafe_report_t *found);
 
 #endif /* KSAFE_INT_H */

@@ -51,137 +51,12 @@ static const ksafe_policy_t *policy_or_env(const ksafe_policy_t *policy, ksafe_c
         return *held ? ksafe_policy_cache__policy(*held) : NULL;
 }
 
-/* Move the audit's findings into the report; true when the handle fails. */
-static bool audit_fails(ksafe_report_t *report, ksafe_report_t *audit)
-{
-        bool fails = false;
-        for (size_t i = 0; i < ksafe_report_count(audit); i++) {
-                const ksafe_violation_t *v = ksafe_report_get(audit, i);
-                if (v->action == KSAFE_ACTION_WARN)
-                        continue;
-                fails = true;
-                ksafe_violation_t *copy = ksafe_report__add(report, v);
-                if (copy)
-                        copy->action = KSAFE_ACTION_REJECT;
-        }
-        return fails;
-}
-
 static void hand_over(ksafe_report_t *report, ksafe_report_t **reportp)
 {
         if (reportp)
                 *reportp = report;
         else
                 ksafe_report_destroy(report);
-}
-
-/* The values enforcement chose, judged in the view of the caller's conf
- * (as overrides) and recorded, to be set on the conf once the policy
- * accepts it. */
-typedef struct fixes_s {
-        ksafe_view_t *view;
-        char **names, **values;
-        const ksafe_prop_t **props; /* to read back, or NULL: reads as before */
-        size_t count;
-        bool failed;
-} fixes_t;
-
-/* Keep (name, value) for apply_fixes(); false when out of memory. */
-static bool record_fix(fixes_t *fx, const ksafe_prop_t *prop, const char *name, const char *value)
-{
-        size_t n = fx->count + 1;
-        char **names = realloc(fx->names, n * sizeof(*names));
-        if (names)
-                fx->names = names;
-        char **values = names ? realloc(fx->values, n * sizeof(*values)) : NULL;
-        if (values)
-                fx->values = values;
-        const ksafe_prop_t **props = values ? realloc(fx->props, n * sizeof(*props)) : NULL;
-        if (props)
-                fx->props = props;
-        if (!props)
-                return false;
-        fx->names[fx->count] = strdup(name);
-        fx->values[fx->count] = strdup(value);
-        fx->props[fx->count] = prop;
-        fx->count++;
-        return fx->names[fx->count - 1] && fx->values[fx->count - 1];
-}
-
-/* The setter enforcement calls: the value as librdkafka would read it
- * (parsed by librdkafka, as rd_kafka_conf_set() would) goes into the view,
- * and the value as written into the list of fixes. A value librdkafka
- * refuses is refused here, as rd_kafka_conf_set() would. */
-static bool recording_setter(void *target, const ksafe_rule_t *rule, const char *value)
-{
-        fixes_t *fx = target;
-        char errstr[512], buf[300];
-        const ksafe_prop_t *prop = rule->prop->canon;
-        char *parsed = ksafe_prop__parse(prop, value, errstr, sizeof(errstr));
-        if (!parsed)
-                return false;
-        /* A value that reads as the view's already does (a float set again
-         * as judged) changes nothing the view knows, and cannot be seen to
-         * take: not read back. */
-        ksafe_value_t before;
-        bool known = ksafe_view__stored(fx->view, prop, &before);
-        bool changes = !known || strcmp(before.text, parsed) != 0;
-        /* Enforcing forbidden writes the value librdkafka uses unset: the
-         * view counts it as not set (enforce.c tells the view so). */
-        bool is_set = changes ? !(rule->checks & KSAFE_CHECK_FORBIDDEN) : before.is_set;
-        bool ok = ksafe_view__override(fx->view, prop, parsed, is_set) &&
-                  record_fix(fx, changes ? prop : NULL,
-                             ksafe_prop__conf_name(prop, buf, sizeof(buf)), value);
-        free(parsed);
-        fx->failed |= !ok;
-        return ok;
-}
-
-static bool apply_fixes(const fixes_t *fx, rd_kafka_conf_t *conf, char *errstr, size_t errstr_size)
-{
-        /* librdkafka writes errstr on some successful sets too: keep it
-         * for a failure. */
-        char msg[512];
-        for (size_t i = 0; i < fx->count; i++)
-                if (rd_kafka_conf_set(conf, fx->names[i], fx->values[i], msg, sizeof(msg)) !=
-                    RD_KAFKA_CONF_OK) {
-                        set_errstr(errstr, errstr_size, "%s", msg);
-                        return false;
-                }
-        return true;
-}
-
-static void fixes_free(fixes_t *fx)
-{
-        for (size_t i = 0; i < fx->count; i++) {
-                free(fx->names[i]);
-                free(fx->values[i]);
-        }
-        free(fx->names);
-        free(fx->values);
-        free(fx->props);
-}
-
-/*
- * The fixes are set on `conf` itself now: does it hold what was judged?
- * Only the properties set are read back (an interceptor may have dropped
- * or changed a value); nothing else of conf changed. When one differs,
- * conf is judged as a whole, and the findings go into `report` as
- * refusals.
- */
-static bool recheck(const rd_kafka_conf_t *conf, const fixes_t *fx, const ksafe_policy_t *policy,
-                    ksafe_report_t *report)
-{
-        bool same = true;
-        for (size_t i = 0; same && i < fx->count; i++)
-                same = !fx->props[i] || ksafe_view__conf_holds(fx->view, conf, fx->props[i]);
-        if (same)
-                return true;
-        ksafe_report_t *now = ksafe_eval__view_consume(
-                policy, ksafe_view__from_conf_like(policy->props, conf, fx->view));
-        bool ok = now && !audit_fails(report, now);
-        ksafe_report_destroy(now);
-        return ok;
 }
 
 /* Audit the handle that rd_kafka_new() created from the judged conf: rk when
@@ -195,7 +70,7 @@ static rd_kafka_t *audit_created(rd_kafka_t *rk, const ksafe_policy_t *policy,
 {
         ksafe_report_t *audit = ksafe_eval__view_consume(
                 policy, ksafe_view__from_handle_like(policy->props, rk, view));
-        if (!audit || audit_fails(report, audit)) {
+        if (!audit || ksafe_enforce__add_refusals(report, audit)) {
                 /* ksafe's model of librdkafka was wrong: never hand
                  * out this handle. conf goes with it (see ksafe.h),
                  * and the report says so: ksafe_report_conf_consumed(). */
@@ -242,32 +117,33 @@ rd_kafka_t *ksafe_producer_new(rd_kafka_conf_t *conf, const ksafe_policy_t *poli
         if (fresh)
                 conf = fresh;
 
-        fixes_t fx = {.view = ksafe_view__from_conf(policy->props, conf)};
-        ksafe_report_t *report =
-                fx.view ? ksafe_enforce__view(policy, fx.view, recording_setter, &fx) : NULL;
-        /* The producer uses the floats as judged (a conf shows them with
-         * six significant digits). */
-        if (report && !ksafe_report_rejected(report))
-                ksafe_enforce__float_readings(policy, fx.view, recording_setter, &fx);
+        ksafe_report_t *report;
+        ksafe_view_t *view;
+        char why[512];
         rd_kafka_t *rk = NULL;
-        if (!report || fx.failed) {
-                set_errstr(errstr, errstr_size, "ksafe: out of memory");
-        } else if (ksafe_report_rejected(report)) {
-                /* Refused in the view: conf is as it was, nothing fixed. */
+        switch (ksafe_enforce__conf(policy, conf, &report, &view, why, sizeof(why))) {
+        case KSAFE_CONF_NO_MEMORY: set_errstr(errstr, errstr_size, "ksafe: out of memory"); break;
+        case KSAFE_CONF_REFUSED: /* conf is as it was, nothing fixed */
                 ksafe_report__explain(report, errstr, errstr_size);
                 ksafe_report__unfix(report);
-        } else if (!apply_fixes(&fx, conf, errstr, errstr_size)) {
-                /* errstr is librdkafka's */
-        } else if (!recheck(conf, &fx, policy, report)) {
-                /* conf refused a value as it was set (an interceptor, say):
-                 * refuse while conf is still the caller's. */
-                ksafe_report__explain(report, errstr, errstr_size);
-        } else if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
-                fresh = NULL; /* the handle owns conf now */
-                rk = audit_created(rk, policy, fx.view, report, errstr, errstr_size);
+                break;
+        case KSAFE_CONF_NOT_HELD:
+                /* conf refused a value (librdkafka's word), or did not
+                 * keep one as it was set (an interceptor, say): refuse
+                 * while conf is still the caller's. */
+                if (why[0])
+                        set_errstr(errstr, errstr_size, "%s", why);
+                else
+                        ksafe_report__explain(report, errstr, errstr_size);
+                break;
+        case KSAFE_CONF_SET:
+                if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
+                        fresh = NULL; /* the handle owns conf now */
+                        rk = audit_created(rk, policy, view, report, errstr, errstr_size);
+                }
+                break;
         }
-        ksafe_view__destroy(fx.view);
-        fixes_free(&fx);
+        ksafe_view__destroy(view);
         if (fresh)
                 rd_kafka_conf_destroy(fresh);
         hand_over(report, reportp);

@@ -1043,6 +1043,336 @@ START_TEST(forbidden_enforce_unsets)
 }
 END_TEST
 
+/*
+ * ksafe_conf_enforce() on the facade's path: a table of what could differ
+ * from a trial copy (refused conf unchanged, values set on conf itself,
+ * topic-level values, floats, aliases, the conf's own interceptors), each
+ * also cross-checked against ksafe_producer_new() on an identical conf:
+ * one path, one report.
+ */
+
+/* What the conf's own on_conf_set interceptor does to what is set on it
+ * after the test's own values. */
+enum enforce_ic {
+        IC_NONE,
+        IC_LOG,           /* logs "name=value\n", takes nothing */
+        IC_REFUSE_IDEMP,  /* refuses enable.idempotence=true */
+        IC_REFUSE_ACKS,   /* refuses acks under any name (the default's second fix) */
+        IC_SWALLOW_IDEMP, /* says it took enable.idempotence, drops it */
+};
+
+typedef struct ic_log_s {
+        char text[1024];
+        enum enforce_ic kind;
+} ic_log_t;
+
+static rd_kafka_conf_res_t enforce_ic_set(rd_kafka_conf_t *conf, const char *name, const char *val,
+                                          char *errstr, size_t errstr_size, void *ic_opaque)
+{
+        (void)conf;
+        ic_log_t *log = ic_opaque;
+        size_t len = strlen(log->text);
+        snprintf(log->text + len, sizeof(log->text) - len, "%s=%s\n", name, val);
+        bool idemp = strcmp(name, "enable.idempotence") == 0;
+        if ((log->kind == IC_REFUSE_IDEMP && idemp) ||
+            (log->kind == IC_REFUSE_ACKS && strstr(name, "acks"))) {
+                snprintf(errstr, errstr_size, "the application's interceptor refuses %s", name);
+                return RD_KAFKA_CONF_INVALID;
+        }
+        if (log->kind == IC_SWALLOW_IDEMP && idemp)
+                return RD_KAFKA_CONF_OK;
+        return RD_KAFKA_CONF_UNKNOWN;
+}
+
+static const struct enforce_case {
+        const char *what;
+        const char *policy; /* NULL: the default */
+        const char *kv[12];
+        enum enforce_ic ic;
+        bool rejected;
+        bool unchanged;        /* rd_kafka_conf_dump() shows the same after */
+        const char *after[10]; /* name, value read after ("topic.": the default topic conf) */
+        const char *fixed[6];  /* rules fixed (none may be when rejected) */
+        const char *unfixed[4];
+        const char *seen; /* in what the interceptor saw set */
+        const char *not_seen;
+} enforce_cases[] = {
+        {"unsafe conf: every value set",
+         NULL,
+         {"acks", "1", "enable.idempotence", "false", "max.in.flight", "100", "retries", "0",
+          "delivery.timeout.ms", "0"},
+         IC_NONE,
+         false,
+         false,
+         {"enable.idempotence", "true", "acks", "-1", "max.in.flight", "5", "retries",
+          "2147483647"},
+         {"idempotence", "acks-all", "in-flight", "retries", "delivery-timeout"},
+         {NULL},
+         NULL,
+         NULL},
+        {"safe conf: nothing set",
+         NULL,
+         {"enable.idempotence", "true", "linger.ms", "20"},
+         IC_LOG,
+         false,
+         true,
+         {NULL},
+         {NULL},
+         {NULL},
+         "queue.buffering.max.ms=20\n", /* its %g reading, the same */
+         "idempotence"},
+        {"reject rule: refused as given, conf unchanged",
+         RULES("{\"id\":\"no-acks-1\",\"property\":\"acks\",\"one_of\":[\"all\",\"-1\"],"
+               "\"action\":\"reject\"}"),
+         {"acks", "1", "enable.idempotence", "false"},
+         IC_LOG,
+         true,
+         true,
+         {NULL},
+         {NULL},
+         {"no-acks-1", "acks-all", "idempotence"},
+         NULL,
+         "="},
+        {"enforce rules in conflict: refused, conf unchanged",
+         NULL,
+         {"linger.ms", "100", "request.timeout.ms", "300000", "delivery.timeout.ms", "200000",
+          "acks", "1"},
+         IC_LOG,
+         true,
+         true,
+         {NULL},
+         {NULL},
+         {"delivery-timeout", "acks-all"},
+         NULL,
+         "="},
+        {"topic conf: topic.acks repaired in the default topic conf",
+         NULL,
+         {"topic.acks", "0"},
+         IC_NONE,
+         false,
+         false,
+         {"acks", "-1", "enable.idempotence", "true"},
+         {"acks-all"},
+         {NULL},
+         NULL,
+         NULL},
+        {"topic-level twin: topic.compression.codec wins, it is repaired",
+         RULES("{\"id\":\"lz4\",\"property\":\"compression.codec\",\"equals\":\"lz4\","
+               "\"action\":\"enforce\"}"),
+         {"enable.idempotence", "true", "compression.codec", "lz4", "topic.compression.codec",
+          "gzip"},
+         IC_NONE,
+         false,
+         false,
+         {"compression.codec", "lz4", "topic.compression.codec", "lz4"},
+         {"lz4"},
+         {NULL},
+         NULL,
+         NULL},
+        {"alias: max.in.flight.requests.per.connection",
+         NULL,
+         {"enable.idempotence", "true", "max.in.flight.requests.per.connection", "100"},
+         IC_LOG,
+         false,
+         false,
+         {"max.in.flight", "5", "max.in.flight.requests.per.connection", "5"},
+         {"in-flight"},
+         {NULL},
+         "max.in.flight.requests.per.connection=5\n",
+         NULL},
+        {"alias: request.required.acks (topic-level)",
+         NULL,
+         {"enable.idempotence", "true", "request.required.acks", "1"},
+         IC_NONE,
+         false,
+         false,
+         {"acks", "-1", "request.required.acks", "-1"},
+         {"acks-all"},
+         {NULL},
+         NULL,
+         NULL},
+        {"float: linger.ms is set to its %g reading, the value judged",
+         NULL,
+         {"enable.idempotence", "true", "linger.ms", "100000.4", "request.timeout.ms", "30000",
+          "delivery.timeout.ms", "300000"},
+         IC_LOG,
+         false,
+         false,
+         {"linger.ms", "100000"},
+         {NULL},
+         {NULL},
+         "queue.buffering.max.ms=100000\n",
+         NULL},
+        {"float under its alias: queue.buffering.max.ms",
+         NULL,
+         {"enable.idempotence", "true", "queue.buffering.max.ms", "100000.4", "request.timeout.ms",
+          "5000", "delivery.timeout.ms", "100000"},
+         IC_LOG,
+         false,
+         false,
+         {"linger.ms", "100000", "delivery.timeout.ms", "105000"},
+         {"delivery-covers-request"},
+         {NULL},
+         "queue.buffering.max.ms=100000\n",
+         NULL},
+        {"forbidden: the value librdkafka uses unset, as it is after the repairs",
+         "{\"ksafe_policy\":1,\"extends\":\"builtin:default\",\"allow_unsafe\":true,"
+         "\"override\":{\"in-flight\":{\"off\":true}},\"rules\":[{\"id\":\"no-inflight\","
+         "\"property\":\"max.in.flight\",\"forbidden\":true,\"action\":\"enforce\"}]}",
+         {"max.in.flight", "3"},
+         IC_NONE,
+         false,
+         false,
+         {"max.in.flight", "5", "enable.idempotence", "true"},
+         {"no-inflight", "idempotence"},
+         {NULL},
+         NULL,
+         NULL},
+        {"interceptor: the fixes are set on conf itself, once each",
+         NULL,
+         {"acks", "1"},
+         IC_LOG,
+         false,
+         false,
+         {"acks", "-1", "enable.idempotence", "true"},
+         {"acks-all", "idempotence"},
+         {NULL},
+         "enable.idempotence=true\ntopic.request.required.acks=all\n",
+         NULL},
+        {"interceptor refuses the first fix: refused, conf unchanged",
+         NULL,
+         {"acks", "1"},
+         IC_REFUSE_IDEMP,
+         true,
+         true,
+         {NULL},
+         {NULL},
+         {"idempotence", "acks-all"},
+         "enable.idempotence=true\n",
+         "acks="},
+        {"interceptor refuses the second fix: refused, the first stays set",
+         NULL,
+         {"acks", "1"},
+         IC_REFUSE_ACKS,
+         true,
+         false,
+         {"enable.idempotence", "true", "acks", "1"},
+         {"idempotence"},
+         {"acks-all"},
+         "acks=all\n",
+         NULL},
+        {"interceptor drops a fix: refused by conf as it is",
+         NULL,
+         {"acks", "1"},
+         IC_SWALLOW_IDEMP,
+         true,
+         false,
+         {"enable.idempotence", "false"},
+         {NULL},
+         {NULL},
+         "enable.idempotence=true\n",
+         NULL},
+};
+
+/* conf with the case's values, then its interceptor (logging into log). */
+static rd_kafka_conf_t *enforce_case_conf(const struct enforce_case *c, ic_log_t *log)
+{
+        rd_kafka_conf_t *conf = conf_with(c->kv);
+        *log = (ic_log_t){.kind = c->ic};
+        if (c->ic != IC_NONE)
+                ck_assert_int_eq(rd_kafka_conf_interceptor_add_on_conf_set(conf, "test-ic",
+                                                                           enforce_ic_set, log),
+                                 RD_KAFKA_RESP_ERR_NO_ERROR);
+        return conf;
+}
+
+START_TEST(enforce_on_the_facade_path)
+{
+        const struct enforce_case *c = &enforce_cases[_i];
+        ksafe_policy_t *policy = c->policy ? policy_from(c->policy, NULL) : ksafe_policy_default();
+        ic_log_t log;
+        rd_kafka_conf_t *conf = enforce_case_conf(c, &log);
+        char *before = conf_snapshot(conf);
+
+        ksafe_report_t *report = ksafe_conf_enforce(conf, policy);
+        ck_assert_ptr_nonnull(report);
+        ck_assert_msg(ksafe_report_rejected(report) == c->rejected, "%s: rejected is %d", c->what,
+                      ksafe_report_rejected(report));
+        if (c->unchanged)
+                ck_assert_conf_unchanged(before, conf);
+        for (size_t i = 0; c->after[i]; i += 2) {
+                char v[512] = "";
+                size_t size = sizeof(v);
+                const char *name = c->after[i];
+                rd_kafka_conf_res_t res =
+                        strncmp(name, "topic.", 6) == 0
+                                ? rd_kafka_topic_conf_get(
+                                          rd_kafka_conf_get_default_topic_conf(conf), name + 6, v,
+                                          &size)
+                                : rd_kafka_conf_get(conf, name, v, &size);
+                ck_assert_msg(res == RD_KAFKA_CONF_OK && strcmp(v, c->after[i + 1]) == 0,
+                              "%s: %s is %s, expected %s", c->what, c->after[i],
+                              size <= sizeof(v) ? v : "?", c->after[i + 1]);
+        }
+        for (size_t i = 0; i < ksafe_report_count(report); i++) {
+                const ksafe_violation_t *v = ksafe_report_get(report, i);
+                ck_assert_msg(!c->rejected || c->ic > IC_REFUSE_IDEMP || !v->fixed,
+                              "%s: refused, yet %s is fixed", c->what, v->rule_id);
+        }
+        for (size_t i = 0; c->fixed[i]; i++) {
+                const ksafe_violation_t *v = find_violation(report, c->fixed[i]);
+                ck_assert_msg(v && v->fixed, "%s: %s is not fixed", c->what, c->fixed[i]);
+        }
+        for (size_t i = 0; c->unfixed[i]; i++) {
+                const ksafe_violation_t *v = find_violation(report, c->unfixed[i]);
+                ck_assert_msg(v && !v->fixed, "%s: %s is fixed", c->what, c->unfixed[i]);
+        }
+        if (c->seen)
+                ck_assert_msg(strstr(log.text, c->seen), "%s: the interceptor saw \"%s\"", c->what,
+                              log.text);
+        if (c->not_seen)
+                ck_assert_msg(!strstr(log.text, c->not_seen), "%s: the interceptor saw \"%s\"",
+                              c->what, log.text);
+        if (!c->rejected) {
+                /* What enforcement left passes a check of its own. */
+                ksafe_report_t *again = ksafe_conf_check(conf, policy);
+                for (size_t i = 0; i < ksafe_report_count(again); i++)
+                        ck_assert_msg(ksafe_report_get(again, i)->action == KSAFE_ACTION_WARN,
+                                      "%s: %s fails after enforcement", c->what,
+                                      ksafe_report_get(again, i)->rule_id);
+                ksafe_report_destroy(again);
+        }
+
+        /* The facade on an identical conf: the same report. */
+        ic_log_t plog;
+        rd_kafka_conf_t *pconf = enforce_case_conf(c, &plog);
+        ck_assert_int_eq(rd_kafka_conf_set(pconf, "log_level", "0", NULL, 0), RD_KAFKA_CONF_OK);
+        plog.text[0] = '\0';
+        ksafe_report_t *preport = NULL;
+        char errstr[512];
+        rd_kafka_t *rk = ksafe_producer_new(pconf, policy, &preport, errstr, sizeof(errstr));
+        ck_assert_msg((rk == NULL) == c->rejected, "%s: the facade %s: %s", c->what,
+                      rk ? "created a producer" : "refused", errstr);
+        char *json = ksafe_report_to_json(report), *pjson = ksafe_report_to_json(preport);
+        ck_assert_msg(strcmp(json, pjson) == 0, "%s: conf %s, facade %s", c->what, json, pjson);
+        /* (rd_kafka_new() sets client.software.version after ksafe's) */
+        ck_assert_msg(strncmp(log.text, plog.text, strlen(log.text)) == 0,
+                      "%s: conf saw \"%s\", facade \"%s\"", c->what, log.text, plog.text);
+        free(json);
+        free(pjson);
+        if (rk)
+                rd_kafka_destroy(rk);
+        else
+                rd_kafka_conf_destroy(pconf);
+        ksafe_report_destroy(preport);
+
+        free(before);
+        ksafe_report_destroy(report);
+        ksafe_policy_destroy(policy);
+        rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
         Suite *s = suite_create("conf");
@@ -1070,6 +1400,8 @@ static Suite *conf_suite(void)
         tcase_add_test(tc, enforce_policy_environment);
         tcase_add_test(tc, enforce_secret_value_is_set_not_shown);
         tcase_add_test(tc, enforce_required);
+        tcase_add_loop_test(tc, enforce_on_the_facade_path, 0,
+                            (int)(sizeof(enforce_cases) / sizeof(enforce_cases[0])));
         suite_add_tcase(s, tc);
 
         tc = tcase_create("verdict");
