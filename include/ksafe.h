@@ -16,6 +16,11 @@
  *    without locking. Reports and configs are not shared objects: use one
  *    from one thread at a time. Every function is thread-safe on distinct
  *    objects (and on a shared policy);
+ *  - what reads KSAFE_POLICY and KSAFE_ENV (ksafe_policy_from_env(), and
+ *    ksafe_producer_new() and ksafe_topic_new() with a NULL policy, the
+ *    plugin's conf_init) reads them with getenv() on every call: it is
+ *    thread-safe as long as no thread changes the environment (setenv(),
+ *    putenv(), unsetenv()) meanwhile, as any reader of getenv() is;
  *  - pointer arguments must not be NULL unless the function says so;
  *  - a function that takes a `ksafe_error_t *err` clears it on entry and
  *    fills it in when it fails; `err` may always be NULL;

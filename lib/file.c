@@ -24,13 +24,19 @@ static const char *file_kind(mode_t mode)
         return "not a regular file";
 }
 
-/* Fail with errno `err` and its reason in why (strerror(err) when NULL). */
+/* Fail with errno `err` and its reason in why (errno's text when NULL).
+ * strerror_r(), not strerror(): files are read on many threads at once
+ * (ksafe-lint -j, the facade's policy loads), and strerror() may answer
+ * in a buffer that another thread's call overwrites (POSIX; glibc
+ * documents it "MT-Unsafe race:strerror"). _GNU_SOURCE: the GNU
+ * strerror_r(), which returns the text (in buf or not). */
 static int refuse(int err, const char *reason, char *why, size_t why_size)
 {
+        char buf[256];
         if (err == EFBIG)
                 snprintf(why, why_size, "larger than %zu MiB", KSAFE_MAX_FILE >> 20);
         else
-                snprintf(why, why_size, "%s", reason ? reason : strerror(err));
+                snprintf(why, why_size, "%s", reason ? reason : strerror_r(err, buf, sizeof(buf)));
         return err;
 }
 

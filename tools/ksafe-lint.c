@@ -1406,6 +1406,18 @@ static void take_input(void *ctx, size_t i, lint_job_t *job)
         free(r->text);
 }
 
+/* How many inputs are read from a stream: standard input and named pipes.
+ * Two of them may be one stream under two names ("-" and /dev/stdin of a
+ * pipe, /dev/fd/0): one thread reads the first to its end and the second
+ * finds nothing, but two threads at once would each read part of it. */
+static size_t stream_inputs(const inputs_t *in)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < in->count; i++)
+                n += in->pipe[i] || (!in->dir[i] && strcmp(in->arena + in->offsets[i], "-") == 0);
+        return n;
+}
+
 /* Judge every input and print the findings as each is judged: a file's
  * report is freed once written (memory does not grow with the number of
  * inputs); with --jobs, several are judged at once, and written in input
@@ -1427,12 +1439,14 @@ static int lint_inputs(int argc, char **argv, const lint_opts_t *opts, lint_run_
         }
         lint_writer_t *w = lint_writer_new(run);
         /* --fix judges one input at a time: a file named twice is fixed
-         * once, and judged again as fixed. One input at a time unless
-         * --jobs says: on 2 processors, -j 2 spent twice the CPU for the
-         * same wall time (100,000 small configs: 1.7 s either way, 3.3 s
-         * of CPU against 1.8; per file, a worker's judging is no longer
-         * than the hand-over to the writer and its lock). */
-        unsigned jobs = run->fix || in.count < 2 || !opts->jobs ? 1 : opts->jobs;
+         * once, and judged again as fixed. So do two streams (see
+         * stream_inputs()). One input at a time unless --jobs says: on 2
+         * processors, -j 2 spent twice the CPU for the same wall time
+         * (100,000 small configs: 1.7 s either way, 3.3 s of CPU against
+         * 1.8; per file, a worker's judging is no longer than the
+         * hand-over to the writer and its lock). */
+        unsigned jobs =
+                run->fix || in.count < 2 || !opts->jobs || stream_inputs(&in) > 1 ? 1 : opts->jobs;
         stream_t st = {run, opts, &in, w, {0}, status};
         if (w)
                 lint_jobs_run(in.count, jobs, judge_input, take_input, &st);

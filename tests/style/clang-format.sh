@@ -6,7 +6,7 @@
 # The directories checked are listed here, explicitly: every directory of C sources.
 root=${1:?usage: clang-format.sh SOURCE_ROOT [CLANG_FORMAT]}
 cf=${2:-clang-format}
-DIRS="include lib tools tests/unit tests/integration tests/plugin tests/bench tests/fuzz tests/verify"
+DIRS="include lib tools tests/unit tests/integration tests/plugin tests/bench tests/fuzz tests/verify tests/race"
 FILES="tests/common.h"
 # Files not to check (none today).
 SKIP=""
