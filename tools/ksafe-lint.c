@@ -541,8 +541,12 @@ static ksafe_config_t *read_piped(FILE *in, const char *source,
                 if (errno == EFBIG)
                         snprintf(err->text, sizeof(err->text), "cannot read: larger than %zu MiB",
                                  KSAFE_CONFIG_MAX_SIZE >> 20);
-                else
-                        snprintf(err->text, sizeof(err->text), "cannot read: %s", strerror(errno));
+                else {
+                        /* strerror_r: a pipe may be read on a worker thread. */
+                        char buf[128];
+                        snprintf(err->text, sizeof(err->text), "cannot read: %s",
+                                 strerror_r(errno, buf, sizeof(buf)));
+                }
                 return NULL;
         }
         ksafe_config_t *cfg = ksafe_config_read(data, len, source, options, err);
