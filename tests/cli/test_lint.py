@@ -178,6 +178,16 @@ def run_tests():
     return run_tap(TESTS, Checks, call, lint_commands)
 
 
+def run_tests_in_tmp(tests, prefix):
+    """Run `tests` as TAP, each as fn(checks, tmp) in a temporary directory of its own that
+    is removed after it; a failed test shows its last three ksafe-lint runs."""
+    def call(fn, t):
+        del _commands[:]
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+            fn(t, tmp)
+    return run_tap(tests, Checks, call, lambda t: lint_commands(t, 3))
+
+
 # ---------------------------------------------------------------------------
 # Help, version and bad usage
 # ---------------------------------------------------------------------------

@@ -21,16 +21,14 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 
 LINT = None  # set in main() from argv[1]
 
 # The helpers shared with the other CLI suites (this file has its own runner: each test
 # gets a temporary directory).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import run_tap  # noqa: E402
-from test_lint import (Checks, Result, _commands, effective_values,  # noqa: E402
-                       findings, read_bytes)
+from test_lint import (Result, _commands, effective_values,  # noqa: E402
+                       findings, read_bytes, run_tests_in_tmp)
 
 def run(*args, stdin=None, cwd=None, timeout=60):
     """Run ksafe-lint with `args`; KSAFE_POLICY and KSAFE_ENV empty."""
@@ -41,7 +39,7 @@ def run(*args, stdin=None, cwd=None, timeout=60):
                           capture_output=True, cwd=cwd, env=env, timeout=timeout)
     result = Result(proc.returncode, proc.stdout.decode('utf-8', 'replace'),
                     proc.stderr.decode('utf-8', 'replace'))
-    _commands.append((args, result))
+    _commands.append((args, None, result))
     return result
 
 
@@ -61,19 +59,7 @@ def test(fn):
 
 
 def run_tests():
-    def call(fn, t):
-        del _commands[:]
-        with tempfile.TemporaryDirectory(prefix='ksafe-read-') as tmp:
-            fn(t, tmp)
-
-    def commands(t):
-        lines = []
-        for args, res in _commands[-3:]:
-            lines += [f'$ ksafe-lint {" ".join(args)}', f'exit {res.code}']
-            for name, text in (('stdout', res.out), ('stderr', res.err)):
-                lines += [f'{name}: {line}' for line in text.splitlines()[:15]]
-        return lines
-    return run_tap(TESTS, Checks, call, commands)
+    return run_tests_in_tmp(TESTS, 'ksafe-read-')
 
 
 # ---------------------------------------------------------------------------

@@ -25,12 +25,11 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import Skip, run_tap  # noqa: E402
-from test_lint import Checks, Result, _commands  # noqa: E402
+from tap import Skip  # noqa: E402
+from test_lint import Result, _commands, run_tests_in_tmp  # noqa: E402
 
 LINT = None  # set in main() from argv[1]
 EVERY_FORMAT = ('text', 'json', 'sarif', 'github', 'junit', 'gitlab', 'checkstyle', 'auto')
@@ -48,7 +47,7 @@ def run(*args, stdin=None, cwd=None, timeout=120, env=None):
                           capture_output=True, cwd=cwd, env=environ, timeout=timeout)
     result = Result(proc.returncode, proc.stdout.decode('utf-8', 'replace'),
                     proc.stderr.decode('utf-8', 'replace'))
-    _commands.append((args, result))
+    _commands.append((args, None, result))
     return result
 
 
@@ -91,19 +90,7 @@ def test(fn):
 
 
 def run_tests():
-    def call(fn, t):
-        del _commands[:]
-        with tempfile.TemporaryDirectory(prefix='ksafe-stream-') as tmp:
-            fn(t, tmp)
-
-    def commands(t):
-        lines = []
-        for args, res in _commands[-3:]:
-            lines += [f'$ ksafe-lint {" ".join(args)}', f'exit {res.code}']
-            for name, text in (('stdout', res.out), ('stderr', res.err)):
-                lines += [f'{name}: {line}' for line in text.splitlines()[:15]]
-        return lines
-    return run_tap(TESTS, Checks, call, commands)
+    return run_tests_in_tmp(TESTS, 'ksafe-stream-')
 
 
 # ---------------------------------------------------------------------------
