@@ -27,8 +27,11 @@
  *  - structs that the caller allocates and passes in (options) start with
  *    a `version` field: initialise them with their _INIT macro;
  *  - predicates return bool;
- *  - the library keeps no global state, needs no init call, never prints
- *    and never exits.
+ *  - the library needs no init call, never prints and never exits. What
+ *    it keeps per process (librdkafka's property table, each value it has
+ *    had librdkafka parse, the policy that KSAFE_POLICY names) is made on
+ *    first use, shared between threads safely, and freed when the process
+ *    exits or the library is unloaded: no thread may be inside ksafe then.
  *
  * The ABI: libksafe.so.N changes N whenever a release breaks it (see NEWS);
  * the symbols are versioned (lib/ksafe.map). Fields may be added at the end
