@@ -4,6 +4,7 @@ A test is a function that records failed checks on the object it is given instea
 at the first; it may raise Skip(reason) when what it needs is not on this machine. A failed
 test prints its failures and, through `commands`, the last commands it ran.
 """
+import os
 import sys
 import traceback
 
@@ -42,3 +43,16 @@ def run_tap(tests, new_checks, call=None, commands=None):
             print(f'#   {line}')
     sys.stdout.flush()
     return 1 if failed else 0
+
+
+def lint_from_argv():
+    """ksafe-lint's absolute path, the suite's one argument; None, after a TAP "Bail out!"
+    that says why, when it is missing or not an executable."""
+    if len(sys.argv) != 2:
+        print(f'Bail out! usage: {os.path.basename(sys.argv[0])} PATH/TO/ksafe-lint')
+        return None
+    lint = os.path.abspath(sys.argv[1])
+    if not os.access(lint, os.X_OK):
+        print(f'Bail out! no ksafe-lint at {lint}')
+        return None
+    return lint

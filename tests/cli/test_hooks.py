@@ -55,7 +55,7 @@ except ImportError:
 # ---------------------------------------------------------------------------
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import Skip, run_tap  # noqa: E402
+from tap import Skip, lint_from_argv, run_tap  # noqa: E402
 from test_lint import Checks as LintChecks  # noqa: E402
 
 
@@ -647,12 +647,8 @@ def test_action_inputs(t):
 
 def main():
     global LINT
-    if len(sys.argv) != 2:
-        print('Bail out! usage: test_hooks.py PATH/TO/ksafe-lint')
-        return 2
-    LINT = os.path.abspath(sys.argv[1])
-    if not os.access(LINT, os.X_OK):
-        print(f'Bail out! no ksafe-lint at {LINT}')
+    LINT = lint_from_argv()
+    if not LINT:
         return 2
     return run_tests()
 

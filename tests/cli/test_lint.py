@@ -24,7 +24,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import run_tap  # noqa: E402
+from tap import lint_from_argv, run_tap  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.normpath(os.path.join(
@@ -1335,12 +1335,11 @@ def main():
     """Run the tests in TESTS: this file's, or those of a suite that extends it (it empties
     TESTS, adds its own and calls this main)."""
     global LINT
-    if len(sys.argv) != 2:
-        print(f'Bail out! usage: {os.path.basename(sys.argv[0])} PATH/TO/ksafe-lint')
+    LINT = lint_from_argv()
+    if not LINT:
         return 2
-    LINT = os.path.abspath(sys.argv[1])
-    if not os.access(LINT, os.X_OK) or not os.path.isdir(DATA):
-        print(f'Bail out! no ksafe-lint at {LINT} or no fixtures at {DATA}')
+    if not os.path.isdir(DATA):
+        print(f'Bail out! no fixtures at {DATA}')
         return 2
     return run_tests()
 

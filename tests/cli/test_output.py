@@ -24,6 +24,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import lint_from_argv  # noqa: E402
 import test_lint as base  # noqa: E402  (its tests are not run here)
 from test_lint import (GITHUB_RE, ORG_POLICY, Result, _commands, findings,  # noqa: E402
                        lint_env, read_bytes, run)
@@ -504,12 +505,8 @@ def test_stdin_size_cap(t):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print('Bail out! usage: test_output.py PATH/TO/ksafe-lint')
-        return 2
-    base.LINT = os.path.abspath(sys.argv[1])
-    if not os.access(base.LINT, os.X_OK):
-        print(f'Bail out! no ksafe-lint at {base.LINT}')
+    base.LINT = lint_from_argv()
+    if not base.LINT:
         return 2
     return base.run_tests()
 

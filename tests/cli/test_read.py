@@ -27,6 +27,7 @@ LINT = None  # set in main() from argv[1]
 # The helpers shared with the other CLI suites (this file has its own runner: each test
 # gets a temporary directory).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import lint_from_argv  # noqa: E402
 from test_lint import (Result, _commands, effective_values,  # noqa: E402
                        findings, read_bytes, run_tests_in_tmp)
 
@@ -390,12 +391,8 @@ def test_java_effective_and_fix(t, tmp):
 
 def main():
     global LINT
-    if len(sys.argv) != 2:
-        print('Bail out! usage: test_read.py PATH/TO/ksafe-lint')
-        return 2
-    LINT = os.path.abspath(sys.argv[1])
-    if not os.access(LINT, os.X_OK):
-        print(f'Bail out! no ksafe-lint at {LINT}')
+    LINT = lint_from_argv()
+    if not LINT:
         return 2
     return run_tests()
 

@@ -28,7 +28,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import Skip  # noqa: E402
+from tap import Skip, lint_from_argv  # noqa: E402
 from test_lint import Result, _commands, run_tests_in_tmp  # noqa: E402
 
 LINT = None  # set in main() from argv[1]
@@ -360,12 +360,8 @@ def test_many_suppressions(t, tmp):
 
 def main():
     global LINT
-    if len(sys.argv) != 2:
-        print('Bail out! usage: test_stream.py PATH/TO/ksafe-lint')
-        return 2
-    LINT = os.path.abspath(sys.argv[1])
-    if not os.access(LINT, os.X_OK):
-        print(f'Bail out! no ksafe-lint at {LINT}')
+    LINT = lint_from_argv()
+    if not LINT:
         return 2
     return run_tests()
 
